@@ -1,0 +1,69 @@
+import type { Classification, NodeAddress } from '../driver/driver.js';
+
+/** What an operation receives besides the client, for each attempt. */
+export interface AttemptContext {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborted at the attempt timeout, at the deadline, and when the caller aborts. Pass it to the client. */
+  readonly signal: AbortSignal;
+  /** The node this attempt runs on, for multi-node targets. */
+  readonly node: NodeAddress | undefined;
+}
+
+/** One operation against a target's client. Called once per attempt. */
+export type Operation<Client, T> = (client: Client, ctx: AttemptContext) => T | PromiseLike<T>;
+
+/** Per-call options of `execute`; durations as in the policy file (`2s`) or milliseconds. */
+export interface ExecuteOptions {
+  /**
+   * Whether running the operation twice is harmless. Only idempotent operations are retried after a
+   * failure that may have reached the server; others fail with `outcome: 'unknown'`.
+   */
+  idempotent?: boolean;
+  /** Aborts the operation: the running attempt and any wait between attempts. */
+  signal?: AbortSignal;
+  /** Overrides the policy's `retry.deadline` for this call. */
+  deadline?: number | string;
+  /** Overrides the policy's `retry.attemptTimeout` for this call. */
+  attemptTimeout?: number | string;
+  /** A name for spans and events, e.g. `GET` or `users.findById`. */
+  name?: string;
+}
+
+/** A client (and the node it talks to) handed to one attempt. */
+export interface Lease<Client> {
+  readonly client: Client;
+  readonly node?: NodeAddress | undefined;
+}
+
+/** What the executor asks of the target when an attempt needs a client. */
+export interface AcquireRequest {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborted at the operation's deadline or by the caller: stop waiting for a connection then. */
+  readonly signal: AbortSignal;
+  /** The node the previous attempt failed on: pick a different one when one is alive. */
+  readonly avoid: NodeAddress | undefined;
+  /** Absolute time (on the target's clock) the operation's deadline falls at. */
+  readonly deadlineAt: number;
+}
+
+/** The outcome of one attempt, reported back to the target (passive health, node pool, breaker). */
+export type AttemptReport =
+  | { readonly ok: true; readonly durationMs: number }
+  | {
+      readonly ok: false;
+      readonly durationMs: number;
+      readonly error: unknown;
+      readonly classification: Classification;
+    };
+
+/**
+ * How the executor reaches the target's connections. The lifecycle implements it: `acquire` waits
+ * for a reconnect (bounded by `signal`), triggers the on-demand probe, picks a node.
+ * Errors thrown by `acquire` should be ReconnectErrors with `outcome: 'not_sent'` when nothing was sent.
+ */
+export interface ConnectionSource<Client> {
+  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>>;
+  report?(lease: Lease<Client>, report: AttemptReport): void;
+}

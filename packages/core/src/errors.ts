@@ -1,0 +1,244 @@
+import type { ErrorKind } from './driver/driver.js';
+
+/** Stable error codes: the real API of every error this package throws. */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'ERR_CONFIG_INVALID',
+  NO_NODE_AVAILABLE: 'ERR_NO_NODE_AVAILABLE',
+  RETRIES_EXHAUSTED: 'ERR_RETRIES_EXHAUSTED',
+  DEADLINE_EXCEEDED: 'ERR_DEADLINE_EXCEEDED',
+  BREAKER_OPEN: 'ERR_BREAKER_OPEN',
+  BUDGET_EXHAUSTED: 'ERR_BUDGET_EXHAUSTED',
+  NOT_RETRYABLE: 'ERR_NOT_RETRYABLE',
+  OUTCOME_UNKNOWN: 'ERR_OUTCOME_UNKNOWN',
+  ABORTED: 'ERR_ABORTED',
+  ATTEMPT_TIMEOUT: 'ERR_ATTEMPT_TIMEOUT',
+  NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  PLUGIN: 'ERR_PLUGIN',
+  STOPPED: 'ERR_STOPPED',
+} as const;
+
+/** One of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * Whether a failed operation may have taken effect on the server.
+ * `not_sent`: provably never reached it; `unknown`: it may have run; `failed`: the server answered with an error.
+ */
+export type Outcome = 'not_sent' | 'unknown' | 'failed';
+
+// A brand that survives two copies of this package in one process (instanceof does not).
+const brand = Symbol.for('@reconnect/core/error');
+
+/** Base of every error thrown by Reconnect; `code` is stable, the message is for humans. */
+export class ReconnectError extends Error {
+  readonly code: ErrorCode;
+  /** Whether the failed operation may have run on the server, when that is known. */
+  outcome?: Outcome;
+  /** The driver's classification of the underlying error, when there is one. */
+  kind?: ErrorKind;
+  /** The target the failing operation ran against, when known. */
+  target?: string;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** True for any error thrown by any copy of `@reconnect/core`. */
+export function isReconnectError(error: unknown): error is ReconnectError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
+}
+
+function hasCode<T extends ReconnectError>(code: ErrorCode) {
+  return (error: unknown): error is T => isReconnectError(error) && error.code === code;
+}
+
+/** One problem found in a configuration: where it is and what was expected there. */
+export interface ConfigIssue {
+  /** The file the problem is in, when the configuration came from a file. */
+  file?: string;
+  /** Where inside the configuration, e.g. `['targets', 'cache', 'healthCheck', 'interval']`. */
+  path: (string | number)[];
+  /** A machine-readable kind, e.g. `invalid_type`, `unrecognized_keys`, `extends_cycle`, `missing_env`. */
+  kind: string;
+  /** What is wrong, for a human; never contains a secret value. */
+  message: string;
+  /** What would have been accepted, when that can be said briefly. */
+  expected?: string;
+}
+
+/** Formats a config path as `targets.cache.healthCheck.interval` (array indices as `[0]`). */
+export function formatConfigPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** A configuration (file or object) is invalid; carries every issue found, not only the first. */
+export class ConfigError extends ReconnectError {
+  readonly issues: readonly ConfigIssue[];
+  readonly file: string | undefined;
+
+  constructor(issues: readonly ConfigIssue[], file?: string) {
+    const where = file ?? issues.find((i) => i.file !== undefined)?.file;
+    const lines = issues.map((i) => {
+      const loc = `${i.file ?? where ?? ''}${i.file ?? where ? ': ' : ''}${formatConfigPath(i.path)}`;
+      return `  - ${loc}: ${i.message}${i.expected === undefined ? '' : ` (expected ${i.expected})`}`;
+    });
+    const head = `Invalid configuration${where === undefined ? '' : ` in ${where}`}: ${issues.length} problem${issues.length === 1 ? '' : 's'}`;
+    super(ErrorCodes.CONFIG_INVALID, `${head}\n${lines.join('\n')}`);
+    this.issues = issues;
+    this.file = where;
+  }
+}
+/** True for a {@link ConfigError} from any copy of this package. */
+export const isConfigError = hasCode<ConfigError>(ErrorCodes.CONFIG_INVALID);
+
+/** A driver plugin could not be loaded or is not shaped like a driver. */
+export class PluginError extends ReconnectError {
+  readonly plugin: string;
+  constructor(plugin: string, message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.PLUGIN, `Driver plugin "${plugin}": ${message}`, options);
+    this.plugin = plugin;
+  }
+}
+/** True for a {@link PluginError}. */
+export const isPluginError = hasCode<PluginError>(ErrorCodes.PLUGIN);
+
+/** The target has no node at all to send the operation to; nothing was sent. */
+export class NoNodeAvailableError extends ReconnectError {
+  constructor(message = 'No node is available', options?: { cause?: unknown }) {
+    super(ErrorCodes.NO_NODE_AVAILABLE, message, options);
+    this.outcome = 'not_sent';
+  }
+}
+/** True for a {@link NoNodeAvailableError}. */
+export const isNoNodeAvailableError = hasCode<NoNodeAvailableError>(ErrorCodes.NO_NODE_AVAILABLE);
+
+/** The target is not connected and the policy says not to wait; nothing was sent. */
+export class NotConnectedError extends ReconnectError {
+  constructor(message = 'The target is not connected', options?: { cause?: unknown }) {
+    super(ErrorCodes.NOT_CONNECTED, message, options);
+    this.outcome = 'not_sent';
+  }
+}
+/** True for a {@link NotConnectedError}. */
+export const isNotConnectedError = hasCode<NotConnectedError>(ErrorCodes.NOT_CONNECTED);
+
+/** The lifecycle was stopped while the operation waited; nothing was sent. */
+export class StoppedError extends ReconnectError {
+  constructor(message = 'The target was stopped') {
+    super(ErrorCodes.STOPPED, message);
+    this.outcome = 'not_sent';
+  }
+}
+/** True for a {@link StoppedError}. */
+export const isStoppedError = hasCode<StoppedError>(ErrorCodes.STOPPED);
+
+/** One failed attempt of an operation, kept by {@link RetriesExhaustedError}. */
+export interface AttemptFailure {
+  attempt: number;
+  error: unknown;
+  kind: ErrorKind;
+  durationMs: number;
+  node?: string;
+}
+
+/** Every allowed retry failed; `attempts` holds each attempt's error and duration, `cause` the last error. */
+export class RetriesExhaustedError extends ReconnectError {
+  readonly attempts: readonly AttemptFailure[];
+  constructor(attempts: readonly AttemptFailure[], options?: { cause?: unknown }) {
+    super(
+      ErrorCodes.RETRIES_EXHAUSTED,
+      `Operation failed after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`,
+      options,
+    );
+    this.attempts = attempts;
+  }
+}
+/** True for a {@link RetriesExhaustedError}. */
+export const isRetriesExhaustedError = hasCode<RetriesExhaustedError>(ErrorCodes.RETRIES_EXHAUSTED);
+
+/** The operation's overall deadline passed, retries and waits included. */
+export class DeadlineExceededError extends ReconnectError {
+  readonly deadlineMs: number;
+  readonly attempts: readonly AttemptFailure[];
+  constructor(deadlineMs: number, attempts: readonly AttemptFailure[] = [], options?: { cause?: unknown }) {
+    super(ErrorCodes.DEADLINE_EXCEEDED, `Operation deadline of ${deadlineMs} ms exceeded`, options);
+    this.deadlineMs = deadlineMs;
+    this.attempts = attempts;
+  }
+}
+/** True for a {@link DeadlineExceededError}. */
+export const isDeadlineExceededError = hasCode<DeadlineExceededError>(ErrorCodes.DEADLINE_EXCEEDED);
+
+/** One attempt ran past its `attemptTimeout` and was aborted. */
+export class AttemptTimeoutError extends ReconnectError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(ErrorCodes.ATTEMPT_TIMEOUT, `Attempt timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+    this.kind = 'timeout';
+  }
+}
+/** True for an {@link AttemptTimeoutError}. */
+export const isAttemptTimeoutError = hasCode<AttemptTimeoutError>(ErrorCodes.ATTEMPT_TIMEOUT);
+
+/** The target's circuit breaker is open; nothing was sent. */
+export class BreakerOpenError extends ReconnectError {
+  constructor(message = 'Circuit breaker is open', options?: { cause?: unknown }) {
+    super(ErrorCodes.BREAKER_OPEN, message, options);
+    this.outcome = 'not_sent';
+  }
+}
+/** True for a {@link BreakerOpenError}. */
+export const isBreakerOpenError = hasCode<BreakerOpenError>(ErrorCodes.BREAKER_OPEN);
+
+/** The target's retry budget is spent: failing fast instead of adding load to a sick server. */
+export class BudgetExhaustedError extends ReconnectError {
+  constructor(message = 'Retry budget exhausted', options?: { cause?: unknown }) {
+    super(ErrorCodes.BUDGET_EXHAUSTED, message, options);
+  }
+}
+/** True for a {@link BudgetExhaustedError}. */
+export const isBudgetExhaustedError = hasCode<BudgetExhaustedError>(ErrorCodes.BUDGET_EXHAUSTED);
+
+/** The error is not retryable under the policy; `cause` is the driver's error. */
+export class NotRetryableError extends ReconnectError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.NOT_RETRYABLE, message, options);
+  }
+}
+/** True for a {@link NotRetryableError}. */
+export const isNotRetryableError = hasCode<NotRetryableError>(ErrorCodes.NOT_RETRYABLE);
+
+/**
+ * A non-idempotent operation failed after it may have reached the server: it was not repeated,
+ * and the caller must find out whether it ran. `outcome` is always `'unknown'`.
+ */
+export class OutcomeUnknownError extends ReconnectError {
+  constructor(message = 'Operation may or may not have run on the server; it was not repeated', options?: { cause?: unknown }) {
+    super(ErrorCodes.OUTCOME_UNKNOWN, message, options);
+    this.outcome = 'unknown';
+  }
+}
+/** True for an {@link OutcomeUnknownError}. */
+export const isOutcomeUnknownError = hasCode<OutcomeUnknownError>(ErrorCodes.OUTCOME_UNKNOWN);
+
+/** The caller's AbortSignal aborted the operation; `cause` is the signal's reason. */
+export class AbortedError extends ReconnectError {
+  constructor(options?: { cause?: unknown }) {
+    super(ErrorCodes.ABORTED, 'Operation aborted by the caller', options);
+  }
+}
+/** True for an {@link AbortedError}. */
+export const isAbortedError = hasCode<AbortedError>(ErrorCodes.ABORTED);

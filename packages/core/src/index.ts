@@ -1,0 +1,8 @@
+// The whole public surface of @reconnect/core. Each area keeps its own barrel; this file gathers them.
+export * from './errors.js';
+export * from './time/clock.js';
+export * from './time/fake-clock.js';
+export * from './driver/driver.js';
+export * from './policy/index.js';
+export * from './engine/index.js';
+export * from './lifecycle/index.js';

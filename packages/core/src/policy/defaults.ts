@@ -1,0 +1,52 @@
+import type { PolicyInput } from './schema.js';
+
+/**
+ * The built-in defaults every policy is merged over (the bottom layer, "default" in `reconnect validate`).
+ * Sources: retry budget from Finagle (20 %, 10/s, 10 s); breaker threshold from Finagle's failure accrual (5);
+ * dead time from elastic-transport's cluster pool (60 s · 2^min(n−1, 5)); the rest from DESIGN.md.
+ */
+export const builtinDefaults = {
+  retry: {
+    maxRetries: 3,
+    backoff: { type: 'exponential', base: '100ms', factor: 2, max: '10s', jitter: 'full' },
+    retryOn: { errors: ['connection', 'timeout'], codes: [], statusCodes: [] },
+    attemptTimeout: '2s',
+    deadline: '10s',
+    budget: { enabled: true, ratio: '20%', minPerSecond: 10, window: '10s' },
+  },
+  healthCheck: {
+    enabled: true,
+    interval: '10s',
+    timeout: '3s',
+    jitter: '10%',
+    failureThreshold: 3,
+    successThreshold: 1,
+  },
+  reconnect: {
+    maxRetries: 'unlimited',
+    backoff: { type: 'exponential', base: '500ms', factor: 2, max: '30s', jitter: 'full' },
+    connectTimeout: '5s',
+    onExhausted: 'keep-probing',
+    minProbeGap: '100ms',
+    whileReconnecting: 'wait',
+  },
+  circuitBreaker: {
+    enabled: true,
+    mode: 'consecutive',
+    failureThreshold: 5,
+    failureRate: '50%',
+    window: '30s',
+    minimumCalls: 20,
+    openFor: '30s',
+    halfOpenMaxCalls: 1,
+  },
+  pool: {
+    selector: 'round-robin',
+    deadTimeout: '60s',
+    deadTimeoutMax: '30m',
+    deadTimeoutCutoff: 5,
+    resurrect: 'ping',
+    nodeFailureThreshold: 1,
+    discovery: { onStart: false, interval: false, onFault: false },
+  },
+} as const satisfies PolicyInput;

@@ -1,0 +1,52 @@
+/** An opaque timer handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = { readonly __timer: unique symbol } | object;
+
+/**
+ * Time as the library sees it. Injected everywhere a delay, deadline or dead time is computed,
+ * so every time-based rule can be tested with {@link createFakeClock} and no sleeps.
+ */
+export interface Clock {
+  /** Milliseconds on a monotonic scale (only differences are meaningful). */
+  now(): number;
+  /** Runs `fn` after `ms`; the timer never keeps the process alive on its own (`unref`). */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The real clock: `performance.now()` and unref'd Node timers. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+/** A source of uniform random numbers in [0, 1); injected so jitter is testable. */
+export type RandomSource = () => number;
+
+/**
+ * Resolves after `ms` on `clock`, or rejects with the signal's reason as soon as `signal`
+ * aborts; the timer is cleared either way, so nothing is left behind.
+ */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clock.clearTimeout(handle);
+      reject(signal?.reason);
+    };
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
