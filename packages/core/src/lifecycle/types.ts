@@ -1,0 +1,143 @@
+import type { ReconnectError } from '../errors.js';
+import type { Driver, NodeAddress } from '../driver/driver.js';
+import type { ExecuteOptions, Operation } from '../engine/types.js';
+import type { PolicyInput } from '../policy/schema.js';
+import type { ResolvedPolicy } from '../policy/resolved.js';
+import type { Clock, RandomSource } from '../time/clock.js';
+import type { Listener } from '../util/typed-emitter.js';
+
+/**
+ * The state of a target's connection.
+ * `idle` before `start()`; `connecting` during the first connect; `connected`; `reconnecting` after a loss;
+ * `failed` when `reconnect.maxRetries` is exhausted; `stopped` after `stop()`.
+ */
+export type TargetState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'stopped';
+
+/** Payload of `stateChange`. */
+export interface StateChangeEvent {
+  from: TargetState;
+  to: TargetState;
+  /** The error that caused the change, if any. */
+  error: unknown;
+  /** The reconnect attempt number, 0 when not reconnecting. */
+  attempt: number;
+  /** Wall-clock time of the change (ms since the epoch). */
+  at: number;
+}
+/** Payload of `disconnect`: the connection was lost. */
+export interface DisconnectEvent {
+  error: unknown;
+  at: number;
+}
+/** Payload of `reconnect`: the connection is back. */
+export interface ReconnectEvent {
+  /** Connect attempts it took. */
+  attempts: number;
+  /** From the loss to the reconnect. */
+  downtimeMs: number;
+  at: number;
+}
+/** Payload of `reconnectFailed`: one reconnect attempt failed. */
+export interface ReconnectFailedEvent {
+  error: unknown;
+  attempt: number;
+  /** Milliseconds until the next attempt, or `undefined` when no further attempt is scheduled. */
+  nextDelayMs: number | undefined;
+}
+/** Payload of `healthCheck`: one active probe finished. */
+export interface HealthCheckEvent {
+  ok: boolean;
+  durationMs: number;
+  error: unknown;
+  node: NodeAddress | undefined;
+}
+
+/** Every event a target emits, by name. */
+export interface TargetEvents {
+  stateChange: StateChangeEvent;
+  disconnect: DisconnectEvent;
+  reconnect: ReconnectEvent;
+  reconnectFailed: ReconnectFailedEvent;
+  healthCheck: HealthCheckEvent;
+  retry: RetryEvent;
+  giveUp: GiveUpEvent;
+  breakerStateChange: BreakerStateChangeEvent;
+  nodeDead: NodeEvent;
+  nodeResurrected: NodeEvent;
+}
+
+/** Payload of `retry`: an attempt failed and another follows after `delayMs`. */
+export interface RetryEvent {
+  operation: string | undefined;
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+  reason: string;
+}
+/** Payload of `giveUp`: the operation failed for good. */
+export interface GiveUpEvent {
+  operation: string | undefined;
+  attempt: number;
+  reason: string;
+  error: unknown;
+}
+/** Payload of `breakerStateChange`. */
+export interface BreakerStateChangeEvent {
+  from: 'closed' | 'open' | 'half-open';
+  to: 'closed' | 'open' | 'half-open';
+  at: number;
+}
+/** Payload of `nodeDead` and `nodeResurrected`. */
+export interface NodeEvent {
+  node: NodeAddress;
+  deadCount: number;
+  /** For `nodeDead`: when it may be tried again (ms on the target's clock). */
+  retryAt?: number;
+}
+
+/** A snapshot of one target's health. */
+export interface TargetHealth {
+  name: string;
+  state: TargetState;
+  connected: boolean;
+  required: boolean;
+  /** Since when (ms since the epoch) the target is in `state`. */
+  since: number;
+  lastError: { code?: string; message: string } | undefined;
+  nodes: { id: string; alive: boolean; deadCount: number }[];
+}
+
+/** Options of `createTarget`. */
+export interface TargetOptions<Options, Client> {
+  name: string;
+  driver: Driver<Options, Client>;
+  /** Driver options (already validated, or validated here with the driver's schema). */
+  options: Options;
+  /** A resolved policy, or a partial one merged over the built-in defaults. */
+  policy?: ResolvedPolicy | PolicyInput;
+  /** Counted by readiness: `/readyz` is 200 only when every required target is connected. Default true. */
+  required?: boolean;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+/** One named connection kept alive by policy. */
+export interface Target<Client = unknown> {
+  readonly name: string;
+  readonly state: TargetState;
+  /** The live client, for direct use. Throws NotConnectedError before the first connect. */
+  readonly client: Client;
+  readonly policy: ResolvedPolicy;
+  /** Connects (per the reconnect policy); resolves when connected, rejects if the first connect fails for good. */
+  start(): Promise<void>;
+  /** Stops health checks and reconnects, closes the clients; leaves no timer or socket behind. */
+  stop(): Promise<void>;
+  /** Runs `op` with the policy's retries, timeouts, breaker and budget. */
+  execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T>;
+  isConnected(): boolean;
+  lastError(): ReconnectError | Error | undefined;
+  health(): TargetHealth;
+  on<K extends keyof TargetEvents>(event: K, listener: Listener<TargetEvents[K]>): () => void;
+  once<K extends keyof TargetEvents>(event: K, listener: Listener<TargetEvents[K]>): () => void;
+  off<K extends keyof TargetEvents>(event: K, listener: Listener<TargetEvents[K]>): void;
+}
