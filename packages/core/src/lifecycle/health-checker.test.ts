@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { HealthCheckPolicy } from '../policy/resolved.js';
+import { createFakeClock } from '../time/fake-clock.js';
+import { HealthChecker, initialHealth, nextProbeDelay, recordOutcome } from './health-checker.js';
+
+const policy = (over: Partial<HealthCheckPolicy> = {}): HealthCheckPolicy => ({
+  enabled: true,
+  interval: 10_000,
+  timeout: 3000,
+  jitter: 0.1,
+  failureThreshold: 3,
+  successThreshold: 2,
+  ...over,
+});
+
+describe('recordOutcome', () => {
+  it('goes down after failureThreshold consecutive failures and up after successThreshold successes', () => {
+    const p = policy();
+    let c = initialHealth;
+    c = recordOutcome(c, false, p);
+    c = recordOutcome(c, false, p);
+    expect(c.healthy).toBe(true);
+    c = recordOutcome(c, true, p); // breaks the streak
+    c = recordOutcome(c, false, p);
+    c = recordOutcome(c, false, p);
+    expect(c.healthy).toBe(true);
+    c = recordOutcome(c, false, p);
+    expect(c).toEqual({ healthy: false, failures: 3, successes: 0 });
+    c = recordOutcome(c, true, p);
+    expect(c.healthy).toBe(false);
+    c = recordOutcome(c, true, p);
+    expect(c).toEqual({ healthy: true, failures: 0, successes: 2 });
+  });
+});
+
+describe('nextProbeDelay', () => {
+  it('stays within interval ± jitter and reaches both ends', () => {
+    const p = policy({ interval: 10_000, jitter: 0.1 });
+    expect(nextProbeDelay(p, () => 0)).toBe(9000);
+    expect(nextProbeDelay(p, () => 0.999999)).toBeCloseTo(11_000, 0);
+    expect(nextProbeDelay(p, () => 0.5)).toBe(10_000);
+    for (let i = 0; i < 1000; i++) {
+      const d = nextProbeDelay(p, Math.random);
+      expect(d).toBeGreaterThanOrEqual(9000);
+      expect(d).toBeLessThanOrEqual(11_000);
+    }
+    expect(nextProbeDelay(policy({ jitter: 0 }), () => 0.7)).toBe(10_000);
+  });
+});
+
+describe('HealthChecker', () => {
+  it('probes every interval (with jitter) and declares down after the threshold', async () => {
+    const clock = createFakeClock(0);
+    const probeTimes: number[] = [];
+    let fail = false;
+    const checker = new HealthChecker({
+      policy: policy({ jitter: 0.1, failureThreshold: 2, successThreshold: 1 }),
+      clock,
+      random: () => 0, // always the low end: 9000 ms
+      probe: () => {
+        probeTimes.push(clock.now());
+        return fail ? Promise.reject(new Error('down')) : Promise.resolve();
+      },
+    });
+    const verdicts: string[] = [];
+    checker.on('down', () => verdicts.push('down'));
+    checker.on('up', () => verdicts.push('up'));
+    checker.start();
+    await clock.advanceAsync(18_000);
+    expect(probeTimes).toEqual([9000, 18_000]);
+    fail = true;
+    await clock.advanceAsync(18_000);
+    expect(verdicts).toEqual(['down']);
+    fail = false;
+    await clock.advanceAsync(9000);
+    expect(verdicts).toEqual(['down', 'up']);
+    checker.stop();
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('aborts a hanging probe at timeout and counts it as a failure', async () => {
+    const clock = createFakeClock(0);
+    let seen: AbortSignal | undefined;
+    const checker = new HealthChecker({
+      policy: policy({ timeout: 500, failureThreshold: 1 }),
+      clock,
+      probe: (signal) => {
+        seen = signal;
+        return new Promise(() => {}); // ignores the signal: the checker must still give up
+      },
+    });
+    const result = checker.check();
+    await clock.advanceAsync(500);
+    const r = await result;
+    expect(r.ok).toBe(false);
+    expect(r.durationMs).toBe(500);
+    expect(seen?.aborted).toBe(true);
+    expect(checker.healthy).toBe(false);
+  });
+
+  it('passive outcomes feed the same counters', () => {
+    const checker = new HealthChecker({
+      policy: policy({ failureThreshold: 3 }),
+      probe: () => Promise.resolve(),
+    });
+    const downs: unknown[] = [];
+    checker.on('down', (e) => downs.push(e.error));
+    checker.record(false, 'e1');
+    checker.record(false, 'e2');
+    checker.record(false, 'e3');
+    expect(downs).toEqual(['e3']);
+  });
+
+  it('does nothing when disabled', async () => {
+    const clock = createFakeClock(0);
+    let probes = 0;
+    const checker = new HealthChecker({
+      policy: policy({ enabled: false }),
+      clock,
+      probe: () => {
+        probes++;
+        return Promise.resolve();
+      },
+    });
+    checker.start();
+    await clock.advanceAsync(100_000);
+    expect(probes).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+});

@@ -1,0 +1,250 @@
+import type { NodeAddress } from '../driver/driver.js';
+import { NoNodeAvailableError } from '../errors.js';
+import type { PoolPolicy } from '../policy/resolved.js';
+import { systemClock, type Clock, type RandomSource } from '../time/clock.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { createSelector, type NodeSelector } from './selectors.js';
+import type { NodeEvent } from './types.js';
+
+/**
+ * How long a node stays dead after its `deadCount`-th death:
+ * `deadTimeout · 2^min(deadCount − 1, deadTimeoutCutoff)`, capped by `deadTimeoutMax`
+ * (elastic-transport's rule: 1, 2, 4, 8, 16, 32 × deadTimeout with the default cutoff of 5).
+ */
+export function deadTime(
+  policy: Pick<PoolPolicy, 'deadTimeout' | 'deadTimeoutMax' | 'deadTimeoutCutoff'>,
+  deadCount: number,
+): number {
+  const exponent = Math.min(Math.max(deadCount - 1, 0), policy.deadTimeoutCutoff);
+  return Math.min(policy.deadTimeout * 2 ** exponent, policy.deadTimeoutMax);
+}
+
+/** What the pool knows about one node. */
+export interface NodeStatus {
+  readonly node: NodeAddress;
+  readonly alive: boolean;
+  /** Consecutive failures since the last success. */
+  readonly failures: number;
+  /** How many times in a row the node died; drives the dead time; 0 after a success. */
+  readonly deadCount: number;
+  /** When (on the pool's clock) a dead node may be tried again. */
+  readonly deadUntil: number;
+}
+
+interface MutableNodeStatus {
+  node: NodeAddress;
+  alive: boolean;
+  failures: number;
+  deadCount: number;
+  deadUntil: number;
+  /** A resurrection ping is in flight: do not start another. */
+  pinging: boolean;
+}
+
+/** Payload of `allDead`: every node is dead; `offered` is tried anyway so the pool never deadlocks. */
+export interface AllDeadEvent {
+  offered: NodeAddress;
+  nodes: number;
+}
+
+/** Events of a {@link NodePool}. */
+export interface NodePoolEvents {
+  nodeDead: NodeEvent;
+  nodeResurrected: NodeEvent;
+  /** Said once when the last alive node dies (not on every call), again only after a node came back. */
+  allDead: AllDeadEvent;
+  /** The node list changed through discovery. */
+  nodesChanged: { added: NodeAddress[]; removed: NodeAddress[] };
+}
+
+/** Options of a {@link NodePool}. */
+export interface NodePoolOptions {
+  nodes: readonly NodeAddress[];
+  policy: PoolPolicy;
+  clock?: Clock;
+  random?: RandomSource;
+  /**
+   * Proves a dead node is back (the driver's probe); used by `resurrect: ping`. Resolves on success.
+   * Without it, `ping` behaves like `optimistic`.
+   */
+  ping?: (node: NodeAddress) => Promise<void>;
+}
+
+/**
+ * The alive and dead nodes of one target, and the choice of a node per attempt.
+ * Dead nodes wait out a dead time that doubles per death up to a cap; when every node is dead the
+ * one whose dead time ends first is offered anyway, so callers never deadlock on a pool of corpses.
+ */
+export class NodePool extends TypedEmitter<NodePoolEvents> {
+  readonly #policy: PoolPolicy;
+  readonly #clock: Clock;
+  readonly #selector: NodeSelector;
+  readonly #ping: ((node: NodeAddress) => Promise<void>) | undefined;
+  #nodes: MutableNodeStatus[] = [];
+  #byId = new Map<string, MutableNodeStatus>();
+  // Kept up to date on every status change so `select` allocates nothing on the hot path.
+  #alive: NodeAddress[] = [];
+  #allDeadSaid = false;
+
+  constructor(options: NodePoolOptions) {
+    super();
+    this.#policy = options.policy;
+    this.#clock = options.clock ?? systemClock;
+    this.#selector = createSelector(options.policy.selector, options.random ?? Math.random);
+    this.#ping = options.ping;
+    this.setNodes(options.nodes);
+  }
+
+  /** Every node with its status (a snapshot). */
+  get nodes(): readonly NodeStatus[] {
+    return this.#nodes.map(({ pinging: _pinging, ...status }) => status);
+  }
+
+  /** The nodes currently alive. */
+  get alive(): readonly NodeAddress[] {
+    return this.#alive;
+  }
+
+  /** The status of one node, by id. */
+  status(id: string): NodeStatus | undefined {
+    return this.#byId.get(id);
+  }
+
+  /**
+   * Picks the node for the next attempt, preferring one other than `avoid` (the node the previous
+   * attempt failed on). Throws {@link NoNodeAvailableError} only when the pool has no node at all
+   * or the selector accepts none of them.
+   */
+  select(avoid?: NodeAddress): NodeAddress {
+    if (this.#nodes.length === 0) throw new NoNodeAvailableError('The target has no node');
+    const now = this.#clock.now();
+    const revived = this.#policy.resurrect === 'none' ? undefined : this.#resurrect(now);
+    if (revived !== undefined) return revived;
+
+    const alive = this.#alive;
+    if (alive.length > 0) {
+      let picked = this.#selector(alive);
+      if (picked === undefined)
+        throw new NoNodeAvailableError('The node selector accepted none of the alive nodes');
+      if (avoid !== undefined && picked.id === avoid.id && alive.length > 1) {
+        picked = this.#selector(alive) ?? picked;
+        if (picked.id === avoid.id) picked = alive.find((n) => n.id !== avoid.id) ?? picked;
+      }
+      return picked;
+    }
+    return this.#offerDead(avoid);
+  }
+
+  /** Records a successful call on `node`: resets its failure count and dead time; a dead node comes back. */
+  markSuccess(node: NodeAddress): void {
+    const s = this.#byId.get(node.id);
+    if (s === undefined) return;
+    // Cheap exit for the common case: a healthy node stays healthy.
+    if (s.alive && s.failures === 0 && s.deadCount === 0) return;
+    const deadCount = s.deadCount;
+    s.failures = 0;
+    s.deadCount = 0;
+    s.deadUntil = 0;
+    if (!s.alive) {
+      s.alive = true;
+      this.#rebuildAlive();
+      this.emit('nodeResurrected', { node: s.node, deadCount });
+    }
+  }
+
+  /** Records a failed call (connection or timeout) on `node`; after `nodeFailureThreshold` in a row it dies. */
+  markFailure(node: NodeAddress): void {
+    const s = this.#byId.get(node.id);
+    if (s === undefined) return;
+    s.failures++;
+    // A dead node that failed again (tried optimistically, or offered by the all-dead rule) dies longer.
+    if (s.alive && s.failures < this.#policy.nodeFailureThreshold) return;
+    this.#kill(s);
+  }
+
+  /** Replaces the node list (discovery), keeping the status of nodes that stay and their metadata updates. */
+  setNodes(nodes: readonly NodeAddress[]): void {
+    const next: MutableNodeStatus[] = [];
+    const byId = new Map<string, MutableNodeStatus>();
+    const added: NodeAddress[] = [];
+    for (const node of nodes) {
+      if (byId.has(node.id)) continue;
+      const old = this.#byId.get(node.id);
+      const status: MutableNodeStatus = old
+        ? { ...old, node }
+        : { node, alive: true, failures: 0, deadCount: 0, deadUntil: 0, pinging: false };
+      if (old === undefined) added.push(node);
+      next.push(status);
+      byId.set(node.id, status);
+    }
+    const removed = this.#nodes.filter((s) => !byId.has(s.node.id)).map((s) => s.node);
+    const changed = this.#nodes.length > 0 && (added.length > 0 || removed.length > 0);
+    this.#nodes = next;
+    this.#byId = byId;
+    this.#rebuildAlive();
+    if (changed) this.emit('nodesChanged', { added, removed });
+  }
+
+  #kill(s: MutableNodeStatus): void {
+    s.deadCount++;
+    s.deadUntil = this.#clock.now() + deadTime(this.#policy, s.deadCount);
+    if (s.alive) {
+      s.alive = false;
+      this.#rebuildAlive();
+    }
+    this.emit('nodeDead', { node: s.node, deadCount: s.deadCount, retryAt: s.deadUntil });
+  }
+
+  // The first dead node whose dead time is over, per the resurrect strategy.
+  #resurrect(now: number): NodeAddress | undefined {
+    if (this.#alive.length === this.#nodes.length) return undefined;
+    let due: MutableNodeStatus | undefined;
+    for (const s of this.#nodes) {
+      if (!s.alive && !s.pinging && s.deadUntil <= now && (due === undefined || s.deadUntil < due.deadUntil))
+        due = s;
+    }
+    if (due === undefined) return undefined;
+    if (this.#policy.resurrect === 'ping' && this.#ping !== undefined) {
+      // Ping in the background and serve this call from the alive nodes meanwhile (elastic-transport does the same).
+      this.#pingNode(due);
+      return undefined;
+    }
+    // Optimistic: hand it out; the call's own outcome decides whether it is back.
+    return due.node;
+  }
+
+  #pingNode(s: MutableNodeStatus): void {
+    s.pinging = true;
+    const ping = this.#ping;
+    if (ping === undefined) return;
+    ping(s.node).then(
+      () => {
+        s.pinging = false;
+        this.markSuccess(s.node);
+      },
+      () => {
+        s.pinging = false;
+        if (this.#byId.get(s.node.id) === s) this.#kill(s);
+      },
+    );
+  }
+
+  #offerDead(avoid: NodeAddress | undefined): NodeAddress {
+    let best: MutableNodeStatus | undefined;
+    for (const s of this.#nodes) {
+      if (avoid !== undefined && s.node.id === avoid.id && this.#nodes.length > 1) continue;
+      if (best === undefined || s.deadUntil < best.deadUntil) best = s;
+    }
+    const offered = (best ?? this.#nodes[0]!).node;
+    if (!this.#allDeadSaid) {
+      this.#allDeadSaid = true;
+      this.emit('allDead', { offered, nodes: this.#nodes.length });
+    }
+    return offered;
+  }
+
+  #rebuildAlive(): void {
+    this.#alive = this.#nodes.filter((s) => s.alive).map((s) => s.node);
+    if (this.#alive.length > 0) this.#allDeadSaid = false;
+  }
+}
