@@ -1,0 +1,63 @@
+import type { RandomSource } from '../../time/clock.js';
+import type { BackoffPolicy } from '../../policy/resolved.js';
+import type { DelayFn } from '../../policy/schema.js';
+import { decorrelatedBounds, decorrelatedDelay } from './decorrelated.js';
+import { exponentialCeiling } from './exponential.js';
+import { fixedCeiling } from './fixed.js';
+import { applyJitter, jitterBounds } from './jitter.js';
+import { linearCeiling } from './linear.js';
+
+function ceiling(backoff: BackoffPolicy, retry: number): number {
+  switch (backoff.type) {
+    case 'fixed':
+      return fixedCeiling(backoff, retry);
+    case 'linear':
+      return linearCeiling(backoff, retry);
+    case 'exponential':
+      return exponentialCeiling(backoff, retry);
+    case 'decorrelated':
+      // Only reached through delayBounds' callers asking for the cap; decorrelated has no per-retry ceiling.
+      return decorrelatedBounds(backoff, retry).max;
+  }
+}
+
+/**
+ * The delay in milliseconds before retry number `retry` (1-based), per the backoff policy, never above
+ * `backoff.max`. `prevDelay` is the previous delay (used by `decorrelated` only). Pure given `random`.
+ */
+export function computeDelay(
+  backoff: BackoffPolicy,
+  retry: number,
+  prevDelay: number | undefined,
+  random: RandomSource,
+): number {
+  if (backoff.type === 'decorrelated') return decorrelatedDelay(backoff, prevDelay, random);
+  return applyJitter(backoff.jitter, ceiling(backoff, retry), random);
+}
+
+/**
+ * The range a delay before retry number `retry` (1-based) can fall in, whatever the random draws
+ * and the history were; `reconnect explain` prints it.
+ */
+export function delayBounds(backoff: BackoffPolicy, retry: number): { min: number; max: number } {
+  if (backoff.type === 'decorrelated') return decorrelatedBounds(backoff, retry);
+  return jitterBounds(backoff.jitter, ceiling(backoff, retry));
+}
+
+/**
+ * The wait before retry `retry`: a code-defined `delay(attempt)` replaces the backoff when given;
+ * a server hint (`Retry-After`, throttling reply) is a floor, since waiting less would be refused anyway.
+ */
+export function retryDelay(
+  backoff: BackoffPolicy,
+  custom: DelayFn | undefined,
+  retry: number,
+  prevDelay: number | undefined,
+  random: RandomSource,
+  serverHintMs: number | undefined,
+): number {
+  const planned = custom === undefined ? computeDelay(backoff, retry, prevDelay, random) : custom(retry);
+  // A custom function returning garbage must not turn into a busy loop or a NaN timer.
+  const delay = Number.isFinite(planned) && planned > 0 ? planned : 0;
+  return serverHintMs !== undefined && serverHintMs > delay ? serverHintMs : delay;
+}
