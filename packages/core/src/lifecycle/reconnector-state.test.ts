@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { idleState, transition, type ReconnectorState } from './reconnector-state.js';
 
-const unlimited = { maxRetries: 'unlimited' as const };
+const unlimited = { maxRetries: Infinity };
 const e = new Error('boom');
 
 describe('reconnector transition', () => {

@@ -49,8 +49,8 @@ export type TransitionLimits = Pick<ReconnectPolicy, 'maxRetries'>;
 /** The initial state. */
 export const idleState: ReconnectorState = { status: 'idle', since: 0 };
 
-const exhausted = (attempts: number, allowed: number | 'unlimited'): boolean =>
-  allowed !== 'unlimited' && attempts >= allowed;
+// `maxRetries: unlimited` arrives as Infinity.
+const exhausted = (attempts: number, allowed: number): boolean => attempts >= allowed;
 
 /**
  * The reconnector's state machine, pure: the next state for one input. Inputs that do not apply to

@@ -5,7 +5,7 @@ import { createFakeClock, type FakeClock } from '../time/fake-clock.js';
 import { Reconnector } from './reconnector.js';
 
 const policy = (over: Partial<ReconnectPolicy> = {}): ReconnectPolicy => ({
-  maxRetries: 'unlimited',
+  maxRetries: Infinity,
   backoff: { type: 'exponential', base: 100, factor: 2, max: 1000, jitter: 'none' },
   connectTimeout: 500,
   onExhausted: 'keep-probing',

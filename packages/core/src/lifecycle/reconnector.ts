@@ -170,12 +170,14 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (s === 'connected') return Promise.resolve();
     if (s === 'stopped') return Promise.reject(new StoppedError());
     if (s === 'failed' && this.#policy.onExhausted === 'stop') return Promise.reject(this.#gaveUpError());
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           this.#waiters.delete(waiter);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
           reject(signal.reason);
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });

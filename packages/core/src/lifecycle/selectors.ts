@@ -1,5 +1,6 @@
 import type { NodeAddress } from '../driver/driver.js';
-import type { NodeSelectorFn, PoolPolicy } from '../policy/schema.js';
+import type { PoolPolicy } from '../policy/resolved.js';
+import type { NodeSelectorFn } from '../policy/schema.js';
 import type { RandomSource } from '../time/clock.js';
 
 /**

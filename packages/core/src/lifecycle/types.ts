@@ -119,6 +119,14 @@ export interface TargetOptions<Options, Client> {
   required?: boolean;
   clock?: Clock;
   random?: RandomSource;
+  /** Set to false when `options` already went through the driver's schema (the manager does this). Default true. */
+  validateOptions?: boolean;
+}
+
+/** Options of {@link Target.start}. */
+export interface StartOptions {
+  /** Stops waiting for the first connect (the target keeps trying in the background). */
+  signal?: AbortSignal;
 }
 
 /** One named connection kept alive by policy. */
@@ -128,8 +136,14 @@ export interface Target<Client = unknown> {
   /** The live client, for direct use. Throws NotConnectedError before the first connect. */
   readonly client: Client;
   readonly policy: ResolvedPolicy;
-  /** Connects (per the reconnect policy); resolves when connected, rejects if the first connect fails for good. */
-  start(): Promise<void>;
+  /** Whether readiness (`/readyz`) waits for this target. */
+  readonly required: boolean;
+  /**
+   * Connects (per the reconnect policy); resolves when connected, rejects if the first connect fails for good
+   * (`reconnect.maxRetries` exhausted) or the target is stopped. With `maxRetries: unlimited` it waits until the
+   * server is reachable; pass `signal` to stop waiting (the target keeps trying in the background).
+   */
+  start(options?: StartOptions): Promise<void>;
   /** Stops health checks and reconnects, closes the clients; leaves no timer or socket behind. */
   stop(): Promise<void>;
   /** Runs `op` with the policy's retries, timeouts, breaker and budget. */

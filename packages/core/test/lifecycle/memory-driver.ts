@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { defineDriver, type ConnectionMonitor, type ErrorKind, type NodeAddress } from '../../src/index.js';
+
+/** What a connect or probe does when called: succeed, fail (a connection error) or hang until aborted. */
+export type Mode = 'succeed' | 'fail' | 'hang';
+
+/** An error the memory driver throws; `kind` is what `classify` reports. */
+export class MemoryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: ErrorKind,
+    readonly code = 'MEM_' + kind.toUpperCase(),
+  ) {
+    super(message);
+  }
+}
+
+/** A client of the in-memory "server". */
+export interface MemoryClient {
+  readonly id: number;
+  readonly node: NodeAddress | undefined;
+  closed: boolean;
+  /** Runs a "query": fails with a connection error while the server (or this node) is down. */
+  query(value: string): Promise<string>;
+}
+
+/** Options the memory driver validates. */
+export const memoryOptions = z.strictObject({
+  label: z.string().default('mem'),
+  nodes: z.array(z.number().int().positive()).optional(),
+  password: z.string().optional(),
+});
+
+/** Builds an in-memory driver whose behaviour the test controls, counting every call. */
+export function createMemoryDriver(opts: { watch?: boolean; discover?: () => NodeAddress[] } = {}) {
+  const control = {
+    connect: 'succeed' as Mode,
+    probe: 'succeed' as Mode,
+    /** Per-node down switch (by node id); `query` and `probe` on such a node fail. */
+    downNodes: new Set<string>(),
+    /** The whole server is down: queries fail. */
+    serverDown: false,
+    calls: { connect: 0, probe: 0, close: 0, discover: 0, reconnectNow: 0, query: 0 },
+    clients: [] as MemoryClient[],
+    monitors: [] as ConnectionMonitor[],
+    unwatched: 0,
+  };
+  let nextId = 1;
+
+  const act = (mode: Mode, signal: AbortSignal, what: string): Promise<void> => {
+    if (mode === 'succeed') return Promise.resolve();
+    if (mode === 'fail')
+      return Promise.reject(new MemoryError(`${what} refused`, 'connection', 'ECONNREFUSED'));
+    return new Promise((_, reject) => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  };
+
+  const driver = defineDriver({
+    name: 'memory',
+    system: 'memory',
+    options: memoryOptions,
+    async connect(_options, ctx) {
+      control.calls.connect++;
+      await act(control.connect, ctx.signal, 'connect');
+      if (ctx.node && control.downNodes.has(ctx.node.id))
+        throw new MemoryError('node down', 'connection', 'ECONNREFUSED');
+      const client: MemoryClient = {
+        id: nextId++,
+        node: ctx.node,
+        closed: false,
+        query(value) {
+          control.calls.query++;
+          if (client.closed) return Promise.reject(new MemoryError('client closed', 'connection', 'CLOSED'));
+          if (control.serverDown || (client.node && control.downNodes.has(client.node.id))) {
+            return Promise.reject(new MemoryError('connection reset', 'connection', 'ECONNRESET'));
+          }
+          return Promise.resolve(`${value}@${client.node?.id ?? 'single'}`);
+        },
+      };
+      control.clients.push(client);
+      return client;
+    },
+    async probe(client, ctx) {
+      control.calls.probe++;
+      await act(control.probe, ctx.signal, 'probe');
+      if (client.node && control.downNodes.has(client.node.id))
+        throw new MemoryError('node down', 'connection');
+    },
+    close(client) {
+      control.calls.close++;
+      client.closed = true;
+      return Promise.resolve();
+    },
+    classify(error) {
+      if (error instanceof MemoryError)
+        return { kind: error.kind, code: error.code, sent: error.code !== 'ECONNREFUSED' };
+      return { kind: 'unknown' };
+    },
+    nodes(options) {
+      return (options.nodes ?? []).map((port) => ({ id: `127.0.0.1:${port}`, host: '127.0.0.1', port }));
+    },
+    ...(opts.discover
+      ? {
+          discover() {
+            control.calls.discover++;
+            return Promise.resolve(opts.discover!());
+          },
+        }
+      : {}),
+    ...(opts.watch
+      ? {
+          watch(_client: MemoryClient, monitor: ConnectionMonitor) {
+            control.monitors.push(monitor);
+            return () => {
+              control.unwatched++;
+            };
+          },
+          reconnectNow() {
+            control.calls.reconnectNow++;
+          },
+        }
+      : {}),
+  });
+  return { driver, control };
+}
