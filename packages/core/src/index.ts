@@ -6,5 +6,6 @@ export * from './driver/driver.js';
 export * from './policy/index.js';
 export * from './engine/index.js';
 export * from './lifecycle/index.js';
+export * from './telemetry/index.js';
 export * from './util/typed-emitter.js';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';

@@ -1,0 +1,60 @@
+import type { Counter, Gauge, Histogram } from '@opentelemetry/api';
+import { MetricNames } from './names.js';
+import { getMeter } from './otel.js';
+
+/** The engine's metric instruments, made from the meter registered when they are created. */
+export interface EngineInstruments {
+  readonly attempts: Counter;
+  readonly retries: Counter;
+  readonly operationDuration: Histogram;
+  readonly breakerState: Gauge;
+}
+
+/** Creates the engine's instruments (one set per executor: see {@link getMeter} for why not global). */
+export function createEngineInstruments(): EngineInstruments {
+  const meter = getMeter();
+  return {
+    attempts: meter.createCounter(MetricNames.ATTEMPTS, {
+      description: 'Attempts made by operations',
+      unit: '{attempt}',
+    }),
+    retries: meter.createCounter(MetricNames.RETRIES, {
+      description: 'Retry decisions, by decision (retry, give_up) and reason',
+      unit: '{decision}',
+    }),
+    operationDuration: meter.createHistogram(MetricNames.OPERATION_DURATION, {
+      description: 'Duration of whole operations, retries and waits included',
+      unit: 's',
+    }),
+    breakerState: meter.createGauge(MetricNames.BREAKER_STATE, {
+      description: "1 for the circuit breaker's current state, 0 for the others",
+      unit: '1',
+    }),
+  };
+}
+
+/** The lifecycle's metric instruments. */
+export interface LifecycleInstruments {
+  readonly reconnects: Counter;
+  readonly healthCheckDuration: Histogram;
+  readonly targetState: Gauge;
+}
+
+/** Creates the lifecycle's instruments (for the target/reconnector; names in {@link MetricNames}). */
+export function createLifecycleInstruments(): LifecycleInstruments {
+  const meter = getMeter();
+  return {
+    reconnects: meter.createCounter(MetricNames.RECONNECTS, {
+      description: 'Successful reconnects',
+      unit: '{reconnect}',
+    }),
+    healthCheckDuration: meter.createHistogram(MetricNames.HEALTH_CHECK_DURATION, {
+      description: 'Duration of active health probes',
+      unit: 's',
+    }),
+    targetState: meter.createGauge(MetricNames.TARGET_STATE, {
+      description: "1 for the target's current state, 0 for the others",
+      unit: '1',
+    }),
+  };
+}
