@@ -14,7 +14,10 @@ export const durationSchema = z
         code: 'custom',
         input: value,
         message: 'Invalid duration',
-        params: { kind: 'invalid_duration', expected: 'a duration like 250ms, 10s, 5m or 1h, or milliseconds ≥ 0' },
+        params: {
+          kind: 'invalid_duration',
+          expected: 'a duration like 250ms, 10s, 5m or 1h, or milliseconds ≥ 0',
+        },
       });
       return z.NEVER;
     }
@@ -64,9 +67,11 @@ export type DelayFn = (attempt: number) => number;
 export type NodeSelectorFn = (nodes: readonly NodeAddress[]) => NodeAddress | undefined;
 
 const fn = <T>(what: string) =>
-  z.custom<T>((v) => typeof v === 'function', { message: `Expected a function (${what})` }).meta({
-    description: `${what}; only in configs written in TypeScript or JavaScript.`,
-  });
+  z
+    .custom<T>((v) => typeof v === 'function', { message: `Expected a function (${what})` })
+    .meta({
+      description: `${what}; only in configs written in TypeScript or JavaScript.`,
+    });
 
 /** How long to wait before each retry. */
 export const backoffSchema = z.strictObject({
@@ -117,7 +122,10 @@ export const healthCheckSchema = z.strictObject({
 
 /** How a lost connection is re-established. */
 export const reconnectSchema = z.strictObject({
-  maxRetries: z.union([count, z.literal('unlimited')]),
+  // `unlimited` becomes Infinity, so code compares numbers and never a magic string.
+  maxRetries: z
+    .union([count, z.literal('unlimited')])
+    .transform((v): number => (v === 'unlimited' ? Number.POSITIVE_INFINITY : v)),
   backoff: backoffSchema,
   connectTimeout: durationSchema,
   onExhausted: z.enum(['keep-probing', 'stop']),
@@ -168,7 +176,11 @@ export const resolvedPolicySchema = z.strictObject({
 /** A partial policy as written in a file: every field optional, merged over defaults. */
 export const policyInputSchema = z.strictObject({
   retry: retrySchema
-    .extend({ backoff: backoffSchema.partial(), retryOn: retryOnSchema.partial(), budget: budgetSchema.partial() })
+    .extend({
+      backoff: backoffSchema.partial(),
+      retryOn: retryOnSchema.partial(),
+      budget: budgetSchema.partial(),
+    })
     .partial()
     .optional(),
   healthCheck: healthCheckSchema.partial().optional(),

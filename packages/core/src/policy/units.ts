@@ -41,7 +41,8 @@ export const percentPatternSource = '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$';
 
 /** Parses `10%` or a fraction in [0, 1]; `undefined` for anything else. */
 export function parseFraction(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
   if (typeof value !== 'string') return undefined;
   const m = percentPattern.exec(value);
   if (m === null) return undefined;

@@ -1,0 +1,108 @@
+import type { ConfigIssue } from '../errors.js';
+
+/** Where `${NAME}` values come from: usually `process.env`. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The result of {@link interpolate}: a copy with every `${NAME}` replaced, and the problems met. */
+export interface Interpolated<T> {
+  value: T;
+  issues: ConfigIssue[];
+}
+
+// `$${` is an escape for a literal `${`; `${NAME}` and `${NAME:-default}` read the environment.
+const reference = /\$\$\{|\$\{([^}]*)\}/g;
+const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const maxDepth = 64;
+
+/** True for objects built from literals, YAML or JSON (not class instances, dates or functions). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Sets an own property even for keys like `__proto__`, which plain assignment would treat as the prototype. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Replaces `${NAME}` and `${NAME:-default}` in every string of `value` (object keys excluded),
+ * `$${` standing for a literal `${`. A missing variable without a default, a malformed reference,
+ * a cycle or absurd nesting become issues naming the variable and the path; the value is left as written.
+ */
+export function interpolate<T>(
+  value: T,
+  env: Environment,
+  options: { file?: string | undefined; basePath?: readonly (string | number)[] } = {},
+): Interpolated<T> {
+  const issues: ConfigIssue[] = [];
+  const issue = (path: (string | number)[], kind: string, message: string, expected?: string): void => {
+    const i: ConfigIssue = { path, kind, message };
+    if (options.file !== undefined) i.file = options.file;
+    if (expected !== undefined) i.expected = expected;
+    issues.push(i);
+  };
+
+  const replaceIn = (text: string, path: (string | number)[]): string => {
+    if (!text.includes('$')) return text;
+    let failed = false;
+    const out = text.replace(reference, (match, body: string | undefined) => {
+      if (match === '$${') return '${';
+      const inner = body ?? '';
+      const sep = inner.indexOf(':-');
+      const name = sep === -1 ? inner : inner.slice(0, sep);
+      if (!validName.test(name)) {
+        failed = true;
+        issue(
+          path,
+          'invalid_env_reference',
+          `Invalid variable reference "\${${name}}"`,
+          '${NAME} or ${NAME:-default}',
+        );
+        return match;
+      }
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (sep !== -1) return inner.slice(sep + 2);
+      if (found === '') return found;
+      failed = true;
+      issue(
+        path,
+        'missing_env',
+        `Environment variable ${name} is not set`,
+        `${name} to be set, or a default: \${${name}:-value}`,
+      );
+      return match;
+    });
+    return failed ? text : out;
+  };
+
+  const walk = (v: unknown, path: (string | number)[], ancestors: Set<object>): unknown => {
+    if (typeof v === 'string') return replaceIn(v, path);
+    if (typeof v !== 'object' || v === null) return v;
+    if (ancestors.has(v)) {
+      issue(path, 'circular', 'The value refers to itself', 'a tree of plain values');
+      return undefined;
+    }
+    if (path.length - (options.basePath?.length ?? 0) > maxDepth) {
+      issue(path, 'too_deep', `Nested more than ${maxDepth} levels deep`);
+      return undefined;
+    }
+    if (Array.isArray(v)) {
+      ancestors.add(v);
+      const out = v.map((item, i) => walk(item, [...path, i], ancestors));
+      ancestors.delete(v);
+      return out;
+    }
+    if (!isPlainObject(v)) return v;
+    ancestors.add(v);
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) setOwn(out, k, walk(item, [...path, k], ancestors));
+    ancestors.delete(v);
+    return out;
+  };
+
+  const result = walk(value, [...(options.basePath ?? [])], new Set()) as T;
+  return { value: result, issues };
+}

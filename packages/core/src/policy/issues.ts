@@ -1,0 +1,265 @@
+import type { z } from 'zod';
+import type { ConfigIssue } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { isSecretPath, redactString } from './redact.js';
+
+/** Options of {@link zodIssuesToConfigIssues}. */
+export interface ZodIssueConversionOptions {
+  /** The file the validated value came from. */
+  file?: string | undefined;
+  /** Where the validated value sits in the configuration, e.g. `['targets', 'main_db', 'options']`. */
+  basePath?: readonly (string | number)[];
+  /** The schema that produced the issues; lets unknown keys get a "did you mean" hint. */
+  schema?: z.ZodType;
+}
+
+type Path = (string | number)[];
+type ZodIssue = z.core.$ZodIssue;
+
+// The parts of zod's internal definitions the key lookup walks; kept loose on purpose.
+interface Def {
+  type: string;
+  shape?: Record<string, { _zod: { def: Def } }>;
+  innerType?: { _zod: { def: Def } };
+  options?: { _zod: { def: Def } }[];
+  valueType?: { _zod: { def: Def } };
+  element?: { _zod: { def: Def } };
+  in?: { _zod: { def: Def } };
+  out?: { _zod: { def: Def } };
+  left?: { _zod: { def: Def } };
+  right?: { _zod: { def: Def } };
+}
+
+// Every object definition `path` can reach through optionals, unions, records, arrays and pipes.
+function objectDefsAt(def: Def, path: readonly PropertyKey[]): Def[] {
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      return def.innerType ? objectDefsAt(def.innerType._zod.def, path) : [];
+    case 'pipe':
+      return [
+        ...(def.in ? objectDefsAt(def.in._zod.def, path) : []),
+        ...(def.out ? objectDefsAt(def.out._zod.def, path) : []),
+      ];
+    case 'union':
+      return (def.options ?? []).flatMap((o) => objectDefsAt(o._zod.def, path));
+    case 'intersection':
+      return [
+        ...(def.left ? objectDefsAt(def.left._zod.def, path) : []),
+        ...(def.right ? objectDefsAt(def.right._zod.def, path) : []),
+      ];
+    default:
+      break;
+  }
+  if (path.length === 0) return def.type === 'object' ? [def] : [];
+  const [head, ...rest] = path;
+  if (def.type === 'object') {
+    const child = typeof head === 'string' ? def.shape?.[head] : undefined;
+    return child ? objectDefsAt(child._zod.def, rest) : [];
+  }
+  if (def.type === 'record' && def.valueType) return objectDefsAt(def.valueType._zod.def, rest);
+  if (def.type === 'array' && def.element) return objectDefsAt(def.element._zod.def, rest);
+  return [];
+}
+
+/** The keys a strict object at `path` inside `schema` accepts (empty when unknown). */
+export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const defs = objectDefsAt(schema._zod.def, path);
+  return [...new Set(defs.flatMap((d) => Object.keys(d.shape ?? {})))];
+}
+
+function quoteList(values: readonly unknown[]): string {
+  return values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))).join(' | ');
+}
+
+function describeBound(
+  issue: { minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean },
+  side: 'min' | 'max',
+  origin: string,
+): string {
+  const n = side === 'min' ? issue.minimum : issue.maximum;
+  const op = side === 'min' ? (issue.inclusive === false ? '>' : '≥') : issue.inclusive === false ? '<' : '≤';
+  if (origin === 'string')
+    return side === 'min' && Number(n) === 1 ? 'a non-empty string' : `a string of length ${op} ${String(n)}`;
+  if (origin === 'array') return `a list of length ${op} ${String(n)}`;
+  return `a number ${op} ${String(n)}`;
+}
+
+const typeWords: Record<string, string> = {
+  object: 'an object (a mapping of keys to values)',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  function: 'a function',
+};
+
+// An input value is quoted in a message only when it is short, not under a secret key and not URL-like.
+function safeEcho(input: unknown, path: readonly (string | number)[]): string | undefined {
+  if (typeof input !== 'string' && typeof input !== 'number') return undefined;
+  const text = String(input);
+  if (text.length > 40 || isSecretPath(path) || text.includes('@') || redactString(text) !== text)
+    return undefined;
+  return typeof input === 'string' ? `"${text}"` : text;
+}
+
+function unionAlternatives(issue: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIssue[][] {
+  return issue.errors.filter((branch) => branch.length > 0);
+}
+
+function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions, out: ConfigIssue[]): void {
+  const path: Path = [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  const push = (kind: string, message: string, expected?: string, at: Path = path): void => {
+    const ci: ConfigIssue = { path: at, kind, message };
+    if (opts.file !== undefined) ci.file = opts.file;
+    if (expected !== undefined) ci.expected = expected;
+    out.push(ci);
+  };
+  const relative = path.slice((opts.basePath ?? []).length);
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = typeWords[issue.expected] ?? issue.expected;
+      if (issue.input === undefined) push('missing', 'Required value is missing', expected);
+      else push('invalid_type', `Wrong type: got ${describeType(issue.input)}`, expected);
+      return;
+    }
+    case 'unrecognized_keys': {
+      const known = opts.schema ? knownKeysAt(opts.schema, relative) : [];
+      for (const key of issue.keys) {
+        const hint = didYouMean(key, known);
+        const message = `Unknown key "${key}"${hint === undefined ? '' : ` — did you mean "${hint}"?`}`;
+        push('unrecognized_keys', message, known.length > 0 ? `one of ${known.join(', ')}` : undefined, [
+          ...path,
+          key,
+        ]);
+      }
+      return;
+    }
+    case 'invalid_value': {
+      const echo = safeEcho(issue.input, path);
+      const hint =
+        typeof issue.input === 'string'
+          ? didYouMean(
+              issue.input,
+              issue.values.filter((v): v is string => typeof v === 'string'),
+            )
+          : undefined;
+      const message = `Invalid value${echo === undefined ? '' : ` ${echo}`}${hint === undefined ? '' : ` — did you mean "${hint}"?`}`;
+      push('invalid_value', message, `one of ${quoteList(issue.values)}`);
+      return;
+    }
+    case 'too_small':
+      push('too_small', 'Value is too small', describeBound(issue, 'min', issue.origin));
+      return;
+    case 'too_big':
+      push('too_big', 'Value is too large', describeBound(issue, 'max', issue.origin));
+      return;
+    case 'invalid_format':
+      push(
+        'invalid_format',
+        'Value has the wrong format',
+        issue.pattern === undefined ? issue.format : `to match ${issue.pattern}`,
+      );
+      return;
+    case 'not_multiple_of':
+      push('not_multiple_of', 'Value is not a multiple', `a multiple of ${issue.divisor}`);
+      return;
+    case 'invalid_key':
+      push(
+        'invalid_key',
+        `Invalid name: ${issue.issues[0]?.message ?? 'not allowed'}`,
+        'letters, digits, _, . and -, starting with a letter or _',
+      );
+      return;
+    case 'invalid_element':
+      for (const inner of issue.issues) convertOne(inner, path, opts, out);
+      return;
+    case 'invalid_union': {
+      const branches = unionAlternatives(issue);
+      // A branch whose complaint is not "wrong type right here" is the one the author meant: report it alone.
+      const meant = branches.filter(
+        (b) =>
+          !b.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
+      );
+      if (
+        meant.length === 1 ||
+        (meant.length > 1 && issue.input !== null && typeof issue.input === 'object')
+      ) {
+        for (const inner of meant[0] as ZodIssue[]) convertOne(inner, path, opts, out);
+        return;
+      }
+      // A custom check in one branch (an invalid duration string) says more than "expected number".
+      const custom = branches.flat().find((i) => i.code === 'custom');
+      if (custom !== undefined) {
+        convertOne(custom, path, opts, out);
+        return;
+      }
+      const expected = [
+        ...new Set(
+          branches
+            .flat()
+            .map((i) =>
+              i.code === 'invalid_type'
+                ? (typeWords[i.expected] ?? i.expected)
+                : i.code === 'invalid_value'
+                  ? quoteList(i.values)
+                  : i.message,
+            ),
+        ),
+      ].join(' or ');
+      if (issue.input === undefined) push('missing', 'Required value is missing', expected);
+      else push('invalid_type', `Wrong type: got ${describeType(issue.input)}`, expected);
+      return;
+    }
+    case 'custom': {
+      const params = (issue as { params?: { kind?: unknown; expected?: unknown } }).params;
+      const kind = typeof params?.kind === 'string' ? params.kind : 'custom';
+      const expected = typeof params?.expected === 'string' ? params.expected : undefined;
+      push(kind, issue.message, expected);
+      return;
+    }
+    default:
+      push((issue as { code?: string }).code ?? 'invalid', (issue as { message: string }).message);
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date';
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return Number.isNaN(value) ? 'NaN' : 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'object':
+      return 'an object';
+    case 'function':
+      return 'a function';
+    default:
+      return typeof value;
+  }
+}
+
+/**
+ * Turns zod issues into {@link ConfigIssue}s: full paths (`basePath` + the issue's path), a kind,
+ * what was expected, and a "did you mean" hint for unknown keys and enum values. Messages never
+ * quote a value from under a secret key or one that looks like a credential.
+ */
+export function zodIssuesToConfigIssues(
+  issues: readonly ZodIssue[],
+  options: ZodIssueConversionOptions = {},
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const base: Path = [...(options.basePath ?? [])];
+  for (const issue of issues) convertOne(issue, base, options, out);
+  return out;
+}

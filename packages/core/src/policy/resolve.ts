@@ -1,0 +1,337 @@
+import { getPreset, presetNames } from '@reconnect/policies';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { checkPolicyConsistency } from './consistency.js';
+import { builtinDefaults } from './defaults.js';
+import { didYouMean } from './did-you-mean.js';
+import { interpolate, isPlainObject, type Environment } from './interpolate.js';
+import { zodIssuesToConfigIssues } from './issues.js';
+import { mergeLayers, type PolicyLayer, type PolicySource, type Provenance } from './merge.js';
+import type { ResolvedPolicy } from './resolved.js';
+import {
+  configSchema,
+  extendablePolicySchema,
+  resolvedPolicySchema,
+  type ConfigInput,
+  type ExtendablePolicyInput,
+  type PolicyInput,
+} from './schema.js';
+
+type Path = (string | number)[];
+
+/** One target after resolution: its driver, its options as given (interpolated), its complete policy. */
+export interface ResolvedTarget {
+  /** The target's name (its key under `targets`). */
+  name: string;
+  /** A built-in alias (`mysql`, `redis`, `elasticsearch`) or a package name. */
+  driver: string;
+  /** Driver options with `${VAR}` replaced; validated later by the driver's own schema. May hold secrets: never print unredacted. */
+  options: unknown;
+  /** Whether `startAll()` must fail when this target cannot connect (default true). */
+  required: boolean;
+  /** The free-text description, when given. */
+  description?: string;
+  /** The complete policy, durations in milliseconds. */
+  policy: ResolvedPolicy;
+  /** For every leaf of `policy` (`retry.backoff.base`), the layer that set it. */
+  provenance: Provenance;
+  /** The layers merged, lowest first (`default`, `defaults`, `preset:redis`, `policies.patient`, `target`). */
+  layers: PolicySource[];
+}
+
+/** A whole configuration after resolution. */
+export interface ResolvedConfig {
+  /** The file it came from, when it came from a file. */
+  file?: string;
+  /** Every target by name. */
+  targets: Record<string, ResolvedTarget>;
+}
+
+/** Options of {@link resolveConfig}. */
+export interface ResolveConfigOptions {
+  /** The file the configuration came from, named in every issue. */
+  file?: string | undefined;
+  /** Where `${NAME}` values come from; `process.env` by default. */
+  env?: Environment;
+}
+
+/** A policy and where each of its values came from. */
+export interface ResolvedPolicyWithProvenance {
+  policy: ResolvedPolicy;
+  provenance: Provenance;
+  layers: PolicySource[];
+}
+
+interface Context {
+  file: string | undefined;
+  policies: Record<string, unknown>;
+  issues: ConfigIssue[];
+}
+
+const PRESET = 'preset:';
+
+function issue(ctx: Context, path: Path, kind: string, message: string, expected?: string): void {
+  const i: ConfigIssue = { path, kind, message };
+  if (ctx.file !== undefined) i.file = ctx.file;
+  if (expected !== undefined) i.expected = expected;
+  ctx.issues.push(i);
+}
+
+// Ensures ResolvedPolicy values can be fed back in: Infinity is how `unlimited` resolves.
+function normalizeInput(value: Record<string, unknown>): Record<string, unknown> {
+  const reconnect = value['reconnect'];
+  if (isPlainObject(reconnect) && reconnect['maxRetries'] === Number.POSITIVE_INFINITY) {
+    return { ...value, reconnect: { ...reconnect, maxRetries: 'unlimited' } };
+  }
+  return value;
+}
+
+/**
+ * The layers a reference (`preset:NAME` or a name from `policies`) stands for, lowest first,
+ * following `extends` recursively. `at` is where the reference is written, for issues.
+ */
+function expandReference(ctx: Context, ref: string, at: Path, chain: string[]): PolicyLayer[] | undefined {
+  if (chain.includes(ref)) {
+    // Rotated to start at the smallest name, so one cycle reads the same from wherever it is entered.
+    const members = chain.slice(chain.indexOf(ref));
+    const start = members.indexOf([...members].sort()[0] as string);
+    const rotated = [...members.slice(start), ...members.slice(0, start)];
+    const cycle = [...rotated, rotated[0]].join(' → ');
+    issue(ctx, at, 'extends_cycle', `extends cycle: ${cycle}`, 'a chain of extends that ends');
+    return undefined;
+  }
+  if (ref.startsWith(PRESET)) {
+    const name = ref.slice(PRESET.length);
+    const preset = getPreset(name);
+    if (preset === undefined) {
+      const hint = didYouMean(name, presetNames);
+      issue(
+        ctx,
+        at,
+        'unknown_preset',
+        `Unknown preset "${name}"${hint === undefined ? '' : ` — did you mean "preset:${hint}"?`}`,
+        `one of ${presetNames.map((n) => PRESET + n).join(', ')}`,
+      );
+      return undefined;
+    }
+    return expandPolicy(ctx, preset.policy, `preset:${name}`, at, [...chain, ref]);
+  }
+  const named = Object.prototype.hasOwnProperty.call(ctx.policies, ref) ? ctx.policies[ref] : undefined;
+  if (!isPlainObject(named)) {
+    const names = Object.keys(ctx.policies);
+    const hint = didYouMean(ref, [...names, ...presetNames.map((n) => PRESET + n)]);
+    issue(
+      ctx,
+      at,
+      'unknown_policy',
+      `Unknown policy "${ref}"${hint === undefined ? '' : ` — did you mean "${hint}"?`}`,
+      names.length > 0
+        ? `a name from policies (${names.join(', ')}) or preset:NAME`
+        : 'preset:NAME or a name defined under policies',
+    );
+    return undefined;
+  }
+  return expandPolicy(ctx, named, `policies.${ref}`, ['policies', ref, 'extends'], [...chain, ref]);
+}
+
+/** The layers of one policy object: its `extends` chain first, then the object itself. */
+function expandPolicy(
+  ctx: Context,
+  policy: Record<string, unknown>,
+  source: PolicySource,
+  extendsAt: Path,
+  chain: string[],
+): PolicyLayer[] | undefined {
+  const parent = policy['extends'];
+  const below = typeof parent === 'string' ? expandReference(ctx, parent, extendsAt, chain) : [];
+  if (below === undefined) return undefined;
+  return [...below, { source, value: normalizeInput(policy) }];
+}
+
+function mergeAndValidate(
+  ctx: Context,
+  layers: PolicyLayer[],
+  basePath: Path,
+): ResolvedPolicyWithProvenance | undefined {
+  const merged = mergeLayers(layers);
+  const parsed = resolvedPolicySchema.safeParse(merged.value);
+  if (!parsed.success) {
+    ctx.issues.push(
+      ...zodIssuesToConfigIssues(parsed.error.issues, {
+        file: ctx.file,
+        basePath,
+        schema: resolvedPolicySchema,
+      }),
+    );
+    return undefined;
+  }
+  const consistency = checkPolicyConsistency(parsed.data, merged.provenance);
+  for (const c of consistency) {
+    const i: ConfigIssue = { ...c, path: [...basePath, ...c.path] };
+    if (ctx.file !== undefined) i.file = ctx.file;
+    ctx.issues.push(i);
+  }
+  if (consistency.length > 0) return undefined;
+  return { policy: parsed.data, provenance: merged.provenance, layers: layers.map((l) => l.source) };
+}
+
+function defaultLayers(): PolicyLayer[] {
+  return [{ source: 'default', value: builtinDefaults }];
+}
+
+/**
+ * Resolves a policy given in code: merges it over the built-in defaults (following `extends: 'preset:NAME'`)
+ * and validates the result. Accepts an already resolved policy (idempotent). Throws {@link ConfigError}.
+ */
+export function resolvePolicy(input?: PolicyInput | ExtendablePolicyInput | ResolvedPolicy): ResolvedPolicy {
+  return resolvePolicyWithProvenance(input).policy;
+}
+
+/** Like {@link resolvePolicy}, and also says which layer set each value. Throws {@link ConfigError}. */
+export function resolvePolicyWithProvenance(
+  input?: PolicyInput | ExtendablePolicyInput | ResolvedPolicy,
+  options: { env?: Environment; file?: string } = {},
+): ResolvedPolicyWithProvenance {
+  const ctx: Context = { file: options.file, policies: {}, issues: [] };
+  const raw: unknown = input ?? {};
+  const { value, issues } = interpolate(raw, options.env ?? process.env, { file: options.file });
+  ctx.issues.push(...issues);
+  if (!isPlainObject(value)) {
+    issue(
+      ctx,
+      [],
+      'invalid_type',
+      'A policy must be an object',
+      'an object with retry, healthCheck, reconnect, circuitBreaker, pool',
+    );
+    throw new ConfigError(ctx.issues, options.file);
+  }
+  const normalized = normalizeInput(value);
+  const checked = extendablePolicySchema.safeParse(normalized);
+  if (!checked.success) {
+    ctx.issues.push(
+      ...zodIssuesToConfigIssues(checked.error.issues, {
+        file: options.file,
+        basePath: [],
+        schema: extendablePolicySchema,
+      }),
+    );
+  }
+  if (ctx.issues.length > 0) throw new ConfigError(ctx.issues, options.file);
+  const own = expandPolicy(ctx, normalized, 'target', ['extends'], []);
+  const result = own === undefined ? undefined : mergeAndValidate(ctx, [...defaultLayers(), ...own], []);
+  if (result === undefined || ctx.issues.length > 0) throw new ConfigError(ctx.issues, options.file);
+  return result;
+}
+
+// Issues under a path that already has a missing variable are consequences, not news.
+function dropConsequences(envIssues: readonly ConfigIssue[], schemaIssues: ConfigIssue[]): ConfigIssue[] {
+  const keys = envIssues.map((i) => i.path.join('\u0000'));
+  return schemaIssues.filter((s) => {
+    const key = s.path.join('\u0000');
+    return !keys.some((k) => key === k || key.startsWith(`${k}\u0000`));
+  });
+}
+
+/**
+ * Validates a whole configuration (as read from a file, or built in code) and resolves every target's
+ * policy: built-in defaults ← `defaults` ← `extends` chain ← the target's policy ← the target's `pool`.
+ * Collects every problem before throwing one {@link ConfigError}.
+ */
+export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}): ResolvedConfig {
+  const file = options.file;
+  const ctx: Context = { file, policies: {}, issues: [] };
+  if (!isPlainObject(input)) {
+    issue(
+      ctx,
+      [],
+      input === undefined || input === null ? 'empty' : 'invalid_type',
+      input === undefined || input === null
+        ? 'The configuration is empty'
+        : 'The configuration must be an object',
+      'an object with version: 1 and targets',
+    );
+    throw new ConfigError(ctx.issues, file);
+  }
+  const { value, issues: envIssues } = interpolate(input, options.env ?? process.env, { file });
+  ctx.issues.push(...envIssues);
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) {
+    const schemaIssues = zodIssuesToConfigIssues(parsed.error.issues, { file, schema: configSchema });
+    ctx.issues.push(...dropConsequences(envIssues, schemaIssues));
+  }
+  // With shape problems, references (extends, policy names) are still checked, so one run reports them all.
+  const shapeOk = ctx.issues.length === 0;
+
+  // Merge the interpolated input, not zod's output: layers must stay in the input form (`unlimited`, `10s`).
+  const config = value;
+  ctx.policies = isPlainObject(config['policies'])
+    ? Object.fromEntries(Object.entries(config['policies']).filter(([, v]) => isPlainObject(v)))
+    : {};
+  const defaults = isPlainObject(config['defaults']) ? config['defaults'] : undefined;
+  const base: PolicyLayer[] = [
+    ...defaultLayers(),
+    ...(defaults ? [{ source: 'defaults' as const, value: normalizeInput(defaults) }] : []),
+  ];
+
+  // Every named policy's chain is checked, used or not: a cycle is an error even before a target uses it.
+  for (const [name, named] of Object.entries(ctx.policies as Record<string, Record<string, unknown>>)) {
+    if (typeof named['extends'] === 'string') {
+      expandReference(ctx, named['extends'], ['policies', name, 'extends'], [name]);
+    }
+  }
+
+  const targets: Record<string, ResolvedTarget> = {};
+  const rawTargets = isPlainObject(config['targets']) ? config['targets'] : {};
+  for (const [name, target] of Object.entries(rawTargets)) {
+    if (!isPlainObject(target)) continue;
+    const at: Path = ['targets', name];
+    const policy = target['policy'];
+    let own: PolicyLayer[] | undefined = [];
+    if (typeof policy === 'string') {
+      own = expandReference(ctx, policy, [...at, 'policy'], []);
+    } else if (isPlainObject(policy)) {
+      own = expandPolicy(ctx, policy, 'target', [...at, 'policy', 'extends'], []);
+    }
+    if (own === undefined || !shapeOk) continue;
+    const pool = target['pool'];
+    const layers = [
+      ...base,
+      ...own,
+      ...(isPlainObject(pool) ? [{ source: 'target' as const, value: { pool } }] : []),
+    ];
+    const resolved = mergeAndValidate(ctx, layers, at);
+    if (resolved === undefined) continue;
+    const t: ResolvedTarget = {
+      name,
+      driver: target['driver'] as string,
+      options: target['options'],
+      required: target['required'] !== false,
+      policy: resolved.policy,
+      provenance: resolved.provenance,
+      layers: resolved.layers,
+    };
+    if (typeof target['description'] === 'string') t.description = target['description'];
+    targets[name] = t;
+  }
+  if (ctx.issues.length > 0) throw new ConfigError(dedupe(ctx.issues), file);
+  const result: ResolvedConfig = { targets };
+  if (file !== undefined) result.file = file;
+  return result;
+}
+
+// A broken named policy is met again by every target that uses it; say it once.
+function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key =
+      i.kind === 'extends_cycle' ? `${i.kind}|${i.message}` : `${i.kind}|${i.path.join('.')}|${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Checks that `input` is shaped like a configuration file (no merging), for editors and tests. */
+export function isConfigInput(input: unknown): input is ConfigInput {
+  return configSchema.safeParse(input).success;
+}

@@ -1,0 +1,39 @@
+import { definePreset } from './preset.js';
+
+/**
+ * Elasticsearch. Reconnect, health-check and node-failure numbers are the Elasticsearch defaults
+ * table of the storage auto-reconnect module (seed 002); retries and dead time follow the
+ * official transports (go-elasticsearch estransport, elastic-transport-js).
+ */
+export const elasticsearch = definePreset({
+  name: 'elasticsearch',
+  description:
+    'Elasticsearch: retry 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; GET _cluster/health every 15s',
+  sources: [
+    'seed 002 (storage auto-reconnect module), Elasticsearch table: MaxRetries 15, RetryInterval exponential, HealthCheck true, HealthCheckInterval 15s, HealthCheckTimeout 5s, NodeFailureThreshold 3; the probe is GET _cluster/health',
+    'seed 001 (go-elasticsearch estransport) and elastic-transport-js: 3 retries on network errors and 502/503/504; timeouts are not retried (retryOnTimeout off)',
+    'elastic-transport-js retry wait c = min(4, 2^attempt)/2 seconds, c + random·c → exponential base 2s, cap 4s, equal jitter: 1–2s, 2–4s, 2–4s',
+    'elastic-transport-js / estransport dead time 60s · 2^min(deadCount−1, 5): 1, 2, 4, 8, 16, 32 min, resurrected by ping',
+    'seed 002, ExponentialBackoff(time.Second) for reconnects: 1s, 2s, 4s… (jitter none); the 60s cap is ours',
+  ],
+  policy: {
+    retry: {
+      maxRetries: 3,
+      backoff: { type: 'exponential', base: '2s', factor: 2, max: '4s', jitter: 'equal' },
+      retryOn: { errors: ['connection'], statusCodes: [502, 503, 504] },
+    },
+    healthCheck: { enabled: true, interval: '15s', timeout: '5s', query: 'GET _cluster/health' },
+    reconnect: {
+      maxRetries: 15,
+      backoff: { type: 'exponential', base: '1s', factor: 2, max: '60s', jitter: 'none' },
+    },
+    pool: {
+      selector: 'round-robin',
+      nodeFailureThreshold: 3,
+      deadTimeout: '60s',
+      deadTimeoutCutoff: 5,
+      deadTimeoutMax: '32m',
+      resurrect: 'ping',
+    },
+  },
+});
