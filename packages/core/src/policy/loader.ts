@@ -122,6 +122,7 @@ const loadJson: Loader = (_file, content) => {
     const before = content.slice(0, Number(pos[1])).split('\n');
     throw new SyntaxError(
       `JSON syntax error at line ${before.length} column ${(before.at(-1)?.length ?? 0) + 1}`,
+      { cause: error },
     );
   }
 };
