@@ -1,3 +1,13 @@
 // The engine's public surface: backoff, retry budget, circuit breaker, the retry executor.
 export type * from './types.js';
 export * from './backoff/index.js';
+export { CircuitBreaker, type CircuitBreakerEvents } from './breaker/circuit-breaker.js';
+export {
+  transition as breakerTransition,
+  closedState as closedBreakerState,
+  type BreakerEvent,
+  type BreakerState,
+  type CircuitState,
+  type RateBucket,
+} from './breaker/breaker-state.js';
+export { RetryBudget } from './budget/retry-budget.js';

@@ -1,0 +1,139 @@
+import type { CircuitBreakerPolicy } from '../../policy/resolved.js';
+
+/** The public state of a circuit breaker. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** Outcomes in one slice of the failure-rate window (rate mode). */
+export interface RateBucket {
+  /** Which slice of time (`floor(at / sliceMs)`). */
+  readonly slice: number;
+  readonly calls: number;
+  readonly failures: number;
+}
+
+/**
+ * The breaker's inner state, a tagged union: what each state needs to decide the next one.
+ * - `closed`: `consecutive` failures so far (consecutive mode) and the rate-window buckets (rate mode);
+ * - `open`: since when; calls are refused until `openedAt + openFor`;
+ * - `half-open`: trial calls admitted (`inFlight`) and trial successes so far.
+ */
+export type BreakerState =
+  | { readonly kind: 'closed'; readonly consecutive: number; readonly buckets: readonly RateBucket[] }
+  | { readonly kind: 'open'; readonly openedAt: number }
+  | { readonly kind: 'half-open'; readonly inFlight: number; readonly successes: number };
+
+/**
+ * What happens to a breaker: a call asks to go through (`admit`), a call ends with a verdict on the
+ * server's health (`success` / `failure`), or a call ends without a verdict (`release`, e.g. aborted).
+ */
+export type BreakerEvent =
+  | { readonly type: 'admit'; readonly at: number }
+  | { readonly type: 'success'; readonly at: number }
+  | { readonly type: 'failure'; readonly at: number }
+  | { readonly type: 'release'; readonly at: number };
+
+/** A freshly closed breaker. */
+export const closedState: BreakerState = Object.freeze({
+  kind: 'closed',
+  consecutive: 0,
+  buckets: Object.freeze([]),
+});
+
+/** The rate window is kept as this many slices, so old outcomes age out in steps of window/10. */
+export const RATE_SLICES = 10;
+
+function sliceMs(policy: CircuitBreakerPolicy): number {
+  return Math.max(1, policy.window / RATE_SLICES);
+}
+
+function liveBuckets(buckets: readonly RateBucket[], slice: number): readonly RateBucket[] {
+  const oldest = slice - RATE_SLICES + 1;
+  return buckets.length > 0 && buckets[0]!.slice < oldest
+    ? buckets.filter((b) => b.slice >= oldest)
+    : buckets;
+}
+
+function addOutcome(buckets: readonly RateBucket[], slice: number, failed: boolean): readonly RateBucket[] {
+  const live = liveBuckets(buckets, slice);
+  const last = live[live.length - 1];
+  const f = failed ? 1 : 0;
+  if (last !== undefined && last.slice === slice) {
+    return [...live.slice(0, -1), { slice, calls: last.calls + 1, failures: last.failures + f }];
+  }
+  return [...live, { slice, calls: 1, failures: f }];
+}
+
+function rateTripped(policy: CircuitBreakerPolicy, buckets: readonly RateBucket[]): boolean {
+  let calls = 0;
+  let failures = 0;
+  for (const b of buckets) {
+    calls += b.calls;
+    failures += b.failures;
+  }
+  return calls >= policy.minimumCalls && failures / calls >= policy.failureRate;
+}
+
+/**
+ * The breaker's pure transition function: the state after `event`, given the policy. Returns the same
+ * object when nothing changes, so the hot path (a success on a closed breaker) allocates nothing.
+ */
+export function transition(
+  state: BreakerState,
+  event: BreakerEvent,
+  policy: CircuitBreakerPolicy,
+): BreakerState {
+  switch (state.kind) {
+    case 'closed': {
+      if (event.type === 'admit' || event.type === 'release') return state;
+      if (policy.mode === 'consecutive') {
+        if (event.type === 'success') return state.consecutive === 0 ? state : closedState;
+        const consecutive = state.consecutive + 1;
+        return consecutive >= policy.failureThreshold
+          ? { kind: 'open', openedAt: event.at }
+          : { kind: 'closed', consecutive, buckets: state.buckets };
+      }
+      const buckets = addOutcome(
+        state.buckets,
+        Math.floor(event.at / sliceMs(policy)),
+        event.type === 'failure',
+      );
+      // Only a failure can trip the breaker; a success never opens it even if the rate is still high.
+      if (event.type === 'failure' && rateTripped(policy, buckets))
+        return { kind: 'open', openedAt: event.at };
+      return { kind: 'closed', consecutive: 0, buckets };
+    }
+    case 'open': {
+      // Outcomes of calls admitted before the breaker opened say nothing new: ignore them.
+      if (event.type !== 'admit' || event.at < state.openedAt + policy.openFor) return state;
+      return { kind: 'half-open', inFlight: 1, successes: 0 };
+    }
+    case 'half-open': {
+      switch (event.type) {
+        case 'admit':
+          return state.inFlight < policy.halfOpenMaxCalls
+            ? { kind: 'half-open', inFlight: state.inFlight + 1, successes: state.successes }
+            : state;
+        case 'release':
+          return { kind: 'half-open', inFlight: Math.max(0, state.inFlight - 1), successes: state.successes };
+        case 'failure':
+          return { kind: 'open', openedAt: event.at };
+        case 'success': {
+          const successes = state.successes + 1;
+          return successes >= policy.halfOpenMaxCalls
+            ? closedState
+            : { kind: 'half-open', inFlight: Math.max(0, state.inFlight - 1), successes };
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Whether an `admit` event let the call through: the state after it admitted one more call.
+ * (A closed breaker always admits; an open one admits only by turning half-open.)
+ */
+export function admitted(before: BreakerState, after: BreakerState): boolean {
+  if (after.kind === 'closed') return true;
+  if (after.kind === 'open') return false;
+  return before.kind === 'open' || (before.kind === 'half-open' && after.inFlight > before.inFlight);
+}

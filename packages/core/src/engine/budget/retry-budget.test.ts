@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { BudgetPolicy } from '../../policy/resolved.js';
+import { createFakeClock } from '../../time/fake-clock.js';
+import { RetryBudget } from './retry-budget.js';
+
+const policy = (p: Partial<BudgetPolicy> = {}): BudgetPolicy => ({
+  enabled: true,
+  ratio: 0.2,
+  minPerSecond: 0,
+  window: 10_000,
+  ...p,
+});
+
+describe('RetryBudget', () => {
+  it('allows retries up to ratio · operations in the window', () => {
+    const budget = new RetryBudget(policy({ ratio: 0.2 }), createFakeClock());
+    for (let i = 0; i < 50; i++) budget.deposit();
+    let retries = 0;
+    while (budget.tryWithdraw() && retries < 1000) retries++;
+    expect(retries).toBe(10);
+    expect(budget.tryWithdraw()).toBe(false);
+  });
+
+  it('keeps a reserve of minPerSecond · window for a quiet target (Finagle: 10/s over 10 s = 100)', () => {
+    const budget = new RetryBudget(policy({ ratio: 0.2, minPerSecond: 10 }), createFakeClock());
+    let retries = 0;
+    while (budget.tryWithdraw() && retries < 1000) retries++;
+    expect(retries).toBe(100);
+  });
+
+  it('forgets deposits and withdrawals older than the window', () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(policy({ ratio: 0.5 }), clock);
+    for (let i = 0; i < 10; i++) budget.deposit();
+    expect(budget.available()).toBe(5);
+    for (let i = 0; i < 5; i++) expect(budget.tryWithdraw()).toBe(true);
+    expect(budget.tryWithdraw()).toBe(false);
+
+    clock.advance(5_000);
+    for (let i = 0; i < 4; i++) budget.deposit();
+    expect(budget.available()).toBe(2); // (10 + 4) · 0.5 − 5
+
+    clock.advance(5_000); // the first 10 deposits and 5 withdrawals age out
+    expect(budget.available()).toBe(2); // 4 · 0.5
+    clock.advance(5_000);
+    expect(budget.available()).toBe(0);
+  });
+
+  it('survives long idle gaps and a clock far from zero', () => {
+    const clock = createFakeClock(1e12);
+    const budget = new RetryBudget(policy({ ratio: 1 }), clock);
+    budget.deposit();
+    clock.advance(1e9);
+    budget.deposit();
+    expect(budget.available()).toBe(1);
+  });
+});

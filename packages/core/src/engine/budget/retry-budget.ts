@@ -1,0 +1,73 @@
+import type { BudgetPolicy } from '../../policy/resolved.js';
+import { systemClock, type Clock } from '../../time/clock.js';
+
+/** The window is kept as this many slices, so old requests and retries age out in steps of window/10. */
+const SLICES = 10;
+
+/**
+ * A target's retry budget (Finagle's RetryBudget): over a sliding `window`, retries may be at most
+ * `ratio` of operations plus a reserve of `minPerSecond · window` so a quiet target can still retry.
+ * Every operation {@link deposit}s; every retry must {@link tryWithdraw}. When the target is down and every
+ * operation fails, retries stop at ~`ratio` extra load instead of multiplying it by `maxRetries`.
+ *
+ * Only retries after failures that reflect the server's health should withdraw; the executor does that.
+ */
+export class RetryBudget {
+  readonly #policy: BudgetPolicy;
+  readonly #clock: Clock;
+  readonly #sliceMs: number;
+  readonly #deposits = new Float64Array(SLICES);
+  readonly #withdrawals = new Float64Array(SLICES);
+  /** The absolute slice number each ring cell currently holds. */
+  readonly #slices = new Float64Array(SLICES).fill(-Infinity);
+
+  constructor(policy: BudgetPolicy, clock: Clock = systemClock) {
+    this.#policy = policy;
+    this.#clock = clock;
+    this.#sliceMs = Math.max(1, policy.window / SLICES);
+  }
+
+  /** Records one operation (first attempts only, never retries). */
+  deposit(): void {
+    this.#deposits[this.#cell()]! += 1;
+  }
+
+  /** Takes one retry from the budget; `false` (and nothing taken) when it is spent. */
+  tryWithdraw(): boolean {
+    const cell = this.#cell();
+    if (this.available() < 1) return false;
+    this.#withdrawals[cell]! += 1;
+    return true;
+  }
+
+  /** How many retries the budget allows right now (may be fractional). */
+  available(): number {
+    this.#cell();
+    let deposits = 0;
+    let withdrawals = 0;
+    for (let i = 0; i < SLICES; i++) {
+      deposits += this.#deposits[i]!;
+      withdrawals += this.#withdrawals[i]!;
+    }
+    const reserve = this.#policy.minPerSecond * (this.#policy.window / 1000);
+    return Math.max(0, deposits * this.#policy.ratio + reserve - withdrawals);
+  }
+
+  // The ring cell for now, cleared if it last held an older slice; also clears any cells skipped over.
+  #cell(): number {
+    const slice = Math.floor(this.#clock.now() / this.#sliceMs);
+    const cell = ((slice % SLICES) + SLICES) % SLICES;
+    if (this.#slices[cell] !== slice) {
+      for (let i = 0; i < SLICES; i++) {
+        if (this.#slices[i]! <= slice - SLICES) {
+          this.#deposits[i] = 0;
+          this.#withdrawals[i] = 0;
+        }
+      }
+      this.#slices[cell] = slice;
+      this.#deposits[cell] = 0;
+      this.#withdrawals[cell] = 0;
+    }
+    return cell;
+  }
+}
