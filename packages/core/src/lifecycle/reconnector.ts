@@ -294,8 +294,10 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const delay =
       s.status === 'failed' ? this.#policy.backoff.max : this.#delay(Math.max(1, n), this.#lastDelay);
     this.#lastDelay = delay;
-    this.#setTimer(delay, false);
-    return delay;
+    // Operations are waiting: keep trying once per minProbeGap rather than at the (longer) backoff timer.
+    const wait = this.#waiters.size > 0 ? Math.min(delay, this.#policy.minProbeGap) : delay;
+    this.#setTimer(wait, wait < delay);
+    return wait;
   }
 
   #setTimer(ms: number, onDemand: boolean): void {

@@ -1,113 +1,110 @@
-import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { NodeAddress } from '../driver/driver.js';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
+import { createLifecycleInstruments, type LifecycleInstruments } from '../telemetry/instruments.js';
+import { AttributeNames as A, EventNames, SpanNames } from '../telemetry/names.js';
+import { errorType, getTracer } from '../telemetry/otel.js';
+import type { TargetState } from './types.js';
+
+const allStates: readonly TargetState[] = [
+  'idle',
+  'connecting',
+  'connected',
+  'reconnecting',
+  'failed',
+  'stopped',
+];
 
 /**
- * The lifecycle's spans and span events. Silent no-ops without an OpenTelemetry SDK. Names are
- * documented in packages/core/docs/lifecycle.md.
+ * The lifecycle's spans, span events and metrics for one target. Silent no-ops without an
+ * OpenTelemetry SDK. Names come from telemetry/names.ts and are listed in docs/lifecycle.md.
  */
 export class LifecycleTelemetry {
-  readonly #target: string;
-  readonly #system: string;
+  readonly #base: Attributes;
+  readonly #instruments: LifecycleInstruments;
   #reconnect: Span | undefined;
 
   constructor(target: string, system: string) {
-    this.#target = target;
-    this.#system = system;
+    this.#base = { [A.TARGET]: target, [A.DB_SYSTEM]: system };
+    this.#instruments = createLifecycleInstruments();
   }
 
-  #tracer() {
-    return trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+  /** Records the target's state on the state gauge (1 for the current state, 0 for the others). */
+  state(state: TargetState): void {
+    for (const s of allStates) {
+      this.#instruments.targetState.record(s === state ? 1 : 0, { ...this.#base, [A.TARGET_STATE]: s });
+    }
   }
 
   /** Opens `reconnect.reconnect`, spanning from the disconnect to the reconnect. */
   startReconnect(error: unknown): void {
     if (this.#reconnect !== undefined) return;
-    this.#reconnect = this.#tracer().startSpan(
-      'reconnect.reconnect',
-      {
-        attributes: {
-          'db.system': this.#system,
-          'reconnect.target': this.#target,
-          'error.type': errorType(error),
-        },
-      },
+    this.#reconnect = getTracer().startSpan(
+      SpanNames.RECONNECT,
+      { attributes: { ...this.#base, [A.ERROR_TYPE]: errorType(error) } },
       context.active(),
     );
   }
 
   /** One failed reconnect try: an event on the open `reconnect.reconnect` span. */
   reconnectTry(attempt: number, error: unknown, nextDelayMs: number | undefined): void {
-    this.#reconnect?.addEvent('reconnect.reconnect_attempt', {
-      'reconnect.attempt': attempt,
-      'error.type': errorType(error),
-      ...(nextDelayMs === undefined ? {} : { delay_ms: nextDelayMs }),
+    this.#reconnect?.addEvent(EventNames.RECONNECT_ATTEMPT, {
+      [A.ATTEMPT]: attempt,
+      [A.ERROR_TYPE]: errorType(error),
+      ...(nextDelayMs === undefined ? {} : { [A.DELAY_MS]: nextDelayMs }),
     });
   }
 
-  /** Closes `reconnect.reconnect`: `reconnected` (OK) or `stopped` (an error status). */
-  endReconnect(outcome: 'reconnected' | 'stopped'): void {
+  /** Closes `reconnect.reconnect`: OK when reconnected, an error status when stopped first. */
+  endReconnect(outcome: 'reconnected' | 'stopped', attempts?: number): void {
     const span = this.#reconnect;
     if (span === undefined) return;
     this.#reconnect = undefined;
-    span.setAttribute('reconnect.outcome', outcome);
-    span.setStatus(
-      outcome === 'reconnected'
-        ? { code: SpanStatusCode.OK }
-        : { code: SpanStatusCode.ERROR, message: outcome },
-    );
+    if (attempts !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
+    if (outcome === 'reconnected') {
+      span.setStatus({ code: SpanStatusCode.OK });
+      this.#instruments.reconnects.add(1, this.#base);
+    } else {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'stopped before reconnecting' });
+    }
     span.end();
   }
 
-  /** One `reconnect.health_check` span per active probe (created after the fact with its real duration). */
+  /** One `reconnect.health_check` span per active probe, with its real duration. */
   healthCheck(ok: boolean, durationMs: number, error: unknown): void {
-    const tracer = this.#tracer();
     const end = performance.timeOrigin + performance.now();
-    const span = tracer.startSpan('reconnect.health_check', {
+    const span = getTracer().startSpan(SpanNames.HEALTH_CHECK, {
       startTime: end - durationMs,
-      attributes: {
-        'db.system': this.#system,
-        'reconnect.target': this.#target,
-        'reconnect.health.ok': ok,
-        ...(ok ? {} : { 'error.type': errorType(error) }),
-      },
+      attributes: { ...this.#base, [A.HEALTH_OK]: ok, ...(ok ? {} : { [A.ERROR_TYPE]: errorType(error) }) },
     });
     if (!ok) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end(end);
+    this.#instruments.healthCheckDuration.record(durationMs / 1000, { ...this.#base, [A.HEALTH_OK]: ok });
   }
 
-  /** `reconnect.node.dead` / `reconnect.node.resurrected`: an event on the active span, or a short span of its own. */
+  /** `reconnect.node.dead` / `reconnect.node.resurrected`. */
   nodeEvent(what: 'dead' | 'resurrected', node: NodeAddress, deadCount: number): void {
-    this.#event(`reconnect.node.${what}`, {
-      'server.address': node.host,
-      'server.port': node.port,
-      'reconnect.node.id': node.id,
-      'reconnect.node.dead_count': deadCount,
+    this.#event(what === 'dead' ? EventNames.NODE_DEAD : EventNames.NODE_RESURRECTED, {
+      [A.SERVER_ADDRESS]: node.host,
+      [A.SERVER_PORT]: node.port,
+      [A.NODE_ID]: node.id,
+      [A.NODE_DEAD_COUNT]: deadCount,
     });
   }
 
   /** `reconnect.node.all_dead`: every node is dead; said once until a node comes back. */
   allDead(offered: NodeAddress, nodes: number): void {
-    this.#event('reconnect.node.all_dead', { 'reconnect.node.id': offered.id, 'reconnect.nodes': nodes });
+    this.#event(EventNames.NODE_ALL_DEAD, { [A.NODE_ID]: offered.id, [A.NODES]: nodes });
   }
 
-  #event(name: string, attributes: Record<string, string | number | boolean>): void {
+  // An event on the span in progress (an operation's, or the reconnect's); a short span of its own otherwise.
+  #event(name: string, attributes: Attributes): void {
     const active = trace.getActiveSpan() ?? this.#reconnect;
     if (active !== undefined) {
       active.addEvent(name, attributes);
       return;
     }
-    const span = this.#tracer().startSpan(name, {
-      attributes: { 'db.system': this.#system, 'reconnect.target': this.#target, ...attributes },
-    });
-    span.end();
+    getTracer()
+      .startSpan(name, { attributes: { ...this.#base, ...attributes } })
+      .end();
   }
-}
-
-function errorType(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? code : error.name;
-  }
-  return 'unknown';
 }
