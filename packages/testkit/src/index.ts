@@ -1,1 +1,42 @@
-export {};
+// The whole public surface of @reconnect/testkit.
+
+// Throwaway servers
+export { startRedis, type RedisServer, type RedisServerOptions } from './servers/redis.js';
+export { startRedisSentinel, type RedisSentinelOptions } from './servers/redis-sentinel.js';
+export { startMariaDB, type MariaDBServer, type MariaDBServerOptions } from './servers/mariadb.js';
+export { startPostgres, type PostgresServer, type PostgresServerOptions } from './servers/postgres.js';
+export { startCustomServer, type CustomServerOptions } from './servers/custom.js';
+export type { ServerHandle, ServerStatus } from './servers/server-handle.js';
+export type { BaseServerOptions } from './servers/launch.js';
+
+// Fault proxy
+export {
+  startFaultProxy,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type ProxyMode,
+  type Direction,
+  type CutOptions,
+  type ProxyStats,
+  type ProxyConnectionStats,
+  type ConnectionEnd,
+} from './proxy/fault-proxy.js';
+
+// Cleanup and helpers
+export { cleanupAll, trackedResources, type TrackedResourceInfo } from './cleanup/registry.js';
+export { testkitRoot, TESTKIT_ROOT_ENV } from './cleanup/temp-dir.js';
+export { freePort } from './net/free-port.js';
+export { canConnect, redisPing, mysqlGreeting, postgresReady, type ProbeResult } from './net/probes.js';
+export { useServer, type UseServerOptions } from './vitest/use-server.js';
+export { findLeaks, type Leak } from './vitest-global-setup.js';
+
+// Errors
+export {
+  TestkitError,
+  TestkitErrorCodes,
+  type TestkitErrorCode,
+  isTestkitError,
+  MissingBinaryError,
+  ServerStartError,
+  TestkitTimeoutError,
+} from './errors.js';

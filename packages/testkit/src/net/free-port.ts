@@ -1,0 +1,15 @@
+import { createServer } from 'node:net';
+
+/** Asks the kernel for a free TCP port on 127.0.0.1 (binds port 0, reads it, closes). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('Could not allocate a port'))));
+    });
+  });
+}

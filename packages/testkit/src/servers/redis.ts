@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir } from '../cleanup/temp-dir.js';
+import { redisPing } from '../net/probes.js';
+import { findBinary } from './binaries.js';
+import { launch, type BaseServerOptions } from './launch.js';
+import type { ServerHandle } from './server-handle.js';
+
+/** Options of {@link startRedis}. */
+export interface RedisServerOptions extends BaseServerOptions {
+  /** Extra command-line arguments, e.g. `['--cluster-enabled', 'yes']`; they come last and win. */
+  args?: readonly string[];
+  /** Config directives written to a `redis.conf` passed first, e.g. `{ 'cluster-enabled': 'yes' }`. */
+  config?: Readonly<Record<string, string | number>>;
+  /**
+   * `none` (default): no RDB, no AOF, so data is lost on `kill()`.
+   * `aof`: append-only file with `appendfsync always`, so data survives `kill()` + `restart()`.
+   */
+  persistence?: 'none' | 'aof';
+  /** Path of `redis-server`; found on PATH by default. */
+  binary?: string;
+}
+
+/** A throwaway Redis server. */
+export interface RedisServer extends ServerHandle {
+  /** ioredis-style connection options: `{ host, port }`. */
+  readonly options: { host: string; port: number };
+}
+
+/** The binary and the Debian package that provides it. */
+export const redisBinary = {
+  name: 'redis-server',
+  debianPackage: 'redis-server',
+  extraDirs: ['/usr/bin', '/usr/local/bin'],
+};
+
+/** Writes a redis.conf from directives (values are written as given; quote them yourself if needed). */
+export function writeRedisConfig(path: string, config: Readonly<Record<string, string | number>>): void {
+  writeFileSync(
+    path,
+    Object.entries(config)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('\n') + '\n',
+  );
+}
+
+/**
+ * Starts `redis-server` on a free 127.0.0.1 port with a temporary directory, no persistence by default,
+ * and waits until it answers PING.
+ */
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const command = findBinary(redisBinary, options.binary);
+  const server = await launch(options, (port) => {
+    const dir = makeTempDir('redis');
+    const args: string[] = [];
+    if (options.config !== undefined) {
+      const conf = join(dir, 'redis.conf');
+      writeRedisConfig(conf, options.config);
+      args.push(conf);
+    }
+    const persistence =
+      options.persistence === 'aof'
+        ? ['--appendonly', 'yes', '--appendfsync', 'always']
+        : ['--appendonly', 'no'];
+    args.push(
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      ...persistence,
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      ...(options.args ?? []),
+    );
+    return {
+      kind: 'redis',
+      command,
+      args,
+      dir,
+      dataDir: dir,
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      ready: redisPing,
+    };
+  });
+  return Object.assign(server, { options: { host: server.host, port: server.port } });
+}

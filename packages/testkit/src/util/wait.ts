@@ -1,0 +1,37 @@
+import { TestkitTimeoutError } from '../errors.js';
+
+/** Resolves after `ms` (a real timer: the testkit measures real servers). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `check` every `intervalMs` until it returns a value other than `undefined`/`false`;
+ * rejects with TestkitTimeoutError after `timeoutMs`. Bounded: never loops forever.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 5000, intervalMs = 20 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const start = performance.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() - start >= timeoutMs) throw new TestkitTimeoutError(what, timeoutMs);
+    await delay(intervalMs);
+  }
+}
+
+/** Races `promise` against a timer; the timer is cleared either way. */
+export async function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TestkitTimeoutError(what, timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
