@@ -16,7 +16,7 @@ export interface CustomServerOptions extends BaseServerOptions {
   /** Command-line arguments for the chosen port and the server's temp dir (its data dir is `<dir>/data`, not created). */
   args(ctx: { port: number; dir: string; dataDir: string }): string[];
   /** Readiness check; default: a TCP connect succeeds. */
-  ready?(host: string, port: number): Promise<ProbeResult>;
+  ready?: (host: string, port: number) => Promise<ProbeResult>;
   /** Graceful stop signal; default SIGTERM. */
   stopSignal?: NodeJS.Signals;
   /** URL reported by the handle; default `tcp://127.0.0.1:<port>`. */
