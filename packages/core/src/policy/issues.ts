@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
-import { isSecretPath, redactString } from './redact.js';
 
 /** Options of {@link zodIssuesToConfigIssues}. */
 export interface ZodIssueConversionOptions {
@@ -100,13 +99,26 @@ const typeWords: Record<string, string> = {
   function: 'a function',
 };
 
-// An input value is quoted in a message only when it is short, not under a secret key and not URL-like.
-function safeEcho(input: unknown, path: readonly (string | number)[]): string | undefined {
-  if (typeof input !== 'string' && typeof input !== 'number') return undefined;
-  const text = String(input);
-  if (text.length > 40 || isSecretPath(path) || text.includes('@') || redactString(text) !== text)
-    return undefined;
-  return typeof input === 'string' ? `"${text}"` : text;
+// Zod reports the input only when parsing with `reportInput: true`; otherwise its message says what it got.
+function received(issue: ZodIssue): { known: boolean; value?: unknown; word?: string } {
+  if ('input' in issue) return { known: true, value: issue.input };
+  const m = /received (\w+)/.exec(issue.message);
+  return m === null ? { known: false } : { known: false, word: m[1] as string };
+}
+
+function isMissing(issue: ZodIssue): boolean {
+  const r = received(issue);
+  if (r.known) return r.value === undefined;
+  if (r.word !== undefined) return r.word === 'undefined';
+  return (
+    issue.code === 'invalid_union' && issue.errors.flat().some((i) => /received undefined/.test(i.message))
+  );
+}
+
+function gotWord(issue: ZodIssue): string {
+  const r = received(issue);
+  if (r.known) return describeType(r.value);
+  return r.word ?? 'something else';
 }
 
 function unionAlternatives(issue: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIssue[][] {
@@ -125,8 +137,8 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
   switch (issue.code) {
     case 'invalid_type': {
       const expected = typeWords[issue.expected] ?? issue.expected;
-      if (issue.input === undefined) push('missing', 'Required value is missing', expected);
-      else push('invalid_type', `Wrong type: got ${describeType(issue.input)}`, expected);
+      if (isMissing(issue)) push('missing', 'Required value is missing', expected);
+      else push('invalid_type', `Wrong type: got ${gotWord(issue)}`, expected);
       return;
     }
     case 'unrecognized_keys': {
@@ -142,7 +154,11 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
       return;
     }
     case 'invalid_value': {
-      const echo = safeEcho(issue.input, path);
+      if (isMissing(issue)) {
+        push('missing', 'Required value is missing', `one of ${quoteList(issue.values)}`);
+        return;
+      }
+      // The value itself is never quoted: it may have come from a secret environment variable.
       const hint =
         typeof issue.input === 'string'
           ? didYouMean(
@@ -150,8 +166,11 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
               issue.values.filter((v): v is string => typeof v === 'string'),
             )
           : undefined;
-      const message = `Invalid value${echo === undefined ? '' : ` ${echo}`}${hint === undefined ? '' : ` — did you mean "${hint}"?`}`;
-      push('invalid_value', message, `one of ${quoteList(issue.values)}`);
+      push(
+        'invalid_value',
+        `Invalid value${hint === undefined ? '' : ` — did you mean "${hint}"?`}`,
+        `one of ${quoteList(issue.values)}`,
+      );
       return;
     }
     case 'too_small':
@@ -185,19 +204,17 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
       // A branch whose complaint is not "wrong type right here" is the one the author meant: report it alone.
       const meant = branches.filter(
         (b) =>
-          !b.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
+          !b.every(
+            (i) =>
+              i.path.length === 0 &&
+              (i.code === 'invalid_type' || i.code === 'invalid_value' || i.code === 'custom'),
+          ),
       );
       if (
         meant.length === 1 ||
         (meant.length > 1 && issue.input !== null && typeof issue.input === 'object')
       ) {
         for (const inner of meant[0] as ZodIssue[]) convertOne(inner, path, opts, out);
-        return;
-      }
-      // A custom check in one branch (an invalid duration string) says more than "expected number".
-      const custom = branches.flat().find((i) => i.code === 'custom');
-      if (custom !== undefined) {
-        convertOne(custom, path, opts, out);
         return;
       }
       const expected = [
@@ -209,12 +226,28 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
                 ? (typeWords[i.expected] ?? i.expected)
                 : i.code === 'invalid_value'
                   ? quoteList(i.values)
-                  : i.message,
+                  : i.code === 'custom'
+                    ? 'a function (in TypeScript/JavaScript configs)'
+                    : i.message,
             ),
         ),
       ].join(' or ');
-      if (issue.input === undefined) push('missing', 'Required value is missing', expected);
-      else push('invalid_type', `Wrong type: got ${describeType(issue.input)}`, expected);
+      const literals = branches.flat().flatMap((i) => (i.code === 'invalid_value' ? i.values : []));
+      if (isMissing(issue)) push('missing', 'Required value is missing', expected);
+      else if (literals.some((v) => typeof v === typeof issue.input)) {
+        const hint =
+          typeof issue.input === 'string'
+            ? didYouMean(
+                issue.input,
+                literals.filter((v): v is string => typeof v === 'string'),
+              )
+            : undefined;
+        push(
+          'invalid_value',
+          `Invalid value${hint === undefined ? '' : ` — did you mean "${hint}"?`}`,
+          expected,
+        );
+      } else push('invalid_type', `Wrong type: got ${gotWord(issue)}`, expected);
       return;
     }
     case 'custom': {

@@ -153,7 +153,7 @@ function mergeAndValidate(
   basePath: Path,
 ): ResolvedPolicyWithProvenance | undefined {
   const merged = mergeLayers(layers);
-  const parsed = resolvedPolicySchema.safeParse(merged.value);
+  const parsed = resolvedPolicySchema.safeParse(merged.value, { reportInput: true });
   if (!parsed.success) {
     ctx.issues.push(
       ...zodIssuesToConfigIssues(parsed.error.issues, {
@@ -206,7 +206,7 @@ export function resolvePolicyWithProvenance(
     throw new ConfigError(ctx.issues, options.file);
   }
   const normalized = normalizeInput(value);
-  const checked = extendablePolicySchema.safeParse(normalized);
+  const checked = extendablePolicySchema.safeParse(normalized, { reportInput: true });
   if (!checked.success) {
     ctx.issues.push(
       ...zodIssuesToConfigIssues(checked.error.issues, {
@@ -254,7 +254,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   }
   const { value, issues: envIssues } = interpolate(input, options.env ?? process.env, { file });
   ctx.issues.push(...envIssues);
-  const parsed = configSchema.safeParse(value);
+  const parsed = configSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
     const schemaIssues = zodIssuesToConfigIssues(parsed.error.issues, { file, schema: configSchema });
     ctx.issues.push(...dropConsequences(envIssues, schemaIssues));
