@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 export function cli(command: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stderr}`, { cause: error })); else resolve(stdout.trim());
+      if (error) reject(new Error(`${error.message}\n${stderr}`, { cause: error }));
+      else resolve(stdout.trim());
     });
   });
 }
