@@ -77,7 +77,7 @@ describe('cleanup', () => {
           ending === 'process.exit(3)'
             ? 'process.exit(3);'
             : ending === 'uncaught exception'
-              ? 'setTimeout(() => { throw new Error("boom"); }, 10);'
+              ? 'setTimeout(() => { throw new Error("boom"); }, 500);'
               : 'setInterval(() => {}, 1000);';
         const script = `import { startRedis } from ${JSON.stringify(dist)};
 const s = await startRedis();
