@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ConfigError} from '@reconnect/core';
+import { isConfigError, loadConfig, resolveConfig } from '@reconnect/core';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'valid');
+const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-loader-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function dirWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmp, 'case-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+async function rejection(p: Promise<unknown>): Promise<ConfigError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!isConfigError(e)) throw new Error(`expected a ConfigError, got ${String(e)}`);
+  return e;
+}
+
+describe('loadConfig: finding the file', () => {
+  it.each([
+    ['reconnect.config.yaml', 'version: 1\ntargets: { cache: { driver: redis } }\n'],
+    ['reconnect.config.yml', 'version: 1\ntargets: { cache: { driver: redis } }\n'],
+    ['reconnect.config.json', '{"version":1,"targets":{"cache":{"driver":"redis"}}}'],
+    ['reconnect.config.mjs', 'export default { version: 1, targets: { cache: { driver: "redis" } } };'],
+    ['reconnect.config.cjs', 'module.exports = { version: 1, targets: { cache: { driver: "redis" } } };'],
+    ['.reconnectrc', 'version: 1\ntargets: { cache: { driver: redis } }\n'],
+    ['.reconnectrc.json', '{"version":1,"targets":{"cache":{"driver":"redis"}}}'],
+    ['.reconnectrc.yaml', 'version: 1\ntargets: { cache: { driver: redis } }\n'],
+    ['package.json', '{"name":"app","reconnect":{"version":1,"targets":{"cache":{"driver":"redis"}}}}'],
+  ])('finds %s in cwd', async (name, content) => {
+    const dir = dirWith({ [name]: content });
+    const config = await loadConfig({ cwd: dir, env: {} });
+    expect(config.file).toBe(path.join(dir, name));
+    expect(Object.keys(config.targets)).toEqual(['cache']);
+    expect(config.targets['cache']?.policy.retry.maxRetries).toBe(3);
+  });
+
+  it('prefers reconnect.config.yaml over .reconnectrc and skips a package.json without the key', async () => {
+    const dir = dirWith({
+      'package.json': '{"name":"app"}',
+      'reconnect.config.yaml': 'version: 1\ntargets: { a: { driver: redis } }\n',
+      '.reconnectrc': 'version: 1\ntargets: { b: { driver: redis } }\n',
+    });
+    expect(Object.keys((await loadConfig({ cwd: dir })).targets)).toEqual(['a']);
+  });
+
+  it('loads a TypeScript config with defineConfig, keeping retryIf and delay functions', async () => {
+    const config = await loadConfig({ config: path.join(fixtures, 'code.config.ts') });
+    const retry = config.targets['cache']?.policy.retry;
+    expect(retry?.delay?.(2)).toBe(200);
+    expect(typeof retry?.retryIf).toBe('function');
+    expect(config.targets['cache']?.provenance['retry.delay']).toBe('target');
+    expect(config.targets['cache']?.policy.healthCheck.query).toBe('PING');
+  });
+
+  it('reports "no configuration found" as a ConfigError listing where it looked', async () => {
+    const e = await rejection(loadConfig({ cwd: dirWith({}) }));
+    expect(e.issues[0]?.kind).toBe('config_not_found');
+    expect(e.issues[0]?.expected).toContain('reconnect.config.yaml');
+  });
+
+  it('reports a missing explicit file with its path', async () => {
+    const e = await rejection(loadConfig({ config: 'nope.yaml', cwd: tmp }));
+    expect(e.issues).toEqual([
+      expect.objectContaining({ kind: 'file_not_found', file: path.join(tmp, 'nope.yaml') }),
+    ]);
+  });
+
+  it('reports a module that throws as load_error without its stack', async () => {
+    const dir = dirWith({ 'reconnect.config.mjs': 'throw new Error("boom");' });
+    const e = await rejection(loadConfig({ cwd: dir }));
+    expect(e.issues[0]?.kind).toBe('load_error');
+    expect(e.issues[0]?.message).toContain('boom');
+  });
+});
+
+describe('loadConfig / resolveConfig: merging', () => {
+  const env = { MYSQL_URL: 'mysql://app:pw@db:3306/app' };
+
+  it('accepts an object built in code, without any file', async () => {
+    const config = await loadConfig({
+      config: { version: 1, targets: { cache: { driver: 'redis', policy: 'preset:redis' } } },
+    });
+    expect(config.file).toBeUndefined();
+    expect(config.targets['cache']?.policy.reconnect.maxRetries).toBe(5);
+  });
+
+  it('merges default ← defaults ← extends chain ← target ← target pool, with provenance for every leaf', async () => {
+    const config = await loadConfig({ config: path.join(fixtures, 'full.yaml'), env });
+    const db = config.targets['main_db']!;
+    expect(db.layers).toEqual(['default', 'defaults', 'preset:mysql', 'policies.patient']);
+    expect(db.policy.retry.maxRetries).toBe(5);
+    expect(db.provenance['retry.maxRetries']).toBe('policies.patient');
+    expect(db.policy.healthCheck.query).toBe('SELECT 1');
+    expect(db.provenance['healthCheck.query']).toBe('preset:mysql');
+    expect(db.provenance['retry.attemptTimeout']).toBe('defaults');
+    expect(db.provenance['healthCheck.jitter']).toBe('default');
+    expect(db.options).toEqual({ uri: 'mysql://app:pw@db:3306/app' });
+
+    const search = config.targets['search']!;
+    expect(search.required).toBe(false);
+    expect(search.policy.retry.retryOn.statusCodes).toEqual([429, 502, 503, 504]);
+    expect(search.provenance['retry.retryOn.statusCodes']).toBe('target');
+    expect(search.policy.pool.deadTimeoutMax).toBe(30 * 60_000);
+    expect(search.provenance['pool.deadTimeoutMax']).toBe('target');
+    expect(search.policy.pool.nodeFailureThreshold).toBe(3);
+    expect(search.provenance['pool.nodeFailureThreshold']).toBe('preset:elasticsearch');
+    expect(search.policy.pool.discovery).toEqual({ onStart: true, interval: 300_000, onFault: true });
+
+    // Every leaf of every resolved policy has a provenance entry.
+    for (const t of Object.values(config.targets)) {
+      const leaves: string[] = [];
+      const walk = (v: unknown, p: string): void => {
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+          for (const [k, c] of Object.entries(v)) walk(c, p === '' ? k : `${p}.${k}`);
+        } else leaves.push(p);
+      };
+      walk(t.policy, '');
+      for (const leaf of leaves) expect(t.provenance[leaf], `${t.name}: ${leaf}`).toBeDefined();
+    }
+  });
+
+  it('uses ${VAR:-default} when the variable is unset', async () => {
+    const config = await loadConfig({ config: path.join(fixtures, 'full.yaml'), env: {} });
+    expect(config.targets['main_db']?.options).toEqual({ uri: 'mysql://root@127.0.0.1:3306/test' });
+  });
+
+  it('resolves unlimited reconnects to Infinity', () => {
+    const config = resolveConfig({ version: 1, targets: { a: { driver: 'redis' } } });
+    expect(config.targets['a']?.policy.reconnect.maxRetries).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('collects problems from several targets into one error', () => {
+    let error: unknown;
+    try {
+      resolveConfig({
+        version: 1,
+        targets: {
+          a: { driver: 'redis', policy: { retry: { backoff: { base: '5s', max: '1s' } } } },
+          b: { driver: 'redis', policy: { healthCheck: { interval: '1s', timeout: '1s' } } },
+        },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(isConfigError(error)).toBe(true);
+    expect((error as ConfigError).issues.map((i) => i.path.join('.'))).toEqual([
+      'targets.a.retry.backoff.max',
+      'targets.b.healthCheck.timeout',
+    ]);
+  });
+});

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inspect } from 'node:util';
+import { isConfigError, loadConfig, redactSecrets } from '@reconnect/core';
+
+const FILE_PW = 'file-pw-Zq81x';
+const ENV_PW = 'env-pw-Kp27y';
+const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-secrets-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, content: string): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+async function errorText(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(isConfigError(e)).toBe(true);
+  // Everything a log line could show: message, issues, and a full inspection of the error object.
+  return `${String((e as Error).message)}\n${JSON.stringify((e as { issues: unknown }).issues)}\n${inspect(e, { depth: 10 })}`;
+}
+
+describe('secrets never appear in configuration errors', () => {
+  const env = { DB_PW: ENV_PW };
+
+  it.each([
+    [
+      'a password in options next to an error elsewhere',
+      `
+version: 1
+targets:
+  db:
+    driver: mysql
+    policy: { retry: { maxRetries: -1 } }
+    options: { user: root, password: ${FILE_PW}, uri: "mysql://root:\${DB_PW}@db:3306/app" }
+`,
+    ],
+    [
+      'a password where an enum is expected',
+      `
+version: 1
+targets:
+  db: { driver: mysql, policy: { retry: { backoff: { type: "${FILE_PW}" } } } }
+`,
+    ],
+    [
+      'an env password where an enum is expected',
+      `
+version: 1
+targets:
+  db: { driver: mysql, policy: { retry: { backoff: { jitter: "\${DB_PW}" } } } }
+`,
+    ],
+    [
+      'an env password where a duration is expected',
+      `
+version: 1
+defaults: { healthCheck: { timeout: "\${DB_PW}" } }
+targets:
+  db: { driver: mysql }
+`,
+    ],
+    [
+      'a password on the line of a YAML syntax error',
+      `
+version: 1
+targets:
+  db: { driver: mysql, options: { password: ${FILE_PW} }
+    bad: [
+`,
+    ],
+    [
+      'a password in a URL on a broken line',
+      `
+version: 1
+targets: { db: { driver: mysql, options: { uri: mysql://root:${FILE_PW}@db/app } } } }
+`,
+    ],
+  ])('%s', async (_name, yaml) => {
+    const text = await errorText(loadConfig({ config: write(`c${Math.random()}.yaml`, yaml), env }));
+    expect(text).not.toContain(FILE_PW);
+    expect(text).not.toContain(ENV_PW);
+  });
+
+  it('a password in a broken JSON file', async () => {
+    const file = write(
+      'c.json',
+      `{"version": 1, "targets": {"db": {"driver": "mysql", "options": {"password": "${FILE_PW}"}}} oops`,
+    );
+    const text = await errorText(loadConfig({ config: file, env }));
+    expect(text).not.toContain(FILE_PW);
+  });
+
+  it('redactSecrets hides both kinds in resolved options', async () => {
+    const config = await loadConfig({
+      config: {
+        version: 1,
+        targets: {
+          db: { driver: 'mysql', options: { password: FILE_PW, uri: 'mysql://root:${DB_PW}@db/app' } },
+        },
+      },
+      env,
+    });
+    expect(config.targets['db']?.options).toEqual({
+      password: FILE_PW,
+      uri: `mysql://root:${ENV_PW}@db/app`,
+    });
+    const shown = JSON.stringify(redactSecrets(config.targets['db']?.options));
+    expect(shown).not.toContain(FILE_PW);
+    expect(shown).not.toContain(ENV_PW);
+    expect(shown).toContain('mysql://root:***@db/app');
+  });
+});
