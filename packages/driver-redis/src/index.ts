@@ -1,1 +1,28 @@
-export {};
+// The whole public surface of @reconnect/driver-redis.
+import { redisDriver } from './driver.js';
+
+export default redisDriver;
+export { redisDriver };
+export { classifyRedisError, replyCode, transientReplyCodes, authReplyCodes } from './classify.js';
+export { createRedisClient, topologyOf, type RedisClient, type CreateClientContext } from './client.js';
+export { redisCommands, type RedisCommands, type RedisCommandsOptions, type RedisCallOptions, type RedisArgument } from './commands.js';
+export { redactRedisError } from './errors.js';
+export {
+  defaultIdempotencyTable,
+  idempotencyTable,
+  isIdempotentCommand,
+  type IdempotencyRule,
+  type IdempotencyTable,
+} from './idempotency.js';
+export {
+  redisOptionsSchema,
+  clusterOptionsSchema,
+  describeRedisOptions,
+  parseNode,
+  policyOwnedKeys,
+  redisSecretKeys,
+  type RedisDriverOptions,
+  type RedisDriverOptionsInput,
+  type RedisNodeInput,
+} from './options.js';
+export { connectionOptions, clusterOptions, reconnectStrategy, reconnectOnReadonly } from './policy-mapping.js';

@@ -1,0 +1,84 @@
+import type { Classification } from '@reconnect/core';
+
+// Socket errors raised before anything was written: the command provably did not run.
+const refusedBeforeSend = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+// Socket errors on a live connection: a command in flight may or may not have run.
+const lostInFlight = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/**
+ * Redis error replies that pass by themselves. The server refused to run the command, so a retry
+ * is safe even for writes (`sent: false`: it never ran, which is what `sent` protects).
+ */
+export const transientReplyCodes: readonly string[] = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'READONLY'];
+/** Redis error replies that mean the credentials or permissions are wrong; retrying will not help. */
+export const authReplyCodes: readonly string[] = ['NOAUTH', 'WRONGPASS', 'NOPERM'];
+
+const transientSet = new Set(transientReplyCodes);
+const authSet = new Set(authReplyCodes);
+
+// ioredis (and Node) error messages, matched by prefix because ioredis throws plain Errors for them.
+const messageRules: readonly { prefix: string; classification: Classification }[] = [
+  // enableOfflineQueue is off: rejected before writing while disconnected.
+  { prefix: "Stream isn't writeable", classification: { kind: 'connection', code: 'NOT_CONNECTED', sent: false } },
+  { prefix: "Cluster isn't ready", classification: { kind: 'connection', code: 'NOT_CONNECTED', sent: false } },
+  { prefix: 'None of startup nodes is available', classification: { kind: 'connection', code: 'NO_NODE', sent: false } },
+  { prefix: 'All sentinels are unreachable', classification: { kind: 'connection', code: 'NO_SENTINEL', sent: false } },
+  { prefix: 'Connection is closed', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  { prefix: 'Command aborted due to connection close', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  { prefix: 'Cluster is ended', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  { prefix: 'Cluster is disconnected', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  { prefix: 'Connection is aborted', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  { prefix: 'Connection is discarded', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  { prefix: 'Failed to refresh slots cache', classification: { kind: 'connection', code: 'CLUSTER_ALL_FAILED' } },
+  { prefix: 'Command timed out', classification: { kind: 'timeout', code: 'COMMAND_TIMEOUT' } },
+  { prefix: 'Socket timeout', classification: { kind: 'timeout', code: 'SOCKET_TIMEOUT' } },
+  { prefix: 'Too many Cluster redirections', classification: { kind: 'transient', code: 'TOO_MANY_REDIRECTIONS' } },
+];
+
+/** The first word of a Redis error reply (`LOADING`, `READONLY`, `ERR`), or undefined. */
+export function replyCode(message: string): string | undefined {
+  const m = /^([A-Z][A-Z0-9_-]*)(?:\s|$)/.exec(message);
+  return m?.[1];
+}
+
+/**
+ * Maps any error ioredis (or this driver) throws onto the policy's vocabulary.
+ * `code` is the reply's first word for Redis replies, the Node code for socket errors, or one of this
+ * driver's labels (`NOT_CONNECTED`, `CONNECTION_CLOSED`, `COMMAND_TIMEOUT`, `MAX_RETRIES_PER_REQUEST`).
+ */
+export function classifyRedisError(error: unknown): Classification {
+  if (!(error instanceof Error)) return { kind: 'unknown' };
+  const e = error as Error & { code?: unknown; syscall?: unknown };
+
+  // Not exported by ioredis: matched by name. With maxRetriesPerRequest 0 every command in flight
+  // at a disconnect gets it, so it may have run.
+  if (e.name === 'MaxRetriesPerRequestError') return { kind: 'connection', code: 'MAX_RETRIES_PER_REQUEST' };
+  if (e.name === 'ReplyError' || e.name === 'ParserError') {
+    const code = replyCode(e.message);
+    if (code === undefined) return { kind: 'fatal' };
+    if (transientSet.has(code)) return { kind: 'transient', code, sent: false };
+    if (authSet.has(code)) return { kind: 'auth', code, sent: false };
+    if (code === 'ERR' && /max number of clients reached/i.test(e.message)) {
+      return { kind: 'throttled', code: 'MAXCLIENTS', sent: false };
+    }
+    return { kind: 'fatal', code };
+  }
+
+  if (typeof e.code === 'string') {
+    if (refusedBeforeSend.has(e.code)) return { kind: 'connection', code: e.code, sent: false };
+    // ioredis's own connect timeout carries syscall 'connect': nothing was written yet.
+    if (e.code === 'ETIMEDOUT' && e.syscall === 'connect') return { kind: 'connection', code: e.code, sent: false };
+    if (lostInFlight.has(e.code)) return { kind: 'connection', code: e.code };
+  }
+
+  const rule = messageRules.find((r) => e.message.startsWith(r.prefix));
+  if (rule !== undefined) return { ...rule.classification };
+  // An AbortSignal fired (attempt timeout, deadline) while waiting on the client: the reply may still come.
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return { kind: 'timeout', code: 'ABORTED' };
+
+  // Reply errors re-thrown by wrappers (pipelines, scripts) keep the reply text.
+  const code = replyCode(e.message);
+  if (code !== undefined && transientSet.has(code)) return { kind: 'transient', code, sent: false };
+  if (code !== undefined && authSet.has(code)) return { kind: 'auth', code, sent: false };
+  return { kind: 'fatal', ...(code === undefined ? {} : { code }) };
+}

@@ -1,0 +1,117 @@
+import type { ConnectionMonitor } from '@reconnect/core';
+import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
+import { redactRedisError } from './errors.js';
+
+// What the driver remembers about each client it created, beside the client itself.
+interface ClientState {
+  /** The last `error` event since the last `ready`, credentials removed. */
+  lastError: unknown;
+  /** Whether the monitor was last told `up`. */
+  reportedUp: boolean;
+  /** Set by the driver's close(): never reconnect this client again. */
+  closing: boolean;
+}
+
+const states = new WeakMap<RedisClient, ClientState>();
+
+/**
+ * Starts tracking a new client: records its errors (so ioredis never prints "Unhandled error event"
+ * and the driver can say why a connect failed) and forgets them once the client is ready again.
+ */
+export function track(client: RedisClient): ClientState {
+  const state: ClientState = { lastError: undefined, reportedUp: false, closing: false };
+  states.set(client, state);
+  const record = (error: unknown) => {
+    state.lastError = redactRedisError(error);
+  };
+  client.on('error', record);
+  // Cluster: a node's connection failed; the cluster keeps going with the others.
+  client.on('node error', record);
+  client.on('ready', () => {
+    state.lastError = undefined;
+  });
+  return state;
+}
+
+/** The state of a client created by this driver (a fresh one for a client from elsewhere). */
+export function stateOf(client: RedisClient): ClientState {
+  return states.get(client) ?? track(client);
+}
+
+/** Why the client is down: its last error, or ioredis's own "Connection is closed." when none was emitted. */
+export function downReason(client: RedisClient): unknown {
+  return stateOf(client).lastError ?? new Error('Connection is closed.');
+}
+
+/**
+ * Follows the client's status for the lifecycle: `ready` → `up()`, `close` / `end` → `down(error)`,
+ * each reported once per change. ioredis owns the reconnect loop (driven by the policy's backoff), so
+ * the lifecycle never starts a second one.
+ */
+export function watchClient(client: RedisClient, monitor: ConnectionMonitor): () => void {
+  const state = stateOf(client);
+  state.reportedUp = true;
+  const onReady = () => {
+    if (state.reportedUp) return;
+    state.reportedUp = true;
+    monitor.up();
+  };
+  const onDown = () => {
+    if (!state.reportedUp || state.closing) return;
+    state.reportedUp = false;
+    monitor.down(downReason(client));
+  };
+  client.on('ready', onReady);
+  client.on('close', onDown);
+  client.on('end', onDown);
+  // It may have dropped between connect() resolving and this subscription.
+  if (client.status !== 'ready') onDown();
+  return () => {
+    client.off('ready', onReady);
+    client.off('close', onDown);
+    client.off('end', onDown);
+  };
+}
+
+// The pending backoff timer lives in a private field of both Redis and Cluster (`reconnectTimeout`,
+// unchanged since ioredis 1.x); ioredis's own disconnect() clears it the same way. Clearing it before
+// connect() keeps a single reconnect chain: otherwise the stale timer fires later and, if that attempt
+// fails, a second chain of timers runs beside the first.
+function cancelPendingReconnect(client: RedisClient): void {
+  const c = client as unknown as { reconnectTimeout?: ReturnType<typeof setTimeout> | null };
+  if (c.reconnectTimeout !== undefined && c.reconnectTimeout !== null) {
+    clearTimeout(c.reconnectTimeout);
+    c.reconnectTimeout = null;
+  }
+}
+
+const noop = () => {};
+
+/**
+ * Reconnects now instead of at the next backoff timer:
+ * - `reconnecting` (waiting on the backoff timer) or `end` (gave up): cancel the timer, `connect()` now;
+ * - `ready` although the lifecycle was told `up` and still asks (its health check found the server
+ *   hung, which ioredis cannot see): drop the socket, so ioredis reconnects through its strategy;
+ * - `connecting` / `connect`: an attempt is already running; nothing to do.
+ */
+export function reconnectClient(client: RedisClient): void {
+  const state = stateOf(client);
+  if (state.closing) return;
+  switch (client.status) {
+    case 'reconnecting':
+    case 'close':
+    case 'end':
+      cancelPendingReconnect(client);
+      client.connect().catch(noop);
+      return;
+    case 'ready':
+      if (!state.reportedUp) return;
+      if ('isCluster' in client && client.isCluster) (client as unknown as { disconnect(r: boolean): void }).disconnect(true);
+      // destroy(), not end(): a hung server never answers the FIN that end() waits for.
+      else (client as Redis).stream?.destroy();
+      return;
+    default:
+      return;
+  }
+}

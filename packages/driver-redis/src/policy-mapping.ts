@@ -1,0 +1,67 @@
+import { computeDelay, type RandomSource, type ResolvedPolicy } from '@reconnect/core';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { replyCode } from './classify.js';
+
+/**
+ * A retry strategy in ioredis's shape (`times` is 1-based and resets on `ready`) that follows the
+ * policy's `reconnect` section: the backoff (or `reconnect.delay`) for `maxRetries` attempts, then
+ * the backoff cap for ever (`onExhausted: keep-probing`) or give up (`stop`, the client ends).
+ */
+export function reconnectStrategy(
+  policy: Pick<ResolvedPolicy, 'reconnect'>,
+  random: RandomSource = Math.random,
+): (times: number) => number | null {
+  const { backoff, maxRetries, onExhausted, delay } = policy.reconnect;
+  let previous: number | undefined;
+  return (times) => {
+    if (times <= 1) previous = undefined;
+    if (times > maxRetries) return onExhausted === 'stop' ? null : backoff.max;
+    const planned = delay === undefined ? computeDelay(backoff, times, previous, random) : delay(times);
+    const ms = Number.isFinite(planned) && planned > 0 ? Math.round(planned) : 0;
+    previous = ms;
+    return ms;
+  };
+}
+
+/**
+ * READONLY means we reached a replica (a Sentinel or manual failover demoted our master): reconnect
+ * so the connector asks for the master again. `1` reconnects without re-sending the failed command.
+ */
+export function reconnectOnReadonly(error: Error): 1 | false {
+  return replyCode(error.message) === 'READONLY' ? 1 : false;
+}
+
+/**
+ * The ioredis options a policy decides, for one connection (standalone, Sentinel, or a cluster node).
+ *
+ * - `enableOfflineQueue: false`: while disconnected a command fails at once, unsent, and the lifecycle
+ *   waits for the reconnect bounded by the operation's deadline; nothing queues without bound.
+ * - `maxRetriesPerRequest: 0`: every command in flight when the connection drops is rejected at that
+ *   moment (`MaxRetriesPerRequestError`, outcome unknown) instead of hanging — with
+ *   `autoResendUnfulfilledCommands: false` ioredis would otherwise drop them unsettled.
+ * - `commandTimeout = retry.attemptTimeout`: no command waits for a reply longer than one attempt may.
+ */
+export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    enableReadyCheck: true,
+    commandTimeout: policy.retry.attemptTimeout,
+    connectTimeout: policy.reconnect.connectTimeout,
+    // A graceful close waits this long for the server's FIN; a hung server never sends it.
+    disconnectTimeout: Math.min(policy.reconnect.connectTimeout, 2000),
+    reconnectOnError: reconnectOnReadonly,
+  };
+}
+
+/** The Redis Cluster options a policy decides; node connections get {@link connectionOptions}. */
+export function clusterOptions(policy: ResolvedPolicy, random?: RandomSource): ClusterOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableReadyCheck: true,
+    clusterRetryStrategy: reconnectStrategy(policy, random),
+  };
+}
