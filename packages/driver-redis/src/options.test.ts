@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { describeRedisOptions, parseNode, policyOwnedKeys, redisOptionsSchema } from './options.js';
+
+const parse = (input: unknown) => redisOptionsSchema.safeParse(input);
+
+describe('redisOptionsSchema', () => {
+  it('accepts what ioredis users write: url, host/port, sentinels + name, cluster', () => {
+    expect(parse({ url: 'redis://user:pw@127.0.0.1:6380/2' }).success).toBe(true);
+    expect(parse({ url: 'rediss://cache.internal:6380' }).success).toBe(true);
+    expect(parse({ host: '127.0.0.1', port: 6379, password: 'pw', username: 'u', db: 1, tls: true }).success).toBe(true);
+    expect(parse({ sentinels: ['127.0.0.1:26379', { host: '127.0.0.1', port: 26380 }], name: 'mymaster' }).success).toBe(true);
+    expect(parse({ cluster: { nodes: ['127.0.0.1:7000', 'redis://127.0.0.1:7001'], scaleReads: 'slave' } }).success).toBe(true);
+    expect(parse({}).success).toBe(true); // ioredis's own default: 127.0.0.1:6379
+  });
+
+  it('rejects a URL of another scheme', () => {
+    const r = parse({ url: 'http://127.0.0.1:6379' });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(/redis:\/\//);
+  });
+
+  it('rejects mixing topologies and a Sentinel without its master name', () => {
+    expect(parse({ url: 'redis://a', cluster: { nodes: ['a:1'] } }).success).toBe(false);
+    expect(parse({ host: 'a', sentinels: ['b:2'], name: 'm' }).success).toBe(false);
+    const noName = parse({ sentinels: ['b:2'] });
+    expect(noName.error?.issues.map((i) => i.path.join('.'))).toContain('name');
+    expect(parse({ url: 'redis://a', host: 'b' }).success).toBe(false);
+  });
+
+  it('refuses the options the policy owns, saying which policy field to use', () => {
+    for (const key of policyOwnedKeys) {
+      const r = parse({ [key]: key === 'enableOfflineQueue' ? true : 1 });
+      expect(r.success, key).toBe(false);
+      expect(r.error?.issues[0]?.message).toMatch(/Set by the target's policy/);
+    }
+    expect(parse({ retryStrategy: 1 }).error?.issues[0]?.message).toMatch(/reconnect\.backoff/);
+    expect(parse({ commandTimeout: 5 }).error?.issues[0]?.message).toMatch(/attemptTimeout/);
+  });
+
+  it('rejects unknown keys (typos do not pass silently)', () => {
+    expect(parse({ hots: 'x' }).success).toBe(false);
+  });
+});
+
+describe('describeRedisOptions', () => {
+  const d = (input: unknown) => describeRedisOptions(redisOptionsSchema.parse(input));
+
+  it('never contains credentials', () => {
+    const text = d({ url: 'redis://admin:s3cr3t@10.0.0.5:6380/3' });
+    expect(text).toBe('10.0.0.5:6380/3');
+    expect(text).not.toContain('s3cr3t');
+    expect(d({ host: 'h', port: 1, password: 's3cr3t' })).toBe('h:1');
+  });
+
+  it('says TLS, Sentinel and Cluster', () => {
+    expect(d({ url: 'rediss://cache:6380' })).toBe('rediss://cache:6380');
+    expect(d({ sentinels: ['127.0.0.1:26379', '127.0.0.1'], name: 'mymaster', sentinelPassword: 'x' })).toBe(
+      'sentinel mymaster @ 127.0.0.1:26379,127.0.0.1:26379',
+    );
+    expect(d({ cluster: { nodes: ['redis://:pw@127.0.0.1:7000', { host: 'b', port: 7001 }] } })).toBe(
+      'cluster 127.0.0.1:7000,b:7001',
+    );
+  });
+});
+
+describe('parseNode', () => {
+  it('reads host:port, URLs and objects, with a default port', () => {
+    expect(parseNode('a:1', 9)).toEqual({ host: 'a', port: 1 });
+    expect(parseNode('a', 9)).toEqual({ host: 'a', port: 9 });
+    expect(parseNode('redis://u:p@a:2', 9)).toEqual({ host: 'a', port: 2 });
+    expect(parseNode({ host: 'b', port: 3 }, 9)).toEqual({ host: 'b', port: 3 });
+  });
+});
