@@ -1,0 +1,56 @@
+import type { NodeAddress } from '../driver/driver.js';
+import type { AcquireRequest, AttemptContext } from './types.js';
+
+/**
+ * Something with an AbortSignal that is only made when someone reads it: most operations never
+ * look at `ctx.signal`, and an AbortController per attempt is the bulk of an attempt's allocations.
+ * Aborting before the signal was read records the reason, so a late reader still sees it aborted.
+ */
+export class LazySignal {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  /** The signal, made on first read. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Aborts the signal (now, or when it is first read) with `reason`. Later calls do nothing. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/** The {@link AttemptContext} an operation receives; its signal is made lazily. */
+export class LazyAttemptContext extends LazySignal implements AttemptContext {
+  readonly attempt: number;
+  readonly node: NodeAddress | undefined;
+
+  constructor(attempt: number, node: NodeAddress | undefined) {
+    super();
+    this.attempt = attempt;
+    this.node = node;
+  }
+}
+
+/** The {@link AcquireRequest} the connection source receives; its signal is made lazily. */
+export class LazyAcquireRequest extends LazySignal implements AcquireRequest {
+  readonly attempt: number;
+  readonly avoid: NodeAddress | undefined;
+  readonly deadlineAt: number;
+
+  constructor(attempt: number, avoid: NodeAddress | undefined, deadlineAt: number) {
+    super();
+    this.attempt = attempt;
+    this.avoid = avoid;
+    this.deadlineAt = deadlineAt;
+  }
+}

@@ -1,0 +1,528 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AbortedError,
+  AttemptTimeoutError,
+  BreakerOpenError,
+  BudgetExhaustedError,
+  ConfigError,
+  DeadlineExceededError,
+  NoNodeAvailableError,
+  NotRetryableError,
+  OutcomeUnknownError,
+  RetriesExhaustedError,
+  isAbortedError,
+  isBreakerOpenError,
+  isBudgetExhaustedError,
+  isDeadlineExceededError,
+  isOutcomeUnknownError,
+  isRetriesExhaustedError,
+} from '../errors.js';
+import type { GiveUpEvent, RetryEvent } from '../lifecycle/types.js';
+import { createFakeClock } from '../time/fake-clock.js';
+import {
+  breakerPolicy,
+  budgetPolicy,
+  classify,
+  FakeDriverError,
+  FakeSource,
+  flush,
+  nodes,
+  retryPolicy,
+  track,
+} from '../../test/engine/helpers.js';
+import { CircuitBreaker } from './breaker/circuit-breaker.js';
+import { RetryBudget } from './budget/retry-budget.js';
+import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
+import type { AttemptContext } from './types.js';
+
+function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
+  const clock = createFakeClock();
+  const source = over.source instanceof FakeSource ? over.source : new FakeSource();
+  const retries: RetryEvent[] = [];
+  const giveUps: GiveUpEvent[] = [];
+  const executor = new RetryExecutor<string>({
+    target: 'db',
+    system: 'fakedb',
+    policy: retryPolicy(),
+    classify,
+    source,
+    clock,
+    random: () => 0.5,
+    events: { retry: (e) => retries.push(e), giveUp: (e) => giveUps.push(e) },
+    ...over,
+  });
+  return { clock, source, executor, retries, giveUps };
+}
+
+/** An operation failing with `errors` in turn, then returning 'ok'; counts its calls. */
+function scripted(...errors: unknown[]) {
+  const calls: AttemptContext[] = [];
+  const op = (_client: string, ctx: AttemptContext): Promise<string> => {
+    calls.push(ctx);
+    const error = errors[calls.length - 1];
+    return error === undefined ? Promise.resolve('ok') : Promise.reject(error);
+  };
+  return { op, calls };
+}
+
+describe('RetryExecutor: success path', () => {
+  it('returns the value of the first attempt, reports it, and leaves no timer', async () => {
+    const { executor, clock, source } = setup();
+    const { op, calls } = scripted();
+    await expect(executor.execute(op, { idempotent: true })).resolves.toBe('ok');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.attempt).toBe(1);
+    expect(source.reports).toEqual([{ ok: true, durationMs: 0 }]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('accepts synchronous operations and sync values without any timer', async () => {
+    const { executor, clock } = setup();
+    await expect(executor.execute(() => 42)).resolves.toBe(42);
+    expect(clock.pending()).toBe(0);
+  });
+});
+
+describe('RetryExecutor: retries', () => {
+  it('retries retryable failures after the backoff delay, then succeeds', async () => {
+    const { executor, clock, retries } = setup();
+    const { op, calls } = scripted(new FakeDriverError('connection'), new FakeDriverError('timeout'));
+    const result = track(executor.execute(op, { idempotent: true, name: 'GET' }));
+    await flush();
+    expect(calls).toHaveLength(1);
+    await clock.advanceAsync(99);
+    expect(calls).toHaveLength(1);
+    await clock.advanceAsync(1);
+    expect(calls).toHaveLength(2);
+    await clock.advanceAsync(100);
+    expect(result).toMatchObject({ done: true, value: 'ok' });
+    expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(retries.map((r) => [r.attempt, r.delayMs, r.reason, r.operation])).toEqual([
+      [1, 100, 'retryable', 'GET'],
+      [2, 100, 'retryable', 'GET'],
+    ]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('asks the source for a different node than the one that failed (failover)', async () => {
+    const source = new FakeSource(nodes);
+    const { executor, clock } = setup({ source });
+    const { op, calls } = scripted(new FakeDriverError('connection'), new FakeDriverError('connection'));
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(source.requests.map((r) => r.avoid?.id)).toEqual([undefined, 'a:1', 'b:2']);
+    expect(calls.map((c) => c.node?.id)).toEqual(['a:1', 'b:2', 'a:1']);
+  });
+
+  it('reports every attempt to the source with its classification', async () => {
+    const { executor, clock, source } = setup();
+    const err = new FakeDriverError('connection', { code: 'ECONNRESET' });
+    const { op } = scripted(err);
+    track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(source.reports).toEqual([
+      { ok: false, durationMs: 0, error: err, classification: { kind: 'connection', code: 'ECONNRESET' } },
+      { ok: true, durationMs: 0 },
+    ]);
+  });
+
+  it('retries by native code and HTTP status from retryOn', async () => {
+    const { executor, clock } = setup({
+      policy: retryPolicy({ retryOn: { errors: [], codes: [1213], statusCodes: [503] } }),
+    });
+    const { op, calls } = scripted(
+      new FakeDriverError('transient', { code: '1213' }),
+      new FakeDriverError('transient', { statusCode: 503 }),
+    );
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('a server hint (retryAfterMs) is a minimum delay', async () => {
+    const { executor, clock, retries } = setup({
+      policy: retryPolicy({ retryOn: { errors: ['throttled'], codes: [], statusCodes: [] } }),
+    });
+    const { op, calls } = scripted(new FakeDriverError('throttled', { retryAfterMs: 2500 }));
+    track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(2499);
+    expect(calls).toHaveLength(1);
+    await clock.advanceAsync(1);
+    expect(calls).toHaveLength(2);
+    expect(retries[0]!.delayMs).toBe(2500);
+  });
+
+  it('a code-defined delay(attempt) replaces the backoff', async () => {
+    const seen: number[] = [];
+    const { executor, clock, retries } = setup({
+      policy: retryPolicy({ delay: (n) => (seen.push(n), n * 10) }),
+    });
+    const { op } = scripted(new FakeDriverError('connection'), new FakeDriverError('connection'));
+    track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(seen).toEqual([1, 2]);
+    expect(retries.map((r) => r.delayMs)).toEqual([10, 20]);
+  });
+
+  it('retryIf may allow an error retryOn does not list, with the attempt context', async () => {
+    const ctxs: unknown[] = [];
+    const { executor, clock } = setup({
+      policy: retryPolicy({
+        retryIf: (_e, ctx) => (ctxs.push([ctx.attempt, ctx.classification.kind, ctx.idempotent]), true),
+      }),
+    });
+    const { op } = scripted(new FakeDriverError('fatal'));
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(ctxs).toEqual([[1, 'fatal', true]]);
+  });
+});
+
+describe('RetryExecutor: give-up reasons', () => {
+  it('max_retries: RetriesExhaustedError with every attempt, the last driver error as cause, target set', async () => {
+    const { executor, clock, giveUps } = setup({ policy: retryPolicy({ maxRetries: 2 }) });
+    const errors = [1, 2, 3].map((i) => new FakeDriverError('connection', {}, `boom ${i}`));
+    const { op, calls } = scripted(...errors);
+    const result = track(executor.execute(op, { idempotent: true, name: 'op' }));
+    await clock.advanceAsync(1000);
+    const error = result.error as RetriesExhaustedError;
+    expect(isRetriesExhaustedError(error)).toBe(true);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect(calls).toHaveLength(3);
+    expect(error.attempts.map((a) => [a.attempt, a.error, a.kind, a.durationMs])).toEqual([
+      [1, errors[0], 'connection', 0],
+      [2, errors[1], 'connection', 0],
+      [3, errors[2], 'connection', 0],
+    ]);
+    expect(error.cause).toBe(errors[2]);
+    expect(error.target).toBe('db');
+    expect(error.outcome).toBe('unknown');
+    expect(giveUps).toEqual([{ operation: 'op', attempt: 3, reason: 'max_retries', error }]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('maxRetries 0 makes one attempt', async () => {
+    const { executor } = setup({ policy: retryPolicy({ maxRetries: 0 }) });
+    const { op, calls } = scripted(new FakeDriverError('connection'));
+    await expect(executor.execute(op, { idempotent: true })).rejects.toBeInstanceOf(RetriesExhaustedError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('not_retryable on the first attempt: the driver error itself, unchanged', async () => {
+    const { executor, giveUps } = setup();
+    const sqlError = new FakeDriverError('fatal', { code: 'ER_PARSE_ERROR' });
+    const { op, calls } = scripted(sqlError);
+    const error = await executor.execute(op, { idempotent: true }).catch((e: unknown) => e);
+    expect(error).toBe(sqlError);
+    expect(calls).toHaveLength(1);
+    expect(giveUps[0]).toMatchObject({ reason: 'not_retryable', attempt: 1, error: sqlError });
+  });
+
+  it('not_retryable after retries: NotRetryableError with the driver error as cause', async () => {
+    const { executor, clock } = setup();
+    const fatal = new FakeDriverError('fatal');
+    const { op } = scripted(new FakeDriverError('connection'), fatal);
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.error).toBeInstanceOf(NotRetryableError);
+    expect((result.error as NotRetryableError).cause).toBe(fatal);
+    expect((result.error as NotRetryableError).target).toBe('db');
+    expect((result.error as NotRetryableError).outcome).toBe('unknown');
+  });
+
+  it('not_idempotent: a failure that may have reached the server is never repeated', async () => {
+    const { executor, giveUps } = setup();
+    const lost = new FakeDriverError('connection', { code: 'PROTOCOL_CONNECTION_LOST' });
+    const { op, calls } = scripted(lost);
+    const error = await executor.execute(op).catch((e: unknown) => e);
+    expect(isOutcomeUnknownError(error)).toBe(true);
+    expect(error).toMatchObject({ outcome: 'unknown', target: 'db', cause: lost, kind: 'connection' });
+    expect(calls).toHaveLength(1);
+    expect(giveUps[0]!.reason).toBe('not_idempotent');
+  });
+
+  it('a non-idempotent operation is retried when the driver says the request was not sent', async () => {
+    const { executor, clock } = setup();
+    const { op, calls } = scripted(new FakeDriverError('connection', { sent: false }));
+    const result = track(executor.execute(op));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('acquire errors (ReconnectError, not_sent) are retried even for non-idempotent operations', async () => {
+    const source = new FakeSource();
+    source.acquireErrors = [new NoNodeAvailableError()];
+    const { executor, clock } = setup({ source });
+    const { op, calls } = scripted();
+    const result = track(executor.execute(op));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(calls).toHaveLength(1); // the op ran once, after the failed acquire
+    expect(source.requests).toHaveLength(2);
+    expect(source.reports).toEqual([{ ok: true, durationMs: 0 }]); // no lease, no report for the acquire failure
+  });
+
+  it('an attempt timeout aborts the attempt signal; an op that ignores it still settles at the timeout', async () => {
+    const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 500 }) });
+    const signals: AbortSignal[] = [];
+    let calls = 0;
+    const op = (_c: string, ctx: AttemptContext): Promise<string> => {
+      calls++;
+      signals.push(ctx.signal);
+      return calls === 1 ? new Promise<string>(() => {}) : Promise.resolve('second');
+    };
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(499);
+    expect(result.done).toBe(false);
+    expect(signals[0]!.aborted).toBe(false);
+    await clock.advanceAsync(1);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[0]!.reason).toBeInstanceOf(AttemptTimeoutError);
+    await clock.advanceAsync(100);
+    expect(result.value).toBe('second');
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('an attempt timeout of a non-idempotent op is outcome unknown (OutcomeUnknownError, cause AttemptTimeoutError)', async () => {
+    const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 500 }) });
+    const result = track(executor.execute(() => new Promise<string>(() => {})));
+    await clock.advanceAsync(500);
+    expect(result.error).toBeInstanceOf(OutcomeUnknownError);
+    expect((result.error as OutcomeUnknownError).cause).toBeInstanceOf(AttemptTimeoutError);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('deadline: gives up at once instead of sleeping past a deadline it knows it will miss', async () => {
+    const { executor, clock, giveUps } = setup({
+      policy: retryPolicy({
+        deadline: 3000,
+        backoff: { type: 'fixed', base: 5000, factor: 2, max: 5000, jitter: 'none' },
+      }),
+    });
+    const err = new FakeDriverError('connection');
+    const { op, calls } = scripted(err);
+    const error = await executor.execute(op, { idempotent: true }).catch((e: unknown) => e);
+    expect(isDeadlineExceededError(error)).toBe(true);
+    expect(error).toMatchObject({ deadlineMs: 3000, cause: err, target: 'db' });
+    expect((error as DeadlineExceededError).attempts).toHaveLength(1);
+    expect(clock.now()).toBe(0); // never slept
+    expect(clock.pending()).toBe(0);
+    expect(calls).toHaveLength(1);
+    expect(giveUps[0]!.reason).toBe('deadline');
+  });
+
+  it('deadline: an attempt running into the deadline is cut at the deadline, not at its own timeout', async () => {
+    const { executor, clock } = setup({ policy: retryPolicy({ deadline: 1000, attemptTimeout: 10_000 }) });
+    let signal: AbortSignal | undefined;
+    const result = track(
+      executor.execute(
+        (_c, ctx) => {
+          signal = ctx.signal;
+          return new Promise<string>(() => {});
+        },
+        { idempotent: true },
+      ),
+    );
+    await clock.advanceAsync(999);
+    expect(result.done).toBe(false);
+    await clock.advanceAsync(1);
+    expect(isDeadlineExceededError(result.error)).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(DeadlineExceededError);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('per-call deadline and attemptTimeout override the policy (strings accepted); invalid ones throw ConfigError', async () => {
+    const { executor, clock } = setup();
+    const result = track(
+      executor.execute(() => new Promise<string>(() => {}), { idempotent: true, deadline: '250ms' }),
+    );
+    await clock.advanceAsync(250);
+    expect(result.error).toBeInstanceOf(DeadlineExceededError);
+    await expect(executor.execute(() => 1, { deadline: 'soon' })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('aborted: a caller abort during the wait gives up at once with the reason as cause', async () => {
+    const { executor, clock, giveUps } = setup();
+    const controller = new AbortController();
+    const { op, calls } = scripted(new FakeDriverError('connection'));
+    const result = track(executor.execute(op, { idempotent: true, signal: controller.signal }));
+    await clock.advanceAsync(50);
+    expect(clock.pending()).toBe(1); // the backoff wait
+    const reason = new Error('user left');
+    controller.abort(reason);
+    await flush();
+    expect(isAbortedError(result.error)).toBe(true);
+    expect((result.error as AbortedError).cause).toBe(reason);
+    expect((result.error as AbortedError).target).toBe('db');
+    expect(clock.pending()).toBe(0);
+    expect(calls).toHaveLength(1);
+    expect(giveUps[0]!.reason).toBe('aborted');
+  });
+
+  it('aborted: a caller abort during an attempt aborts the attempt signal and settles at once', async () => {
+    const { executor, clock } = setup();
+    const controller = new AbortController();
+    let signal: AbortSignal | undefined;
+    const result = track(
+      executor.execute(
+        (_c, ctx) => {
+          signal = ctx.signal;
+          return new Promise<string>(() => {});
+        },
+        { idempotent: true, signal: controller.signal },
+      ),
+    );
+    await flush();
+    controller.abort('stop');
+    await flush();
+    expect(isAbortedError(result.error)).toBe(true);
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBe('stop');
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('aborted: an already-aborted signal never runs the operation', async () => {
+    const { executor, source } = setup();
+    const { op, calls } = scripted();
+    await expect(executor.execute(op, { signal: AbortSignal.abort('no') })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
+    expect(calls).toHaveLength(0);
+    expect(source.requests).toHaveLength(0);
+  });
+
+  it('budget_exhausted: a spent budget fails fast with the driver error as cause', async () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+    const { executor, giveUps } = setup({ budget, clock });
+    const err = new FakeDriverError('connection');
+    const { op, calls } = scripted(err);
+    const error = await executor.execute(op, { idempotent: true }).catch((e: unknown) => e);
+    expect(isBudgetExhaustedError(error)).toBe(true);
+    expect(error).toMatchObject({ cause: err, target: 'db' });
+    expect(calls).toHaveLength(1);
+    expect(giveUps[0]!.reason).toBe('budget_exhausted');
+  });
+
+  it('budget: operations deposit and retries withdraw', async () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0.5, minPerSecond: 0 }), clock);
+    const { executor } = setup({ budget, clock });
+    await executor.execute(() => 1);
+    await executor.execute(() => 1);
+    expect(budget.available()).toBe(1);
+    const { op } = scripted(new FakeDriverError('connection'));
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(budget.available()).toBe(0.5); // 3 deposits · 0.5 − 1 retry
+  });
+
+  it('budget: retries after failures that say nothing about server health do not spend it', async () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+    const { executor } = setup({ budget, clock, policy: retryPolicy({ retryIf: () => true }) });
+    const { op, calls } = scripted(new FakeDriverError('fatal'));
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('breaker_open: an open breaker fails fast, nothing sent', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
+    const { executor, source, giveUps } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
+    const { op, calls } = scripted(new FakeDriverError('connection'));
+    await expect(executor.execute(op, { idempotent: true })).rejects.toBeInstanceOf(RetriesExhaustedError);
+    expect(breaker.state).toBe('open');
+    const error = await executor.execute(op, { idempotent: true }).catch((e: unknown) => e);
+    expect(isBreakerOpenError(error)).toBe(true);
+    expect(error).toMatchObject({ outcome: 'not_sent', target: 'db' });
+    expect((error as BreakerOpenError).message).toContain('1000 ms');
+    expect(calls).toHaveLength(1);
+    expect(source.requests).toHaveLength(1);
+    expect(giveUps[1]).toMatchObject({ reason: 'breaker_open', attempt: 0 });
+  });
+
+  it('breaker_open mid-operation: the retry is refused with the last driver error as cause', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
+    const { executor } = setup({ breaker, clock });
+    const err = new FakeDriverError('connection');
+    const { op, calls } = scripted(err);
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.error).toBeInstanceOf(BreakerOpenError);
+    expect((result.error as BreakerOpenError).cause).toBe(err);
+    expect((result.error as BreakerOpenError).outcome).toBe('unknown');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('half-open admits halfOpenMaxCalls trial calls; a successful trial closes the breaker', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(
+      breakerPolicy({ failureThreshold: 1, openFor: 1000, halfOpenMaxCalls: 1 }),
+      clock,
+    );
+    const { executor } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
+    await executor
+      .execute(() => Promise.reject(new FakeDriverError('connection')), { idempotent: true })
+      .catch(() => {});
+    clock.advance(1000);
+    let release: (v: string) => void = () => {};
+    const trial = track(
+      executor.execute(() => new Promise<string>((r) => (release = r)), { idempotent: true }),
+    );
+    await flush();
+    expect(breaker.state).toBe('half-open');
+    await expect(executor.execute(() => 'second', { idempotent: true })).rejects.toBeInstanceOf(
+      BreakerOpenError,
+    );
+    release('trial');
+    await flush();
+    expect(trial.value).toBe('trial');
+    expect(breaker.state).toBe('closed');
+    await expect(executor.execute(() => 'third')).resolves.toBe('third');
+  });
+
+  it('the breaker only counts failures that reflect server health', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
+    const { executor } = setup({ breaker, clock });
+    for (const kind of ['fatal', 'auth'] as const) {
+      await executor.execute(() => Promise.reject(new FakeDriverError(kind))).catch(() => {});
+    }
+    expect(breaker.state).toBe('closed');
+    await executor.execute(() => Promise.reject(new FakeDriverError('transient'))).catch(() => {});
+    expect(breaker.state).toBe('open');
+  });
+});
+
+describe('RetryExecutor: listeners', () => {
+  it('a throwing retry listener does not change the result', async () => {
+    const { executor, clock } = setup({
+      events: {
+        retry: () => {
+          throw new Error('listener bug');
+        },
+      },
+    });
+    const { op } = scripted(new FakeDriverError('connection'));
+    const errors: unknown[] = [];
+    const onError = (e: unknown): void => void errors.push(e);
+    process.on('uncaughtException', onError);
+    try {
+      const result = track(executor.execute(op, { idempotent: true }));
+      await clock.advanceAsync(1000);
+      expect(result.value).toBe('ok');
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+  });
+});

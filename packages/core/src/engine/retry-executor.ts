@@ -1,0 +1,711 @@
+import {
+  context,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { Classification, NodeAddress } from '../driver/driver.js';
+import {
+  AbortedError,
+  AttemptTimeoutError,
+  BreakerOpenError,
+  BudgetExhaustedError,
+  ConfigError,
+  DeadlineExceededError,
+  isReconnectError,
+  NotRetryableError,
+  OutcomeUnknownError,
+  RetriesExhaustedError,
+  type AttemptFailure,
+  type ReconnectError,
+} from '../errors.js';
+import type { GiveUpEvent, RetryEvent } from '../lifecycle/types.js';
+import type { RetryPolicy } from '../policy/resolved.js';
+import { parseDuration } from '../policy/units.js';
+import { createEngineInstruments, type EngineInstruments } from '../telemetry/instruments.js';
+import {
+  AttributeNames as A,
+  EventNames,
+  RetryDecisions,
+  RetryReasons,
+  SpanNames,
+  type RetryReason,
+} from '../telemetry/names.js';
+import { errorType, getTracer } from '../telemetry/otel.js';
+import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
+import { LazyAcquireRequest, LazyAttemptContext, type LazySignal } from './attempt-context.js';
+import { retryDelay } from './backoff/compute-delay.js';
+import type { CircuitBreaker } from './breaker/circuit-breaker.js';
+import type { RetryBudget } from './budget/retry-budget.js';
+import { classifyFailure, reflectsServerHealth } from './classify-failure.js';
+import { decideRetry } from './retry-decision.js';
+import type { AttemptReport, ConnectionSource, ExecuteOptions, Lease, Operation } from './types.js';
+
+/** Callbacks for code that does not use OpenTelemetry. A callback that throws does not affect the operation. */
+export interface RetryExecutorEvents {
+  /** An attempt failed and another follows after `delayMs`. */
+  retry?(event: RetryEvent): void;
+  /** The operation failed for good. */
+  giveUp?(event: GiveUpEvent): void;
+}
+
+/** Options of {@link RetryExecutor}. */
+export interface RetryExecutorOptions<Client> {
+  /** The target's name, for errors (`error.target`), spans and metrics. */
+  target: string;
+  /** The OpenTelemetry `db.system` value (the driver's `system`). */
+  system: string;
+  /** The target's retry policy (durations in ms). */
+  policy: RetryPolicy;
+  /** The driver's error classifier. */
+  classify(error: unknown): Classification;
+  /** Where each attempt gets its client. */
+  source: ConnectionSource<Client>;
+  /** The target's circuit breaker, consulted before each attempt. */
+  breaker?: CircuitBreaker;
+  /** The target's retry budget: every operation deposits, every retry withdraws. */
+  budget?: RetryBudget;
+  clock?: Clock;
+  random?: RandomSource;
+  events?: RetryExecutorEvents;
+}
+
+/** Why a phase (acquire, attempt, wait) ended early. */
+type InterruptWhy = 'timeout' | 'deadline' | 'aborted';
+
+/** Thrown inside the executor when a phase is cut short; never escapes to the caller. */
+class Interrupt extends Error {
+  readonly why: InterruptWhy;
+  constructor(why: InterruptWhy) {
+    super(why);
+    this.why = why;
+  }
+}
+
+/** Thrown inside the executor when an attempt fails; never escapes to the caller. */
+class AttemptFailed {
+  constructor(
+    readonly error: unknown,
+    readonly classification: Classification,
+    readonly interrupt: InterruptWhy | undefined,
+    readonly node: NodeAddress | undefined,
+    readonly durationMs: number,
+  ) {}
+}
+
+/** The state of one `execute` call, shared by its phases. */
+class Run {
+  /** Cuts the phase in progress short (set while a phase waits on a promise or a timer). */
+  interrupt: ((why: InterruptWhy) => void) | undefined = undefined;
+  failures: AttemptFailure[] | undefined = undefined;
+  /** Whether any attempt may have reached the server. */
+  maybeSent = false;
+  avoid: NodeAddress | undefined = undefined;
+  prevDelay: number | undefined = undefined;
+  lastFailure: AttemptFailed | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly start: number,
+    readonly deadlineMs: number,
+    readonly deadlineAt: number,
+    readonly attemptTimeoutMs: number,
+    readonly idempotent: boolean,
+    readonly name: string | undefined,
+    readonly signal: AbortSignal | undefined,
+    readonly span: Span,
+    /** The context attempt spans are children of; set only when the execute span records. */
+    readonly spanContext: Context | undefined,
+  ) {}
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function durationOption(value: number | string, name: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new ConfigError([
+      {
+        path: [name],
+        kind: 'invalid_duration',
+        message: `Invalid ${name} option of execute()`,
+        expected: 'a duration like 250ms, 10s, 5m or 1h, or milliseconds ≥ 0',
+      },
+    ]);
+  }
+  return ms;
+}
+
+// A function, not `run.signal?.aborted` inline: TypeScript would keep an old narrowing across awaits.
+function callerAborted(run: Run): boolean {
+  return run.signal?.aborted === true;
+}
+
+function safeCall<K extends keyof RetryExecutorEvents>(
+  events: RetryExecutorEvents | undefined,
+  name: K,
+  event: Parameters<NonNullable<RetryExecutorEvents[K]>>[0],
+): void {
+  const listener = events?.[name];
+  if (listener === undefined) return;
+  try {
+    (listener as (e: typeof event) => void).call(events, event);
+  } catch (error) {
+    // Surface a broken listener the way an EventEmitter would, without failing the operation.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+/**
+ * Runs one operation against a target, attempt by attempt: per-attempt timeout, overall deadline,
+ * caller AbortSignal, classification, `retryOn` / `retryIf`, the idempotency rule, retry budget,
+ * circuit breaker and failover to another node; one `reconnect.execute` span per operation and one
+ * `reconnect.attempt` child span per attempt.
+ *
+ * Give-up errors (each with `.target` set and the driver error as `cause`): RetriesExhaustedError,
+ * DeadlineExceededError, OutcomeUnknownError, BudgetExhaustedError, BreakerOpenError, AbortedError,
+ * NotRetryableError (after retries); a non-retryable error on the first attempt is rethrown unchanged.
+ */
+export class RetryExecutor<Client> {
+  readonly #target: string;
+  readonly #system: string;
+  readonly #policy: RetryPolicy;
+  readonly #classify: (error: unknown) => Classification;
+  readonly #source: ConnectionSource<Client>;
+  readonly #breaker: CircuitBreaker | undefined;
+  readonly #budget: RetryBudget | undefined;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #events: RetryExecutorEvents | undefined;
+  readonly #tracer: Tracer;
+  readonly #metrics: EngineInstruments;
+  /** Metric attributes shared by every data point of this target (one object, never rebuilt). */
+  readonly #baseAttributes: Attributes;
+
+  constructor(options: RetryExecutorOptions<Client>) {
+    this.#target = options.target;
+    this.#system = options.system;
+    this.#policy = options.policy;
+    this.#classify = options.classify.bind(options);
+    this.#source = options.source;
+    this.#breaker = options.breaker;
+    this.#budget = options.budget;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#events = options.events;
+    this.#tracer = getTracer();
+    this.#metrics = createEngineInstruments();
+    this.#baseAttributes = Object.freeze({ [A.TARGET]: this.#target, [A.DB_SYSTEM]: this.#system });
+    const breaker = this.#breaker;
+    if (breaker !== undefined) {
+      this.#recordBreakerState(breaker.state, undefined);
+      breaker.on('stateChange', (e) => this.#recordBreakerState(e.to, e.from));
+    }
+  }
+
+  /** The retry policy this executor runs with. */
+  get policy(): RetryPolicy {
+    return this.#policy;
+  }
+
+  /**
+   * Runs `op` with the policy's retries, timeouts, breaker and budget; resolves with its result or
+   * rejects with the error documented for each give-up reason. Never waits past the deadline.
+   */
+  async execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
+    const clock = this.#clock;
+    const start = clock.now();
+    const deadlineMs =
+      options?.deadline === undefined ? this.#policy.deadline : durationOption(options.deadline, 'deadline');
+    const attemptTimeoutMs =
+      options?.attemptTimeout === undefined
+        ? this.#policy.attemptTimeout
+        : durationOption(options.attemptTimeout, 'attemptTimeout');
+    const idempotent = options?.idempotent === true;
+    const name = options?.name;
+    const signal = options?.signal;
+
+    const span = this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
+    let spanContext: Context | undefined;
+    if (span.isRecording()) {
+      span.setAttribute(A.TARGET, this.#target);
+      span.setAttribute(A.DB_SYSTEM, this.#system);
+      span.setAttribute(A.IDEMPOTENT, idempotent);
+      if (name !== undefined) span.setAttribute(A.OPERATION, name);
+      spanContext = trace.setSpan(context.active(), span);
+    }
+    // 0 means "no limit", as for timeouts in most clients.
+    const deadlineAt = deadlineMs > 0 ? start + deadlineMs : Number.POSITIVE_INFINITY;
+    const run = new Run(
+      start,
+      deadlineMs,
+      deadlineAt,
+      attemptTimeoutMs,
+      idempotent,
+      name,
+      signal,
+      span,
+      spanContext,
+    );
+
+    if (signal?.aborted === true) throw this.#giveUp(run, 0, RetryReasons.ABORTED, undefined);
+    this.#budget?.deposit();
+    if (signal !== undefined) {
+      run.onAbort = () => run.interrupt?.('aborted');
+      signal.addEventListener('abort', run.onAbort, { once: true });
+    }
+    try {
+      return await this.#loop(run, op);
+    } finally {
+      if (signal !== undefined && run.onAbort !== undefined) signal.removeEventListener('abort', run.onAbort);
+    }
+  }
+
+  async #loop<T>(run: Run, op: Operation<Client, T>): Promise<T> {
+    const clock = this.#clock;
+    for (let attempt = 1; ; attempt++) {
+      const breaker = this.#breaker;
+      if (breaker !== undefined && !this.#admit(run, breaker)) {
+        throw this.#giveUp(run, attempt - 1, RetryReasons.BREAKER_OPEN, run.lastFailure);
+      }
+      let value: T;
+      try {
+        value = await this.#attempt(run, op, attempt);
+      } catch (failure) {
+        if (!(failure instanceof AttemptFailed)) throw failure;
+        const reason = this.#afterFailure(run, failure, attempt);
+        if (reason !== undefined) throw this.#giveUp(run, attempt, reason, failure);
+
+        // Retryable: compute the wait, refuse waits that end past the deadline, spend the budget.
+        const delay = retryDelay(
+          this.#policy.backoff,
+          this.#policy.delay,
+          attempt,
+          run.prevDelay,
+          this.#random,
+          failure.classification.retryAfterMs,
+        );
+        if (clock.now() + delay >= run.deadlineAt)
+          throw this.#giveUp(run, attempt, RetryReasons.DEADLINE, failure);
+        if (this.#budget !== undefined && reflectsServerHealth(failure.classification.kind)) {
+          if (!this.#budget.tryWithdraw()) {
+            if (run.spanContext !== undefined) {
+              run.span.addEvent(EventNames.BUDGET_EXHAUSTED, {
+                [A.TARGET]: this.#target,
+                [A.ATTEMPT]: attempt,
+              });
+            }
+            throw this.#giveUp(run, attempt, RetryReasons.BUDGET_EXHAUSTED, failure);
+          }
+        }
+        run.prevDelay = delay;
+        this.#decided(run, attempt, RetryDecisions.RETRY, RetryReasons.RETRYABLE, delay);
+        safeCall(this.#events, 'retry', {
+          operation: run.name,
+          attempt,
+          delayMs: delay,
+          error: failure.error,
+          reason: RetryReasons.RETRYABLE,
+        });
+        if (delay > 0) {
+          try {
+            await this.#wait(run, delay);
+          } catch (interrupt) {
+            if (!(interrupt instanceof Interrupt)) throw interrupt;
+            throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
+          }
+        } else if (callerAborted(run)) {
+          throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
+        }
+        continue;
+      }
+      this.#succeeded(run, attempt);
+      return value;
+    }
+  }
+
+  /** Records a failed attempt; returns the give-up reason, or `undefined` when it may be retried. */
+  #afterFailure(run: Run, failure: AttemptFailed, attempt: number): RetryReason | undefined {
+    const c = failure.classification;
+    if (c.sent !== false) run.maybeSent = true;
+    (run.failures ??= []).push({
+      attempt,
+      error: failure.error,
+      kind: c.kind,
+      durationMs: failure.durationMs,
+      ...(failure.node === undefined ? {} : { node: failure.node.id }),
+    });
+    run.lastFailure = failure;
+    if (failure.node !== undefined) run.avoid = failure.node;
+
+    if (failure.interrupt === 'aborted') return RetryReasons.ABORTED;
+    if (failure.interrupt === 'deadline') return RetryReasons.DEADLINE;
+    const verdict = decideRetry(this.#policy, failure.error, c, {
+      attempt,
+      classification: c,
+      idempotent: run.idempotent,
+      node: failure.node,
+      elapsedMs: this.#clock.now() - run.start,
+    });
+    if (verdict === 'not_retryable') return RetryReasons.NOT_RETRYABLE;
+    if (verdict === 'not_idempotent') return RetryReasons.NOT_IDEMPOTENT;
+    if (attempt > this.#policy.maxRetries) return RetryReasons.MAX_RETRIES;
+    if (callerAborted(run)) return RetryReasons.ABORTED;
+    return undefined;
+  }
+
+  /** One attempt: acquire a client, run the operation under the attempt timeout; report the outcome. */
+  async #attempt<T>(run: Run, op: Operation<Client, T>, attempt: number): Promise<T> {
+    const clock = this.#clock;
+    const attemptStart = clock.now();
+    let span: Span | undefined;
+    let attemptContext: Context | undefined;
+    if (run.spanContext !== undefined) {
+      span = this.#tracer.startSpan(
+        SpanNames.ATTEMPT,
+        { attributes: { [A.DB_SYSTEM]: this.#system, [A.ATTEMPT]: attempt } },
+        run.spanContext,
+      );
+      attemptContext = trace.setSpan(run.spanContext, span);
+    }
+
+    // Acquire: bounded by the deadline and the caller's signal only (waiting for a reconnect is not the attempt).
+    let lease: Lease<Client>;
+    try {
+      if (callerAborted(run)) throw new Interrupt('aborted');
+      if (clock.now() >= run.deadlineAt) throw new Interrupt('deadline');
+      const request = new LazyAcquireRequest(attempt, run.avoid, run.deadlineAt);
+      const acquired =
+        attemptContext === undefined
+          ? this.#source.acquire(request)
+          : context.with(attemptContext, () => this.#source.acquire(request));
+      lease = isPromiseLike(acquired)
+        ? await this.#race(run, acquired, run.deadlineAt - clock.now(), 'deadline', request)
+        : acquired;
+    } catch (error) {
+      throw this.#failed(run, span, error, true, undefined, undefined, attemptStart);
+    }
+
+    const node = lease.node;
+    if (span !== undefined && node !== undefined) {
+      span.setAttribute(A.SERVER_ADDRESS, node.host);
+      span.setAttribute(A.SERVER_PORT, node.port);
+    }
+    const ctx = new LazyAttemptContext(attempt, node);
+    let value: T;
+    try {
+      if (callerAborted(run)) throw new Interrupt('aborted');
+      const remaining = run.deadlineAt - clock.now();
+      if (remaining <= 0) throw new Interrupt('deadline');
+      const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
+      const result =
+        attemptContext === undefined
+          ? op(lease.client, ctx)
+          : context.with(attemptContext, () => op(lease.client, ctx));
+      value = isPromiseLike(result)
+        ? await this.#race(
+            run,
+            result,
+            Math.min(timeout, remaining),
+            timeout <= remaining ? 'timeout' : 'deadline',
+            ctx,
+          )
+        : result;
+    } catch (error) {
+      throw this.#failed(run, span, error, false, lease, node, attemptStart);
+    }
+
+    this.#metrics.attempts.add(1, this.#baseAttributes);
+    const change = this.#breaker?.success();
+    if (change !== undefined) this.#breakerEvent(run, change.from, change.to);
+    if (this.#source.report !== undefined)
+      this.#report(lease, { ok: true, durationMs: clock.now() - attemptStart });
+    span?.end();
+    return value;
+  }
+
+  /** Turns an attempt's error (or interrupt) into an {@link AttemptFailed}: classify, report, feed the breaker. */
+  #failed(
+    run: Run,
+    span: Span | undefined,
+    error: unknown,
+    beforeSend: boolean,
+    lease: Lease<Client> | undefined,
+    node: NodeAddress | undefined,
+    attemptStart: number,
+  ): AttemptFailed {
+    const durationMs = this.#clock.now() - attemptStart;
+    let interrupt: InterruptWhy | undefined;
+    let cause = error;
+    if (error instanceof Interrupt) {
+      interrupt = error.why;
+      // What the attempt failed with, for the attempts list and the span: a timeout in both time cases.
+      cause =
+        error.why === 'aborted'
+          ? run.signal?.reason
+          : new AttemptTimeoutError(error.why === 'timeout' ? run.attemptTimeoutMs : durationMs);
+    }
+    const classification: Classification =
+      interrupt === 'aborted'
+        ? beforeSend
+          ? { kind: 'unknown', sent: false }
+          : { kind: 'unknown' }
+        : classifyFailure(cause, this.#classify, beforeSend);
+
+    const type = errorType(cause);
+    this.#metrics.attempts.add(1, { ...this.#baseAttributes, [A.ERROR_TYPE]: type });
+    const breaker = this.#breaker;
+    if (breaker !== undefined) {
+      let change;
+      if (interrupt === 'aborted') breaker.release();
+      else if (reflectsServerHealth(classification.kind)) change = breaker.failure();
+      // The server answered (fatal, auth): it is up, whatever was wrong with the request.
+      else if (classification.kind !== 'unknown') change = breaker.success();
+      else breaker.release();
+      if (change !== undefined) this.#breakerEvent(run, change.from, change.to);
+    }
+    if (lease !== undefined && interrupt !== 'aborted') {
+      this.#report(lease, { ok: false, durationMs, error: cause, classification });
+    }
+    if (span !== undefined) {
+      span.setAttribute(A.ERROR_TYPE, type);
+      span.setAttribute(A.ERROR_KIND, classification.kind);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    return new AttemptFailed(cause, classification, interrupt, node, durationMs);
+  }
+
+  #report(lease: Lease<Client>, report: AttemptReport): void {
+    try {
+      this.#source.report?.(lease, report);
+    } catch (error) {
+      // Passive health is advisory: a failing report must not change the operation's result.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  /** Whether the breaker lets the next attempt through; records its transitions on the span. */
+  #admit(run: Run, breaker: CircuitBreaker): boolean {
+    const before = breaker.state;
+    if (before === 'closed') return true;
+    const ok = breaker.tryAcquire();
+    const after = breaker.state;
+    if (after !== before) this.#breakerEvent(run, before, after);
+    return ok;
+  }
+
+  #breakerEvent(run: Run, from: string, to: string): void {
+    if (run.spanContext === undefined) return;
+    const name =
+      to === 'open'
+        ? EventNames.BREAKER_OPEN
+        : to === 'half-open'
+          ? EventNames.BREAKER_HALF_OPEN
+          : EventNames.BREAKER_CLOSED;
+    run.span.addEvent(name, { [A.TARGET]: this.#target, [A.BREAKER_FROM]: from, [A.BREAKER_STATE]: to });
+  }
+
+  #recordBreakerState(to: string, from: string | undefined): void {
+    if (from !== undefined)
+      this.#metrics.breakerState.record(0, { ...this.#baseAttributes, [A.BREAKER_STATE]: from });
+    this.#metrics.breakerState.record(1, { ...this.#baseAttributes, [A.BREAKER_STATE]: to });
+  }
+
+  /**
+   * Awaits `promise`, but settles early at `limitMs` (→ Interrupt `why`) or on the caller's abort;
+   * either way `target`'s signal is aborted so a cooperative client stops, and the timer is cleared.
+   * An operation that ignores its signal is simply abandoned: the caller does not wait for it.
+   */
+  #race<V>(
+    run: Run,
+    promise: PromiseLike<V>,
+    limitMs: number,
+    why: InterruptWhy,
+    target: LazySignal,
+  ): Promise<V> {
+    const clock = this.#clock;
+    return new Promise<V>((resolve, reject) => {
+      let settled = false;
+      let timer: TimerHandle | undefined;
+      const stop = (interruptWhy: InterruptWhy): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) clock.clearTimeout(timer);
+        run.interrupt = undefined;
+        target.abort(this.#abortReason(run, interruptWhy));
+        reject(new Interrupt(interruptWhy));
+      };
+      if (limitMs !== Number.POSITIVE_INFINITY) {
+        timer = clock.setTimeout(
+          () => {
+            timer = undefined;
+            stop(why);
+          },
+          Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
+        );
+      }
+      run.interrupt = stop;
+      promise.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) clock.clearTimeout(timer);
+          run.interrupt = undefined;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) clock.clearTimeout(timer);
+          run.interrupt = undefined;
+          // The operation's own rejection, passed on as is: it may be any value a client throws.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Waits `ms` between attempts; the caller's abort cuts it short (the deadline was checked before). */
+  #wait(run: Run, ms: number): Promise<void> {
+    const clock = this.#clock;
+    return new Promise<void>((resolve, reject) => {
+      if (callerAborted(run)) {
+        reject(new Interrupt('aborted'));
+        return;
+      }
+      const timer = clock.setTimeout(
+        () => {
+          run.interrupt = undefined;
+          resolve();
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
+      run.interrupt = (why) => {
+        clock.clearTimeout(timer);
+        run.interrupt = undefined;
+        reject(new Interrupt(why));
+      };
+    });
+  }
+
+  #abortReason(run: Run, why: InterruptWhy): unknown {
+    if (why === 'aborted') return run.signal?.reason;
+    if (why === 'timeout') return new AttemptTimeoutError(run.attemptTimeoutMs);
+    return new DeadlineExceededError(run.deadlineMs);
+  }
+
+  #succeeded(run: Run, attempts: number): void {
+    const span = run.span;
+    if (run.spanContext !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
+    span.end();
+    this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, this.#baseAttributes);
+  }
+
+  #decided(
+    run: Run,
+    attempt: number,
+    decision: string,
+    reason: RetryReason,
+    delayMs: number | undefined,
+  ): void {
+    this.#metrics.retries.add(1, { ...this.#baseAttributes, [A.DECISION]: decision, [A.REASON]: reason });
+    if (run.spanContext === undefined) return;
+    const attributes: Attributes = { [A.DECISION]: decision, [A.REASON]: reason, [A.ATTEMPT]: attempt };
+    if (delayMs !== undefined) attributes[A.DELAY_MS] = delayMs;
+    const error = run.lastFailure;
+    if (error !== undefined) attributes[A.ERROR_TYPE] = errorType(error.error);
+    run.span.addEvent(EventNames.RETRY_DECISION, attributes);
+  }
+
+  /**
+   * Builds the error an operation gives up with, and records the give-up everywhere (span event and
+   * status, metrics, `giveUp` callback). `attempts` is how many attempts ran.
+   */
+  #giveUp(run: Run, attempts: number, reason: RetryReason, failure: AttemptFailed | undefined): unknown {
+    const error = this.#giveUpError(run, attempts, reason, failure);
+    if (isReconnectError(error)) {
+      error.target ??= this.#target;
+      if (failure !== undefined) error.kind ??= failure.classification.kind;
+    }
+    this.#decided(run, attempts, RetryDecisions.GIVE_UP, reason, undefined);
+    const span = run.span;
+    if (run.spanContext !== undefined) {
+      span.setAttribute(A.ATTEMPTS, attempts);
+      span.setAttribute(A.ERROR_TYPE, errorType(error));
+      if (isReconnectError(error) && error.outcome !== undefined) span.setAttribute(A.OUTCOME, error.outcome);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    }
+    span.end();
+    this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, {
+      ...this.#baseAttributes,
+      [A.ERROR_TYPE]: errorType(error),
+    });
+    safeCall(this.#events, 'giveUp', { operation: run.name, attempt: attempts, reason, error });
+    return error;
+  }
+
+  #giveUpError(run: Run, attempts: number, reason: RetryReason, failure: AttemptFailed | undefined): unknown {
+    const cause = failure?.error;
+    const outcome = run.maybeSent ? 'unknown' : 'not_sent';
+    const failures = run.failures ?? [];
+    let error: ReconnectError;
+    switch (reason) {
+      case RetryReasons.NOT_RETRYABLE:
+        // The first error, unretried: the caller gets the driver's own error, unchanged (a SQL syntax
+        // error should read as one). After retries, earlier attempts may have run: say so by wrapping.
+        if (attempts <= 1 && failure !== undefined) return failure.error;
+        error = new NotRetryableError(
+          `Operation failed after ${attempts} attempts with an error the policy does not retry`,
+          { cause },
+        );
+        break;
+      case RetryReasons.NOT_IDEMPOTENT:
+        return new OutcomeUnknownError(
+          `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : errorType(failure.error)}); it was not repeated`,
+          { cause },
+        );
+      case RetryReasons.MAX_RETRIES:
+        error = new RetriesExhaustedError(failures, { cause });
+        break;
+      case RetryReasons.DEADLINE:
+        error = new DeadlineExceededError(run.deadlineMs, failures, { cause });
+        break;
+      case RetryReasons.BUDGET_EXHAUSTED:
+        error = new BudgetExhaustedError(
+          `Retry budget of target "${this.#target}" exhausted: not retrying after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
+          { cause },
+        );
+        break;
+      case RetryReasons.BREAKER_OPEN: {
+        const at = this.#breaker?.retryAt;
+        const wait =
+          at === undefined ? '' : ` (trial calls in ${Math.max(0, Math.ceil(at - this.#clock.now()))} ms)`;
+        error = new BreakerOpenError(`Circuit breaker of target "${this.#target}" is open${wait}`, { cause });
+        break;
+      }
+      case RetryReasons.ABORTED:
+      default:
+        error = new AbortedError({ cause: run.signal?.reason });
+        break;
+    }
+    error.outcome = outcome;
+    return error;
+  }
+}
