@@ -3,7 +3,6 @@ import {
   AbortedError,
   AttemptTimeoutError,
   BreakerOpenError,
-  BudgetExhaustedError,
   ConfigError,
   DeadlineExceededError,
   NoNodeAvailableError,
@@ -57,10 +56,12 @@ function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
 /** An operation failing with `errors` in turn, then returning 'ok'; counts its calls. */
 function scripted(...errors: unknown[]) {
   const calls: AttemptContext[] = [];
-  const op = (_client: string, ctx: AttemptContext): Promise<string> => {
+  const op = async (_client: string, ctx: AttemptContext): Promise<string> => {
     calls.push(ctx);
     const error = errors[calls.length - 1];
-    return error === undefined ? Promise.resolve('ok') : Promise.reject(error);
+    await Promise.resolve();
+    if (error !== undefined) throw error;
+    return 'ok';
   };
   return { op, calls };
 }
