@@ -40,3 +40,20 @@ export {
   ServerStartError,
   TestkitTimeoutError,
 } from './errors.js';
+
+// Driver conformance suite
+export { runDriverConformance } from './conformance/run-driver-conformance.js';
+export type { ConformanceOptions, ConformanceOperations, Endpoint } from './conformance/types.js';
+export {
+  conformancePolicy,
+  conformanceBounds,
+  mergePolicies,
+  type ConformanceBounds,
+} from './conformance/policy.js';
+export {
+  formatConformanceTable,
+  scenarioNames,
+  type ConformanceReport,
+  type ScenarioName,
+  type ScenarioResult,
+} from './conformance/report.js';
