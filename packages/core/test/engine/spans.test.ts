@@ -1,0 +1,383 @@
+import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../src/engine/breaker/circuit-breaker.js';
+import { RetryBudget } from '../../src/engine/budget/retry-budget.js';
+import { RetryExecutor, type RetryExecutorOptions } from '../../src/engine/retry-executor.js';
+import {
+  AttributeNames,
+  EventNames,
+  MetricNames,
+  RetryReasons,
+  SpanNames,
+  type RetryReason,
+} from '../../src/telemetry/names.js';
+import { createFakeClock } from '../../src/time/fake-clock.js';
+import {
+  breakerPolicy,
+  budgetPolicy,
+  classify,
+  FakeDriverError,
+  FakeSource,
+  nodes,
+  retryPolicy,
+  track,
+} from './helpers.js';
+
+class TestReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const exporter = new InMemorySpanExporter();
+const reader = new TestReader();
+const contextManager = new AsyncLocalStorageContextManager();
+
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+  );
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+});
+afterAll(() => {
+  trace.disable();
+  metrics.disable();
+  context.disable();
+});
+beforeEach(() => exporter.reset());
+
+function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
+  const clock = createFakeClock();
+  const source = new FakeSource(nodes);
+  const executor = new RetryExecutor<string>({
+    target: 'db',
+    system: 'fakedb',
+    policy: retryPolicy(),
+    classify,
+    source,
+    clock,
+    random: () => 0.5,
+    ...over,
+  });
+  return { clock, executor, source };
+}
+
+function spans(): { execute: ReadableSpan[]; attempts: ReadableSpan[] } {
+  const all = exporter.getFinishedSpans();
+  return {
+    execute: all.filter((s) => s.name === SpanNames.EXECUTE),
+    attempts: all.filter((s) => s.name === SpanNames.ATTEMPT),
+  };
+}
+
+function failing(...errors: unknown[]) {
+  let calls = 0;
+  return async (): Promise<string> => {
+    const error = errors[calls++];
+    await Promise.resolve();
+    if (error !== undefined) throw error;
+    return 'ok';
+  };
+}
+
+describe('span tree', () => {
+  it('one reconnect.execute with one reconnect.attempt child on success, attributes as documented', async () => {
+    const { executor } = setup();
+    await executor.execute(failing(), { idempotent: true, name: 'GET' });
+    const { execute, attempts } = spans();
+    expect(execute).toHaveLength(1);
+    expect(attempts).toHaveLength(1);
+    const [op] = execute;
+    expect(op!.attributes).toEqual({
+      'reconnect.target': 'db',
+      'db.system': 'fakedb',
+      'reconnect.idempotent': true,
+      'reconnect.operation': 'GET',
+      'reconnect.attempts': 1,
+    });
+    expect(op!.events).toEqual([]);
+    expect(op!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(attempts[0]!.parentSpanContext?.spanId).toBe(op!.spanContext().spanId);
+    expect(attempts[0]!.attributes).toEqual({
+      'db.system': 'fakedb',
+      'reconnect.attempt': 1,
+      'server.address': 'a',
+      'server.port': 1,
+    });
+  });
+
+  it('N attempts → N reconnect.attempt children and N−1 retry decisions', async () => {
+    const { executor, clock } = setup();
+    const result = track(
+      executor.execute(
+        failing(new FakeDriverError('connection', { code: 'ECONNRESET' }), new FakeDriverError('timeout')),
+        { idempotent: true },
+      ),
+    );
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    const { execute, attempts } = spans();
+    expect(execute).toHaveLength(1);
+    expect(attempts).toHaveLength(3);
+    const parent = execute[0]!.spanContext().spanId;
+    expect(attempts.every((a) => a.parentSpanContext?.spanId === parent)).toBe(true);
+    expect(attempts.map((a) => a.attributes[AttributeNames.ATTEMPT])).toEqual([1, 2, 3]);
+    expect(attempts.map((a) => a.attributes[AttributeNames.ERROR_TYPE])).toEqual([
+      'ECONNRESET',
+      'FakeDriverError',
+      undefined,
+    ]);
+    expect(attempts.map((a) => a.attributes[AttributeNames.SERVER_ADDRESS])).toEqual(['a', 'b', 'a']);
+    expect(attempts.map((a) => a.status.code)).toEqual([
+      SpanStatusCode.ERROR,
+      SpanStatusCode.ERROR,
+      SpanStatusCode.UNSET,
+    ]);
+    expect(execute[0]!.attributes[AttributeNames.ATTEMPTS]).toBe(3);
+    expect(execute[0]!.events.map((e) => [e.name, e.attributes])).toEqual([
+      [
+        EventNames.RETRY_DECISION,
+        {
+          decision: 'retry',
+          reason: 'retryable',
+          delay_ms: 100,
+          'reconnect.attempt': 1,
+          'error.type': 'ECONNRESET',
+        },
+      ],
+      [
+        EventNames.RETRY_DECISION,
+        {
+          decision: 'retry',
+          reason: 'retryable',
+          delay_ms: 100,
+          'reconnect.attempt': 2,
+          'error.type': 'FakeDriverError',
+        },
+      ],
+    ]);
+  });
+
+  it("the operation runs inside its attempt span's context (driver spans nest under reconnect.attempt)", async () => {
+    const { executor } = setup();
+    let active: string | undefined;
+    await executor.execute(() => {
+      active = trace.getActiveSpan()?.spanContext().spanId;
+      return 1;
+    });
+    expect(active).toBe(spans().attempts[0]!.spanContext().spanId);
+  });
+
+  it('nests reconnect.execute under the caller’s active span', async () => {
+    const { executor } = setup();
+    const tracer = trace.getTracer('test');
+    await tracer.startActiveSpan('request', async (span) => {
+      await executor.execute(() => 1);
+      span.end();
+    });
+    const request = exporter.getFinishedSpans().find((s) => s.name === 'request')!;
+    expect(spans().execute[0]!.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+  });
+});
+
+describe('give-up decisions on the span', () => {
+  const cases: { reason: RetryReason; errorType: string; run: () => Promise<{ attempts: number }> }[] = [
+    {
+      reason: RetryReasons.NOT_RETRYABLE,
+      errorType: 'ER_PARSE',
+      run: async () => {
+        const { executor } = setup();
+        await executor
+          .execute(failing(new FakeDriverError('fatal', { code: 'ER_PARSE' })), { idempotent: true })
+          .catch(() => {});
+        return { attempts: 1 };
+      },
+    },
+    {
+      reason: RetryReasons.DEADLINE,
+      errorType: 'ERR_DEADLINE_EXCEEDED',
+      run: async () => {
+        const { executor } = setup({ policy: retryPolicy({ deadline: 50 }) });
+        await executor
+          .execute(failing(new FakeDriverError('connection')), { idempotent: true })
+          .catch(() => {});
+        return { attempts: 1 };
+      },
+    },
+    {
+      reason: RetryReasons.BUDGET_EXHAUSTED,
+      errorType: 'ERR_BUDGET_EXHAUSTED',
+      run: async () => {
+        const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), createFakeClock());
+        const { executor } = setup({ budget });
+        await executor
+          .execute(failing(new FakeDriverError('connection')), { idempotent: true })
+          .catch(() => {});
+        return { attempts: 1 };
+      },
+    },
+    {
+      reason: RetryReasons.BREAKER_OPEN,
+      errorType: 'ERR_BREAKER_OPEN',
+      run: async () => {
+        const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), createFakeClock());
+        breaker.failure();
+        const { executor } = setup({ breaker });
+        await executor.execute(failing()).catch(() => {});
+        return { attempts: 0 };
+      },
+    },
+    {
+      reason: RetryReasons.NOT_IDEMPOTENT,
+      errorType: 'ERR_OUTCOME_UNKNOWN',
+      run: async () => {
+        const { executor } = setup();
+        await executor.execute(failing(new FakeDriverError('connection'))).catch(() => {});
+        return { attempts: 1 };
+      },
+    },
+    {
+      reason: RetryReasons.ABORTED,
+      errorType: 'ERR_ABORTED',
+      run: async () => {
+        const { executor } = setup();
+        await executor.execute(failing(), { signal: AbortSignal.abort() }).catch(() => {});
+        return { attempts: 0 };
+      },
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.reason}: a give_up decision event, error.type and an error status`, async () => {
+      const { attempts } = await c.run();
+      const { execute } = spans();
+      expect(execute).toHaveLength(1);
+      const span = execute[0]!;
+      const decision = span.events.at(-1)!;
+      expect(decision.name).toBe(EventNames.RETRY_DECISION);
+      expect(decision.attributes).toMatchObject({
+        decision: 'give_up',
+        reason: c.reason,
+        'reconnect.attempt': attempts,
+      });
+      expect(decision.attributes).not.toHaveProperty('delay_ms');
+      expect(span.attributes[AttributeNames.ERROR_TYPE]).toBe(c.errorType);
+      expect(span.attributes[AttributeNames.ATTEMPTS]).toBe(attempts);
+      expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: c.reason });
+      expect(spans().attempts).toHaveLength(attempts);
+    });
+  }
+
+  it('max_retries: give_up after the last retry, with the outcome attribute', async () => {
+    const { executor, clock } = setup({ policy: retryPolicy({ maxRetries: 1 }) });
+    const c = () => new FakeDriverError('connection');
+    const p = track(executor.execute(failing(c(), c()), { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(p.done).toBe(true);
+    const span = spans().execute[0]!;
+    expect(span.events.map((e) => [e.attributes?.decision, e.attributes?.reason])).toEqual([
+      ['retry', 'retryable'],
+      ['give_up', 'max_retries'],
+    ]);
+    expect(span.attributes).toMatchObject({
+      'error.type': 'ERR_RETRIES_EXHAUSTED',
+      'reconnect.attempts': 2,
+      'reconnect.outcome': 'unknown',
+    });
+    expect(spans().attempts).toHaveLength(2);
+  });
+
+  it('breaker transitions and budget exhaustion are span events', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1, openFor: 100 }), clock);
+    const { executor } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
+    await executor.execute(failing(new FakeDriverError('connection')), { idempotent: true }).catch(() => {});
+    clock.advance(100);
+    await executor.execute(failing(), { idempotent: true });
+    const [first, second] = spans().execute;
+    expect(first!.events.map((e) => e.name)).toEqual([EventNames.BREAKER_OPEN, EventNames.RETRY_DECISION]);
+    expect(first!.events[0]!.attributes).toEqual({
+      'reconnect.target': 'db',
+      'reconnect.breaker.from': 'closed',
+      'reconnect.breaker.state': 'open',
+    });
+    expect(second!.events.map((e) => [e.name, e.attributes?.['reconnect.breaker.state']])).toEqual([
+      [EventNames.BREAKER_HALF_OPEN, 'half-open'],
+      [EventNames.BREAKER_CLOSED, 'closed'],
+    ]);
+
+    exporter.reset();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+    const other = setup({ budget, clock }).executor;
+    await other.execute(failing(new FakeDriverError('connection')), { idempotent: true }).catch(() => {});
+    expect(spans().execute[0]!.events.map((e) => e.name)).toEqual([
+      EventNames.BUDGET_EXHAUSTED,
+      EventNames.RETRY_DECISION,
+    ]);
+  });
+});
+
+describe('metrics', () => {
+  async function collect(): Promise<ResourceMetrics> {
+    const { resourceMetrics, errors } = await reader.collect();
+    expect(errors).toEqual([]);
+    return resourceMetrics;
+  }
+
+  function points(rm: ResourceMetrics, name: string) {
+    const metric = rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+    return (metric?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: unknown }[];
+  }
+
+  it('counts attempts and retry decisions, records operation duration and breaker state', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 5 }), clock);
+    const { executor } = setup({ clock, breaker, target: 'metrics-db' });
+    const p = track(
+      executor.execute(failing(new FakeDriverError('connection', { code: 'ECONNREFUSED' })), {
+        idempotent: true,
+      }),
+    );
+    await clock.advanceAsync(1000);
+    expect(p.value).toBe('ok');
+    await executor
+      .execute(failing(new FakeDriverError('fatal', { code: 'ER_PARSE' })), { idempotent: true })
+      .catch(() => {});
+
+    const rm = await collect();
+    type Point = { attributes: Record<string, unknown>; value: unknown };
+    const mine = (pts: Point[]): Point[] =>
+      pts.filter((x) => x.attributes['reconnect.target'] === 'metrics-db');
+    const attempts = mine(points(rm, MetricNames.ATTEMPTS));
+    expect(attempts.map((x) => [x.attributes['error.type'], x.value]).sort()).toEqual(
+      [
+        [undefined, 1],
+        ['ECONNREFUSED', 1],
+        ['ER_PARSE', 1],
+      ].sort(),
+    );
+    const retries = mine(points(rm, MetricNames.RETRIES));
+    expect(retries.map((x) => [x.attributes.decision, x.attributes.reason, x.value]).sort()).toEqual(
+      [
+        ['give_up', 'not_retryable', 1],
+        ['retry', 'retryable', 1],
+      ].sort(),
+    );
+    const durations = mine(points(rm, MetricNames.OPERATION_DURATION));
+    expect(durations.map((x) => (x.value as { count: number }).count).reduce((a, b) => a + b, 0)).toBe(2);
+    const state = mine(points(rm, MetricNames.BREAKER_STATE));
+    expect(state.map((x) => [x.attributes['reconnect.breaker.state'], x.value])).toEqual([['closed', 1]]);
+  });
+});
