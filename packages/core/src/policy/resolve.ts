@@ -171,7 +171,9 @@ function mergeAndValidate(
     ctx.issues.push(i);
   }
   if (consistency.length > 0) return undefined;
-  return { policy: parsed.data, provenance: merged.provenance, layers: layers.map((l) => l.source) };
+  // A target's inline policy and its `pool` are both "target": list it once.
+  const sources = layers.map((l) => l.source).filter((s, i, all) => i === 0 || all[i - 1] !== s);
+  return { policy: parsed.data, provenance: merged.provenance, layers: sources };
 }
 
 function defaultLayers(): PolicyLayer[] {

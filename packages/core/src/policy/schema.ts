@@ -2,11 +2,14 @@ import { z } from 'zod';
 import { errorKinds, type Classification, type NodeAddress } from '../driver/driver.js';
 import { durationPatternSource, parseDuration, parseFraction, percentPatternSource } from './units.js';
 
+// Editors validate against the JSON Schema before interpolation, so `${VAR}` must pass the patterns too.
+const orEnvReference = (pattern: string): string => `(${pattern})|^\\$\\{[^}]+\\}$`;
+
 // Field types. Each accepts what a person writes in YAML and outputs plain numbers (milliseconds, fractions).
 
 /** A duration: `250ms`, `10s`, `5m`, `1h`, or milliseconds. Outputs milliseconds. */
 export const durationSchema = z
-  .union([z.number(), z.string().meta({ pattern: durationPatternSource })])
+  .union([z.number(), z.string().meta({ pattern: orEnvReference(durationPatternSource) })])
   .transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
@@ -27,7 +30,7 @@ export const durationSchema = z
 
 /** A fraction: `10%` or a number in [0, 1]. Outputs a number in [0, 1]. */
 export const fractionSchema = z
-  .union([z.number(), z.string().meta({ pattern: percentPatternSource })])
+  .union([z.number(), z.string().meta({ pattern: orEnvReference(percentPatternSource) })])
   .transform((value, ctx) => {
     const f = parseFraction(value);
     if (f === undefined) {

@@ -24,7 +24,12 @@ export function formatDuration(ms: number): string {
   if (ms === Number.POSITIVE_INFINITY) return '∞';
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${trim(ms / 1000)}s`;
-  if (ms < 3_600_000) return `${trim(ms / 60_000)}m`;
+  if (ms < 3_600_000) {
+    const m = Math.floor(ms / 60_000);
+    const sec = Math.round((ms - m * 60_000) / 1000);
+    if (sec === 60) return formatDuration((m + 1) * 60_000);
+    return sec === 0 ? `${m}m` : `${m}m ${sec}s`;
+  }
   const h = Math.floor(ms / 3_600_000);
   const rest = ms - h * 3_600_000;
   return rest === 0 ? `${h}h` : `${h}h ${formatDuration(rest)}`;

@@ -1,0 +1,262 @@
+import { parseArgs } from 'node:util';
+import {
+  formatDuration,
+  isConfigError,
+  loadConfig,
+  resolvePolicyWithProvenance,
+  type BackoffPolicy,
+  type ConfigError,
+  type ResolvedPolicy,
+} from '@reconnect/core';
+import { displayPath, formatIssues } from '../format.js';
+import { ExitCode, type Io } from '../io.js';
+import { bar, reconnectSchedule, retrySchedule, type Schedule } from '../schedule.js';
+
+/** `reconnect explain --help`. */
+export const explainHelp = `Usage: reconnect explain TARGET [--config FILE] [--json] [--rows N]
+
+Shows how a target behaves under failure: the retry schedule of one operation
+and the reconnect schedule after a lost connection (attempt, the range the wait
+before it falls in, the worst-case time it starts, a bar per wait), and what ends
+the retrying (max retries, deadline, budget, breaker).
+
+TARGET is a target name from the policy file, or preset:NAME to explain a preset
+on its own (no file needed).
+
+Options:
+  -c, --config FILE  the policy file (default: found in the current directory)
+      --json         print a JSON document instead of text
+      --rows N       list at most N attempts per schedule (default 12)
+  -h, --help         show this help
+`;
+
+const BAR_WIDTH = 30;
+
+function describeBackoff(b: BackoffPolicy, custom: boolean): string {
+  if (custom) return 'delay(attempt) defined in code';
+  const jitter = b.jitter === 'none' ? 'no jitter' : `${b.jitter} jitter`;
+  const growth =
+    b.type === 'fixed'
+      ? `every ${formatDuration(b.base)}`
+      : b.type === 'decorrelated'
+        ? `from ${formatDuration(b.base)}, up to 3× the previous wait`
+        : `base ${formatDuration(b.base)}, ${b.type === 'linear' ? '+' : '×'}${b.type === 'linear' ? formatDuration(b.base) : b.factor} per retry`;
+  return `${b.type}, ${growth}, capped at ${formatDuration(b.max)}${b.type === 'decorrelated' ? '' : `, ${jitter}`}`;
+}
+
+function range(d: { min: number; max: number } | undefined): string {
+  if (d === undefined) return 'at once';
+  return d.min === d.max ? formatDuration(d.max) : `${formatDuration(d.min)} – ${formatDuration(d.max)}`;
+}
+
+function table(schedule: Schedule, note: (row: Schedule['rows'][number]) => string): string[] {
+  const scale = Math.max(0, ...schedule.rows.map((r) => r.delay?.max ?? 0));
+  const lines = [`    attempt  wait before        worst-case start  `];
+  for (const r of schedule.rows) {
+    const chart = r.delay === undefined ? '' : bar(r.delay.min, r.delay.max, scale, BAR_WIDTH);
+    lines.push(
+      `    ${String(r.attempt).padStart(7)}  ${range(r.delay).padEnd(17)}  ${formatDuration(r.worstStart).padEnd(16)}  ${chart}${note(r)}`,
+    );
+  }
+  if (schedule.omitted > 0) {
+    const more =
+      schedule.omitted === Number.POSITIVE_INFINITY ? 'more, without end' : `${schedule.omitted} more`;
+    lines.push(`    … ${more}`);
+  }
+  return lines;
+}
+
+function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
+  const { retry } = p;
+  const out: string[] = [];
+  out.push(
+    retry.maxRetries === 0
+      ? 'max retries: 0 — a failed operation is never retried (retry.maxRetries)'
+      : `max retries: ${retry.maxRetries} retr${retry.maxRetries === 1 ? 'y' : 'ies'}, so at most ${retry.maxRetries + 1} attempts (retry.maxRetries)`,
+  );
+  const firstPast = s.rows.find((r) => r.pastDeadline === true);
+  const last = s.rows.at(-1);
+  const worstEnd = (last?.worstStart ?? 0) + retry.attemptTimeout;
+  out.push(
+    firstPast !== undefined
+      ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — in the worst case it ends the retrying before attempt ${firstPast.attempt}`
+      : s.omitted === 0
+        ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — not reached: the last attempt ends by ${formatDuration(worstEnd)} at worst`
+        : `deadline: ${formatDuration(retry.deadline)} (retry.deadline)`,
+  );
+  out.push(
+    `attempt timeout: each attempt is abandoned after ${formatDuration(retry.attemptTimeout)} (retry.attemptTimeout)`,
+  );
+  out.push(
+    retry.budget.enabled
+      ? `budget: retries may be at most ${Math.round(retry.budget.ratio * 1000) / 10}% of requests over ${formatDuration(retry.budget.window)}, plus ${retry.budget.minPerSecond}/s; when it is spent retries stop (ERR_BUDGET_EXHAUSTED)`
+      : 'budget: disabled (retry.budget.enabled: false)',
+  );
+  const cb = p.circuitBreaker;
+  out.push(
+    !cb.enabled
+      ? 'circuit breaker: disabled'
+      : cb.mode === 'consecutive'
+        ? `circuit breaker: opens after ${cb.failureThreshold} consecutive failures and fails fast for ${formatDuration(cb.openFor)} (ERR_BREAKER_OPEN)`
+        : `circuit breaker: opens when ${Math.round(cb.failureRate * 100)}% of at least ${cb.minimumCalls} calls over ${formatDuration(cb.window)} fail, for ${formatDuration(cb.openFor)}`,
+  );
+  const on = retry.retryOn;
+  const what = [
+    on.errors.length > 0 ? `errors ${on.errors.join(', ')}` : '',
+    on.codes.length > 0 ? `codes ${on.codes.join(', ')}` : '',
+    on.statusCodes.length > 0 ? `HTTP ${on.statusCodes.join(', ')}` : '',
+  ].filter((x) => x !== '');
+  out.push(
+    retry.retryIf !== undefined
+      ? 'retried failures: decided by retryIf(error, ctx), defined in code'
+      : `retried failures: ${what.length > 0 ? what.join('; ') : 'none'}; anything else reaches the caller at once`,
+  );
+  out.push('non-idempotent operations are retried only when the failure proves nothing was sent');
+  return out;
+}
+
+function reconnectEnds(p: ResolvedPolicy, s: Schedule): string[] {
+  const r = p.reconnect;
+  if (r.maxRetries === Number.POSITIVE_INFINITY) {
+    return [
+      `never: reconnect.maxRetries is unlimited; after attempt ${s.rows.length} the waits stay within the ${formatDuration(r.backoff.max)} cap`,
+      `each attempt is abandoned after ${formatDuration(r.connectTimeout)} (reconnect.connectTimeout)`,
+    ];
+  }
+  const after =
+    r.onExhausted === 'keep-probing'
+      ? `the target is failed and keeps probing every ${formatDuration(r.backoff.max)} (onExhausted: keep-probing)`
+      : 'the target is failed and stops trying (onExhausted: stop)';
+  return [
+    `max retries: ${r.maxRetries} attempts (reconnect.maxRetries); then ${after}`,
+    `each attempt is abandoned after ${formatDuration(r.connectTimeout)} (reconnect.connectTimeout)`,
+  ];
+}
+
+interface Explained {
+  target: string;
+  driver?: string;
+  file?: string;
+  layers: string[];
+  policy: ResolvedPolicy;
+}
+
+async function resolveTarget(
+  target: string,
+  config: string | undefined,
+  io: Io,
+): Promise<Explained | ConfigError | string> {
+  try {
+    if (target.startsWith('preset:') && config === undefined) {
+      const r = resolvePolicyWithProvenance({ extends: target }, { env: io.env });
+      return { target, layers: r.layers, policy: r.policy };
+    }
+    const loaded = await loadConfig({ config, cwd: io.cwd, env: io.env });
+    const t = loaded.targets[target];
+    if (t === undefined) {
+      const names = Object.keys(loaded.targets);
+      return `No target "${target}" in ${displayPath(loaded.file, io.cwd) ?? 'the configuration'}; targets: ${names.join(', ') || '(none)'}`;
+    }
+    const e: Explained = { target, driver: t.driver, layers: t.layers, policy: t.policy };
+    const file = displayPath(loaded.file, io.cwd);
+    if (file !== undefined) e.file = file;
+    return e;
+  } catch (error) {
+    if (isConfigError(error)) return error;
+    throw error;
+  }
+}
+
+/** Runs `reconnect explain TARGET`. Prints schedules only: no option value (and so no secret) is shown. */
+export async function explain(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean', default: false },
+      rows: { type: 'string', default: '12' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(explainHelp);
+    return ExitCode.OK;
+  }
+  const maxRows = Number(values.rows);
+  if (positionals.length !== 1 || !Number.isInteger(maxRows) || maxRows < 1) {
+    io.stderr.write(`reconnect explain: expected one TARGET and --rows ≥ 1\n\n${explainHelp}`);
+    return ExitCode.USAGE;
+  }
+  const target = positionals[0] as string;
+  const found = await resolveTarget(target, values.config, io);
+  if (typeof found === 'string') {
+    io.stderr.write(`✗ ${found}\n`);
+    return ExitCode.INVALID;
+  }
+  if (!('policy' in found)) {
+    io.stderr.write(`✗ the configuration is invalid:\n${formatIssues(found.issues, io.cwd).join('\n')}\n`);
+    return ExitCode.INVALID;
+  }
+  const p = found.policy;
+  const retry = retrySchedule(p, maxRows);
+  const reconnect = reconnectSchedule(p, maxRows);
+
+  if (values.json) {
+    const num = (n: number): number | string => (n === Number.POSITIVE_INFINITY ? 'unlimited' : n);
+    const doc = {
+      target: found.target,
+      driver: found.driver ?? null,
+      file: found.file ?? null,
+      layers: found.layers,
+      retry: {
+        backoff: p.retry.backoff,
+        customDelay: p.retry.delay !== undefined,
+        attemptTimeout: p.retry.attemptTimeout,
+        deadline: p.retry.deadline,
+        totalAttempts: retry.totalAttempts,
+        rows: retry.rows,
+        ends: retryEnds(p, retry),
+      },
+      reconnect: {
+        backoff: p.reconnect.backoff,
+        customDelay: p.reconnect.delay !== undefined,
+        connectTimeout: p.reconnect.connectTimeout,
+        totalAttempts: num(reconnect.totalAttempts),
+        rows: reconnect.rows,
+        omitted: num(reconnect.omitted),
+        ends: reconnectEnds(p, reconnect),
+      },
+    };
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return ExitCode.OK;
+  }
+
+  const out: string[] = [];
+  const head = [
+    found.target,
+    found.driver === undefined ? '' : ` (driver ${found.driver})`,
+    found.file === undefined ? '' : ` — ${found.file}`,
+  ];
+  out.push(head.join(''));
+  out.push(`layers: ${found.layers.join(' ← ')}`);
+  out.push('');
+  out.push('Retry schedule of one operation (retry)');
+  out.push(`  backoff: ${describeBackoff(p.retry.backoff, p.retry.delay !== undefined)}`);
+  out.push(
+    `  attempt timeout ${formatDuration(p.retry.attemptTimeout)}, deadline ${formatDuration(p.retry.deadline)}`,
+  );
+  out.push(...table(retry, (r) => (r.pastDeadline === true ? '  ✗ past the deadline' : '')));
+  out.push('  Retrying ends with:');
+  out.push(...retryEnds(p, retry).map((l) => `    • ${l}`));
+  out.push('');
+  out.push('Reconnect schedule after a lost connection (reconnect)');
+  out.push(`  backoff: ${describeBackoff(p.reconnect.backoff, p.reconnect.delay !== undefined)}`);
+  out.push(`  connect timeout ${formatDuration(p.reconnect.connectTimeout)}`);
+  out.push(...table(reconnect, () => ''));
+  out.push('  Reconnecting ends:');
+  out.push(...reconnectEnds(p, reconnect).map((l) => `    • ${l}`));
+  io.stdout.write(`${out.join('\n')}\n`);
+  return ExitCode.OK;
+}

@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { isConfigError, loadConfig, redactSecrets, type ResolvedConfig } from '@reconnect/core';
+import { displayPath, formatIssues, formatPolicy, jsonSafe } from '../format.js';
+import { ExitCode, type Io } from '../io.js';
+
+/** `reconnect validate --help`. */
+export const validateHelp = `Usage: reconnect validate [--config FILE] [--json]
+
+Loads the policy file, checks it and prints every target's resolved policy,
+each value marked with where it came from (default, defaults, preset:NAME,
+policies.NAME or target). Exits 1 listing every problem when it is invalid.
+
+Options:
+  -c, --config FILE  the policy file (default: reconnect.config.* / .reconnectrc* /
+                     package.json#reconnect in the current directory)
+      --json         print a JSON document instead of text
+  -h, --help         show this help
+`;
+
+/** Runs `reconnect validate`. Secrets in driver options are redacted in every output. */
+export async function validate(argv: readonly string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(validateHelp);
+    return ExitCode.OK;
+  }
+  let config: ResolvedConfig;
+  try {
+    config = await loadConfig({ config: values.config, cwd: io.cwd, env: io.env });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    if (values.json) {
+      io.stdout.write(
+        `${JSON.stringify({ valid: false, file: error.file ?? null, issues: error.issues }, null, 2)}\n`,
+      );
+    } else {
+      const file = displayPath(error.file, io.cwd);
+      const count = `${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}`;
+      io.stderr.write(
+        `✗ ${file ?? 'configuration'} is invalid: ${count}\n${formatIssues(error.issues, io.cwd).join('\n')}\n`,
+      );
+    }
+    return ExitCode.INVALID;
+  }
+
+  if (values.json) {
+    const targets = Object.fromEntries(
+      Object.entries(config.targets).map(([name, t]) => [
+        name,
+        {
+          driver: t.driver,
+          required: t.required,
+          ...(t.description === undefined ? {} : { description: t.description }),
+          layers: t.layers,
+          options: redactSecrets(t.options) ?? null,
+          policy: jsonSafe(t.policy),
+          provenance: t.provenance,
+        },
+      ]),
+    );
+    io.stdout.write(`${JSON.stringify({ valid: true, file: config.file ?? null, targets }, null, 2)}\n`);
+    return ExitCode.OK;
+  }
+
+  const names = Object.keys(config.targets);
+  const file = displayPath(config.file, io.cwd) ?? 'configuration';
+  const out: string[] = [`✓ ${file} is valid: ${names.length} target${names.length === 1 ? '' : 's'}`];
+  for (const t of Object.values(config.targets)) {
+    out.push('');
+    out.push(
+      `${t.name}  (driver ${t.driver}${t.required ? '' : ', optional'})${t.description === undefined ? '' : ` — ${t.description}`}`,
+    );
+    out.push(`  layers: ${t.layers.join(' ← ')}`);
+    if (t.options !== undefined) out.push(`  options: ${JSON.stringify(redactSecrets(t.options))}`);
+    out.push(...formatPolicy(t.policy, t.provenance));
+  }
+  io.stdout.write(`${out.join('\n')}\n`);
+  return ExitCode.OK;
+}

@@ -1,0 +1,83 @@
+import { delayBounds, type BackoffPolicy, type DelayFn, type ResolvedPolicy } from '@reconnect/core';
+
+/** One attempt of a schedule: the wait before it and when, at worst, it starts. */
+export interface ScheduleRow {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** The range the wait before this attempt falls in (ms); absent for an attempt that runs at once. */
+  delay?: { min: number; max: number };
+  /** When the attempt starts at the latest, counted from the first failure (ms), if every earlier attempt ran to its timeout. */
+  worstStart: number;
+  /** Whether the operation's deadline has passed by then in the worst case (retry schedules only). */
+  pastDeadline?: boolean;
+}
+
+/** A schedule and whether rows were left out for brevity. */
+export interface Schedule {
+  rows: ScheduleRow[];
+  /** How many attempts the policy allows in all (Infinity for unlimited). */
+  totalAttempts: number;
+  /** Attempts beyond `rows` that exist but were not listed. */
+  omitted: number;
+}
+
+// A code-defined delay is called like the engine calls it; garbage becomes 0, as the engine treats it.
+function bounds(
+  backoff: BackoffPolicy,
+  custom: DelayFn | undefined,
+  n: number,
+): { min: number; max: number } {
+  if (custom === undefined) return delayBounds(backoff, n);
+  let d: number;
+  try {
+    const v = custom(n);
+    d = Number.isFinite(v) && v > 0 ? v : 0;
+  } catch {
+    d = 0;
+  }
+  return { min: d, max: d };
+}
+
+/**
+ * The retry schedule of one operation: attempt 1 runs at once, attempt k waits the delay of retry k−1.
+ * Worst case: every earlier attempt used its whole `attemptTimeout` and every wait its maximum.
+ */
+export function retrySchedule(policy: ResolvedPolicy, maxRows: number): Schedule {
+  const { retry } = policy;
+  const totalAttempts = retry.maxRetries + 1;
+  const rows: ScheduleRow[] = [{ attempt: 1, worstStart: 0, pastDeadline: false }];
+  let worst = 0;
+  for (let k = 2; k <= Math.min(totalAttempts, maxRows); k++) {
+    const delay = bounds(retry.backoff, retry.delay, k - 1);
+    worst += retry.attemptTimeout + delay.max;
+    rows.push({ attempt: k, delay, worstStart: worst, pastDeadline: worst >= retry.deadline });
+  }
+  return { rows, totalAttempts, omitted: Math.max(0, totalAttempts - rows.length) };
+}
+
+/**
+ * The reconnect schedule after a lost connection: attempt k waits the delay of attempt k (1-based).
+ * Worst case: every earlier attempt used its whole `connectTimeout` and every wait its maximum.
+ */
+export function reconnectSchedule(policy: ResolvedPolicy, maxRows: number): Schedule {
+  const { reconnect } = policy;
+  const totalAttempts = reconnect.maxRetries;
+  const rows: ScheduleRow[] = [];
+  let worst = 0;
+  for (let k = 1; k <= Math.min(totalAttempts, maxRows); k++) {
+    const delay = bounds(reconnect.backoff, reconnect.delay, k);
+    worst += (k === 1 ? 0 : reconnect.connectTimeout) + delay.max;
+    rows.push({ attempt: k, delay, worstStart: worst });
+  }
+  const omitted =
+    totalAttempts === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : totalAttempts - rows.length;
+  return { rows, totalAttempts, omitted: Math.max(0, omitted) };
+}
+
+/** A bar of `width` cells: `█` up to the shortest wait, `░` over the range jitter may add. */
+export function bar(min: number, max: number, scale: number, width: number): string {
+  if (scale <= 0) return '';
+  const full = Math.round((min / scale) * width);
+  const upTo = Math.max(full, Math.round((max / scale) * width));
+  return '█'.repeat(full) + '░'.repeat(upTo - full);
+}

@@ -1,0 +1,188 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from './helpers.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const example = path.join(root, 'examples', 'reconnect.config.yaml');
+const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, content: string): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('reconnect --help', () => {
+  it.each([
+    [['--help']],
+    [['validate', '--help']],
+    [['explain', '--help']],
+    [['schema', '--help']],
+    [['help', 'explain']],
+  ])('%j prints usage and exits 0', async (argv) => {
+    const r = await run(argv);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: reconnect/);
+  });
+
+  it('an unknown command or option is a usage error (exit 2)', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    const r = await run(['validate', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--bogus');
+  });
+});
+
+describe('reconnect validate', () => {
+  it('prints every target with each value and where it came from', async () => {
+    const r = await run(['validate', '--config', example], { cwd: root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('✓ examples/reconnect.config.yaml is valid: 3 targets');
+    expect(r.stdout).toContain('layers: default ← defaults ← preset:mysql ← policies.patient');
+    expect(r.stdout).toMatch(/query\s+PING\s+← preset:redis/);
+    expect(r.stdout).toMatch(/attemptTimeout\s+2s\s+← defaults/);
+    expect(r.stdout).toMatch(/maxRetries\s+5\s+← policies\.patient/);
+    expect(r.stdout).toMatch(/deadTimeoutMax\s+30m\s+← target/);
+    expect(r.stdout).toMatch(/jitter\s+10%\s+← default$/m);
+  });
+
+  it('finds the file in the working directory when --config is not given', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'cwd-'));
+    writeFileSync(
+      path.join(dir, 'reconnect.config.yaml'),
+      'version: 1\ntargets: { cache: { driver: redis } }\n',
+    );
+    const r = await run(['validate'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('reconnect.config.yaml is valid: 1 target');
+  });
+
+  it('--json gives the resolved policies and provenance', async () => {
+    const r = await run(['validate', '--config', example, '--json'], { cwd: root });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.valid).toBe(true);
+    expect(doc.targets.cache.policy.reconnect.maxRetries).toBe(5);
+    expect(doc.targets.search.policy.reconnect.maxRetries).toBe(15);
+    expect(doc.targets.main_db.provenance['healthCheck.query']).toBe('preset:mysql');
+  });
+
+  it('exits 1 listing every problem with file, path and expectation', async () => {
+    const file = write(
+      'bad.yaml',
+      'version: 1\ntargets:\n  cache: { driver: redis, policy: { healthCheck: { intervall: 5s } } }\n  db: { driver: mysql, policy: preset:mysq }\n',
+    );
+    const r = await run(['validate', '--config', file], { cwd: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('✗ bad.yaml is invalid: 2 problems');
+    expect(r.stderr).toContain(
+      'bad.yaml: targets.cache.policy.healthCheck.intervall: Unknown key "intervall" — did you mean "interval"?',
+    );
+    expect(r.stderr).toContain(
+      'bad.yaml: targets.db.policy: Unknown preset "mysq" — did you mean "preset:mysql"?',
+    );
+    const json = JSON.parse((await run(['validate', '--config', file, '--json'], { cwd: tmp })).stdout);
+    expect(json.valid).toBe(false);
+    expect(json.issues).toHaveLength(2);
+  });
+});
+
+describe('reconnect explain', () => {
+  it('shows the retry schedule with ranges, worst case, bars and what ends it', async () => {
+    const r = await run(['explain', 'cache', '--config', example], { cwd: root });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\s+2\s+0ms – 100ms\s+2\.1s\s+░+$/m);
+    expect(r.stdout).toMatch(/^\s+4\s+0ms – 400ms\s+6\.7s\s+░{30}$/m);
+    expect(r.stdout).toContain('max retries: 3 retries, so at most 4 attempts');
+    expect(r.stdout).toContain('deadline: 10s (retry.deadline) — not reached');
+    expect(r.stdout).toContain('budget: retries may be at most 20% of requests over 10s');
+    expect(r.stdout).toMatch(/^\s+1\s+1s\s+1s\s+█+$/m);
+    expect(r.stdout).toContain('max retries: 5 attempts (reconnect.maxRetries)');
+  });
+
+  it('marks attempts the deadline cuts off', async () => {
+    const r = await run(['explain', 'search', '--config', example], { cwd: root });
+    expect(r.stdout).toMatch(/^\s+3\s+2s – 4s\s+10s\s+█+░+\s+✗ past the deadline$/m);
+    expect(r.stdout).toContain('in the worst case it ends the retrying before attempt 3');
+  });
+
+  // Explain prints ranges, so it is deterministic: no random source is involved at all.
+  it.each([
+    ['mysql', ['1s', '2s', '4s'], '0ms – 100ms'],
+    ['redis', ['1s', '2s', '4s'], '0ms – 100ms'],
+    ['elasticsearch', ['1s', '2s', '4s'], '1s – 2s'],
+    ['fast-failover', ['0ms – 50ms', '0ms – 100ms', '0ms – 200ms'], '25ms – 50ms'],
+    ['conservative', ['0ms – 1s', '0ms – 2s', '0ms – 4s'], '0ms – 500ms'],
+    ['no-retry', ['0ms – 500ms', '0ms – 1s', '0ms – 2s'], undefined],
+  ])('preset:%s prints the expected first delays', async (name, reconnectDelays, firstRetry) => {
+    const r = await run(['explain', `preset:${name}`, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const fmt = (d: { min: number; max: number }): string => {
+      const f = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${ms / 1000}s`);
+      return d.min === d.max ? f(d.max) : `${f(d.min)} – ${f(d.max)}`;
+    };
+    expect(
+      doc.reconnect.rows.slice(0, 3).map((row: { delay: { min: number; max: number } }) => fmt(row.delay)),
+    ).toEqual(reconnectDelays);
+    if (firstRetry === undefined) expect(doc.retry.rows).toHaveLength(1);
+    else expect(fmt(doc.retry.rows[1].delay)).toBe(firstRetry);
+    const text = (await run(['explain', `preset:${name}`])).stdout;
+    expect(text).toContain(`   1  ${reconnectDelays[0]}`);
+  });
+
+  it('names the known targets when the one asked for does not exist', async () => {
+    const r = await run(['explain', 'cahce', '--config', example], { cwd: root });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('targets: cache, main_db, search');
+  });
+});
+
+describe('reconnect schema', () => {
+  it('prints a JSON Schema that knows the policy keys', async () => {
+    const r = await run(['schema']);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toContain('json-schema.org');
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'defaults', 'policies', 'targets']),
+    );
+  });
+
+  it('--check passes on the shipped file and fails on a stale one', async () => {
+    expect((await run(['schema', '--check', 'reconnect.schema.json'], { cwd: root })).code).toBe(0);
+    const stale = write('stale.json', '{}\n');
+    const r = await run(['schema', '--check', stale]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('out of date');
+  });
+});
+
+describe('the built binary', () => {
+  const exec = promisify(execFile);
+  const bin = path.join(root, 'packages', 'cli', 'bin', 'reconnect.js');
+
+  it('runs validate and explain as a subprocess', async () => {
+    const v = await exec(process.execPath, [bin, 'validate', '--config', example], { cwd: root });
+    expect(v.stdout).toContain('is valid: 3 targets');
+    const e = await exec(process.execPath, [bin, 'explain', 'cache', '--config', example], { cwd: root });
+    expect(e.stdout).toContain('Reconnect schedule after a lost connection');
+  });
+
+  it('exits 1 on an invalid file', async () => {
+    const file = write(
+      'bad2.yaml',
+      'version: 1\ntargets: { a: { driver: redis, policy: { retry: { maxRetries: -1 } } } }\n',
+    );
+    const failed = await exec(process.execPath, [bin, 'validate', '--config', file]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('targets.a.policy.retry.maxRetries');
+  });
+});
