@@ -34,3 +34,15 @@ export {
 } from './reconnector.js';
 export { builtinDrivers, driverShapeProblem, isDriver, resolveDriver } from './resolve-driver.js';
 export { validateDriverOptions, type OptionsSource } from './driver-options.js';
+export { createTarget, describeError } from './target.js';
+export {
+  Manager,
+  buildManager,
+  createManager,
+  type CreateManagerOptions,
+  type ManagerHealth,
+  type OverallHealth,
+  type ResolvedConfigLike,
+  type ResolvedTargetConfig,
+  type TargetResult,
+} from './manager.js';

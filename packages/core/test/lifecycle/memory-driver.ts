@@ -26,7 +26,7 @@ export interface MemoryClient {
 
 /** Options the memory driver validates. */
 export const memoryOptions = z.strictObject({
-  label: z.string().default('mem'),
+  label: z.string().optional(),
   nodes: z.array(z.number().int().positive()).optional(),
   password: z.string().optional(),
 });

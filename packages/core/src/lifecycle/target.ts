@@ -1,0 +1,594 @@
+import type { ConnectionMonitor, Driver, NodeAddress } from '../driver/driver.js';
+import { CircuitBreaker, computeDelay, RetryBudget, RetryExecutor } from '../engine/index.js';
+import type {
+  AttemptReport,
+  AcquireRequest,
+  ConnectionSource,
+  ExecuteOptions,
+  Lease,
+  Operation,
+} from '../engine/types.js';
+import { NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
+import { resolvePolicy } from '../policy/resolve.js';
+import type { ResolvedPolicy } from '../policy/resolved.js';
+import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { validateDriverOptions } from './driver-options.js';
+import { HealthChecker } from './health-checker.js';
+import { NodePool } from './node-pool.js';
+import { Reconnector } from './reconnector.js';
+import { LifecycleTelemetry } from './telemetry.js';
+import type {
+  StartOptions,
+  Target,
+  TargetEvents,
+  TargetHealth,
+  TargetOptions,
+  TargetState,
+} from './types.js';
+
+// One client per node (or a single slot when the driver has no node list / the client owns its topology).
+interface Slot<Client> {
+  readonly node: NodeAddress | undefined;
+  client: Client | undefined;
+  // Reused for every attempt on this client: the connected path allocates nothing.
+  lease: Lease<Client> | undefined;
+  unwatch: (() => void) | undefined;
+  connecting: Promise<Client> | undefined;
+}
+
+/** Strips credentials from URLs in a message (`//user:pass@host` → `//***@host`). */
+function redactMessage(message: string): string {
+  return message.replace(/\/\/[^/\s:@]+:[^/\s@]*@/g, '//***@');
+}
+
+/** The connected error-free summary of an error for health snapshots: code and message, no secrets. */
+export function describeError(error: unknown): { code?: string; message: string } | undefined {
+  if (error === undefined || error === null) return undefined;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' || typeof code === 'number'
+      ? { code: String(code), message: redactMessage(error.message) }
+      : { message: redactMessage(error.message) };
+  }
+  return {
+    message: redactMessage(typeof error === 'string' ? error : (JSON.stringify(error) ?? typeof error)),
+  };
+}
+
+/**
+ * A target: one driver's clients kept connected by policy. It owns the reconnector, the health
+ * checker, the node pool and the retry executor, and is the executor's {@link ConnectionSource}.
+ */
+class ManagedTarget<Options, Client>
+  extends TypedEmitter<TargetEvents>
+  implements Target<Client>, ConnectionSource<Client>
+{
+  readonly name: string;
+  readonly policy: ResolvedPolicy;
+  readonly required: boolean;
+  readonly #driver: Driver<Options, Client>;
+  readonly #options: Options;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #slots: Slot<Client>[];
+  readonly #slotById = new Map<string, Slot<Client>>();
+  readonly #pool: NodePool | undefined;
+  readonly #health: HealthChecker;
+  readonly #reconnector: Reconnector;
+  readonly #executor: RetryExecutor<Client>;
+  readonly #telemetry: LifecycleTelemetry;
+  readonly #watching: boolean;
+  #sinceWall = Date.now();
+  #lastFailure: unknown;
+  #discovering: Promise<void> | undefined;
+  #discoveryTimer: TimerHandle | undefined;
+  #discoveredOnStart = false;
+
+  constructor(o: TargetOptions<Options, Client>) {
+    super();
+    this.name = o.name;
+    this.#driver = o.driver;
+    this.policy = resolvePolicy(o.policy);
+    this.#options =
+      o.validateOptions === false
+        ? o.options
+        : validateDriverOptions(o.driver, o.options, { target: o.name });
+    this.required = o.required ?? true;
+    this.#clock = o.clock ?? systemClock;
+    this.#random = o.random ?? Math.random;
+    this.#watching = typeof o.driver.watch === 'function';
+    this.#telemetry = new LifecycleTelemetry(o.name, o.driver.system);
+
+    const nodes = o.driver.nodes?.(this.#options) ?? [];
+    this.#slots = nodes.length === 0 ? [this.#newSlot(undefined)] : nodes.map((n) => this.#newSlot(n));
+    for (const s of this.#slots) if (s.node) this.#slotById.set(s.node.id, s);
+    this.#pool =
+      nodes.length === 0
+        ? undefined
+        : new NodePool({
+            nodes: this.#usable(nodes),
+            policy: this.policy.pool,
+            clock: this.#clock,
+            random: this.#random,
+            ping: (node) => this.#pingNode(node),
+          });
+
+    const reconnectPolicy = this.policy.reconnect;
+    this.#reconnector = new Reconnector({
+      policy: reconnectPolicy,
+      clock: this.#clock,
+      connect: (signal) => this.#connectAttempt(signal),
+      delay: (attempt, previous) =>
+        reconnectPolicy.delay
+          ? reconnectPolicy.delay(attempt)
+          : computeDelay(reconnectPolicy.backoff, attempt, previous, this.#random),
+    });
+    this.#health = new HealthChecker({
+      policy: this.policy.healthCheck,
+      clock: this.#clock,
+      random: this.#random,
+      probe: (signal) => this.#probeAll(signal),
+    });
+
+    const breaker = this.policy.circuitBreaker.enabled
+      ? new CircuitBreaker(this.policy.circuitBreaker, this.#clock)
+      : undefined;
+    const budget = this.policy.retry.budget.enabled
+      ? new RetryBudget(this.policy.retry.budget, this.#clock)
+      : undefined;
+    breaker?.on('stateChange', (e) => this.emit('breakerStateChange', e));
+    this.#executor = new RetryExecutor<Client>({
+      target: this.name,
+      system: o.driver.system,
+      policy: this.policy.retry,
+      classify: (error) => o.driver.classify(error),
+      source: this,
+      ...(breaker ? { breaker } : {}),
+      ...(budget ? { budget } : {}),
+      clock: this.#clock,
+      random: this.#random,
+      events: {
+        retry: (e) => this.emit('retry', e),
+        giveUp: (e) => this.emit('giveUp', e),
+      },
+    });
+    this.#wire();
+  }
+
+  get state(): TargetState {
+    return this.#reconnector.status;
+  }
+
+  get client(): Client {
+    for (const s of this.#slots) if (s.client !== undefined) return s.client;
+    throw new NotConnectedError(`Target "${this.name}" has no client yet: start() it first`);
+  }
+
+  isConnected(): boolean {
+    return this.#reconnector.isConnected();
+  }
+
+  lastError(): ReconnectError | Error | undefined {
+    const e = this.#reconnector.lastError() ?? this.#lastFailure;
+    if (e === undefined) return undefined;
+    return e instanceof Error ? e : new Error(describeError(e)?.message ?? 'unknown error');
+  }
+
+  start(options?: StartOptions): Promise<void> {
+    const signal = options?.signal;
+    if (this.#reconnector.status === 'connected') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown): void => {
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason
+        else reject(error);
+      };
+      const onAbort = (): void => done(signal?.reason);
+      const off = this.on('stateChange', ({ to, error }) => {
+        if (to === 'connected') done();
+        else if (to === 'failed') done(this.#startError(error));
+        else if (to === 'stopped') done(new StoppedError());
+      });
+      if (signal?.aborted) {
+        done(signal.reason);
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const s = this.#reconnector.status;
+      if (s === 'idle') this.#reconnector.start();
+      else if (s === 'stopped') done(new StoppedError());
+      else if (s === 'failed') done(this.#startError(this.#reconnector.lastError()));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#reconnector.stop();
+    this.#health.stop();
+    if (this.#discoveryTimer !== undefined) this.#clock.clearTimeout(this.#discoveryTimer);
+    this.#discoveryTimer = undefined;
+    this.#telemetry.endReconnect('stopped');
+    await Promise.allSettled(this.#slots.map((s) => this.#closeSlot(s)));
+  }
+
+  execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
+    return this.#executor.execute(op, options);
+  }
+
+  health(): TargetHealth {
+    return {
+      name: this.name,
+      state: this.state,
+      connected: this.isConnected(),
+      required: this.required,
+      since: this.#sinceWall,
+      lastError: describeError(this.lastError()),
+      nodes: this.#pool
+        ? this.#pool.nodes.map((n) => ({ id: n.node.id, alive: n.alive, deadCount: n.deadCount }))
+        : [],
+    };
+  }
+
+  // ConnectionSource: the executor's way to a client, once per attempt.
+
+  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+    if (this.#reconnector.status === 'connected') {
+      const lease = this.#leaseFor(request);
+      if (lease !== undefined) return lease;
+    }
+    return this.#acquireSlow(request);
+  }
+
+  report(lease: Lease<Client>, report: AttemptReport): void {
+    const node = lease.node;
+    if (report.ok) {
+      this.#health.record(true);
+      if (node !== undefined) this.#pool?.markSuccess(node);
+      return;
+    }
+    const kind = report.classification.kind;
+    if (kind === 'connection' || kind === 'timeout') {
+      // Passive health: the first failing calls count, not only the next probe.
+      this.#lastFailure = report.error;
+      if (node !== undefined) this.#pool?.markFailure(node);
+      if (this.#reconnector.status === 'connected') this.#health.record(false, report.error);
+    } else if (kind !== 'unknown') {
+      // The server answered (with an error): it is alive.
+      this.#health.record(true);
+    }
+  }
+
+  // Internals.
+
+  #newSlot(node: NodeAddress | undefined): Slot<Client> {
+    return { node, client: undefined, lease: undefined, unwatch: undefined, connecting: undefined };
+  }
+
+  // Nodes the selector can use at all (a custom selector filters, e.g. by hostname).
+  #usable(nodes: readonly NodeAddress[]): NodeAddress[] {
+    const selector = this.policy.pool.selector;
+    return nodes.filter(
+      (n) =>
+        n.host !== '' &&
+        Number.isInteger(n.port) &&
+        n.port > 0 &&
+        (typeof selector !== 'function' || selector([n]) !== undefined),
+    );
+  }
+
+  #wire(): void {
+    const r = this.#reconnector;
+    r.on('stateChange', (e) => {
+      this.#sinceWall = e.at;
+      this.#telemetry.state(e.to);
+      if (e.to === 'connected') {
+        this.#telemetry.endReconnect('reconnected', e.attempt);
+        this.#health.start();
+        this.#afterConnect();
+      } else if (e.from === 'connected') {
+        this.#health.stop();
+      }
+      this.emit('stateChange', e);
+    });
+    r.on('disconnect', (e) => {
+      this.#telemetry.startReconnect(e.error);
+      this.emit('disconnect', e);
+    });
+    r.on('reconnect', (e) => this.emit('reconnect', e));
+    r.on('reconnectFailed', (e) => {
+      this.#telemetry.reconnectTry(e.attempt, e.error, e.nextDelayMs);
+      this.emit('reconnectFailed', e);
+    });
+    this.#health.on('probe', (p) => {
+      this.#telemetry.healthCheck(p.ok, p.durationMs, p.error);
+      this.emit('healthCheck', { ...p, node: this.#slots.length === 1 ? this.#slots[0]!.node : undefined });
+    });
+    this.#health.on('down', ({ error }) => this.#lose(error));
+    const pool = this.#pool;
+    if (pool !== undefined) {
+      pool.on('nodeDead', (e) => {
+        this.#telemetry.nodeEvent('dead', e.node, e.deadCount);
+        this.emit('nodeDead', e);
+        if (this.policy.pool.discovery.onFault) void this.#discover();
+      });
+      pool.on('nodeResurrected', (e) => {
+        this.#telemetry.nodeEvent('resurrected', e.node, e.deadCount);
+        this.emit('nodeResurrected', e);
+      });
+      pool.on('allDead', (e) => this.#telemetry.allDead(e.offered, e.nodes));
+    }
+  }
+
+  #lose(error: unknown): void {
+    if (this.#reconnector.status !== 'connected') return;
+    this.#lastFailure = error;
+    this.#reconnector.lost(error);
+    // A self-reconnecting client (ioredis) is never closed and re-created on a fault: we follow its monitor.
+    if (!this.#watching) for (const s of this.#slots) void this.#closeSlot(s);
+  }
+
+  #monitor(): ConnectionMonitor {
+    return {
+      down: (error) => this.#lose(error),
+      up: () => this.#reconnector.up(),
+    };
+  }
+
+  // One reconnect attempt: connect every node that has no client; a self-reconnecting client is nudged and probed.
+  async #connectAttempt(signal: AbortSignal): Promise<void> {
+    const existing = this.#slots.filter((s) => s.client !== undefined);
+    if (this.#watching && existing.length > 0) {
+      await this.#firstSuccess(
+        existing.map(async (s) => {
+          this.#driver.reconnectNow?.(s.client as Client);
+          await this.#probeSlot(s, signal);
+        }),
+      );
+      return;
+    }
+    const missing = this.#slots.filter((s) => s.client === undefined);
+    await this.#firstSuccess(missing.map((s) => this.#connectSlot(s, signal)));
+  }
+
+  // Resolves once every promise settled, if at least one succeeded; otherwise rejects with the first error.
+  async #firstSuccess(promises: Promise<unknown>[]): Promise<void> {
+    if (promises.length === 0) {
+      if (this.#slots.some((s) => s.client !== undefined)) return;
+      throw new NotConnectedError(`Target "${this.name}" has no node to connect to`);
+    }
+    const results = await Promise.allSettled(promises);
+    if (results.some((r) => r.status === 'fulfilled')) return;
+    throw (results[0] as PromiseRejectedResult).reason;
+  }
+
+  #connectSlot(slot: Slot<Client>, signal: AbortSignal): Promise<Client> {
+    if (slot.connecting) return slot.connecting;
+    const ctx = {
+      signal,
+      policy: this.policy,
+      target: this.name,
+      ...(slot.node ? { node: slot.node } : {}),
+    };
+    const connecting = this.#driver.connect(this.#options, ctx).then(
+      async (client) => {
+        slot.connecting = undefined;
+        if (signal.aborted || this.#reconnector.status === 'stopped') {
+          // Too late: the attempt was abandoned. Do not leak the client.
+          await this.#driver.close(client).catch(() => undefined);
+          throw signal.reason ?? new StoppedError();
+        }
+        slot.client = client;
+        slot.lease = { client, node: slot.node };
+        if (this.#watching) slot.unwatch = this.#driver.watch?.(client, this.#monitor());
+        if (slot.node) this.#pool?.markSuccess(slot.node);
+        return client;
+      },
+      (error: unknown) => {
+        slot.connecting = undefined;
+        if (slot.node) this.#pool?.markFailure(slot.node);
+        throw error;
+      },
+    );
+    slot.connecting = connecting;
+    return connecting;
+  }
+
+  async #closeSlot(slot: Slot<Client>): Promise<void> {
+    const client = slot.client;
+    slot.unwatch?.();
+    slot.unwatch = undefined;
+    slot.client = undefined;
+    slot.lease = undefined;
+    if (client !== undefined) await this.#driver.close(client).catch(() => undefined);
+  }
+
+  async #probeSlot(slot: Slot<Client>, signal: AbortSignal): Promise<void> {
+    const client = slot.client;
+    if (client === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
+    const query = this.policy.healthCheck.query;
+    await this.#driver.probe(client, query === undefined ? { signal } : { signal, query });
+  }
+
+  // The active health check: every connected node is probed; the target is fine if one answers.
+  async #probeAll(signal: AbortSignal): Promise<void> {
+    const slots = this.#slots.filter((s) => s.client !== undefined);
+    await this.#firstSuccess(
+      slots.map(async (s) => {
+        try {
+          await this.#probeSlot(s, signal);
+          if (s.node) this.#pool?.markSuccess(s.node);
+        } catch (error) {
+          if (s.node && !signal.aborted) this.#pool?.markFailure(s.node);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  // `resurrect: ping`: a dead node is back when its client answers a probe (or, without a client, connects).
+  async #pingNode(node: NodeAddress): Promise<void> {
+    const slot = this.#slotById.get(node.id);
+    if (slot === undefined) throw new NotConnectedError(`Unknown node ${node.id}`);
+    const controller = new AbortController();
+    const timeoutMs = this.policy.healthCheck.timeout;
+    const timer = this.#clock.setTimeout(
+      () => controller.abort(new NotConnectedError('Ping timed out')),
+      timeoutMs,
+    );
+    try {
+      if (slot.client === undefined) await this.#connectSlot(slot, controller.signal);
+      else await this.#probeSlot(slot, controller.signal);
+    } finally {
+      this.#clock.clearTimeout(timer);
+    }
+  }
+
+  // A node picked by the pool has no client yet (discovered, or resurrected optimistically): connect it now.
+  async #acquireNode(slot: Slot<Client>, request: AcquireRequest): Promise<Lease<Client>> {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(request.signal.reason);
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = this.#clock.setTimeout(
+      () => controller.abort(new NotConnectedError('Connect timed out')),
+      this.policy.reconnect.connectTimeout,
+    );
+    try {
+      await this.#connectSlot(slot, controller.signal);
+      if (slot.lease === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
+      return slot.lease;
+    } catch (error) {
+      const e = new NotConnectedError(`Could not connect to node ${slot.node?.id ?? ''}`, { cause: error });
+      e.kind = 'connection';
+      e.target = this.name;
+      throw e;
+    } finally {
+      this.#clock.clearTimeout(timer);
+      request.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  // The connected path: the node's reused lease, or a connect of a node that has no client yet.
+  #leaseFor(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | undefined {
+    const pool = this.#pool;
+    if (pool === undefined) return this.#slots[0]!.lease;
+    const node = pool.select(request.avoid);
+    const slot = this.#slotById.get(node.id);
+    if (slot === undefined) return undefined;
+    return slot.lease ?? this.#acquireNode(slot, request);
+  }
+
+  async #acquireSlow(request: AcquireRequest): Promise<Lease<Client>> {
+    // Bounded: each round either returns, throws, or waited for a state change.
+    for (let round = 0; round < 3; round++) {
+      const status = this.#reconnector.status;
+      if (status === 'stopped') throw new StoppedError();
+      if (status === 'idle') throw this.#notConnected('it was not started');
+      if (status === 'connected') {
+        const lease = this.#leaseFor(request);
+        // A connected target with no client left (closing right now) goes round once more.
+        if (lease !== undefined) return lease;
+      }
+      // Fast recovery: a waiting operation asks for an attempt now (single-flight, one per minProbeGap).
+      this.#reconnector.nudge();
+      if (this.policy.reconnect.whileReconnecting === 'fail-fast')
+        throw this.#notConnected(`it is ${status}`);
+      await this.#reconnector.whenConnected(request.signal);
+    }
+    throw this.#notConnected('the connection keeps dropping');
+  }
+
+  #notConnected(why: string): NotConnectedError {
+    const cause = this.#reconnector.lastError() ?? this.#lastFailure;
+    const e = new NotConnectedError(
+      `Target "${this.name}" is not connected: ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
+    e.kind = 'connection';
+    e.target = this.name;
+    return e;
+  }
+
+  #startError(cause: unknown): NotConnectedError {
+    const detail = describeError(cause)?.message;
+    const e = new NotConnectedError(
+      `Target "${this.name}" could not connect${detail ? `: ${detail}` : ''}`,
+      cause === undefined ? undefined : { cause },
+    );
+    e.kind = 'connection';
+    e.target = this.name;
+    return e;
+  }
+
+  #afterConnect(): void {
+    const discovery = this.policy.pool.discovery;
+    if (this.#driver.discover === undefined || this.#pool === undefined) return;
+    if (discovery.onStart && !this.#discoveredOnStart) {
+      this.#discoveredOnStart = true;
+      void this.#discover();
+    }
+    if (discovery.interval !== false && this.#discoveryTimer === undefined)
+      this.#scheduleDiscovery(discovery.interval);
+  }
+
+  #scheduleDiscovery(every: number): void {
+    this.#discoveryTimer = this.#clock.setTimeout(() => {
+      this.#discoveryTimer = undefined;
+      if (this.#reconnector.status === 'stopped') return;
+      void this.#discover().finally(() => {
+        if (this.#reconnector.status !== 'stopped') this.#scheduleDiscovery(every);
+      });
+    }, every);
+  }
+
+  // Asks the cluster for its nodes (single-flight); keeps known nodes' status, connects new ones lazily.
+  #discover(): Promise<void> {
+    if (this.#discovering) return this.#discovering;
+    const driver = this.#driver;
+    const pool = this.#pool;
+    const slot = this.#slots.find(
+      (s) => s.client !== undefined && (!s.node || pool?.status(s.node.id)?.alive),
+    );
+    if (driver.discover === undefined || pool === undefined || slot?.client === undefined)
+      return Promise.resolve();
+    const controller = new AbortController();
+    const timer = this.#clock.setTimeout(
+      () => controller.abort(new NotConnectedError('Discovery timed out')),
+      this.policy.healthCheck.timeout,
+    );
+    this.#discovering = driver
+      .discover(slot.client, { signal: controller.signal })
+      .then((found) => {
+        const usable = this.#usable(found);
+        if (usable.length === 0 || this.#reconnector.status === 'stopped') return;
+        pool.setNodes(usable);
+        for (const n of usable) {
+          if (!this.#slotById.has(n.id)) {
+            const s = this.#newSlot(n);
+            this.#slots.push(s);
+            this.#slotById.set(n.id, s);
+          }
+        }
+        for (let i = this.#slots.length - 1; i >= 0; i--) {
+          const s = this.#slots[i]!;
+          if (s.node && pool.status(s.node.id) === undefined) {
+            this.#slots.splice(i, 1);
+            this.#slotById.delete(s.node.id);
+            void this.#closeSlot(s);
+          }
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.#clock.clearTimeout(timer);
+        this.#discovering = undefined;
+      });
+    return this.#discovering;
+  }
+}
+
+/** Creates a {@link Target}: a driver's client(s) kept connected by policy. Call `start()` to connect. */
+export function createTarget<Options, Client>(options: TargetOptions<Options, Client>): Target<Client> {
+  return new ManagedTarget(options);
+}
