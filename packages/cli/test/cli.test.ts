@@ -186,3 +186,31 @@ describe('the built binary', () => {
     expect(failed?.stderr).toContain('targets.a.policy.retry.maxRetries');
   });
 });
+
+describe('reconnect validate: driver options', () => {
+  const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+  it("checks each target's options with its driver's schema, never echoing a secret", async () => {
+    const file = path.join(fixtures, 'driver-options.yaml');
+    const r = await run(['validate', '--config', file], { env: { PW: 'pw-Qz7' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('targets.app.options.url: Wrong type: got a number (expected a string)');
+    expect(r.stderr).toContain(
+      'targets.app.options.passwrod: Unknown key "passwrod" — did you mean "password"?',
+    );
+    expect(r.stderr).not.toContain('pw-Qz7');
+    expect(
+      (await run(['validate', '--config', file, '--skip-drivers'], { env: { PW: 'pw-Qz7' } })).code,
+    ).toBe(0);
+  });
+
+  it('warns, without failing, when a driver is not installed', async () => {
+    const file = write(
+      'missing-driver.yaml',
+      'version: 1\ntargets: { a: { driver: reconnect-no-such-driver } }\n',
+    );
+    const r = await run(['validate', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('a: options not checked');
+  });
+});

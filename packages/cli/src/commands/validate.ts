@@ -1,5 +1,16 @@
 import { parseArgs } from 'node:util';
-import { isConfigError, loadConfig, redactSecrets, type ResolvedConfig } from '@reconnect/core';
+import path from 'node:path';
+import {
+  ConfigError,
+  isConfigError,
+  isPluginError,
+  loadConfig,
+  redactSecrets,
+  resolveDriver,
+  validateDriverOptions,
+  type ConfigIssue,
+  type ResolvedConfig,
+} from '@reconnect/core';
 import { displayPath, formatIssues, formatPolicy, jsonSafe } from '../format.js';
 import { ExitCode, type Io } from '../io.js';
 
@@ -14,6 +25,7 @@ Options:
   -c, --config FILE  the policy file (default: reconnect.config.* / .reconnectrc* /
                      package.json#reconnect in the current directory)
       --json         print a JSON document instead of text
+      --skip-drivers do not load the drivers to check each target's options
   -h, --help         show this help
 `;
 
@@ -24,6 +36,7 @@ export async function validate(argv: readonly string[], io: Io): Promise<number>
     options: {
       config: { type: 'string', short: 'c' },
       json: { type: 'boolean', default: false },
+      'skip-drivers': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
@@ -34,8 +47,10 @@ export async function validate(argv: readonly string[], io: Io): Promise<number>
     return ExitCode.OK;
   }
   let config: ResolvedConfig;
+  const warnings: string[] = [];
   try {
     config = await loadConfig({ config: values.config, cwd: io.cwd, env: io.env });
+    if (!values['skip-drivers']) warnings.push(...(await checkDriverOptions(config, io.cwd)));
   } catch (error) {
     if (!isConfigError(error)) throw error;
     if (values.json) {
@@ -67,7 +82,9 @@ export async function validate(argv: readonly string[], io: Io): Promise<number>
         },
       ]),
     );
-    io.stdout.write(`${JSON.stringify({ valid: true, file: config.file ?? null, targets }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ valid: true, file: config.file ?? null, warnings, targets }, null, 2)}\n`,
+    );
     return ExitCode.OK;
   }
 
@@ -84,5 +101,29 @@ export async function validate(argv: readonly string[], io: Io): Promise<number>
     out.push(...formatPolicy(t.policy, t.provenance));
   }
   io.stdout.write(`${out.join('\n')}\n`);
+  for (const w of warnings) io.stderr.write(`! ${w}\n`);
   return ExitCode.OK;
+}
+
+/**
+ * Loads each target's driver (from the config file's directory) and checks its options with the
+ * driver's own schema. Problems are a ConfigError with every target's issues; a driver that cannot
+ * be loaded is only a warning, since validate may run where the drivers are not installed.
+ */
+async function checkDriverOptions(config: ResolvedConfig, cwd: string): Promise<string[]> {
+  const fromDir = config.file === undefined ? cwd : path.dirname(config.file);
+  const warnings: string[] = [];
+  const issues: ConfigIssue[] = [];
+  for (const t of Object.values(config.targets)) {
+    try {
+      const driver = await resolveDriver(t.driver, fromDir);
+      validateDriverOptions(driver, t.options, { target: t.name, file: config.file });
+    } catch (error) {
+      if (isConfigError(error)) issues.push(...error.issues);
+      else if (isPluginError(error)) warnings.push(`${t.name}: options not checked: ${error.message}`);
+      else throw error;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues, config.file);
+  return warnings;
 }

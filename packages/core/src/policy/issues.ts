@@ -118,7 +118,16 @@ function isMissing(issue: ZodIssue): boolean {
 function gotWord(issue: ZodIssue): string {
   const r = received(issue);
   if (r.known) return describeType(r.value);
-  return r.word ?? 'something else';
+  const words: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    boolean: 'a boolean',
+    object: 'an object',
+    array: 'a list',
+    function: 'a function',
+    date: 'a date',
+  };
+  return r.word === undefined ? 'something else' : (words[r.word] ?? r.word);
 }
 
 function unionAlternatives(issue: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIssue[][] {
@@ -146,10 +155,16 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
       for (const key of issue.keys) {
         const hint = didYouMean(key, known);
         const message = `Unknown key "${key}"${hint === undefined ? '' : ` — did you mean "${hint}"?`}`;
-        push('unrecognized_keys', message, known.length > 0 ? `one of ${known.join(', ')}` : undefined, [
-          ...path,
-          key,
-        ]);
+        push(
+          'unrecognized_keys',
+          message,
+          known.length === 0
+            ? undefined
+            : known.length <= 12
+              ? `one of ${known.join(', ')}`
+              : `one of ${known.slice(0, 10).join(', ')}, … (${known.length} keys)`,
+          [...path, key],
+        );
       }
       return;
     }
