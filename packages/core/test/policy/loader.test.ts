@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConfigError} from '@reconnect/core';
+import type { ConfigError } from '@reconnect/core';
 import { isConfigError, loadConfig, resolveConfig } from '@reconnect/core';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'valid');
