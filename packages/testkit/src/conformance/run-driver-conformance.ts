@@ -1,6 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import * as core from '@reconnect/core';
-import type { Driver, ResolvedPolicy, Target, TargetOptions } from '@reconnect/core';
+import {
+  createTarget,
+  type Driver,
+  type ResolvedPolicy,
+  type Target,
+  type TargetOptions,
+} from '@reconnect/core';
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../proxy/fault-proxy.js';
 import type { ServerHandle } from '../servers/server-handle.js';
@@ -42,17 +47,6 @@ const run: Record<ScenarioName, <C>(ctx: ScenarioContext<C>, result: ScenarioRes
 };
 
 type CreateTarget<O, C> = (options: TargetOptions<O, C>) => Target<C>;
-
-function defaultCreateTarget<O, C>(): CreateTarget<O, C> {
-  // Looked up at run time so the suite also runs against a core that gained createTarget later.
-  const create = (core as Record<string, unknown>)['createTarget'];
-  if (typeof create !== 'function') {
-    throw new Error(
-      '@reconnect/core does not export createTarget; pass `createTarget` to runDriverConformance',
-    );
-  }
-  return create as CreateTarget<O, C>;
-}
 
 /**
  * Registers a Vitest `describe` block that puts `driver` through the faults every Reconnect driver must
@@ -97,7 +91,7 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
 
   const context = (): ScenarioContext<Client> => {
     const s = requireServer();
-    const create = config.createTarget ?? defaultCreateTarget<Options, Client>();
+    const create: CreateTarget<Options, Client> = config.createTarget ?? createTarget;
     return {
       server: s,
       driver: driver,

@@ -253,11 +253,17 @@ export async function auth<Client>(ctx: ScenarioContext<Client>, result: Scenari
   const proxy = await ctx.proxy();
   const callsBefore = ctx.connectCalls();
   const target = ctx.target(proxy, { badAuth: true });
-  const start = observe(target.start());
-  const outcome = await withTimeout('start() with bad credentials', start.done, 15_000);
-  result.detectionMs = outcome.at - start.started;
   const bound = target.policy.reconnect.connectTimeout + ctx.slackMs;
   result.detectionBoundMs = bound;
+  const start = observe(target.start());
+  const outcome = await withTimeout('start() with bad credentials', start.done, bound * 2 + 2000).catch(
+    (error: unknown) => {
+      const last = target.lastError();
+      result.notes = `start() still pending in state ${target.state} after ${ctx.connectCalls() - callsBefore} connect call(s); last error: ${last === undefined ? 'none' : describeError(last)}`;
+      throw error;
+    },
+  );
+  result.detectionMs = outcome.at - start.started;
   const calls = ctx.connectCalls() - callsBefore;
   const connections = proxy.stats().accepted;
   await delay(target.policy.reconnect.backoff.max * 2 + settleMs);

@@ -60,14 +60,24 @@ export async function canConnect(host: string, port: number, timeoutMs = 500): P
   });
 }
 
-/** Redis: `PING` answered with `+PONG` (a `-LOADING` error means not ready yet). */
-export function redisPing(host: string, port: number, timeoutMs = 500): Promise<ProbeResult> {
-  return probe(host, port, timeoutMs, Buffer.from('PING\r\n'), (data) => {
-    const text = data.toString('latin1');
-    const end = text.indexOf('\r\n');
-    if (end < 0) return undefined;
-    const line = text.slice(0, end);
-    return line === '+PONG' ? { ready: true } : { ready: false, reason: line };
+/** Redis: `PING` answered with `+PONG` (a `-LOADING` error means not ready yet); with `password`, `AUTH` first. */
+export function redisPing(
+  host: string,
+  port: number,
+  timeoutMs = 500,
+  password?: string,
+): Promise<ProbeResult> {
+  const auth = password === undefined ? '' : `AUTH ${password}\r\n`;
+  const expected = password === undefined ? ['+PONG'] : ['+OK', '+PONG'];
+  return probe(host, port, timeoutMs, Buffer.from(`${auth}PING\r\n`), (data) => {
+    const lines = data.toString('latin1').split('\r\n');
+    for (let i = 0; i < expected.length; i++) {
+      const line = lines[i];
+      if (line === undefined || i === lines.length - 1) return undefined; // not complete yet
+      if (line !== expected[i])
+        return { ready: false, reason: line.startsWith('-WRONGPASS') ? 'WRONGPASS' : line };
+    }
+    return { ready: true };
   });
 }
 

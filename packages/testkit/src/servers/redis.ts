@@ -17,14 +17,16 @@ export interface RedisServerOptions extends BaseServerOptions {
    * `aof`: append-only file with `appendfsync always`, so data survives `kill()` + `restart()`.
    */
   persistence?: 'none' | 'aof';
+  /** Require this password (`--requirepass`); the readiness check and `options` use it. */
+  password?: string;
   /** Path of `redis-server`; found on PATH by default. */
   binary?: string;
 }
 
 /** A throwaway Redis server. */
 export interface RedisServer extends ServerHandle {
-  /** ioredis-style connection options: `{ host, port }`. */
-  readonly options: { host: string; port: number };
+  /** ioredis-style connection options: `{ host, port }`, plus `password` when one is required. */
+  readonly options: { host: string; port: number; password?: string };
 }
 
 /** The binary and the Debian package that provides it. */
@@ -76,6 +78,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       'no',
       '--logfile',
       '',
+      ...(options.password === undefined ? [] : ['--requirepass', options.password]),
       ...(options.args ?? []),
     );
     return {
@@ -86,8 +89,11 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       dataDir: dir,
       port,
       url: `redis://127.0.0.1:${port}`,
-      ready: redisPing,
+      ready: (host: string, p: number) => redisPing(host, p, 500, options.password),
     };
   });
-  return Object.assign(server, { options: { host: server.host, port: server.port } });
+  const connection = { host: server.host, port: server.port };
+  return Object.assign(server, {
+    options: options.password === undefined ? connection : { ...connection, password: options.password },
+  });
 }
