@@ -51,11 +51,11 @@ function range(d: { min: number; max: number } | undefined): string {
 
 function table(schedule: Schedule, note: (row: Schedule['rows'][number]) => string): string[] {
   const scale = Math.max(0, ...schedule.rows.map((r) => r.delay?.max ?? 0));
-  const lines = [`    attempt  wait before        worst-case start  `];
+  const lines = [`    attempt  wait before        worst-case start`];
   for (const r of schedule.rows) {
     const chart = r.delay === undefined ? '' : bar(r.delay.min, r.delay.max, scale, BAR_WIDTH);
     lines.push(
-      `    ${String(r.attempt).padStart(7)}  ${range(r.delay).padEnd(17)}  ${formatDuration(r.worstStart).padEnd(16)}  ${chart}${note(r)}`,
+      `    ${String(r.attempt).padStart(7)}  ${range(r.delay).padEnd(17)}  ${formatDuration(r.worstStart).padEnd(16)}  ${chart}${note(r)}`.trimEnd(),
     );
   }
   if (schedule.omitted > 0) {

@@ -144,7 +144,9 @@ function expandPolicy(
   const parent = policy['extends'];
   const below = typeof parent === 'string' ? expandReference(ctx, parent, extendsAt, chain) : [];
   if (below === undefined) return undefined;
-  return [...below, { source, value: normalizeInput(policy) }];
+  // `{ extends: x }` alone adds nothing of its own: it is not a layer.
+  const own = Object.keys(policy).some((k) => k !== 'extends' && policy[k] !== undefined);
+  return own ? [...below, { source, value: normalizeInput(policy) }] : below;
 }
 
 function mergeAndValidate(
