@@ -28,6 +28,22 @@ describe('reconnector transition', () => {
     expect(s).toEqual({ status: 'failed', since: 3, attempt: 3, downSince: 0, error: e });
   });
 
+  it('connecting → failed at once on a final error (bad credentials), whatever maxRetries says', () => {
+    let s = transition(idleState, { type: 'start', at: 0 }, unlimited);
+    s = transition(s, { type: 'attempt', at: 0 }, unlimited);
+    s = transition(s, { type: 'attemptFailed', at: 1, error: e, final: true }, unlimited);
+    expect(s).toEqual({ status: 'failed', since: 1, attempt: 1, downSince: 0, error: e, final: true });
+    // A reconnect is not cut short by one: the server may be half-way through a restart.
+    let r: ReconnectorState = transition(
+      { status: 'connected', since: 0 },
+      { type: 'lost', at: 0, error: e },
+      unlimited,
+    );
+    r = transition(r, { type: 'attempt', at: 1 }, unlimited);
+    r = transition(r, { type: 'attemptFailed', at: 1, error: e, final: true }, unlimited);
+    expect(r.status).toBe('reconnecting');
+  });
+
   it('connected → reconnecting on loss → connected, keeping when the connection went down', () => {
     let s: ReconnectorState = { status: 'connected', since: 0 };
     s = transition(s, { type: 'lost', at: 10, error: e }, unlimited);

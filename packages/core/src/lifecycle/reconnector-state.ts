@@ -27,6 +27,8 @@ export type ReconnectorState =
       readonly attempt: number;
       readonly downSince: number;
       readonly error: unknown;
+      /** The first connect failed with an error retrying cannot fix (bad credentials): no attempt follows. */
+      readonly final?: boolean;
     }
   | { readonly status: 'stopped'; readonly since: number };
 
@@ -37,8 +39,11 @@ export type ReconnectorInput =
   | { readonly type: 'attempt'; readonly at: number }
   /** The connection is (back) up: an attempt succeeded, or a self-reconnecting client said so. */
   | { readonly type: 'up'; readonly at: number }
-  /** A connect attempt failed. */
-  | { readonly type: 'attemptFailed'; readonly at: number; readonly error: unknown }
+  /**
+   * A connect attempt failed. `final`: the error cannot be fixed by retrying (auth, fatal); during the first
+   * connect it ends in `failed` at once with no further attempt. A reconnect keeps trying per policy.
+   */
+  | { readonly type: 'attemptFailed'; readonly at: number; readonly error: unknown; readonly final?: boolean }
   /** The connection was lost (health checks, passive failures, or the client's own monitor). */
   | { readonly type: 'lost'; readonly at: number; readonly error: unknown }
   | { readonly type: 'stop'; readonly at: number };
@@ -78,6 +83,16 @@ export function transition(
         case 'up':
           return { status: 'connected', since: input.at };
         case 'attemptFailed':
+          if (input.final === true) {
+            return {
+              status: 'failed',
+              since: input.at,
+              attempt: state.attempt,
+              downSince: state.since,
+              error: input.error,
+              final: true,
+            };
+          }
           // attempt 1 is the connect itself, not a retry.
           return exhausted(state.attempt - 1, limits.maxRetries)
             ? {

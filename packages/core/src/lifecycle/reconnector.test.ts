@@ -152,6 +152,29 @@ describe('Reconnector', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('a final error on the first connect fails at once: no retry, waiters fail, no timer left', async () => {
+    const clock = createFakeClock(0);
+    const c = controllableConnect(clock);
+    const r = new Reconnector({
+      policy: policy({ onExhausted: 'keep-probing' }),
+      connect: c.connect,
+      delay: doubling,
+      isFinal: () => true,
+      clock,
+    });
+    c.set('fail');
+    const waiting = r.whenConnected().catch((e: unknown) => e);
+    r.start();
+    await clock.advanceAsync(10_000);
+    expect(r.status).toBe('failed');
+    expect(c.calls).toEqual([0]);
+    expect(isNotConnectedError(await waiting)).toBe(true);
+    r.nudge();
+    await clock.advanceAsync(10_000);
+    expect(c.calls).toEqual([0]);
+    expect(clock.pending()).toBe(0);
+  });
+
   it('1 000 concurrent waiting operations cause exactly one on-demand attempt per minProbeGap', async () => {
     const { clock, c, r } = setup({
       minProbeGap: 50,

@@ -40,6 +40,8 @@ export interface ReconnectorOptions {
    * engine's `computeDelay` over `policy.reconnect.backoff` (or `policy.reconnect.delay`).
    */
   delay: (attempt: number, previous: number | undefined) => number;
+  /** Whether a connect error is one retrying cannot fix (the driver classifies it `auth` or `fatal`). */
+  isFinal?: (error: unknown) => boolean;
   clock?: Clock;
   /** Wall-clock time for event payloads (`at`); defaults to `Date.now`. */
   wallClock?: () => number;
@@ -63,6 +65,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #policy: ReconnectPolicy;
   readonly #connect: (signal: AbortSignal) => Promise<void>;
   readonly #delay: (attempt: number, previous: number | undefined) => number;
+  readonly #isFinal: (error: unknown) => boolean;
   readonly #clock: Clock;
   readonly #wall: () => number;
   #state: ReconnectorState = idleState;
@@ -78,6 +81,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#policy = options.policy;
     this.#connect = options.connect;
     this.#delay = options.delay;
+    this.#isFinal = options.isFinal ?? (() => false);
     this.#clock = options.clock ?? systemClock;
     this.#wall = options.wallClock ?? Date.now;
   }
@@ -169,7 +173,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const s = this.#state.status;
     if (s === 'connected') return Promise.resolve();
     if (s === 'stopped') return Promise.reject(new StoppedError());
-    if (s === 'failed' && this.#policy.onExhausted === 'stop') return Promise.reject(this.#gaveUpError());
+    if (s === 'failed' && !this.#retrying()) return Promise.reject(this.#gaveUpError());
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
@@ -193,11 +197,11 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
 
   // Whether attempts are still being made in this state.
   #retrying(): boolean {
-    const s = this.#state.status;
+    const s = this.#state;
     return (
-      s === 'connecting' ||
-      s === 'reconnecting' ||
-      (s === 'failed' && this.#policy.onExhausted === 'keep-probing')
+      s.status === 'connecting' ||
+      s.status === 'reconnecting' ||
+      (s.status === 'failed' && s.final !== true && this.#policy.onExhausted === 'keep-probing')
     );
   }
 
@@ -225,7 +229,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
         });
       }
       this.#settleWaiters(undefined);
-    } else if (after.status === 'failed' && this.#policy.onExhausted === 'stop') {
+    } else if (after.status === 'failed' && !this.#retrying()) {
       this.#settleWaiters(this.#gaveUpError());
     }
   }
@@ -278,7 +282,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
         if (timeoutTimer !== undefined) this.#clock.clearTimeout(timeoutTimer);
         if (this.#inFlight !== controller) return;
         this.#inFlight = undefined;
-        this.#dispatch({ type: 'attemptFailed', at: this.#clock.now(), error });
+        this.#dispatch({ type: 'attemptFailed', at: this.#clock.now(), error, final: this.#isFinal(error) });
         const next = this.#scheduleNext();
         this.emit('reconnectFailed', { error, attempt, nextDelayMs: next });
       },

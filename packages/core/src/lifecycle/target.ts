@@ -1,4 +1,4 @@
-import type { ConnectionMonitor, Driver, NodeAddress } from '../driver/driver.js';
+import type { ConnectionMonitor, Driver, ErrorKind, NodeAddress } from '../driver/driver.js';
 import { CircuitBreaker, computeDelay, RetryBudget, RetryExecutor } from '../engine/index.js';
 import type {
   AttemptReport,
@@ -8,7 +8,7 @@ import type {
   Lease,
   Operation,
 } from '../engine/types.js';
-import { NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
+import { isReconnectError, NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
@@ -119,6 +119,10 @@ class ManagedTarget<Options, Client>
       policy: reconnectPolicy,
       clock: this.#clock,
       connect: (signal) => this.#connectAttempt(signal),
+      isFinal: (error) => {
+        const kind = this.#kindOf(error);
+        return kind === 'auth' || kind === 'fatal';
+      },
       delay: (attempt, previous) =>
         reconnectPolicy.delay
           ? reconnectPolicy.delay(attempt)
@@ -510,13 +514,23 @@ class ManagedTarget<Options, Client>
     return e;
   }
 
+  // The error kind: a ReconnectError says it itself; anything else is the driver's to classify.
+  #kindOf(error: unknown): ErrorKind {
+    if (isReconnectError(error)) return error.kind ?? 'connection';
+    try {
+      return this.#driver.classify(error).kind;
+    } catch {
+      return 'unknown';
+    }
+  }
+
   #startError(cause: unknown): NotConnectedError {
     const detail = describeError(cause)?.message;
     const e = new NotConnectedError(
       `Target "${this.name}" could not connect${detail ? `: ${detail}` : ''}`,
       cause === undefined ? undefined : { cause },
     );
-    e.kind = 'connection';
+    e.kind = cause === undefined ? 'connection' : this.#kindOf(cause);
     e.target = this.name;
     return e;
   }

@@ -40,6 +40,8 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     downNodes: new Set<string>(),
     /** The whole server is down: queries fail. */
     serverDown: false,
+    /** When set, connect fails with this error (after the mode's own behaviour). */
+    connectError: undefined as Error | undefined,
     calls: { connect: 0, probe: 0, close: 0, discover: 0, reconnectNow: 0, query: 0 },
     clients: [] as MemoryClient[],
     monitors: [] as ConnectionMonitor[],
@@ -64,6 +66,7 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     async connect(_options, ctx) {
       control.calls.connect++;
       await act(control.connect, ctx.signal, 'connect');
+      if (control.connectError) throw control.connectError;
       if (ctx.node && control.downNodes.has(ctx.node.id))
         throw new MemoryError('node down', 'connection', 'ECONNREFUSED');
       const client: MemoryClient = {

@@ -9,7 +9,7 @@ import {
 } from '../../src/index.js';
 import { createTarget } from '../../src/lifecycle/target.js';
 import type { Target } from '../../src/lifecycle/types.js';
-import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
+import { createMemoryDriver, MemoryError, type MemoryClient } from './memory-driver.js';
 
 // Deterministic policy: no jitter, fixed small delays, generous deadlines.
 const basePolicy = (over: PolicyInput = {}): PolicyInput => ({
@@ -105,6 +105,20 @@ describe('Target', () => {
     const error = await p;
     expect(isNotConnectedError(error)).toBe(true);
     expect(control.calls.connect).toBe(3);
+    expect(target.state).toBe('failed');
+    await target.stop();
+  });
+
+  it('start() rejects at once on bad credentials (classified auth): one connect, no retry', async () => {
+    const { clock, target, control } = setup();
+    control.connectError = new MemoryError('password authentication failed', 'auth', '28P01');
+    const p = target.start().catch((e: unknown) => e);
+    await clock.advanceAsync(0);
+    const error = await p;
+    expect(isNotConnectedError(error)).toBe(true);
+    expect((error as { kind?: string }).kind).toBe('auth');
+    await clock.advanceAsync(60_000);
+    expect(control.calls.connect).toBe(1);
     expect(target.state).toBe('failed');
     await target.stop();
   });
