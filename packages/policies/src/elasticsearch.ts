@@ -13,6 +13,7 @@ export const elasticsearch = definePreset({
     'seed 002 (storage auto-reconnect module), Elasticsearch table: MaxRetries 15, RetryInterval exponential, HealthCheck true, HealthCheckInterval 15s, HealthCheckTimeout 5s, NodeFailureThreshold 3; the probe is GET _cluster/health',
     'seed 001 (go-elasticsearch estransport) and elastic-transport-js: 3 retries on network errors and 502/503/504; timeouts are not retried (retryOnTimeout off)',
     'elastic-transport-js retry wait c = min(4, 2^attempt)/2 seconds, c + random·c → exponential base 2s, cap 4s, equal jitter: 1–2s, 2–4s, 2–4s',
+    'elastic-transport-js 8.x requestTimeout 30s per attempt (searches and bulk requests can be slow); the 60s deadline over all attempts is ours',
     'elastic-transport-js / estransport dead time 60s · 2^min(deadCount−1, 5): 1, 2, 4, 8, 16, 32 min, resurrected by ping',
     'seed 002, ExponentialBackoff(time.Second) for reconnects: 1s, 2s, 4s… (jitter none); the 60s cap is ours',
   ],
@@ -21,6 +22,8 @@ export const elasticsearch = definePreset({
       maxRetries: 3,
       backoff: { type: 'exponential', base: '2s', factor: 2, max: '4s', jitter: 'equal' },
       retryOn: { errors: ['connection'], statusCodes: [502, 503, 504] },
+      attemptTimeout: '30s',
+      deadline: '60s',
     },
     healthCheck: { enabled: true, interval: '15s', timeout: '5s', query: 'GET _cluster/health' },
     reconnect: {
