@@ -33,24 +33,24 @@ export interface ConformanceOptions<Options, Client, Server extends ServerHandle
   /** Driver options pointing at `endpoint` (the suite passes the server or a fault proxy in front of it). */
   options: (endpoint: Endpoint, server: Server) => Options;
   /** Driver options with credentials the server refuses; omit to skip the `auth` scenario. */
-  badAuthOptions?: (endpoint: Endpoint, server: Server) => Options;
+  badAuthOptions?: ((endpoint: Endpoint, server: Server) => Options) | undefined;
   operations: ConformanceOperations<Client>;
   /** Policy changes merged over {@link conformancePolicy} (keep it fast: the suite budget is one minute). */
-  policy?: PolicyInput;
+  policy?: PolicyInput | undefined;
   /** Scenarios to skip, each with the reason the report shows. */
-  skip?: Partial<Record<ScenarioName, string>>;
+  skip?: Partial<Record<ScenarioName, string>> | undefined;
   /** Title of the `describe` block. Default `driver conformance: <driver.name>`. */
-  name?: string;
+  name?: string | undefined;
   /** Timing slack added to every bound, in ms. Default 500 (two shared cores, other tests running). */
-  slackMs?: number;
+  slackMs?: number | undefined;
   /** How long each outage lasts before the server or proxy is healed, in ms. Default 1500. */
-  outageMs?: number;
+  outageMs?: number | undefined;
   /** Called with the complete report after the last scenario. */
-  onReport?: (report: ConformanceReport) => void | Promise<void>;
+  onReport?: ((report: ConformanceReport) => void | Promise<void>) | undefined;
   /** Also write the report's Markdown table to this file. */
-  reportFile?: string;
+  reportFile?: string | undefined;
   /** Print the table to the console after the suite. Default true. */
-  print?: boolean;
+  print?: boolean | undefined;
   /** The target factory; default `createTarget` from `@reconnect/core` (replace it to test the suite itself). */
-  createTarget?: (options: TargetOptions<Options, Client>) => Target<Client>;
+  createTarget?: ((options: TargetOptions<Options, Client>) => Target<Client>) | undefined;
 }

@@ -135,8 +135,12 @@ class FaultProxyImpl implements FaultProxy {
   constructor(options: FaultProxyOptions) {
     this.target = { ...options.target };
     this.port = options.listenPort ?? 0;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter must read the port chosen at listen()
+    const self = this;
     this.#untrack = track({
-      description: `fault proxy 127.0.0.1:${this.port} → ${this.target.host}:${this.target.port}`,
+      get description() {
+        return `fault proxy 127.0.0.1:${self.port} → ${self.target.host}:${self.target.port}`;
+      },
       dispose: () => this.close(),
       disposeSync: () => {
         for (const link of this.#links) this.#destroy(link, 'close', true);
