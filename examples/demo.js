@@ -11,8 +11,10 @@ function banner(text) {
   process.stdout.write(`\n$ ${text}\n\n`);
 }
 
-banner('reconnect validate --config examples/reconnect.config.yaml');
-let code = await main(['validate', '--config', config]);
+banner('reconnect validate --config examples/reconnect.config.yaml --skip-drivers');
+// --skip-drivers: the MySQL and Elasticsearch drivers arrive with later issues; until then their
+// options cannot be checked, and the warning would only distract here.
+let code = await main(['validate', '--config', config, '--skip-drivers']);
 if (code === 0) {
   banner('reconnect explain cache --config examples/reconnect.config.yaml');
   code = await main(['explain', 'cache', '--config', config]);

@@ -100,16 +100,20 @@ function errnoIssue(file: string, error: unknown): ConfigError | undefined {
 
 // YAML aliases let a tiny file expand to an enormous tree; refuse documents past this size.
 const maxNodes = 100_000;
-function countNodes(value: unknown, budget: { left: number }, seen: Set<object>): void {
-  if (budget.left <= 0 || typeof value !== 'object' || value === null) return;
-  if (seen.has(value)) return;
-  seen.add(value);
-  for (const v of Object.values(value)) {
-    budget.left -= 1;
-    countNodes(v, budget, seen);
-    if (budget.left <= 0) return;
+// Counts values as if every alias were expanded (that is what the later passes walk), iteratively so a
+// deep document cannot overflow the stack, and stopping at the limit so a cycle cannot loop forever.
+function countNodes(root: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0 && count <= limit) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    for (const v of Object.values(value)) {
+      count += 1;
+      stack.push(v);
+    }
   }
-  seen.delete(value);
+  return count;
 }
 
 /** JSON with a JSON-only parser: cosmiconfig's parse-json quotes source text in its messages. */
@@ -195,13 +199,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     if (isConfigError(error)) throw error;
     throw fileIssue(undefined, 'load_error', 'The configuration could not be read');
   }
-  const budget = { left: maxNodes };
-  countNodes(raw.config, budget, new Set());
-  if (budget.left <= 0) {
+  if (countNodes(raw.config, maxNodes) > maxNodes) {
     throw fileIssue(
       raw.file,
       'too_large',
-      `The configuration has more than ${maxNodes} values`,
+      `The configuration has more than ${maxNodes} values once YAML aliases are expanded, or refers to itself`,
       'a smaller document',
     );
   }

@@ -159,3 +159,30 @@ describe('loadConfig / resolveConfig: merging', () => {
     ]);
   });
 });
+
+describe('loadConfig: hostile documents', () => {
+  it('a deeply nested JSON file is a ConfigError, not a stack overflow', async () => {
+    const depth = 20_000;
+    const file = path.join(tmp, 'deep.json');
+    writeFileSync(
+      file,
+      `{"version":1,"targets":{"a":{"driver":"redis","options":${'['.repeat(depth)}${']'.repeat(depth)}}}}`,
+    );
+    const e = await rejection(loadConfig({ config: file }));
+    expect(e.issues.map((i) => i.kind)).toContain('too_deep');
+  });
+
+  it('a YAML alias bomb is refused as too large', async () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    const file = path.join(tmp, 'bomb.yaml');
+    writeFileSync(file, `${lines.join('\n')}\nversion: 1\ntargets: { a: { driver: redis } }\n`);
+    const e = await rejection(loadConfig({ config: file }));
+    expect(e.issues.map((i) => i.kind)).toEqual(['too_large']);
+  });
+});
