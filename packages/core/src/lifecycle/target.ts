@@ -9,6 +9,7 @@ import type {
   Operation,
 } from '../engine/types.js';
 import { isReconnectError, NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
+import { isSecretKey, REDACTED, redactString } from '../policy/redact.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
@@ -37,23 +38,47 @@ interface Slot<Client> {
   connecting: Promise<Client> | undefined;
 }
 
-/** Strips credentials from URLs in a message (`//user:pass@host` → `//***@host`). */
-function redactMessage(message: string): string {
-  return message.replace(/\/\/[^/\s:@]+:[^/\s@]*@/g, '//***@');
-}
-
-/** The connected error-free summary of an error for health snapshots: code and message, no secrets. */
-export function describeError(error: unknown): { code?: string; message: string } | undefined {
+/**
+ * Code and message of an error for health snapshots and error messages, with credentials removed: URL
+ * user info, DSN passwords and secret query parameters, and any of `secrets` (the target's own secret
+ * option values) that a driver error might quote.
+ */
+export function describeError(
+  error: unknown,
+  secrets: readonly string[] = [],
+): { code?: string; message: string } | undefined {
   if (error === undefined || error === null) return undefined;
+  const scrub = (text: string): string => {
+    let out = redactString(text);
+    for (const secret of secrets) out = out.split(secret).join(REDACTED);
+    return out;
+  };
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' || typeof code === 'number'
-      ? { code: String(code), message: redactMessage(error.message) }
-      : { message: redactMessage(error.message) };
+      ? { code: String(code), message: scrub(error.message) }
+      : { message: scrub(error.message) };
   }
-  return {
-    message: redactMessage(typeof error === 'string' ? error : (JSON.stringify(error) ?? typeof error)),
+  return { message: scrub(typeof error === 'string' ? error : (JSON.stringify(error) ?? typeof error)) };
+}
+
+// Every string under a secret key (by name, or listed in the driver's `secretKeys`) of the options.
+function secretValues(options: unknown, extraKeys: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (value: unknown, path: string, secret: boolean): void => {
+    if (typeof value === 'string') {
+      // Very short values would redact innocent text; they are not worth hiding from a message either.
+      if (secret && value.length >= 4) out.push(value);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path === '' ? key : `${path}.${key}`;
+      walk(child, childPath, secret || isSecretKey(key) || extraKeys.includes(childPath));
+    }
   };
+  walk(options, '', false);
+  return out;
 }
 
 /**
@@ -79,6 +104,7 @@ class ManagedTarget<Options, Client>
   readonly #executor: RetryExecutor<Client>;
   readonly #telemetry: LifecycleTelemetry;
   readonly #watching: boolean;
+  readonly #secrets: readonly string[];
   #sinceWall = Date.now();
   #lastFailure: unknown;
   #discovering: Promise<void> | undefined;
@@ -95,6 +121,7 @@ class ManagedTarget<Options, Client>
         ? o.options
         : validateDriverOptions(o.driver, o.options, { target: o.name });
     this.required = o.required ?? true;
+    this.#secrets = secretValues(this.#options, o.driver.secretKeys ?? []);
     this.#clock = o.clock ?? systemClock;
     this.#random = o.random ?? Math.random;
     this.#watching = typeof o.driver.watch === 'function';
@@ -176,7 +203,7 @@ class ManagedTarget<Options, Client>
   lastError(): ReconnectError | Error | undefined {
     const e = this.#reconnector.lastError() ?? this.#lastFailure;
     if (e === undefined) return undefined;
-    return e instanceof Error ? e : new Error(describeError(e)?.message ?? 'unknown error');
+    return e instanceof Error ? e : new Error(describeError(e, this.#secrets)?.message ?? 'unknown error');
   }
 
   start(options?: StartOptions): Promise<void> {
@@ -228,7 +255,7 @@ class ManagedTarget<Options, Client>
       connected: this.isConnected(),
       required: this.required,
       since: this.#sinceWall,
-      lastError: describeError(this.lastError()),
+      lastError: describeError(this.lastError(), this.#secrets),
       nodes: this.#pool
         ? this.#pool.nodes.map((n) => ({ id: n.node.id, alive: n.alive, deadCount: n.deadCount }))
         : [],
@@ -525,7 +552,7 @@ class ManagedTarget<Options, Client>
   }
 
   #startError(cause: unknown): NotConnectedError {
-    const detail = describeError(cause)?.message;
+    const detail = describeError(cause, this.#secrets)?.message;
     const e = new NotConnectedError(
       `Target "${this.name}" could not connect${detail ? `: ${detail}` : ''}`,
       cause === undefined ? undefined : { cause },
@@ -561,9 +588,10 @@ class ManagedTarget<Options, Client>
     if (this.#discovering) return this.#discovering;
     const driver = this.#driver;
     const pool = this.#pool;
-    const slot = this.#slots.find(
-      (s) => s.client !== undefined && (!s.node || pool?.status(s.node.id)?.alive),
-    );
+    // Ask a node believed alive; after a fault that may be none with a client yet, so any client will do.
+    const slot =
+      this.#slots.find((s) => s.client !== undefined && (!s.node || pool?.status(s.node.id)?.alive)) ??
+      this.#slots.find((s) => s.client !== undefined);
     if (driver.discover === undefined || pool === undefined || slot?.client === undefined)
       return Promise.resolve();
     const controller = new AbortController();

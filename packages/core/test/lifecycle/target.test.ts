@@ -265,6 +265,27 @@ describe('Target', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('errors in health() and start() never carry the password, even when the driver quotes it', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 'sec',
+      driver,
+      options: { password: 'hunter2-secret' },
+      policy: basePolicy({ reconnect: { maxRetries: 0 } }),
+      clock,
+    });
+    control.connectError = new MemoryError(
+      'cannot reach redis://app:hunter2-secret@10.0.0.1:6379 (password hunter2-secret)',
+      'connection',
+    );
+    const error = await target.start().catch((e: unknown) => e);
+    expect((error as Error).message).not.toContain('hunter2-secret');
+    expect((error as Error).message).toContain('redis://app:***@10.0.0.1');
+    expect(JSON.stringify(target.health())).not.toContain('hunter2-secret');
+    await target.stop();
+  });
+
   it('health() reports state, since, last error without secrets', async () => {
     const { clock, target, control } = setup({ policy: { reconnect: { maxRetries: 1 } } });
     control.connect = 'fail';

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeClock, type NodeAddress, type PolicyInput } from '../../src/index.js';
+import { createTarget } from '../../src/lifecycle/target.js';
+import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
+
+const node = (port: number, extra: Partial<NodeAddress> = {}): NodeAddress => ({
+  id: `127.0.0.1:${port}`,
+  host: '127.0.0.1',
+  port,
+  ...extra,
+});
+
+const policy = (pool: PolicyInput['pool']): PolicyInput => ({
+  retry: {
+    maxRetries: 2,
+    backoff: { type: 'fixed', base: 10, max: 10, jitter: 'none' },
+    budget: { enabled: false },
+  },
+  healthCheck: { interval: 100_000, timeout: 200, jitter: 0 },
+  reconnect: { backoff: { type: 'fixed', base: 500, max: 500, jitter: 'none' }, connectTimeout: 300 },
+  circuitBreaker: { enabled: false },
+  pool,
+});
+
+const query = (c: MemoryClient) => c.query('q');
+
+describe('Target with several nodes', () => {
+  it('the connected path hands out the same lease object every time (no allocation per attempt)', async () => {
+    const clock = createFakeClock(0);
+    const { driver } = createMemoryDriver();
+    const target = createTarget({ name: 't', driver, options: {}, clock });
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    const source = target as unknown as { acquire(r: unknown): unknown };
+    const request = { attempt: 1, signal: new AbortController().signal, avoid: undefined, deadlineAt: 1e9 };
+    const a = source.acquire(request);
+    const b = source.acquire(request);
+    expect(a).toBe(b);
+    expect(a).not.toBeInstanceOf(Promise);
+    await target.stop();
+  });
+
+  it('resurrect ping: a dead node is probed once its dead time is over, then used again', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: policy({ resurrect: 'ping', deadTimeout: 1000 }),
+      clock,
+    });
+    const events: string[] = [];
+    target.on('nodeDead', (e) => events.push(`dead:${e.node.port}:${e.deadCount}`));
+    target.on('nodeResurrected', (e) => events.push(`back:${e.node.port}`));
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    control.downNodes.add('127.0.0.1:9200');
+    const run = async () => {
+      const op = target.execute(query, { idempotent: true });
+      await clock.advanceAsync(50);
+      return op;
+    };
+    for (let i = 0; i < 3; i++) expect(await run()).toBe('q@127.0.0.1:9201');
+    expect(events).toEqual(['dead:9200:1']);
+    await clock.advanceAsync(1000);
+    const probes = control.calls.probe;
+    expect(await run()).toBe('q@127.0.0.1:9201'); // served by the alive node while 9200 is pinged
+    expect(control.calls.probe).toBe(probes + 1);
+    expect(events).toEqual(['dead:9200:1', 'dead:9200:2']); // the ping failed: dead for twice as long
+    control.downNodes.delete('127.0.0.1:9200');
+    await clock.advanceAsync(2000);
+    await run(); // triggers the ping, which succeeds
+    expect(events.at(-1)).toBe('back:9200');
+    const served = new Set([await run(), await run()]);
+    expect(served).toEqual(new Set(['q@127.0.0.1:9200', 'q@127.0.0.1:9201']));
+    await target.stop();
+  });
+
+  it('discovery on start, on an interval and after a fault; keeps metadata; drops nodes the selector rejects', async () => {
+    const clock = createFakeClock(0);
+    let cluster: NodeAddress[] = [
+      node(9200, { roles: ['data'], attributes: { zone: 'a' } }),
+      node(9201, { roles: ['data'] }),
+      node(9300, { id: 'internal-only', host: 'es.internal' }),
+    ];
+    const { driver, control } = createMemoryDriver({ discover: () => cluster });
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200] },
+      policy: policy({
+        selector: (nodes) => nodes.find((n) => !n.host.endsWith('.internal')),
+        discovery: { onStart: true, interval: 60_000, onFault: true },
+        resurrect: 'none',
+      }),
+      clock,
+    });
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    expect(control.calls.discover).toBe(1);
+    expect(target.health().nodes.map((n) => n.id)).toEqual(['127.0.0.1:9200', '127.0.0.1:9201']);
+
+    cluster = [...cluster, node(9202)];
+    await clock.advanceAsync(60_000);
+    expect(control.calls.discover).toBe(2);
+    expect(target.health().nodes.map((n) => n.id)).toEqual([
+      '127.0.0.1:9200',
+      '127.0.0.1:9201',
+      '127.0.0.1:9202',
+    ]);
+
+    // The selector picks the first usable node: 9200. Kill it: the retry fails over, and discovery runs again.
+    control.downNodes.add('127.0.0.1:9200');
+    const op = target.execute(query, { idempotent: true });
+    await clock.advanceAsync(50);
+    expect(await op).toBe('q@127.0.0.1:9201');
+    expect(control.calls.discover).toBe(3);
+    await target.stop();
+    expect(clock.pending()).toBe(0);
+  });
+});
