@@ -9,7 +9,8 @@ class MaxRetriesPerRequestError extends Error {
   }
 }
 const reply = (message: string): Error => new (ReplyError as new (m: string) => Error)(message);
-const sys = (code: string, syscall?: string) => Object.assign(new Error(`${syscall ?? 'read'} ${code}`), { code, syscall });
+const sys = (code: string, syscall?: string) =>
+  Object.assign(new Error(`${syscall ?? 'read'} ${code}`), { code, syscall });
 
 describe('classifyRedisError', () => {
   it.each([
@@ -33,17 +34,31 @@ describe('classifyRedisError', () => {
 
   it('other replies are fatal with the reply’s first word as code', () => {
     expect(classifyRedisError(reply("ERR unknown command 'FOO'"))).toEqual({ kind: 'fatal', code: 'ERR' });
-    expect(classifyRedisError(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toEqual({
+    expect(
+      classifyRedisError(reply('WRONGTYPE Operation against a key holding the wrong kind of value')),
+    ).toEqual({
       kind: 'fatal',
       code: 'WRONGTYPE',
     });
-    expect(classifyRedisError(reply('ERR max number of clients reached'))).toEqual({ kind: 'throttled', code: 'MAXCLIENTS', sent: false });
+    expect(classifyRedisError(reply('ERR max number of clients reached'))).toEqual({
+      kind: 'throttled',
+      code: 'MAXCLIENTS',
+      sent: false,
+    });
   });
 
   it('socket errors: refused before sending is sent:false; lost on a live connection is unknown', () => {
-    expect(classifyRedisError(sys('ECONNREFUSED', 'connect'))).toEqual({ kind: 'connection', code: 'ECONNREFUSED', sent: false });
+    expect(classifyRedisError(sys('ECONNREFUSED', 'connect'))).toEqual({
+      kind: 'connection',
+      code: 'ECONNREFUSED',
+      sent: false,
+    });
     expect(classifyRedisError(sys('ENOTFOUND', 'getaddrinfo'))).toMatchObject({ sent: false });
-    expect(classifyRedisError(sys('ETIMEDOUT', 'connect'))).toEqual({ kind: 'connection', code: 'ETIMEDOUT', sent: false });
+    expect(classifyRedisError(sys('ETIMEDOUT', 'connect'))).toEqual({
+      kind: 'connection',
+      code: 'ETIMEDOUT',
+      sent: false,
+    });
     for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT']) {
       const c = classifyRedisError(sys(code));
       expect(c).toEqual({ kind: 'connection', code });
@@ -52,26 +67,44 @@ describe('classifyRedisError', () => {
   });
 
   it('ioredis’s own messages', () => {
-    expect(classifyRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toEqual({
+    expect(
+      classifyRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false")),
+    ).toEqual({
       kind: 'connection',
       code: 'NOT_CONNECTED',
       sent: false,
     });
-    expect(classifyRedisError(new Error("Cluster isn't ready and enableOfflineQueue options is false"))).toMatchObject({ sent: false });
-    expect(classifyRedisError(new Error('Connection is closed.'))).toEqual({ kind: 'connection', code: 'CONNECTION_CLOSED' });
-    expect(classifyRedisError(new Error('Command timed out'))).toEqual({ kind: 'timeout', code: 'COMMAND_TIMEOUT' });
-    expect(classifyRedisError(new MaxRetriesPerRequestError('Reached the max retries per request limit (which is 0).'))).toEqual({
+    expect(
+      classifyRedisError(new Error("Cluster isn't ready and enableOfflineQueue options is false")),
+    ).toMatchObject({ sent: false });
+    expect(classifyRedisError(new Error('Connection is closed.'))).toEqual({
+      kind: 'connection',
+      code: 'CONNECTION_CLOSED',
+    });
+    expect(classifyRedisError(new Error('Command timed out'))).toEqual({
+      kind: 'timeout',
+      code: 'COMMAND_TIMEOUT',
+    });
+    expect(
+      classifyRedisError(
+        new MaxRetriesPerRequestError('Reached the max retries per request limit (which is 0).'),
+      ),
+    ).toEqual({
       kind: 'connection',
       code: 'MAX_RETRIES_PER_REQUEST',
     });
-    expect(classifyRedisError(new Error('All sentinels are unreachable and retry is disabled.'))).toMatchObject({
+    expect(
+      classifyRedisError(new Error('All sentinels are unreachable and retry is disabled.')),
+    ).toMatchObject({
       kind: 'connection',
       sent: false,
     });
   });
 
   it('an aborted wait is a timeout; anything that is not an Error is unknown', () => {
-    expect(classifyRedisError(new DOMException('The operation was aborted', 'AbortError'))).toMatchObject({ kind: 'timeout' });
+    expect(classifyRedisError(new DOMException('The operation was aborted', 'AbortError'))).toMatchObject({
+      kind: 'timeout',
+    });
     expect(classifyRedisError('boom')).toEqual({ kind: 'unknown' });
     expect(classifyRedisError(new TypeError('x is not a function'))).toEqual({ kind: 'fatal' });
   });

@@ -1,15 +1,36 @@
 import type { Classification } from '@reconnect/core';
 
 // Socket errors raised before anything was written: the command provably did not run.
-const refusedBeforeSend = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const refusedBeforeSend = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 // Socket errors on a live connection: a command in flight may or may not have run.
-const lostInFlight = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+const lostInFlight = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
 
 /**
  * Redis error replies that pass by themselves. The server refused to run the command, so a retry
  * is safe even for writes (`sent: false`: it never ran, which is what `sent` protects).
  */
-export const transientReplyCodes: readonly string[] = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'MASTERDOWN', 'READONLY'];
+export const transientReplyCodes: readonly string[] = [
+  'LOADING',
+  'BUSY',
+  'TRYAGAIN',
+  'CLUSTERDOWN',
+  'MASTERDOWN',
+  'READONLY',
+];
 /** Redis error replies that mean the credentials or permissions are wrong; retrying will not help. */
 export const authReplyCodes: readonly string[] = ['NOAUTH', 'WRONGPASS', 'NOPERM'];
 
@@ -19,20 +40,41 @@ const authSet = new Set(authReplyCodes);
 // ioredis (and Node) error messages, matched by prefix because ioredis throws plain Errors for them.
 const messageRules: readonly { prefix: string; classification: Classification }[] = [
   // enableOfflineQueue is off: rejected before writing while disconnected.
-  { prefix: "Stream isn't writeable", classification: { kind: 'connection', code: 'NOT_CONNECTED', sent: false } },
-  { prefix: "Cluster isn't ready", classification: { kind: 'connection', code: 'NOT_CONNECTED', sent: false } },
-  { prefix: 'None of startup nodes is available', classification: { kind: 'connection', code: 'NO_NODE', sent: false } },
-  { prefix: 'All sentinels are unreachable', classification: { kind: 'connection', code: 'NO_SENTINEL', sent: false } },
+  {
+    prefix: "Stream isn't writeable",
+    classification: { kind: 'connection', code: 'NOT_CONNECTED', sent: false },
+  },
+  {
+    prefix: "Cluster isn't ready",
+    classification: { kind: 'connection', code: 'NOT_CONNECTED', sent: false },
+  },
+  {
+    prefix: 'None of startup nodes is available',
+    classification: { kind: 'connection', code: 'NO_NODE', sent: false },
+  },
+  {
+    prefix: 'All sentinels are unreachable',
+    classification: { kind: 'connection', code: 'NO_SENTINEL', sent: false },
+  },
   { prefix: 'Connection is closed', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
-  { prefix: 'Command aborted due to connection close', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
+  {
+    prefix: 'Command aborted due to connection close',
+    classification: { kind: 'connection', code: 'CONNECTION_CLOSED' },
+  },
   { prefix: 'Cluster is ended', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
   { prefix: 'Cluster is disconnected', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
   { prefix: 'Connection is aborted', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
   { prefix: 'Connection is discarded', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
-  { prefix: 'Failed to refresh slots cache', classification: { kind: 'connection', code: 'CLUSTER_ALL_FAILED' } },
+  {
+    prefix: 'Failed to refresh slots cache',
+    classification: { kind: 'connection', code: 'CLUSTER_ALL_FAILED' },
+  },
   { prefix: 'Command timed out', classification: { kind: 'timeout', code: 'COMMAND_TIMEOUT' } },
   { prefix: 'Socket timeout', classification: { kind: 'timeout', code: 'SOCKET_TIMEOUT' } },
-  { prefix: 'Too many Cluster redirections', classification: { kind: 'transient', code: 'TOO_MANY_REDIRECTIONS' } },
+  {
+    prefix: 'Too many Cluster redirections',
+    classification: { kind: 'transient', code: 'TOO_MANY_REDIRECTIONS' },
+  },
 ];
 
 /** The first word of a Redis error reply (`LOADING`, `READONLY`, `ERR`), or undefined. */
@@ -67,7 +109,8 @@ export function classifyRedisError(error: unknown): Classification {
   if (typeof e.code === 'string') {
     if (refusedBeforeSend.has(e.code)) return { kind: 'connection', code: e.code, sent: false };
     // ioredis's own connect timeout carries syscall 'connect': nothing was written yet.
-    if (e.code === 'ETIMEDOUT' && e.syscall === 'connect') return { kind: 'connection', code: e.code, sent: false };
+    if (e.code === 'ETIMEDOUT' && e.syscall === 'connect')
+      return { kind: 'connection', code: e.code, sent: false };
     if (lostInFlight.has(e.code)) return { kind: 'connection', code: e.code };
   }
 

@@ -107,7 +107,8 @@ export function reconnectClient(client: RedisClient): void {
       return;
     case 'ready':
       if (!state.reportedUp) return;
-      if ('isCluster' in client && client.isCluster) (client as unknown as { disconnect(r: boolean): void }).disconnect(true);
+      if ('isCluster' in client && client.isCluster)
+        (client as unknown as { disconnect(r: boolean): void }).disconnect(true);
       // destroy(), not end(): a hung server never answers the FIN that end() waits for.
       else (client as Redis).stream?.destroy();
       return;

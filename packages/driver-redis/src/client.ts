@@ -17,7 +17,7 @@ export interface CreateClientContext {
 
 function tlsOf(tls: RedisDriverOptions['tls']): ConnectionOptions | undefined {
   if (tls === undefined || tls === false) return undefined;
-  return tls === true ? {} : (tls as ConnectionOptions);
+  return tls === true ? {} : tls;
 }
 
 // The URL's parts as ioredis options; explicit fields given beside the URL win.
@@ -67,7 +67,7 @@ function newRedis(options: RedisOptions): Redis {
 // slot table instead) and an offline queue (a node connection is lazy), so those keys are not ours to set.
 function nodeOptions(options: RedisOptions): NonNullable<ClusterOptions['redisOptions']> {
   const { retryStrategy: _r, enableOfflineQueue: _q, readOnly: _ro, ...rest } = options;
-  return rest as NonNullable<ClusterOptions['redisOptions']>;
+  return rest;
 }
 
 /** Which topology the options describe. */
@@ -115,7 +115,11 @@ export function createRedisClient(options: RedisDriverOptions, ctx: CreateClient
       ...user,
       sentinels: options.sentinels.map((n) => parseNode(n, 26379)),
       name: options.name ?? '',
-      ...defined({ role: options.role, sentinelUsername: options.sentinelUsername, sentinelPassword: options.sentinelPassword }),
+      ...defined({
+        role: options.role,
+        sentinelUsername: options.sentinelUsername,
+        sentinelPassword: options.sentinelPassword,
+      }),
       failoverDetector: options.failoverDetector ?? true,
       // One round over the sentinels per attempt; between rounds the policy's backoff (retryStrategy) waits.
       sentinelRetryStrategy: () => null,

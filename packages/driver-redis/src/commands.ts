@@ -1,6 +1,12 @@
 import type { ExecuteOptions, Target } from '@reconnect/core';
 import type { RedisClient } from './client.js';
-import { defaultIdempotencyTable, idempotencyTable, isIdempotentCommand, type IdempotencyRule, type IdempotencyTable } from './idempotency.js';
+import {
+  defaultIdempotencyTable,
+  idempotencyTable,
+  isIdempotentCommand,
+  type IdempotencyRule,
+  type IdempotencyTable,
+} from './idempotency.js';
 
 /** An argument of a Redis command as ioredis takes it. */
 export type RedisArgument = string | Buffer | number;
@@ -39,8 +45,12 @@ export interface RedisCommands {
  * await cache.call('INCR', 'hits');    // sent at most once
  * ```
  */
-export function redisCommands(target: Target<RedisClient>, options: RedisCommandsOptions = {}): RedisCommands {
-  const table = options.idempotency === undefined ? defaultIdempotencyTable : idempotencyTable(options.idempotency);
+export function redisCommands(
+  target: Target<RedisClient>,
+  options: RedisCommandsOptions = {},
+): RedisCommands {
+  const table =
+    options.idempotency === undefined ? defaultIdempotencyTable : idempotencyTable(options.idempotency);
   const callWith = <T>(callOptions: RedisCallOptions, name: string, ...args: RedisArgument[]): Promise<T> =>
     target.execute((client) => client.call(name, ...args) as Promise<T>, {
       ...callOptions,

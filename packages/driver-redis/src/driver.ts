@@ -3,7 +3,12 @@ import { classifyRedisError } from './classify.js';
 import { createRedisClient, type RedisClient } from './client.js';
 import { reconnectClient, stateOf, track, watchClient } from './client-state.js';
 import { redactRedisError } from './errors.js';
-import { describeRedisOptions, redisOptionsSchema, redisSecretKeys, type RedisDriverOptions } from './options.js';
+import {
+  describeRedisOptions,
+  redisOptionsSchema,
+  redisSecretKeys,
+  type RedisDriverOptions,
+} from './options.js';
 
 const noop = () => {};
 
@@ -21,14 +26,17 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the client's own error through
         reject(e);
       },
     );
   });
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new DOMException('The operation was aborted', 'AbortError');
 }
 
 // Resolves after `ms` or when `promise` settles, whichever is first; never rejects; leaves no timer.
@@ -106,4 +114,3 @@ export const redisDriver = defineDriver<RedisDriverOptions, RedisClient>({
   describe: describeRedisOptions,
   secretKeys: redisSecretKeys,
 });
-

@@ -11,9 +11,18 @@ const secretCommands = new Set(['auth', 'hello', 'migrate', 'acl']);
 export function redactRedisError<T>(error: T, seen = new Set<unknown>()): T {
   if (typeof error !== 'object' || error === null || seen.has(error)) return error;
   seen.add(error);
-  const e = error as { command?: { name?: unknown; args?: unknown }; lastNodeError?: unknown; previousErrors?: unknown; cause?: unknown };
+  const e = error as {
+    command?: { name?: unknown; args?: unknown };
+    lastNodeError?: unknown;
+    previousErrors?: unknown;
+    cause?: unknown;
+  };
   const command = e.command;
-  if (command !== undefined && typeof command.name === 'string' && secretCommands.has(command.name.toLowerCase())) {
+  if (
+    command !== undefined &&
+    typeof command.name === 'string' &&
+    secretCommands.has(command.name.toLowerCase())
+  ) {
     if (Array.isArray(command.args)) command.args = command.args.map(() => REDACTED);
   }
   redactRedisError(e.lastNodeError, seen);

@@ -8,7 +8,11 @@ export type IdempotencyRule = boolean | ((args: readonly unknown[]) => boolean);
 export type IdempotencyTable = Readonly<Record<string, IdempotencyRule>>;
 
 const upper = (arg: unknown): string =>
-  typeof arg === 'string' ? arg.toUpperCase() : Buffer.isBuffer(arg) ? arg.toString('latin1').toUpperCase() : '';
+  typeof arg === 'string'
+    ? arg.toUpperCase()
+    : Buffer.isBuffer(arg)
+      ? arg.toString('latin1').toUpperCase()
+      : '';
 
 // `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT|PXAT|KEEPTTL]`: options start after the value.
 // GET returns the old value, which a replay would replace by our own new value; NX is a lock whose
@@ -35,31 +39,137 @@ const lremRule = (args: readonly unknown[]): boolean => String(args[1]) === '0';
 
 const reads = [
   // strings and keys
-  'GET', 'MGET', 'GETRANGE', 'SUBSTR', 'STRLEN', 'EXISTS', 'TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME', 'TYPE',
-  'KEYS', 'SCAN', 'RANDOMKEY', 'DBSIZE', 'DUMP', 'OBJECT', 'TOUCH', 'LCS',
+  'GET',
+  'MGET',
+  'GETRANGE',
+  'SUBSTR',
+  'STRLEN',
+  'EXISTS',
+  'TTL',
+  'PTTL',
+  'EXPIRETIME',
+  'PEXPIRETIME',
+  'TYPE',
+  'KEYS',
+  'SCAN',
+  'RANDOMKEY',
+  'DBSIZE',
+  'DUMP',
+  'OBJECT',
+  'TOUCH',
+  'LCS',
   // connection and server
-  'PING', 'ECHO', 'TIME', 'INFO', 'LASTSAVE', 'ROLE',
+  'PING',
+  'ECHO',
+  'TIME',
+  'INFO',
+  'LASTSAVE',
+  'ROLE',
   // hashes
-  'HGET', 'HMGET', 'HGETALL', 'HKEYS', 'HVALS', 'HLEN', 'HEXISTS', 'HSTRLEN', 'HSCAN', 'HRANDFIELD', 'HTTL', 'HPTTL',
+  'HGET',
+  'HMGET',
+  'HGETALL',
+  'HKEYS',
+  'HVALS',
+  'HLEN',
+  'HEXISTS',
+  'HSTRLEN',
+  'HSCAN',
+  'HRANDFIELD',
+  'HTTL',
+  'HPTTL',
   // lists
-  'LRANGE', 'LLEN', 'LINDEX', 'LPOS',
+  'LRANGE',
+  'LLEN',
+  'LINDEX',
+  'LPOS',
   // sets
-  'SMEMBERS', 'SISMEMBER', 'SMISMEMBER', 'SCARD', 'SSCAN', 'SRANDMEMBER', 'SINTER', 'SINTERCARD', 'SUNION', 'SDIFF',
+  'SMEMBERS',
+  'SISMEMBER',
+  'SMISMEMBER',
+  'SCARD',
+  'SSCAN',
+  'SRANDMEMBER',
+  'SINTER',
+  'SINTERCARD',
+  'SUNION',
+  'SDIFF',
   // sorted sets
-  'ZRANGE', 'ZRANGEBYSCORE', 'ZRANGEBYLEX', 'ZREVRANGE', 'ZREVRANGEBYSCORE', 'ZREVRANGEBYLEX', 'ZSCORE', 'ZMSCORE',
-  'ZRANK', 'ZREVRANK', 'ZCARD', 'ZCOUNT', 'ZLEXCOUNT', 'ZSCAN', 'ZRANDMEMBER', 'ZINTER', 'ZUNION', 'ZDIFF', 'ZINTERCARD',
+  'ZRANGE',
+  'ZRANGEBYSCORE',
+  'ZRANGEBYLEX',
+  'ZREVRANGE',
+  'ZREVRANGEBYSCORE',
+  'ZREVRANGEBYLEX',
+  'ZSCORE',
+  'ZMSCORE',
+  'ZRANK',
+  'ZREVRANK',
+  'ZCARD',
+  'ZCOUNT',
+  'ZLEXCOUNT',
+  'ZSCAN',
+  'ZRANDMEMBER',
+  'ZINTER',
+  'ZUNION',
+  'ZDIFF',
+  'ZINTERCARD',
   // bits, hyperloglog, geo, streams
-  'GETBIT', 'BITCOUNT', 'BITPOS', 'BITFIELD_RO', 'PFCOUNT', 'GEOPOS', 'GEODIST', 'GEOHASH', 'GEOSEARCH',
-  'GEORADIUS_RO', 'GEORADIUSBYMEMBER_RO', 'XRANGE', 'XREVRANGE', 'XLEN', 'XINFO', 'XPENDING',
+  'GETBIT',
+  'BITCOUNT',
+  'BITPOS',
+  'BITFIELD_RO',
+  'PFCOUNT',
+  'GEOPOS',
+  'GEODIST',
+  'GEOHASH',
+  'GEOSEARCH',
+  'GEORADIUS_RO',
+  'GEORADIUSBYMEMBER_RO',
+  'XRANGE',
+  'XREVRANGE',
+  'XLEN',
+  'XINFO',
+  'XPENDING',
   // read-only scripts
-  'EVAL_RO', 'EVALSHA_RO', 'FCALL_RO',
+  'EVAL_RO',
+  'EVALSHA_RO',
+  'FCALL_RO',
 ];
 
 // Writes that set a state rather than change it by a delta: a replay leaves the same data behind.
 const stateWrites = [
-  'MSET', 'SETEX', 'PSETEX', 'SETRANGE', 'SETBIT', 'GETEX', 'DEL', 'UNLINK', 'EXPIRE', 'PEXPIRE', 'EXPIREAT',
-  'PEXPIREAT', 'PERSIST', 'HSET', 'HMSET', 'HDEL', 'HEXPIRE', 'HPEXPIRE', 'HPERSIST', 'LSET', 'SADD', 'SREM',
-  'SMOVE', 'ZREM', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX', 'PFADD', 'PFMERGE', 'GEOADD', 'XACK', 'XDEL',
+  'MSET',
+  'SETEX',
+  'PSETEX',
+  'SETRANGE',
+  'SETBIT',
+  'GETEX',
+  'DEL',
+  'UNLINK',
+  'EXPIRE',
+  'PEXPIRE',
+  'EXPIREAT',
+  'PEXPIREAT',
+  'PERSIST',
+  'HSET',
+  'HMSET',
+  'HDEL',
+  'HEXPIRE',
+  'HPEXPIRE',
+  'HPERSIST',
+  'LSET',
+  'SADD',
+  'SREM',
+  'SMOVE',
+  'ZREM',
+  'ZREMRANGEBYSCORE',
+  'ZREMRANGEBYLEX',
+  'PFADD',
+  'PFMERGE',
+  'GEOADD',
+  'XACK',
+  'XDEL',
 ];
 
 /**
@@ -81,7 +191,9 @@ export const defaultIdempotencyTable: IdempotencyTable = Object.freeze({
  * `{ EVALSHA: true }` for scripts you know to be idempotent or `{ DEL: false }` when a replayed
  * DEL's reply (0 instead of 1) would mislead your code.
  */
-export function idempotencyTable(overrides: Readonly<Record<string, IdempotencyRule>> = {}): IdempotencyTable {
+export function idempotencyTable(
+  overrides: Readonly<Record<string, IdempotencyRule>> = {},
+): IdempotencyTable {
   const table: Record<string, IdempotencyRule> = { ...defaultIdempotencyTable };
   for (const [name, rule] of Object.entries(overrides)) table[name.toUpperCase()] = rule;
   return Object.freeze(table);

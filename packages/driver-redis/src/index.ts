@@ -5,7 +5,13 @@ export default redisDriver;
 export { redisDriver };
 export { classifyRedisError, replyCode, transientReplyCodes, authReplyCodes } from './classify.js';
 export { createRedisClient, topologyOf, type RedisClient, type CreateClientContext } from './client.js';
-export { redisCommands, type RedisCommands, type RedisCommandsOptions, type RedisCallOptions, type RedisArgument } from './commands.js';
+export {
+  redisCommands,
+  type RedisCommands,
+  type RedisCommandsOptions,
+  type RedisCallOptions,
+  type RedisArgument,
+} from './commands.js';
 export { redactRedisError } from './errors.js';
 export {
   defaultIdempotencyTable,
@@ -25,4 +31,9 @@ export {
   type RedisDriverOptionsInput,
   type RedisNodeInput,
 } from './options.js';
-export { connectionOptions, clusterOptions, reconnectStrategy, reconnectOnReadonly } from './policy-mapping.js';
+export {
+  connectionOptions,
+  clusterOptions,
+  reconnectStrategy,
+  reconnectOnReadonly,
+} from './policy-mapping.js';

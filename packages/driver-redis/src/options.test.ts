@@ -7,9 +7,16 @@ describe('redisOptionsSchema', () => {
   it('accepts what ioredis users write: url, host/port, sentinels + name, cluster', () => {
     expect(parse({ url: 'redis://user:pw@127.0.0.1:6380/2' }).success).toBe(true);
     expect(parse({ url: 'rediss://cache.internal:6380' }).success).toBe(true);
-    expect(parse({ host: '127.0.0.1', port: 6379, password: 'pw', username: 'u', db: 1, tls: true }).success).toBe(true);
-    expect(parse({ sentinels: ['127.0.0.1:26379', { host: '127.0.0.1', port: 26380 }], name: 'mymaster' }).success).toBe(true);
-    expect(parse({ cluster: { nodes: ['127.0.0.1:7000', 'redis://127.0.0.1:7001'], scaleReads: 'slave' } }).success).toBe(true);
+    expect(
+      parse({ host: '127.0.0.1', port: 6379, password: 'pw', username: 'u', db: 1, tls: true }).success,
+    ).toBe(true);
+    expect(
+      parse({ sentinels: ['127.0.0.1:26379', { host: '127.0.0.1', port: 26380 }], name: 'mymaster' }).success,
+    ).toBe(true);
+    expect(
+      parse({ cluster: { nodes: ['127.0.0.1:7000', 'redis://127.0.0.1:7001'], scaleReads: 'slave' } })
+        .success,
+    ).toBe(true);
     expect(parse({}).success).toBe(true); // ioredis's own default: 127.0.0.1:6379
   });
 

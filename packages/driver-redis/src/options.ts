@@ -135,10 +135,18 @@ export const redisOptionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['host'], message: 'Give either url or host/port, not both' });
     }
     if (o.sentinels !== undefined && o.name === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['name'], message: 'Sentinel needs the master group name (name)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: 'Sentinel needs the master group name (name)',
+      });
     }
     if (o.name !== undefined && o.sentinels === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['sentinels'], message: 'name is the Sentinel master group; give sentinels too' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sentinels'],
+        message: 'name is the Sentinel master group; give sentinels too',
+      });
     }
     if (o.cluster !== undefined && o.db !== undefined && o.db !== 0) {
       ctx.addIssue({ code: 'custom', path: ['db'], message: 'Redis Cluster has only database 0' });
@@ -153,7 +161,12 @@ export type RedisDriverOptions = z.output<typeof redisOptionsSchema>;
 export type RedisNodeInput = z.output<typeof nodeSchema>;
 
 /** Option keys (dotted paths) holding secrets, for redaction beyond the names core recognises. */
-export const redisSecretKeys: readonly string[] = ['password', 'sentinelPassword', 'tls.key', 'tls.passphrase'];
+export const redisSecretKeys: readonly string[] = [
+  'password',
+  'sentinelPassword',
+  'tls.key',
+  'tls.passphrase',
+];
 
 /** Parses `host:port` or a `redis://` URL into an address; the port defaults to `defaultPort`. */
 export function parseNode(node: RedisNodeInput, defaultPort: number): { host: string; port: number } {
@@ -173,9 +186,13 @@ export function parseNode(node: RedisNodeInput, defaultPort: number): { host: st
  */
 export function describeRedisOptions(options: RedisDriverOptions): string {
   const list = (nodes: readonly RedisNodeInput[], p: number) =>
-    nodes.map((n) => parseNode(n, p)).map((a) => `${a.host}:${a.port}`).join(',');
+    nodes
+      .map((n) => parseNode(n, p))
+      .map((a) => `${a.host}:${a.port}`)
+      .join(',');
   if (options.cluster !== undefined) return `cluster ${list(options.cluster.nodes, 6379)}`;
-  if (options.sentinels !== undefined) return `sentinel ${options.name ?? '?'} @ ${list(options.sentinels, 26379)}`;
+  if (options.sentinels !== undefined)
+    return `sentinel ${options.name ?? '?'} @ ${list(options.sentinels, 26379)}`;
   let hostName = options.host ?? '127.0.0.1';
   let portNumber = options.port ?? 6379;
   let db = options.db;

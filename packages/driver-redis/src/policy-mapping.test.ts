@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { connectionOptions, reconnectOnReadonly, reconnectStrategy } from './policy-mapping.js';
 
 const policy = (reconnect: Record<string, unknown>) =>
-  resolvePolicy({ reconnect: { backoff: { type: 'exponential', base: '100ms', factor: 2, max: '1s', jitter: 'none' }, ...reconnect } });
+  resolvePolicy({
+    reconnect: {
+      backoff: { type: 'exponential', base: '100ms', factor: 2, max: '1s', jitter: 'none' },
+      ...reconnect,
+    },
+  });
 
 describe('reconnectStrategy', () => {
   it('follows the policy backoff, attempt by attempt', () => {
@@ -19,12 +24,16 @@ describe('reconnectStrategy', () => {
   });
 
   it('uses a code-defined reconnect.delay when given, never a negative or NaN delay', () => {
-    const s = reconnectStrategy(policy({ delay: (n: number) => (n === 1 ? -5 : n === 2 ? Number.NaN : n * 7) }));
+    const s = reconnectStrategy(
+      policy({ delay: (n: number) => (n === 1 ? -5 : n === 2 ? Number.NaN : n * 7) }),
+    );
     expect([1, 2, 3].map(s)).toEqual([0, 0, 21]);
   });
 
   it('draws jitter from the injected random source', () => {
-    const p = resolvePolicy({ reconnect: { backoff: { type: 'exponential', base: '100ms', factor: 2, max: '10s', jitter: 'full' } } });
+    const p = resolvePolicy({
+      reconnect: { backoff: { type: 'exponential', base: '100ms', factor: 2, max: '10s', jitter: 'full' } },
+    });
     expect(reconnectStrategy(p, () => 0.5)(3)).toBe(200);
   });
 });

@@ -37,9 +37,13 @@ describe('hang (SIGSTOP) with preset fast-failover', () => {
     await server().resume();
     await until(() => t.isConnected(), 5000);
     await ops.stop();
-    const during = ops.results.filter((r) => r.startedAt >= hungAt - 50 && r.startedAt < hungAt + policy.retry.deadline);
+    const during = ops.results.filter(
+      (r) => r.startedAt >= hungAt - 50 && r.startedAt < hungAt + policy.retry.deadline,
+    );
     const longest = Math.max(...during.map((r) => r.settledAt - r.startedAt));
-    console.log(`hang, fast-failover: detected in ${detectionMs} ms (bound ${bound}); longest op during the hang ${longest} ms (deadline ${policy.retry.deadline})`);
+    console.log(
+      `hang, fast-failover: detected in ${detectionMs} ms (bound ${bound}); longest op during the hang ${longest} ms (deadline ${policy.retry.deadline})`,
+    );
     expect(detectionMs).toBeLessThanOrEqual(bound);
     expect(during.length).toBeGreaterThan(10);
     expect(longest).toBeLessThanOrEqual(policy.retry.deadline + 100);
@@ -78,7 +82,9 @@ describe('crash and restart: first success within 300 ms of Redis accepting conn
       await until(() => ops.firstSuccessAfter(acceptedAt) !== undefined, 5000);
       await ops.stop();
       const recoveryMs = ops.firstSuccessAfter(acceptedAt)! - acceptedAt;
-      console.log(`crash 3 s, preset ${name}: first success ${recoveryMs} ms after Redis accepted connections`);
+      console.log(
+        `crash 3 s, preset ${name}: first success ${recoveryMs} ms after Redis accepted connections`,
+      );
       expect(recoveryMs).toBeLessThanOrEqual(300);
       expect(t.isConnected()).toBe(true);
     });
@@ -131,7 +137,12 @@ describe('duplicate write: an INCR whose reply is lost', () => {
 
   it('with autoResend off but maxRetriesPerRequest left at 20 and no commandTimeout, ioredis never settles the INCR (issue #2193)', async () => {
     const proxy = await startFaultProxy({ target: server().options });
-    const raw = new Redis({ port: proxy.port, lazyConnect: true, retryStrategy: () => 50, autoResendUnfulfilledCommands: false });
+    const raw = new Redis({
+      port: proxy.port,
+      lazyConnect: true,
+      retryStrategy: () => 50,
+      autoResendUnfulfilledCommands: false,
+    });
     raw.on('error', () => undefined);
     try {
       await raw.connect();

@@ -22,7 +22,9 @@ async function withClient<T>(port: number, fn: (r: Redis) => Promise<T>): Promis
 }
 
 const clusterOk = (port: number) =>
-  withClient(port, async (r) => /cluster_state:ok/.test((await r.call('CLUSTER', 'INFO')) as string)).catch(() => false);
+  withClient(port, async (r) => /cluster_state:ok/.test((await r.call('CLUSTER', 'INFO')) as string)).catch(
+    () => false,
+  );
 
 describe('Redis Cluster: a master is lost and its replica takes over', () => {
   const nodes: RedisServer[] = [];
@@ -32,58 +34,97 @@ describe('Redis Cluster: a master is lost and its replica takes over', () => {
     for (let i = 0; i < 6; i++) {
       nodes.push(
         await startRedis({
-          config: { 'cluster-enabled': 'yes', 'cluster-node-timeout': 1000, 'cluster-replica-validity-factor': 0 },
+          config: {
+            'cluster-enabled': 'yes',
+            'cluster-node-timeout': 1000,
+            'cluster-replica-validity-factor': 0,
+          },
         }),
       );
     }
     await run(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ],
       { timeout: 30_000 },
     );
-    await until(async () => (await Promise.all(nodes.map((n) => clusterOk(n.port)))).every(Boolean), 20_000, 200);
+    await until(
+      async () => (await Promise.all(nodes.map((n) => clusterOk(n.port)))).every(Boolean),
+      20_000,
+      200,
+    );
   }, 90_000);
 
   afterAll(async () => {
     await Promise.allSettled(nodes.map((n) => n.stop()));
   });
 
-  it('the target ends connected and idempotent operations on the lost slots succeed, without a restart', { timeout: 40_000 }, async () => {
-    const target: Target<RedisClient> = createTarget({
-      name: 'shards',
-      driver: redisDriver,
-      options: redisOptionsSchema.parse({ cluster: { nodes: nodes.slice(0, 3).map((n) => `127.0.0.1:${n.port}`) } }),
-      policy: preset('fast-failover'),
-    });
-    await target.start();
-    try {
-      const cache = redisCommands(target);
-      const key = 'cluster:k';
-      expect(await cache.call('SET', key, 'before')).toBe('OK');
-      // The master that owns the key's slot.
-      const slot = Number(await target.execute((r) => r.call('CLUSTER', 'KEYSLOT', key), { idempotent: true }));
-      const slots = (await target.execute((r) => r.call('CLUSTER', 'SLOTS'), { idempotent: true })) as [number, number, [string, number]][];
-      const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
-      const victim = nodes.find((n) => n.port === owner)!;
+  it(
+    'the target ends connected and idempotent operations on the lost slots succeed, without a restart',
+    { timeout: 40_000 },
+    async () => {
+      const target: Target<RedisClient> = createTarget({
+        name: 'shards',
+        driver: redisDriver,
+        options: redisOptionsSchema.parse({
+          cluster: { nodes: nodes.slice(0, 3).map((n) => `127.0.0.1:${n.port}`) },
+        }),
+        policy: preset('fast-failover'),
+      });
+      await target.start();
+      try {
+        const cache = redisCommands(target);
+        const key = 'cluster:k';
+        expect(await cache.call('SET', key, 'before')).toBe('OK');
+        // The master that owns the key's slot.
+        const slot = Number(
+          await target.execute((r) => r.call('CLUSTER', 'KEYSLOT', key), { idempotent: true }),
+        );
+        const slots = (await target.execute((r) => r.call('CLUSTER', 'SLOTS'), { idempotent: true })) as [
+          number,
+          number,
+          [string, number],
+        ][];
+        const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+        const victim = nodes.find((n) => n.port === owner)!;
 
-      const ops = opStream(50, () => cache.call('SET', key, 'during'));
-      const killedAt = Date.now();
-      await victim.kill();
-      // Success on the lost slot means a replica was promoted and the client found it.
-      await until(() => ops.firstSuccessAfter(killedAt + 1000) !== undefined, 30_000, 20);
-      const recoveredAt = ops.firstSuccessAfter(killedAt + 1000)!;
-      await ops.stop();
-      await until(() => cache.call('SET', key, 'after').then(() => true, () => false), 5000, 50);
-      expect(await cache.call('GET', key)).toBe('after');
-      const newSlots = (await target.execute((r) => r.call('CLUSTER', 'SLOTS'), { idempotent: true })) as [number, number, [string, number]][];
-      expect(newSlots.find(([from, to]) => slot >= from && slot <= to)![2][1]).not.toBe(owner);
-      expect(target.isConnected()).toBe(true);
-      console.log(
-        `cluster node loss: writes to the lost slot succeed again ${recoveredAt - killedAt} ms after the master was killed ` +
-          `(cluster-node-timeout 1000 ms); ${ops.results.filter((r) => !r.ok).length} of ${ops.results.length} writes failed meanwhile`,
-      );
-    } finally {
-      await target.stop();
-    }
-  });
+        const ops = opStream(50, () => cache.call('SET', key, 'during'));
+        const killedAt = Date.now();
+        await victim.kill();
+        // Success on the lost slot means a replica was promoted and the client found it.
+        await until(() => ops.firstSuccessAfter(killedAt + 1000) !== undefined, 30_000, 20);
+        const recoveredAt = ops.firstSuccessAfter(killedAt + 1000)!;
+        await ops.stop();
+        await until(
+          () =>
+            cache.call('SET', key, 'after').then(
+              () => true,
+              () => false,
+            ),
+          5000,
+          50,
+        );
+        expect(await cache.call('GET', key)).toBe('after');
+        const newSlots = (await target.execute((r) => r.call('CLUSTER', 'SLOTS'), { idempotent: true })) as [
+          number,
+          number,
+          [string, number],
+        ][];
+        expect(newSlots.find(([from, to]) => slot >= from && slot <= to)![2][1]).not.toBe(owner);
+        expect(target.isConnected()).toBe(true);
+        console.log(
+          `cluster node loss: writes to the lost slot succeed again ${recoveredAt - killedAt} ms after the master was killed ` +
+            `(cluster-node-timeout 1000 ms); ${ops.results.filter((r) => !r.ok).length} of ${ops.results.length} writes failed meanwhile`,
+        );
+      } finally {
+        await target.stop();
+      }
+    },
+  );
 });

@@ -14,11 +14,18 @@ runDriverConformance<RedisDriverOptions, RedisClient, RedisServer>({
   server: () => startRedis({ config: { user: 'app on >app-password ~* &* +@all' } }),
   options,
   badAuthOptions: (endpoint) =>
-    redisOptionsSchema.parse({ host: endpoint.host, port: endpoint.port, username: 'app', password: 'not-the-password' }),
+    redisOptionsSchema.parse({
+      host: endpoint.host,
+      port: endpoint.port,
+      username: 'app',
+      password: 'not-the-password',
+    }),
   operations: {
     idempotentRead: (redis) => redis.get('conformance'),
     nonIdempotentWrite: (redis) => redis.incr('conformance:writes'),
     countWrites: async (redis) => Number((await redis.get('conformance:writes')) ?? 0),
   },
-  reportFile: process.env['RECONNECT_REPORT_DIR'] ? join(process.env['RECONNECT_REPORT_DIR'], 'redis-conformance.md') : undefined,
+  reportFile: process.env['RECONNECT_REPORT_DIR']
+    ? join(process.env['RECONNECT_REPORT_DIR'], 'redis-conformance.md')
+    : undefined,
 });

@@ -7,7 +7,10 @@ import { connectContext, recordingMonitor, settledWithin, until } from './helper
 
 const fast = {
   retry: { attemptTimeout: '500ms' },
-  reconnect: { connectTimeout: '500ms', backoff: { type: 'fixed', base: '100ms', max: '100ms', jitter: 'none' } },
+  reconnect: {
+    connectTimeout: '500ms',
+    backoff: { type: 'fixed', base: '100ms', max: '100ms', jitter: 'none' },
+  },
 } as const;
 
 const opts = (input: unknown) => redisOptionsSchema.parse(input);
@@ -28,7 +31,9 @@ describe('redisDriver on a throwaway redis-server', () => {
     const proxy = await startFaultProxy({ target: server().options });
     await proxy.refuse();
     try {
-      const error = await redisDriver.connect(opts({ port: proxy.port }), connectContext(fast)).catch((e: unknown) => e);
+      const error = await redisDriver
+        .connect(opts({ port: proxy.port }), connectContext(fast))
+        .catch((e: unknown) => e);
       expect(redisDriver.classify(error)).toEqual({ kind: 'connection', code: 'ECONNREFUSED', sent: false });
       await proxy.pass();
       // Nothing keeps retrying behind the lifecycle's back.
@@ -47,7 +52,9 @@ describe('redisDriver on a throwaway redis-server', () => {
       const started = Date.now();
       setTimeout(() => controller.abort(new Error('connect timeout')), 150);
       const policy = { ...fast, reconnect: { ...fast.reconnect, connectTimeout: '10s' } };
-      const error = await redisDriver.connect(opts({ port: proxy.port }), connectContext(policy, controller.signal)).catch((e: unknown) => e);
+      const error = await redisDriver
+        .connect(opts({ port: proxy.port }), connectContext(policy, controller.signal))
+        .catch((e: unknown) => e);
       expect((error as Error).message).toBe('connect timeout');
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {
@@ -56,7 +63,10 @@ describe('redisDriver on a throwaway redis-server', () => {
   });
 
   it('probe honours its signal when the server hangs', async () => {
-    const client = await redisDriver.connect(opts({ port: server().port }), connectContext({ ...fast, retry: { attemptTimeout: '10s' } }));
+    const client = await redisDriver.connect(
+      opts({ port: server().port }),
+      connectContext({ ...fast, retry: { attemptTimeout: '10s' } }),
+    );
     try {
       await server().hang();
       const controller = new AbortController();
@@ -73,7 +83,10 @@ describe('redisDriver on a throwaway redis-server', () => {
 
   it('real errors classify as documented: not-sent while down, in-flight loss, command timeout', async () => {
     const proxy = await startFaultProxy({ target: server().options });
-    const client = await redisDriver.connect(opts({ port: proxy.port }), connectContext({ ...fast, retry: { attemptTimeout: '300ms' } }));
+    const client = await redisDriver.connect(
+      opts({ port: proxy.port }),
+      connectContext({ ...fast, retry: { attemptTimeout: '300ms' } }),
+    );
     try {
       // A reply that never comes: commandTimeout (= attemptTimeout) settles it.
       proxy.blackhole();
@@ -84,13 +97,20 @@ describe('redisDriver on a throwaway redis-server', () => {
       // In flight when the connection drops: settled at once, outcome unknown.
       proxy.cutAfter(0, 'toClient');
       const lost = await client.incr('n').catch((e: unknown) => e);
-      expect(redisDriver.classify(lost)).toMatchObject({ kind: 'connection', code: 'MAX_RETRIES_PER_REQUEST' });
+      expect(redisDriver.classify(lost)).toMatchObject({
+        kind: 'connection',
+        code: 'MAX_RETRIES_PER_REQUEST',
+      });
       expect(redisDriver.classify(lost).sent).toBeUndefined();
       // While disconnected: refused before sending.
       await proxy.refuse();
       await until(() => client.status === 'reconnecting');
       const notSent = await client.get('k').catch((e: unknown) => e);
-      expect(redisDriver.classify(notSent)).toEqual({ kind: 'connection', code: 'NOT_CONNECTED', sent: false });
+      expect(redisDriver.classify(notSent)).toEqual({
+        kind: 'connection',
+        code: 'NOT_CONNECTED',
+        sent: false,
+      });
     } finally {
       await redisDriver.close(client);
       await proxy.close();
@@ -98,7 +118,10 @@ describe('redisDriver on a throwaway redis-server', () => {
   });
 
   it('BUSY (a long script) is transient', async () => {
-    const client = await redisDriver.connect(opts({ port: server().port }), connectContext({ retry: { attemptTimeout: '5s' } }));
+    const client = await redisDriver.connect(
+      opts({ port: server().port }),
+      connectContext({ retry: { attemptTimeout: '5s' } }),
+    );
     const blocker = new Redis({ port: server().port, lazyConnect: true });
     try {
       await client.config('SET', 'busy-reply-threshold', '100');
@@ -136,7 +159,9 @@ describe('auth and READONLY on their own servers', () => {
   });
 
   it('no password is NOAUTH (auth)', async () => {
-    const error = await redisDriver.connect(opts({ port: secured().port }), connectContext(fast)).catch((e: unknown) => e);
+    const error = await redisDriver
+      .connect(opts({ port: secured().port }), connectContext(fast))
+      .catch((e: unknown) => e);
     expect(redisDriver.classify(error)).toMatchObject({ kind: 'auth', code: 'NOAUTH' });
   });
 
@@ -149,7 +174,9 @@ describe('auth and READONLY on their own servers', () => {
   });
 
   it('a write on a replica is READONLY (transient)', async () => {
-    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(secured().port), '--masterauth', 's3cr3t-pw'] });
+    const replica = await startRedis({
+      args: ['--replicaof', '127.0.0.1', String(secured().port), '--masterauth', 's3cr3t-pw'],
+    });
     try {
       const client = await redisDriver.connect(opts({ port: replica.port }), connectContext(fast));
       const error = await client.set('k', 'v').catch((e: unknown) => e);
@@ -165,8 +192,14 @@ describe('watch and reconnectNow', () => {
   const server = useServer(() => startRedis());
 
   it('reports down on a crash and up once ioredis is ready again; reconnectNow skips the backoff timer', async () => {
-    const slow = { ...fast, reconnect: { ...fast.reconnect, backoff: { type: 'fixed', base: '20s', max: '20s', jitter: 'none' } } };
-    const client: RedisClient = await redisDriver.connect(opts({ port: server().port }), connectContext(slow));
+    const slow = {
+      ...fast,
+      reconnect: { ...fast.reconnect, backoff: { type: 'fixed', base: '20s', max: '20s', jitter: 'none' } },
+    } as const;
+    const client: RedisClient = await redisDriver.connect(
+      opts({ port: server().port }),
+      connectContext(slow),
+    );
     const monitor = recordingMonitor();
     const unwatch = redisDriver.watch!(client, monitor);
     try {
@@ -190,7 +223,13 @@ describe('watch and reconnectNow', () => {
 
   it('reconnectNow keeps a single reconnect chain (the pending backoff timer is cancelled)', async () => {
     const proxy = await startFaultProxy({ target: server().options });
-    const every300 = { ...fast, reconnect: { ...fast.reconnect, backoff: { type: 'fixed', base: '300ms', max: '300ms', jitter: 'none' } } };
+    const every300 = {
+      ...fast,
+      reconnect: {
+        ...fast.reconnect,
+        backoff: { type: 'fixed', base: '300ms', max: '300ms', jitter: 'none' },
+      },
+    } as const;
     const client = await redisDriver.connect(opts({ port: proxy.port }), connectContext(every300));
     try {
       proxy.reset({ persist: true });
@@ -236,7 +275,10 @@ describe('watch and reconnectNow', () => {
     redisDriver.watch!(client, monitor);
     await redisDriver.close(client);
     redisDriver.reconnectNow!(client);
-    const r = await settledWithin(until(() => client.status !== 'end', 300), 400);
+    const r = await settledWithin(
+      until(() => client.status !== 'end', 300),
+      400,
+    );
     expect(r.state).toBe('rejected');
     expect(monitor.events).toEqual([]);
   });

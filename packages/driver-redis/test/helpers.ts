@@ -2,12 +2,19 @@ import { resolvePolicy, type ConnectContext, type PolicyInput, type ResolvedPoli
 import type { ConnectionMonitor } from '@reconnect/core';
 
 /** A ConnectContext for calling the driver directly, as the lifecycle would. */
-export function connectContext(policy: PolicyInput | ResolvedPolicy = {}, signal = new AbortController().signal): ConnectContext {
+export function connectContext(
+  policy: PolicyInput | ResolvedPolicy = {},
+  signal = new AbortController().signal,
+): ConnectContext {
   return { policy: resolvePolicy(policy), signal, target: 'test' };
 }
 
 /** Resolves when `predicate` holds, polling every `everyMs`; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, everyMs = 5): Promise<void> {
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  everyMs = 5,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await predicate()) return;
@@ -17,7 +24,9 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
 }
 
 /** A monitor that records what it was told, with times. */
-export function recordingMonitor(): ConnectionMonitor & { events: { type: 'up' | 'down'; at: number; error?: unknown }[] } {
+export function recordingMonitor(): ConnectionMonitor & {
+  events: { type: 'up' | 'down'; at: number; error?: unknown }[];
+} {
   const events: { type: 'up' | 'down'; at: number; error?: unknown }[] = [];
   return {
     events,

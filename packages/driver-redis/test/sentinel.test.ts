@@ -29,7 +29,14 @@ describe('Sentinel: the master is killed and a replica is promoted', () => {
       servers.push(await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] }));
     }
     for (let i = 0; i < 3; i++) {
-      sentinels.push(await startRedisSentinel({ masterPort: master.port, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 3000 }));
+      sentinels.push(
+        await startRedisSentinel({
+          masterPort: master.port,
+          quorum: 2,
+          downAfterMs: 1000,
+          failoverTimeoutMs: 3000,
+        }),
+      );
     }
     // Sentinels learn the replicas from the master and each other over its hello channel.
     await until(
@@ -55,46 +62,69 @@ describe('Sentinel: the master is killed and a replica is promoted', () => {
     sentinels = [];
   });
 
-  it('the target follows the failover and idempotent operations succeed again, without a restart', { timeout: 40_000 }, async () => {
-    const target: Target<RedisClient> = createTarget({
-      name: 'sessions',
-      driver: redisDriver,
-      options: redisOptionsSchema.parse({ sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`), name: 'mymaster' }),
-      policy: preset('fast-failover'),
-    });
-    await target.start();
-    try {
-      const cache = redisCommands(target);
-      expect(await cache.call('SET', 'sentinel:k', 'before')).toBe('OK');
-      const serverPort = async () =>
-        Number(((await target.execute((r) => r.call('CONFIG', 'GET', 'port'), { idempotent: true })) as string[])[1]);
-      expect(await serverPort()).toBe(master.port);
+  it(
+    'the target follows the failover and idempotent operations succeed again, without a restart',
+    { timeout: 40_000 },
+    async () => {
+      const target: Target<RedisClient> = createTarget({
+        name: 'sessions',
+        driver: redisDriver,
+        options: redisOptionsSchema.parse({
+          sentinels: sentinels.map((s) => `127.0.0.1:${s.port}`),
+          name: 'mymaster',
+        }),
+        policy: preset('fast-failover'),
+      });
+      await target.start();
+      try {
+        const cache = redisCommands(target);
+        expect(await cache.call('SET', 'sentinel:k', 'before')).toBe('OK');
+        const serverPort = async () =>
+          Number(
+            (
+              (await target.execute((r) => r.call('CONFIG', 'GET', 'port'), { idempotent: true })) as string[]
+            )[1],
+          );
+        expect(await serverPort()).toBe(master.port);
 
-      const ops = opStream(50, () => cache.call('SET', 'sentinel:k', 'during'));
-      let disconnectedAt = 0;
-      let reconnectedAt = 0;
-      target.on('disconnect', () => (disconnectedAt ||= Date.now()));
-      target.on('reconnect', () => (reconnectedAt = Date.now()));
-      const killedAt = Date.now();
-      await master.kill();
+        const ops = opStream(50, () => cache.call('SET', 'sentinel:k', 'during'));
+        let disconnectedAt = 0;
+        let reconnectedAt = 0;
+        target.on('disconnect', () => (disconnectedAt ||= Date.now()));
+        target.on('reconnect', () => (reconnectedAt = Date.now()));
+        const killedAt = Date.now();
+        await master.kill();
 
-      await until(() => reconnectedAt > 0 && ops.firstSuccessAfter(reconnectedAt) !== undefined, 30_000, 20);
-      await ops.stop();
-      // Operations that failed during the failover may have opened the breaker (fast-failover: 1 s); it
-      // closes on its own trial call, so the checks below wait for that rather than failing on it.
-      await until(() => cache.call('SET', 'sentinel:k', 'settled').then(() => true, () => false), 5000, 50);
-      const role = (await target.execute((r) => r.call('ROLE'), { idempotent: true })) as unknown[];
-      expect(role[0]).toBe('master');
-      expect(await serverPort()).not.toBe(master.port);
-      expect(await cache.call('SET', 'sentinel:k', 'after')).toBe('OK');
-      expect(await cache.call('GET', 'sentinel:k')).toBe('after');
-      expect(target.isConnected()).toBe(true);
-      console.log(
-        `sentinel failover: down noticed ${disconnectedAt - killedAt} ms after the kill, connected to the new master ${reconnectedAt - killedAt} ms after it ` +
-          `(sentinel down-after 1000 ms); ${ops.results.filter((r) => !r.ok).length} of ${ops.results.length} writes failed meanwhile`,
-      );
-    } finally {
-      await target.stop();
-    }
-  });
+        await until(
+          () => reconnectedAt > 0 && ops.firstSuccessAfter(reconnectedAt) !== undefined,
+          30_000,
+          20,
+        );
+        await ops.stop();
+        // Operations that failed during the failover may have opened the breaker (fast-failover: 1 s); it
+        // closes on its own trial call, so the checks below wait for that rather than failing on it.
+        await until(
+          () =>
+            cache.call('SET', 'sentinel:k', 'settled').then(
+              () => true,
+              () => false,
+            ),
+          5000,
+          50,
+        );
+        const role = (await target.execute((r) => r.call('ROLE'), { idempotent: true })) as unknown[];
+        expect(role[0]).toBe('master');
+        expect(await serverPort()).not.toBe(master.port);
+        expect(await cache.call('SET', 'sentinel:k', 'after')).toBe('OK');
+        expect(await cache.call('GET', 'sentinel:k')).toBe('after');
+        expect(target.isConnected()).toBe(true);
+        console.log(
+          `sentinel failover: down noticed ${disconnectedAt - killedAt} ms after the kill, connected to the new master ${reconnectedAt - killedAt} ms after it ` +
+            `(sentinel down-after 1000 ms); ${ops.results.filter((r) => !r.ok).length} of ${ops.results.length} writes failed meanwhile`,
+        );
+      } finally {
+        await target.stop();
+      }
+    },
+  );
 });

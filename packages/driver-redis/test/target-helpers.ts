@@ -7,18 +7,31 @@ import { redisDriver, redisOptionsSchema, type RedisClient } from '../src/index.
 export function preset(name: 'redis' | 'fast-failover'): PolicyInput {
   const p = presets[name];
   if (p === undefined) throw new Error(`no preset ${name}`);
-  return p.policy as PolicyInput;
+  return p.policy;
 }
 
 /** A started Redis target on `port`, with `policy`. */
-export async function startTarget(port: number, policy: PolicyInput, name = 'cache'): Promise<Target<RedisClient>> {
-  const target = createTarget({ name, driver: redisDriver, options: redisOptionsSchema.parse({ port }), policy });
+export async function startTarget(
+  port: number,
+  policy: PolicyInput,
+  name = 'cache',
+): Promise<Target<RedisClient>> {
+  const target = createTarget({
+    name,
+    driver: redisDriver,
+    options: redisOptionsSchema.parse({ port }),
+    policy,
+  });
   await target.start();
   return target;
 }
 
 /** Resolves with the time (Date.now) the port first accepts a TCP connection; polls every `everyMs`. */
-export function whenAccepting(port: number, everyMs = 2, timeoutMs = 30_000): { at: Promise<number>; cancel(): void } {
+export function whenAccepting(
+  port: number,
+  everyMs = 2,
+  timeoutMs = 30_000,
+): { at: Promise<number>; cancel(): void } {
   let cancelled = false;
   const end = Date.now() + timeoutMs;
   const at = new Promise<number>((resolve, reject) => {
@@ -51,7 +64,11 @@ export function whenAccepting(port: number, everyMs = 2, timeoutMs = 30_000): { 
 export function opStream(
   everyMs: number,
   op: () => Promise<unknown>,
-): { stop(): Promise<void>; results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[]; firstSuccessAfter(t: number): number | undefined } {
+): {
+  stop(): Promise<void>;
+  results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[];
+  firstSuccessAfter(t: number): number | undefined;
+} {
   const results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[] = [];
   const pending = new Set<Promise<unknown>>();
   const timer = setInterval(() => {
