@@ -107,6 +107,8 @@ class Run {
   prevDelay: number | undefined = undefined;
   lastFailure: AttemptFailed | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** Clock reading when the successful attempt ended (saves a second read for the duration metric). */
+  endedAt = 0;
 
   constructor(
     readonly start: number,
@@ -225,18 +227,50 @@ export class RetryExecutor<Client> {
    * Runs `op` with the policy's retries, timeouts, breaker and budget; resolves with its result or
    * rejects with the error documented for each give-up reason. Never waits past the deadline.
    */
-  async execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
-    const clock = this.#clock;
-    const start = clock.now();
-    const deadlineMs =
-      options?.deadline === undefined ? this.#policy.deadline : durationOption(options.deadline, 'deadline');
-    const attemptTimeoutMs =
-      options?.attemptTimeout === undefined
-        ? this.#policy.attemptTimeout
-        : durationOption(options.attemptTimeout, 'attemptTimeout');
-    const idempotent = options?.idempotent === true;
-    const name = options?.name;
-    const signal = options?.signal;
+  execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
+    // Not an async function: the first attempt starts synchronously and a first-attempt success costs
+    // one timer and two promises. Retries continue in the async #recover.
+    let run: Run;
+    let first: T | PromiseLike<T>;
+    try {
+      run = this.#begin(options);
+    } catch (error) {
+      // A ConfigError (bad per-call option) or the AbortedError of an already-aborted signal.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+    try {
+      const breaker = this.#breaker;
+      if (breaker !== undefined && !this.#admit(run, breaker)) {
+        this.#done(run);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- always a BreakerOpenError
+        return Promise.reject(this.#giveUp(run, 0, RetryReasons.BREAKER_OPEN, undefined));
+      }
+      first = this.#attempt(run, op, 1);
+    } catch (failure) {
+      return this.#recover(run, op, failure, 1);
+    }
+    // A promise from the first attempt already hands its failures to #recover (see #awaitOp).
+    return isPromiseLike(first) ? (first as Promise<T>) : Promise.resolve(first);
+  }
+
+  /** Reads the options, opens the execute span, deposits into the budget, listens to the caller's signal. */
+  #begin(options: ExecuteOptions | undefined): Run {
+    const start = this.#clock.now();
+    let deadlineMs = this.#policy.deadline;
+    let attemptTimeoutMs = this.#policy.attemptTimeout;
+    let idempotent = false;
+    let name: string | undefined;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (options.deadline !== undefined) deadlineMs = durationOption(options.deadline, 'deadline');
+      if (options.attemptTimeout !== undefined) {
+        attemptTimeoutMs = durationOption(options.attemptTimeout, 'attemptTimeout');
+      }
+      idempotent = options.idempotent === true;
+      name = options.name;
+      signal = options.signal;
+    }
 
     const span = this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
     let spanContext: Context | undefined;
@@ -261,84 +295,97 @@ export class RetryExecutor<Client> {
       spanContext,
     );
 
-    if (signal?.aborted === true) throw this.#giveUp(run, 0, RetryReasons.ABORTED, undefined);
-    this.#budget?.deposit();
     if (signal !== undefined) {
-      run.onAbort = () => run.interrupt?.('aborted');
-      signal.addEventListener('abort', run.onAbort, { once: true });
+      if (signal.aborted) throw this.#giveUp(run, 0, RetryReasons.ABORTED, undefined);
+      const onAbort = (): void => run.interrupt?.('aborted');
+      run.onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
     }
-    try {
-      return await this.#loop(run, op);
-    } finally {
-      if (signal !== undefined && run.onAbort !== undefined) signal.removeEventListener('abort', run.onAbort);
+    this.#budget?.deposit();
+    return run;
+  }
+
+  /** Stops listening to the caller's signal once the operation has settled. */
+  #done(run: Run): void {
+    if (run.onAbort !== undefined) {
+      run.signal?.removeEventListener('abort', run.onAbort);
+      run.onAbort = undefined;
     }
   }
 
-  async #loop<T>(run: Run, op: Operation<Client, T>): Promise<T> {
-    const clock = this.#clock;
-    for (let attempt = 1; ; attempt++) {
-      const breaker = this.#breaker;
-      if (breaker !== undefined && !this.#admit(run, breaker)) {
-        throw this.#giveUp(run, attempt - 1, RetryReasons.BREAKER_OPEN, run.lastFailure);
+  /** Continues after failed attempt `attempt`: decide, wait, try again, until success or a give-up. */
+  async #recover<T>(run: Run, op: Operation<Client, T>, failure: unknown, attempt: number): Promise<T> {
+    try {
+      let current = failure;
+      for (let n = attempt; ; n++) {
+        // Anything but an AttemptFailed is a bug in this class or a listener: let it surface as is.
+        if (!(current instanceof AttemptFailed)) throw current;
+        await this.#afterFailure(run, current, n);
+        const breaker = this.#breaker;
+        if (breaker !== undefined && !this.#admit(run, breaker)) {
+          throw this.#giveUp(run, n, RetryReasons.BREAKER_OPEN, run.lastFailure);
+        }
+        try {
+          return await this.#attempt(run, op, n + 1);
+        } catch (next) {
+          current = next;
+        }
       }
-      let value: T;
-      try {
-        value = await this.#attempt(run, op, attempt);
-      } catch (failure) {
-        if (!(failure instanceof AttemptFailed)) throw failure;
-        const reason = this.#afterFailure(run, failure, attempt);
-        if (reason !== undefined) throw this.#giveUp(run, attempt, reason, failure);
+    } finally {
+      this.#done(run);
+    }
+  }
 
-        // Retryable: compute the wait, refuse waits that end past the deadline, spend the budget.
-        const delay = retryDelay(
-          this.#policy.backoff,
-          this.#policy.delay,
-          attempt,
-          run.prevDelay,
-          this.#random,
-          failure.classification.retryAfterMs,
-        );
-        if (clock.now() + delay >= run.deadlineAt)
-          throw this.#giveUp(run, attempt, RetryReasons.DEADLINE, failure);
-        if (this.#budget !== undefined && reflectsServerHealth(failure.classification.kind)) {
-          if (!this.#budget.tryWithdraw()) {
-            if (run.spanContext !== undefined) {
-              run.span.addEvent(EventNames.BUDGET_EXHAUSTED, {
-                [A.TARGET]: this.#target,
-                [A.ATTEMPT]: attempt,
-              });
-            }
-            throw this.#giveUp(run, attempt, RetryReasons.BUDGET_EXHAUSTED, failure);
-          }
+  /**
+   * After failed attempt `attempt`: gives up (throws the give-up error) or waits the backoff delay
+   * and returns, so the next attempt can start.
+   */
+  async #afterFailure(run: Run, failure: AttemptFailed, attempt: number): Promise<void> {
+    const reason = this.#verdict(run, failure, attempt);
+    if (reason !== undefined) throw this.#giveUp(run, attempt, reason, failure);
+
+    // Retryable: compute the wait, refuse waits that end past the deadline, spend the budget.
+    const delay = retryDelay(
+      this.#policy.backoff,
+      this.#policy.delay,
+      attempt,
+      run.prevDelay,
+      this.#random,
+      failure.classification.retryAfterMs,
+    );
+    if (this.#clock.now() + delay >= run.deadlineAt)
+      throw this.#giveUp(run, attempt, RetryReasons.DEADLINE, failure);
+    if (this.#budget !== undefined && reflectsServerHealth(failure.classification.kind)) {
+      if (!this.#budget.tryWithdraw()) {
+        if (run.spanContext !== undefined) {
+          run.span.addEvent(EventNames.BUDGET_EXHAUSTED, { [A.TARGET]: this.#target, [A.ATTEMPT]: attempt });
         }
-        run.prevDelay = delay;
-        this.#decided(run, attempt, RetryDecisions.RETRY, RetryReasons.RETRYABLE, delay);
-        safeCall(this.#events, 'retry', {
-          operation: run.name,
-          attempt,
-          delayMs: delay,
-          error: failure.error,
-          reason: RetryReasons.RETRYABLE,
-        });
-        if (delay > 0) {
-          try {
-            await this.#wait(run, delay);
-          } catch (interrupt) {
-            if (!(interrupt instanceof Interrupt)) throw interrupt;
-            throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
-          }
-        } else if (callerAborted(run)) {
-          throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
-        }
-        continue;
+        throw this.#giveUp(run, attempt, RetryReasons.BUDGET_EXHAUSTED, failure);
       }
-      this.#succeeded(run, attempt);
-      return value;
+    }
+    run.prevDelay = delay;
+    this.#decided(run, attempt, RetryDecisions.RETRY, RetryReasons.RETRYABLE, delay);
+    safeCall(this.#events, 'retry', {
+      operation: run.name,
+      attempt,
+      delayMs: delay,
+      error: failure.error,
+      reason: RetryReasons.RETRYABLE,
+    });
+    if (delay > 0) {
+      try {
+        await this.#wait(run, delay);
+      } catch (interrupt) {
+        if (!(interrupt instanceof Interrupt)) throw interrupt;
+        throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
+      }
+    } else if (callerAborted(run)) {
+      throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
     }
   }
 
   /** Records a failed attempt; returns the give-up reason, or `undefined` when it may be retried. */
-  #afterFailure(run: Run, failure: AttemptFailed, attempt: number): RetryReason | undefined {
+  #verdict(run: Run, failure: AttemptFailed, attempt: number): RetryReason | undefined {
     const c = failure.classification;
     if (c.sent !== false) run.maybeSent = true;
     (run.failures ??= []).push({
@@ -367,10 +414,13 @@ export class RetryExecutor<Client> {
     return undefined;
   }
 
-  /** One attempt: acquire a client, run the operation under the attempt timeout; report the outcome. */
-  async #attempt<T>(run: Run, op: Operation<Client, T>, attempt: number): Promise<T> {
+  /**
+   * Starts one attempt: acquire a client, run the operation under the attempt timeout. Returns the
+   * value (synchronous success) or a promise of it; failures are thrown or rejected as AttemptFailed.
+   */
+  #attempt<T>(run: Run, op: Operation<Client, T>, attempt: number): T | Promise<T> {
     const clock = this.#clock;
-    const attemptStart = clock.now();
+    const attemptStart = attempt === 1 ? run.start : clock.now();
     let span: Span | undefined;
     let attemptContext: Context | undefined;
     if (run.spanContext !== undefined) {
@@ -383,58 +433,163 @@ export class RetryExecutor<Client> {
     }
 
     // Acquire: bounded by the deadline and the caller's signal only (waiting for a reconnect is not the attempt).
-    let lease: Lease<Client>;
+    let acquired: Lease<Client> | PromiseLike<Lease<Client>>;
+    let request: LazyAcquireRequest;
     try {
       if (callerAborted(run)) throw new Interrupt('aborted');
-      if (clock.now() >= run.deadlineAt) throw new Interrupt('deadline');
-      const request = new LazyAcquireRequest(attempt, run.avoid, run.deadlineAt);
-      const acquired =
+      if (attemptStart >= run.deadlineAt) throw new Interrupt('deadline');
+      const req = (request = new LazyAcquireRequest(attempt, run.avoid, run.deadlineAt));
+      acquired =
         attemptContext === undefined
-          ? this.#source.acquire(request)
-          : context.with(attemptContext, () => this.#source.acquire(request));
-      lease = isPromiseLike(acquired)
-        ? await this.#race(run, acquired, run.deadlineAt - clock.now(), 'deadline', request)
-        : acquired;
+          ? this.#source.acquire(req)
+          : context.with(attemptContext, () => this.#source.acquire(req));
     } catch (error) {
-      throw this.#failed(run, span, error, true, undefined, undefined, attemptStart);
+      throw this.#failed(run, span, error, true, undefined, attemptStart);
     }
+    if (!isPromiseLike(acquired)) {
+      return this.#runOp(run, op, attempt, acquired, span, attemptContext, attemptStart, true);
+    }
+    const later = this.#race(run, acquired, run.deadlineAt - clock.now(), 'deadline', request).then(
+      (lease) => this.#runOp(run, op, attempt, lease, span, attemptContext, attemptStart, false),
+      (error: unknown) => {
+        throw this.#failed(run, span, error, true, undefined, attemptStart);
+      },
+    );
+    // The first attempt's promise is execute()'s: its failures continue in #recover.
+    return attempt === 1
+      ? later.then(undefined, (failure: unknown) => this.#recover(run, op, failure, 1))
+      : later;
+  }
 
+  /** The second half of an attempt: the operation itself, raced against the attempt timeout and deadline. */
+  #runOp<T>(
+    run: Run,
+    op: Operation<Client, T>,
+    attempt: number,
+    lease: Lease<Client>,
+    span: Span | undefined,
+    attemptContext: Context | undefined,
+    attemptStart: number,
+    acquiredNow: boolean,
+  ): T | Promise<T> {
     const node = lease.node;
     if (span !== undefined && node !== undefined) {
       span.setAttribute(A.SERVER_ADDRESS, node.host);
       span.setAttribute(A.SERVER_PORT, node.port);
     }
     const ctx = new LazyAttemptContext(attempt, node);
-    let value: T;
+    let result: T | PromiseLike<T>;
+    let limit: number;
+    let why: InterruptWhy;
     try {
       if (callerAborted(run)) throw new Interrupt('aborted');
-      const remaining = run.deadlineAt - clock.now();
+      // A synchronous acquire took no time worth a clock read.
+      const remaining = run.deadlineAt - (acquiredNow ? attemptStart : this.#clock.now());
       if (remaining <= 0) throw new Interrupt('deadline');
       const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
-      const result =
+      limit = timeout <= remaining ? timeout : remaining;
+      why = timeout <= remaining ? 'timeout' : 'deadline';
+      result =
         attemptContext === undefined
           ? op(lease.client, ctx)
           : context.with(attemptContext, () => op(lease.client, ctx));
-      value = isPromiseLike(result)
-        ? await this.#race(
-            run,
-            result,
-            Math.min(timeout, remaining),
-            timeout <= remaining ? 'timeout' : 'deadline',
-            ctx,
-          )
-        : result;
     } catch (error) {
-      throw this.#failed(run, span, error, false, lease, node, attemptStart);
+      throw this.#failed(run, span, error, false, lease, attemptStart);
     }
+    if (!isPromiseLike(result)) {
+      this.#attemptOk(run, attempt, lease, span, attemptStart);
+      return result;
+    }
+    return this.#awaitOp(run, op, attempt, result, limit, why, ctx, lease, span, attemptStart);
+  }
 
+  /**
+   * Awaits the operation's promise, but settles at `limitMs` (attempt timeout or deadline, `why`) or on
+   * the caller's abort, aborting the attempt's signal; the one timer is cleared on every path. An
+   * operation that ignores its signal is abandoned: the caller does not wait for it. One promise per
+   * attempt: on success it does the bookkeeping itself; a failure of the first attempt resolves it
+   * with #recover (so execute() returns this very promise), later attempts reject with AttemptFailed.
+   */
+  #awaitOp<T>(
+    run: Run,
+    op: Operation<Client, T>,
+    attempt: number,
+    result: PromiseLike<T>,
+    limitMs: number,
+    why: InterruptWhy,
+    ctx: LazyAttemptContext,
+    lease: Lease<Client>,
+    span: Span | undefined,
+    attemptStart: number,
+  ): Promise<T> {
+    const clock = this.#clock;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let timer: TimerHandle | undefined;
+      const fail = (error: unknown): void => {
+        const failure = this.#failed(run, span, error, false, lease, attemptStart);
+        if (attempt === 1) resolve(this.#recover(run, op, failure, 1));
+        // AttemptFailed is internal: #recover catches it and never lets it reach the caller.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        else reject(failure);
+      };
+      const stop = (interruptWhy: InterruptWhy): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) clock.clearTimeout(timer);
+        run.interrupt = undefined;
+        ctx.abort(this.#abortReason(run, interruptWhy));
+        fail(new Interrupt(interruptWhy));
+      };
+      if (limitMs !== Number.POSITIVE_INFINITY) {
+        timer = clock.setTimeout(
+          () => {
+            timer = undefined;
+            stop(why);
+          },
+          Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
+        );
+      }
+      run.interrupt = stop;
+      result.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) clock.clearTimeout(timer);
+          run.interrupt = undefined;
+          this.#attemptOk(run, attempt, lease, span, attemptStart);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) clock.clearTimeout(timer);
+          run.interrupt = undefined;
+          fail(error);
+        },
+      );
+    });
+  }
+
+  /** Bookkeeping of a successful attempt (and so of the operation): metrics, breaker, passive health, spans. */
+  #attemptOk(
+    run: Run,
+    attempt: number,
+    lease: Lease<Client>,
+    span: Span | undefined,
+    attemptStart: number,
+  ): void {
+    const now = this.#clock.now();
+    run.endedAt = now;
     this.#metrics.attempts.add(1, this.#baseAttributes);
-    const change = this.#breaker?.success();
-    if (change !== undefined) this.#breakerEvent(run, change.from, change.to);
-    if (this.#source.report !== undefined)
-      this.#report(lease, { ok: true, durationMs: clock.now() - attemptStart });
+    const breaker = this.#breaker;
+    if (breaker !== undefined) {
+      const change = breaker.success();
+      if (change !== undefined) this.#breakerEvent(run, change.from, change.to);
+    }
+    if (this.#source.report !== undefined) this.#report(lease, { ok: true, durationMs: now - attemptStart });
     span?.end();
-    return value;
+    this.#succeeded(run, attempt);
   }
 
   /** Turns an attempt's error (or interrupt) into an {@link AttemptFailed}: classify, report, feed the breaker. */
@@ -444,9 +599,9 @@ export class RetryExecutor<Client> {
     error: unknown,
     beforeSend: boolean,
     lease: Lease<Client> | undefined,
-    node: NodeAddress | undefined,
     attemptStart: number,
   ): AttemptFailed {
+    const node = lease?.node;
     const durationMs = this.#clock.now() - attemptStart;
     let interrupt: InterruptWhy | undefined;
     let cause = error;
@@ -612,10 +767,11 @@ export class RetryExecutor<Client> {
   }
 
   #succeeded(run: Run, attempts: number): void {
+    this.#done(run);
     const span = run.span;
     if (run.spanContext !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
     span.end();
-    this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, this.#baseAttributes);
+    this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, this.#baseAttributes);
   }
 
   #decided(
