@@ -7,9 +7,9 @@ import { definePreset } from './preset.js';
 export const fastFailover = definePreset({
   name: 'fast-failover',
   description:
-    'Sub-second: a dead server is noticed within ~0.8s, a node is retried after 1s, reconnects start at 50ms',
+    'Sub-second: a dead server is noticed within 0.86s, a node is retried after 1s, reconnects start at 50ms',
   sources: [
-    'detection: health check every 300ms, 200ms timeout, 2 consecutive failures → worst case 300ms + 300ms + 200ms = 800ms',
+    'detection: health check every 300ms (±10%), 200ms timeout, 2 consecutive failures → worst case 2 · 330ms + 200ms = 860ms',
     'recovery: reconnect backoff 50ms doubling to 1s with full jitter (AWS full jitter) and probes at most every 50ms; a dead node is retried after 1s (elastic-transport dead-time formula, scaled down)',
     'operations: 2 retries 25–50ms, 50–100ms apart, 500ms per attempt, 2s in all; breaker opens after 3 consecutive failures for 1s',
   ],

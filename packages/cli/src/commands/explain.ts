@@ -133,6 +133,26 @@ function reconnectEnds(p: ResolvedPolicy, s: Schedule): string[] {
   ];
 }
 
+function detection(p: ResolvedPolicy): string[] {
+  const hc = p.healthCheck;
+  const out: string[] = [];
+  if (!hc.enabled) out.push('health checks: disabled; failures are noticed only by real operations');
+  else {
+    const worst = hc.failureThreshold * hc.interval * (1 + hc.jitter) + hc.timeout;
+    out.push(
+      `health checks: every ${formatDuration(hc.interval)} (±${Math.round(hc.jitter * 100)}%), ${formatDuration(hc.timeout)} timeout${hc.query === undefined ? '' : `, ${hc.query}`}`,
+    );
+    out.push(
+      `a dead server is declared down after ${hc.failureThreshold} failed check${hc.failureThreshold === 1 ? '' : 's'}: within ${formatDuration(worst)} at worst; up again after ${hc.successThreshold} success${hc.successThreshold === 1 ? '' : 'es'}`,
+    );
+  }
+  const pool = p.pool;
+  out.push(
+    `a failed node (multi-node targets) sits out ${formatDuration(pool.deadTimeout)}, doubling per failure up to ${formatDuration(pool.deadTimeoutMax)}; resurrect: ${pool.resurrect}`,
+  );
+  return out;
+}
+
 interface Explained {
   target: string;
   driver?: string;
@@ -210,6 +230,7 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
       driver: found.driver ?? null,
       file: found.file ?? null,
       layers: found.layers,
+      detection: detection(p),
       retry: {
         backoff: p.retry.backoff,
         customDelay: p.retry.delay !== undefined,
@@ -241,6 +262,9 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
   ];
   out.push(head.join(''));
   out.push(`layers: ${found.layers.join(' ← ')}`);
+  out.push('');
+  out.push('Failure detection (healthCheck, pool)');
+  out.push(...detection(p).map((l) => `  ${l}`));
   out.push('');
   out.push('Retry schedule of one operation (retry)');
   out.push(`  backoff: ${describeBackoff(p.retry.backoff, p.retry.delay !== undefined)}`);

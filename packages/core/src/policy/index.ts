@@ -13,7 +13,7 @@ export {
   type Provenance,
 } from './merge.js';
 export { checkPolicyConsistency } from './consistency.js';
-export { CONFIG_SCHEMA_ID, configJsonSchema } from './json-schema.js';
+export { configJsonSchema } from './json-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export { knownKeysAt, zodIssuesToConfigIssues, type ZodIssueConversionOptions } from './issues.js';
 export { REDACTED, isSecretKey, isSecretPath, redactSecrets, redactString } from './redact.js';

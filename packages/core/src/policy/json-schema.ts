@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { configSchema } from './schema.js';
 
-/** Where the published schema says it lives; editors only use it as an identifier. */
-export const CONFIG_SCHEMA_ID = 'https://reconnect.dev/reconnect.schema.json';
-
 /**
  * The JSON Schema of the policy file, generated from the zod schema (input side: durations as
  * strings or milliseconds). Functions (`retryIf`, `delay`, a custom selector) cannot be expressed
@@ -17,7 +14,6 @@ export function configJsonSchema(): Record<string, unknown> {
   });
   return {
     $schema: schema['$schema'],
-    $id: CONFIG_SCHEMA_ID,
     title: 'Reconnect policy file',
     description: 'Targets and the policies that keep their connections alive (reconnect.config.yaml).',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),

@@ -64,7 +64,9 @@ describe('presets', () => {
 
   it('fast-failover detects a dead server within a second', () => {
     const p = resolvePolicy({ extends: 'preset:fast-failover' });
-    const worstDetection = p.healthCheck.interval * p.healthCheck.failureThreshold + p.healthCheck.timeout;
+    const worstDetection =
+      p.healthCheck.interval * (1 + p.healthCheck.jitter) * p.healthCheck.failureThreshold +
+      p.healthCheck.timeout;
     expect(worstDetection).toBeLessThan(1000);
     expect(p.pool.deadTimeout).toBeLessThanOrEqual(1000);
     expect(delayBounds(p.reconnect.backoff, 1).max).toBeLessThan(1000);
