@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Driver } from '../driver/driver.js';
 import { PluginError } from '../errors.js';
 
@@ -110,7 +110,7 @@ export async function resolveDriver(name: string, fromDir: string): Promise<Driv
   try {
     resolved = resolveFrom(specifier, fromDir);
     if (resolved === undefined && specifier !== name) {
-      resolved = resolveFrom(specifier, new URL('.', import.meta.url).pathname);
+      resolved = resolveFrom(specifier, fileURLToPath(new URL('.', import.meta.url)));
     }
   } catch (error) {
     throw new PluginError(specifier, `could not be resolved from ${fromDir}`, { cause: error });

@@ -127,14 +127,16 @@ class ManagedTarget<Options, Client>
     this.#watching = typeof o.driver.watch === 'function';
     this.#telemetry = new LifecycleTelemetry(o.name, o.driver.system);
 
-    const nodes = o.driver.nodes?.(this.#options) ?? [];
-    this.#slots = nodes.length === 0 ? [this.#newSlot(undefined)] : nodes.map((n) => this.#newSlot(n));
+    const named = o.driver.nodes?.(this.#options) ?? [];
+    // Nodes the selector can never pick get no client at all.
+    const nodes = this.#usable(named);
+    this.#slots = named.length === 0 ? [this.#newSlot(undefined)] : nodes.map((n) => this.#newSlot(n));
     for (const s of this.#slots) if (s.node) this.#slotById.set(s.node.id, s);
     this.#pool =
-      nodes.length === 0
+      named.length === 0
         ? undefined
         : new NodePool({
-            nodes: this.#usable(nodes),
+            nodes,
             policy: this.policy.pool,
             clock: this.#clock,
             random: this.#random,
@@ -241,6 +243,21 @@ class ManagedTarget<Options, Client>
     if (this.#discoveryTimer !== undefined) this.#clock.clearTimeout(this.#discoveryTimer);
     this.#discoveryTimer = undefined;
     this.#telemetry.endReconnect('stopped');
+    // Connects in flight were aborted above; wait for them to settle (their late clients are closed as they
+    // land) so no socket outlives stop(), but never longer than a connect may take.
+    const connecting = this.#slots.flatMap((s) =>
+      s.connecting ? [s.connecting.catch(() => undefined)] : [],
+    );
+    if (connecting.length > 0) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        Promise.allSettled(connecting),
+        new Promise<void>((resolve) => {
+          timer = this.#clock.setTimeout(resolve, this.policy.reconnect.connectTimeout);
+        }),
+      ]);
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+    }
     await Promise.allSettled(this.#slots.map((s) => this.#closeSlot(s)));
   }
 

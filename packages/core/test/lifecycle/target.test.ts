@@ -249,6 +249,18 @@ describe('Target', () => {
     await target.stop();
   });
 
+  it('stop() during a hanging connect aborts it and leaves no client, timer or pending start', async () => {
+    const { clock, target, control } = setup();
+    control.connect = 'hang';
+    const start = target.start().catch((e: unknown) => e);
+    await clock.advanceAsync(0);
+    expect(control.calls.connect).toBe(1);
+    await target.stop();
+    expect(isStoppedError(await start)).toBe(true);
+    expect(control.clients).toHaveLength(0);
+    expect(clock.pending()).toBe(0);
+  });
+
   it('stop() fails waiting operations, closes clients and leaves no timer', async () => {
     const { clock, target, control } = setup();
     await started(target, clock);
