@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
+import { durationSchema, fractionSchema } from './schema.js';
 
 /** Options of {@link zodIssuesToConfigIssues}. */
 export interface ZodIssueConversionOptions {
@@ -29,8 +30,10 @@ interface Def {
   right?: { _zod: { def: Def } };
 }
 
-// Every object definition `path` can reach through optionals, unions, records, arrays and pipes.
-function objectDefsAt(def: Def, path: readonly PropertyKey[]): Def[] {
+// Every definition `path` can reach through optionals, unions, records, arrays and pipes
+// (wrappers included, so a field's own schema is found as well as the object inside it).
+function defsAt(def: Def, path: readonly PropertyKey[], out: Def[]): Def[] {
+  if (path.length === 0) out.push(def);
   switch (def.type) {
     case 'optional':
     case 'nullable':
@@ -39,31 +42,56 @@ function objectDefsAt(def: Def, path: readonly PropertyKey[]): Def[] {
     case 'readonly':
     case 'catch':
     case 'nonoptional':
-      return def.innerType ? objectDefsAt(def.innerType._zod.def, path) : [];
+      if (def.innerType) defsAt(def.innerType._zod.def, path, out);
+      return out;
     case 'pipe':
-      return [
-        ...(def.in ? objectDefsAt(def.in._zod.def, path) : []),
-        ...(def.out ? objectDefsAt(def.out._zod.def, path) : []),
-      ];
+      if (def.in) defsAt(def.in._zod.def, path, out);
+      if (def.out) defsAt(def.out._zod.def, path, out);
+      return out;
     case 'union':
-      return (def.options ?? []).flatMap((o) => objectDefsAt(o._zod.def, path));
+      for (const o of def.options ?? []) defsAt(o._zod.def, path, out);
+      return out;
     case 'intersection':
-      return [
-        ...(def.left ? objectDefsAt(def.left._zod.def, path) : []),
-        ...(def.right ? objectDefsAt(def.right._zod.def, path) : []),
-      ];
+      if (def.left) defsAt(def.left._zod.def, path, out);
+      if (def.right) defsAt(def.right._zod.def, path, out);
+      return out;
     default:
       break;
   }
-  if (path.length === 0) return def.type === 'object' ? [def] : [];
+  if (path.length === 0) return out;
   const [head, ...rest] = path;
   if (def.type === 'object') {
     const child = typeof head === 'string' ? def.shape?.[head] : undefined;
-    return child ? objectDefsAt(child._zod.def, rest) : [];
-  }
-  if (def.type === 'record' && def.valueType) return objectDefsAt(def.valueType._zod.def, rest);
-  if (def.type === 'array' && def.element) return objectDefsAt(def.element._zod.def, rest);
-  return [];
+    if (child) defsAt(child._zod.def, rest, out);
+  } else if (def.type === 'record' && def.valueType) defsAt(def.valueType._zod.def, rest, out);
+  else if (def.type === 'array' && def.element) defsAt(def.element._zod.def, rest, out);
+  return out;
+}
+
+function objectDefsAt(def: Def, path: readonly PropertyKey[]): Def[] {
+  return defsAt(def, path, []).filter((d) => d.type === 'object');
+}
+
+// Field types whose wrong-type issues are better said in their own words than "a number or a string".
+const fieldTypes: { schema: z.ZodType; kind: string; message: string; expected: string }[] = [
+  {
+    schema: durationSchema,
+    kind: 'invalid_duration',
+    message: 'Invalid duration',
+    expected: 'a duration like 250ms, 10s, 5m or 1h, or milliseconds ≥ 0',
+  },
+  {
+    schema: fractionSchema,
+    kind: 'invalid_percentage',
+    message: 'Invalid percentage',
+    expected: 'a percentage like 10% or a fraction from 0 to 1',
+  },
+];
+
+function fieldTypeAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]) {
+  if (schema === undefined) return undefined;
+  const defs = defsAt(schema._zod.def as unknown as Def, path, []);
+  return fieldTypes.find((f) => defs.includes(f.schema._zod.def as unknown as Def));
 }
 
 /** The keys a strict object at `path` inside `schema` accepts (empty when unknown). */
@@ -145,6 +173,11 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
   const relative = path.slice((opts.basePath ?? []).length);
   switch (issue.code) {
     case 'invalid_type': {
+      const field = fieldTypeAt(opts.schema, relative);
+      if (field !== undefined && !isMissing(issue)) {
+        push(field.kind, `${field.message}: got ${gotWord(issue)}`, field.expected);
+        return;
+      }
       const expected = typeWords[issue.expected] ?? issue.expected;
       if (isMissing(issue)) push('missing', 'Required value is missing', expected);
       else push('invalid_type', `Wrong type: got ${gotWord(issue)}`, expected);
@@ -170,7 +203,11 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
     }
     case 'invalid_value': {
       if (isMissing(issue)) {
-        push('missing', 'Required value is missing', `one of ${quoteList(issue.values)}`);
+        push(
+          'missing',
+          'Required value is missing',
+          issue.values.length === 1 ? quoteList(issue.values) : `one of ${quoteList(issue.values)}`,
+        );
         return;
       }
       // The value itself is never quoted: it may have come from a secret environment variable.
@@ -184,7 +221,7 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
       push(
         'invalid_value',
         `Invalid value${hint === undefined ? '' : ` — did you mean "${hint}"?`}`,
-        `one of ${quoteList(issue.values)}`,
+        issue.values.length === 1 ? quoteList(issue.values) : `one of ${quoteList(issue.values)}`,
       );
       return;
     }
@@ -205,9 +242,10 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
       push('not_multiple_of', 'Value is not a multiple', `a multiple of ${issue.divisor}`);
       return;
     case 'invalid_key':
+      // A name is not a secret: quoting it helps find it.
       push(
         'invalid_key',
-        `Invalid name: ${issue.issues[0]?.message ?? 'not allowed'}`,
+        `Invalid name "${String(path.at(-1))}"`,
         'letters, digits, _, . and -, starting with a letter or _',
       );
       return;
@@ -215,6 +253,11 @@ function convertOne(issue: ZodIssue, base: Path, opts: ZodIssueConversionOptions
       for (const inner of issue.issues) convertOne(inner, path, opts, out);
       return;
     case 'invalid_union': {
+      const field = fieldTypeAt(opts.schema, relative);
+      if (field !== undefined && !isMissing(issue)) {
+        push(field.kind, `${field.message}: got ${gotWord(issue)}`, field.expected);
+        return;
+      }
       const branches = unionAlternatives(issue);
       // A branch whose complaint is not "wrong type right here" is the one the author meant: report it alone.
       const meant = branches.filter(

@@ -71,7 +71,10 @@ export type NodeSelectorFn = (nodes: readonly NodeAddress[]) => NodeAddress | un
 
 const fn = <T>(what: string) =>
   z
-    .custom<T>((v) => typeof v === 'function', { message: `Expected a function (${what})` })
+    .custom<T>((v) => typeof v === 'function', {
+      message: `Expected a function (${what})`,
+      params: { kind: 'invalid_type', expected: 'a function (only in TypeScript or JavaScript configs)' },
+    })
     .meta({
       description: `${what}; only in configs written in TypeScript or JavaScript.`,
     });
