@@ -90,7 +90,7 @@ const fieldTypes: { schema: z.ZodType; kind: string; message: string; expected: 
 
 function fieldTypeAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]) {
   if (schema === undefined) return undefined;
-  const defs = defsAt(schema._zod.def as unknown as Def, path, []);
+  const defs = defsAt(schema._zod.def, path, []);
   return fieldTypes.find((f) => defs.includes(f.schema._zod.def as unknown as Def));
 }
 
