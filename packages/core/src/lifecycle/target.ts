@@ -365,7 +365,10 @@ class ManagedTarget<Options, Client>
         this.#telemetry.nodeEvent('resurrected', e.node, e.deadCount);
         this.emit('nodeResurrected', e);
       });
-      pool.on('allDead', (e) => this.#telemetry.allDead(e.offered, e.nodes));
+      pool.on('allDead', (e) => {
+        this.#telemetry.allDead(e.offered, e.nodes);
+        this.emit('allNodesDead', e);
+      });
     }
   }
 

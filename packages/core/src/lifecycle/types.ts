@@ -64,6 +64,16 @@ export interface TargetEvents {
   breakerStateChange: BreakerStateChangeEvent;
   nodeDead: NodeEvent;
   nodeResurrected: NodeEvent;
+  allNodesDead: AllNodesDeadEvent;
+}
+
+/**
+ * Payload of `allNodesDead`: every node of a multi-node target is dead; `offered` (the one whose dead time
+ * ends first) is tried anyway so the target never deadlocks. Emitted once, again only after a node came back.
+ */
+export interface AllNodesDeadEvent {
+  offered: NodeAddress;
+  nodes: number;
 }
 
 /** Payload of `retry`: an attempt failed and another follows after `delayMs`. */

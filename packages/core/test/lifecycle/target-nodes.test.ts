@@ -79,6 +79,40 @@ describe('Target with several nodes', () => {
     await target.stop();
   });
 
+  it('every node dead: the target offers the one whose dead time ends first and says so once', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      // A high threshold keeps the target itself connected: this is about the pool, not the reconnector.
+      policy: {
+        ...policy({ resurrect: 'none', deadTimeout: 1000 }),
+        healthCheck: { interval: 100_000, timeout: 200, jitter: 0, failureThreshold: 100 },
+      },
+      clock,
+    });
+    const said: unknown[] = [];
+    target.on('allNodesDead', (e) => said.push(e));
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    control.downNodes.add('127.0.0.1:9200');
+    control.downNodes.add('127.0.0.1:9201');
+    for (let i = 0; i < 3; i++) {
+      const op = target.execute(query, { idempotent: true }).catch((e: unknown) => e);
+      await clock.advanceAsync(50);
+      await op;
+    }
+    expect(said).toEqual([{ offered: node(9200), nodes: 2 }]);
+    control.downNodes.clear();
+    const op = target.execute(query, { idempotent: true });
+    await clock.advanceAsync(50);
+    expect(await op).toMatch(/^q@127\.0\.0\.1:920[01]$/); // a dead node is offered rather than failing
+    await target.stop();
+  });
+
   it('discovery on start, on an interval and after a fault; keeps metadata; drops nodes the selector rejects', async () => {
     const clock = createFakeClock(0);
     let cluster: NodeAddress[] = [
