@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import {
   createTarget,
+  resolvePolicy,
+  validateDriverOptions,
   type Driver,
   type ResolvedPolicy,
   type Target,
@@ -71,6 +73,7 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
   let calls = 0;
   const targets: Target<Client>[] = [];
   const proxies: FaultProxy[] = [];
+  // Resolved once, for the ConnectContext of the fresh control clients (setup, countWrites).
   let resolvedPolicy: ResolvedPolicy | undefined;
 
   // Counts connect calls without changing the driver: every other member is the driver's own.
@@ -116,12 +119,16 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
         return proxy;
       },
       withControl: async (fn) => {
-        const options = config.options(endpointOf(s), s);
+        const name = `conformance-${config.driver.name}-control`;
+        // Parsed like a target would (defaults, transforms), since this client skips createTarget.
+        const options = validateDriverOptions(config.driver, config.options(endpointOf(s), s), {
+          target: name,
+        });
         const node = config.driver.nodes?.(options)[0];
         const client = await config.driver.connect(options, {
           signal: AbortSignal.timeout(10_000),
-          policy: resolvedPolicy ?? policyOf(create, options),
-          target: `conformance-${config.driver.name}-control`,
+          policy: (resolvedPolicy ??= resolvePolicy(policy)),
+          target: name,
           ...(node === undefined ? {} : { node }),
         });
         try {
@@ -134,13 +141,6 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
       slackMs,
       outageMs,
     };
-  };
-
-  // The resolved policy for the control client's ConnectContext, from a target that is never started.
-  const policyOf = (create: CreateTarget<Options, Client>, options: Options): ResolvedPolicy => {
-    const probe = create({ name: `conformance-${config.driver.name}-control`, driver, options, policy });
-    resolvedPolicy = probe.policy;
-    return resolvedPolicy;
   };
 
   describe(config.name ?? `driver conformance: ${config.driver.name}`, () => {

@@ -105,6 +105,8 @@ export class ServerProcess implements ServerHandle {
     this.#exit = new Promise<void>((resolve) => {
       child.once('exit', () => {
         this.#exited = true;
+        // A server that died by itself counts as crashed, so restart() and useServer's heal apply.
+        if (this.#status === 'running' || this.#status === 'hung') this.#status = 'killed';
         resolve();
       });
       child.once('error', () => {
