@@ -71,6 +71,13 @@ describe.skipIf(!enabled)('measured: raw ioredis defaults vs the driver, same cr
       await until(() => ops.firstSuccessAfter(resumedAt) !== undefined, 40_000).catch(() => undefined);
       await ops.stop();
       const hangFirst = ops.firstSuccessAfter(resumedAt);
+      const kinds = new Map<string, number>();
+      for (const x of ops.results.filter((y) => !y.ok)) {
+        const e = x.error as { code?: string; name?: string };
+        const k = e.code ?? e.name ?? 'unknown';
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      }
+      console.log(`${client}: hang errors ${[...kinds].map(([k, n]) => `${k}×${n}`).join(', ')}`);
       const hangOps = ops.results.filter((x) => x.startedAt >= hungAt && x.startedAt < endAt);
       rows.push({
         client,
