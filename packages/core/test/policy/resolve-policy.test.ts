@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   builtinDefaults,
+  defineConfig,
   definePolicy,
   isConfigError,
+  loadConfig,
   resolvePolicy,
   resolvePolicyWithProvenance,
 } from '@reconnect/core';
@@ -62,5 +64,23 @@ describe('resolvePolicy', () => {
     ]);
     expect(error.message).toContain('did you mean "exponential"?');
     expect(error.message).toContain('did you mean "deadTimeout"?');
+  });
+
+  it('defineConfig types code-defined functions and loadConfig keeps them', async () => {
+    const config = defineConfig({
+      version: 1,
+      targets: {
+        a: {
+          driver: 'redis',
+          policy: { retry: { retryIf: (_error, ctx) => ctx.attempt < 2, delay: (n) => n * 10 } },
+          pool: { selector: (nodes) => nodes[0] },
+        },
+      },
+    });
+    const resolved = await loadConfig({ config });
+    const policy = resolved.targets['a']!.policy;
+    expect(policy.retry.delay?.(3)).toBe(30);
+    expect(typeof policy.pool.selector).toBe('function');
+    expect(resolved.targets['a']!.provenance['pool.selector']).toBe('target');
   });
 });
