@@ -125,8 +125,6 @@ const postgresDriver = defineDriver<PostgresOptions, PostgresClient>({
       connectionTimeoutMillis: ctx.policy.reconnect.connectTimeout,
       idleTimeoutMillis: 10_000,
       keepAlive: true,
-      // Idle pooled connections must not keep the process alive after stopAll().
-      allowExitOnIdle: true,
     });
     // An idle connection dying (server restart: 57P01) is emitted on the pool; unhandled, it would crash the
     // process. The lifecycle learns about it from the next probe or operation instead.
