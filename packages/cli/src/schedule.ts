@@ -19,6 +19,10 @@ export interface Schedule {
   totalAttempts: number;
   /** Attempts beyond `rows` that exist but were not listed. */
   omitted: number;
+  /** The first attempt the deadline cuts off in the worst case, listed or not (retry schedules only). */
+  firstPastDeadline?: number;
+  /** When the last allowed attempt ends at worst, if the deadline does not cut it off (retry schedules only). */
+  worstEnd?: number;
 }
 
 // A code-defined delay is called like the engine calls it; garbage becomes 0, as the engine treats it.
@@ -47,12 +51,20 @@ export function retrySchedule(policy: ResolvedPolicy, maxRows: number): Schedule
   const totalAttempts = retry.maxRetries + 1;
   const rows: ScheduleRow[] = [{ attempt: 1, worstStart: 0, pastDeadline: false }];
   let worst = 0;
-  for (let k = 2; k <= Math.min(totalAttempts, maxRows); k++) {
+  let firstPastDeadline: number | undefined;
+  // Walk past the listed rows (bounded) so the deadline verdict holds for long schedules too.
+  const walk = Math.min(totalAttempts, Math.max(maxRows, 10_000));
+  for (let k = 2; k <= walk && (k <= maxRows || firstPastDeadline === undefined); k++) {
     const delay = bounds(retry.backoff, retry.delay, k - 1);
     worst += retry.attemptTimeout + delay.max;
-    rows.push({ attempt: k, delay, worstStart: worst, pastDeadline: worst >= retry.deadline });
+    const past = worst >= retry.deadline;
+    if (past && firstPastDeadline === undefined) firstPastDeadline = k;
+    if (k <= maxRows) rows.push({ attempt: k, delay, worstStart: worst, pastDeadline: past });
   }
-  return { rows, totalAttempts, omitted: Math.max(0, totalAttempts - rows.length) };
+  const schedule: Schedule = { rows, totalAttempts, omitted: Math.max(0, totalAttempts - rows.length) };
+  if (firstPastDeadline !== undefined) schedule.firstPastDeadline = firstPastDeadline;
+  else if (walk === totalAttempts) schedule.worstEnd = worst + retry.attemptTimeout;
+  return schedule;
 }
 
 /**

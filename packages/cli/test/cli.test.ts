@@ -222,3 +222,16 @@ describe('reconnect explain: failure detection', () => {
     expect(r.stdout).toContain('sits out 1s, doubling per failure up to 30s');
   });
 });
+
+describe('reconnect explain: long schedules', () => {
+  it('names the attempt the deadline cuts off even beyond the listed rows', async () => {
+    const file = write(
+      'long.yaml',
+      'version: 1\ntargets: { a: { driver: redis, policy: { retry: { maxRetries: 50, backoff: { type: fixed, base: 1s, max: 1s, jitter: none }, attemptTimeout: 1s, deadline: 40s } } } }\n',
+    );
+    const r = await run(['explain', 'a', '--config', file, '--rows', '5']);
+    expect(r.stdout).toContain('… 46 more');
+    // Attempt k starts by (k−1)·(1s + 1s): 40s is reached at attempt 21.
+    expect(r.stdout).toContain('it ends the retrying before attempt 21');
+  });
+});

@@ -74,14 +74,11 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
       ? 'max retries: 0 — a failed operation is never retried (retry.maxRetries)'
       : `max retries: ${retry.maxRetries} retr${retry.maxRetries === 1 ? 'y' : 'ies'}, so at most ${retry.maxRetries + 1} attempts (retry.maxRetries)`,
   );
-  const firstPast = s.rows.find((r) => r.pastDeadline === true);
-  const last = s.rows.at(-1);
-  const worstEnd = (last?.worstStart ?? 0) + retry.attemptTimeout;
   out.push(
-    firstPast !== undefined
-      ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — in the worst case it ends the retrying before attempt ${firstPast.attempt}`
-      : s.omitted === 0
-        ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — not reached: the last attempt ends by ${formatDuration(worstEnd)} at worst`
+    s.firstPastDeadline !== undefined
+      ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — in the worst case it ends the retrying before attempt ${s.firstPastDeadline}`
+      : s.worstEnd !== undefined
+        ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — not reached: the last attempt ends by ${formatDuration(s.worstEnd)} at worst`
         : `deadline: ${formatDuration(retry.deadline)} (retry.deadline)`,
   );
   out.push(
