@@ -143,7 +143,11 @@ export interface StartOptions {
 export interface Target<Client = unknown> {
   readonly name: string;
   readonly state: TargetState;
-  /** The live client, for direct use. Throws NotConnectedError before the first connect. */
+  /**
+   * The live client, for direct use (the first node's, for multi-node targets). Throws NotConnectedError when
+   * there is none: before the first connect, or while a lost client is being replaced (self-reconnecting
+   * clients such as ioredis are never replaced, so theirs stays available).
+   */
   readonly client: Client;
   readonly policy: ResolvedPolicy;
   /** Whether readiness (`/readyz`) waits for this target. */
