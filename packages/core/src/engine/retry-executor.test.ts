@@ -67,6 +67,29 @@ function scripted(...errors: unknown[]) {
 }
 
 describe('RetryExecutor: success path', () => {
+  it('attemptTimeout 0 and deadline 0 mean no limit: no timer during the attempt, retries still work', async () => {
+    const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 0, deadline: 0 }) });
+    let release: (v: string) => void = () => {};
+    let calls = 0;
+    const result = track(
+      executor.execute(
+        () =>
+          ++calls === 1
+            ? Promise.reject(new FakeDriverError('connection'))
+            : new Promise<string>((r) => (release = r)),
+        { idempotent: true },
+      ),
+    );
+    await clock.advanceAsync(100);
+    expect(calls).toBe(2);
+    expect(clock.pending()).toBe(0); // the second attempt runs with no timer at all
+    await clock.advanceAsync(1_000_000);
+    expect(result.done).toBe(false);
+    release('late');
+    await flush();
+    expect(result.value).toBe('late');
+  });
+
   it('returns the value of the first attempt, reports it, and leaves no timer', async () => {
     const { executor, clock, source } = setup();
     const { op, calls } = scripted();

@@ -500,6 +500,20 @@ export class RetryExecutor<Client> {
       this.#attemptOk(run, attempt, lease, span, attemptStart);
       return result;
     }
+    if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) {
+      // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
+      return Promise.resolve(result).then(
+        (value) => {
+          this.#attemptOk(run, attempt, lease, span, attemptStart);
+          return value;
+        },
+        (error: unknown) => {
+          const failure = this.#failed(run, span, error, false, lease, attemptStart);
+          if (attempt === 1) return this.#recover(run, op, failure, 1);
+          throw failure;
+        },
+      );
+    }
     return this.#awaitOp(run, op, attempt, result, limit, why, ctx, lease, span, attemptStart);
   }
 
