@@ -276,6 +276,9 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
   out.push(`  backoff: ${describeBackoff(p.reconnect.backoff, p.reconnect.delay !== undefined)}`);
   out.push(`  connect timeout ${formatDuration(p.reconnect.connectTimeout)}`);
   out.push(...table(reconnect, () => ''));
+  out.push(
+    `  while operations wait (whileReconnecting: ${p.reconnect.whileReconnecting}), attempts come sooner: at most one per ${formatDuration(p.reconnect.minProbeGap)} (minProbeGap)`,
+  );
   out.push('  Reconnecting ends:');
   out.push(...reconnectEnds(p, reconnect).map((l) => `    • ${l}`));
   io.stdout.write(`${out.join('\n')}\n`);
