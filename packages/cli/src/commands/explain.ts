@@ -277,7 +277,9 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
   out.push(`  connect timeout ${formatDuration(p.reconnect.connectTimeout)}`);
   out.push(...table(reconnect, () => ''));
   out.push(
-    `  while operations wait (whileReconnecting: ${p.reconnect.whileReconnecting}), attempts come sooner: at most one per ${formatDuration(p.reconnect.minProbeGap)} (minProbeGap)`,
+    p.reconnect.whileReconnecting === 'wait'
+      ? `  operations waiting for the connection bring attempts forward: at most one per ${formatDuration(p.reconnect.minProbeGap)} (minProbeGap)`
+      : '  operations fail at once while reconnecting (whileReconnecting: fail-fast)',
   );
   out.push('  Reconnecting ends:');
   out.push(...reconnectEnds(p, reconnect).map((l) => `    • ${l}`));
