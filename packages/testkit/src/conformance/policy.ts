@@ -77,9 +77,11 @@ export interface ConformanceBounds {
  */
 export function conformanceBounds(policy: ResolvedPolicy, slackMs: number): ConformanceBounds {
   const hc = policy.healthCheck;
+  // Rounded up to whole ms, ignoring floating-point dust (1000 × 1.1 is 1100.0000000000002).
+  const ms = (x: number): number => Math.ceil(x - 1e-6);
   return {
-    detectionMs: Math.ceil(hc.failureThreshold * hc.interval * (1 + hc.jitter) + hc.timeout + slackMs),
-    recoveryMs: Math.ceil(policy.reconnect.backoff.max + hc.interval + slackMs),
+    detectionMs: ms(hc.failureThreshold * hc.interval * (1 + hc.jitter) + hc.timeout + slackMs),
+    recoveryMs: ms(policy.reconnect.backoff.max + hc.interval + slackMs),
     deadlineSlackMs: slackMs,
   };
 }
