@@ -7,21 +7,8 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { Classification, NodeAddress } from '../driver/driver.js';
-import {
-  AbortedError,
-  AttemptTimeoutError,
-  BreakerOpenError,
-  BudgetExhaustedError,
-  ConfigError,
-  DeadlineExceededError,
-  isReconnectError,
-  NotRetryableError,
-  OutcomeUnknownError,
-  RetriesExhaustedError,
-  type AttemptFailure,
-  type ReconnectError,
-} from '../errors.js';
+import type { Classification } from '../driver/driver.js';
+import { AttemptTimeoutError, ConfigError, DeadlineExceededError, isReconnectError } from '../errors.js';
 import type { GiveUpEvent, RetryEvent } from '../lifecycle/types.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import { parseDuration } from '../policy/units.js';
@@ -36,6 +23,8 @@ import {
 } from '../telemetry/names.js';
 import { errorType, getTracer } from '../telemetry/otel.js';
 import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
+import { giveUpError } from './give-up-error.js';
+import { AttemptFailed, callerAborted, Interrupt, Run, type InterruptWhy } from './operation-run.js';
 import { LazyAcquireRequest, LazyAttemptContext, type LazySignal } from './attempt-context.js';
 import { retryDelay } from './backoff/compute-delay.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
@@ -73,57 +62,6 @@ export interface RetryExecutorOptions<Client> {
   events?: RetryExecutorEvents;
 }
 
-/** Why a phase (acquire, attempt, wait) ended early. */
-type InterruptWhy = 'timeout' | 'deadline' | 'aborted';
-
-/** Thrown inside the executor when a phase is cut short; never escapes to the caller. */
-class Interrupt extends Error {
-  readonly why: InterruptWhy;
-  constructor(why: InterruptWhy) {
-    super(why);
-    this.why = why;
-  }
-}
-
-/** Thrown inside the executor when an attempt fails; never escapes to the caller. */
-class AttemptFailed {
-  constructor(
-    readonly error: unknown,
-    readonly classification: Classification,
-    readonly interrupt: InterruptWhy | undefined,
-    readonly node: NodeAddress | undefined,
-    readonly durationMs: number,
-  ) {}
-}
-
-/** The state of one `execute` call, shared by its phases. */
-class Run {
-  /** Cuts the phase in progress short (set while a phase waits on a promise or a timer). */
-  interrupt: ((why: InterruptWhy) => void) | undefined = undefined;
-  failures: AttemptFailure[] | undefined = undefined;
-  /** Whether any attempt may have reached the server. */
-  maybeSent = false;
-  avoid: NodeAddress | undefined = undefined;
-  prevDelay: number | undefined = undefined;
-  lastFailure: AttemptFailed | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-  /** Clock reading when the successful attempt ended (saves a second read for the duration metric). */
-  endedAt = 0;
-
-  constructor(
-    readonly start: number,
-    readonly deadlineMs: number,
-    readonly deadlineAt: number,
-    readonly attemptTimeoutMs: number,
-    readonly idempotent: boolean,
-    readonly name: string | undefined,
-    readonly signal: AbortSignal | undefined,
-    readonly span: Span,
-    /** The context attempt spans are children of; set only when the execute span records. */
-    readonly spanContext: Context | undefined,
-  ) {}
-}
-
 const MAX_TIMER_MS = 2_147_483_647;
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
@@ -147,11 +85,6 @@ function durationOption(value: number | string, name: string): number {
     ]);
   }
   return ms;
-}
-
-// A function, not `run.signal?.aborted` inline: TypeScript would keep an old narrowing across awaits.
-function callerAborted(run: Run): boolean {
-  return run.signal?.aborted === true;
 }
 
 function safeCall<K extends keyof RetryExecutorEvents>(
@@ -808,8 +741,22 @@ export class RetryExecutor<Client> {
    * Builds the error an operation gives up with, and records the give-up everywhere (span event and
    * status, metrics, `giveUp` callback). `attempts` is how many attempts ran.
    */
+  #breakerRetryIn(): number | undefined {
+    const at = this.#breaker?.retryAt;
+    return at === undefined ? undefined : Math.max(0, Math.ceil(at - this.#clock.now()));
+  }
+
   #giveUp(run: Run, attempts: number, reason: RetryReason, failure: AttemptFailed | undefined): unknown {
-    const error = this.#giveUpError(run, attempts, reason, failure);
+    const error = giveUpError(reason, {
+      attempts,
+      failure,
+      failures: run.failures ?? [],
+      maybeSent: run.maybeSent,
+      deadlineMs: run.deadlineMs,
+      abortReason: run.signal?.reason,
+      target: this.#target,
+      breakerRetryInMs: this.#breakerRetryIn(),
+    });
     if (isReconnectError(error)) {
       error.target ??= this.#target;
       if (failure !== undefined) error.kind ??= failure.classification.kind;
@@ -828,54 +775,6 @@ export class RetryExecutor<Client> {
       [A.ERROR_TYPE]: errorType(error),
     });
     safeCall(this.#events, 'giveUp', { operation: run.name, attempt: attempts, reason, error });
-    return error;
-  }
-
-  #giveUpError(run: Run, attempts: number, reason: RetryReason, failure: AttemptFailed | undefined): unknown {
-    const cause = failure?.error;
-    const outcome = run.maybeSent ? 'unknown' : 'not_sent';
-    const failures = run.failures ?? [];
-    let error: ReconnectError;
-    switch (reason) {
-      case RetryReasons.NOT_RETRYABLE:
-        // The first error, unretried: the caller gets the driver's own error, unchanged (a SQL syntax
-        // error should read as one). After retries, earlier attempts may have run: say so by wrapping.
-        if (attempts <= 1 && failure !== undefined) return failure.error;
-        error = new NotRetryableError(
-          `Operation failed after ${attempts} attempts with an error the policy does not retry`,
-          { cause },
-        );
-        break;
-      case RetryReasons.NOT_IDEMPOTENT:
-        return new OutcomeUnknownError(
-          `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : errorType(failure.error)}); it was not repeated`,
-          { cause },
-        );
-      case RetryReasons.MAX_RETRIES:
-        error = new RetriesExhaustedError(failures, { cause });
-        break;
-      case RetryReasons.DEADLINE:
-        error = new DeadlineExceededError(run.deadlineMs, failures, { cause });
-        break;
-      case RetryReasons.BUDGET_EXHAUSTED:
-        error = new BudgetExhaustedError(
-          `Retry budget of target "${this.#target}" exhausted: not retrying after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
-          { cause },
-        );
-        break;
-      case RetryReasons.BREAKER_OPEN: {
-        const at = this.#breaker?.retryAt;
-        const wait =
-          at === undefined ? '' : ` (trial calls in ${Math.max(0, Math.ceil(at - this.#clock.now()))} ms)`;
-        error = new BreakerOpenError(`Circuit breaker of target "${this.#target}" is open${wait}`, { cause });
-        break;
-      }
-      case RetryReasons.ABORTED:
-      default:
-        error = new AbortedError({ cause: run.signal?.reason });
-        break;
-    }
-    error.outcome = outcome;
     return error;
   }
 }

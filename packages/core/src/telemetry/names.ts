@@ -70,7 +70,10 @@ export const AttributeNames = {
   ATTEMPT: 'reconnect.attempt',
   /** On `reconnect.attempt`: the driver's error kind (`connection`, `timeout`, …) of a failed attempt. */
   ERROR_KIND: 'reconnect.error.kind',
-  /** On `reconnect.execute` failures: whether the operation may have run (`not_sent`, `unknown`, `failed`). */
+  /**
+   * On a failed `reconnect.execute`: whether the operation may have run (`not_sent`, `unknown`);
+   * on `reconnect.reconnect`: how it ended (`reconnected`, `stopped`).
+   */
   OUTCOME: 'reconnect.outcome',
   /** On `reconnect.retry_decision`: `retry` or `give_up`. */
   DECISION: 'decision',
