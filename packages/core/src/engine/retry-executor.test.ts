@@ -6,6 +6,7 @@ import {
   ConfigError,
   DeadlineExceededError,
   NoNodeAvailableError,
+  NotConnectedError,
   NotRetryableError,
   OutcomeUnknownError,
   RetriesExhaustedError,
@@ -32,7 +33,7 @@ import {
 import { CircuitBreaker } from './breaker/circuit-breaker.js';
 import { RetryBudget } from './budget/retry-budget.js';
 import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
-import type { AttemptContext } from './types.js';
+import type { AcquireRequest, AttemptContext, Lease } from './types.js';
 
 function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
   const clock = createFakeClock();
@@ -548,5 +549,98 @@ describe('RetryExecutor: listeners', () => {
     } finally {
       process.off('uncaughtException', onError);
     }
+  });
+});
+
+describe('RetryExecutor: asynchronous acquire (waiting for a connection)', () => {
+  class SlowSource extends FakeSource {
+    resolveWith: ((lease: { client: string }) => void) | undefined;
+    rejectWith: ((error: unknown) => void) | undefined;
+    signals: AbortSignal[] = [];
+    override acquire(request: AcquireRequest): Lease<string> {
+      this.requests.push(request);
+      this.signals.push(request.signal);
+      return new Promise<Lease<string>>((resolve, reject) => {
+        this.resolveWith = resolve;
+        this.rejectWith = reject;
+      }) as unknown as Lease<string>;
+    }
+  }
+
+  it('runs the operation once the connection arrives', async () => {
+    const source = new SlowSource();
+    const { executor, clock } = setup({ source });
+    const { op, calls } = scripted();
+    const result = track(executor.execute(op));
+    await clock.advanceAsync(500);
+    expect(calls).toHaveLength(0);
+    source.resolveWith?.({ client: 'late' });
+    await flush();
+    expect(result.value).toBe('ok');
+    expect(source.requests[0]!.deadlineAt).toBe(10_000);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('the wait for a connection is bounded by the deadline; nothing was sent', async () => {
+    const source = new SlowSource();
+    const { executor, clock } = setup({ source, policy: retryPolicy({ deadline: 1000 }) });
+    const { op, calls } = scripted();
+    const result = track(executor.execute(op));
+    await clock.advanceAsync(999);
+    expect(result.done).toBe(false);
+    await clock.advanceAsync(1);
+    expect(isDeadlineExceededError(result.error)).toBe(true);
+    expect((result.error as DeadlineExceededError).outcome).toBe('not_sent');
+    expect(source.signals[0]!.aborted).toBe(true);
+    expect(calls).toHaveLength(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a caller abort stops the wait for a connection', async () => {
+    const source = new SlowSource();
+    const { executor, clock } = setup({ source });
+    const controller = new AbortController();
+    const result = track(executor.execute(scripted().op, { signal: controller.signal }));
+    await flush();
+    controller.abort('bye');
+    await flush();
+    expect(isAbortedError(result.error)).toBe(true);
+    expect((result.error as AbortedError).outcome).toBe('not_sent');
+    expect(source.signals[0]!.reason).toBe('bye');
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a failed acquire (not connected) is retried even for a non-idempotent operation', async () => {
+    const source = new SlowSource();
+    const { executor, clock } = setup({ source });
+    const { op, calls } = scripted();
+    const result = track(executor.execute(op));
+    await flush();
+    source.rejectWith?.(new NotConnectedError());
+    await clock.advanceAsync(100);
+    expect(source.requests).toHaveLength(2);
+    source.resolveWith?.({ client: 'c' });
+    await flush();
+    expect(result.value).toBe('ok');
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('RetryExecutor: synchronous throws', () => {
+  it('an operation that throws synchronously is classified and retried like a rejection', async () => {
+    const { executor, clock } = setup();
+    let calls = 0;
+    const result = track(
+      executor.execute(
+        () => {
+          if (++calls === 1) throw new FakeDriverError('connection');
+          return 'ok';
+        },
+        { idempotent: true },
+      ),
+    );
+    await clock.advanceAsync(100);
+    expect(result.value).toBe('ok');
+    expect(calls).toBe(2);
   });
 });
