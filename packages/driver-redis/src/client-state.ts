@@ -3,14 +3,24 @@ import type { Redis } from 'ioredis';
 import type { RedisClient } from './client.js';
 import { redactRedisError } from './errors.js';
 
-// What the driver remembers about each client it created, beside the client itself.
-interface ClientState {
+/** What the driver remembers about each client it created, beside the client itself. */
+export interface ClientState {
   /** The last `error` event since the last `ready`, credentials removed. */
   lastError: unknown;
   /** Whether the monitor was last told `up`. */
   reportedUp: boolean;
   /** Set by the driver's close(): never reconnect this client again. */
   closing: boolean;
+  /**
+   * True while the lifecycle watches the client: its reconnector runs the policy's schedule and calls
+   * `reconnectNow` for each attempt, so ioredis's own retry timer stands aside (one loop, not two).
+   */
+  watched: boolean;
+}
+
+/** A fresh state, created before the client so its retry strategy can consult it. */
+export function newClientState(): ClientState {
+  return { lastError: undefined, reportedUp: false, closing: false, watched: false };
 }
 
 const states = new WeakMap<RedisClient, ClientState>();
@@ -19,8 +29,7 @@ const states = new WeakMap<RedisClient, ClientState>();
  * Starts tracking a new client: records its errors (so ioredis never prints "Unhandled error event"
  * and the driver can say why a connect failed) and forgets them once the client is ready again.
  */
-export function track(client: RedisClient): ClientState {
-  const state: ClientState = { lastError: undefined, reportedUp: false, closing: false };
+export function track(client: RedisClient, state: ClientState = newClientState()): ClientState {
   states.set(client, state);
   const record = (error: unknown) => {
     state.lastError = redactRedisError(error);
@@ -46,12 +55,14 @@ export function downReason(client: RedisClient): unknown {
 
 /**
  * Follows the client's status for the lifecycle: `ready` → `up()`, `close` / `end` → `down(error)`,
- * each reported once per change. ioredis owns the reconnect loop (driven by the policy's backoff), so
- * the lifecycle never starts a second one.
+ * each reported once per change. While watched, the lifecycle's reconnector owns the schedule (the
+ * policy's backoff, `maxRetries`, the on-demand nudge) and makes each attempt through
+ * {@link reconnectClient}; ioredis's retry strategy defers to it, so there is one reconnect loop.
  */
 export function watchClient(client: RedisClient, monitor: ConnectionMonitor): () => void {
   const state = stateOf(client);
   state.reportedUp = true;
+  state.watched = true;
   const onReady = () => {
     if (state.reportedUp) return;
     state.reportedUp = true;
@@ -71,6 +82,9 @@ export function watchClient(client: RedisClient, monitor: ConnectionMonitor): ()
     client.off('ready', onReady);
     client.off('close', onDown);
     client.off('end', onDown);
+    state.watched = false;
+    // Nobody makes attempts for it any more: hand the schedule back to ioredis's own strategy.
+    if (client.status === 'reconnecting') reconnectClient(client);
   };
 }
 

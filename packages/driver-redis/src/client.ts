@@ -2,7 +2,12 @@ import type { RandomSource, ResolvedPolicy } from '@reconnect/core';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import { parseNode, type RedisDriverOptions } from './options.js';
-import { clusterOptions, connectionOptions, reconnectStrategy } from './policy-mapping.js';
+import {
+  clusterOptions,
+  connectionOptions,
+  reconnectStrategy,
+  type ReconnectStrategyOptions,
+} from './policy-mapping.js';
 
 /** The client this driver hands to operations: an ioredis `Redis` (standalone or Sentinel) or `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -13,6 +18,8 @@ export interface CreateClientContext {
   /** The target's name, used for `CLIENT SETNAME` unless `connectionName` is given. */
   target: string;
   random?: RandomSource;
+  /** See {@link ReconnectStrategyOptions.deferred}: true while the lifecycle runs the reconnect schedule. */
+  deferReconnect?: () => boolean;
 }
 
 function tlsOf(tls: RedisDriverOptions['tls']): ConnectionOptions | undefined {
@@ -84,7 +91,10 @@ export function topologyOf(options: RedisDriverOptions): 'standalone' | 'sentine
 export function createRedisClient(options: RedisDriverOptions, ctx: CreateClientContext): RedisClient {
   const policyOptions = connectionOptions(ctx.policy);
   const user = passThrough(options, ctx.target);
-  const retryStrategy = reconnectStrategy(ctx.policy, ctx.random);
+  const strategy: ReconnectStrategyOptions = {};
+  if (ctx.random !== undefined) strategy.random = ctx.random;
+  if (ctx.deferReconnect !== undefined) strategy.deferred = ctx.deferReconnect;
+  const retryStrategy = reconnectStrategy(ctx.policy, strategy);
 
   if (options.cluster !== undefined) {
     const c = options.cluster;
@@ -105,7 +115,7 @@ export function createRedisClient(options: RedisDriverOptions, ctx: CreateClient
       // Node connections never reconnect by themselves (ioredis forces retryStrategy null for them):
       // the cluster refreshes its slot table and the cluster-level strategy below is the one loop.
       redisOptions: nodeOptions({ ...user, ...policyOptions }),
-      ...clusterOptions(ctx.policy, ctx.random),
+      ...clusterOptions(ctx.policy, strategy),
     };
     return new Cluster(nodes, clusterOpts as ClusterOptions & { redisOptions?: { replyMapping?: 'legacy' } });
   }

@@ -1,7 +1,7 @@
 import { defineDriver, type ConnectContext, type ProbeContext } from '@reconnect/core';
 import { classifyRedisError } from './classify.js';
 import { createRedisClient, type RedisClient } from './client.js';
-import { reconnectClient, stateOf, track, watchClient } from './client-state.js';
+import { newClientState, reconnectClient, stateOf, track, watchClient } from './client-state.js';
 import { redactRedisError } from './errors.js';
 import {
   describeRedisOptions,
@@ -58,8 +58,13 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
 }
 
 async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
-  const client = createRedisClient(options, { policy: ctx.policy, target: ctx.target });
-  const state = track(client);
+  const state = newClientState();
+  const client = createRedisClient(options, {
+    policy: ctx.policy,
+    target: ctx.target,
+    deferReconnect: () => state.watched,
+  });
+  track(client, state);
   try {
     await raceSignal(client.connect(), ctx.signal);
     return client;
@@ -73,9 +78,34 @@ async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promis
   }
 }
 
+// Resolves when a connect attempt in progress ends ready; rejects when it ends closed.
+function attemptOutcome(client: RedisClient): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      client.off('ready', onReady);
+      client.off('close', onClose);
+      client.off('end', onClose);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onReady = () => done();
+    const onClose = () => {
+      const last = stateOf(client).lastError;
+      done(last instanceof Error ? last : new Error('Connection is closed.'));
+    };
+    client.on('ready', onReady);
+    client.on('close', onClose);
+    client.on('end', onClose);
+  });
+}
+
 async function probe(client: RedisClient, ctx: ProbeContext): Promise<void> {
   const [command = 'PING', ...args] = (ctx.query ?? 'PING').trim().split(/\s+/);
   try {
+    // A reconnect attempt is running (the lifecycle's attempt is reconnectNow + probe): its outcome is
+    // the probe's, rather than an instant "Stream isn't writeable".
+    if (client.status === 'connecting' || client.status === 'connect')
+      await raceSignal(attemptOutcome(client), ctx.signal);
     await raceSignal(client.call(command, ...args), ctx.signal);
   } catch (error) {
     throw redactRedisError(error);
@@ -89,8 +119,11 @@ async function close(client: RedisClient): Promise<void> {
   const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
   // QUIT lets in-flight replies arrive; a hung server gets a short grace, then the socket is dropped.
   if (client.status === 'ready') await settleWithin(client.quit(), 500);
+  // Between attempts there is no socket: disconnect() only cancels the timer, and ioredis then never
+  // emits `end` (its status stays `reconnecting`), so there is nothing to wait for.
+  const socketOpen = client.status !== 'reconnecting' && client.status !== 'close' && client.status !== 'wait';
   client.disconnect();
-  await settleWithin(ended, 2500);
+  if (socketOpen) await settleWithin(ended, 2500);
 }
 
 /**

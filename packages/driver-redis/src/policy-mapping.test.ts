@@ -57,3 +57,15 @@ describe('connectionOptions', () => {
     expect(reconnectOnReadonly(new Error('ERR wrong number of arguments'))).toBe(false);
   });
 });
+
+describe('reconnectStrategy while the lifecycle owns the schedule', () => {
+  it('waits on the longest timer while deferred, and follows the backoff again once not', async () => {
+    const { deferredReconnectMs } = await import('./policy-mapping.js');
+    let deferred = true;
+    const s = reconnectStrategy(policy({ maxRetries: 'unlimited' }), { deferred: () => deferred });
+    expect(s(1)).toBe(deferredReconnectMs);
+    expect(deferredReconnectMs).toBe(2 ** 31 - 1);
+    deferred = false;
+    expect(s(2)).toBe(200);
+  });
+});

@@ -3,17 +3,36 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { replyCode } from './classify.js';
 
 /**
+ * The longest timer Node accepts (~24.8 days): while the lifecycle owns the reconnect schedule, ioredis
+ * waits in `reconnecting` on this timer and the lifecycle's attempts (`reconnectNow`) cancel it.
+ */
+export const deferredReconnectMs = 2_147_483_647;
+
+/** Options of {@link reconnectStrategy}. */
+export interface ReconnectStrategyOptions {
+  random?: RandomSource;
+  /**
+   * True while someone else (the lifecycle, through `watch` / `reconnectNow`) runs the policy's reconnect
+   * schedule for this client: ioredis then waits instead of running a second schedule beside it.
+   */
+  deferred?: () => boolean;
+}
+
+/**
  * A retry strategy in ioredis's shape (`times` is 1-based and resets on `ready`) that follows the
  * policy's `reconnect` section: the backoff (or `reconnect.delay`) for `maxRetries` attempts, then
  * the backoff cap for ever (`onExhausted: keep-probing`) or give up (`stop`, the client ends).
  */
 export function reconnectStrategy(
   policy: Pick<ResolvedPolicy, 'reconnect'>,
-  random: RandomSource = Math.random,
+  options: ReconnectStrategyOptions | RandomSource = {},
 ): (times: number) => number | null {
+  const { random = Math.random, deferred } =
+    typeof options === 'function' ? { random: options, deferred: undefined } : options;
   const { backoff, maxRetries, onExhausted, delay } = policy.reconnect;
   let previous: number | undefined;
   return (times) => {
+    if (deferred?.() === true) return deferredReconnectMs;
     if (times <= 1) previous = undefined;
     if (times > maxRetries) return onExhausted === 'stop' ? null : backoff.max;
     const planned = delay === undefined ? computeDelay(backoff, times, previous, random) : delay(times);
@@ -57,11 +76,14 @@ export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
 }
 
 /** The Redis Cluster options a policy decides; node connections get {@link connectionOptions}. */
-export function clusterOptions(policy: ResolvedPolicy, random?: RandomSource): ClusterOptions {
+export function clusterOptions(
+  policy: ResolvedPolicy,
+  strategy: ReconnectStrategyOptions = {},
+): ClusterOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
     enableReadyCheck: true,
-    clusterRetryStrategy: reconnectStrategy(policy, random),
+    clusterRetryStrategy: reconnectStrategy(policy, strategy),
   };
 }

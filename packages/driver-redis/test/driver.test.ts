@@ -260,12 +260,45 @@ describe('watch and reconnectNow', () => {
       redisDriver.reconnectNow!(client);
       await until(() => monitor.events.some((e) => e.type === 'down'), 1000);
       await server().resume();
+      // The lifecycle's next attempt (it owns the schedule while watching).
+      redisDriver.reconnectNow!(client);
       await until(() => client.status === 'ready', 3000);
       expect(await client.ping()).toBe('PONG');
       expect(monitor.events.map((e) => e.type)).toEqual(['down', 'up']);
     } finally {
       unwatch();
       await redisDriver.close(client);
+    }
+  });
+
+  it('while watched, ioredis makes no attempts of its own (one loop: the lifecycle’s); unwatching hands them back', async () => {
+    const proxy = await startFaultProxy({ target: server().options });
+    const every100 = {
+      ...fast,
+      reconnect: {
+        ...fast.reconnect,
+        backoff: { type: 'fixed', base: '100ms', max: '100ms', jitter: 'none' },
+      },
+    } as const;
+    const client = await redisDriver.connect(opts({ port: proxy.port }), connectContext(every100));
+    const unwatch = redisDriver.watch!(client, recordingMonitor());
+    try {
+      proxy.reset({ persist: true });
+      await until(() => client.status === 'reconnecting');
+      proxy.resetStats();
+      await new Promise((r) => setTimeout(r, 600));
+      expect(proxy.stats().accepted).toBe(0);
+      redisDriver.reconnectNow!(client);
+      await until(() => proxy.stats().accepted === 1, 1000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(proxy.stats().accepted).toBe(1);
+      unwatch();
+      await new Promise((r) => setTimeout(r, 600));
+      // ioredis's own strategy (the policy's 100 ms backoff) runs again.
+      expect(proxy.stats().accepted).toBeGreaterThanOrEqual(4);
+    } finally {
+      await redisDriver.close(client);
+      await proxy.close();
     }
   });
 
