@@ -367,7 +367,9 @@ describe('RetryExecutor: give-up reasons', () => {
     );
     await clock.advanceAsync(250);
     expect(result.error).toBeInstanceOf(DeadlineExceededError);
-    await expect(executor.execute(() => 1, { deadline: 'soon' })).rejects.toBeInstanceOf(ConfigError);
+    const bad = await executor.execute(() => 1, { deadline: 'soon' }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ConfigError);
+    expect(bad).toMatchObject({ target: 'db', issues: [{ path: ['deadline'], kind: 'invalid_duration' }] });
   });
 
   it('aborted: a caller abort during the wait gives up at once with the reason as cause', async () => {

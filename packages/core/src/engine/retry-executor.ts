@@ -169,6 +169,7 @@ export class RetryExecutor<Client> {
       run = this.#begin(options);
     } catch (error) {
       // A ConfigError (bad per-call option) or the AbortedError of an already-aborted signal.
+      if (isReconnectError(error)) error.target ??= this.#target;
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
