@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupMembers, killGroup } from './cleanup/process-group.js';
+import { familyMembers, killFamily } from './cleanup/process-group.js';
 import { removeDir, TESTKIT_ROOT_ENV } from './cleanup/temp-dir.js';
 import { SERVER_MARKER_FILE } from './servers/server-process.js';
 
@@ -35,7 +35,7 @@ export function findLeaks(root: string): Leak[] {
       kind = marker.kind;
       if (typeof marker.pgid === 'number') {
         pgid = marker.pgid;
-        pids = groupMembers(marker.pgid);
+        pids = familyMembers(marker.pgid);
       }
     } catch {
       // no marker: a directory without a started server still counts as a leak
@@ -58,7 +58,7 @@ export default function setup(): () => Promise<void> {
   return async () => {
     const leaks = findLeaks(root);
     for (const leak of leaks) {
-      if (leak.pgid !== undefined && leak.pids.length > 0) await killGroup(leak.pgid, 2000);
+      if (leak.pgid !== undefined && leak.pids.length > 0) await killFamily(leak.pgid, 2000);
       removeDir(leak.dir);
     }
     removeDir(root);

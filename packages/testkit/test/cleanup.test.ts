@@ -11,7 +11,7 @@ import {
   testkitRoot,
   trackedResources,
 } from '../src/index.js';
-import { groupMembers } from '../src/cleanup/process-group.js';
+import { familyMembers } from '../src/cleanup/process-group.js';
 import setup from '../src/vitest-global-setup.js';
 import { connectOutcome } from './helpers/raw.js';
 
@@ -39,7 +39,7 @@ describe('cleanup', () => {
       expect(findLeaks(root)).toEqual([{ dir: leaked.dir, kind: 'redis', pgid: pid, pids: [pid] }]);
       try {
         await expect(teardown()).rejects.toThrow(/1 server\(s\) outlived the test run.*\n.*redis/);
-        expect(groupMembers(pid)).toEqual([]);
+        expect(familyMembers(pid)).toEqual([]);
         expect(existsSync(root)).toBe(false);
       } finally {
         await cleanupAll();
@@ -68,7 +68,7 @@ describe('cleanup', () => {
     ]);
     await cleanupAll();
     expect(trackedResources()).toEqual([]);
-    expect(groupMembers(pid)).toEqual([]);
+    expect(familyMembers(pid)).toEqual([]);
     expect(existsSync(server.dir)).toBe(false);
     expect(await connectOutcome(proxy.port)).toBe('ECONNREFUSED');
   });
@@ -100,14 +100,14 @@ ${tail}`;
           await new Promise((r) => setTimeout(r, 20));
         const info = JSON.parse(out.split('\n')[0]!) as { pid: number; dir: string; port: number };
         // (process.exit may already have run the hooks by now; the other endings wait for the signal.)
-        if (ending !== 'process.exit(3)') expect(groupMembers(info.pid)).toEqual([info.pid]);
+        if (ending !== 'process.exit(3)') expect(familyMembers(info.pid)).toEqual([info.pid]);
         if (ending === 'SIGTERM' || ending === 'SIGINT') child.kill(ending);
         await exited;
         // SIGKILL is delivered asynchronously: give the kernel a moment to finish the process.
         const t0 = performance.now();
-        while (groupMembers(info.pid).length > 0 && performance.now() - t0 < 2000)
+        while (familyMembers(info.pid).length > 0 && performance.now() - t0 < 2000)
           await new Promise((r) => setTimeout(r, 10));
-        expect(groupMembers(info.pid)).toEqual([]);
+        expect(familyMembers(info.pid)).toEqual([]);
         expect(existsSync(info.dir)).toBe(false);
         expect(await connectOutcome(info.port)).toBe('ECONNREFUSED');
       });

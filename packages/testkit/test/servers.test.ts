@@ -11,9 +11,9 @@ import {
   trackedResources,
   useServer,
 } from '../src/index.js';
-import { groupMembers } from '../src/cleanup/process-group.js';
+import { familyMembers, isAlive } from '../src/cleanup/process-group.js';
 import { mariadb, psql, track } from './helpers/cli.js';
-import { connectOutcome, rawConnect, record } from './helpers/raw.js';
+import { connectOutcome, rawConnect, rawPg, record } from './helpers/raw.js';
 
 const started: { dir: string; pid: number | undefined }[] = [];
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +48,7 @@ describe('startRedis', () => {
     await s.kill();
     expect(s.status).toBe('killed');
     expect(s.pid).toBeUndefined();
-    expect(groupMembers(pid)).toEqual([]);
+    expect(familyMembers(pid)).toEqual([]);
     expect(await connectOutcome(s.port)).toBe('ECONNREFUSED');
     await s.restart();
     expect(s.status).toBe('running');
@@ -119,7 +119,7 @@ describe('startRedis', () => {
     await s.stop(); // idempotent
     expect(s.status).toBe('stopped');
     expect(existsSync(s.dir)).toBe(false);
-    expect(groupMembers(pid)).toEqual([]);
+    expect(familyMembers(pid)).toEqual([]);
     expect(trackedResources().some((r) => r.description.includes(s.dir))).toBe(false);
     await expect(s.restart()).rejects.toThrow(/stopped/);
   });
@@ -205,14 +205,36 @@ describe('startPostgres', () => {
     const s = pg();
     await psql(s.port, 'CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3)');
     const pid = s.pid!;
+    const open = await rawPg(s.port);
+    // Backends call setsid(): they are in the family as descendants, not as group members.
+    const family = familyMembers(pid);
+    expect(family.length).toBeGreaterThan(3);
     await s.kill();
-    expect(groupMembers(pid)).toEqual([]);
+    open.close();
+    expect(familyMembers(pid)).toEqual([]);
+    for (const member of family) expect(isAlive(member)).toBe(false);
     expect(await connectOutcome(s.port)).toBe('ECONNREFUSED');
     await s.restart();
     expect(await psql(s.port, 'SELECT count(*) FROM t')).toBe('3');
   });
 
-  it('hang() stops every backend: a query waits until resume()', async () => {
+  it('hang() stops every backend: a query on an open connection waits until resume()', async () => {
+    const s = pg();
+    const open = await rawPg(s.port);
+    try {
+      expect(await open.query('SELECT 1')).toBe('1');
+      await s.hang();
+      const query = track(open.query('SELECT 2'));
+      await delay(500);
+      expect(query.settled).toBe(false);
+      await s.resume();
+      expect(await query.promise).toBe('2');
+    } finally {
+      open.close();
+    }
+  });
+
+  it('hang(): a new connection waits until resume()', async () => {
     const s = pg();
     await s.hang();
     const query = track(psql(s.port, 'SELECT 7', 10_000));
@@ -241,6 +263,6 @@ afterAll(() => {
   expect(trackedResources()).toEqual([]);
   for (const s of started) {
     expect(existsSync(s.dir)).toBe(false);
-    if (s.pid !== undefined) expect(groupMembers(s.pid)).toEqual([]);
+    if (s.pid !== undefined) expect(familyMembers(s.pid)).toEqual([]);
   }
 });

@@ -1,47 +1,80 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-// Servers run in their own process group (spawned detached), so a signal reaches every process of
-// the server: PostgreSQL forks a backend per connection, and SIGSTOP on the postmaster alone would
-// leave existing connections answering.
+// A server's "family" is its process group plus every descendant of the leader. Servers run in their
+// own process group (spawned detached), but the group alone is not enough: every PostgreSQL backend
+// and auxiliary process calls setsid() and leads a session and group of its own, so a signal to the
+// postmaster's group would leave open connections answering during a hang. Descendants are found
+// through the parent pid in /proc.
 
-/** Sends `signal` to the whole process group led by `pgid`; false if the group is gone. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+interface Stat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgrp: number;
+}
+
+function readStat(pid: number): Stat | undefined {
   try {
-    process.kill(-pgid, signal);
-    return true;
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may itself contain spaces or parentheses.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const state = rest[0];
+    return state === undefined ? undefined : { pid, state, ppid: Number(rest[1]), pgrp: Number(rest[2]) };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** The live (non-zombie) processes of process group `pgid`, read from /proc on Linux. */
-export function groupMembers(pgid: number): number[] {
+const dead = (s: Stat): boolean => s.state === 'Z' || s.state === 'X';
+
+function allStats(): Stat[] | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    // No /proc: fall back to "someone in the group can be signalled".
+    return undefined;
+  }
+  const stats: Stat[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat !== undefined) stats.push(stat);
+  }
+  return stats;
+}
+
+/**
+ * The live (non-zombie) processes of the server led by `leader`: its process group and all its
+ * descendants. Without /proc (not Linux) only "someone in the group can be signalled" is known.
+ */
+export function familyMembers(leader: number): number[] {
+  const stats = allStats();
+  if (stats === undefined) {
     try {
-      process.kill(-pgid, 0);
-      return [pgid];
+      process.kill(-leader, 0);
+      return [leader];
     } catch {
       return [];
     }
   }
-  const members: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
-    if (stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X')
-      members.push(Number(entry));
+  const children = new Map<number, Stat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const members = new Set<number>();
+  for (const s of stats) if (s.pgrp === leader && !dead(s)) members.add(s.pid);
+  const root = stats.find((s) => s.pid === leader);
+  const queue = root === undefined || dead(root) ? [] : [root];
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    if (!dead(s)) members.add(s.pid);
+    for (const child of children.get(s.pid) ?? []) queue.push(child);
   }
-  return members;
+  return [...members].sort((a, b) => a - b);
 }
 
 /** Whether process `pid` is alive (a zombie counts as dead: it no longer holds sockets). */
 export function isAlive(pid: number): boolean {
   const stat = readStat(pid);
-  if (stat !== undefined) return stat.state !== 'Z' && stat.state !== 'X';
+  if (stat !== undefined) return !dead(stat);
   try {
     process.kill(pid, 0);
     return true;
@@ -56,33 +89,58 @@ export function isStopped(pid: number): boolean {
   return state === 'T' || state === 't';
 }
 
-function readStat(pid: number): { state: string; pgrp: number } | undefined {
+function signal(pid: number, sig: NodeJS.Signals): void {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may itself contain spaces or parentheses.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const state = rest[0];
-    const pgrp = Number(rest[2]);
-    return state === undefined ? undefined : { state, pgrp };
+    process.kill(pid, sig);
   } catch {
-    return undefined;
+    // gone already
   }
 }
 
-/** SIGKILLs the group (after SIGCONT, so stopped members die too) and waits, bounded, until it is gone. */
-export async function killGroup(pgid: number, timeoutMs = 5000): Promise<boolean> {
-  signalGroup(pgid, 'SIGKILL');
-  signalGroup(pgid, 'SIGCONT');
+/**
+ * Sends `sig` to every process of the family. For SIGSTOP and SIGKILL the leader is stopped first, so
+ * it cannot fork between the listing and the signal, and its children are listed while they are
+ * still its children (once it dies they are re-parented and can no longer be found). Returns the pids.
+ */
+export function signalFamily(leader: number, sig: NodeJS.Signals): number[] {
+  if (sig === 'SIGSTOP' || sig === 'SIGKILL') signal(leader, 'SIGSTOP');
+  const members = familyMembers(leader);
+  try {
+    process.kill(-leader, sig);
+  } catch {
+    // no such group any more; descendants may still live
+  }
+  for (const pid of members) signal(pid, sig);
+  return members;
+}
+
+/** True when every process of the family is stopped (after SIGSTOP). */
+export function familyStopped(leader: number): boolean {
+  return familyMembers(leader).every(isStopped);
+}
+
+/** True when no process of the family is stopped (after SIGCONT). */
+export function familyRunning(leader: number): boolean {
+  return !familyMembers(leader).some(isStopped);
+}
+
+/** SIGKILLs the whole family and waits, bounded, until every one of its processes is gone. */
+export async function killFamily(leader: number, timeoutMs = 5000): Promise<boolean> {
+  const victims = new Set(signalFamily(leader, 'SIGKILL'));
   const start = performance.now();
-  while (groupMembers(pgid).length > 0) {
+  for (;;) {
+    // Re-list: a child forked just before the leader stopped is killed too.
+    for (const pid of familyMembers(leader)) {
+      victims.add(pid);
+      signal(pid, 'SIGKILL');
+    }
+    if ([...victims].every((pid) => !isAlive(pid))) return true;
     if (performance.now() - start > timeoutMs) return false;
     await new Promise((r) => setTimeout(r, 10));
   }
-  return true;
 }
 
-/** Synchronous SIGKILL of the group, for process-exit hooks where nothing can be awaited. */
-export function killGroupSync(pgid: number): void {
-  signalGroup(pgid, 'SIGKILL');
-  signalGroup(pgid, 'SIGCONT');
+/** Synchronous SIGKILL of the family, for process-exit hooks where nothing can be awaited. */
+export function killFamilySync(leader: number): void {
+  signalFamily(leader, 'SIGKILL');
 }

@@ -37,7 +37,7 @@ function binary(name: string, binDir: string | undefined): string {
 /**
  * Runs `initdb -A trust -U postgres` into a temporary directory and starts `postgres` on a free
  * 127.0.0.1 port (fsync off: committed data survives `kill()`, not a machine crash); waits until a startup message is answered with ReadyForQuery.
- * As root, both run as the `postgres` OS user (same process group, so signals still reach every backend).
+ * As root, both run as the `postgres` OS user; every backend calls setsid(), so faults are sent to the postmaster's descendants, not just its group.
  */
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const initdb = binary('initdb', options.binDir);

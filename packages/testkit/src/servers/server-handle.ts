@@ -22,15 +22,15 @@ export interface ServerHandle {
   readonly status: ServerStatus;
   /** A connection URL without a password, e.g. `redis://127.0.0.1:41234`. */
   readonly url: string;
-  /** SIGKILL to the whole process group: a crash. Resolves once every process is gone; the port is then refused. */
+  /** SIGKILL to every process of the server (its group and all descendants): a crash. Resolves once all are gone; the port is then refused. */
   kill(): Promise<void>;
-  /** SIGSTOP to the whole process group: the server keeps its sockets but stops answering. */
+  /** SIGSTOP to every process of the server: it keeps its sockets but stops answering, on open and new connections. */
   hang(): Promise<void>;
   /** SIGCONT after `hang()`. */
   resume(): Promise<void>;
   /** Starts the server again on the same port with the same data (after `kill()`, or gracefully if running). */
   restart(): Promise<void>;
-  /** Graceful shutdown, SIGKILL after `graceMs` (default 5 s); removes the temp directory. Idempotent. */
+  /** Graceful shutdown, SIGKILL of every process after `graceMs` (default 5 s); removes the temp directory. Idempotent. */
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Waits until the server answers its protocol's readiness check (default 20 s). */
   waitReady(timeoutMs?: number): Promise<void>;

@@ -2,7 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServerStartError, TestkitTimeoutError } from '../errors.js';
-import { groupMembers, isStopped, killGroup, killGroupSync, signalGroup } from '../cleanup/process-group.js';
+import {
+  familyMembers,
+  familyRunning,
+  familyStopped,
+  killFamily,
+  killFamilySync,
+  signalFamily,
+} from '../cleanup/process-group.js';
 import { track } from '../cleanup/registry.js';
 import { removeDir } from '../cleanup/temp-dir.js';
 import type { ProbeResult } from '../net/probes.js';
@@ -67,7 +74,7 @@ export class ServerProcess implements ServerHandle {
       description: `${spec.kind} ${host}:${spec.port} (${spec.dir})`,
       dispose: () => this.stop({ graceMs: 2000 }),
       disposeSync: () => {
-        if (this.#child?.pid !== undefined) killGroupSync(this.#child.pid);
+        if (this.#child?.pid !== undefined) killFamilySync(this.#child.pid);
         removeDir(this.dir);
       },
     });
@@ -89,7 +96,7 @@ export class ServerProcess implements ServerHandle {
     try {
       child = spawn(this.#spec.command, [...this.#spec.args], {
         cwd: this.dir,
-        detached: true, // own process group: signals reach every process of the server
+        detached: true, // own process group; descendants that leave it (setsid) are found through /proc
         stdio: ['ignore', out, out],
         env: this.#spec.env ?? process.env,
         ...(this.#spec.uid === undefined ? {} : { uid: this.#spec.uid }),
@@ -155,7 +162,7 @@ export class ServerProcess implements ServerHandle {
   async kill(): Promise<void> {
     const pid = this.pid;
     if (pid !== undefined) {
-      await killGroup(pid);
+      await killFamily(pid);
       await this.#waitExit(5000);
     }
     if (this.#status !== 'stopped') this.#status = 'killed';
@@ -163,16 +170,16 @@ export class ServerProcess implements ServerHandle {
 
   async hang(): Promise<void> {
     const pid = this.#requireRunning('hang');
-    signalGroup(pid, 'SIGSTOP');
-    await this.#waitUntil(() => isStopped(pid), 'SIGSTOP to take effect');
+    signalFamily(pid, 'SIGSTOP');
+    await this.#waitUntil(() => familyStopped(pid), 'SIGSTOP to take effect');
     this.#status = 'hung';
   }
 
   async resume(): Promise<void> {
     const pid = this.pid;
     if (pid === undefined) return;
-    signalGroup(pid, 'SIGCONT');
-    await this.#waitUntil(() => !isStopped(pid), 'SIGCONT to take effect');
+    signalFamily(pid, 'SIGCONT');
+    await this.#waitUntil(() => familyRunning(pid), 'SIGCONT to take effect');
     this.#status = 'running';
   }
 
@@ -205,13 +212,13 @@ export class ServerProcess implements ServerHandle {
   }
 
   // Graceful stop of the current process (resumed first, so a hung server can shut down), then
-  // SIGKILL of the whole group after `graceMs`, and of any straggler the leader left behind.
+  // SIGKILL of every process of the server after `graceMs`, and of any straggler the leader left behind.
   async #stopProcess(graceMs: number): Promise<void> {
     const child = this.#child;
     const pid = child?.pid;
     if (child === undefined || pid === undefined) return;
     if (!this.#exited) {
-      signalGroup(pid, 'SIGCONT');
+      signalFamily(pid, 'SIGCONT');
       if (graceMs > 0) {
         try {
           process.kill(pid, this.#spec.stopSignal ?? 'SIGTERM');
@@ -220,10 +227,10 @@ export class ServerProcess implements ServerHandle {
         }
         await this.#waitExit(graceMs);
       }
-      if (!this.#exited) await killGroup(pid);
+      if (!this.#exited) await killFamily(pid);
       await this.#waitExit(5000);
     }
-    if (groupMembers(pid).length > 0) await killGroup(pid);
+    if (familyMembers(pid).length > 0) await killFamily(pid);
   }
 
   async #waitExit(timeoutMs: number): Promise<void> {

@@ -61,3 +61,61 @@ export function record(socket: Socket): {
       }),
   };
 }
+
+/** A raw PostgreSQL connection (protocol 3.0, trust auth), enough to run a simple query on an open connection. */
+export interface RawPg {
+  /** Runs a simple query; resolves with the first column of the first row. */
+  query(sql: string): Promise<string | undefined>;
+  close(): void;
+}
+
+/** Opens a raw PostgreSQL connection as `postgres` and waits for ReadyForQuery. */
+export async function rawPg(port: number): Promise<RawPg> {
+  const socket = await rawConnect(port);
+  let buffer = Buffer.alloc(0);
+  let waiter: ((messages: { type: string; body: Buffer }[]) => void) | undefined;
+  let pending: { type: string; body: Buffer }[] = [];
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    while (buffer.length >= 5) {
+      const length = buffer.readInt32BE(1);
+      if (buffer.length < 1 + length) break;
+      const message = { type: String.fromCharCode(buffer[0]!), body: buffer.subarray(5, 1 + length) };
+      buffer = buffer.subarray(1 + length);
+      pending.push(message);
+      if (message.type === 'Z' && waiter !== undefined) {
+        const done = waiter;
+        const messages = pending;
+        waiter = undefined;
+        pending = [];
+        done(messages);
+      }
+    }
+  });
+  const untilReady = (): Promise<{ type: string; body: Buffer }[]> =>
+    new Promise((resolve) => (waiter = resolve));
+  const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
+  const startup = Buffer.alloc(8 + params.length);
+  startup.writeInt32BE(startup.length, 0);
+  startup.writeInt32BE(196608, 4);
+  params.copy(startup, 8);
+  const ready = untilReady();
+  socket.write(startup);
+  await ready;
+  return {
+    async query(sql) {
+      const text = Buffer.from(`${sql}\0`);
+      const message = Buffer.alloc(5);
+      message.write('Q', 0, 'latin1');
+      message.writeInt32BE(4 + text.length, 1);
+      const done = untilReady();
+      socket.write(Buffer.concat([message, text]));
+      const row = (await done).find((m) => m.type === 'D');
+      if (row === undefined) return undefined;
+      const length = row.body.readInt32BE(2);
+      return length < 0 ? undefined : row.body.subarray(6, 6 + length).toString('utf8');
+    },
+    close: () => socket.destroy(),
+  };
+}
