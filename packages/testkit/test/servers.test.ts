@@ -78,6 +78,31 @@ describe('startRedis', () => {
     }
   });
 
+  it('useServer heal, part 1: a test ends with the server killed', async () => {
+    await redis().kill();
+    expect(redis().status).toBe('killed');
+  });
+
+  it('useServer heal, part 2: the next test finds it running on the same port', async () => {
+    expect(redis().status).toBe('running');
+    expect(await connectOutcome(redis().port)).toBe('connected');
+  });
+
+  it('useServer heal, part 3: a test ends with the server hung', async () => {
+    await redis().hang();
+  });
+
+  it('useServer heal, part 4: the next test finds it answering', async () => {
+    expect(redis().status).toBe('running');
+    const socket = await rawConnect(redis().port);
+    const seen = record(socket);
+    socket.write('PING\r\n');
+    const start = performance.now();
+    while (seen.data().toString() !== '+PONG\r\n' && performance.now() - start < 2000) await delay(10);
+    socket.destroy();
+    expect(seen.data().toString()).toBe('+PONG\r\n');
+  });
+
   it('applies config directives and extra args', async () => {
     const s = await startRedis({ config: { maxmemory: '10mb' }, args: ['--databases', '4'] });
     const client = new Redis({ ...s.options, lazyConnect: true });
