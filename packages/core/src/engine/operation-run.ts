@@ -38,6 +38,8 @@ export class Run {
   prevDelay: number | undefined = undefined;
   lastFailure: AttemptFailed | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
+  /** Whether the execute span was ended (success or give-up). */
+  ended = false;
   /** Clock reading when the successful attempt ended (saves a second read for the duration metric). */
   endedAt = 0;
 

@@ -267,6 +267,12 @@ export class RetryExecutor<Client> {
       }
     } finally {
       this.#done(run);
+      if (!run.ended) {
+        // Only a bug gets here (an error that is neither a give-up nor a success): still close the span.
+        run.ended = true;
+        run.span.setStatus({ code: SpanStatusCode.ERROR });
+        run.span.end();
+      }
     }
   }
 
@@ -718,6 +724,7 @@ export class RetryExecutor<Client> {
     this.#done(run);
     const span = run.span;
     if (run.spanContext !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
+    run.ended = true;
     span.end();
     this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, this.#baseAttributes);
   }
@@ -770,6 +777,7 @@ export class RetryExecutor<Client> {
       if (isReconnectError(error) && error.outcome !== undefined) span.setAttribute(A.OUTCOME, error.outcome);
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     }
+    run.ended = true;
     span.end();
     this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, {
       ...this.#baseAttributes,

@@ -141,6 +141,13 @@ describe('retryDelay: custom delay functions and server hints', () => {
     expect(retryDelay(b, () => 1, 1, undefined, Math.random, 300)).toBe(300);
   });
 
+  it('a custom delay that throws falls back to the backoff', () => {
+    const boom = (): number => {
+      throw new Error('bug');
+    };
+    expect(retryDelay(b, boom, 2, undefined, Math.random, undefined)).toBe(200);
+  });
+
   it('a custom delay returning NaN or a negative number waits 0, not NaN', () => {
     expect(retryDelay(b, () => Number.NaN, 1, undefined, Math.random, undefined)).toBe(0);
     expect(retryDelay(b, () => -5, 1, undefined, Math.random, undefined)).toBe(0);

@@ -56,7 +56,16 @@ export function retryDelay(
   random: RandomSource,
   serverHintMs: number | undefined,
 ): number {
-  const planned = custom === undefined ? computeDelay(backoff, retry, prevDelay, random) : custom(retry);
+  let planned: number;
+  if (custom === undefined) planned = computeDelay(backoff, retry, prevDelay, random);
+  else {
+    try {
+      planned = custom(retry);
+    } catch {
+      // A broken code-defined delay must not turn a retryable fault into a crash: use the backoff.
+      planned = computeDelay(backoff, retry, prevDelay, random);
+    }
+  }
   // A custom function returning garbage must not turn into a busy loop or a NaN timer.
   const delay = Number.isFinite(planned) && planned > 0 ? planned : 0;
   return serverHintMs !== undefined && serverHintMs > delay ? serverHintMs : delay;
