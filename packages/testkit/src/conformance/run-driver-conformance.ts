@@ -178,7 +178,11 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
         it.skip(`${name}: ${titles[name]}`, () => undefined);
         continue;
       }
+      // Until the scenario finishes, a report (e.g. after a failed beforeAll) must not show it as skipped.
+      result.status = 'failed';
+      result.error = 'did not run (the server or a hook failed first)';
       it(`${name}: ${titles[name]}`, async () => {
+        delete result.error;
         try {
           await run[name](context(), result);
           result.status = 'passed';

@@ -56,8 +56,8 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const server = await launch(options, async (port) => {
     const dir = makeTempDir('postgres');
     const dataDir = join(dir, 'data');
-    if (ids !== undefined) chownSync(dir, ids.uid, ids.gid);
     try {
+      if (ids !== undefined) chownSync(dir, ids.uid, ids.gid);
       await run(initdb, ['-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '-D', dataDir], {
         cwd: dir,
         timeout: 60_000,
