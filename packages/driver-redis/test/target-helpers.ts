@@ -68,6 +68,7 @@ export function opStream(
   stop(): Promise<void>;
   results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[];
   firstSuccessAfter(t: number): number | undefined;
+  firstSuccessStartedAfter(t: number): number | undefined;
 } {
   const results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[] = [];
   const pending = new Set<Promise<unknown>>();
@@ -88,6 +89,11 @@ export function opStream(
     },
     firstSuccessAfter(t) {
       const ok = results.filter((r) => r.ok && r.settledAt >= t).map((r) => r.settledAt);
+      return ok.length === 0 ? undefined : Math.min(...ok);
+    },
+    // Operations that were already waiting do not count: a new caller's experience.
+    firstSuccessStartedAfter(t) {
+      const ok = results.filter((r) => r.ok && r.startedAt >= t).map((r) => r.settledAt);
       return ok.length === 0 ? undefined : Math.min(...ok);
     },
   };
