@@ -121,7 +121,8 @@ async function close(client: RedisClient): Promise<void> {
   if (client.status === 'ready') await settleWithin(client.quit(), 500);
   // Between attempts there is no socket: disconnect() only cancels the timer, and ioredis then never
   // emits `end` (its status stays `reconnecting`), so there is nothing to wait for.
-  const socketOpen = client.status !== 'reconnecting' && client.status !== 'close' && client.status !== 'wait';
+  const socketOpen =
+    client.status !== 'reconnecting' && client.status !== 'close' && client.status !== 'wait';
   client.disconnect();
   if (socketOpen) await settleWithin(ended, 2500);
 }

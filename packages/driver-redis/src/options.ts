@@ -17,7 +17,12 @@ const policyOwned = {
 /** Option keys the policy owns; giving one is a config error that says which policy field to use. */
 export const policyOwnedKeys: readonly string[] = Object.keys(policyOwned);
 
-const refuse = (why: string) => z.never({ error: `Set by the target's policy: ${why}` }).optional();
+// A custom issue (not zod's `never` type error) so the config error carries the reason.
+const refuse = (why: string) =>
+  z
+    .unknown()
+    .refine(() => false, { error: `Set by the target's policy: ${why}` })
+    .optional();
 const refusals = Object.fromEntries(Object.entries(policyOwned).map(([key, why]) => [key, refuse(why)])) as {
   [K in keyof typeof policyOwned]: ReturnType<typeof refuse>;
 };
