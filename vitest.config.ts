@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: [],
+    // Shares one temp root between workers and fails the run if any throwaway server or directory leaks.
+    globalSetup: ['packages/testkit/src/vitest-global-setup.ts'],
   },
 });

@@ -91,7 +91,7 @@ export class ConfigError extends ReconnectError {
   constructor(issues: readonly ConfigIssue[], file?: string) {
     const where = file ?? issues.find((i) => i.file !== undefined)?.file;
     const lines = issues.map((i) => {
-      const loc = `${i.file ?? where ?? ''}${i.file ?? where ? ': ' : ''}${formatConfigPath(i.path)}`;
+      const loc = `${i.file ?? where ?? ''}${(i.file ?? where) ? ': ' : ''}${formatConfigPath(i.path)}`;
       return `  - ${loc}: ${i.message}${i.expected === undefined ? '' : ` (expected ${i.expected})`}`;
     });
     const head = `Invalid configuration${where === undefined ? '' : ` in ${where}`}: ${issues.length} problem${issues.length === 1 ? '' : 's'}`;
@@ -226,7 +226,10 @@ export const isNotRetryableError = hasCode<NotRetryableError>(ErrorCodes.NOT_RET
  * and the caller must find out whether it ran. `outcome` is always `'unknown'`.
  */
 export class OutcomeUnknownError extends ReconnectError {
-  constructor(message = 'Operation may or may not have run on the server; it was not repeated', options?: { cause?: unknown }) {
+  constructor(
+    message = 'Operation may or may not have run on the server; it was not repeated',
+    options?: { cause?: unknown },
+  ) {
     super(ErrorCodes.OUTCOME_UNKNOWN, message, options);
     this.outcome = 'unknown';
   }

@@ -36,12 +36,12 @@ export type RandomSource = () => number;
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(abortReason(signal));
       return;
     }
     const onAbort = (): void => {
       clock.clearTimeout(handle);
-      reject(signal?.reason);
+      reject(abortReason(signal));
     };
     const handle = clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -49,4 +49,11 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The signal's reason as an Error (an abort with a non-Error reason still rejects with an Error). */
+export function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException(typeof reason === 'string' ? reason : 'This operation was aborted', 'AbortError');
 }

@@ -25,7 +25,10 @@ export function createFakeClock(start = 0): FakeClock {
   const due = (until: number): FakeTimer | undefined => {
     let first: FakeTimer | undefined;
     for (const t of timers.values()) {
-      if (t.at <= until && (first === undefined || t.at < first.at || (t.at === first.at && t.id < first.id))) {
+      if (
+        t.at <= until &&
+        (first === undefined || t.at < first.at || (t.at === first.at && t.id < first.id))
+      ) {
         first = t;
       }
     }
@@ -41,7 +44,8 @@ export function createFakeClock(start = 0): FakeClock {
     setTimeout(fn, ms) {
       const id = nextId++;
       timers.set(id, { id, at: now + Math.max(0, ms), fn });
-      return { id } as unknown as TimerHandle;
+      const handle: TimerHandle = { id };
+      return handle;
     },
     clearTimeout(handle) {
       timers.delete((handle as unknown as { id: number }).id);

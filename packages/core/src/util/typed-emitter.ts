@@ -16,7 +16,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       set = new Set();
       this.#listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
@@ -31,7 +31,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
 
   /** Removes a listener. */
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    this.#listeners.get(event)?.delete(listener as Listener<never>);
+    this.#listeners.get(event)?.delete(listener);
   }
 
   /** Whether anyone listens to `event` (lets hot paths skip building payloads). */
