@@ -49,6 +49,27 @@ describe('hang (SIGSTOP) with preset fast-failover', () => {
     expect(longest).toBeLessThanOrEqual(policy.retry.deadline + 100);
   });
 
+  it('without traffic, the health check alone reports it within failureThreshold × interval × (1 + jitter) + timeout + 250 ms', async () => {
+    const policy = resolvePolicy(preset('fast-failover'));
+    const t = await target(server().port, preset('fast-failover'));
+    let downAt: number | undefined;
+    t.on('stateChange', (e) => {
+      if (e.from === 'connected' && downAt === undefined) downAt = Date.now();
+    });
+    await server().hang();
+    const hungAt = Date.now();
+    try {
+      await until(() => downAt !== undefined, 3000);
+    } finally {
+      await server().resume();
+    }
+    const hc = policy.healthCheck;
+    const bound = hc.failureThreshold * hc.interval * (1 + hc.jitter) + hc.timeout + 250;
+    console.log(`hang, fast-failover, no traffic: detected in ${downAt! - hungAt} ms (bound ${bound})`);
+    expect(downAt! - hungAt).toBeLessThanOrEqual(bound);
+    await until(() => t.isConnected(), 5000);
+  });
+
   it('raw ioredis at its defaults has not settled a GET after 3 s of hang (it waits forever)', async () => {
     const raw = new Redis({ port: server().port, lazyConnect: true });
     raw.on('error', () => undefined);
