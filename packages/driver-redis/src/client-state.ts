@@ -83,8 +83,11 @@ export function watchClient(client: RedisClient, monitor: ConnectionMonitor): ()
     client.off('close', onDown);
     client.off('end', onDown);
     state.watched = false;
-    // Nobody makes attempts for it any more: hand the schedule back to ioredis's own strategy.
-    if (client.status === 'reconnecting') reconnectClient(client);
+    // Nobody makes attempts for it any more: hand the schedule back to ioredis's own strategy — unless
+    // the unsubscribe is part of a close (the lifecycle unwatches, then closes), checked a tick later.
+    setImmediate(() => {
+      if (!state.watched && !state.closing && client.status === 'reconnecting') reconnectClient(client);
+    });
   };
 }
 
