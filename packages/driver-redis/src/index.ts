@@ -34,6 +34,8 @@ export {
 export {
   connectionOptions,
   clusterOptions,
+  deferredReconnectMs,
   reconnectStrategy,
   reconnectOnReadonly,
+  type ReconnectStrategyOptions,
 } from './policy-mapping.js';
