@@ -127,6 +127,8 @@ export class RetryExecutor<Client> {
   readonly #events: RetryExecutorEvents | undefined;
   readonly #tracer: Tracer;
   readonly #metrics: EngineInstruments;
+  /** Whether the instruments record anything (they stay no-ops if made before a MeterProvider existed). */
+  readonly #metricsLive: boolean;
   /** Metric attributes shared by every data point of this target (one object, never rebuilt). */
   readonly #baseAttributes: Attributes;
 
@@ -143,6 +145,7 @@ export class RetryExecutor<Client> {
     this.#events = options.events;
     this.#tracer = getTracer();
     this.#metrics = createEngineInstruments();
+    this.#metricsLive = this.#metrics.live;
     this.#baseAttributes = Object.freeze({ [A.TARGET]: this.#target, [A.DB_SYSTEM]: this.#system });
     const breaker = this.#breaker;
     if (breaker !== undefined) {
@@ -533,15 +536,16 @@ export class RetryExecutor<Client> {
     span: Span | undefined,
     attemptStart: number,
   ): void {
-    const now = this.#clock.now();
-    run.endedAt = now;
-    this.#metrics.attempts.add(1, this.#baseAttributes);
+    const report = this.#source.report !== undefined;
+    // The end of the attempt feeds only the success report and the duration metric: read it only for them.
+    if (report || this.#metricsLive) run.endedAt = this.#clock.now();
+    if (this.#metricsLive) this.#metrics.attempts.add(1, this.#baseAttributes);
     const breaker = this.#breaker;
     if (breaker !== undefined) {
       const change = breaker.success();
       if (change !== undefined) this.#breakerEvent(run, change.from, change.to);
     }
-    if (this.#source.report !== undefined) this.#report(lease, { ok: true, durationMs: now - attemptStart });
+    if (report) this.#report(lease, { ok: true, durationMs: run.endedAt - attemptStart });
     span?.end();
     this.#succeeded(run, attempt);
   }
@@ -575,7 +579,7 @@ export class RetryExecutor<Client> {
         : classifyFailure(cause, this.#classify, beforeSend);
 
     const type = errorType(cause);
-    this.#metrics.attempts.add(1, { ...this.#baseAttributes, [A.ERROR_TYPE]: type });
+    if (this.#metricsLive) this.#metrics.attempts.add(1, { ...this.#baseAttributes, [A.ERROR_TYPE]: type });
     const breaker = this.#breaker;
     if (breaker !== undefined) {
       let change;
@@ -631,6 +635,7 @@ export class RetryExecutor<Client> {
   }
 
   #recordBreakerState(to: string, from: string | undefined): void {
+    if (!this.#metricsLive) return;
     if (from !== undefined)
       this.#metrics.breakerState.record(0, { ...this.#baseAttributes, [A.BREAKER_STATE]: from });
     this.#metrics.breakerState.record(1, { ...this.#baseAttributes, [A.BREAKER_STATE]: to });
@@ -726,7 +731,9 @@ export class RetryExecutor<Client> {
     if (run.spanContext !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
     run.ended = true;
     span.end();
-    this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, this.#baseAttributes);
+    if (this.#metricsLive) {
+      this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, this.#baseAttributes);
+    }
   }
 
   #decided(
@@ -736,7 +743,9 @@ export class RetryExecutor<Client> {
     reason: RetryReason,
     delayMs: number | undefined,
   ): void {
-    this.#metrics.retries.add(1, { ...this.#baseAttributes, [A.DECISION]: decision, [A.REASON]: reason });
+    if (this.#metricsLive) {
+      this.#metrics.retries.add(1, { ...this.#baseAttributes, [A.DECISION]: decision, [A.REASON]: reason });
+    }
     if (run.spanContext === undefined) return;
     const attributes: Attributes = { [A.DECISION]: decision, [A.REASON]: reason, [A.ATTEMPT]: attempt };
     if (delayMs !== undefined) attributes[A.DELAY_MS] = delayMs;
@@ -779,10 +788,12 @@ export class RetryExecutor<Client> {
     }
     run.ended = true;
     span.end();
-    this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, {
-      ...this.#baseAttributes,
-      [A.ERROR_TYPE]: errorType(error),
-    });
+    if (this.#metricsLive) {
+      this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, {
+        ...this.#baseAttributes,
+        [A.ERROR_TYPE]: errorType(error),
+      });
+    }
     safeCall(this.#events, 'giveUp', { operation: run.name, attempt: attempts, reason, error });
     return error;
   }

@@ -1,4 +1,4 @@
-import type { Counter, Gauge, Histogram } from '@opentelemetry/api';
+import { createNoopMeter, type Counter, type Gauge, type Histogram, type Meter } from '@opentelemetry/api';
 import { MetricNames } from './names.js';
 import { getMeter } from './otel.js';
 
@@ -8,6 +8,19 @@ export interface EngineInstruments {
   readonly retries: Counter;
   readonly operationDuration: Histogram;
   readonly breakerState: Gauge;
+  /**
+   * `false` when the instruments are the API's no-ops (no MeterProvider was registered when they were
+   * made). The metrics API has no proxy meter, so they stay no-ops for good: callers may skip the
+   * clock reads and attribute objects that only feed them.
+   */
+  readonly live: boolean;
+}
+
+const NoopMeterClass = (createNoopMeter() as object).constructor;
+
+/** Whether `meter` records anything: not the API's no-op meter (made when no MeterProvider is registered). */
+export function isLiveMeter(meter: Meter): boolean {
+  return (meter as object).constructor !== NoopMeterClass;
 }
 
 /** Creates the engine's instruments (one set per executor: see {@link getMeter} for why not global). */
@@ -30,6 +43,7 @@ export function createEngineInstruments(): EngineInstruments {
       description: "1 for the circuit breaker's current state, 0 for the others",
       unit: '1',
     }),
+    live: isLiveMeter(meter),
   };
 }
 
