@@ -21,7 +21,7 @@ import {
   SpanNames,
   type RetryReason,
 } from '../telemetry/names.js';
-import { errorType, getTracer } from '../telemetry/otel.js';
+import { errorType, getTracerHandle, nonRecordingSpan } from '../telemetry/otel.js';
 import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
 import { giveUpError } from './give-up-error.js';
 import { AttemptFailed, callerAborted, Interrupt, Run, type InterruptWhy } from './operation-run.js';
@@ -126,6 +126,8 @@ export class RetryExecutor<Client> {
   readonly #random: RandomSource;
   readonly #events: RetryExecutorEvents | undefined;
   readonly #tracer: Tracer;
+  /** Whether the tracer is (still) the API's no-op: then no span is started at all. */
+  readonly #tracingOff: () => boolean;
   readonly #metrics: EngineInstruments;
   /** Whether the instruments record anything (they stay no-ops if made before a MeterProvider existed). */
   readonly #metricsLive: boolean;
@@ -143,7 +145,9 @@ export class RetryExecutor<Client> {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#events = options.events;
-    this.#tracer = getTracer();
+    const { tracer, tracingOff } = getTracerHandle();
+    this.#tracer = tracer;
+    this.#tracingOff = tracingOff;
     this.#metrics = createEngineInstruments();
     this.#metricsLive = this.#metrics.live;
     this.#baseAttributes = Object.freeze({ [A.TARGET]: this.#target, [A.DB_SYSTEM]: this.#system });
@@ -209,7 +213,10 @@ export class RetryExecutor<Client> {
       signal = options.signal;
     }
 
-    const span = this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
+    // Without an SDK the API's tracer would hand out a fresh non-recording span: share one instead.
+    const span = this.#tracingOff()
+      ? nonRecordingSpan
+      : this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
     let spanContext: Context | undefined;
     if (span.isRecording()) {
       span.setAttribute(A.TARGET, this.#target);

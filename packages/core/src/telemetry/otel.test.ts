@@ -1,0 +1,90 @@
+import { metrics, trace } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RetryExecutor } from '../engine/retry-executor.js';
+import type { AttemptReport } from '../engine/types.js';
+import { createFakeClock } from '../time/fake-clock.js';
+import { createEngineInstruments } from './instruments.js';
+import { SpanNames } from './names.js';
+import { getTracerHandle, nonRecordingSpan } from './otel.js';
+
+class TestReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const policy = {
+  maxRetries: 0,
+  backoff: { type: 'fixed', base: 0, factor: 2, max: 0, jitter: 'none' },
+  retryOn: { errors: ['connection'], codes: [], statusCodes: [] },
+  attemptTimeout: 0,
+  deadline: 0,
+  budget: { enabled: false, ratio: 0.2, minPerSecond: 10, window: 10_000 },
+} as const;
+
+function executor(reports: AttemptReport[] = [], clock = createFakeClock()): RetryExecutor<string> {
+  return new RetryExecutor<string>({
+    target: 't',
+    system: 'test',
+    policy: { ...policy, retryOn: { errors: ['connection'], codes: [], statusCodes: [] } },
+    classify: () => ({ kind: 'unknown' }),
+    source: { acquire: () => ({ client: 'c' }), report: (_lease, r) => reports.push(r) },
+    clock,
+  });
+}
+
+afterAll(() => {
+  trace.disable();
+  metrics.disable();
+});
+
+// The steps below run in order: first without any SDK, then with one registered.
+describe('telemetry without an SDK, then with one registered later', () => {
+  // Made before any SDK exists, and used again after one is registered.
+  const early = executor();
+
+  it('knows the tracer and the instruments are no-ops while no SDK is registered', () => {
+    expect(getTracerHandle().tracingOff()).toBe(true);
+    expect(createEngineInstruments().live).toBe(false);
+    expect(nonRecordingSpan.isRecording()).toBe(false);
+  });
+
+  it('still reports the attempt duration on success when telemetry is off', async () => {
+    const clock = createFakeClock();
+    const reports: AttemptReport[] = [];
+    const ex = executor(reports, clock);
+    const done = ex.execute(async () => {
+      await clock.advanceAsync(250);
+      return 'ok';
+    });
+    await expect(done).resolves.toBe('ok');
+    expect(reports).toEqual([{ ok: true, durationMs: 250 }]);
+  });
+
+  it('traces with an executor made before the SDK was registered (the proxy tracer turns live)', async () => {
+    const exporter = new InMemorySpanExporter();
+    const handle = getTracerHandle();
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+    );
+    expect(handle.tracingOff()).toBe(false);
+    await expect(early.execute(() => Promise.resolve(1))).resolves.toBe(1);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual([SpanNames.ATTEMPT, SpanNames.EXECUTE]);
+    expect(spans[0]?.parentSpanContext?.spanId).toBe(spans[1]?.spanContext().spanId);
+  });
+
+  it('makes live instruments once a MeterProvider is registered', () => {
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new TestReader()] }));
+    expect(createEngineInstruments().live).toBe(true);
+  });
+});
