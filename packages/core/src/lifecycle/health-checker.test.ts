@@ -78,6 +78,49 @@ describe('HealthChecker', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('confirms a failed probe at once: an idle hung server is down within interval + threshold × timeout', async () => {
+    const clock = createFakeClock(0);
+    const probeTimes: number[] = [];
+    const checker = new HealthChecker({
+      policy: policy({ interval: 300, timeout: 200, jitter: 0, failureThreshold: 2, successThreshold: 1 }),
+      clock,
+      probe: () => {
+        probeTimes.push(clock.now());
+        return new Promise(() => {}); // a SIGSTOPped server: no answer, ever
+      },
+    });
+    let downAt: number | undefined;
+    checker.on('down', () => (downAt = clock.now()));
+    checker.start();
+    await clock.advanceAsync(1000);
+    // First probe at the interval, times out at 500; the confirming probe starts at once and times out at 700.
+    expect(probeTimes.slice(0, 2)).toEqual([300, 500]);
+    expect(downAt).toBe(700);
+    checker.stop();
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('goes back to the interval after a failed probe is followed by a success', async () => {
+    const clock = createFakeClock(0);
+    const probeTimes: number[] = [];
+    let fail = true;
+    const checker = new HealthChecker({
+      policy: policy({ interval: 1000, timeout: 100, jitter: 0, failureThreshold: 3, successThreshold: 1 }),
+      clock,
+      probe: () => {
+        probeTimes.push(clock.now());
+        const result = fail ? Promise.reject(new Error('blip')) : Promise.resolve();
+        fail = false;
+        return result;
+      },
+    });
+    checker.start();
+    await clock.advanceAsync(3000);
+    expect(probeTimes).toEqual([1000, 1000, 2000, 3000]);
+    expect(checker.healthy).toBe(true);
+    checker.stop();
+  });
+
   it('aborts a hanging probe at timeout and counts it as a failure', async () => {
     const clock = createFakeClock(0);
     let seen: AbortSignal | undefined;

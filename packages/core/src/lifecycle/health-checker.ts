@@ -143,10 +143,21 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = this.#clock.setTimeout(() => {
+        timer = undefined;
         const error = new AttemptTimeoutError(timeoutMs);
         controller.abort(error);
         reject(error);
       }, timeoutMs);
+      // stop() aborts with stopReason: settle now and drop the timer, even if the probe ignores its signal.
+      controller.signal.addEventListener(
+        'abort',
+        () => {
+          if (timer !== undefined) this.#clock.clearTimeout(timer);
+          timer = undefined;
+          reject(controller.signal.reason as Error);
+        },
+        { once: true },
+      );
     });
     let result: ProbeResult;
     try {
@@ -168,12 +179,13 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
 
   #schedule(): void {
     if (!this.#running || !this.#policy.enabled) return;
-    this.#timer = this.#clock.setTimeout(
-      () => {
-        this.#timer = undefined;
-        void this.check().finally(() => this.#schedule());
-      },
-      nextProbeDelay(this.#policy, this.#random),
-    );
+    // A failed probe below the threshold is a suspicion: confirm it at once rather than an interval
+    // later, so an idle target's dead server is declared down within interval + threshold × timeout.
+    const c = this.#counters;
+    const delay = c.healthy && c.failures > 0 ? 0 : nextProbeDelay(this.#policy, this.#random);
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.check().finally(() => this.#schedule());
+    }, delay);
   }
 }

@@ -75,13 +75,13 @@ describe('Manager', () => {
     expect(manager.health().status).toBe('ok');
     opt.control.probe = 'fail';
     opt.control.connect = 'fail';
-    await opt.clock.advanceAsync(3000);
+    await opt.clock.advanceAsync(1000); // a failed probe at the interval, confirmed at once: down
     const h = manager.health();
     expect(h.status).toBe('degraded');
     expect(h.ready).toBe(true);
     expect(h.targets.opt).toMatchObject({ state: 'reconnecting', connected: false, required: false });
     req.control.probe = 'fail';
-    await req.clock.advanceAsync(3000);
+    await req.clock.advanceAsync(1000);
     expect(manager.health()).toMatchObject({ status: 'down', ready: false });
     await manager.stopAll();
   });

@@ -42,7 +42,7 @@ describe('lifecycle telemetry', () => {
     await p;
     control.probe = 'fail';
     control.connect = 'fail';
-    await clock.advanceAsync(2000); // two failed probes: down
+    await clock.advanceAsync(1000); // two failed probes (the second confirms the first at once): down
     await clock.advanceAsync(1000); // two failed reconnect tries (500 ms apart)
     control.connect = 'succeed';
     control.probe = 'succeed';
