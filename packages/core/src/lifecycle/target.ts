@@ -102,6 +102,7 @@ class ManagedTarget<Options, Client>
   readonly #health: HealthChecker;
   readonly #reconnector: Reconnector;
   readonly #executor: RetryExecutor<Client>;
+  readonly #breaker: CircuitBreaker | undefined;
   readonly #telemetry: LifecycleTelemetry;
   readonly #watching: boolean;
   readonly #secrets: readonly string[];
@@ -170,6 +171,7 @@ class ManagedTarget<Options, Client>
     const budget = this.policy.retry.budget.enabled
       ? new RetryBudget(this.policy.retry.budget, this.#clock)
       : undefined;
+    this.#breaker = breaker;
     breaker?.on('stateChange', (e) => this.emit('breakerStateChange', e));
     this.#executor = new RetryExecutor<Client>({
       target: this.name,
@@ -344,7 +346,11 @@ class ManagedTarget<Options, Client>
       this.#telemetry.startReconnect(e.error);
       this.emit('disconnect', e);
     });
-    r.on('reconnect', (e) => this.emit('reconnect', e));
+    r.on('reconnect', (e) => {
+      // The reconnect's connect + probe proved the server healthy: don't keep failing fast until openFor ends.
+      this.#breaker?.reset();
+      this.emit('reconnect', e);
+    });
     r.on('reconnectFailed', (e) => {
       this.#telemetry.reconnectTry(e.attempt, e.error, e.nextDelayMs);
       this.emit('reconnectFailed', e);

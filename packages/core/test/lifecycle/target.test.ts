@@ -145,13 +145,43 @@ describe('Target', () => {
     target.on('reconnect', (e) => events.push(`reconnect:${e.attempts}:${e.downtimeMs}`));
     target.on('healthCheck', (e) => events.push(`hc:${e.ok}`));
     control.probe = 'fail';
-    await clock.advanceAsync(3000); // three failed probes
+    // Three failed probes: the first at the interval, the two confirming ones at once after it.
+    await clock.advanceAsync(1000);
     expect(target.state).toBe('reconnecting');
     control.probe = 'succeed';
     await clock.advanceAsync(500); // the first reconnect attempt (fixed 500 ms)
     expect(target.state).toBe('connected');
     expect(target.client.id).toBe(2);
     expect(events).toEqual(['hc:false', 'hc:false', 'hc:false', 'disconnect', 'reconnect:1:500']);
+    await target.stop();
+  });
+
+  it('a breaker opened during an outage closes when the target reconnects: no fail-fast after recovery', async () => {
+    const { clock, target, control } = setup({
+      policy: {
+        retry: { maxRetries: 0, attemptTimeout: 100, deadline: 100 },
+        circuitBreaker: { enabled: true, mode: 'consecutive', failureThreshold: 2, openFor: 30_000 },
+        reconnect: { whileReconnecting: 'fail-fast' },
+      },
+    });
+    await started(target, clock);
+    const breaker: string[] = [];
+    target.on('breakerStateChange', (e) => breaker.push(`${e.from}->${e.to}`));
+    control.probe = 'fail';
+    control.connect = 'fail';
+    await clock.advanceAsync(1000); // down: reconnecting
+    expect(target.state).toBe('reconnecting');
+    for (let i = 0; i < 2; i++) {
+      await expect(target.execute(query('x'), { idempotent: true })).rejects.toThrow();
+    }
+    expect(breaker).toEqual(['closed->open']);
+    control.connect = 'succeed';
+    control.probe = 'succeed';
+    await clock.advanceAsync(500); // the next reconnect attempt succeeds
+    expect(target.state).toBe('connected');
+    expect(breaker).toEqual(['closed->open', 'open->closed']);
+    // Well inside openFor (30 s): without the reset this would be ERR_BREAKER_OPEN.
+    await expect(target.execute(query('y'), { idempotent: true })).resolves.toBe('y@single');
     await target.stop();
   });
 

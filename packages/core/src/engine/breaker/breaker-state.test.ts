@@ -46,6 +46,16 @@ describe('breaker transition (pure, no timers)', () => {
     expect(transition(open, ev('failure', 500), p)).toBe(open);
   });
 
+  it('reset closes it from any state (the server was proven healthy out of band)', () => {
+    const p = policy();
+    expect(transition({ kind: 'open', openedAt: 100 }, ev('reset', 200), p)).toBe(closedState);
+    expect(transition({ kind: 'half-open', inFlight: 1, successes: 0 }, ev('reset', 200), p)).toBe(
+      closedState,
+    );
+    const counting: BreakerState = { kind: 'closed', consecutive: 2, buckets: [] };
+    expect(transition(counting, ev('reset', 200), p)).toBe(closedState);
+  });
+
   it('half-open admits at most halfOpenMaxCalls trials; all succeeding closes it', () => {
     const p = policy({ halfOpenMaxCalls: 2 });
     let s = run(p, [ev('admit', 2000)], { kind: 'open', openedAt: 0 });

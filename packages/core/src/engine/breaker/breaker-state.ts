@@ -30,7 +30,9 @@ export type BreakerEvent =
   | { readonly type: 'admit'; readonly at: number }
   | { readonly type: 'success'; readonly at: number }
   | { readonly type: 'failure'; readonly at: number }
-  | { readonly type: 'release'; readonly at: number };
+  | { readonly type: 'release'; readonly at: number }
+  /** The server was proven healthy out of band (a reconnect's connect + probe succeeded): close. */
+  | { readonly type: 'reset'; readonly at: number };
 
 /** A freshly closed breaker. */
 export const closedState: BreakerState = Object.freeze({
@@ -82,6 +84,7 @@ export function transition(
   event: BreakerEvent,
   policy: CircuitBreakerPolicy,
 ): BreakerState {
+  if (event.type === 'reset') return closedState;
   switch (state.kind) {
     case 'closed': {
       if (event.type === 'admit' || event.type === 'release') return state;

@@ -79,6 +79,16 @@ export class CircuitBreaker extends TypedEmitter<CircuitBreakerEvents> {
     if (this.#state.kind === 'half-open') this.#apply({ type: 'release', at: this.#clock.now() });
   }
 
+  /**
+   * Closes the breaker because the server was proven healthy out of band: the target reconnected, and
+   * its connect + probe was the trial call a half-open breaker would have made. Without this, operations
+   * would keep failing fast for the rest of `openFor` after the server is back.
+   */
+  reset(): BreakerStateChangeEvent | undefined {
+    if (this.#state === closedState) return undefined;
+    return this.#apply({ type: 'reset', at: this.#clock.now() });
+  }
+
   #apply(event: BreakerEvent): BreakerStateChangeEvent | undefined {
     const from = this.#state.kind;
     this.#state = transition(this.#state, event, this.#policy);
