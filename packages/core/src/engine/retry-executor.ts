@@ -131,6 +131,8 @@ export class RetryExecutor<Client> {
   readonly #metrics: EngineInstruments;
   /** Whether the instruments record anything (they stay no-ops if made before a MeterProvider existed). */
   readonly #metricsLive: boolean;
+  /** Whether the budget reads the executor's clock, so the operation's start reading can be handed to it. */
+  readonly #budgetSharesClock: boolean;
   /** Metric attributes shared by every data point of this target (one object, never rebuilt). */
   readonly #baseAttributes: Attributes;
 
@@ -150,6 +152,7 @@ export class RetryExecutor<Client> {
     this.#tracingOff = tracingOff;
     this.#metrics = createEngineInstruments();
     this.#metricsLive = this.#metrics.live;
+    this.#budgetSharesClock = this.#budget?.clock === this.#clock;
     this.#baseAttributes = Object.freeze({ [A.TARGET]: this.#target, [A.DB_SYSTEM]: this.#system });
     const breaker = this.#breaker;
     if (breaker !== undefined) {
@@ -245,7 +248,7 @@ export class RetryExecutor<Client> {
       run.onAbort = onAbort;
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    this.#budget?.deposit();
+    this.#budget?.deposit(this.#budgetSharesClock ? start : undefined);
     return run;
   }
 

@@ -12,6 +12,17 @@ const policy = (p: Partial<BudgetPolicy> = {}): BudgetPolicy => ({
 });
 
 describe('RetryBudget', () => {
+  it('counts a deposit in the slice of the clock reading it is handed (the executor saves a read)', () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(policy({ ratio: 1, minPerSecond: 0, window: 10_000 }), clock);
+    expect(budget.clock).toBe(clock);
+    clock.advance(9_500);
+    budget.deposit(0); // taken at 0: ages out when the window has moved 10 s past 0, not past 9.5 s
+    expect(budget.available()).toBe(1);
+    clock.advance(500);
+    expect(budget.available()).toBe(0);
+  });
+
   it('allows retries up to ratio · operations in the window', () => {
     const budget = new RetryBudget(policy({ ratio: 0.2 }), createFakeClock());
     for (let i = 0; i < 50; i++) budget.deposit();

@@ -27,9 +27,17 @@ export class RetryBudget {
     this.#sliceMs = Math.max(1, policy.window / SLICES);
   }
 
-  /** Records one operation (first attempts only, never retries). */
-  deposit(): void {
-    this.#deposits[this.#cell()]! += 1;
+  /** The clock the window runs on. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /**
+   * Records one operation (first attempts only, never retries). `now` is a reading of {@link clock}
+   * the caller has just taken (the executor's start of the operation), to save a second read.
+   */
+  deposit(now: number = this.#clock.now()): void {
+    this.#deposits[this.#cell(now)]! += 1;
   }
 
   /** Takes one retry from the budget; `false` (and nothing taken) when it is spent. */
@@ -54,8 +62,8 @@ export class RetryBudget {
   }
 
   // The ring cell for now, cleared if it last held an older slice; also clears any cells skipped over.
-  #cell(): number {
-    const slice = Math.floor(this.#clock.now() / this.#sliceMs);
+  #cell(now: number = this.#clock.now()): number {
+    const slice = Math.floor(now / this.#sliceMs);
     const cell = ((slice % SLICES) + SLICES) % SLICES;
     if (this.#slices[cell] !== slice) {
       for (let i = 0; i < SLICES; i++) {
