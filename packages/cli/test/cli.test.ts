@@ -218,7 +218,7 @@ describe('reconnect validate: driver options', () => {
 describe('reconnect explain: failure detection', () => {
   it('says how fast a dead server is noticed', async () => {
     const r = await run(['explain', 'preset:fast-failover']);
-    expect(r.stdout).toContain('declared down after 2 failed checks: within 860ms at worst');
+    expect(r.stdout).toContain('declared down after 2 failed checks: within 630ms at worst');
     expect(r.stdout).toContain('sits out 1s, doubling per failure up to 30s');
   });
 });

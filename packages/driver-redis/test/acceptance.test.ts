@@ -49,7 +49,7 @@ describe('hang (SIGSTOP) with preset fast-failover', () => {
     expect(longest).toBeLessThanOrEqual(policy.retry.deadline + 100);
   });
 
-  it('without traffic, the health check alone reports it within failureThreshold × interval × (1 + jitter) + timeout + 250 ms', async () => {
+  it('without traffic, the health check alone reports it within interval + timeout + 250 ms', async () => {
     const policy = resolvePolicy(preset('fast-failover'));
     const t = await target(server().port, preset('fast-failover'));
     let downAt: number | undefined;
@@ -64,7 +64,7 @@ describe('hang (SIGSTOP) with preset fast-failover', () => {
       await server().resume();
     }
     const hc = policy.healthCheck;
-    const bound = hc.failureThreshold * hc.interval * (1 + hc.jitter) + hc.timeout + 250;
+    const bound = hc.interval + hc.timeout + 250;
     console.log(`hang, fast-failover, no traffic: detected in ${downAt! - hungAt} ms (bound ${bound})`);
     expect(downAt! - hungAt).toBeLessThanOrEqual(bound);
     await until(() => t.isConnected(), 5000);

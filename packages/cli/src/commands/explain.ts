@@ -4,6 +4,7 @@ import {
   isConfigError,
   loadConfig,
   resolvePolicyWithProvenance,
+  worstCaseDetectionMs,
   type BackoffPolicy,
   type ConfigError,
   type ResolvedPolicy,
@@ -135,7 +136,7 @@ function detection(p: ResolvedPolicy): string[] {
   const out: string[] = [];
   if (!hc.enabled) out.push('health checks: disabled; failures are noticed only by real operations');
   else {
-    const worst = hc.failureThreshold * hc.interval * (1 + hc.jitter) + hc.timeout;
+    const worst = worstCaseDetectionMs(hc);
     out.push(
       `health checks: every ${formatDuration(hc.interval)} (±${Math.round(hc.jitter * 100)}%), ${formatDuration(hc.timeout)} timeout${hc.query === undefined ? '' : `, ${hc.query}`}`,
     );

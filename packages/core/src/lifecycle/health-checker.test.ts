@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthCheckPolicy } from '../policy/resolved.js';
 import { createFakeClock } from '../time/fake-clock.js';
-import { HealthChecker, initialHealth, nextProbeDelay, recordOutcome } from './health-checker.js';
+import {
+  HealthChecker,
+  initialHealth,
+  nextProbeDelay,
+  recordOutcome,
+  worstCaseDetectionMs,
+} from './health-checker.js';
 
 const policy = (over: Partial<HealthCheckPolicy> = {}): HealthCheckPolicy => ({
   enabled: true,
@@ -96,6 +102,8 @@ describe('HealthChecker', () => {
     // First probe at the interval, times out at 500; the confirming probe starts at once and times out at 700.
     expect(probeTimes.slice(0, 2)).toEqual([300, 500]);
     expect(downAt).toBe(700);
+    // The formula explain and the presets quote is this very bound.
+    expect(worstCaseDetectionMs({ interval: 300, jitter: 0, timeout: 200, failureThreshold: 2 })).toBe(700);
     checker.stop();
     expect(clock.pending()).toBe(0);
   });

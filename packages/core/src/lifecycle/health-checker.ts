@@ -47,6 +47,17 @@ export function nextProbeDelay(
   return Math.max(0, policy.interval - spread + 2 * spread * random());
 }
 
+/**
+ * The longest an idle target's dead-but-silent (hung) server can go unnoticed by active checks: the next
+ * probe is at most `interval · (1 + jitter)` away, and each of the `failureThreshold` probes that confirm
+ * it runs to its `timeout`, back to back. Real operations' failures usually notice it sooner (passive).
+ */
+export function worstCaseDetectionMs(
+  policy: Pick<HealthCheckPolicy, 'interval' | 'jitter' | 'timeout' | 'failureThreshold'>,
+): number {
+  return policy.interval * (1 + policy.jitter) + policy.failureThreshold * policy.timeout;
+}
+
 /** Payload of the checker's `probe` event: one active probe finished. */
 export interface ProbeResult {
   ok: boolean;

@@ -14,6 +14,7 @@ export {
   initialHealth,
   nextProbeDelay,
   recordOutcome,
+  worstCaseDetectionMs,
   type HealthCheckerEvents,
   type HealthCheckerOptions,
   type HealthCounters,
