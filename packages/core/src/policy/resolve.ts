@@ -237,6 +237,26 @@ function dropConsequences(envIssues: readonly ConfigIssue[], schemaIssues: Confi
 }
 
 /**
+ * Whether a target's merged policy would rest on input that already failed validation: its own subtree,
+ * `defaults`, a named policy in its extends chain, or the document as a whole. Such a target's cross-field
+ * rules are skipped (they would only echo the shape problem); every other target is still checked.
+ */
+function dependsOnBrokenInput(broken: readonly Path[], target: string, own: readonly PolicyLayer[]): boolean {
+  if (broken.length === 0) return false;
+  const chain = new Set(
+    own.flatMap((l) => (l.source.startsWith('policies.') ? [l.source.slice('policies.'.length)] : [])),
+  );
+  return broken.some((p) => {
+    const [head, name] = p;
+    if (head === undefined) return true;
+    if (head === 'defaults') return true;
+    if (head === 'targets') return name === undefined || name === target;
+    if (head === 'policies') return name === undefined || chain.has(String(name));
+    return false;
+  });
+}
+
+/**
  * Validates a whole configuration (as read from a file, or built in code) and resolves every target's
  * policy: built-in defaults ← `defaults` ← `extends` chain ← the target's policy ← the target's `pool`.
  * Collects every problem before throwing one {@link ConfigError}.
@@ -263,8 +283,9 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     const schemaIssues = zodIssuesToConfigIssues(parsed.error.issues, { file, schema: configSchema });
     ctx.issues.push(...dropConsequences(envIssues, schemaIssues));
   }
-  // With shape problems, references (extends, policy names) are still checked, so one run reports them all.
-  const shapeOk = ctx.issues.length === 0;
+  // With shape problems, references (extends, policy names) are still checked, and so are the cross-field
+  // rules of every target whose own inputs are sound, so one run reports as much as it can.
+  const shapePaths = ctx.issues.map((i) => i.path);
 
   // Merge the interpolated input, not zod's output: layers must stay in the input form (`unlimited`, `10s`).
   const config = value;
@@ -296,7 +317,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     } else if (isPlainObject(policy)) {
       own = expandPolicy(ctx, policy, 'target', [...at, 'policy', 'extends'], []);
     }
-    if (own === undefined || !shapeOk) continue;
+    if (own === undefined || dependsOnBrokenInput(shapePaths, name, own)) continue;
     const pool = target['pool'];
     const layers = [
       ...base,
