@@ -1,4 +1,4 @@
-import { defineDriver, type Classification } from '@reconnect/core';
+import { abortable, defineDriver, type Classification } from '@reconnect/core';
 import pg from 'pg';
 import { z } from 'zod';
 
@@ -73,27 +73,7 @@ export function classifyPostgresError(error: unknown): Classification {
   return { kind: 'unknown' };
 }
 
-// Rejects when the signal aborts; pg has no AbortSignal support, so a hung query is abandoned, not cancelled.
-function withSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
-        reject(e);
-      },
-    );
-  });
-}
+// pg takes no AbortSignal: core's `abortable` abandons a hung query when the signal aborts.
 
 function redactUrl(url: string): string {
   try {
@@ -130,7 +110,7 @@ const postgresDriver = defineDriver<PostgresOptions, PostgresClient>({
     // process. The lifecycle learns about it from the next probe or operation instead.
     pool.on('error', () => undefined);
     try {
-      await withSignal(pool.query(ctx.policy.healthCheck.query ?? 'SELECT 1'), ctx.signal);
+      await abortable(pool.query(ctx.policy.healthCheck.query ?? 'SELECT 1'), ctx.signal);
     } catch (error) {
       void pool.end().catch(() => undefined);
       throw error;
@@ -139,7 +119,7 @@ const postgresDriver = defineDriver<PostgresOptions, PostgresClient>({
   },
 
   async probe(client, ctx) {
-    await withSignal(client.query(ctx.query ?? 'SELECT 1'), ctx.signal);
+    await abortable(client.query(ctx.query ?? 'SELECT 1'), ctx.signal);
   },
 
   async close(client) {

@@ -1,4 +1,10 @@
-import { defineDriver, type ConnectContext, type ProbeContext } from '@reconnect/core';
+import {
+  abortable,
+  abortReason,
+  defineDriver,
+  type ConnectContext,
+  type ProbeContext,
+} from '@reconnect/core';
 import { classifyRedisError } from './classify.js';
 import { createRedisClient, type RedisClient } from './client.js';
 import { newClientState, reconnectClient, stateOf, track, watchClient } from './client-state.js';
@@ -9,35 +15,6 @@ import {
   redisSecretKeys,
   type RedisDriverOptions,
 } from './options.js';
-
-const noop = () => {};
-
-// Rejects with the signal's reason when it aborts first; the losing promise's rejection is swallowed.
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  promise.catch(noop);
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the client's own error through
-        reject(e);
-      },
-    );
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error
-    ? signal.reason
-    : new DOMException('The operation was aborted', 'AbortError');
-}
 
 // Resolves after `ms` or when `promise` settles, whichever is first; never rejects; leaves no timer.
 function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -66,7 +43,7 @@ async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promis
   });
   track(client, state);
   try {
-    await raceSignal(client.connect(), ctx.signal);
+    await abortable(client.connect(), ctx.signal);
     return client;
   } catch (error) {
     // connect() rejects at the first close, but ioredis would keep retrying in the background:
@@ -105,8 +82,8 @@ async function probe(client: RedisClient, ctx: ProbeContext): Promise<void> {
     // A reconnect attempt is running (the lifecycle's attempt is reconnectNow + probe): its outcome is
     // the probe's, rather than an instant "Stream isn't writeable".
     if (client.status === 'connecting' || client.status === 'connect')
-      await raceSignal(attemptOutcome(client), ctx.signal);
-    await raceSignal(client.call(command, ...args), ctx.signal);
+      await abortable(attemptOutcome(client), ctx.signal);
+    await abortable(client.call(command, ...args), ctx.signal);
   } catch (error) {
     throw redactRedisError(error);
   }

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** An opaque timer handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
 
@@ -56,4 +58,31 @@ export function abortReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   if (reason instanceof Error) return reason;
   return new DOMException(typeof reason === 'string' ? reason : 'This operation was aborted', 'AbortError');
+}
+
+const swallow = (): void => {};
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason (as an Error) as soon as `signal` aborts,
+ * whichever comes first. For drivers whose client takes no AbortSignal: a hung call is abandoned (its
+ * late rejection is swallowed), not cancelled, so `connect` and `probe` still honour `ctx.signal`.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  promise.catch(swallow);
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the client's own error, unchanged
+        reject(error);
+      },
+    );
+  });
 }
