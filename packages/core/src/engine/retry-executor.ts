@@ -489,50 +489,23 @@ export class RetryExecutor<Client> {
     span: Span | undefined,
     attemptStart: number,
   ): Promise<T> {
-    const clock = this.#clock;
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let timer: TimerHandle | undefined;
-      const fail = (error: unknown): void => {
-        const failure = this.#failed(run, span, error, false, lease, attemptStart);
-        if (attempt === 1) resolve(this.#recover(run, op, failure, 1));
-        // AttemptFailed is internal: #recover catches it and never lets it reach the caller.
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        else reject(failure);
-      };
-      const stop = (interruptWhy: InterruptWhy): void => {
-        if (settled) return;
-        settled = true;
-        if (timer !== undefined) clock.clearTimeout(timer);
-        run.interrupt = undefined;
-        ctx.abort(this.#abortReason(run, interruptWhy));
-        fail(new Interrupt(interruptWhy));
-      };
-      if (limitMs !== Number.POSITIVE_INFINITY) {
-        timer = clock.setTimeout(
-          () => {
-            timer = undefined;
-            stop(why);
-          },
-          Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
-        );
-      }
-      run.interrupt = stop;
-      result.then(
+      this.#settleFirst(
+        run,
+        result,
+        limitMs,
+        why,
+        ctx,
         (value) => {
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) clock.clearTimeout(timer);
-          run.interrupt = undefined;
           this.#attemptOk(run, attempt, lease, span, attemptStart);
           resolve(value);
         },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) clock.clearTimeout(timer);
-          run.interrupt = undefined;
-          fail(error);
+        (error) => {
+          const failure = this.#failed(run, span, error, false, lease, attemptStart);
+          if (attempt === 1) resolve(this.#recover(run, op, failure, 1));
+          // AttemptFailed is internal: #recover catches it and never lets it reach the caller.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          else reject(failure);
         },
       );
     });
@@ -663,47 +636,60 @@ export class RetryExecutor<Client> {
     why: InterruptWhy,
     target: LazySignal,
   ): Promise<V> {
+    // The operation's own rejection is passed on as is: it may be any value a client throws.
+    return new Promise<V>((resolve, reject) =>
+      this.#settleFirst(run, promise, limitMs, why, target, resolve, reject),
+    );
+  }
+
+  /**
+   * The one settle-once race under #race and #awaitOp: calls `onValue` or `onError` exactly once, with
+   * `promise`'s outcome, or early with an Interrupt at `limitMs` (`why`) or on the caller's abort (via
+   * `run.interrupt`), aborting `target`'s signal so a cooperative client stops. The one timer is cleared
+   * on every path. Callbacks rather than a promise, so #awaitOp costs one promise per attempt.
+   */
+  #settleFirst<V>(
+    run: Run,
+    promise: PromiseLike<V>,
+    limitMs: number,
+    why: InterruptWhy,
+    target: LazySignal,
+    onValue: (value: V) => void,
+    onError: (error: unknown) => void,
+  ): void {
     const clock = this.#clock;
-    return new Promise<V>((resolve, reject) => {
-      let settled = false;
-      let timer: TimerHandle | undefined;
-      const stop = (interruptWhy: InterruptWhy): void => {
-        if (settled) return;
-        settled = true;
-        if (timer !== undefined) clock.clearTimeout(timer);
-        run.interrupt = undefined;
-        target.abort(this.#abortReason(run, interruptWhy));
-        reject(new Interrupt(interruptWhy));
-      };
-      if (limitMs !== Number.POSITIVE_INFINITY) {
-        timer = clock.setTimeout(
-          () => {
-            timer = undefined;
-            stop(why);
-          },
-          Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
-        );
-      }
-      run.interrupt = stop;
-      promise.then(
-        (value) => {
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) clock.clearTimeout(timer);
-          run.interrupt = undefined;
-          resolve(value);
+    let settled = false;
+    let timer: TimerHandle | undefined;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      run.interrupt = undefined;
+      return true;
+    };
+    const stop = (interruptWhy: InterruptWhy): void => {
+      if (!finish()) return;
+      target.abort(this.#abortReason(run, interruptWhy));
+      onError(new Interrupt(interruptWhy));
+    };
+    if (limitMs !== Number.POSITIVE_INFINITY) {
+      timer = clock.setTimeout(
+        () => {
+          timer = undefined;
+          stop(why);
         },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) clock.clearTimeout(timer);
-          run.interrupt = undefined;
-          // The operation's own rejection, passed on as is: it may be any value a client throws.
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-          reject(error);
-        },
+        Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
       );
-    });
+    }
+    run.interrupt = stop;
+    promise.then(
+      (value) => {
+        if (finish()) onValue(value);
+      },
+      (error: unknown) => {
+        if (finish()) onError(error);
+      },
+    );
   }
 
   /** Waits `ms` between attempts; the caller's abort cuts it short (the deadline was checked before). */
