@@ -91,7 +91,8 @@ export function interpolate<T>(
     }
     if (Array.isArray(v)) {
       ancestors.add(v);
-      const out = v.map((item, i) => walk(item, [...path, i], ancestors));
+      // Array.from, not v.map: map builds its result through `v.constructor`, which a document can set.
+      const out = Array.from(v, (item: unknown, i) => walk(item, [...path, i], ancestors));
       ancestors.delete(v);
       return out;
     }

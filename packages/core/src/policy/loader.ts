@@ -210,13 +210,24 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   return guard(raw.file, () => resolveConfig(raw.config, { file: raw.file, env }));
 }
 
-// A bug or an exotic value (a getter that throws, a Proxy) must still surface as a ConfigError.
+/**
+ * The kind of the issue a crash inside the loader becomes. Distinct from every validation kind, so a
+ * test (the loader's property test) can tell a bug apart from a configuration problem it reported.
+ */
+export const INTERNAL_ISSUE_KIND = 'internal';
+
+// A bug or an exotic value (a getter that throws, a Proxy) must still surface as a ConfigError, but as
+// kind `internal`: it is not a finding about the file, and must not pass for one.
 function guard<T>(file: string | undefined, run: () => T): T {
   try {
     return run();
   } catch (error) {
     if (isConfigError(error)) throw error;
     const reason = error instanceof Error ? `${error.name}` : typeof error;
-    throw fileIssue(file, 'invalid', `The configuration could not be processed (${reason})`);
+    throw fileIssue(
+      file,
+      INTERNAL_ISSUE_KIND,
+      `The configuration could not be processed (${reason}): this is a bug in Reconnect, please report it`,
+    );
   }
 }

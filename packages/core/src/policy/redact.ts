@@ -64,7 +64,7 @@ function redact(value: unknown, seen: WeakSet<object>): unknown {
   if (Array.isArray(value)) {
     if (seen.has(value)) return '[Circular]';
     seen.add(value);
-    const out = value.map((v) => redact(v, seen));
+    const out = Array.from(value as unknown[], (v) => redact(v, seen));
     seen.delete(value);
     return out;
   }

@@ -21,6 +21,8 @@ async function outcome(run: () => Promise<unknown>): Promise<'ok' | 'config-erro
       for (const i of error.issues) {
         expect(Array.isArray(i.path)).toBe(true);
         expect(typeof i.kind).toBe('string');
+        // A crash the loader caught is reported as kind `internal`: a bug, never an acceptable outcome.
+        expect(i.kind, i.message).not.toBe('internal');
         expect(typeof i.message).toBe('string');
       }
       return 'config-error';

@@ -186,3 +186,20 @@ describe('loadConfig: hostile documents', () => {
     expect(e.issues.map((i) => i.kind)).toEqual(['too_large']);
   });
 });
+
+describe('a loader crash is never passed off as a validation finding', () => {
+  it('an array carrying an own `constructor` key is processed, not crashed on', async () => {
+    const codes: unknown[] = ['ER_LOCK_DEADLOCK'];
+    Object.defineProperty(codes, 'constructor', { value: '10s', enumerable: true });
+    const config = {
+      version: 1,
+      targets: { db: { driver: 'mysql', policy: { retry: { retryOn: { codes } } } } },
+    };
+    const error = await loadConfig({ config: config as never, env: {} }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const kinds = isConfigError(error) ? error.issues.map((i) => i.kind) : [];
+    expect(kinds).not.toContain('internal');
+  });
+});
