@@ -44,6 +44,7 @@ export {
 // Driver conformance suite
 export { runDriverConformance } from './conformance/run-driver-conformance.js';
 export type { ConformanceOptions, ConformanceOperations, Endpoint } from './conformance/types.js';
+export { createCountingClock, type CountingClock } from './conformance/counting-clock.js';
 export {
   conformancePolicy,
   conformanceBounds,

@@ -13,7 +13,7 @@ interface JsonReport {
 }
 
 // A conformance pass only means something if the suite fails drivers that get it wrong.
-it('the conformance suite fails a driver that replays writes, retries bad credentials, or leaks its client', async () => {
+it('the conformance suite fails a driver that replays writes, retries bad credentials, leaks its client, or leaves a timer running after stop()', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'testkit-negative-'));
   const output = join(dir, 'report.json');
   try {
@@ -47,12 +47,18 @@ it('the conformance suite fails a driver that replays writes, retries bad creden
       'replaying write unknown-outcome': 'failed',
       'auth misclassified auth': 'failed',
       'leaky close stop': 'failed',
+      'leaky timer stop': 'failed',
       // every other scenario is skipped in each block
       ...Object.fromEntries(
         Object.keys(results)
           .filter(
             (k) =>
-              !['replaying write unknown-outcome', 'auth misclassified auth', 'leaky close stop'].includes(k),
+              ![
+                'replaying write unknown-outcome',
+                'auth misclassified auth',
+                'leaky close stop',
+                'leaky timer stop',
+              ].includes(k),
           )
           .map((k) => [k, 'skipped']),
       ),

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../proxy/fault-proxy.js';
 import type { ServerHandle } from '../servers/server-handle.js';
 import { withTimeout } from '../util/wait.js';
+import { createCountingClock, type CountingClock } from './counting-clock.js';
 import { conformanceBounds, conformancePolicy, mergePolicies } from './policy.js';
 import {
   formatConformanceTable,
@@ -72,6 +73,8 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
   let server: Server | undefined;
   let calls = 0;
   const targets: Target<Client>[] = [];
+  // Each target's own counting clock, so the stop scenario can assert that no timer outlives stop().
+  const clocks = new WeakMap<Target<Client>, CountingClock>();
   const proxies: FaultProxy[] = [];
   // Resolved once, for the ConnectContext of the fresh control clients (setup, countWrites).
   let resolvedPolicy: ResolvedPolicy | undefined;
@@ -104,14 +107,22 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
       target(endpoint, options = {}) {
         const make = options.badAuth === true ? config.badAuthOptions : config.options;
         if (make === undefined) throw new Error('badAuthOptions is required for the auth scenario');
+        const clock = createCountingClock();
         const target = create({
           name: `conformance-${config.driver.name}`,
           driver,
           options: make(endpoint, s),
           policy: mergePolicies(policy, options.policy),
+          clock,
         });
         targets.push(target);
+        clocks.set(target, clock);
         return target;
+      },
+      pendingTimers(target) {
+        const clock = clocks.get(target);
+        if (clock === undefined) throw new Error('pendingTimers: not a target of this suite');
+        return clock.pending();
       },
       async proxy() {
         const proxy = await startFaultProxy({ target: endpointOf(s) });

@@ -18,6 +18,8 @@ export interface ScenarioContext<Client> {
   direct: Endpoint;
   /** Creates (and tracks for cleanup) a target for `endpoint`; `bad` uses the bad-auth options. */
   target(endpoint: Endpoint, options?: { policy?: object; badAuth?: boolean }): Target<Client>;
+  /** Timers still pending on the counting clock the suite gave `target` (the core's timers are unref'd). */
+  pendingTimers(target: Target<Client>): number;
   /** Starts (and tracks for cleanup) a fault proxy in front of the server. */
   proxy(): Promise<FaultProxy>;
   /** Runs `fn` with a fresh client straight to the server (not through any fault), then closes it. */
@@ -297,7 +299,11 @@ function extraResources(baseline: Map<string, number>): string[] {
   return extra;
 }
 
-/** `stop()` closes every connection (the proxy sees none left) and leaves no socket or timer keeping Node alive. */
+/**
+ * `stop()` closes every connection (the proxy sees none left), leaves no socket or timer keeping Node alive,
+ * and no timer pending on the target's clock (the core's timers are unref'd, so only the clock sees them: a
+ * health checker still probing after stop() would be invisible to `process.getActiveResourcesInfo()`).
+ */
 export async function stop<Client>(ctx: ScenarioContext<Client>, result: ScenarioResult): Promise<void> {
   const proxy = await ctx.proxy();
   await delay(20);
@@ -316,14 +322,21 @@ export async function stop<Client>(ctx: ScenarioContext<Client>, result: Scenari
     () => 0,
     () => proxy.stats().active,
   );
+  const timers = await waitFor('timers to be cleared', () => ctx.pendingTimers(target) === 0, {
+    timeoutMs: 2000,
+  }).then(
+    () => 0,
+    () => ctx.pendingTimers(target),
+  );
   const extra = await waitFor('handles to be released', () => extraResources(baseline).length === 0, {
     timeoutMs: 2000,
   }).then(
     () => [],
     () => extraResources(baseline),
   );
-  result.notes = `stop() took ${Math.round(result.operationMs)} ms; ${proxy.stats().accepted} connection(s) opened, ${open} left open`;
+  result.notes = `stop() took ${Math.round(result.operationMs)} ms; ${proxy.stats().accepted} connection(s) opened, ${open} left open; ${timers} timer(s) pending`;
   expect(open, 'connections left open after stop()').toBe(0);
+  expect(timers, "timers still pending on the target's clock after stop()").toBe(0);
   expect(extra, 'active handles left after stop() (process.getActiveResourcesInfo)').toEqual([]);
   const after = observe(target.execute(ctx.operations.idempotentRead, { idempotent: true, name: read }));
   const settled = await withTimeout('an operation after stop()', after.done, 2000);

@@ -51,6 +51,10 @@ export interface ConformanceOptions<Options, Client, Server extends ServerHandle
   reportFile?: string | undefined;
   /** Print the table to the console after the suite. Default true. */
   print?: boolean | undefined;
-  /** The target factory; default `createTarget` from `@reconnect/core` (replace it to test the suite itself). */
+  /**
+   * The target factory; default `createTarget` from `@reconnect/core` (replace it to test the suite itself).
+   * It receives a counting `clock` that it must pass on: the `stop` scenario asserts none of its timers is
+   * pending after `stop()`.
+   */
   createTarget?: ((options: TargetOptions<Options, Client>) => Target<Client>) | undefined;
 }
