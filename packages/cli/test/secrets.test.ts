@@ -70,4 +70,23 @@ describe('secrets never appear in CLI output', () => {
     expect(text.stderr).toContain('targets.search.policy.retry.backoff.type');
     expectNoSecret(text.stdout, text.stderr, json.stdout, json.stderr, explain.stdout, explain.stderr);
   });
+
+  it('validate never quotes the text of a ${…} reference (a password may contain one)', async () => {
+    const bad = path.join(tmp, 'ref.yaml');
+    writeFileSync(
+      bad,
+      `version: 1\ntargets:\n  db:\n    driver: mysql\n    description: 'Zx\${9k!Qw7}pp'\n    options: { password: 'Zx\${9k!Qw7}pp' }\n`,
+    );
+    for (const args of [
+      ['validate', '--config', bad],
+      ['validate', '--config', bad, '--json'],
+    ]) {
+      const out = await run(args, { env });
+      expect(out.code).toBe(1);
+      const shown = (out.stderr + out.stdout).replace(/",\s*"/g, '.');
+      expect(shown).toContain('targets.db.options.password');
+      expect(shown).toContain('targets.db.description');
+      expect(out.stderr + out.stdout).not.toContain('9k!Qw7');
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../errors.js';
+import { isSecretPath } from './redact.js';
 
 /** Where `${NAME}` values come from: usually `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -54,10 +55,11 @@ export function interpolate<T>(
       const name = sep === -1 ? inner : inner.slice(0, sep);
       if (!validName.test(name)) {
         failed = true;
+        // Never quoted: what looks like a reference may be part of a password (`Zx${9k!Qw7}pp`).
         issue(
           path,
           'invalid_env_reference',
-          `Invalid variable reference "\${${name}}"`,
+          'Invalid variable reference: a name must be letters, digits and _, not starting with a digit (write $${ for a literal ${)',
           '${NAME} or ${NAME:-default}',
         );
         return match;
@@ -67,12 +69,22 @@ export function interpolate<T>(
       if (sep !== -1) return inner.slice(sep + 2);
       if (found === '') return found;
       failed = true;
-      issue(
-        path,
-        'missing_env',
-        `Environment variable ${name} is not set`,
-        `${name} to be set, or a default: \${${name}:-value}`,
-      );
+      // The name helps most, but under a secret key the "reference" may be a slice of the password itself.
+      if (isSecretPath(path)) {
+        issue(
+          path,
+          'missing_env',
+          'An environment variable this value refers to is not set (its name is not shown: the value is secret)',
+          'the variable to be set, or a default: ${NAME:-value}',
+        );
+      } else {
+        issue(
+          path,
+          'missing_env',
+          `Environment variable ${name} is not set`,
+          `${name} to be set, or a default: \${${name}:-value}`,
+        );
+      }
       return match;
     });
     return failed ? text : out;

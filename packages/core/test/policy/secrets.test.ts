@@ -88,6 +88,22 @@ targets: { db: { driver: mysql, options: { uri: mysql://root:${FILE_PW}@db/app }
     expect(text).not.toContain(ENV_PW);
   });
 
+  // A password that happens to contain `${…}` is met by interpolation before anything else.
+  it.each([
+    ['an invalid reference under a password key', 'password', 'Zx${9k!Qw7}pp', ['9k!Qw7', 'Zx', 'pp']],
+    ['an invalid reference under a non-secret key', 'host', 'Zx${9k!Qw7}pp', ['9k!Qw7']],
+    ['a "missing variable" under a password key', 'password', 'Zx${Qw7Hk}pp', ['Qw7Hk']],
+  ])('%s never quotes the reference', async (_name, key, value, fragments) => {
+    const yaml = `
+version: 1
+targets:
+  db: { driver: mysql, options: { ${key}: '${value}' } }
+`;
+    const text = await errorText(loadConfig({ config: write(`r${Math.random()}.yaml`, yaml), env }));
+    expect(text).toContain(`targets.db.options.${key}`);
+    for (const f of fragments) expect(text).not.toContain(f);
+  });
+
   it('a password in a broken JSON file', async () => {
     const file = write(
       'c.json',
