@@ -90,7 +90,11 @@ describe('NodePool', () => {
     const pool = new NodePool({ nodes: [a, b], policy: policy({ deadTimeoutMax: 20_000 }), clock });
     const waits: number[] = [];
     pool.on('nodeDead', (e) => waits.push((e.retryAt ?? 0) - clock.now()));
-    for (let i = 0; i < 7; i++) pool.markFailure(a);
+    for (let i = 0; i < 7; i++) {
+      pool.markFailure(a);
+      // Each death is a failed trial after the previous dead time ended.
+      clock.advance(pool.status(a.id)!.deadUntil - clock.now());
+    }
     expect(waits).toEqual([1000, 2000, 4000, 8000, 16000, 20000, 20000]);
     pool.markSuccess(a);
     expect(pool.status(a.id)).toMatchObject({ alive: true, deadCount: 0, failures: 0 });
@@ -106,9 +110,10 @@ describe('NodePool', () => {
     pool.markFailure(a); // dead until 1000
     clock.advance(10);
     pool.markFailure(b); // dead until 1010
-    pool.markFailure(b); // deadCount 2: until 2010
     pool.markFailure(c); // dead until 1010
-    pool.markFailure(a); // deadCount 2: until 2010
+    clock.advance(1000);
+    pool.markFailure(b); // a failed trial after its dead time: deadCount 2, until 3010
+    pool.markFailure(a); // deadCount 2: until 3010
     for (let i = 0; i < 5; i++) expect(pool.select().id).toBe(c.id);
     expect(said).toEqual([{ offered: c, nodes: 3 }]);
     // Once a node is back and dies again, the rule is announced again.
@@ -180,6 +185,47 @@ describe('NodePool', () => {
       expect(pool.status(a.id)?.alive).toBe(true);
       expect(back).toEqual([{ node: a, deadCount: 2 }]);
       expect(pings).toEqual([a.id, a.id]);
+    });
+
+    it('a failed ping whose connect already reported the failure counts one death, not two', async () => {
+      const clock = createFakeClock(0);
+      // As the target does for a node without a client: the ping connects, the connect marks the failure, the ping rejects.
+      const pool: NodePool = new NodePool({
+        nodes: [a, b],
+        policy: policy({ resurrect: 'ping' }),
+        clock,
+        ping: (n) => {
+          pool.markFailure(n);
+          return Promise.reject(new Error('refused'));
+        },
+      });
+      const deaths: number[] = [];
+      pool.on('nodeDead', (e) => deaths.push(e.deadCount));
+      pool.markFailure(a);
+      for (let i = 0; i < 4; i++) {
+        clock.advance(pool.status(a.id)!.deadUntil - clock.now());
+        pool.select();
+        await clock.advanceAsync(0);
+      }
+      expect(deaths).toEqual([1, 2, 3, 4, 5]);
+      expect(pool.status(a.id)!.deadUntil - clock.now()).toBe(16_000);
+    });
+
+    it('concurrent failures on the offered node of an all-dead pool count one death per trial', () => {
+      const clock = createFakeClock(0);
+      const pool = new NodePool({ nodes: [a], policy: policy({ resurrect: 'optimistic' }), clock });
+      let deaths = 0;
+      pool.on('nodeDead', () => deaths++);
+      pool.markFailure(a);
+      // Admitted before its retry time (all dead: offered anyway): failing calls do not lengthen the dead time.
+      for (let i = 0; i < 10; i++) pool.markFailure(pool.select());
+      expect(pool.status(a.id)!.deadCount).toBe(1);
+      clock.advance(1000);
+      const picked = Array.from({ length: 100 }, () => pool.select());
+      for (const n of picked) pool.markFailure(n);
+      expect(pool.status(a.id)!.deadCount).toBe(2);
+      expect(deaths).toBe(2);
+      expect(pool.status(a.id)!.deadUntil - clock.now()).toBe(2000);
     });
 
     it('none: a dead node is never tried again while another is alive', () => {

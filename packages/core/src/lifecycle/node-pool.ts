@@ -157,9 +157,13 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     const s = this.#byId.get(node.id);
     if (s === undefined) return;
     s.failures++;
-    // A dead node that failed again (tried optimistically, or offered by the all-dead rule) dies longer.
-    if (s.alive && s.failures < this.#policy.nodeFailureThreshold) return;
-    this.#kill(s);
+    if (s.alive) {
+      if (s.failures >= this.#policy.nodeFailureThreshold) this.#kill(s);
+      return;
+    }
+    // A dead node dies again (longer) only for a failed trial after its dead time: failures of calls admitted
+    // before that (the all-dead rule) or concurrently with the trial that already failed are one death, not many.
+    if (this.#clock.now() >= s.deadUntil) this.#kill(s);
   }
 
   /** Replaces the node list (discovery), keeping the status of nodes that stay and their metadata updates. */
@@ -224,7 +228,8 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
       },
       () => {
         s.pinging = false;
-        if (this.#byId.get(s.node.id) === s) this.#kill(s);
+        // One death per failed ping, even when the ping's own connect already reported this failure.
+        if (this.#byId.get(s.node.id) === s) this.markFailure(s.node);
       },
     );
   }

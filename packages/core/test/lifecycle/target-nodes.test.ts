@@ -113,6 +113,38 @@ describe('Target with several nodes', () => {
     await target.stop();
   });
 
+  it('a failed resurrection ping of a node without a client is one death, not two', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: {
+        ...policy({ resurrect: 'ping', deadTimeout: 1000, deadTimeoutMax: 10_000_000 }),
+        healthCheck: { enabled: false },
+      },
+      clock,
+    });
+    const deaths: number[] = [];
+    target.on('nodeDead', (e) => {
+      if (e.node.port === 9200) deaths.push(e.deadCount);
+    });
+    control.downNodes.add('127.0.0.1:9200'); // its connects are refused: it never gets a client
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    for (let i = 0; i < 4; i++) {
+      await clock.advanceAsync(200_000);
+      const op = target.execute(query, { idempotent: true });
+      await clock.advanceAsync(0);
+      expect(await op).toBe('q@127.0.0.1:9201');
+    }
+    expect(deaths).toEqual([1, 2, 3, 4, 5]);
+    expect(target.health().nodes.find((n) => n.id === '127.0.0.1:9200')?.deadCount).toBe(5);
+    await target.stop();
+  });
+
   it('discovery on start, on an interval and after a fault; keeps metadata; drops nodes the selector rejects', async () => {
     const clock = createFakeClock(0);
     let cluster: NodeAddress[] = [
