@@ -1,37 +1,49 @@
 import type { Classification, ErrorKind } from '../driver/driver.js';
 import { ErrorCodes, isReconnectError } from '../errors.js';
+import type { InterruptWhy } from './operation-run.js';
 
 /**
- * Error kinds that say something about the server's health. Only these feed the circuit breaker and
- * spend the retry budget: a `fatal` or `auth` reply proves the server is up and answering.
+ * Error kinds that say something about the server's health. Only these feed the circuit breaker: a
+ * `fatal` or `auth` reply proves the server is up and answering.
  */
 export function reflectsServerHealth(kind: ErrorKind): boolean {
   return kind === 'connection' || kind === 'timeout' || kind === 'transient' || kind === 'throttled';
 }
 
 /**
- * The classification of an attempt's error. Reconnect's own errors (thrown by `source.acquire()` or
- * raised by the executor, such as an attempt timeout) carry their kind and outcome; a `not_sent`
- * outcome means the request provably never left, and a stopped target is never worth retrying.
- * Everything else goes to the driver's `classify`. `beforeSend` marks failures before the operation
- * ran (inside `acquire`): nothing was sent, whatever the error says.
+ * The classification of an attempt's error. `beforeSend` marks failures of `source.acquire()`,
+ * before the operation ran: nothing was sent, whatever the error says, and Reconnect's own errors
+ * there carry their kind (`connection` by default; a stopped target is `fatal`, never retried).
+ *
+ * Errors thrown by the operation go to the driver's `classify` only, Reconnect's own included: an
+ * operation may write, then call another target whose breaker is open, and that `BreakerOpenError`'s
+ * `outcome: 'not_sent'` is about the other call, not this one. A driver that cannot classify such an
+ * error says `unknown` with nothing known about the send, so a non-idempotent operation is not repeated.
  */
 export function classifyFailure(
   error: unknown,
   classify: (error: unknown) => Classification,
   beforeSend: boolean,
 ): Classification {
+  if (beforeSend && isReconnectError(error)) {
+    return { kind: error.kind ?? (error.code === ErrorCodes.STOPPED ? 'fatal' : 'connection'), sent: false };
+  }
   let c: Classification;
-  if (isReconnectError(error)) {
-    const kind: ErrorKind = error.kind ?? (error.code === ErrorCodes.STOPPED ? 'fatal' : 'connection');
-    c = error.outcome === 'not_sent' ? { kind, sent: false } : { kind };
-  } else {
-    try {
-      c = classify(error);
-    } catch {
-      // A driver whose classify throws must not turn a retryable fault into a crash of the executor.
-      c = { kind: 'unknown' };
-    }
+  try {
+    c = classify(error);
+  } catch {
+    // A driver whose classify throws must not turn a retryable fault into a crash of the executor.
+    c = { kind: 'unknown' };
   }
   return beforeSend && c.sent !== false ? { ...c, sent: false } : c;
+}
+
+/**
+ * The classification of an attempt the executor itself cut short: at the attempt timeout or the
+ * deadline it is a `timeout`, on the caller's abort `unknown` (it says nothing about the server).
+ * Either may have reached the server once the operation ran (`beforeSend` false).
+ */
+export function interruptClassification(why: InterruptWhy, beforeSend: boolean): Classification {
+  const kind: ErrorKind = why === 'aborted' ? 'unknown' : 'timeout';
+  return beforeSend ? { kind, sent: false } : { kind };
 }

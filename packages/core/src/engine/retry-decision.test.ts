@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification } from '../driver/driver.js';
-import { AttemptTimeoutError, NoNodeAvailableError, StoppedError } from '../errors.js';
+import { AttemptTimeoutError, BreakerOpenError, NoNodeAvailableError, StoppedError } from '../errors.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import type { RetryIfContext } from '../policy/schema.js';
-import { classifyFailure, reflectsServerHealth } from './classify-failure.js';
+import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
 import { decideRetry, matchesRetryOn } from './retry-decision.js';
 
 const retryOn = {
@@ -104,7 +104,22 @@ describe('classifyFailure', () => {
   });
 
   it('an attempt timeout is a timeout whose outcome is unknown', () => {
-    expect(classifyFailure(new AttemptTimeoutError(5), driverClassify, false)).toEqual({ kind: 'timeout' });
+    // The executor's own cut (attempt timeout, deadline) is classified by the executor, not by the driver.
+    expect(interruptClassification('timeout', false)).toEqual({ kind: 'timeout' });
+    expect(interruptClassification('deadline', false)).toEqual({ kind: 'timeout' });
+    expect(interruptClassification('timeout', true)).toEqual({ kind: 'timeout', sent: false });
+    expect(interruptClassification('aborted', false)).toEqual({ kind: 'unknown' });
+    expect(interruptClassification('aborted', true)).toEqual({ kind: 'unknown', sent: false });
+  });
+
+  it('Reconnect errors thrown by the operation go to the driver only: their outcome and kind are not trusted', () => {
+    const unknown = (): Classification => ({ kind: 'unknown' });
+    expect(classifyFailure(new BreakerOpenError(), unknown, false)).toEqual({ kind: 'unknown' });
+    expect(classifyFailure(new NoNodeAvailableError(), unknown, false)).toEqual({ kind: 'unknown' });
+    expect(classifyFailure(new AttemptTimeoutError(5), driverClassify, false)).toEqual({
+      kind: 'fatal',
+      code: 'X',
+    });
   });
 
   it('driver errors go to classify; before the send they are marked not sent', () => {

@@ -291,6 +291,58 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(source.reports).toEqual([{ ok: true, durationMs: 0 }]); // no lease, no report for the acquire failure
   });
 
+  it('a ReconnectError thrown by the operation is not trusted: a write that then hits an open breaker runs once, outcome unknown', async () => {
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), createFakeClock());
+    const { executor, clock, giveUps } = setup({ breaker });
+    const writes: string[] = [];
+    // The op writes, then calls another target whose breaker is open (its `outcome: 'not_sent'` is
+    // about that other call, not about this write).
+    const inner = new BreakerOpenError('Circuit breaker of target "other" is open');
+    const result = track(
+      executor.execute(async () => {
+        writes.push('INSERT');
+        await Promise.resolve();
+        throw inner;
+      }),
+    );
+    await clock.advanceAsync(10_000);
+    expect(writes).toEqual(['INSERT']);
+    expect(isOutcomeUnknownError(result.error)).toBe(true);
+    expect(result.error).toMatchObject({ outcome: 'unknown', cause: inner, kind: 'unknown', target: 'db' });
+    expect(giveUps.map((g) => g.reason)).toEqual(['not_idempotent']);
+    expect(breaker.state).toBe('closed'); // another target's open breaker says nothing about this server
+  });
+
+  it('a ConfigError thrown by the operation is not retried (the driver cannot classify it)', async () => {
+    const { executor, clock, giveUps } = setup();
+    const bad = new ConfigError([{ path: ['x'], kind: 'invalid_type', message: 'bad' }]);
+    let calls = 0;
+    const result = track(
+      executor.execute(
+        () => {
+          calls++;
+          throw bad;
+        },
+        { idempotent: true },
+      ),
+    );
+    await clock.advanceAsync(10_000);
+    expect(calls).toBe(1);
+    expect(result.error).toBe(bad);
+    expect(giveUps.map((g) => g.reason)).toEqual(['not_retryable']);
+  });
+
+  it('a ReconnectError thrown by an idempotent operation follows retryOn by its driver kind (unknown)', async () => {
+    const { executor, clock } = setup({
+      policy: retryPolicy({ retryOn: { errors: ['unknown'], codes: [], statusCodes: [] } }),
+    });
+    const { op, calls } = scripted(new NoNodeAvailableError());
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.value).toBe('ok');
+    expect(calls).toHaveLength(2);
+  });
+
   it('an attempt timeout aborts the attempt signal; an op that ignores it still settles at the timeout', async () => {
     const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 500 }) });
     const signals: AbortSignal[] = [];

@@ -29,7 +29,7 @@ import { LazyAcquireRequest, LazyAttemptContext, type LazySignal } from './attem
 import { retryDelay } from './backoff/compute-delay.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
 import type { RetryBudget } from './budget/retry-budget.js';
-import { classifyFailure, reflectsServerHealth } from './classify-failure.js';
+import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
 import { decideRetry } from './retry-decision.js';
 import type { AttemptReport, ConnectionSource, ExecuteOptions, Lease, Operation } from './types.js';
 
@@ -85,6 +85,11 @@ function durationOption(value: number | string, name: string): number {
     ]);
   }
   return ms;
+}
+
+/** Whether `error` is a Reconnect error saying its request was never sent. */
+function claimsNotSent(error: unknown): boolean {
+  return isReconnectError(error) && error.outcome === 'not_sent';
 }
 
 function safeCall<K extends keyof RetryExecutorEvents>(
@@ -360,7 +365,15 @@ export class RetryExecutor<Client> {
       node: failure.node,
       elapsedMs: this.#clock.now() - run.start,
     });
-    if (verdict === 'not_retryable') return RetryReasons.NOT_RETRYABLE;
+    if (verdict === 'not_retryable') {
+      // A Reconnect error the operation threw may claim `outcome: 'not_sent'` (another target's open
+      // breaker), but that claim is about its own call: this operation may have written before it.
+      // Rethrowing it unchanged would tell the caller nothing was sent; a non-idempotent one is unknown.
+      if (!run.idempotent && c.sent !== false && claimsNotSent(failure.error)) {
+        return RetryReasons.NOT_IDEMPOTENT;
+      }
+      return RetryReasons.NOT_RETRYABLE;
+    }
     if (verdict === 'not_idempotent') return RetryReasons.NOT_IDEMPOTENT;
     if (attempt > this.#policy.maxRetries) return RetryReasons.MAX_RETRIES;
     if (callerAborted(run)) return RetryReasons.ABORTED;
@@ -554,11 +567,10 @@ export class RetryExecutor<Client> {
           ? run.signal?.reason
           : new AttemptTimeoutError(error.why === 'timeout' ? run.attemptTimeoutMs : durationMs);
     }
+    // The executor's own interrupts carry their kind; everything else is the source's or the operation's error.
     const classification: Classification =
-      interrupt === 'aborted'
-        ? beforeSend
-          ? { kind: 'unknown', sent: false }
-          : { kind: 'unknown' }
+      interrupt !== undefined
+        ? interruptClassification(interrupt, beforeSend)
         : classifyFailure(cause, this.#classify, beforeSend);
 
     const type = errorType(cause);
