@@ -464,6 +464,65 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('aborted: a caller abort of a running non-idempotent operation reports outcome unknown (it may have been sent)', async () => {
+    const { executor, clock, giveUps } = setup();
+    const controller = new AbortController();
+    let calls = 0;
+    const result = track(
+      executor.execute(
+        () => {
+          calls++;
+          return new Promise<string>(() => {});
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await flush();
+    controller.abort('stop');
+    await flush();
+    expect(isAbortedError(result.error)).toBe(true);
+    expect((result.error as AbortedError).outcome).toBe('unknown');
+    expect(calls).toBe(1);
+    expect(giveUps.map((g) => g.reason)).toEqual(['aborted']);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('aborted: an abort noticed after acquire but before the operation started reports outcome not_sent', async () => {
+    const controller = new AbortController();
+    class AbortingSource extends FakeSource {
+      override acquire(request: AcquireRequest): Lease<string> {
+        const lease = super.acquire(request);
+        controller.abort('gone'); // the caller leaves while the client is handed over
+        return lease;
+      }
+    }
+    const { executor, source } = setup({ source: new AbortingSource() });
+    const { op, calls } = scripted();
+    const error = await executor.execute(op, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(isAbortedError(error)).toBe(true);
+    expect((error as AbortedError).outcome).toBe('not_sent');
+    expect(calls).toHaveLength(0);
+    expect(source.reports).toEqual([]);
+  });
+
+  it('deadline: a deadline found expired after acquire but before the operation started reports outcome not_sent', async () => {
+    const clock = createFakeClock();
+    class LateSource extends FakeSource {
+      override acquire(request: AcquireRequest): Lease<string> {
+        const lease = super.acquire(request);
+        clock.advance(2000); // the connection arrives after the deadline
+        return Promise.resolve(lease) as unknown as Lease<string>;
+      }
+    }
+    const { executor } = setup({ clock, source: new LateSource(), policy: retryPolicy({ deadline: 1000 }) });
+    const { op, calls } = scripted();
+    const result = track(executor.execute(op));
+    await flush();
+    expect(isDeadlineExceededError(result.error)).toBe(true);
+    expect((result.error as DeadlineExceededError).outcome).toBe('not_sent');
+    expect(calls).toHaveLength(0);
+  });
+
   it('aborted: an already-aborted signal never runs the operation', async () => {
     const { executor, source } = setup();
     const { op, calls } = scripted();

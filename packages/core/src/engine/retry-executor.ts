@@ -447,11 +447,13 @@ export class RetryExecutor<Client> {
     let result: T | PromiseLike<T>;
     let limit: number;
     let why: InterruptWhy;
+    // An abort or a deadline noticed here stops the attempt before the operation runs: nothing was sent.
+    if (callerAborted(run))
+      throw this.#failed(run, span, new Interrupt('aborted'), true, lease, attemptStart);
+    // A synchronous acquire took no time worth a clock read.
+    const remaining = run.deadlineAt - (acquiredNow ? attemptStart : this.#clock.now());
+    if (remaining <= 0) throw this.#failed(run, span, new Interrupt('deadline'), true, lease, attemptStart);
     try {
-      if (callerAborted(run)) throw new Interrupt('aborted');
-      // A synchronous acquire took no time worth a clock read.
-      const remaining = run.deadlineAt - (acquiredNow ? attemptStart : this.#clock.now());
-      if (remaining <= 0) throw new Interrupt('deadline');
       const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
       limit = timeout <= remaining ? timeout : remaining;
       why = timeout <= remaining ? 'timeout' : 'deadline';
@@ -585,7 +587,8 @@ export class RetryExecutor<Client> {
       else breaker.release();
       if (change !== undefined) this.#breakerEvent(run, change.from, change.to);
     }
-    if (lease !== undefined && interrupt !== 'aborted') {
+    // Only an operation that ran says something about its node (an attempt stopped before it ran does not).
+    if (lease !== undefined && !beforeSend && interrupt !== 'aborted') {
       this.#report(lease, { ok: false, durationMs, error: cause, classification });
     }
     if (span !== undefined) {
