@@ -628,6 +628,49 @@ describe('RetryExecutor: give-up reasons', () => {
     await expect(executor.execute(() => 'third')).resolves.toBe('third');
   });
 
+  it('breaker: a caller abort of a running attempt counts as neither failure nor success', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
+    const { executor } = setup({ breaker, clock });
+    const controller = new AbortController();
+    const result = track(
+      executor.execute(() => new Promise<string>(() => {}), { idempotent: true, signal: controller.signal }),
+    );
+    await flush();
+    controller.abort('stop');
+    await flush();
+    expect(isAbortedError(result.error)).toBe(true);
+    expect(breaker.state).toBe('closed'); // one failure would have opened it
+    expect(breaker.snapshot).toEqual({ kind: 'closed', consecutive: 0, buckets: [] });
+  });
+
+  it('breaker: an aborted half-open trial call frees its slot for the next trial', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(
+      breakerPolicy({ failureThreshold: 1, openFor: 1000, halfOpenMaxCalls: 1 }),
+      clock,
+    );
+    const { executor } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
+    await executor
+      .execute(() => Promise.reject(new FakeDriverError('connection')), { idempotent: true })
+      .catch(() => {});
+    expect(breaker.state).toBe('open');
+    clock.advance(1000);
+    const controller = new AbortController();
+    const trial = track(
+      executor.execute(() => new Promise<string>(() => {}), { idempotent: true, signal: controller.signal }),
+    );
+    await flush();
+    expect(breaker.state).toBe('half-open');
+    controller.abort('stop');
+    await flush();
+    expect(isAbortedError(trial.error)).toBe(true);
+    expect(breaker.state).toBe('half-open'); // not open again: the abort is no verdict
+    // The one trial slot is free again: the next call is admitted and its success closes the breaker.
+    await expect(executor.execute(() => 'next', { idempotent: true })).resolves.toBe('next');
+    expect(breaker.state).toBe('closed');
+  });
+
   it('the breaker only counts failures that reflect server health', async () => {
     const clock = createFakeClock();
     const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
