@@ -89,4 +89,39 @@ describe('secrets never appear in CLI output', () => {
       expect(out.stderr + out.stdout).not.toContain('9k!Qw7');
     }
   });
+
+  it('validate hides key=value DSNs, URL passwords with @ or /, and private keys (text and JSON)', async () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\\nMIIEpPEMSECRET\\n-----END RSA PRIVATE KEY-----';
+    const shapes = path.join(tmp, 'shapes.yaml');
+    writeFileSync(
+      shapes,
+      `version: 1
+targets:
+  db:
+    driver: mysql
+    options:
+      connectionString: "host=db password=hunter2SECRET user=app"
+      ado: "Server=db;Password='a b SECRET';"
+      redis: "redis://:p@ssw0rdSECRET@h:6379"
+      mysql: "mysql://u:ab/cdSECRET@h/app"
+      note: "${pem}"
+      tls: { key: keySECRET, clientKey: clientSECRET, ca: visible-ca }
+      signingKey: signSECRET
+      privateKey: privSECRET
+      keyPrefix: "app:"
+`,
+    );
+    const text = await run(['validate', '--config', shapes], { env });
+    const json = await run(['validate', '--config', shapes, '--json'], { env });
+    expect(text.code).toBe(0);
+    expect(json.code).toBe(0);
+    for (const out of [text.stdout, json.stdout]) {
+      expect(out).not.toContain('SECRET');
+      expect(out).toContain('host=db password=***');
+      expect(out).toContain('redis://:***@h:6379');
+      expect(out).toContain('mysql://u:***@h/app');
+      expect(out).toContain('visible-ca');
+      expect(out).toContain('app:');
+    }
+  });
 });

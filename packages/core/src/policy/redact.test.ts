@@ -53,3 +53,47 @@ describe('redactSecrets', () => {
     expect(JSON.stringify(out)).not.toContain('hunter2');
   });
 });
+
+describe('redactString: the shapes that used to leak', () => {
+  it.each([
+    ['a key=value DSN', 'host=db password=hunter2secret dbname=app', 'host=db password=*** dbname=app'],
+    ['quoted key=value pairs', `host=db password='hunter2 secret' user=u`, `host=db password=*** user=u`],
+    [
+      'passwd/pwd/secret/token/api_key pairs',
+      'passwd=a1SECRET pwd=a2SECRET;secret = a3SECRET,token="a4SECRET" api_key=a5SECRET',
+      'passwd=*** pwd=***;secret = ***,token=*** api_key=***',
+    ],
+    ['an ADO-style string', 'Server=db;User Id=u;Password=a6SECRET;', 'Server=db;User Id=u;Password=***;'],
+    ['a URL password holding @', 'redis://:p@ssw0rdSECRET@h:6379', 'redis://:***@h:6379'],
+    ['a URL password holding /', 'mysql://u:ab/cdSECRET@h/app', 'mysql://u:***@h/app'],
+    ['a DSN password holding @ and /', 'u:p@a/bSECRET@tcp(h:3306)/db', 'u:***@tcp(h:3306)/db'],
+  ])('%s', (_name, input, expected) => {
+    expect(redactString(input)).toBe(expected);
+    expect(redactString(input)).not.toContain('SECRET');
+  });
+
+  it('PEM private key blocks anywhere, closed or cut off', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpSECRETbody\n-----END RSA PRIVATE KEY-----';
+    expect(redactString(`key is ${pem} ok`)).toBe(
+      'key is -----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY----- ok',
+    );
+    expect(redactString('-----BEGIN PRIVATE KEY-----\nMIIEvSECRET')).not.toContain('SECRET');
+    expect(redactString('-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----')).toContain('MIIC');
+  });
+
+  it('private keys under their usual keys, and keyPrefix stays visible', () => {
+    for (const k of ['clientKey', 'signingKey', 'privateKey', 'key', 'sslKey', 'tls_key', 'pfx'])
+      expect(isSecretKey(k), k).toBe(true);
+    for (const k of ['keyPrefix', 'routingKey', 'publicKey', 'monkey']) expect(isSecretKey(k), k).toBe(false);
+    const out = redactSecrets({
+      tls: { key: 'k1SECRET', clientKey: 'k2SECRET', ca: 'CA' },
+      signingKey: 'k3SECRET',
+      keyPrefix: 'app:',
+    });
+    expect(out).toEqual({
+      tls: { key: '***', clientKey: '***', ca: 'CA' },
+      signingKey: '***',
+      keyPrefix: 'app:',
+    });
+  });
+});

@@ -1,7 +1,7 @@
 /** What a redacted value is replaced with. */
 export const REDACTED = '***';
 
-// Compared after lower-casing and dropping `-`/`_`, so `api_key`, `apiKey` and `API-KEY` all match.
+// Compared after lower-casing and dropping `-`/`_`/`.`, so `api_key`, `apiKey` and `API-KEY` all match.
 const secretKeyParts = [
   'password',
   'passwd',
@@ -12,37 +12,69 @@ const secretKeyParts = [
   'accesskey',
   'privatekey',
   'sessionkey',
+  'clientkey',
+  'signingkey',
+  'encryptionkey',
+  'masterkey',
+  'hmackey',
+  'sslkey',
+  'tlskey',
   'credential',
   'auth',
 ];
-const secretKeyExact = new Set(['pwd', 'pass', 'key', 'cookie', 'signature']);
+// Exact names only: `key` alone (a TLS block's private key) is secret, `keyPrefix` or `routingKey` are not.
+const secretKeyExact = new Set(['pwd', 'pass', 'key', 'pfx', 'cookie', 'signature']);
 
 /**
  * True for a key whose value must never be printed: password, secret, token, apiKey, auth,
- * credentials and their spellings (`api_key`, `authorization`, `privateKey`, ...).
+ * credentials, private keys (`privateKey`, `clientKey`, `signingKey`, a TLS block's `key`) and
+ * their spellings (`api_key`, `authorization`, `ssl-key`, ...).
  */
 export function isSecretKey(key: string | number): boolean {
   if (typeof key !== 'string') return false;
-  const k = key.toLowerCase().replace(/[-_]/g, '');
+  const k = key.toLowerCase().replace(/[-_.]/g, '');
   return secretKeyExact.has(k) || secretKeyParts.some((part) => k.includes(part));
 }
 
+// A password is cut at whitespace and quotes only: it may itself hold `@`, `/` or `:`, so it runs to the
+// LAST `@` of the token (over-redacting a path that holds an `@` is the safe mistake).
+const secretChars = String.raw`[^\s"'<>]`;
 // `scheme://user:password@host` → `scheme://user:***@host`; the user name stays for diagnosis.
-const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@/\s]*)@/gi;
+const urlCredentials = new RegExp(
+  String.raw`([a-z][a-z0-9+.-]*:\/\/)([^:@/\s"'<>]*):(${secretChars}*)@`,
+  'gi',
+);
 // Go-style DSNs as in the seed documents: `user:password@tcp(host:3306)/db`.
-const dsnCredentials = /(^|[\s"'=,])([^:@/\s"'=,]+):([^@/\s"']+)@(tcp|unix|udp)\(/gi;
-// `?password=...&token=...` in query strings.
-const queryCredentials =
-  /([?&;](?:password|passwd|pass|pwd|secret|token|api[_-]?key|access[_-]?token|auth|authorization)=)[^&#;\s]*/gi;
+const dsnCredentials = new RegExp(
+  String.raw`(^|[\s"'=,])([^:@/\s"'=,]+):(${secretChars}+)@(tcp|unix|udp)\(`,
+  'gi',
+);
+// `password=...` wherever it appears: query strings (`?token=`), key=value DSNs
+// (`host=db password=x`, `Password='a b';`), quoted or not. The name may carry a prefix (`sslpassword`).
+const keyValueCredentials =
+  /(^|[^a-z0-9])([a-z0-9_.-]*?(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|access[_-]?key|auth|authorization|credentials?))(\s*=\s*)("[^"]*"?|'[^']*'?|[^&#;,\s"']*)/gi;
+// PEM private keys anywhere (a pasted key in a message or a string option); to the end if never closed.
+const pemPrivateKey =
+  /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
 
-/** Replaces credentials inside a string (URL user info, DSN passwords, secret query parameters) with `***`. */
+/**
+ * Replaces credentials inside a string with `***`: URL user info, DSN passwords (`user:pw@tcp(`,
+ * `password=...` pairs, query parameters) and PEM private key blocks.
+ */
 export function redactString(value: string): string {
   return value
+    .replace(
+      pemPrivateKey,
+      (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----${REDACTED}-----END ${kind}PRIVATE KEY-----`,
+    )
     .replace(urlCredentials, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`)
     .replace(dsnCredentials, (_m, pre: string, user: string, _pw: string, proto: string) => {
       return `${pre}${user}:${REDACTED}@${proto}(`;
     })
-    .replace(queryCredentials, (_m, name: string) => `${name}${REDACTED}`);
+    .replace(
+      keyValueCredentials,
+      (_m, pre: string, name: string, eq: string) => `${pre}${name}${eq}${REDACTED}`,
+    );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

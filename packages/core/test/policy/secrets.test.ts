@@ -104,6 +104,22 @@ targets:
     for (const f of fragments) expect(text).not.toContain(f);
   });
 
+  it.each([
+    ['a key=value DSN', 'host=db password=hunter2SECRET'],
+    ['a quoted key=value pair', "host=db pwd='hunter 2SECRET'"],
+    ['a URL password holding @', 'redis://:p@ssw0rdSECRET@h:6379'],
+    ['a URL password holding /', 'mysql://u:ab/cdSECRET@h/app'],
+    ['a PEM private key', '-----BEGIN EC PRIVATE KEY----- MHcSECRET'],
+  ])('%s in the message of a config module that throws', async (_name, leak) => {
+    const file = write(
+      `m${Math.random()}.mjs`,
+      `throw new Error(${JSON.stringify(`cannot connect: ${leak}`)});\n`,
+    );
+    const text = await errorText(loadConfig({ config: file, env }));
+    expect(text).toContain('cannot connect');
+    expect(text).not.toContain('SECRET');
+  });
+
   it('a password in a broken JSON file', async () => {
     const file = write(
       'c.json',
