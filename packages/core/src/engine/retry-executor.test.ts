@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -705,6 +706,45 @@ describe('RetryExecutor: listeners', () => {
     } finally {
       process.off('uncaughtException', onError);
     }
+  });
+});
+
+describe('RetryExecutor: the caller signal', () => {
+  it('a long-lived caller signal keeps no abort listener after operations settle (success, failure, retry)', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 100 }), clock);
+    const { executor } = setup({ clock, breaker, policy: retryPolicy({ maxRetries: 1 }) });
+    const { signal } = new AbortController();
+    const listeners = (): number => getEventListeners(signal, 'abort').length;
+    const opts = { idempotent: true, signal };
+    for (let i = 0; i < 20; i++) {
+      // success: synchronous value, then a promise
+      await executor.execute(() => i, opts);
+      await executor.execute(async () => Promise.resolve(i), opts);
+      // failure on the first attempt (not retryable, rethrown unchanged), sync throw and rejection
+      await executor
+        .execute(() => {
+          throw new FakeDriverError('fatal');
+        }, opts)
+        .catch(() => {});
+      await executor.execute(scripted(new FakeDriverError('fatal')).op, opts).catch(() => {});
+      // retry, then success
+      const retried = track(executor.execute(scripted(new FakeDriverError('connection')).op, opts));
+      expect(listeners()).toBe(1); // listening while the operation runs
+      await clock.advanceAsync(1000);
+      expect(retried.value).toBe('ok');
+      // retries exhausted
+      const exhausted = track(
+        executor.execute(
+          scripted(new FakeDriverError('connection'), new FakeDriverError('connection')).op,
+          opts,
+        ),
+      );
+      await clock.advanceAsync(1000);
+      expect(isRetriesExhaustedError(exhausted.error)).toBe(true);
+      expect(listeners()).toBe(0);
+    }
+    expect(listeners()).toBe(0);
   });
 });
 
