@@ -74,6 +74,23 @@ describe('reconnector transition', () => {
     expect(s).toEqual({ status: 'connected', since: 4 });
   });
 
+  it('on-demand attempts (scheduled: false) neither count nor exhaust maxRetries', () => {
+    const limits = { maxRetries: 1 };
+    let s: ReconnectorState = transition(
+      { status: 'connected', since: 0 },
+      { type: 'lost', at: 0, error: e },
+      limits,
+    );
+    for (let i = 1; i <= 50; i++) {
+      s = transition(s, { type: 'attempt', at: i, scheduled: false }, limits);
+      s = transition(s, { type: 'attemptFailed', at: i, error: e, scheduled: false }, limits);
+    }
+    expect(s).toMatchObject({ status: 'reconnecting', attempt: 0 });
+    s = transition(s, { type: 'attempt', at: 60 }, limits);
+    s = transition(s, { type: 'attemptFailed', at: 60, error: e }, limits);
+    expect(s).toMatchObject({ status: 'failed', attempt: 1 });
+  });
+
   it('maxRetries 0: a loss fails at once', () => {
     const s = transition(
       { status: 'connected', since: 0 },

@@ -2,8 +2,9 @@ import type { ReconnectPolicy } from '../policy/resolved.js';
 import type { TargetState } from './types.js';
 
 /**
- * The reconnector's state, a tagged union on `status`. `attempt` counts connect attempts made in the
- * current connecting / reconnecting period; `downSince` is when the connection was lost.
+ * The reconnector's state, a tagged union on `status`. `attempt` counts the backoff schedule's connect
+ * attempts made in the current connecting / reconnecting period (on-demand ones do not count);
+ * `downSince` is when the connection was lost.
  */
 export type ReconnectorState =
   | { readonly status: 'idle'; readonly since: number }
@@ -35,15 +36,25 @@ export type ReconnectorState =
 /** What happens to a reconnector; `at` is the clock time it happened. */
 export type ReconnectorInput =
   | { readonly type: 'start'; readonly at: number }
-  /** A connect attempt begins. */
-  | { readonly type: 'attempt'; readonly at: number }
+  /**
+   * A connect attempt begins. `scheduled: false` marks an on-demand attempt (a waiting operation asked for it):
+   * it does not count toward `maxRetries`; only the backoff schedule's attempts do.
+   */
+  | { readonly type: 'attempt'; readonly at: number; readonly scheduled?: boolean }
   /** The connection is (back) up: an attempt succeeded, or a self-reconnecting client said so. */
   | { readonly type: 'up'; readonly at: number }
   /**
    * A connect attempt failed. `final`: the error cannot be fixed by retrying (auth, fatal); during the first
    * connect it ends in `failed` at once with no further attempt. A reconnect keeps trying per policy.
    */
-  | { readonly type: 'attemptFailed'; readonly at: number; readonly error: unknown; readonly final?: boolean }
+  | {
+      readonly type: 'attemptFailed';
+      readonly at: number;
+      readonly error: unknown;
+      readonly final?: boolean;
+      /** False for an on-demand attempt: its failure never exhausts `maxRetries`. */
+      readonly scheduled?: boolean;
+    }
   /** The connection was lost (health checks, passive failures, or the client's own monitor). */
   | { readonly type: 'lost'; readonly at: number; readonly error: unknown }
   | { readonly type: 'stop'; readonly at: number };
@@ -79,7 +90,7 @@ export function transition(
     case 'connecting':
       switch (input.type) {
         case 'attempt':
-          return { ...state, attempt: state.attempt + 1 };
+          return input.scheduled === false ? state : { ...state, attempt: state.attempt + 1 };
         case 'up':
           return { status: 'connected', since: input.at };
         case 'attemptFailed':
@@ -94,7 +105,7 @@ export function transition(
             };
           }
           // attempt 1 is the connect itself, not a retry.
-          return exhausted(state.attempt - 1, limits.maxRetries)
+          return input.scheduled !== false && exhausted(state.attempt - 1, limits.maxRetries)
             ? {
                 status: 'failed',
                 since: input.at,
@@ -117,11 +128,11 @@ export function transition(
     case 'reconnecting':
       switch (input.type) {
         case 'attempt':
-          return { ...state, attempt: state.attempt + 1 };
+          return input.scheduled === false ? state : { ...state, attempt: state.attempt + 1 };
         case 'up':
           return { status: 'connected', since: input.at };
         case 'attemptFailed':
-          return exhausted(state.attempt, limits.maxRetries)
+          return input.scheduled !== false && exhausted(state.attempt, limits.maxRetries)
             ? {
                 status: 'failed',
                 since: input.at,
@@ -140,7 +151,7 @@ export function transition(
       switch (input.type) {
         // Keep-probing after exhaustion: attempts go on at the cap, and success still brings it back.
         case 'attempt':
-          return { ...state, attempt: state.attempt + 1 };
+          return input.scheduled === false ? state : { ...state, attempt: state.attempt + 1 };
         case 'up':
           return { status: 'connected', since: input.at };
         case 'attemptFailed':

@@ -37,13 +37,13 @@ function controllableConnect(clock: FakeClock) {
 
 const doubling = (attempt: number): number => Math.min(100 * 2 ** (attempt - 1), 1000);
 
-function setup(over: Partial<ReconnectPolicy> = {}) {
+function setup(over: Partial<ReconnectPolicy> = {}, delay: (attempt: number) => number = doubling) {
   const clock = createFakeClock(0);
   const c = controllableConnect(clock);
   const r = new Reconnector({
     policy: policy(over),
     connect: c.connect,
-    delay: doubling,
+    delay,
     clock,
     wallClock: clock.now,
   });
@@ -206,6 +206,92 @@ describe('Reconnector', () => {
     expect(r2.status).toBe('connected');
     await Promise.all(waits);
     expect(r2.waiting).toBe(0);
+  });
+
+  it('on-demand attempts of waiting operations do not use up maxRetries: failed comes on the backoff schedule', async () => {
+    // preset:redis-like: 5 retries at 1, 2, 4, 8, 16 s; operations waiting make an attempt every 100 ms meanwhile.
+    const {
+      clock,
+      c,
+      r: r2,
+    } = setup(
+      {
+        maxRetries: 5,
+        backoff: { type: 'exponential', base: 1000, factor: 2, max: 30_000, jitter: 'none' },
+        onExhausted: 'stop',
+        minProbeGap: 100,
+      },
+      (attempt) => Math.min(1000 * 2 ** (attempt - 1), 30_000),
+    );
+    const attempts: boolean[] = [];
+    r2.on('attempt', (e) => attempts.push(e.onDemand));
+    r2.start();
+    await clock.advanceAsync(0);
+    c.set('fail');
+    r2.lost(new Error('down'));
+    const waiting = r2.whenConnected().catch((e: unknown) => e);
+    r2.nudge();
+    await clock.advanceAsync(600);
+    expect(r2.status).toBe('reconnecting'); // was failed after ~0.5 s
+    expect(attempts.filter((d) => d).length).toBeGreaterThanOrEqual(6);
+    await clock.advanceAsync(31_000 - 600 - 1);
+    expect(r2.status).toBe('reconnecting');
+    expect(r2.state).toMatchObject({ attempt: 4 }); // the scheduled attempts at 1, 3, 7 and 15 s
+    await clock.advanceAsync(1);
+    expect(r2.status).toBe('failed'); // the 5th scheduled attempt, at 1+2+4+8+16 s
+    expect(isNotConnectedError(await waiting)).toBe(true);
+    // At most one connect per minProbeGap while waiting (1000 / 100 = 10 per second).
+    expect(c.calls.length - 1).toBeLessThanOrEqual(31_000 / 100 + 1);
+    expect(attempts.filter((d) => !d)).toHaveLength(1 + 5);
+  });
+
+  it('recovery under traffic is at most one minProbeGap late, and the backoff timer keeps its schedule', async () => {
+    const { clock, c, r } = setup(
+      {
+        maxRetries: 5,
+        backoff: { type: 'fixed', base: 1000, factor: 1, max: 1000, jitter: 'none' },
+        minProbeGap: 100,
+      },
+      () => 1000,
+    );
+    const kinds: string[] = [];
+    r.on('attempt', (e) => kinds.push(`${clock.now()}:${e.onDemand ? 'nudge' : 'timer'}`));
+    r.start();
+    await clock.advanceAsync(0);
+    c.set('fail');
+    r.lost(new Error('down'));
+    const waiting = r.whenConnected();
+    r.nudge();
+    await clock.advanceAsync(2050);
+    // Timer attempts stay at 1000 and 2000 although nudged attempts ran every 100 ms in between.
+    expect(kinds.filter((k) => k.endsWith('timer'))).toEqual(['0:timer', '1000:timer', '2000:timer']);
+    expect(kinds.filter((k) => k.endsWith('nudge')).length).toBe(18);
+    c.set('ok');
+    await clock.advanceAsync(100);
+    expect(r.status).toBe('connected');
+    await waiting;
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('start() under traffic: on-demand attempts do not exhaust the first connect either', async () => {
+    const { clock, c, r } = setup(
+      {
+        maxRetries: 2,
+        backoff: { type: 'fixed', base: 1000, factor: 1, max: 1000, jitter: 'none' },
+        onExhausted: 'stop',
+        minProbeGap: 100,
+      },
+      () => 1000,
+    );
+    c.set('fail');
+    r.start();
+    const waiting = r.whenConnected().catch((e: unknown) => e);
+    r.nudge();
+    await clock.advanceAsync(1999);
+    expect(r.status).toBe('connecting');
+    await clock.advanceAsync(1);
+    expect(r.status).toBe('failed'); // 1 connect + 2 scheduled retries, at 0, 1000, 2000
+    expect(isNotConnectedError(await waiting)).toBe(true);
   });
 
   it('whenConnected is bounded by the signal, and stop() fails the other waiters', async () => {

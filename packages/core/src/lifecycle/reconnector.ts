@@ -3,6 +3,7 @@ import type { ReconnectPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type TimerHandle } from '../time/clock.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { idleState, transition, type ReconnectorInput, type ReconnectorState } from './reconnector-state.js';
+import { withTimeout } from './with-timeout.js';
 import type {
   DisconnectEvent,
   ReconnectEvent,
@@ -57,9 +58,10 @@ interface Waiter {
 /**
  * One target's reconnect loop: the {@link transition} state machine plus the timers and events
  * around it. It connects, and after a loss retries with backoff until connected, `failed`
- * (`maxRetries` exhausted; then it keeps probing at the cap or stops, per `onExhausted`) or stopped.
- * Operations waiting for the connection may ask for an immediate attempt ({@link Reconnector.nudge}),
- * single-flight and at most one per `minProbeGap`.
+ * (`maxRetries` scheduled attempts exhausted; then it keeps probing at the cap or stops, per `onExhausted`)
+ * or stopped. Operations waiting for the connection may ask for an immediate attempt
+ * ({@link Reconnector.nudge}), single-flight and at most one per `minProbeGap`. Such on-demand attempts run
+ * between the backoff timer's attempts: they neither count toward `maxRetries` nor move the backoff schedule.
  */
 export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #policy: ReconnectPolicy;
@@ -69,9 +71,17 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #clock: Clock;
   readonly #wall: () => number;
   #state: ReconnectorState = idleState;
+  // The backoff schedule's next attempt (counts toward maxRetries).
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
+  // The next on-demand attempt for waiting operations (does not count).
+  #nudgeTimer: TimerHandle | undefined;
+  #nudgeAt = Infinity;
   #inFlight: AbortController | undefined;
+  // Whether the attempt in flight is (or was joined by) a scheduled one.
+  #inFlightScheduled = false;
+  // Connect attempts of any kind since the last start / loss (for events).
+  #tries = 0;
   #lastAttemptAt = -Infinity;
   #lastDelay: number | undefined;
   #waiters = new Set<Waiter>();
@@ -96,11 +106,6 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     return this.#state.status;
   }
 
-  /** Whether a connect attempt is running. */
-  get attempting(): boolean {
-    return this.#inFlight !== undefined;
-  }
-
   /** True when connected. */
   isConnected(): boolean {
     return this.#state.status === 'connected';
@@ -117,12 +122,14 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   /** Starts connecting (from `idle` only); the first attempt runs at once. */
   start(): void {
     if (!this.#dispatch({ type: 'start', at: this.#clock.now() })) return;
-    this.#attempt(false);
+    this.#tries = 0;
+    this.#attempt(true);
   }
 
   /** Stops: cancels timers and any attempt in flight; waiting operations fail with StoppedError. */
   stop(): void {
     this.#cancelTimer();
+    this.#cancelNudgeTimer();
     this.#inFlight?.abort(new StoppedError());
     this.#inFlight = undefined;
     this.#dispatch({ type: 'stop', at: this.#clock.now() });
@@ -135,6 +142,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (!this.#dispatch({ type: 'lost', at: this.#clock.now(), error })) return;
     if (from !== 'connected') return;
     this.#lastDelay = undefined;
+    this.#tries = 0;
     this.#scheduleNext();
   }
 
@@ -143,6 +151,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const s = this.#state.status;
     if (s !== 'connecting' && s !== 'reconnecting' && s !== 'failed') return;
     this.#cancelTimer();
+    this.#cancelNudgeTimer();
     this.#inFlight?.abort(new Error('Connection came back by itself'));
     this.#inFlight = undefined;
     this.#dispatch({ type: 'up', at: this.#clock.now() });
@@ -157,12 +166,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (this.#inFlight !== undefined || !this.#retrying()) return;
     const earliest = this.#lastAttemptAt + this.#policy.minProbeGap;
     const now = this.#clock.now();
-    if (now >= earliest) {
-      this.#cancelTimer();
-      this.#attempt(true);
-    } else if (earliest < this.#timerAt) {
-      this.#setTimer(earliest - now, true);
-    }
+    if (now >= earliest) this.#attempt(false);
+    else this.#setNudgeTimer(earliest - now);
   }
 
   /**
@@ -223,7 +228,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (after.status === 'connected') {
       if (before.status === 'reconnecting' || before.status === 'failed') {
         this.emit('reconnect', {
-          attempts: before.attempt,
+          attempts: this.#tries,
           downtimeMs: this.#clock.now() - before.downSince,
           at,
         });
@@ -251,45 +256,75 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     }
   }
 
-  #attempt(onDemand: boolean): void {
-    if (this.#inFlight !== undefined || !this.#retrying()) return;
-    this.#dispatch({ type: 'attempt', at: this.#clock.now() });
-    const attempt = 'attempt' in this.#state ? this.#state.attempt : 0;
+  // One connect attempt; `scheduled` ones are the backoff schedule's and count toward maxRetries.
+  #attempt(scheduled: boolean): void {
+    if (!this.#retrying()) return;
+    if (this.#inFlight !== undefined) {
+      // The backoff timer fired during an on-demand attempt: that attempt is the scheduled one too.
+      if (scheduled && !this.#inFlightScheduled) {
+        this.#inFlightScheduled = true;
+        this.#dispatch({ type: 'attempt', at: this.#clock.now() });
+      }
+      return;
+    }
+    this.#cancelNudgeTimer();
+    if (scheduled) this.#cancelTimer();
+    this.#dispatch({ type: 'attempt', at: this.#clock.now(), scheduled });
+    this.#tries++;
+    const attempt = this.#tries;
     const controller = new AbortController();
     this.#inFlight = controller;
+    this.#inFlightScheduled = scheduled;
     this.#lastAttemptAt = this.#clock.now();
-    this.emit('attempt', { attempt, onDemand });
+    this.emit('attempt', { attempt, onDemand: !scheduled });
 
     const timeoutMs = this.#policy.connectTimeout;
-    let timeoutTimer: TimerHandle | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timeoutTimer = this.#clock.setTimeout(() => {
-        const error = new NotConnectedError(`Connect attempt timed out after ${timeoutMs} ms`);
-        error.kind = 'timeout';
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    // Race the timer: a driver that ignores its signal must not stall the loop.
-    Promise.race([this.#connect(controller.signal), timedOut]).then(
+    const timeoutError = (): Error => {
+      const error = new NotConnectedError(`Connect attempt timed out after ${timeoutMs} ms`);
+      error.kind = 'timeout';
+      return error;
+    };
+    // Bounded by connectTimeout even when the driver ignores its signal: it must not stall the loop.
+    withTimeout(this.#clock, timeoutMs, (signal) => this.#connect(signal), {
+      signal: controller.signal,
+      timeoutError,
+    }).then(
       () => {
-        if (timeoutTimer !== undefined) this.#clock.clearTimeout(timeoutTimer);
         if (this.#inFlight !== controller) return;
         this.#inFlight = undefined;
+        this.#cancelTimer();
+        this.#cancelNudgeTimer();
         this.#dispatch({ type: 'up', at: this.#clock.now() });
       },
       (error: unknown) => {
-        if (timeoutTimer !== undefined) this.#clock.clearTimeout(timeoutTimer);
         if (this.#inFlight !== controller) return;
         this.#inFlight = undefined;
-        this.#dispatch({ type: 'attemptFailed', at: this.#clock.now(), error, final: this.#isFinal(error) });
-        const next = this.#scheduleNext();
-        this.emit('reconnectFailed', { error, attempt, nextDelayMs: next });
+        const countsToward = this.#inFlightScheduled;
+        this.#dispatch({
+          type: 'attemptFailed',
+          at: this.#clock.now(),
+          error,
+          final: this.#isFinal(error),
+          scheduled: countsToward,
+        });
+        if (countsToward) this.#scheduleNext();
+        // Operations are waiting: try again one minProbeGap later rather than only at the (longer) backoff timer.
+        if (this.#waiters.size > 0) this.#setNudgeTimer(this.#policy.minProbeGap);
+        if (!this.#retrying()) {
+          this.#cancelTimer();
+          this.#cancelNudgeTimer();
+        }
+        const next = Math.min(this.#timerAt, this.#nudgeAt);
+        this.emit('reconnectFailed', {
+          error,
+          attempt,
+          nextDelayMs: next === Infinity ? undefined : next - this.#clock.now(),
+        });
       },
     );
   }
 
-  // Schedules the next backoff attempt; returns its delay, or undefined when no attempt follows.
+  // Schedules the backoff schedule's next attempt; returns its delay, or undefined when no attempt follows.
   #scheduleNext(): number | undefined {
     if (!this.#retrying()) return undefined;
     const s = this.#state;
@@ -298,20 +333,37 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const delay =
       s.status === 'failed' ? this.#policy.backoff.max : this.#delay(Math.max(1, n), this.#lastDelay);
     this.#lastDelay = delay;
-    // Operations are waiting: keep trying once per minProbeGap rather than at the (longer) backoff timer.
-    const wait = this.#waiters.size > 0 ? Math.min(delay, this.#policy.minProbeGap) : delay;
-    this.#setTimer(wait, wait < delay);
-    return wait;
+    this.#setTimer(delay);
+    return delay;
   }
 
-  #setTimer(ms: number, onDemand: boolean): void {
+  #setTimer(ms: number): void {
     this.#cancelTimer();
     this.#timerAt = this.#clock.now() + ms;
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = Infinity;
-      this.#attempt(onDemand);
+      this.#attempt(true);
     }, ms);
+  }
+
+  // An on-demand attempt in `ms`, unless one (or the backoff timer's) comes sooner anyway.
+  #setNudgeTimer(ms: number): void {
+    const at = this.#clock.now() + ms;
+    if (at >= this.#nudgeAt || at >= this.#timerAt) return;
+    this.#cancelNudgeTimer();
+    this.#nudgeAt = at;
+    this.#nudgeTimer = this.#clock.setTimeout(() => {
+      this.#nudgeTimer = undefined;
+      this.#nudgeAt = Infinity;
+      this.#attempt(false);
+    }, ms);
+  }
+
+  #cancelNudgeTimer(): void {
+    if (this.#nudgeTimer !== undefined) this.#clock.clearTimeout(this.#nudgeTimer);
+    this.#nudgeTimer = undefined;
+    this.#nudgeAt = Infinity;
   }
 
   #cancelTimer(): void {
