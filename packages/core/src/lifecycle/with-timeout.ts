@@ -40,6 +40,7 @@ export function withTimeout<T>(
   try {
     running = run(controller.signal);
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on whatever run threw
     running = Promise.reject(error);
   }
   return Promise.race([running, aborted]).finally(() => {
