@@ -48,6 +48,7 @@ export { createCountingClock, type CountingClock } from './conformance/counting-
 export {
   conformancePolicy,
   conformanceBounds,
+  defaultDetectionSlackMs,
   mergePolicies,
   type ConformanceBounds,
 } from './conformance/policy.js';

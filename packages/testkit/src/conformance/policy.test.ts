@@ -1,6 +1,6 @@
-import { resolvePolicy } from '@reconnect/core';
+import { resolvePolicy, worstCaseDetectionMs } from '@reconnect/core';
 import { describe, expect, it } from 'vitest';
-import { conformanceBounds, conformancePolicy, mergePolicies } from './policy.js';
+import { conformanceBounds, conformancePolicy, defaultDetectionSlackMs, mergePolicies } from './policy.js';
 
 describe('mergePolicies', () => {
   it('merges nested objects, later layers win, arrays are replaced', () => {
@@ -27,20 +27,28 @@ describe('conformancePolicy and bounds', () => {
     expect(() => resolvePolicy(conformancePolicy)).not.toThrow();
   });
 
-  it('detection = threshold × interval × (1 + jitter) + timeout + slack; recovery = backoff cap + interval + slack', () => {
+  it("detection = the core's worstCaseDetectionMs + detection slack; recovery = backoff cap + interval + slack", () => {
     const policy = resolvePolicy(
       mergePolicies(conformancePolicy, {
         healthCheck: { interval: 1000, timeout: 300, jitter: 0.1, failureThreshold: 3 },
       }),
     );
-    expect(conformanceBounds(policy, 100)).toEqual({
-      detectionMs: 3700,
+    // interval · (1 + jitter) + failureThreshold · timeout = 1100 + 900
+    expect(worstCaseDetectionMs(policy.healthCheck)).toBe(2000);
+    expect(conformanceBounds(policy, 100, 50)).toEqual({
+      detectionMs: 2050,
       recoveryMs: 1500,
       deadlineSlackMs: 100,
     });
+    expect(conformanceBounds(policy, 100).detectionMs).toBe(2000 + defaultDetectionSlackMs);
     expect(conformanceBounds(resolvePolicy(conformancePolicy), 500)).toMatchObject({
-      detectionMs: 1050,
-      recoveryMs: 1100,
+      recoveryMs: 400 + 250 + 500,
     });
+  });
+
+  it('with the suite policy, the detection bound is at most interval + timeout + 250 ms (issue 5)', () => {
+    const policy = resolvePolicy(conformancePolicy);
+    const { interval, timeout } = policy.healthCheck;
+    expect(conformanceBounds(policy, 500).detectionMs).toBeLessThanOrEqual(interval + timeout + 250);
   });
 });

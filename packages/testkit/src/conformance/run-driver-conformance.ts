@@ -148,7 +148,7 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
           await config.driver.close(client);
         }
       },
-      bounds: (p) => conformanceBounds(p, slackMs),
+      bounds: (p) => conformanceBounds(p, slackMs, config.detectionSlackMs),
       slackMs,
       outageMs,
     };

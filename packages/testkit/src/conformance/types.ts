@@ -41,8 +41,13 @@ export interface ConformanceOptions<Options, Client, Server extends ServerHandle
   skip?: Partial<Record<ScenarioName, string>> | undefined;
   /** Title of the `describe` block. Default `driver conformance: <driver.name>`. */
   name?: string | undefined;
-  /** Timing slack added to every bound, in ms. Default 500 (two shared cores, other tests running). */
+  /** Timing slack added to the recovery and deadline bounds, in ms. Default 500 (two shared cores, other tests running). */
   slackMs?: number | undefined;
+  /**
+   * Slack added to the health check's worst case detection (`worstCaseDetectionMs`) for the detection bound,
+   * in ms. Default `defaultDetectionSlackMs` (200).
+   */
+  detectionSlackMs?: number | undefined;
   /** How long each outage lasts before the server or proxy is healed, in ms. Default 1500. */
   outageMs?: number | undefined;
   /** Called with the complete report after the last scenario. */
