@@ -12,7 +12,6 @@ import { CircuitBreaker } from '../../src/engine/breaker/circuit-breaker.js';
 import { RetryBudget } from '../../src/engine/budget/retry-budget.js';
 import { RetryExecutor, type RetryExecutorOptions } from '../../src/engine/retry-executor.js';
 import {
-  AttributeNames,
   EventNames,
   MetricNames,
   RetryReasons,
@@ -133,19 +132,36 @@ describe('span tree', () => {
     expect(attempts).toHaveLength(3);
     const parent = execute[0]!.spanContext().spanId;
     expect(attempts.every((a) => a.parentSpanContext?.spanId === parent)).toBe(true);
-    expect(attempts.map((a) => a.attributes[AttributeNames.ATTEMPT])).toEqual([1, 2, 3]);
-    expect(attempts.map((a) => a.attributes[AttributeNames.ERROR_TYPE])).toEqual([
-      'ECONNRESET',
-      'FakeDriverError',
-      undefined,
+    expect(attempts.map((a) => a.attributes)).toEqual([
+      {
+        'db.system': 'fakedb',
+        'reconnect.attempt': 1,
+        'server.address': 'a',
+        'server.port': 1,
+        'error.type': 'ECONNRESET',
+        'reconnect.error.kind': 'connection',
+      },
+      {
+        'db.system': 'fakedb',
+        'reconnect.attempt': 2,
+        'server.address': 'b',
+        'server.port': 2,
+        'error.type': 'FakeDriverError',
+        'reconnect.error.kind': 'timeout',
+      },
+      { 'db.system': 'fakedb', 'reconnect.attempt': 3, 'server.address': 'a', 'server.port': 1 },
     ]);
-    expect(attempts.map((a) => a.attributes[AttributeNames.SERVER_ADDRESS])).toEqual(['a', 'b', 'a']);
     expect(attempts.map((a) => a.status.code)).toEqual([
       SpanStatusCode.ERROR,
       SpanStatusCode.ERROR,
       SpanStatusCode.UNSET,
     ]);
-    expect(execute[0]!.attributes[AttributeNames.ATTEMPTS]).toBe(3);
+    expect(execute[0]!.attributes).toEqual({
+      'reconnect.target': 'db',
+      'db.system': 'fakedb',
+      'reconnect.idempotent': true,
+      'reconnect.attempts': 3,
+    });
     expect(execute[0]!.events.map((e) => [e.name, e.attributes])).toEqual([
       [
         EventNames.RETRY_DECISION,
@@ -193,10 +209,21 @@ describe('span tree', () => {
 });
 
 describe('give-up decisions on the span', () => {
-  const cases: { reason: RetryReason; errorType: string; run: () => Promise<{ attempts: number }> }[] = [
+  const cases: {
+    reason: RetryReason;
+    /** `error.type` of the error thrown (on the span). */
+    errorType: string;
+    /** `error.type` of the last attempt's error (on the decision event), when an attempt ran. */
+    attemptErrorType?: string;
+    idempotent: boolean;
+    outcome?: string;
+    run: () => Promise<{ attempts: number }>;
+  }[] = [
     {
       reason: RetryReasons.NOT_RETRYABLE,
       errorType: 'ER_PARSE',
+      attemptErrorType: 'ER_PARSE',
+      idempotent: true,
       run: async () => {
         const { executor } = setup();
         await executor
@@ -208,6 +235,9 @@ describe('give-up decisions on the span', () => {
     {
       reason: RetryReasons.DEADLINE,
       errorType: 'ERR_DEADLINE_EXCEEDED',
+      attemptErrorType: 'FakeDriverError',
+      idempotent: true,
+      outcome: 'unknown',
       run: async () => {
         const { executor } = setup({ policy: retryPolicy({ deadline: 50 }) });
         await executor
@@ -219,6 +249,9 @@ describe('give-up decisions on the span', () => {
     {
       reason: RetryReasons.BUDGET_EXHAUSTED,
       errorType: 'ERR_BUDGET_EXHAUSTED',
+      attemptErrorType: 'FakeDriverError',
+      idempotent: true,
+      outcome: 'unknown',
       run: async () => {
         const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), createFakeClock());
         const { executor } = setup({ budget });
@@ -231,6 +264,8 @@ describe('give-up decisions on the span', () => {
     {
       reason: RetryReasons.BREAKER_OPEN,
       errorType: 'ERR_BREAKER_OPEN',
+      idempotent: false,
+      outcome: 'not_sent',
       run: async () => {
         const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), createFakeClock());
         breaker.failure();
@@ -242,6 +277,9 @@ describe('give-up decisions on the span', () => {
     {
       reason: RetryReasons.NOT_IDEMPOTENT,
       errorType: 'ERR_OUTCOME_UNKNOWN',
+      attemptErrorType: 'FakeDriverError',
+      idempotent: false,
+      outcome: 'unknown',
       run: async () => {
         const { executor } = setup();
         await executor.execute(failing(new FakeDriverError('connection'))).catch(() => {});
@@ -251,6 +289,8 @@ describe('give-up decisions on the span', () => {
     {
       reason: RetryReasons.ABORTED,
       errorType: 'ERR_ABORTED',
+      idempotent: false,
+      outcome: 'not_sent',
       run: async () => {
         const { executor } = setup();
         await executor.execute(failing(), { signal: AbortSignal.abort() }).catch(() => {});
@@ -267,14 +307,21 @@ describe('give-up decisions on the span', () => {
       const span = execute[0]!;
       const decision = span.events.at(-1)!;
       expect(decision.name).toBe(EventNames.RETRY_DECISION);
-      expect(decision.attributes).toMatchObject({
+      // Exactly the documented attributes: no `delay_ms` on a give-up, `error.type` when an attempt failed.
+      expect(decision.attributes).toEqual({
         decision: 'give_up',
         reason: c.reason,
         'reconnect.attempt': attempts,
+        ...(c.attemptErrorType === undefined ? {} : { 'error.type': c.attemptErrorType }),
       });
-      expect(decision.attributes).not.toHaveProperty('delay_ms');
-      expect(span.attributes[AttributeNames.ERROR_TYPE]).toBe(c.errorType);
-      expect(span.attributes[AttributeNames.ATTEMPTS]).toBe(attempts);
+      expect(span.attributes).toEqual({
+        'reconnect.target': 'db',
+        'db.system': 'fakedb',
+        'reconnect.idempotent': c.idempotent,
+        'reconnect.attempts': attempts,
+        'error.type': c.errorType,
+        ...(c.outcome === undefined ? {} : { 'reconnect.outcome': c.outcome }),
+      });
       expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: c.reason });
       expect(spans().attempts).toHaveLength(attempts);
     });
@@ -287,11 +334,31 @@ describe('give-up decisions on the span', () => {
     await clock.advanceAsync(1000);
     expect(p.done).toBe(true);
     const span = spans().execute[0]!;
-    expect(span.events.map((e) => [e.attributes?.decision, e.attributes?.reason])).toEqual([
-      ['retry', 'retryable'],
-      ['give_up', 'max_retries'],
+    expect(span.events.map((e) => [e.name, e.attributes])).toEqual([
+      [
+        EventNames.RETRY_DECISION,
+        {
+          decision: 'retry',
+          reason: 'retryable',
+          delay_ms: 100,
+          'reconnect.attempt': 1,
+          'error.type': 'FakeDriverError',
+        },
+      ],
+      [
+        EventNames.RETRY_DECISION,
+        {
+          decision: 'give_up',
+          reason: 'max_retries',
+          'reconnect.attempt': 2,
+          'error.type': 'FakeDriverError',
+        },
+      ],
     ]);
-    expect(span.attributes).toMatchObject({
+    expect(span.attributes).toEqual({
+      'reconnect.target': 'db',
+      'db.system': 'fakedb',
+      'reconnect.idempotent': true,
       'error.type': 'ERR_RETRIES_EXHAUSTED',
       'reconnect.attempts': 2,
       'reconnect.outcome': 'unknown',
@@ -307,24 +374,55 @@ describe('give-up decisions on the span', () => {
     clock.advance(100);
     await executor.execute(failing(), { idempotent: true });
     const [first, second] = spans().execute;
-    expect(first!.events.map((e) => e.name)).toEqual([EventNames.BREAKER_OPEN, EventNames.RETRY_DECISION]);
-    expect(first!.events[0]!.attributes).toEqual({
-      'reconnect.target': 'db',
-      'reconnect.breaker.from': 'closed',
-      'reconnect.breaker.state': 'open',
-    });
-    expect(second!.events.map((e) => [e.name, e.attributes?.['reconnect.breaker.state']])).toEqual([
-      [EventNames.BREAKER_HALF_OPEN, 'half-open'],
-      [EventNames.BREAKER_CLOSED, 'closed'],
+    expect(first!.events.map((e) => [e.name, e.attributes])).toEqual([
+      [
+        EventNames.BREAKER_OPEN,
+        { 'reconnect.target': 'db', 'reconnect.breaker.from': 'closed', 'reconnect.breaker.state': 'open' },
+      ],
+      [
+        EventNames.RETRY_DECISION,
+        {
+          decision: 'give_up',
+          reason: 'max_retries',
+          'reconnect.attempt': 1,
+          'error.type': 'FakeDriverError',
+        },
+      ],
+    ]);
+    expect(second!.events.map((e) => [e.name, e.attributes])).toEqual([
+      [
+        EventNames.BREAKER_HALF_OPEN,
+        {
+          'reconnect.target': 'db',
+          'reconnect.breaker.from': 'open',
+          'reconnect.breaker.state': 'half-open',
+        },
+      ],
+      [
+        EventNames.BREAKER_CLOSED,
+        {
+          'reconnect.target': 'db',
+          'reconnect.breaker.from': 'half-open',
+          'reconnect.breaker.state': 'closed',
+        },
+      ],
     ]);
 
     exporter.reset();
     const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
     const other = setup({ budget, clock }).executor;
     await other.execute(failing(new FakeDriverError('connection')), { idempotent: true }).catch(() => {});
-    expect(spans().execute[0]!.events.map((e) => e.name)).toEqual([
-      EventNames.BUDGET_EXHAUSTED,
-      EventNames.RETRY_DECISION,
+    expect(spans().execute[0]!.events.map((e) => [e.name, e.attributes])).toEqual([
+      [EventNames.BUDGET_EXHAUSTED, { 'reconnect.target': 'db', 'reconnect.attempt': 1 }],
+      [
+        EventNames.RETRY_DECISION,
+        {
+          decision: 'give_up',
+          reason: 'budget_exhausted',
+          'reconnect.attempt': 1,
+          'error.type': 'FakeDriverError',
+        },
+      ],
     ]);
   });
 });
