@@ -27,6 +27,7 @@ it('the conformance suite fails a driver that replays writes, retries bad creden
           config,
           '--reporter=json',
           `--outputFile=${output}`,
+          'broken-drivers.conformance',
         ],
         { cwd: root, stdio: 'ignore', env: { ...process.env, RECONNECT_TESTKIT_ROOT: '' } },
       );
@@ -63,6 +64,55 @@ it('the conformance suite fails a driver that replays writes, retries bad creden
           .map((k) => [k, 'skipped']),
       ),
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+// Scenarios deselected with Vitest's `-t` did not fail: the report must say they were filtered out.
+it('the conformance report shows scenarios filtered out by -t as skipped (filtered), not failed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'testkit-filtered-'));
+  const reportFile = join(dir, 'report.md');
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          join(root, 'node_modules/vitest/vitest.mjs'),
+          'run',
+          '--config',
+          config,
+          '-t',
+          'filtered auth',
+          'filtered.conformance',
+        ],
+        {
+          cwd: root,
+          stdio: 'ignore',
+          env: { ...process.env, RECONNECT_TESTKIT_ROOT: '', RECONNECT_FILTERED_REPORT: reportFile },
+        },
+      );
+      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    const rows = readFileSync(reportFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| scenario'))
+      .map((line) => line.split('|').map((cell) => cell.trim()))
+      .map((cells) => [cells[1], cells[2], cells[6]]);
+    expect(rows).toEqual([
+      ['crash-restart', 'skipped', 'skipped (filtered)'],
+      ['hang', 'skipped', 'skipped (filtered)'],
+      ['blackhole', 'skipped', 'skipped (filtered)'],
+      ['reset', 'skipped', 'skipped (filtered)'],
+      ['unknown-outcome', 'skipped', 'skipped (filtered)'],
+      ['auth', 'passed', expect.stringContaining('1 connect call(s)')],
+      ['stop', 'skipped', 'skipped (filtered)'],
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

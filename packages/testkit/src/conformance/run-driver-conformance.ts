@@ -49,6 +49,9 @@ const run: Record<ScenarioName, <C>(ctx: ScenarioContext<C>, result: ScenarioRes
   stop: scenarios.stop,
 };
 
+const testTitle = (name: ScenarioName): string => `${name}: ${titles[name]}`;
+const didNotRun = 'did not run (the server or a hook failed first)';
+
 type CreateTarget<O, C> = (options: TargetOptions<O, C>) => Target<C>;
 
 /**
@@ -169,7 +172,10 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
       if (server?.status === 'killed') await server.restart();
     }, 30_000);
 
-    afterAll(async () => {
+    // Vitest requires a destructuring pattern for the (unused) context argument.
+    // eslint-disable-next-line no-empty-pattern
+    afterAll(async ({}, suite) => {
+      markFiltered(suite.tasks);
       await server?.stop();
       server = undefined;
       if (config.print !== false) console.log(`\n${formatConformanceTable(report)}\n`);
@@ -177,6 +183,19 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
         writeFileSync(config.reportFile, `${formatConformanceTable(report)}\n`);
       await config.onReport?.(report);
     }, 30_000);
+
+    // A scenario whose test Vitest filtered out (`-t`) is marked `skip` and never got a result: it did not
+    // fail, so the report must not say so.
+    const markFiltered = (tasks: readonly { name: string; mode: string; result?: unknown }[]): void => {
+      for (const result of report.results) {
+        if (result.error !== didNotRun) continue;
+        const task = tasks.find((t) => t.name === testTitle(result.scenario));
+        if (task?.mode !== 'skip' || task.result !== undefined) continue;
+        result.status = 'skipped';
+        delete result.error;
+        result.notes = 'skipped (filtered)';
+      }
+    };
 
     for (const name of scenarioNames) {
       const result: ScenarioResult = { scenario: name, status: 'skipped' };
@@ -186,23 +205,27 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
         (name === 'auth' && config.badAuthOptions === undefined ? 'no badAuthOptions given' : undefined);
       if (reason !== undefined) {
         result.notes = `skipped: ${reason}`;
-        it.skip(`${name}: ${titles[name]}`, () => undefined);
+        it.skip(testTitle(name), () => undefined);
         continue;
       }
       // Until the scenario finishes, a report (e.g. after a failed beforeAll) must not show it as skipped.
       result.status = 'failed';
-      result.error = 'did not run (the server or a hook failed first)';
-      it(`${name}: ${titles[name]}`, async () => {
-        delete result.error;
-        try {
-          await run[name](context(), result);
-          result.status = 'passed';
-        } catch (error) {
-          result.status = 'failed';
-          result.error = error instanceof Error ? error.message : String(error);
-          throw error;
-        }
-      }, 30_000);
+      result.error = didNotRun;
+      it(
+        testTitle(name),
+        async () => {
+          delete result.error;
+          try {
+            await run[name](context(), result);
+            result.status = 'passed';
+          } catch (error) {
+            result.status = 'failed';
+            result.error = error instanceof Error ? error.message : String(error);
+            throw error;
+          }
+        },
+        30_000,
+      );
     }
   });
 
