@@ -45,9 +45,13 @@ function bounds(
 /**
  * The retry schedule of one operation: attempt 1 runs at once, attempt k waits the delay of retry k−1.
  * Worst case: every earlier attempt used its whole `attemptTimeout` and every wait its maximum.
+ * `attemptTimeout: 0` and `deadline: 0` mean no limit: with no attempt timeout a hung attempt never
+ * ends, so every later start (and the end) is unbounded (Infinity); with no deadline nothing is past it.
  */
 export function retrySchedule(policy: ResolvedPolicy, maxRows: number): Schedule {
   const { retry } = policy;
+  const attemptLimit = retry.attemptTimeout === 0 ? Number.POSITIVE_INFINITY : retry.attemptTimeout;
+  const hasDeadline = retry.deadline > 0;
   const totalAttempts = retry.maxRetries + 1;
   const rows: ScheduleRow[] = [{ attempt: 1, worstStart: 0, pastDeadline: false }];
   let worst = 0;
@@ -56,14 +60,14 @@ export function retrySchedule(policy: ResolvedPolicy, maxRows: number): Schedule
   const walk = Math.min(totalAttempts, Math.max(maxRows, 10_000));
   for (let k = 2; k <= walk && (k <= maxRows || firstPastDeadline === undefined); k++) {
     const delay = bounds(retry.backoff, retry.delay, k - 1);
-    worst += retry.attemptTimeout + delay.max;
-    const past = worst >= retry.deadline;
+    worst += attemptLimit + delay.max;
+    const past = hasDeadline && worst >= retry.deadline;
     if (past && firstPastDeadline === undefined) firstPastDeadline = k;
     if (k <= maxRows) rows.push({ attempt: k, delay, worstStart: worst, pastDeadline: past });
   }
   const schedule: Schedule = { rows, totalAttempts, omitted: Math.max(0, totalAttempts - rows.length) };
   if (firstPastDeadline !== undefined) schedule.firstPastDeadline = firstPastDeadline;
-  else if (walk === totalAttempts) schedule.worstEnd = worst + retry.attemptTimeout;
+  else if (walk === totalAttempts) schedule.worstEnd = worst + attemptLimit;
   return schedule;
 }
 

@@ -235,3 +235,62 @@ describe('reconnect explain: long schedules', () => {
     expect(r.stdout).toContain('it ends the retrying before attempt 21');
   });
 });
+
+describe('0 means no limit for retry.attemptTimeout and retry.deadline', () => {
+  const policy = (retry: string): string =>
+    `version: 1\ntargets: { a: { driver: redis, policy: { retry: { maxRetries: 2, backoff: { type: fixed, base: 100ms, max: 100ms, jitter: none }, ${retry} } } } }\n`;
+
+  it('validate accepts deadline: 0 next to an attempt timeout, and attemptTimeout: 0 next to a deadline', async () => {
+    for (const retry of ['attemptTimeout: 2s, deadline: 0', 'attemptTimeout: 0, deadline: 1s']) {
+      const r = await run(['validate', '--config', write(`zero-${retry.length}.yaml`, policy(retry))]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('explain says "no deadline" and never marks an attempt past it', async () => {
+    const r = await run([
+      'explain',
+      'a',
+      '--config',
+      write('no-deadline.yaml', policy('attemptTimeout: 2s, deadline: 0')),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('attempt timeout 2s, no deadline');
+    expect(r.stdout).toContain('no deadline (retry.deadline: 0)');
+    expect(r.stdout).not.toContain('past the deadline');
+    expect(r.stdout).not.toContain('deadline: 0ms');
+    // Attempt 3 starts by 2·(2s + 100ms) at worst; the last attempt ends 2s later.
+    expect(r.stdout).toMatch(/^\s+3\s+100ms\s+4\.2s\s+█+$/m);
+    expect(r.stdout).toContain('the last attempt ends by 6.2s at worst');
+  });
+
+  it('explain says "no attempt timeout" and counts the worst case as unbounded', async () => {
+    const file = write('no-timeout.yaml', policy('attemptTimeout: 0, deadline: 0'));
+    const r = await run(['explain', 'a', '--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no attempt timeout, no deadline');
+    expect(r.stdout).toContain('no attempt timeout (retry.attemptTimeout: 0)');
+    expect(r.stdout).toContain('the worst case is unbounded (∞)');
+    expect(r.stdout).toMatch(/^\s+2\s+100ms\s+∞\s+█+$/m);
+    expect(r.stdout).not.toContain('abandoned after 0ms');
+    expect(r.stdout).not.toMatch(/ends by \d/);
+    expect(r.stdout).not.toContain('past the deadline');
+    const json = JSON.parse((await run(['explain', 'a', '--config', file, '--json'])).stdout) as {
+      retry: { rows: { worstStart: unknown }[]; worstEnd: unknown };
+    };
+    expect(json.retry.rows.map((x) => x.worstStart)).toEqual([0, 'unbounded', 'unbounded']);
+    expect(json.retry.worstEnd).toBe('unbounded');
+  });
+
+  it('explain: with no attempt timeout a deadline still ends a hung attempt', async () => {
+    const r = await run([
+      'explain',
+      'a',
+      '--config',
+      write('deadline-only.yaml', policy('attemptTimeout: 0, deadline: 1s')),
+    ]);
+    expect(r.stdout).toContain('no attempt timeout, deadline 1s');
+    expect(r.stdout).toContain('in the worst case it ends the retrying before attempt 2');
+  });
+});

@@ -75,15 +75,23 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
       ? 'max retries: 0 — a failed operation is never retried (retry.maxRetries)'
       : `max retries: ${retry.maxRetries} retr${retry.maxRetries === 1 ? 'y' : 'ies'}, so at most ${retry.maxRetries + 1} attempts (retry.maxRetries)`,
   );
+  const noAttemptTimeout = retry.attemptTimeout === 0;
+  const unbounded = s.worstEnd === Number.POSITIVE_INFINITY;
   out.push(
-    s.firstPastDeadline !== undefined
-      ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — in the worst case it ends the retrying before attempt ${s.firstPastDeadline}`
-      : s.worstEnd !== undefined
-        ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — not reached: the last attempt ends by ${formatDuration(s.worstEnd)} at worst`
-        : `deadline: ${formatDuration(retry.deadline)} (retry.deadline)`,
+    retry.deadline === 0
+      ? `no deadline (retry.deadline: 0): time does not end the retrying${unbounded ? '; the worst case is unbounded (∞)' : s.worstEnd !== undefined ? `; the last attempt ends by ${formatDuration(s.worstEnd)} at worst` : ''}`
+      : s.firstPastDeadline !== undefined
+        ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — in the worst case it ends the retrying before attempt ${s.firstPastDeadline}`
+        : unbounded
+          ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — with no attempt timeout, it is what abandons a hung attempt`
+          : s.worstEnd !== undefined
+            ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — not reached: the last attempt ends by ${formatDuration(s.worstEnd)} at worst`
+            : `deadline: ${formatDuration(retry.deadline)} (retry.deadline)`,
   );
   out.push(
-    `attempt timeout: each attempt is abandoned after ${formatDuration(retry.attemptTimeout)} (retry.attemptTimeout)`,
+    noAttemptTimeout
+      ? `no attempt timeout (retry.attemptTimeout: 0): an attempt that hangs is never abandoned on its own, so the worst case of every later attempt is unbounded (∞)${retry.deadline === 0 ? '' : ' until the deadline'}`
+      : `attempt timeout: each attempt is abandoned after ${formatDuration(retry.attemptTimeout)} (retry.attemptTimeout)`,
   );
   out.push(
     retry.budget.enabled
@@ -223,6 +231,7 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
 
   if (values.json) {
     const num = (n: number): number | string => (n === Number.POSITIVE_INFINITY ? 'unlimited' : n);
+    const worst = (n: number): number | string => (n === Number.POSITIVE_INFINITY ? 'unbounded' : n);
     const doc = {
       target: found.target,
       driver: found.driver ?? null,
@@ -235,7 +244,9 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
         attemptTimeout: p.retry.attemptTimeout,
         deadline: p.retry.deadline,
         totalAttempts: retry.totalAttempts,
-        rows: retry.rows,
+        // Unbounded worst cases (no attempt timeout) would be `null` in JSON: say so.
+        rows: retry.rows.map((r) => ({ ...r, worstStart: worst(r.worstStart) })),
+        worstEnd: retry.worstEnd === undefined ? null : worst(retry.worstEnd),
         ends: retryEnds(p, retry),
       },
       reconnect: {
@@ -267,7 +278,7 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
   out.push('Retry schedule of one operation (retry)');
   out.push(`  backoff: ${describeBackoff(p.retry.backoff, p.retry.delay !== undefined)}`);
   out.push(
-    `  attempt timeout ${formatDuration(p.retry.attemptTimeout)}, deadline ${formatDuration(p.retry.deadline)}`,
+    `  ${p.retry.attemptTimeout === 0 ? 'no attempt timeout' : `attempt timeout ${formatDuration(p.retry.attemptTimeout)}`}, ${p.retry.deadline === 0 ? 'no deadline' : `deadline ${formatDuration(p.retry.deadline)}`}`,
   );
   out.push(...table(retry, (r) => (r.pastDeadline === true ? '  ✗ past the deadline' : '')));
   out.push('  Retrying ends with:');

@@ -49,7 +49,9 @@ const rules: Rule[] = [
     other: ['retry', 'deadline'],
     kind: 'attempt_timeout_above_deadline',
     relation: '≤',
-    ok: (p) => p.retry.attemptTimeout <= p.retry.deadline,
+    // 0 means "no limit" for either, so there is nothing to compare.
+    ok: (p) =>
+      p.retry.attemptTimeout === 0 || p.retry.deadline === 0 || p.retry.attemptTimeout <= p.retry.deadline,
     value: (p) => p.retry.attemptTimeout,
     otherValue: (p) => p.retry.deadline,
   },
