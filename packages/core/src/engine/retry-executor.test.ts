@@ -686,26 +686,65 @@ describe('RetryExecutor: give-up reasons', () => {
 });
 
 describe('RetryExecutor: listeners', () => {
-  it('a throwing retry listener does not change the result', async () => {
-    const { executor, clock } = setup({
-      events: {
-        retry: () => {
-          throw new Error('listener bug');
-        },
-      },
-    });
-    const { op } = scripted(new FakeDriverError('connection'));
-    const errors: unknown[] = [];
-    const onError = (e: unknown): void => void errors.push(e);
+  /**
+   * Runs `body` while capturing what reaches `uncaughtException` (a throwing listener's error is
+   * rethrown in a microtask, as TypedEmitter does). Vitest's own handler is set aside meanwhile, so
+   * the captured error does not fail the run; it is restored afterwards.
+   */
+  async function captureUncaught(body: () => Promise<void>): Promise<unknown[]> {
+    const caught: unknown[] = [];
+    const others = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const onError = (e: unknown): void => void caught.push(e);
     process.on('uncaughtException', onError);
     try {
-      const result = track(executor.execute(op, { idempotent: true }));
-      await clock.advanceAsync(1000);
-      expect(result.value).toBe('ok');
+      await body();
       await new Promise((r) => setImmediate(r));
     } finally {
       process.off('uncaughtException', onError);
+      for (const l of others) process.on('uncaughtException', l);
     }
+    return caught;
+  }
+
+  it('a throwing retry listener does not change the result, and its error surfaces (not swallowed)', async () => {
+    const bug = new Error('listener bug');
+    const { executor, clock } = setup({
+      events: {
+        retry: () => {
+          throw bug;
+        },
+      },
+    });
+    const { op, calls } = scripted(new FakeDriverError('connection'));
+    let result: ReturnType<typeof track<string>> | undefined;
+    const caught = await captureUncaught(async () => {
+      result = track(executor.execute(op, { idempotent: true }));
+      await clock.advanceAsync(1000);
+    });
+    expect(result?.value).toBe('ok');
+    expect(calls).toHaveLength(2);
+    expect(caught).toEqual([bug]);
+  });
+
+  it('a throwing giveUp listener does not change the error, and its error surfaces (not swallowed)', async () => {
+    const bug = new Error('giveUp listener bug');
+    const { executor, clock } = setup({
+      policy: retryPolicy({ maxRetries: 1 }),
+      events: {
+        giveUp: () => {
+          throw bug;
+        },
+      },
+    });
+    const { op } = scripted(new FakeDriverError('connection'), new FakeDriverError('connection'));
+    let result: ReturnType<typeof track<string>> | undefined;
+    const caught = await captureUncaught(async () => {
+      result = track(executor.execute(op, { idempotent: true }));
+      await clock.advanceAsync(1000);
+    });
+    expect(isRetriesExhaustedError(result?.error)).toBe(true);
+    expect(caught).toEqual([bug]);
   });
 });
 
