@@ -21,7 +21,8 @@ describe('from a policy file: driver: redis', () => {
     });
     try {
       const results = await manager.startAll();
-      expect(results).toBeDefined();
+      expect(results).toEqual({ cache: { ok: true } });
+      expect(manager.target('cache').state).toBe('connected');
       const cache = manager.target('cache') as unknown as {
         execute<T>(op: (c: RedisClient) => Promise<T>, o?: object): Promise<T>;
       };

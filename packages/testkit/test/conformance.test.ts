@@ -4,7 +4,6 @@ import { runDriverConformance, startRedis, type ConformanceReport } from '../src
 import { abortable, simpleRedisDriver, type SimpleRedisOptions } from './fixtures/simple-redis-driver.js';
 
 // The suite run against a minimal driver: every scenario must pass, and the report must hold numbers.
-let finished: ConformanceReport | undefined;
 
 runDriverConformance<SimpleRedisOptions, Redis>({
   driver: simpleRedisDriver,
@@ -19,8 +18,9 @@ runDriverConformance<SimpleRedisOptions, Redis>({
       await redis.set('conformance:key', 'value');
     },
   },
-  onReport: (report) => {
-    finished = report;
+  onReport: (report: ConformanceReport) => {
+    expect(report.driver).toBe(simpleRedisDriver.name);
+    expect(report.server).toMatch(/^redis on 127\.0\.0\.1:\d+$/);
     expect(report.results.map((r) => [r.scenario, r.status])).toEqual([
       ['crash-restart', 'passed'],
       ['hang', 'passed'],
@@ -33,7 +33,12 @@ runDriverConformance<SimpleRedisOptions, Redis>({
     for (const r of report.results.slice(0, 4)) {
       expect(r.detectionMs).toBeGreaterThanOrEqual(0);
       expect(r.recoveryMs).toBeGreaterThanOrEqual(0);
+      // Each measured time is quoted with the bound it was checked against.
+      expect(r.detectionMs).toBeLessThanOrEqual(r.detectionBoundMs ?? -1);
+      expect(r.recoveryMs).toBeLessThanOrEqual(r.recoveryBoundMs ?? -1);
     }
-    expect(finished).toBeDefined();
+    const notes = Object.fromEntries(report.results.map((r) => [r.scenario, r.notes]));
+    expect(notes['unknown-outcome']).toMatch(/^outcome unknown; ran 1× on the server/);
+    expect(notes['stop']).toMatch(/, 0 left open; 0 timer\(s\) pending$/);
   },
 });
