@@ -8,7 +8,13 @@ import type {
   Lease,
   Operation,
 } from '../engine/types.js';
-import { isReconnectError, NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
+import {
+  AttemptTimeoutError,
+  isReconnectError,
+  NotConnectedError,
+  StoppedError,
+  type ReconnectError,
+} from '../errors.js';
 import { isSecretKey, REDACTED, redactString } from '../policy/redact.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
@@ -19,6 +25,7 @@ import { HealthChecker } from './health-checker.js';
 import { NodePool } from './node-pool.js';
 import { Reconnector } from './reconnector.js';
 import { LifecycleTelemetry } from './telemetry.js';
+import { withTimeout } from './with-timeout.js';
 import type {
   StartOptions,
   Target,
@@ -111,6 +118,8 @@ class ManagedTarget<Options, Client>
   #discovering: Promise<void> | undefined;
   #discoveryTimer: TimerHandle | undefined;
   #discoveredOnStart = false;
+  // Aborted by stop(): ends per-node connects and probes that outlive the attempt or check that started them.
+  readonly #lifetime = new AbortController();
 
   constructor(o: TargetOptions<Options, Client>) {
     super();
@@ -240,6 +249,7 @@ class ManagedTarget<Options, Client>
   }
 
   async stop(): Promise<void> {
+    this.#lifetime.abort(new StoppedError());
     this.#reconnector.stop();
     this.#health.stop();
     if (this.#discoveryTimer !== undefined) this.#clock.clearTimeout(this.#discoveryTimer);
@@ -394,30 +404,63 @@ class ManagedTarget<Options, Client>
   }
 
   // One reconnect attempt: connect every node that has no client; a self-reconnecting client is nudged and probed.
+  // The target is up as soon as one node is: the others go on (each bounded by connectTimeout) and feed the pool.
   async #connectAttempt(signal: AbortSignal): Promise<void> {
     const existing = this.#slots.filter((s) => s.client !== undefined);
     if (this.#watching && existing.length > 0) {
       await this.#firstSuccess(
-        existing.map(async (s) => {
-          this.#driver.reconnectNow?.(s.client as Client);
-          await this.#probeSlot(s, signal);
-        }),
+        existing.map((s) =>
+          this.#perNode(signal, this.policy.reconnect.connectTimeout, (nodeSignal) => {
+            this.#driver.reconnectNow?.(s.client as Client);
+            return this.#probeSlot(s, nodeSignal);
+          }),
+        ),
       );
       return;
     }
     const missing = this.#slots.filter((s) => s.client === undefined);
-    await this.#firstSuccess(missing.map((s) => this.#connectSlot(s, signal)));
+    if (missing.length === 1) {
+      await this.#connectSlot(missing[0]!, signal);
+      return;
+    }
+    await this.#firstSuccess(
+      missing.map((s) =>
+        this.#perNode(signal, this.policy.reconnect.connectTimeout, (nodeSignal) =>
+          this.#connectSlot(s, nodeSignal),
+        ),
+      ),
+    );
   }
 
-  // Resolves once every promise settled, if at least one succeeded; otherwise rejects with the first error.
-  async #firstSuccess(promises: Promise<unknown>[]): Promise<void> {
+  // One node's share of an attempt or a check: its own time limit, so it may outlive the attempt that started it
+  // (one node up is enough) without hanging forever; aborted with `signal` while that is running, and by stop().
+  #perNode<T>(signal: AbortSignal, ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withTimeout(this.#clock, ms, run, {
+      signal: AbortSignal.any([signal, this.#lifetime.signal]),
+      timeoutError: () => new AttemptTimeoutError(ms),
+    });
+  }
+
+  // Resolves as soon as one promise fulfils; rejects with the first error once every one rejected.
+  #firstSuccess(promises: Promise<unknown>[]): Promise<void> {
     if (promises.length === 0) {
-      if (this.#slots.some((s) => s.client !== undefined)) return;
-      throw new NotConnectedError(`Target "${this.name}" has no node to connect to`);
+      if (this.#slots.some((s) => s.client !== undefined)) return Promise.resolve();
+      return Promise.reject(new NotConnectedError(`Target "${this.name}" has no node to connect to`));
     }
-    const results = await Promise.allSettled(promises);
-    if (results.some((r) => r.status === 'fulfilled')) return;
-    throw (results[0] as PromiseRejectedResult).reason;
+    return new Promise<void>((resolve, reject) => {
+      let pending = promises.length;
+      let first: { error: unknown } | undefined;
+      for (const p of promises) {
+        p.then(
+          () => resolve(),
+          (error: unknown) => {
+            first ??= { error };
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the node's own error, whatever it is
+            if (--pending === 0) reject(first.error);
+          },
+        );
+      }
+    });
   }
 
   #connectSlot(slot: Slot<Client>, signal: AbortSignal): Promise<Client> {

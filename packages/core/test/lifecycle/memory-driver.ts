@@ -38,6 +38,8 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     probe: 'succeed' as Mode,
     /** Per-node down switch (by node id); `query` and `probe` on such a node fail. */
     downNodes: new Set<string>(),
+    /** Per-node hang switch (by node id): connect and probe on such a node hang until aborted. */
+    hangNodes: new Set<string>(),
     /** The whole server is down: queries fail. */
     serverDown: false,
     /** When set, connect fails with this error (after the mode's own behaviour). */
@@ -65,7 +67,11 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     options: memoryOptions,
     async connect(_options, ctx) {
       control.calls.connect++;
-      await act(control.connect, ctx.signal, 'connect');
+      await act(
+        ctx.node && control.hangNodes.has(ctx.node.id) ? 'hang' : control.connect,
+        ctx.signal,
+        'connect',
+      );
       if (control.connectError) throw control.connectError;
       if (ctx.node && control.downNodes.has(ctx.node.id))
         throw new MemoryError('node down', 'connection', 'ECONNREFUSED');
@@ -87,7 +93,11 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     },
     async probe(client, ctx) {
       control.calls.probe++;
-      await act(control.probe, ctx.signal, 'probe');
+      await act(
+        client.node && control.hangNodes.has(client.node.id) ? 'hang' : control.probe,
+        ctx.signal,
+        'probe',
+      );
       if (client.node && control.downNodes.has(client.node.id))
         throw new MemoryError('node down', 'connection');
     },

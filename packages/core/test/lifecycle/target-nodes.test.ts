@@ -113,6 +113,61 @@ describe('Target with several nodes', () => {
     await target.stop();
   });
 
+  it('one hung node does not keep the target from connecting, nor from reconnecting', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: {
+        ...policy({ resurrect: 'ping', deadTimeout: 1000 }),
+        healthCheck: { interval: 1000, timeout: 200, jitter: 0, failureThreshold: 1 },
+        reconnect: {
+          backoff: { type: 'fixed', base: 500, max: 500, jitter: 'none' },
+          connectTimeout: 300,
+          maxRetries: 'unlimited',
+        },
+      },
+      clock,
+    });
+    const events: string[] = [];
+    target.on('nodeDead', (e) => events.push(`dead:${e.node.port}:${e.deadCount}`));
+    target.on('nodeResurrected', (e) => events.push(`back:${e.node.port}`));
+    control.hangNodes.add('127.0.0.1:9201'); // blackholed: its connect never completes
+    let started = false;
+    void target.start().then(() => (started = true));
+    await clock.advanceAsync(0);
+    expect(started).toBe(true); // connected by 9200 alone, not after 9201's connect timed out
+    expect(target.state).toBe('connected');
+    expect(events).toEqual([]);
+    await clock.advanceAsync(300);
+    expect(events).toEqual(['dead:9201:1']); // 9201's own connect timed out and fed the pool
+    const op = target.execute(query, { idempotent: true });
+    await clock.advanceAsync(0);
+    expect(await op).toBe('q@127.0.0.1:9200');
+    // Resurrection per pool.resurrect: once 9201 answers, the ping after its dead time connects it.
+    control.hangNodes.clear();
+    await clock.advanceAsync(1000);
+    const next = target.execute(query, { idempotent: true });
+    await clock.advanceAsync(0);
+    await next;
+    expect(events).toEqual(['dead:9201:1', 'back:9201']);
+
+    // Same on reconnect: every probe fails, the target is lost; 9201 hangs again, 9200 alone brings it back.
+    control.hangNodes.add('127.0.0.1:9201');
+    control.probe = 'fail';
+    const states: string[] = [];
+    target.on('stateChange', (e) => states.push(e.to));
+    await clock.advanceAsync(1000);
+    expect(states).toEqual(['reconnecting']);
+    control.probe = 'succeed';
+    await clock.advanceAsync(500);
+    expect(states).toEqual(['reconnecting', 'connected']);
+    await target.stop();
+    expect(clock.pending()).toBe(0);
+  });
+
   it('a failed resurrection ping of a node without a client is one death, not two', async () => {
     const clock = createFakeClock(0);
     const { driver, control } = createMemoryDriver();
