@@ -561,15 +561,34 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(budget.available()).toBe(0.5); // 3 deposits · 0.5 − 1 retry
   });
 
-  it('budget: retries after failures that say nothing about server health do not spend it', async () => {
+  it('budget: every retry withdraws, whatever the error kind (retryIf-allowed fatal, unknown)', async () => {
+    for (const kind of ['fatal', 'unknown', 'auth'] as const) {
+      const clock = createFakeClock();
+      const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+      const { executor, giveUps } = setup({ budget, clock, policy: retryPolicy({ retryIf: () => true }) });
+      const err = new FakeDriverError(kind);
+      const { op, calls } = scripted(err);
+      const result = track(executor.execute(op, { idempotent: true }));
+      await clock.advanceAsync(1000);
+      expect(isBudgetExhaustedError(result.error)).toBe(true);
+      expect(result.error).toMatchObject({ cause: err });
+      expect(calls).toHaveLength(1);
+      expect(giveUps.map((g) => g.reason)).toEqual(['budget_exhausted']);
+    }
+  });
+
+  it('budget: a retry after a fatal error allowed by retryIf spends the budget like any other', async () => {
     const clock = createFakeClock();
-    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0.5, minPerSecond: 0 }), clock);
     const { executor } = setup({ budget, clock, policy: retryPolicy({ retryIf: () => true }) });
+    await executor.execute(() => 1);
+    expect(budget.available()).toBe(0.5);
     const { op, calls } = scripted(new FakeDriverError('fatal'));
     const result = track(executor.execute(op, { idempotent: true }));
     await clock.advanceAsync(1000);
     expect(result.value).toBe('ok');
     expect(calls).toHaveLength(2);
+    expect(budget.available()).toBe(0); // 2 deposits · 0.5 − 1 retry
   });
 
   it('breaker_open: an open breaker fails fast, nothing sent', async () => {

@@ -313,7 +313,9 @@ export class RetryExecutor<Client> {
     );
     if (this.#clock.now() + delay >= run.deadlineAt)
       throw this.#giveUp(run, attempt, RetryReasons.DEADLINE, failure);
-    if (this.#budget !== undefined && reflectsServerHealth(failure.classification.kind)) {
+    // Every retry withdraws, whatever the error: the budget bounds the load retries add, and a retry
+    // of a fatal error allowed by `retryIf` is as much load as one after a connection failure.
+    if (this.#budget !== undefined) {
       if (!this.#budget.tryWithdraw()) {
         if (run.spanContext !== undefined) {
           run.span.addEvent(EventNames.BUDGET_EXHAUSTED, { [A.TARGET]: this.#target, [A.ATTEMPT]: attempt });

@@ -10,7 +10,7 @@ const SLICES = 10;
  * Every operation {@link deposit}s; every retry must {@link tryWithdraw}. When the target is down and every
  * operation fails, retries stop at ~`ratio` extra load instead of multiplying it by `maxRetries`.
  *
- * Only retries after failures that reflect the server's health should withdraw; the executor does that.
+ * Every retry withdraws, whatever its error: the budget bounds load, not health (the breaker judges health).
  */
 export class RetryBudget {
   readonly #policy: BudgetPolicy;
