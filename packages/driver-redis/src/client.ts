@@ -27,7 +27,7 @@ function tlsOf(tls: RedisDriverOptions['tls']): ConnectionOptions | undefined {
   return tls === true ? {} : tls;
 }
 
-// The URL's parts as ioredis options; explicit fields given beside the URL win.
+// The URL's parts as ioredis options (the schema refuses host/port/username/password/db beside a URL).
 function fromUrl(url: string): RedisOptions {
   const u = new URL(url);
   const out: RedisOptions = {};

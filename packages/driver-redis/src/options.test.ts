@@ -34,6 +34,22 @@ describe('redisOptionsSchema', () => {
     expect(parse({ url: 'redis://a', host: 'b' }).success).toBe(false);
   });
 
+  it('rejects url together with host, port, username, password or db, naming the keys', () => {
+    for (const key of ['host', 'port', 'username', 'password', 'db'] as const) {
+      const value = key === 'port' ? 6380 : key === 'db' ? 2 : 'x';
+      const r = parse({ url: 'redis://127.0.0.1:6379', [key]: value });
+      expect(r.success, key).toBe(false);
+      const issue = r.error?.issues.find((i) => i.path[0] === key);
+      expect(issue?.message, key).toBe(
+        `Give either url or ${key}, not both: the URL carries host, port, username, password and db (got url and ${key})`,
+      );
+    }
+    const both = parse({ url: 'redis://127.0.0.1:6379', port: 6380, password: 'hunter2' });
+    expect(both.error?.issues.map((i) => i.path.join('.'))).toEqual(['port', 'password']);
+    expect(JSON.stringify(both.error?.issues)).not.toContain('hunter2');
+    expect(parse({ url: 'redis://127.0.0.1:6379/1', tls: false }).success).toBe(true);
+  });
+
   it('refuses the options the policy owns, saying which policy field to use', () => {
     for (const key of policyOwnedKeys) {
       const r = parse({ [key]: key === 'enableOfflineQueue' ? true : 1 });

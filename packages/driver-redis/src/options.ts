@@ -27,6 +27,9 @@ const refusals = Object.fromEntries(Object.entries(policyOwned).map(([key, why])
   [K in keyof typeof policyOwned]: ReturnType<typeof refuse>;
 };
 
+// What a redis:// URL already says; none of them may be given beside `url`.
+const urlKeys = ['host', 'port', 'username', 'password', 'db'] as const;
+
 const port = z.number().int().min(1).max(65535);
 const host = z.string().min(1);
 
@@ -136,8 +139,16 @@ export const redisOptionsSchema = z
         message: `Give only one of url/host, sentinels or cluster (got ${modes.join(' and ')})`,
       });
     }
-    if (o.url !== undefined && o.host !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['host'], message: 'Give either url or host/port, not both' });
+    // The URL carries these; given beside it, one of the two would silently lose (ioredis lets the URL win).
+    if (o.url !== undefined) {
+      for (const key of urlKeys) {
+        if (o[key] === undefined) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `Give either url or ${key}, not both: the URL carries host, port, username, password and db (got url and ${key})`,
+        });
+      }
     }
     if (o.sentinels !== undefined && o.name === undefined) {
       ctx.addIssue({
