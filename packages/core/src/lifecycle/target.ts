@@ -312,7 +312,12 @@ class ManagedTarget<Options, Client>
     if (kind === 'connection' || kind === 'timeout') {
       // Passive health: the first failing calls count, not only the next probe.
       this.#lastFailure = report.error;
-      if (node !== undefined) this.#pool?.markFailure(node);
+      const pool = this.#pool;
+      if (node !== undefined && pool !== undefined) {
+        pool.markFailure(node);
+        // Node-level health: one failing node of several is the pool's business, not a target outage.
+        if (pool.alive.length > 0) return;
+      }
       if (this.#reconnector.status === 'connected') this.#health.record(false, report.error);
     } else if (kind !== 'unknown') {
       // The server answered (with an error): it is alive.
@@ -511,15 +516,23 @@ class ManagedTarget<Options, Client>
     await this.#driver.probe(client, query === undefined ? { signal } : { signal, query });
   }
 
-  // The active health check: every connected node is probed; the target is fine if one answers.
+  // The active health check. One node: its probe. Several: each node is probed on its own (bounded by the health
+  // timeout) and its outcome feeds the pool (node-level health); the target is fine as soon as one node answers.
   async #probeAll(signal: AbortSignal): Promise<void> {
     const slots = this.#slots.filter((s) => s.client !== undefined);
+    if (slots.length === 1 && this.#pool === undefined) {
+      await this.#probeSlot(slots[0]!, signal);
+      return;
+    }
     await this.#firstSuccess(
       slots.map(async (s) => {
         try {
-          await this.#probeSlot(s, signal);
+          await this.#perNode(signal, this.policy.healthCheck.timeout, (nodeSignal) =>
+            this.#probeSlot(s, nodeSignal),
+          );
           if (s.node) this.#pool?.markSuccess(s.node);
         } catch (error) {
+          // Aborted with the check (stop(), or no node answered in time): that says nothing about this node.
           if (s.node && !signal.aborted) this.#pool?.markFailure(s.node);
           throw error;
         }

@@ -168,6 +168,45 @@ describe('Target with several nodes', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('one hung node fails its own probes, not the target: no flapping, healthy clients stay open', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: {
+        ...policy({ resurrect: 'ping', deadTimeout: 5000 }),
+        healthCheck: { interval: 1000, timeout: 200, jitter: 0, failureThreshold: 2 },
+      },
+      clock,
+    });
+    const states: string[] = [];
+    target.on('stateChange', (e) => states.push(`${e.from}->${e.to}`));
+    const dead: string[] = [];
+    target.on('nodeDead', (e) => dead.push(e.node.id));
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    control.hangNodes.add('127.0.0.1:9201');
+    await clock.advanceAsync(20_000);
+    expect(states).toEqual(['idle->connecting', 'connecting->connected']);
+    expect(control.calls.close).toBe(0);
+    expect(dead[0]).toBe('127.0.0.1:9201');
+    expect(target.health().nodes).toMatchObject([
+      { id: '127.0.0.1:9200', alive: true },
+      { id: '127.0.0.1:9201', alive: false },
+    ]);
+    const op = target.execute(query, { idempotent: true });
+    await clock.advanceAsync(0);
+    expect(await op).toBe('q@127.0.0.1:9200');
+    // When no node answers, the target is down.
+    control.hangNodes.add('127.0.0.1:9200');
+    await clock.advanceAsync(3000);
+    expect(states).toContain('connected->reconnecting');
+    await target.stop();
+  });
+
   it('a failed resurrection ping of a node without a client is one death, not two', async () => {
     const clock = createFakeClock(0);
     const { driver, control } = createMemoryDriver();
