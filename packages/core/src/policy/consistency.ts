@@ -10,6 +10,8 @@ interface Rule {
   /** The other field the rule compares with. */
   other: string[];
   ok(p: ResolvedPolicy): boolean;
+  /** Whether the rule applies at all: a disabled section's fields are not used, so not compared. */
+  applies?(p: ResolvedPolicy): boolean;
   relation: string;
   value(p: ResolvedPolicy): number;
   otherValue(p: ResolvedPolicy): number;
@@ -40,6 +42,7 @@ const rules: Rule[] = [
     other: ['healthCheck', 'interval'],
     kind: 'timeout_not_below_interval',
     relation: '<',
+    applies: (p) => p.healthCheck.enabled,
     ok: (p) => p.healthCheck.timeout < p.healthCheck.interval,
     value: (p) => p.healthCheck.timeout,
     otherValue: (p) => p.healthCheck.interval,
@@ -68,18 +71,21 @@ const rules: Rule[] = [
 
 function where(provenance: Provenance | undefined, path: string[]): string {
   const source = provenance?.[path.join('.')];
-  return source === undefined ? '' : `, from ${source}`;
+  if (source === undefined) return '';
+  return source === 'default' ? ', from the built-in defaults' : `, from ${source}`;
 }
 
 /**
  * Rules relating two fields of a complete policy (backoff max ≥ base, health-check timeout < interval,
  * attemptTimeout ≤ deadline, deadTimeoutMax ≥ deadTimeout, positive intervals). Paths are relative
- * to the policy; `provenance` lets the message say which layer set each value.
+ * to the policy and name the first field of the rule (the resolver turns them into the place in the
+ * file that value was written); `provenance` lets the message say which layer set each value.
+ * Rules of a disabled section (health checks, breaker, budget) do not run.
  */
 export function checkPolicyConsistency(policy: ResolvedPolicy, provenance?: Provenance): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const rule of rules) {
-    if (rule.ok(policy)) continue;
+    if (rule.applies?.(policy) === false || rule.ok(policy)) continue;
     const a = `${rule.path.join('.')} (${formatDuration(rule.value(policy))}${where(provenance, rule.path)})`;
     const b = `${rule.other.join('.')} (${formatDuration(rule.otherValue(policy))}${where(provenance, rule.other)})`;
     issues.push({
@@ -89,7 +95,7 @@ export function checkPolicyConsistency(policy: ResolvedPolicy, provenance?: Prov
       expected: `${rule.path.at(-1) ?? ''} ${rule.relation} ${rule.other.at(-1) ?? ''}`,
     });
   }
-  if (policy.healthCheck.interval <= 0) {
+  if (policy.healthCheck.enabled && policy.healthCheck.interval <= 0) {
     issues.push({
       path: ['healthCheck', 'interval'],
       kind: 'too_small',

@@ -149,10 +149,17 @@ function expandPolicy(
   return own ? [...below, { source, value: normalizeInput(policy) }] : below;
 }
 
+/**
+ * Where in the file a policy value (`retry.attemptTimeout`) set by `source` is written, for issues.
+ * Values from a preset or the built-in defaults are written nowhere: they are reported at `fallback`.
+ */
+type Locate = (field: readonly (string | number)[], source: PolicySource | undefined) => Path;
+
 function mergeAndValidate(
   ctx: Context,
   layers: PolicyLayer[],
   basePath: Path,
+  locate: Locate = (field) => [...basePath, ...field],
 ): ResolvedPolicyWithProvenance | undefined {
   const merged = mergeLayers(layers);
   const parsed = resolvedPolicySchema.safeParse(merged.value, { reportInput: true });
@@ -168,7 +175,7 @@ function mergeAndValidate(
   }
   const consistency = checkPolicyConsistency(parsed.data, merged.provenance);
   for (const c of consistency) {
-    const i: ConfigIssue = { ...c, path: [...basePath, ...c.path] };
+    const i: ConfigIssue = { ...c, path: locate(c.path, merged.provenance[c.path.join('.')]) };
     if (ctx.file !== undefined) i.file = ctx.file;
     ctx.issues.push(i);
   }
@@ -324,7 +331,16 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
       ...own,
       ...(isPlainObject(pool) ? [{ source: 'target' as const, value: { pool } }] : []),
     ];
-    const resolved = mergeAndValidate(ctx, layers, at);
+    const resolved = mergeAndValidate(ctx, layers, at, (field, source) => {
+      if (source === 'defaults') return ['defaults', ...field];
+      if (source?.startsWith('policies.') === true)
+        return ['policies', source.slice('policies.'.length), ...field];
+      // The target's `pool` key is merged last: a pool value written there won.
+      if (source === 'target' && field[0] === 'pool' && isPlainObject(pool) && hasPath(pool, field.slice(1)))
+        return [...at, 'pool', ...field.slice(1)];
+      // The target's inline policy, or a preset / the built-in defaults (the message names which).
+      return [...at, 'policy', ...field];
+    });
     if (resolved === undefined) continue;
     const t: ResolvedTarget = {
       name,
@@ -342,6 +358,15 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   const result: ResolvedConfig = { targets };
   if (file !== undefined) result.file = file;
   return result;
+}
+
+function hasPath(value: Record<string, unknown>, path: readonly (string | number)[]): boolean {
+  let node: unknown = value;
+  for (const key of path) {
+    if (!isPlainObject(node) || !Object.prototype.hasOwnProperty.call(node, key)) return false;
+    node = node[key];
+  }
+  return node !== undefined;
 }
 
 // A broken named policy is met again by every target that uses it; say it once.

@@ -154,8 +154,8 @@ describe('loadConfig / resolveConfig: merging', () => {
     }
     expect(isConfigError(error)).toBe(true);
     expect((error as ConfigError).issues.map((i) => i.path.join('.'))).toEqual([
-      'targets.a.retry.backoff.max',
-      'targets.b.healthCheck.timeout',
+      'targets.a.policy.retry.backoff.max',
+      'targets.b.policy.healthCheck.timeout',
     ]);
   });
 });
