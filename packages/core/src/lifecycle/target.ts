@@ -355,6 +355,10 @@ class ManagedTarget<Options, Client>
       } else if (e.from === 'connected') {
         this.#health.stop();
       }
+      const st = r.state;
+      // Gave up for good (onExhausted: stop): no reconnect follows, so the reconnect span ends here.
+      if (st.status === 'failed' && (st.final === true || this.policy.reconnect.onExhausted === 'stop'))
+        this.#telemetry.endReconnect('gave-up', e.attempt);
       this.emit('stateChange', e);
     });
     r.on('disconnect', (e) => {

@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { NodeAddress } from '../driver/driver.js';
 import { createLifecycleInstruments, type LifecycleInstruments } from '../telemetry/instruments.js';
 import { AttributeNames as A, EventNames, SpanNames } from '../telemetry/names.js';
@@ -35,13 +35,16 @@ export class LifecycleTelemetry {
     }
   }
 
-  /** Opens `reconnect.reconnect`, spanning from the disconnect to the reconnect. */
+  /**
+   * Opens `reconnect.reconnect`, spanning from the disconnect to the reconnect. A root span: the loss is often
+   * noticed inside an operation's span, and a long-lived span must not be the child of a short one.
+   */
   startReconnect(error: unknown): void {
     if (this.#reconnect !== undefined) return;
     this.#reconnect = getTracer().startSpan(
       SpanNames.RECONNECT,
-      { attributes: { ...this.#base, [A.ERROR_TYPE]: errorType(error) } },
-      context.active(),
+      { root: true, attributes: { ...this.#base, [A.ERROR_TYPE]: errorType(error) } },
+      ROOT_CONTEXT,
     );
   }
 
@@ -54,8 +57,11 @@ export class LifecycleTelemetry {
     });
   }
 
-  /** Closes `reconnect.reconnect`: OK when reconnected, an error status when stopped first. */
-  endReconnect(outcome: 'reconnected' | 'stopped', attempts?: number): void {
+  /**
+   * Closes `reconnect.reconnect`: OK when reconnected; an error status when stopped first, or when the target
+   * gave up for good (`failed` with no attempt to follow).
+   */
+  endReconnect(outcome: 'reconnected' | 'stopped' | 'gave-up', attempts?: number): void {
     const span = this.#reconnect;
     if (span === undefined) return;
     this.#reconnect = undefined;
@@ -64,7 +70,8 @@ export class LifecycleTelemetry {
       span.setStatus({ code: SpanStatusCode.OK });
       this.#instruments.reconnects.add(1, this.#base);
     } else {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'stopped before reconnecting' });
+      const message = outcome === 'stopped' ? 'stopped before reconnecting' : 'reconnect attempts exhausted';
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
     }
     span.end();
   }
