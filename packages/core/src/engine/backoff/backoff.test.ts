@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { BackoffPolicy } from '../../policy/resolved.js';
-import { Backoff } from './backoff.js';
 import { computeDelay, delayBounds, retryDelay } from './compute-delay.js';
 
 const DRAWS = 10_000;
@@ -154,24 +153,13 @@ describe('retryDelay: custom delay functions and server hints', () => {
   });
 });
 
-describe('Backoff (immutable)', () => {
-  it('next() returns a new backoff and leaves the old one unchanged', () => {
-    const first = Backoff.first(policy({ base: 100, factor: 2 }));
-    const second = first.next();
-    const third = second.next();
-    expect([first.retry, first.delay]).toEqual([1, 100]);
-    expect([second.retry, second.delay]).toEqual([2, 200]);
-    expect([third.retry, third.delay]).toEqual([3, 400]);
-    expect(first.next().delay).toBe(200);
-  });
-
-  it('feeds the previous delay to decorrelated jitter', () => {
-    const first = Backoff.first(
-      policy({ type: 'decorrelated', base: 100, max: 100_000 }),
-      () => 1 - Number.EPSILON,
-    );
-    const second = first.next();
-    expect(first.delay).toBeCloseTo(300, 6);
-    expect(second.delay).toBeCloseTo(900, 6);
+describe('decorrelated: the previous delay feeds the next', () => {
+  it('computeDelay with the previous delay grows decorrelated delays', () => {
+    const p = policy({ type: 'decorrelated', base: 100, max: 100_000 });
+    const top = (): number => 1 - Number.EPSILON;
+    const first = computeDelay(p, 1, undefined, top);
+    const second = computeDelay(p, 2, first, top);
+    expect(first).toBeCloseTo(300, 6);
+    expect(second).toBeCloseTo(900, 6);
   });
 });

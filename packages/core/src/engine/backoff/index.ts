@@ -1,8 +1,4 @@
-// The backoff strategies: pure functions from a retry number to a delay.
-export { Backoff } from './backoff.js';
+// The backoff's public surface: one delay, its bounds, and the executor's choice between backoff,
+// custom delay and server hint. The strategies (fixed, linear, exponential, jitter, decorrelated) are
+// internal: these functions are the one way to use them.
 export { computeDelay, delayBounds, retryDelay } from './compute-delay.js';
-export { applyJitter, jitterBounds, type Jitter } from './jitter.js';
-export { fixedCeiling } from './fixed.js';
-export { linearCeiling } from './linear.js';
-export { exponentialCeiling } from './exponential.js';
-export { decorrelatedBounds, decorrelatedDelay } from './decorrelated.js';
