@@ -42,7 +42,8 @@ const rules: Rule[] = [
     other: ['healthCheck', 'interval'],
     kind: 'timeout_not_below_interval',
     relation: '<',
-    applies: (p) => p.healthCheck.enabled,
+    // An interval of 0 is reported on its own (below); comparing with it would only echo that.
+    applies: (p) => p.healthCheck.enabled && p.healthCheck.interval > 0,
     ok: (p) => p.healthCheck.timeout < p.healthCheck.interval,
     value: (p) => p.healthCheck.timeout,
     otherValue: (p) => p.healthCheck.interval,
@@ -66,6 +67,55 @@ const rules: Rule[] = [
     ok: (p) => p.pool.deadTimeoutMax >= p.pool.deadTimeout,
     value: (p) => p.pool.deadTimeoutMax,
     otherValue: (p) => p.pool.deadTimeout,
+  },
+];
+
+/** A duration that must be > 0 (when its section is enabled): 0 would make the feature nonsense. */
+interface PositiveRule {
+  path: string[];
+  applies(p: ResolvedPolicy): boolean;
+  value(p: ResolvedPolicy): number;
+  /** Why 0 makes no sense, for the message. */
+  why: string;
+}
+
+// `retry.attemptTimeout` and `retry.deadline` are not here: 0 means "no limit" for them.
+const positive: PositiveRule[] = [
+  {
+    path: ['retry', 'budget', 'window'],
+    applies: (p) => p.retry.budget.enabled,
+    value: (p) => p.retry.budget.window,
+    why: 'would make the budget count nothing, so it would refuse every retry',
+  },
+  {
+    path: ['healthCheck', 'interval'],
+    applies: (p) => p.healthCheck.enabled,
+    value: (p) => p.healthCheck.interval,
+    why: 'would probe without pause',
+  },
+  {
+    path: ['healthCheck', 'timeout'],
+    applies: (p) => p.healthCheck.enabled,
+    value: (p) => p.healthCheck.timeout,
+    why: 'would fail every probe at once',
+  },
+  {
+    path: ['reconnect', 'connectTimeout'],
+    applies: () => true,
+    value: (p) => p.reconnect.connectTimeout,
+    why: 'would abandon every connect attempt at once',
+  },
+  {
+    path: ['circuitBreaker', 'window'],
+    applies: (p) => p.circuitBreaker.enabled,
+    value: (p) => p.circuitBreaker.window,
+    why: 'would see no calls, so a rate breaker would never open',
+  },
+  {
+    path: ['circuitBreaker', 'openFor'],
+    applies: (p) => p.circuitBreaker.enabled,
+    value: (p) => p.circuitBreaker.openFor,
+    why: 'would let an open breaker through at once: it must stay open for some time',
   },
 ];
 
@@ -95,11 +145,12 @@ export function checkPolicyConsistency(policy: ResolvedPolicy, provenance?: Prov
       expected: `${rule.path.at(-1) ?? ''} ${rule.relation} ${rule.other.at(-1) ?? ''}`,
     });
   }
-  if (policy.healthCheck.enabled && policy.healthCheck.interval <= 0) {
+  for (const rule of positive) {
+    if (!rule.applies(policy) || rule.value(policy) > 0) continue;
     issues.push({
-      path: ['healthCheck', 'interval'],
+      path: rule.path,
       kind: 'too_small',
-      message: 'A health check interval of 0 would probe without pause',
+      message: `${rule.path.join('.')} (0${where(provenance, rule.path)}) ${rule.why}`,
       expected: 'a duration > 0',
     });
   }
@@ -110,14 +161,6 @@ export function checkPolicyConsistency(policy: ResolvedPolicy, provenance?: Prov
       kind: 'too_small',
       message: 'A discovery interval of 0 would sniff without pause',
       expected: 'a duration > 0, or false',
-    });
-  }
-  if (policy.circuitBreaker.openFor <= 0 && policy.circuitBreaker.enabled) {
-    issues.push({
-      path: ['circuitBreaker', 'openFor'],
-      kind: 'too_small',
-      message: 'An open breaker must stay open for some time',
-      expected: 'a duration > 0',
     });
   }
   return issues;

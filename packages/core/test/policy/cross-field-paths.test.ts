@@ -63,3 +63,18 @@ describe('rules of a disabled section do not run', () => {
     expect(issuesOf({ version: 1, targets: { a: { driver: 'redis', policy } } })).toEqual([]);
   });
 });
+
+describe('durations where 0 is meaningless must be > 0, unless their section is disabled', () => {
+  it.each([
+    ['retry.budget.window', { retry: { budget: { enabled: false, window: 0 } } }],
+    ['circuitBreaker.window', { circuitBreaker: { enabled: false, window: 0 } }],
+    ['healthCheck.timeout', { healthCheck: { enabled: false, timeout: 0 } }],
+  ])('%s: 0 is fine when disabled', (_name, policy) => {
+    expect(issuesOf({ version: 1, targets: { a: { driver: 'redis', policy } } })).toEqual([]);
+  });
+
+  it('0 stays meaningful for attemptTimeout and deadline (no limit)', () => {
+    const policy = { retry: { attemptTimeout: 0, deadline: 0 } };
+    expect(issuesOf({ version: 1, targets: { a: { driver: 'redis', policy } } })).toEqual([]);
+  });
+});
