@@ -75,6 +75,44 @@ export function classifyPostgresError(error: unknown): Classification {
 
 // pg takes no AbortSignal: core's `abortable` abandons a hung query when the signal aborts.
 
+// How long close() lets pool.end() finish gracefully before it destroys the sockets left.
+const closeGraceMs = 2000;
+
+/** The parts of a pooled pg `Client` close() needs: its `Connection` and the socket under it. */
+interface PooledClient {
+  connection?: { stream?: { destroy(): void } };
+}
+
+/**
+ * Every client of the pool, checked out, idle or still connecting. pg-pool keeps them in `_clients` (its only
+ * list that includes clients still connecting; there is no public accessor), with `connection.stream` the
+ * net.Socket (pg's own `Client.end()` destroys that same stream when the socket is dead).
+ */
+function pooledClients(pool: PostgresClient): PooledClient[] {
+  const clients = (pool as { _clients?: unknown })._clients;
+  return Array.isArray(clients) ? (clients as PooledClient[]) : [];
+}
+
+function delay(ms: number): Promise<false> {
+  return new Promise((resolve) => setTimeout(resolve, ms, false).unref());
+}
+
+/**
+ * Ends the pool: `end()` gets `graceMs` to finish; after that, connections still open hold queries that
+ * `abortable` abandoned on a hung server (or are still connecting to it). end() never closes those, so their
+ * sockets are destroyed; pg then fails the queries ("Connection terminated"), the pool drops the clients and
+ * end() resolves. Bounded: at most `graceMs` + 500 ms.
+ */
+async function closePool(pool: PostgresClient, graceMs: number): Promise<void> {
+  const ended = pool.end().then(
+    () => true,
+    () => true,
+  );
+  if (graceMs > 0 && (await Promise.race([ended, delay(graceMs)]))) return;
+  for (const pooled of pooledClients(pool)) pooled.connection?.stream?.destroy();
+  await Promise.race([ended, delay(500)]);
+}
+
 function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -112,7 +150,8 @@ const postgresDriver = defineDriver<PostgresOptions, PostgresClient>({
     try {
       await abortable(pool.query(ctx.policy.healthCheck.query ?? 'SELECT 1'), ctx.signal);
     } catch (error) {
-      void pool.end().catch(() => undefined);
+      // Nothing to finish gracefully on a pool that never connected (it may be stuck connecting to a hung server).
+      void closePool(pool, 0);
       throw error;
     }
     return pool;
@@ -123,16 +162,7 @@ const postgresDriver = defineDriver<PostgresOptions, PostgresClient>({
   },
 
   async close(client) {
-    // end() waits for checked-out connections; a hung one must not hang stop(), so bound it.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      client.end().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 2000);
-        timer.unref();
-      }),
-    ]);
-    if (timer !== undefined) clearTimeout(timer);
+    await closePool(client, closeGraceMs);
   },
 
   classify: classifyPostgresError,
