@@ -664,6 +664,38 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(breaker.snapshot).toEqual({ kind: 'closed', consecutive: 0, buckets: [] });
   });
 
+  it("breaker and passive health: the caller's own deadline cutting an attempt is no verdict; the policy's attempt timeout is", async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
+    const source = new FakeSource();
+    const { executor } = setup({
+      breaker,
+      clock,
+      source,
+      policy: retryPolicy({ maxRetries: 0, attemptTimeout: 1000, deadline: 10_000 }),
+    });
+    // A caller in a hurry: a 100 ms deadline on a slow (not dead) server.
+    const hurried = track(
+      executor.execute(() => new Promise<string>(() => {}), { idempotent: true, deadline: 100 }),
+    );
+    await clock.advanceAsync(100);
+    expect(isDeadlineExceededError(hurried.error)).toBe(true);
+    expect(breaker.state).toBe('closed');
+    expect(source.reports).toEqual([
+      expect.objectContaining({
+        ok: false,
+        interrupt: 'deadline',
+        classification: expect.objectContaining({ kind: 'timeout' }),
+      }),
+    ]);
+    // The policy's own attempt timeout is a health signal: the breaker counts it, the report says so.
+    const timedOut = track(executor.execute(() => new Promise<string>(() => {}), { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(timedOut.error).toBeDefined();
+    expect(breaker.state).toBe('open');
+    expect(source.reports[1]).toEqual(expect.objectContaining({ ok: false, interrupt: 'timeout' }));
+  });
+
   it('breaker: an aborted half-open trial call frees its slot for the next trial', async () => {
     const clock = createFakeClock();
     const breaker = new CircuitBreaker(

@@ -582,7 +582,8 @@ export class RetryExecutor<Client> {
     const breaker = this.#breaker;
     if (breaker !== undefined) {
       let change;
-      if (interrupt === 'aborted') breaker.release();
+      // The caller's abort or the caller's deadline ending the attempt says nothing about the server.
+      if (interrupt === 'aborted' || interrupt === 'deadline') breaker.release();
       else if (reflectsServerHealth(classification.kind)) change = breaker.failure();
       // The server answered (fatal, auth): it is up, whatever was wrong with the request.
       else if (classification.kind !== 'unknown') change = breaker.success();
@@ -591,7 +592,12 @@ export class RetryExecutor<Client> {
     }
     // Only an operation that ran says something about its node (an attempt stopped before it ran does not).
     if (lease !== undefined && !beforeSend && interrupt !== 'aborted') {
-      this.#report(lease, { ok: false, durationMs, error: cause, classification });
+      this.#report(
+        lease,
+        interrupt === undefined
+          ? { ok: false, durationMs, error: cause, classification }
+          : { ok: false, durationMs, error: cause, classification, interrupt },
+      );
     }
     if (span !== undefined) {
       span.setAttribute(A.ERROR_TYPE, type);

@@ -56,6 +56,12 @@ export type AttemptReport =
       readonly durationMs: number;
       readonly error: unknown;
       readonly classification: Classification;
+      /**
+       * Set when the executor itself cut the attempt short: `timeout` (the policy's attemptTimeout — a
+       * health signal), `deadline` (the caller's overall deadline ran out first — says nothing about the
+       * server, so passive health ignores it).
+       */
+      readonly interrupt?: 'timeout' | 'deadline';
     };
 
 /**
