@@ -139,6 +139,21 @@ describe('duplicate write: an INCR whose reply is lost', () => {
     }
   });
 
+  // Why this is structural: with maxRetriesPerRequest 0, ioredis's close handler flushes the command queue that
+  // it has just saved for re-sending (prevCommandQueue is the same Deque), so nothing is left to re-send even if
+  // autoResendUnfulfilledCommands were on — checked with raw ioredis on the driver's connectionOptions() with
+  // autoResend flipped on: a cut reply and a timed-out command followed by a reset both ran INCR at most once.
+  // No behaviour tells the two settings apart, so the built client's options are asserted: either one alone
+  // keeps a lost-reply INCR from being replayed, and this fails if both ever change.
+  it('the client the driver builds has autoResendUnfulfilledCommands off and maxRetriesPerRequest 0', async () => {
+    const t = await target(server().port, preset('redis'));
+    const client = t.client as Redis;
+    expect(client).toBeInstanceOf(Redis);
+    expect(client.options.autoResendUnfulfilledCommands).toBe(false);
+    expect(client.options.maxRetriesPerRequest).toBe(0);
+    expect(client.options.enableOfflineQueue).toBe(false);
+  });
+
   it('raw ioredis at its defaults runs it twice (autoResendUnfulfilledCommands), the trap this driver closes', async () => {
     const proxy = await startFaultProxy({ target: server().options });
     const raw = new Redis({ port: proxy.port, lazyConnect: true, retryStrategy: () => 50 });
