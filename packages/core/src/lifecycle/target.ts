@@ -419,9 +419,9 @@ class ManagedTarget<Options, Client>
     if (this.#watching && existing.length > 0) {
       await this.#firstSuccess(
         existing.map((s) =>
-          this.#perNode(signal, this.policy.reconnect.connectTimeout, (nodeSignal) => {
+          this.#perNode(signal, this.policy.reconnect.connectTimeout, async (nodeSignal) => {
             this.#driver.reconnectNow?.(s.client as Client);
-            return this.#probeSlot(s, nodeSignal);
+            await this.#prove(s, nodeSignal, 1);
           }),
         ),
       );
@@ -430,15 +430,32 @@ class ManagedTarget<Options, Client>
     const missing = this.#slots.filter((s) => s.client === undefined);
     if (missing.length === 1) {
       await this.#connectSlot(missing[0]!, signal);
+      await this.#prove(missing[0]!, signal);
       return;
     }
     await this.#firstSuccess(
       missing.map((s) =>
-        this.#perNode(signal, this.policy.reconnect.connectTimeout, (nodeSignal) =>
-          this.#connectSlot(s, nodeSignal),
-        ),
+        this.#perNode(signal, this.policy.reconnect.connectTimeout, async (nodeSignal) => {
+          await this.#connectSlot(s, nodeSignal);
+          await this.#prove(s, nodeSignal);
+        }),
       ),
     );
+  }
+
+  // `healthCheck.successThreshold`: a (re)connected or resurrected node is up only after that many consecutive
+  // probes succeed, each bounded by the health timeout (none when health checks are disabled, unless `atLeast`).
+  // A node that fails them loses its fresh client, so the next attempt connects again.
+  async #prove(slot: Slot<Client>, signal: AbortSignal, atLeast = 0): Promise<void> {
+    const check = this.policy.healthCheck;
+    const probes = Math.max(check.enabled ? check.successThreshold : 0, atLeast);
+    try {
+      for (let i = 0; i < probes; i++)
+        await this.#perNode(signal, check.timeout, (probeSignal) => this.#probeSlot(slot, probeSignal));
+    } catch (error) {
+      if (!this.#watching) await this.#closeSlot(slot);
+      throw error;
+    }
   }
 
   // One node's share of an attempt or a check: its own time limit, so it may outlive the attempt that started it
@@ -548,18 +565,13 @@ class ManagedTarget<Options, Client>
   async #pingNode(node: NodeAddress): Promise<void> {
     const slot = this.#slotById.get(node.id);
     if (slot === undefined) throw new NotConnectedError(`Unknown node ${node.id}`);
-    const controller = new AbortController();
-    const timeoutMs = this.policy.healthCheck.timeout;
-    const timer = this.#clock.setTimeout(
-      () => controller.abort(new NotConnectedError('Ping timed out')),
-      timeoutMs,
-    );
-    try {
-      if (slot.client === undefined) await this.#connectSlot(slot, controller.signal);
-      else await this.#probeSlot(slot, controller.signal);
-    } finally {
-      this.#clock.clearTimeout(timer);
-    }
+    // The connect is bounded by connectTimeout; then successThreshold probes (at least one) prove it is back.
+    const hadClient = slot.client !== undefined;
+    if (!hadClient)
+      await this.#perNode(this.#lifetime.signal, this.policy.reconnect.connectTimeout, (signal) =>
+        this.#connectSlot(slot, signal),
+      );
+    await this.#prove(slot, this.#lifetime.signal, hadClient ? 1 : 0);
   }
 
   // A node picked by the pool has no client yet (discovered, or resurrected optimistically): connect it now.

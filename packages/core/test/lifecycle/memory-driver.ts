@@ -38,6 +38,8 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     probe: 'succeed' as Mode,
     /** Per-node down switch (by node id); `query` and `probe` on such a node fail. */
     downNodes: new Set<string>(),
+    /** Modes the next probes take, one each, before falling back to `probe`. */
+    probeQueue: [] as Mode[],
     /** Per-node hang switch (by node id): connect and probe on such a node hang until aborted. */
     hangNodes: new Set<string>(),
     /** The whole server is down: queries fail. */
@@ -94,7 +96,9 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     async probe(client, ctx) {
       control.calls.probe++;
       await act(
-        client.node && control.hangNodes.has(client.node.id) ? 'hang' : control.probe,
+        client.node && control.hangNodes.has(client.node.id)
+          ? 'hang'
+          : (control.probeQueue.shift() ?? control.probe),
         ctx.signal,
         'probe',
       );

@@ -207,6 +207,47 @@ describe('Target with several nodes', () => {
     await target.stop();
   });
 
+  it('successThreshold 2: a resurrection ping needs two consecutive successful probes', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: {
+        ...policy({ resurrect: 'ping', deadTimeout: 1000 }),
+        healthCheck: { interval: 100_000, timeout: 200, jitter: 0, successThreshold: 2 },
+      },
+      clock,
+    });
+    const events: string[] = [];
+    target.on('nodeDead', (e) => events.push(`dead:${e.node.port}`));
+    target.on('nodeResurrected', (e) => events.push(`back:${e.node.port}`));
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    control.downNodes.add('127.0.0.1:9200');
+    const run = async () => {
+      const op = target.execute(query, { idempotent: true });
+      await clock.advanceAsync(50);
+      return op;
+    };
+    await run();
+    await run();
+    expect(events).toEqual(['dead:9200']);
+    control.downNodes.delete('127.0.0.1:9200');
+    await clock.advanceAsync(1000);
+    control.probeQueue.push('succeed', 'fail');
+    await run(); // the ping: one probe passes, the second fails
+    expect(events).toEqual(['dead:9200', 'dead:9200']);
+    await clock.advanceAsync(2000);
+    const probes = control.calls.probe;
+    await run();
+    expect(control.calls.probe - probes).toBe(2);
+    expect(events.at(-1)).toBe('back:9200');
+    await target.stop();
+  });
+
   it('a failed resurrection ping of a node without a client is one death, not two', async () => {
     const clock = createFakeClock(0);
     const { driver, control } = createMemoryDriver();

@@ -156,6 +156,31 @@ describe('Target', () => {
     await target.stop();
   });
 
+  it('successThreshold 2: a (re)connect is up only after two consecutive successful probes', async () => {
+    const { clock, target, control, states } = setup({
+      policy: {
+        healthCheck: { successThreshold: 2, failureThreshold: 1 },
+        reconnect: { connectTimeout: 1000 },
+      },
+    });
+    await started(target, clock);
+    expect(control.calls).toMatchObject({ connect: 1, probe: 2 });
+    control.probe = 'fail';
+    await clock.advanceAsync(1000);
+    expect(target.state).toBe('reconnecting');
+    // The next attempt connects and its first probe passes, but the second fails: not up yet.
+    control.probe = 'succeed';
+    control.probeQueue.push('succeed', 'fail');
+    await clock.advanceAsync(500);
+    expect(target.state).toBe('reconnecting');
+    expect(control.clients.at(-1)?.closed).toBe(true); // the unproven client is not kept
+    await clock.advanceAsync(500);
+    expect(target.state).toBe('connected');
+    expect(states.slice(-2)).toEqual(['connected->reconnecting', 'reconnecting->connected']);
+    expect(control.calls.connect).toBe(3);
+    await target.stop();
+  });
+
   it('a breaker opened during an outage closes when the target reconnects: no fail-fast after recovery', async () => {
     const { clock, target, control } = setup({
       policy: {
