@@ -153,6 +153,20 @@ describe('reconnect schema', () => {
     );
   });
 
+  it('lets numbers and booleans be written as one ${VAR} reference', async () => {
+    const schema = JSON.parse((await run(['schema'])).stdout) as {
+      properties: { defaults: { properties: { retry: { properties: Record<string, unknown> } } } };
+    };
+    const retry = schema.properties.defaults.properties.retry.properties;
+    for (const key of ['maxRetries']) {
+      const field = retry[key] as { anyOf?: { type?: string; pattern?: string }[] };
+      const ref = field.anyOf?.find((s) => s.type === 'string');
+      expect(ref?.pattern, key).toBeDefined();
+      expect(new RegExp(ref?.pattern ?? '^$').test('${N:-3}')).toBe(true);
+      expect(field.anyOf?.some((s) => s.type === 'integer')).toBe(true);
+    }
+  });
+
   it('--check passes on the shipped file and fails on a stale one', async () => {
     expect((await run(['schema', '--check', 'reconnect.schema.json'], { cwd: root })).code).toBe(0);
     const stale = write('stale.json', '{}\n');

@@ -14,6 +14,15 @@ export interface Interpolated<T> {
 const reference = /\$\$\{|\$\{([^}]*)\}/g;
 const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const maxDepth = 64;
+const wholeReference = /^\$\{[^}]*\}$/;
+const plainNumber = /^-?\d+(\.\d+)?$/;
+
+// `"3"` → 3, `"true"` → true; anything else (`5s`, `1e3`, ` 3`) stays the string it is.
+function scalar(text: string): string | number | boolean {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return plainNumber.test(text) ? Number(text) : text;
+}
 
 /** True for objects built from literals, YAML or JSON (not class instances, dates or functions). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -35,7 +44,16 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 export function interpolate<T>(
   value: T,
   env: Environment,
-  options: { file?: string | undefined; basePath?: readonly (string | number)[] } = {},
+  options: {
+    file?: string | undefined;
+    basePath?: readonly (string | number)[];
+    /**
+     * Where a string that is exactly one reference (`"${N:-3}"`) whose value is a plain number or
+     * `true`/`false` becomes that number or boolean: the policy parts of a file, where such fields
+     * are typed, and not driver options, where a numeric-looking password must stay a string.
+     */
+    coerceAt?: (path: readonly (string | number)[]) => boolean;
+  } = {},
 ): Interpolated<T> {
   const issues: ConfigIssue[] = [];
   const issue = (path: (string | number)[], kind: string, message: string, expected?: string): void => {
@@ -91,7 +109,10 @@ export function interpolate<T>(
   };
 
   const walk = (v: unknown, path: (string | number)[], ancestors: Set<object>): unknown => {
-    if (typeof v === 'string') return replaceIn(v, path);
+    if (typeof v === 'string') {
+      const out = replaceIn(v, path);
+      return out !== v && wholeReference.test(v) && options.coerceAt?.(path) === true ? scalar(out) : out;
+    }
     if (typeof v !== 'object' || v === null) return v;
     if (ancestors.has(v)) {
       issue(path, 'circular', 'The value refers to itself', 'a tree of plain values');

@@ -204,7 +204,10 @@ export function resolvePolicyWithProvenance(
 ): ResolvedPolicyWithProvenance {
   const ctx: Context = { file: options.file, policies: {}, issues: [] };
   const raw: unknown = input ?? {};
-  const { value, issues } = interpolate(raw, options.env ?? process.env, { file: options.file });
+  const { value, issues } = interpolate(raw, options.env ?? process.env, {
+    file: options.file,
+    coerceAt: (path) => path.at(-1) !== 'query',
+  });
   ctx.issues.push(...issues);
   if (!isPlainObject(value)) {
     issue(
@@ -232,6 +235,18 @@ export function resolvePolicyWithProvenance(
   const result = own === undefined ? undefined : mergeAndValidate(ctx, [...defaultLayers(), ...own], []);
   if (result === undefined || ctx.issues.length > 0) throw new ConfigError(ctx.issues, options.file);
   return result;
+}
+
+/**
+ * Whether a path of the file lies in its policy parts (defaults, policies.*, a target's policy, pool and
+ * required), where `"${N:-3}"` may stand for a number or boolean. Not driver options: a password of
+ * digits must stay a string. Not `healthCheck.query`, the one free-text policy field.
+ */
+function isPolicyPath(path: readonly (string | number)[]): boolean {
+  if (path.at(-1) === 'query') return false;
+  const [head, , part] = path;
+  if (head === 'defaults' || head === 'policies') return true;
+  return head === 'targets' && (part === 'policy' || part === 'pool' || part === 'required');
 }
 
 // Issues under a path that already has a missing variable are consequences, not news.
@@ -283,7 +298,10 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     );
     throw new ConfigError(ctx.issues, file);
   }
-  const { value, issues: envIssues } = interpolate(input, options.env ?? process.env, { file });
+  const { value, issues: envIssues } = interpolate(input, options.env ?? process.env, {
+    file,
+    coerceAt: isPolicyPath,
+  });
   ctx.issues.push(...envIssues);
   const parsed = configSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigError } from '@reconnect/core';
-import { isConfigError, loadConfig, resolveConfig } from '@reconnect/core';
+import { isConfigError, loadConfig, resolveConfig, resolvePolicyWithProvenance } from '@reconnect/core';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'valid');
 const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-loader-'));
@@ -201,5 +201,58 @@ describe('a loader crash is never passed off as a validation finding', () => {
     );
     const kinds = isConfigError(error) ? error.issues.map((i) => i.kind) : [];
     expect(kinds).not.toContain('internal');
+  });
+});
+
+describe('${VAR} standing for a number or a boolean', () => {
+  const config = {
+    version: 1,
+    defaults: { retry: { maxRetries: '${N:-3}', budget: { enabled: '${BUDGET}' } } },
+    policies: { p: { healthCheck: { failureThreshold: '${FT}', jitter: '${J:-0.25}' } } },
+    targets: {
+      a: {
+        driver: 'redis',
+        policy: { extends: 'p', reconnect: { maxRetries: '${RM:-7}' } },
+        pool: { nodeFailureThreshold: '${NFT:-2}' },
+        required: '${REQ:-false}',
+        options: { password: '${PW}', port: '${PORT:-6379}', tls: '${TLS:-true}' },
+      },
+    },
+  };
+
+  it('becomes that number or boolean in the policy parts of the file', () => {
+    const t = resolveConfig(config, { env: { BUDGET: 'false', FT: '4', PW: '1234' } }).targets['a'];
+    expect(t?.policy.retry.maxRetries).toBe(3);
+    expect(t?.policy.retry.budget.enabled).toBe(false);
+    expect(t?.policy.healthCheck.failureThreshold).toBe(4);
+    expect(t?.policy.healthCheck.jitter).toBe(0.25);
+    expect(t?.policy.reconnect.maxRetries).toBe(7);
+    expect(t?.policy.pool.nodeFailureThreshold).toBe(2);
+    expect(t?.required).toBe(false);
+  });
+
+  it('stays a string in driver options (a password of digits is a string)', () => {
+    const t = resolveConfig(config, { env: { BUDGET: 'true', FT: '4', PW: '1234' } }).targets['a'];
+    expect(t?.options).toEqual({ password: '1234', port: '6379', tls: 'true' });
+  });
+
+  it('only a whole reference is converted; text around it keeps it a string', () => {
+    let error: unknown;
+    try {
+      resolveConfig(
+        { version: 1, targets: { a: { driver: 'redis', policy: { retry: { maxRetries: 'x${N:-3}' } } } } },
+        { env: {} },
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(isConfigError(error) ? error.issues.map((i) => i.path.join('.')) : []).toEqual([
+      'targets.a.policy.retry.maxRetries',
+    ]);
+  });
+
+  it('works in a policy given in code too', () => {
+    const p = resolvePolicyWithProvenance({ retry: { maxRetries: '${N}' } } as never, { env: { N: '0' } });
+    expect(p.policy.retry.maxRetries).toBe(0);
   });
 });
