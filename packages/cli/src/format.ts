@@ -1,30 +1,20 @@
-import { formatConfigPath, formatDuration, type ConfigIssue, type Provenance } from '@reconnect/core';
+import {
+  formatConfigPath,
+  formatDuration,
+  policyValueKind,
+  type ConfigIssue,
+  type Provenance,
+} from '@reconnect/core';
 import path from 'node:path';
-
-// Leaves that hold milliseconds or fractions, so they print as `10s` and `20%` rather than raw numbers.
-const durationLeaves = new Set([
-  'base',
-  'max',
-  'attemptTimeout',
-  'deadline',
-  'window',
-  'interval',
-  'timeout',
-  'connectTimeout',
-  'minProbeGap',
-  'openFor',
-  'deadTimeout',
-  'deadTimeoutMax',
-]);
-const fractionLeaves = new Set(['ratio', 'jitter', 'failureRate']);
 
 /** Prints one resolved policy value the way a person would write it in the file. */
 export function formatValue(leafPath: string, value: unknown): string {
-  const leaf = leafPath.split('.').at(-1) ?? '';
   if (typeof value === 'function') return 'ƒ (defined in code)';
   if (value === Number.POSITIVE_INFINITY) return 'unlimited';
-  if (typeof value === 'number' && durationLeaves.has(leaf)) return formatDuration(value);
-  if (typeof value === 'number' && fractionLeaves.has(leaf)) return `${Math.round(value * 1000) / 10}%`;
+  // The schema says which fields hold milliseconds or fractions, so they print as `10s` and `20%`.
+  const kind = typeof value === 'number' ? policyValueKind(leafPath.split('.')) : undefined;
+  if (typeof value === 'number' && kind === 'duration') return formatDuration(value);
+  if (typeof value === 'number' && kind === 'fraction') return `${Math.round(value * 1000) / 10}%`;
   if (Array.isArray(value)) return value.length === 0 ? '[]' : `[${value.map(String).join(', ')}]`;
   return String(value);
 }

@@ -15,7 +15,12 @@ export {
 export { checkPolicyConsistency } from './consistency.js';
 export { configJsonSchema } from './json-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
-export { knownKeysAt, zodIssuesToConfigIssues, type ZodIssueConversionOptions } from './issues.js';
+export {
+  knownKeysAt,
+  policyValueKind,
+  zodIssuesToConfigIssues,
+  type ZodIssueConversionOptions,
+} from './issues.js';
 export { REDACTED, isSecretKey, isSecretPath, redactSecrets, redactString } from './redact.js';
 export {
   isConfigInput,
@@ -28,6 +33,7 @@ export {
   type ResolvedTarget,
 } from './resolve.js';
 export {
+  INTERNAL_ISSUE_KIND,
   MODULE_NAME,
   loadConfig,
   readConfigFile,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
-import { durationSchema, fractionSchema } from './schema.js';
+import { durationSchema, fractionSchema, resolvedPolicySchema } from './schema.js';
 
 /** Options of {@link zodIssuesToConfigIssues}. */
 export interface ZodIssueConversionOptions {
@@ -92,6 +92,16 @@ function fieldTypeAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]
   if (schema === undefined) return undefined;
   const defs = defsAt(schema._zod.def, path, []);
   return fieldTypes.find((f) => defs.includes(f.schema._zod.def as unknown as Def));
+}
+
+/**
+ * What the resolved policy field at `path` (`['retry', 'backoff', 'base']`) holds, read from the schema:
+ * `duration` (milliseconds), `fraction` (0–1), or undefined for anything else. For printing values the
+ * way a person writes them (`10s`, `20%`).
+ */
+export function policyValueKind(path: readonly PropertyKey[]): 'duration' | 'fraction' | undefined {
+  const kind = fieldTypeAt(resolvedPolicySchema, path)?.kind;
+  return kind === 'invalid_duration' ? 'duration' : kind === 'invalid_percentage' ? 'fraction' : undefined;
 }
 
 /** The keys a strict object at `path` inside `schema` accepts (empty when unknown). */

@@ -1,4 +1,4 @@
-import { isPlainObject, setOwn } from './interpolate.js';
+import { isPlainObject, setOwn } from './plain-object.js';
 
 /**
  * Where a resolved value came from: the built-in defaults, the file's `defaults`, a preset,

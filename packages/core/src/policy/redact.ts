@@ -1,3 +1,5 @@
+import { isPlainObject, setOwn } from './plain-object.js';
+
 /** What a redacted value is replaced with. */
 export const REDACTED = '***';
 
@@ -77,12 +79,6 @@ export function redactString(value: string): string {
     );
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
 /**
  * A deep copy of `value` safe to print: values under secret keys become `***`, credentials
  * inside strings (URLs, DSNs, query strings) are replaced, cycles are cut.
@@ -106,7 +102,7 @@ function redact(value: unknown, seen: WeakSet<object>): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const copy = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : redact(v, seen);
-      Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
+      setOwn(out, k, copy);
     }
     seen.delete(value);
     return out;

@@ -3,9 +3,10 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import { checkPolicyConsistency } from './consistency.js';
 import { builtinDefaults } from './defaults.js';
 import { didYouMean } from './did-you-mean.js';
-import { interpolate, isPlainObject, type Environment } from './interpolate.js';
+import { interpolate, type Environment } from './interpolate.js';
 import { zodIssuesToConfigIssues } from './issues.js';
 import { mergeLayers, type PolicyLayer, type PolicySource, type Provenance } from './merge.js';
+import { isPlainObject } from './plain-object.js';
 import type { ResolvedPolicy } from './resolved.js';
 import {
   configSchema,
