@@ -13,7 +13,7 @@ describe('formatValue reads units from the schema', () => {
   });
 
   it('has a unit for every duration written as text in the built-in defaults', () => {
-    const p = resolvePolicy(builtinDefaults as never);
+    const p = resolvePolicy(builtinDefaults);
     for (const [path, v] of leaves(p)) {
       if (typeof v !== 'number' || !Number.isFinite(v)) continue;
       const shown = formatValue(path, v);
