@@ -5,7 +5,7 @@ function issuesOf(config: unknown): ConfigIssue[] {
   try {
     resolveConfig(config, { file: 'reconnect.config.yaml', env: {} });
   } catch (error) {
-    if (isConfigError(error)) return error.issues;
+    if (isConfigError(error)) return [...error.issues];
     throw error;
   }
   return [];
