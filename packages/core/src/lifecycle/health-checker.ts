@@ -2,6 +2,7 @@ import { AttemptTimeoutError } from '../errors.js';
 import type { HealthCheckPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { withTimeout } from './with-timeout.js';
 
 // The abort reason of probes cut short by stop(): their failure is not the server's.
 const stopReason = new Error('Health checker stopped');
@@ -151,34 +152,17 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
     this.#inFlight = controller;
     const started = this.#clock.now();
     const timeoutMs = this.#policy.timeout;
-    let timer: TimerHandle | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = this.#clock.setTimeout(() => {
-        timer = undefined;
-        const error = new AttemptTimeoutError(timeoutMs);
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-      // stop() aborts with stopReason: settle now and drop the timer, even if the probe ignores its signal.
-      controller.signal.addEventListener(
-        'abort',
-        () => {
-          if (timer !== undefined) this.#clock.clearTimeout(timer);
-          timer = undefined;
-          reject(controller.signal.reason as Error);
-        },
-        { once: true },
-      );
-    });
     let result: ProbeResult;
     try {
-      // Race the timer too: a probe that ignores its signal must not hang the checker.
-      await Promise.race([this.#probe(controller.signal), timedOut]);
+      // Settles at the timeout or at stop() (stopReason) even if the probe ignores its signal.
+      await withTimeout(this.#clock, timeoutMs, this.#probe, {
+        signal: controller.signal,
+        timeoutError: () => new AttemptTimeoutError(timeoutMs),
+      });
       result = { ok: true, durationMs: this.#clock.now() - started, error: undefined };
     } catch (error) {
       result = { ok: false, durationMs: this.#clock.now() - started, error };
     } finally {
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
       if (this.#inFlight === controller) this.#inFlight = undefined;
     }
     // A probe aborted by stop() says nothing about the server.

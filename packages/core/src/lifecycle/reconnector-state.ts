@@ -1,5 +1,4 @@
 import type { ReconnectPolicy } from '../policy/resolved.js';
-import type { TargetState } from './types.js';
 
 /**
  * The reconnector's state, a tagged union on `status`. `attempt` counts the backoff schedule's connect
@@ -160,9 +159,4 @@ export function transition(
           return state;
       }
   }
-}
-
-/** The public {@link TargetState} of a reconnector state. */
-export function targetStateOf(state: ReconnectorState): TargetState {
-  return state.status;
 }

@@ -261,14 +261,10 @@ class ManagedTarget<Options, Client>
       s.connecting ? [s.connecting.catch(() => undefined)] : [],
     );
     if (connecting.length > 0) {
-      let timer: TimerHandle | undefined;
-      await Promise.race([
-        Promise.allSettled(connecting),
-        new Promise<void>((resolve) => {
-          timer = this.#clock.setTimeout(resolve, this.policy.reconnect.connectTimeout);
-        }),
-      ]);
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      const ms = this.policy.reconnect.connectTimeout;
+      await withTimeout(this.#clock, ms, () => Promise.allSettled(connecting), {
+        timeoutError: () => new AttemptTimeoutError(ms),
+      }).catch(() => undefined);
     }
     await Promise.allSettled(this.#slots.map((s) => this.#closeSlot(s)));
   }
@@ -576,15 +572,16 @@ class ManagedTarget<Options, Client>
 
   // A node picked by the pool has no client yet (discovered, or resurrected optimistically): connect it now.
   async #acquireNode(slot: Slot<Client>, request: AcquireRequest): Promise<Lease<Client>> {
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(request.signal.reason);
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    const timer = this.#clock.setTimeout(
-      () => controller.abort(new NotConnectedError('Connect timed out')),
-      this.policy.reconnect.connectTimeout,
-    );
     try {
-      await this.#connectSlot(slot, controller.signal);
+      await withTimeout(
+        this.#clock,
+        this.policy.reconnect.connectTimeout,
+        (s) => this.#connectSlot(slot, s),
+        {
+          signal: request.signal,
+          timeoutError: () => new NotConnectedError('Connect timed out'),
+        },
+      );
       if (slot.lease === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
       return slot.lease;
     } catch (error) {
@@ -592,9 +589,6 @@ class ManagedTarget<Options, Client>
       e.kind = 'connection';
       e.target = this.name;
       throw e;
-    } finally {
-      this.#clock.clearTimeout(timer);
-      request.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -692,13 +686,13 @@ class ManagedTarget<Options, Client>
       this.#slots.find((s) => s.client !== undefined);
     if (driver.discover === undefined || pool === undefined || slot?.client === undefined)
       return Promise.resolve();
-    const controller = new AbortController();
-    const timer = this.#clock.setTimeout(
-      () => controller.abort(new NotConnectedError('Discovery timed out')),
+    const client = slot.client;
+    this.#discovering = withTimeout(
+      this.#clock,
       this.policy.healthCheck.timeout,
-    );
-    this.#discovering = driver
-      .discover(slot.client, { signal: controller.signal })
+      (signal) => driver.discover!(client, { signal }),
+      { signal: this.#lifetime.signal, timeoutError: () => new NotConnectedError('Discovery timed out') },
+    )
       .then((found) => {
         const usable = this.#usable(found);
         if (usable.length === 0 || this.#reconnector.status === 'stopped') return;
@@ -721,7 +715,6 @@ class ManagedTarget<Options, Client>
       })
       .catch(() => undefined)
       .finally(() => {
-        this.#clock.clearTimeout(timer);
         this.#discovering = undefined;
       });
     return this.#discovering;

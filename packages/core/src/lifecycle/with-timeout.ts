@@ -21,13 +21,22 @@ export function withTimeout<T>(
 ): Promise<T> {
   const controller = new AbortController();
   const parent = options.signal;
+  let timer: TimerHandle | undefined;
+  const onParentAbort = (): void => controller.abort(parent?.reason);
+  // Synchronous on abort too: after stop() aborts, no timer of ours is pending, not even for a microtask.
+  const cleanup = (): void => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+    parent?.removeEventListener('abort', onParentAbort);
+  };
   const aborted = new Promise<never>((_, reject) => {
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with the abort's reason, as fetch does
-    const onAbort = (): void => reject(controller.signal.reason);
+    const onAbort = (): void => {
+      cleanup();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with the abort's reason, as fetch does
+      reject(controller.signal.reason);
+    };
     controller.signal.addEventListener('abort', onAbort, { once: true });
   });
-  const onParentAbort = (): void => controller.abort(parent?.reason);
-  let timer: TimerHandle | undefined;
   if (parent?.aborted) controller.abort(parent.reason);
   else {
     parent?.addEventListener('abort', onParentAbort, { once: true });
@@ -43,8 +52,5 @@ export function withTimeout<T>(
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on whatever run threw
     running = Promise.reject(error);
   }
-  return Promise.race([running, aborted]).finally(() => {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    parent?.removeEventListener('abort', onParentAbort);
-  });
+  return Promise.race([running, aborted]).finally(cleanup);
 }
