@@ -63,6 +63,11 @@ describe('redactString: the shapes that used to leak', () => {
       'passwd=a1SECRET pwd=a2SECRET;secret = a3SECRET,token="a4SECRET" api_key=a5SECRET',
       'passwd=*** pwd=***;secret = ***,token=*** api_key=***',
     ],
+    [
+      'a libpq value holding a comma',
+      'host=db password=ab,cdSECRET port=5432',
+      'host=db password=*** port=5432',
+    ],
     ['an ADO-style string', 'Server=db;User Id=u;Password=a6SECRET;', 'Server=db;User Id=u;Password=***;'],
     ['a URL password holding @', 'redis://:p@ssw0rdSECRET@h:6379', 'redis://:***@h:6379'],
     ['a URL password holding /', 'mysql://u:ab/cdSECRET@h/app', 'mysql://u:***@h/app'],

@@ -53,8 +53,9 @@ const dsnCredentials = new RegExp(
 );
 // `password=...` wherever it appears: query strings (`?token=`), key=value DSNs
 // (`host=db password=x`, `Password='a b';`), quoted or not. The name may carry a prefix (`sslpassword`).
+// An unquoted value runs to whitespace, `&`, `#`, `;`, or a comma that starts the next `name=`.
 const keyValueCredentials =
-  /(^|[^a-z0-9])([a-z0-9_.-]*?(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|access[_-]?key|auth|authorization|credentials?))(\s*=\s*)("[^"]*"?|'[^']*'?|[^&#;,\s"']*)/gi;
+  /(^|[^a-z0-9])([a-z0-9_.-]*?(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|access[_-]?key|auth|authorization|credentials?))(\s*=\s*)("[^"]*"?|'[^']*'?|(?:[^&#;,\s"']|,(?![a-z0-9_.-]+\s*=))*)/gi;
 // PEM private keys anywhere (a pasted key in a message or a string option); to the end if never closed.
 const pemPrivateKey =
   /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
