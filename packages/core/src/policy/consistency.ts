@@ -150,7 +150,7 @@ export function checkPolicyConsistency(policy: ResolvedPolicy, provenance?: Prov
     issues.push({
       path: rule.path,
       kind: 'too_small',
-      message: `${rule.path.join('.')} (0${where(provenance, rule.path)}) ${rule.why}`,
+      message: `${rule.path.join('.')} (${formatDuration(rule.value(policy))}${where(provenance, rule.path)}) ${rule.why}`,
       expected: 'a duration > 0',
     });
   }
