@@ -458,7 +458,7 @@ class ManagedTarget<Options, Client>
   // (one node up is enough) without hanging forever; aborted with `signal` while that is running, and by stop().
   #perNode<T>(signal: AbortSignal, ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return withTimeout(this.#clock, ms, run, {
-      signal: AbortSignal.any([signal, this.#lifetime.signal]),
+      signal: [signal, this.#lifetime.signal],
       timeoutError: () => new AttemptTimeoutError(ms),
     });
   }

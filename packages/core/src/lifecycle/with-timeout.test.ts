@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../time/fake-clock.js';
 import { withTimeout } from './with-timeout.js';
@@ -44,5 +45,26 @@ describe('withTimeout', () => {
     parent.abort(reason);
     expect(clock.pending()).toBe(0);
     expect(await p).toBe(reason);
+  });
+
+  it('follows several parents and leaves no listener on a long-lived one once settled', async () => {
+    const clock = createFakeClock(0);
+    const lifetime = new AbortController();
+    const attempt = new AbortController();
+    for (let i = 0; i < 5; i++)
+      await withTimeout(clock, 100, () => Promise.resolve(i), {
+        signal: [attempt.signal, lifetime.signal],
+        timeoutError,
+      });
+    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(attempt.signal, 'abort')).toHaveLength(0);
+    const p = withTimeout(clock, 100, () => new Promise(() => {}), {
+      signal: [attempt.signal, lifetime.signal],
+      timeoutError,
+    }).catch((e: unknown) => e);
+    const reason = new Error('stopped');
+    lifetime.abort(reason);
+    expect(await p).toBe(reason);
+    expect(clock.pending()).toBe(0);
   });
 });

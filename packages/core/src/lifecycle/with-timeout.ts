@@ -4,8 +4,12 @@ import type { Clock, TimerHandle } from '../time/clock.js';
 export interface WithTimeoutOptions {
   /** The error `run`'s signal is aborted with when `ms` pass; also what the returned promise rejects with. */
   timeoutError: () => Error;
-  /** Aborting this aborts `run`'s signal too, with the same reason (stop(), a caller's deadline). */
-  signal?: AbortSignal | undefined;
+  /**
+   * Aborting this (or any of these) aborts `run`'s signal too, with the same reason (stop(), a caller's
+   * deadline). Listeners are removed when the call settles: unlike `AbortSignal.any`, a long-lived signal
+   * here does not accumulate dependants (nodejs/node#55351).
+   */
+  signal?: AbortSignal | readonly AbortSignal[] | undefined;
 }
 
 /**
@@ -20,14 +24,15 @@ export function withTimeout<T>(
   options: WithTimeoutOptions,
 ): Promise<T> {
   const controller = new AbortController();
-  const parent = options.signal;
+  const parents: readonly AbortSignal[] =
+    options.signal === undefined ? [] : 'aborted' in options.signal ? [options.signal] : options.signal;
   let timer: TimerHandle | undefined;
-  const onParentAbort = (): void => controller.abort(parent?.reason);
+  const onParentAbort = (event: Event): void => controller.abort((event.target as AbortSignal).reason);
   // Synchronous on abort too: after stop() aborts, no timer of ours is pending, not even for a microtask.
   const cleanup = (): void => {
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
-    parent?.removeEventListener('abort', onParentAbort);
+    for (const parent of parents) parent.removeEventListener('abort', onParentAbort);
   };
   const aborted = new Promise<never>((_, reject) => {
     const onAbort = (): void => {
@@ -37,9 +42,10 @@ export function withTimeout<T>(
     };
     controller.signal.addEventListener('abort', onAbort, { once: true });
   });
-  if (parent?.aborted) controller.abort(parent.reason);
+  const abortedParent = parents.find((p) => p.aborted);
+  if (abortedParent !== undefined) controller.abort(abortedParent.reason);
   else {
-    parent?.addEventListener('abort', onParentAbort, { once: true });
+    for (const parent of parents) parent.addEventListener('abort', onParentAbort, { once: true });
     timer = clock.setTimeout(() => {
       timer = undefined;
       controller.abort(options.timeoutError());
