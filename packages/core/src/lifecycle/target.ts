@@ -104,6 +104,7 @@ class ManagedTarget<Options, Client>
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #slots: Slot<Client>[];
+  readonly #closing = new Set<Promise<void>>();
   readonly #slotById = new Map<string, Slot<Client>>();
   readonly #pool: NodePool | undefined;
   readonly #health: HealthChecker;
@@ -267,6 +268,9 @@ class ManagedTarget<Options, Client>
       }).catch(() => undefined);
     }
     await Promise.allSettled(this.#slots.map((s) => this.#closeSlot(s)));
+    // Closes a reconnect began before stop() (of the clients it replaced) must finish too: no socket
+    // may outlive stop(). Each is bounded by the driver's own close.
+    await Promise.allSettled([...this.#closing]);
   }
 
   execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
@@ -304,6 +308,8 @@ class ManagedTarget<Options, Client>
       if (node !== undefined) this.#pool?.markSuccess(node);
       return;
     }
+    // The caller's own deadline cut the attempt: that says nothing about the server.
+    if (report.interrupt === 'deadline') return;
     const kind = report.classification.kind;
     if (kind === 'connection' || kind === 'timeout') {
       // Passive health: the first failing calls count, not only the next probe.
@@ -498,7 +504,7 @@ class ManagedTarget<Options, Client>
         slot.connecting = undefined;
         if (signal.aborted || this.#reconnector.status === 'stopped') {
           // Too late: the attempt was abandoned. Do not leak the client.
-          await this.#driver.close(client).catch(() => undefined);
+          await this.#closeClient(client);
           throw signal.reason ?? new StoppedError();
         }
         slot.client = client;
@@ -523,7 +529,15 @@ class ManagedTarget<Options, Client>
     slot.unwatch = undefined;
     slot.client = undefined;
     slot.lease = undefined;
-    if (client !== undefined) await this.#driver.close(client).catch(() => undefined);
+    if (client !== undefined) await this.#closeClient(client);
+  }
+
+  // Every close goes through here, so stop() can wait for the ones a reconnect started before it.
+  #closeClient(client: Client): Promise<void> {
+    const closing = this.#driver.close(client).catch(() => undefined);
+    this.#closing.add(closing);
+    void closing.finally(() => this.#closing.delete(closing));
+    return closing;
   }
 
   async #probeSlot(slot: Slot<Client>, signal: AbortSignal): Promise<void> {

@@ -44,6 +44,10 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     hangNodes: new Set<string>(),
     /** The whole server is down: queries fail. */
     serverDown: false,
+    /** When set, close() takes this long (on real timers) before the client counts as closed. */
+    closeDelayMs: 0,
+    /** Clients whose close() has finished. */
+    closedDone: 0,
     /** When set, connect fails with this error (after the mode's own behaviour). */
     connectError: undefined as Error | undefined,
     calls: { connect: 0, probe: 0, close: 0, discover: 0, reconnectNow: 0, query: 0 },
@@ -108,7 +112,16 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     close(client) {
       control.calls.close++;
       client.closed = true;
-      return Promise.resolve();
+      if (control.closeDelayMs === 0) {
+        control.closedDone++;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          control.closedDone++;
+          resolve();
+        }, control.closeDelayMs),
+      );
     },
     classify(error) {
       if (error instanceof MemoryError)

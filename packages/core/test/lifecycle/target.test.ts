@@ -210,6 +210,40 @@ describe('Target', () => {
     await target.stop();
   });
 
+  it("passive health: an attempt cut by the caller's own deadline does not count against the server", async () => {
+    const { clock, target } = setup({
+      policy: { retry: { maxRetries: 0, attemptTimeout: 1000 }, healthCheck: { failureThreshold: 1 } },
+    });
+    await started(target, clock);
+    const hurried = target.execute(() => new Promise<string>(() => {}), { idempotent: true, deadline: 100 });
+    const settled = hurried.catch((e: unknown) => e);
+    await clock.advanceAsync(100);
+    expect(await settled).toBeInstanceOf(Error);
+    // One counted timeout would have taken the target down (failureThreshold 1).
+    expect(target.state).toBe('connected');
+    // The policy's own attempt timeout, on the other hand, is a health signal.
+    const slow = target
+      .execute(() => new Promise<string>(() => {}), { idempotent: true })
+      .catch((e: unknown) => e);
+    await clock.advanceAsync(1000);
+    await slow;
+    expect(target.state).toBe('reconnecting');
+    await target.stop();
+  });
+
+  it('stop() waits for a close a reconnect began before it: no client outlives stop()', async () => {
+    const { clock, target, control } = setup();
+    await started(target, clock);
+    control.closeDelayMs = 150; // a driver whose close takes a while (pg's pool.end, a TLS shutdown)
+    control.probe = 'fail';
+    control.connect = 'fail';
+    await clock.advanceAsync(1000); // down: the reconnect closes the old client, in the background
+    expect(target.state).toBe('reconnecting');
+    expect(control.calls.close).toBe(1);
+    await target.stop();
+    expect(control.closedDone).toBe(control.calls.close);
+  });
+
   it('wait: operations during reconnecting wait, and 1 000 of them cause one on-demand connect per gap', async () => {
     const { clock, target, control } = setup({
       policy: {
