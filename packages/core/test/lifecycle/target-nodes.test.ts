@@ -24,6 +24,18 @@ const policy = (pool: PolicyInput['pool']): PolicyInput => ({
 
 const query = (c: MemoryClient) => c.query('q');
 
+/** A fake clock, the memory driver and a target over `options` with `targetPolicy`; not started. */
+function nodesTarget(
+  options: { nodes?: number[] },
+  targetPolicy: PolicyInput,
+  driverOptions?: Parameters<typeof createMemoryDriver>[0],
+) {
+  const clock = createFakeClock(0);
+  const { driver, control } = createMemoryDriver(driverOptions);
+  const target = createTarget({ name: 't', driver, options, policy: targetPolicy, clock });
+  return { clock, control, target };
+}
+
 describe('Target with several nodes', () => {
   it('the connected path hands out the same lease object every time (no allocation per attempt)', async () => {
     const clock = createFakeClock(0);
@@ -42,15 +54,10 @@ describe('Target with several nodes', () => {
   });
 
   it('resurrect ping: a dead node is probed once its dead time is over, then used again', async () => {
-    const clock = createFakeClock(0);
-    const { driver, control } = createMemoryDriver();
-    const target = createTarget({
-      name: 't',
-      driver,
-      options: { nodes: [9200, 9201] },
-      policy: policy({ resurrect: 'ping', deadTimeout: 1000 }),
-      clock,
-    });
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      policy({ resurrect: 'ping', deadTimeout: 1000 }),
+    );
     const events: string[] = [];
     target.on('nodeDead', (e) => events.push(`dead:${e.node.port}:${e.deadCount}`));
     target.on('nodeResurrected', (e) => events.push(`back:${e.node.port}`));
@@ -80,19 +87,14 @@ describe('Target with several nodes', () => {
   });
 
   it('every node dead: the target offers the one whose dead time ends first and says so once', async () => {
-    const clock = createFakeClock(0);
-    const { driver, control } = createMemoryDriver();
-    const target = createTarget({
-      name: 't',
-      driver,
-      options: { nodes: [9200, 9201] },
-      // A high threshold keeps the target itself connected: this is about the pool, not the reconnector.
-      policy: {
+    // A high threshold keeps the target itself connected: this is about the pool, not the reconnector.
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      {
         ...policy({ resurrect: 'none', deadTimeout: 1000 }),
         healthCheck: { interval: 100_000, timeout: 200, jitter: 0, failureThreshold: 100 },
       },
-      clock,
-    });
+    );
     const said: unknown[] = [];
     target.on('allNodesDead', (e) => said.push(e));
     const p = target.start();
@@ -114,13 +116,9 @@ describe('Target with several nodes', () => {
   });
 
   it('one hung node does not keep the target from connecting, nor from reconnecting', async () => {
-    const clock = createFakeClock(0);
-    const { driver, control } = createMemoryDriver();
-    const target = createTarget({
-      name: 't',
-      driver,
-      options: { nodes: [9200, 9201] },
-      policy: {
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      {
         ...policy({ resurrect: 'ping', deadTimeout: 1000 }),
         healthCheck: { interval: 1000, timeout: 200, jitter: 0, failureThreshold: 1 },
         reconnect: {
@@ -129,8 +127,7 @@ describe('Target with several nodes', () => {
           maxRetries: 'unlimited',
         },
       },
-      clock,
-    });
+    );
     const events: string[] = [];
     target.on('nodeDead', (e) => events.push(`dead:${e.node.port}:${e.deadCount}`));
     target.on('nodeResurrected', (e) => events.push(`back:${e.node.port}`));
@@ -169,18 +166,13 @@ describe('Target with several nodes', () => {
   });
 
   it('one hung node fails its own probes, not the target: no flapping, healthy clients stay open', async () => {
-    const clock = createFakeClock(0);
-    const { driver, control } = createMemoryDriver();
-    const target = createTarget({
-      name: 't',
-      driver,
-      options: { nodes: [9200, 9201] },
-      policy: {
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      {
         ...policy({ resurrect: 'ping', deadTimeout: 5000 }),
         healthCheck: { interval: 1000, timeout: 200, jitter: 0, failureThreshold: 2 },
       },
-      clock,
-    });
+    );
     const states: string[] = [];
     target.on('stateChange', (e) => states.push(`${e.from}->${e.to}`));
     const dead: string[] = [];
@@ -208,18 +200,13 @@ describe('Target with several nodes', () => {
   });
 
   it('successThreshold 2: a resurrection ping needs two consecutive successful probes', async () => {
-    const clock = createFakeClock(0);
-    const { driver, control } = createMemoryDriver();
-    const target = createTarget({
-      name: 't',
-      driver,
-      options: { nodes: [9200, 9201] },
-      policy: {
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      {
         ...policy({ resurrect: 'ping', deadTimeout: 1000 }),
         healthCheck: { interval: 100_000, timeout: 200, jitter: 0, successThreshold: 2 },
       },
-      clock,
-    });
+    );
     const events: string[] = [];
     target.on('nodeDead', (e) => events.push(`dead:${e.node.port}`));
     target.on('nodeResurrected', (e) => events.push(`back:${e.node.port}`));
@@ -249,18 +236,13 @@ describe('Target with several nodes', () => {
   });
 
   it('a failed resurrection ping of a node without a client is one death, not two', async () => {
-    const clock = createFakeClock(0);
-    const { driver, control } = createMemoryDriver();
-    const target = createTarget({
-      name: 't',
-      driver,
-      options: { nodes: [9200, 9201] },
-      policy: {
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      {
         ...policy({ resurrect: 'ping', deadTimeout: 1000, deadTimeoutMax: 10_000_000 }),
         healthCheck: { enabled: false },
       },
-      clock,
-    });
+    );
     const deaths: number[] = [];
     target.on('nodeDead', (e) => {
       if (e.node.port === 9200) deaths.push(e.deadCount);
