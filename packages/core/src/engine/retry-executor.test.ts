@@ -55,6 +55,20 @@ function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
   return { clock, source, executor, retries, giveUps };
 }
 
+/** An executor whose breaker (threshold 1, open 1 s, one trial call) one failed call has just opened. */
+async function trippedBreaker() {
+  const clock = createFakeClock();
+  const breaker = new CircuitBreaker(
+    breakerPolicy({ failureThreshold: 1, openFor: 1000, halfOpenMaxCalls: 1 }),
+    clock,
+  );
+  const { executor } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
+  await executor
+    .execute(() => Promise.reject(new FakeDriverError('connection')), { idempotent: true })
+    .catch(() => {});
+  return { clock, breaker, executor };
+}
+
 /** An operation failing with `errors` in turn, then returning 'ok'; counts its calls. */
 function scripted(...errors: unknown[]) {
   const calls: AttemptContext[] = [];
@@ -622,15 +636,7 @@ describe('RetryExecutor: give-up reasons', () => {
   });
 
   it('half-open admits halfOpenMaxCalls trial calls; a successful trial closes the breaker', async () => {
-    const clock = createFakeClock();
-    const breaker = new CircuitBreaker(
-      breakerPolicy({ failureThreshold: 1, openFor: 1000, halfOpenMaxCalls: 1 }),
-      clock,
-    );
-    const { executor } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
-    await executor
-      .execute(() => Promise.reject(new FakeDriverError('connection')), { idempotent: true })
-      .catch(() => {});
+    const { clock, breaker, executor } = await trippedBreaker();
     clock.advance(1000);
     let release: (v: string) => void = () => {};
     const trial = track(
@@ -697,15 +703,7 @@ describe('RetryExecutor: give-up reasons', () => {
   });
 
   it('breaker: an aborted half-open trial call frees its slot for the next trial', async () => {
-    const clock = createFakeClock();
-    const breaker = new CircuitBreaker(
-      breakerPolicy({ failureThreshold: 1, openFor: 1000, halfOpenMaxCalls: 1 }),
-      clock,
-    );
-    const { executor } = setup({ breaker, clock, policy: retryPolicy({ maxRetries: 0 }) });
-    await executor
-      .execute(() => Promise.reject(new FakeDriverError('connection')), { idempotent: true })
-      .catch(() => {});
+    const { clock, breaker, executor } = await trippedBreaker();
     expect(breaker.state).toBe('open');
     clock.advance(1000);
     const controller = new AbortController();
