@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { BreakerStateChangeEvent } from '../../lifecycle/types.js';
-import type { CircuitBreakerPolicy } from '../../policy/resolved.js';
+import { breakerPolicy } from '../../../test/engine/helpers.js';
 import { createFakeClock } from '../../time/fake-clock.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 
-const policy: CircuitBreakerPolicy = {
-  enabled: true,
-  mode: 'consecutive',
-  failureThreshold: 2,
-  failureRate: 0.5,
-  window: 10_000,
-  minimumCalls: 10,
-  openFor: 1000,
-  halfOpenMaxCalls: 1,
-};
+const policy = breakerPolicy();
 
 describe('CircuitBreaker', () => {
   it('walks closed → open → half-open → closed with stateChange events and no timers', () => {
