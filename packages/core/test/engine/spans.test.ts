@@ -1,13 +1,7 @@
-import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/engine/breaker/circuit-breaker.js';
 import { RetryBudget } from '../../src/engine/budget/retry-budget.js';
 import { RetryExecutor, type RetryExecutorOptions } from '../../src/engine/retry-executor.js';
@@ -19,6 +13,7 @@ import {
   type RetryReason,
 } from '../../src/telemetry/names.js';
 import { createFakeClock } from '../../src/time/fake-clock.js';
+import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import {
   breakerPolicy,
   budgetPolicy,
@@ -39,23 +34,16 @@ class TestReader extends MetricReader {
   }
 }
 
-const exporter = new InMemorySpanExporter();
+const exporter = useInMemoryTracing({ activeContext: true });
 const reader = new TestReader();
-const contextManager = new AsyncLocalStorageContextManager();
 
+// The meter provider must exist before executors are built: the metrics API has no proxy meter.
 beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 });
 afterAll(() => {
-  trace.disable();
   metrics.disable();
-  context.disable();
 });
-beforeEach(() => exporter.reset());
 
 function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
   const clock = createFakeClock();

@@ -1,28 +1,12 @@
 import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFakeClock, SpanNames } from '../../src/index.js';
 import { createTarget } from '../../src/lifecycle/target.js';
+import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 
 // A context manager makes an operation's span the active one while it runs (as in an instrumented app).
-const exporter = new InMemorySpanExporter();
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-});
+const exporter = useInMemoryTracing({ activeContext: true });
 
 describe('reconnect.reconnect span', () => {
   it('is a root span even when the loss is noticed inside an operation, and ends with ERROR when the target gives up', async () => {

@@ -1,21 +1,10 @@
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFakeClock, EventNames, SpanNames } from '../../src/index.js';
 import { createTarget } from '../../src/lifecycle/target.js';
+import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 
-const exporter = new InMemorySpanExporter();
-beforeAll(() => {
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-});
-afterAll(() => trace.disable());
+const exporter = useInMemoryTracing();
 
 const policy = {
   retry: {
