@@ -46,11 +46,13 @@ export class LazyAcquireRequest extends LazySignal implements AcquireRequest {
   readonly attempt: number;
   readonly avoid: NodeAddress | undefined;
   readonly deadlineAt: number;
+  readonly readOnly: boolean;
 
-  constructor(attempt: number, avoid: NodeAddress | undefined, deadlineAt: number) {
+  constructor(attempt: number, avoid: NodeAddress | undefined, deadlineAt: number, readOnly: boolean) {
     super();
     this.attempt = attempt;
     this.avoid = avoid;
     this.deadlineAt = deadlineAt;
+    this.readOnly = readOnly;
   }
 }

@@ -49,6 +49,7 @@ export class Run {
     readonly deadlineAt: number,
     readonly attemptTimeoutMs: number,
     readonly idempotent: boolean,
+    readonly readOnly: boolean,
     readonly name: string | undefined,
     readonly signal: AbortSignal | undefined,
     readonly span: Span,

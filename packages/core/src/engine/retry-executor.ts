@@ -209,6 +209,7 @@ export class RetryExecutor<Client> {
     let deadlineMs = this.#policy.deadline;
     let attemptTimeoutMs = this.#policy.attemptTimeout;
     let idempotent = false;
+    let readOnly = false;
     let name: string | undefined;
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
@@ -217,6 +218,7 @@ export class RetryExecutor<Client> {
         attemptTimeoutMs = durationOption(options.attemptTimeout, 'attemptTimeout');
       }
       idempotent = options.idempotent === true;
+      readOnly = options.readOnly === true;
       name = options.name;
       signal = options.signal;
     }
@@ -241,6 +243,7 @@ export class RetryExecutor<Client> {
       deadlineAt,
       attemptTimeoutMs,
       idempotent,
+      readOnly,
       name,
       signal,
       span,
@@ -406,7 +409,7 @@ export class RetryExecutor<Client> {
     try {
       if (callerAborted(run)) throw new Interrupt('aborted');
       if (attemptStart >= run.deadlineAt) throw new Interrupt('deadline');
-      const req = (request = new LazyAcquireRequest(attempt, run.avoid, run.deadlineAt));
+      const req = (request = new LazyAcquireRequest(attempt, run.avoid, run.deadlineAt, run.readOnly));
       acquired =
         attemptContext === undefined
           ? this.#source.acquire(req)

@@ -28,6 +28,11 @@ export interface ExecuteOptions {
   attemptTimeout?: number | string;
   /** A name for spans and events, e.g. `GET` or `users.findById`. */
   name?: string;
+  /**
+   * The operation only reads: a multi-node target may serve it from a node with the role `replica`
+   * (a live one, else the primary). Other operations go only to nodes that are not replicas.
+   */
+  readOnly?: boolean;
 }
 
 /** A client (and the node it talks to) handed to one attempt. */
@@ -46,6 +51,8 @@ export interface AcquireRequest {
   readonly avoid: NodeAddress | undefined;
   /** Absolute time (on the target's clock) the operation's deadline falls at. */
   readonly deadlineAt: number;
+  /** The caller declared the operation read-only: a replica may serve it. */
+  readonly readOnly: boolean;
 }
 
 /** The outcome of one attempt, reported back to the target (passive health, node pool, breaker). */

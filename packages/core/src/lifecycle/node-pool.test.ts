@@ -250,3 +250,66 @@ describe('NodePool', () => {
     expect(changes).toEqual([{ added: [c], removed: [b] }]);
   });
 });
+
+describe('NodePool: read/write routing (primary + replicas)', () => {
+  const primary = node(3306, { roles: ['primary'] });
+  const r1 = node(3307, { roles: ['replica'] });
+  const r2 = node(3308, { roles: ['replica'] });
+  const routed = (over: Partial<PoolPolicy> = {}): NodePool =>
+    new NodePool({ nodes: [primary, r1, r2], policy: policy(over), clock: createFakeClock() });
+
+  it('sends writes only to the primary and reads to the replicas, round-robin', () => {
+    const pool = routed();
+    expect([1, 2, 3].map(() => pool.select().id)).toEqual([primary.id, primary.id, primary.id]);
+    expect([1, 2, 3].map(() => pool.select(undefined, true).id)).toEqual([r1.id, r2.id, r1.id]);
+  });
+
+  it('a read avoids the replica its previous attempt failed on', () => {
+    const pool = routed();
+    expect(pool.select(r1, true).id).toBe(r2.id);
+  });
+
+  it('reads fall back to the primary when every replica is dead', () => {
+    const pool = routed();
+    pool.markFailure(r1);
+    pool.markFailure(r2);
+    expect(pool.select(undefined, true).id).toBe(primary.id);
+  });
+
+  it('with the primary dead, writes are offered the primary (never a replica) and reads keep to the replicas', () => {
+    const pool = routed();
+    const allDead: unknown[] = [];
+    pool.on('allDead', (e) => allDead.push(e));
+    pool.markFailure(primary);
+    expect(pool.select().id).toBe(primary.id);
+    expect(pool.select(undefined, true).id).toBe(r1.id);
+    expect(allDead).toEqual([]); // replicas still serve: not every node is dead
+  });
+
+  it('optimistic resurrection never hands a due replica to a write', () => {
+    const clock = createFakeClock();
+    const pool = new NodePool({ nodes: [primary, r1], policy: policy(), clock });
+    pool.markFailure(r1);
+    clock.advance(1000);
+    expect(pool.select().id).toBe(primary.id);
+    expect(pool.select(undefined, true).id).toBe(r1.id); // the read revives it
+  });
+
+  it('a target of replicas only refuses writes with NoNodeAvailableError', () => {
+    const pool = new NodePool({ nodes: [r1, r2], policy: policy(), clock: createFakeClock() });
+    expect(pool.select(undefined, true).id).toBe(r1.id);
+    let error: unknown;
+    try {
+      pool.select();
+    } catch (e) {
+      error = e;
+    }
+    expect(isNoNodeAvailableError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/no primary node/);
+  });
+
+  it('nodes without roles serve reads and writes alike', () => {
+    const pool = new NodePool({ nodes: [a, b], policy: policy(), clock: createFakeClock() });
+    expect([pool.select(undefined, true).id, pool.select().id]).toEqual([a.id, b.id]);
+  });
+});

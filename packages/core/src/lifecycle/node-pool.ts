@@ -19,6 +19,11 @@ export function deadTime(
   return Math.min(policy.deadTimeout * 2 ** exponent, policy.deadTimeoutMax);
 }
 
+/** Whether a node serves only read-only calls (its roles include `replica`). */
+export function isReplica(node: NodeAddress): boolean {
+  return node.roles?.includes('replica') === true;
+}
+
 /** What the pool knows about one node. */
 export interface NodeStatus {
   readonly node: NodeAddress;
@@ -79,11 +84,18 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
   readonly #policy: PoolPolicy;
   readonly #clock: Clock;
   readonly #selector: NodeSelector;
+  // Reads served by replicas keep their own round-robin cursor, so writes do not skew them.
+  readonly #replicaSelector: NodeSelector;
   readonly #ping: ((node: NodeAddress) => Promise<void>) | undefined;
   #nodes: MutableNodeStatus[] = [];
   #byId = new Map<string, MutableNodeStatus>();
   // Kept up to date on every status change so `select` allocates nothing on the hot path.
   #alive: NodeAddress[] = [];
+  // Read/write routing, only when some node has the role `replica` (a primary + replicas target).
+  #hasReplicas = false;
+  #writable = 0;
+  #aliveWritable: NodeAddress[] = [];
+  #aliveReplicas: NodeAddress[] = [];
   #allDeadSaid = false;
 
   constructor(options: NodePoolOptions) {
@@ -91,6 +103,7 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     this.#policy = options.policy;
     this.#clock = options.clock ?? systemClock;
     this.#selector = createSelector(options.policy.selector, options.random ?? Math.random);
+    this.#replicaSelector = createSelector(options.policy.selector, options.random ?? Math.random);
     this.#ping = options.ping;
     this.setNodes(options.nodes);
   }
@@ -112,27 +125,38 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
 
   /**
    * Picks the node for the next attempt, preferring one other than `avoid` (the node the previous
-   * attempt failed on). Throws {@link NoNodeAvailableError} only when the pool has no node at all
-   * or the selector accepts none of them.
+   * attempt failed on). A node with the role `replica` serves only `readOnly` calls, which prefer a
+   * live replica and fall back to the other nodes. Throws {@link NoNodeAvailableError} only when the
+   * pool has no node the call may use, or the selector accepts none of them.
    */
-  select(avoid?: NodeAddress): NodeAddress {
+  select(avoid?: NodeAddress, readOnly = false): NodeAddress {
     if (this.#nodes.length === 0) throw new NoNodeAvailableError('The target has no node');
+    const routed = this.#hasReplicas;
+    const writes = routed && !readOnly;
+    if (writes && this.#writable === 0)
+      throw new NoNodeAvailableError('The target has no primary node: only read-only calls can be served');
     const now = this.#clock.now();
-    const revived = this.#policy.resurrect === 'none' ? undefined : this.#resurrect(now);
+    const revived = this.#policy.resurrect === 'none' ? undefined : this.#resurrect(now, writes);
     if (revived !== undefined) return revived;
 
-    const alive = this.#alive;
+    let alive = this.#alive;
+    let selector = this.#selector;
+    if (routed) {
+      const replicas = readOnly && this.#aliveReplicas.length > 0;
+      alive = replicas ? this.#aliveReplicas : this.#aliveWritable;
+      if (replicas) selector = this.#replicaSelector;
+    }
     if (alive.length > 0) {
-      let picked = this.#selector(alive);
+      let picked = selector(alive);
       if (picked === undefined)
         throw new NoNodeAvailableError('The node selector accepted none of the alive nodes');
       if (avoid !== undefined && picked.id === avoid.id && alive.length > 1) {
-        picked = this.#selector(alive) ?? picked;
+        picked = selector(alive) ?? picked;
         if (picked.id === avoid.id) picked = alive.find((n) => n.id !== avoid.id) ?? picked;
       }
       return picked;
     }
-    return this.#offerDead(avoid);
+    return this.#offerDead(avoid, writes);
   }
 
   /** Records a successful call on `node`: resets its failure count and dead time; a dead node comes back. */
@@ -199,13 +223,16 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     this.emit('nodeDead', { node: s.node, deadCount: s.deadCount, retryAt: s.deadUntil });
   }
 
-  // The first dead node whose dead time is over, per the resurrect strategy.
-  #resurrect(now: number): NodeAddress | undefined {
+  // The first dead node whose dead time is over, per the resurrect strategy (a write never revives a replica).
+  #resurrect(now: number, writes: boolean): NodeAddress | undefined {
     if (this.#alive.length === this.#nodes.length) return undefined;
     let due: MutableNodeStatus | undefined;
     for (const s of this.#nodes) {
-      if (!s.alive && !s.pinging && s.deadUntil <= now && (due === undefined || s.deadUntil < due.deadUntil))
-        due = s;
+      if (s.alive || s.pinging || s.deadUntil > now || (due !== undefined && s.deadUntil >= due.deadUntil))
+        continue;
+      // Optimistic revival hands the node to this call: it must be one the call may use.
+      if (writes && isReplica(s.node) && this.#policy.resurrect !== 'ping') continue;
+      due = s;
     }
     if (due === undefined) return undefined;
     if (this.#policy.resurrect === 'ping' && this.#ping !== undefined) {
@@ -234,14 +261,17 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     );
   }
 
-  #offerDead(avoid: NodeAddress | undefined): NodeAddress {
+  #offerDead(avoid: NodeAddress | undefined, writes: boolean): NodeAddress {
     let best: MutableNodeStatus | undefined;
+    const candidates = writes ? this.#writable : this.#nodes.length;
     for (const s of this.#nodes) {
-      if (avoid !== undefined && s.node.id === avoid.id && this.#nodes.length > 1) continue;
+      if (writes && isReplica(s.node)) continue;
+      if (avoid !== undefined && s.node.id === avoid.id && candidates > 1) continue;
       if (best === undefined || s.deadUntil < best.deadUntil) best = s;
     }
     const offered = (best ?? this.#nodes[0]!).node;
-    if (!this.#allDeadSaid) {
+    // Only the primary being dead while replicas serve reads is not "every node dead".
+    if (!this.#allDeadSaid && this.#alive.length === 0) {
       this.#allDeadSaid = true;
       this.emit('allDead', { offered, nodes: this.#nodes.length });
     }
@@ -250,6 +280,10 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
 
   #rebuildAlive(): void {
     this.#alive = this.#nodes.filter((s) => s.alive).map((s) => s.node);
+    this.#hasReplicas = this.#nodes.some((s) => isReplica(s.node));
+    this.#writable = this.#nodes.filter((s) => !isReplica(s.node)).length;
+    this.#aliveWritable = this.#alive.filter((n) => !isReplica(n));
+    this.#aliveReplicas = this.#alive.filter(isReplica);
     if (this.#alive.length > 0) this.#allDeadSaid = false;
   }
 }

@@ -610,7 +610,7 @@ class ManagedTarget<Options, Client>
   #leaseFor(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | undefined {
     const pool = this.#pool;
     if (pool === undefined) return this.#slots[0]!.lease;
-    const node = pool.select(request.avoid);
+    const node = pool.select(request.avoid, request.readOnly);
     const slot = this.#slotById.get(node.id);
     if (slot === undefined) return undefined;
     return slot.lease ?? this.#acquireNode(slot, request);

@@ -28,6 +28,8 @@ export interface MemoryClient {
 export const memoryOptions = z.strictObject({
   label: z.string().optional(),
   nodes: z.array(z.number().int().positive()).optional(),
+  /** Ports of read-only replicas; `nodes` are then the primaries. */
+  replicas: z.array(z.number().int().positive()).optional(),
   password: z.string().optional(),
 });
 
@@ -129,7 +131,18 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
       return { kind: 'unknown' };
     },
     nodes(options) {
-      return (options.nodes ?? []).map((port) => ({ id: `127.0.0.1:${port}`, host: '127.0.0.1', port }));
+      const at = (port: number, roles?: string[]): NodeAddress => ({
+        id: `127.0.0.1:${port}`,
+        host: '127.0.0.1',
+        port,
+        ...(roles ? { roles } : {}),
+      });
+      const replicas = options.replicas ?? [];
+      if (replicas.length === 0) return (options.nodes ?? []).map((port) => at(port));
+      return [
+        ...(options.nodes ?? []).map((port) => at(port, ['primary'])),
+        ...replicas.map((port) => at(port, ['replica'])),
+      ];
     },
     ...(opts.discover
       ? {

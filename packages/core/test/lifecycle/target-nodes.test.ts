@@ -26,7 +26,7 @@ const query = (c: MemoryClient) => c.query('q');
 
 /** A fake clock, the memory driver and a target over `options` with `targetPolicy`; not started. */
 function nodesTarget(
-  options: { nodes?: number[] },
+  options: { nodes?: number[]; replicas?: number[] },
   targetPolicy: PolicyInput,
   driverOptions?: Parameters<typeof createMemoryDriver>[0],
 ) {
@@ -304,5 +304,35 @@ describe('Target with several nodes', () => {
     expect(control.calls.discover).toBe(3);
     await target.stop();
     expect(clock.pending()).toBe(0);
+  });
+});
+
+describe('Target with a primary and replicas', () => {
+  it('readOnly operations go to the replicas; others to the primary; reads survive the primary going down', async () => {
+    const { clock, control, target } = nodesTarget(
+      { nodes: [3306], replicas: [3307, 3308] },
+      policy({ resurrect: 'optimistic', deadTimeout: 10_000 }),
+    );
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    const run = async (readOnly: boolean) => {
+      const op = target.execute(query, { idempotent: true, readOnly });
+      await clock.advanceAsync(50);
+      return op;
+    };
+    expect(await run(false)).toBe('q@127.0.0.1:3306');
+    expect([await run(true), await run(true)]).toEqual(['q@127.0.0.1:3307', 'q@127.0.0.1:3308']);
+    control.downNodes.add('127.0.0.1:3306');
+    const write = target.execute(query, { idempotent: true });
+    const writeResult = write.then(
+      () => 'ok',
+      (e: unknown) => e,
+    );
+    await clock.advanceAsync(200);
+    expect(await writeResult).toBeInstanceOf(Error); // never served by a replica
+    expect(await run(true)).toMatch(/^q@127\.0\.0\.1:330[78]$/);
+    expect(target.isConnected()).toBe(true);
+    await target.stop();
   });
 });
