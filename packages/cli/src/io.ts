@@ -8,9 +8,31 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** The process's own streams, directory and environment. */
+/**
+ * The process's own streams, directory and environment. A stream whose reader went away
+ * (`reconnect schema | head`) stops taking output instead of crashing the process with EPIPE, so
+ * the command still ends with its own exit code.
+ */
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
+  return {
+    stdout: closableOutput(process.stdout),
+    stderr: closableOutput(process.stderr),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+/**
+ * A writer over `stream` that drops what is written after the stream's reader closed it. A closed
+ * pipe is normal in a shell; any other stream error is still thrown, as an unhandled one would be.
+ */
+function closableOutput(stream: NodeJS.WriteStream): Io['stdout'] {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return { write: (text: string) => (closed || stream.destroyed ? false : stream.write(text)) };
 }
 
 /** Exit codes: 0 success, 1 an invalid configuration or a failed check, 2 a usage error. */

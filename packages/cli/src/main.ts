@@ -11,7 +11,7 @@ Commands:
   validate [--config FILE]          check the policy file; print each target's resolved policy
                                     and where every value came from
   explain TARGET [--config FILE]    the retry and reconnect schedules of a target, and what ends them
-  schema [--check FILE]             the JSON Schema of the policy file, for editors and CI
+  schema [--write [FILE]]           the JSON Schema of the policy file, for editors and CI
 
 Every command takes --help; validate and explain take --json.
 Options:

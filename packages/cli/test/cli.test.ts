@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { schemaText } from '../src/index.js';
 import { run } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -167,12 +168,27 @@ describe('reconnect schema', () => {
     }
   });
 
-  it('--check passes on the shipped file and fails on a stale one', async () => {
-    expect((await run(['schema', '--check', 'reconnect.schema.json'], { cwd: root })).code).toBe(0);
+  it('--check passes on the shipped files and fails on a stale one', async () => {
+    // The repository's copy and the one @reconnect/cli ships (its "./schema.json" export).
+    const shipped = ['reconnect.schema.json', 'packages/cli/reconnect.schema.json'];
+    const fresh = await run(['schema', ...shipped.flatMap((f) => ['--check', f])], { cwd: root });
+    expect(fresh.stderr).toBe('');
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toContain('✓ packages/cli/reconnect.schema.json is up to date');
     const stale = write('stale.json', '{}\n');
-    const r = await run(['schema', '--check', stale]);
+    const r = await run(['schema', '--check', shipped[0]!, '--check', stale], { cwd: root });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('out of date');
+    expect(r.stderr).toContain(`✗ ${stale} is out of date`);
+  });
+
+  it('--write without a file name writes reconnect.schema.json in the working directory', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'write-'));
+    const r = await run(['schema', '--write'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'reconnect.schema.json'), 'utf8')).toBe(schemaText());
+    const named = await run(['schema', '--write', 'editor.json'], { cwd: dir });
+    expect(named.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'editor.json'), 'utf8')).toBe(schemaText());
   });
 });
 
