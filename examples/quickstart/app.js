@@ -4,14 +4,20 @@
 import http from 'node:http';
 import { createManager } from '@reconnect/core';
 
-const manager = await createManager();
+// `logger: console` logs state changes and failed reconnect attempts (on the backoff schedule), secrets redacted.
+const manager = await createManager({ logger: console });
+// Resolves per name within reconnect.startTimeout (5 s by default); a target that is down keeps reconnecting.
 const started = await manager.startAll();
 for (const [name, result] of Object.entries(started)) {
-  console.log(`start ${name}: ${result.ok ? 'connected' : `failed: ${String(result.error)}`}`);
+  console.log(`start ${name}: ${result.ok ? 'connected' : `failed: ${result.error.message}`}`);
+}
+if (!started.cache.ok) {
+  // A service would keep running and answer /readyz with 503 until the target connects; this demo stops.
+  await manager.stopAll();
+  process.exit(1);
 }
 
 const cache = manager.target('cache');
-cache.on('stateChange', ({ from, to }) => console.log(`cache: ${from} → ${to}`));
 
 const key = `reconnect:quickstart:${process.pid}`;
 await cache.execute((redis) => redis.set(key, 'hello', 'EX', 60), { idempotent: true, name: 'SET' });

@@ -13,6 +13,7 @@ export const ErrorCodes = {
   ABORTED: 'ERR_ABORTED',
   ATTEMPT_TIMEOUT: 'ERR_ATTEMPT_TIMEOUT',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  UNKNOWN_TARGET: 'ERR_UNKNOWN_TARGET',
   PLUGIN: 'ERR_PLUGIN',
   STOPPED: 'ERR_STOPPED',
 } as const;
@@ -25,6 +26,13 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
  * `not_sent`: provably never reached it; `unknown`: it may have run; `failed`: the server answered with an error.
  */
 export type Outcome = 'not_sent' | 'unknown' | 'failed';
+
+/** What a {@link ReconnectError} may be built with besides its message: its cause, kind and target. */
+export interface ReconnectErrorOptions {
+  cause?: unknown;
+  kind?: ErrorKind;
+  target?: string;
+}
 
 // A brand that survives two copies of this package in one process (instanceof does not).
 const brand = Symbol.for('@reconnect/core/error');
@@ -39,9 +47,11 @@ export class ReconnectError extends Error {
   /** The target the failing operation ran against, when known. */
   target?: string;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: ReconnectErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    if (options?.kind !== undefined) this.kind = options.kind;
+    if (options?.target !== undefined) this.target = options.target;
     Object.defineProperty(this, brand, { value: true });
   }
 
@@ -126,13 +136,32 @@ export const isNoNodeAvailableError = hasCode<NoNodeAvailableError>(ErrorCodes.N
 
 /** The target is not connected and the policy says not to wait; nothing was sent. */
 export class NotConnectedError extends ReconnectError {
-  constructor(message = 'The target is not connected', options?: { cause?: unknown }) {
+  constructor(message = 'The target is not connected', options?: ReconnectErrorOptions) {
     super(ErrorCodes.NOT_CONNECTED, message, options);
     this.outcome = 'not_sent';
   }
 }
 /** True for a {@link NotConnectedError}. */
 export const isNotConnectedError = hasCode<NotConnectedError>(ErrorCodes.NOT_CONNECTED);
+
+/** `manager.target(name)` names no registered target; `suggestion` is the closest registered name, if any. */
+export class UnknownTargetError extends ReconnectError {
+  readonly targetName: string;
+  readonly known: readonly string[];
+  readonly suggestion: string | undefined;
+  constructor(name: string, known: readonly string[], suggestion: string | undefined) {
+    const hint = suggestion === undefined ? '' : `. Did you mean "${suggestion}"?`;
+    super(
+      ErrorCodes.UNKNOWN_TARGET,
+      `No target named "${name}"; registered targets: ${known.join(', ') || '(none)'}${hint}`,
+    );
+    this.targetName = name;
+    this.known = known;
+    this.suggestion = suggestion;
+  }
+}
+/** True for an {@link UnknownTargetError}. */
+export const isUnknownTargetError = hasCode<UnknownTargetError>(ErrorCodes.UNKNOWN_TARGET);
 
 /** The lifecycle was stopped while the operation waited; nothing was sent. */
 export class StoppedError extends ReconnectError {

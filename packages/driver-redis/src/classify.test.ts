@@ -92,6 +92,8 @@ describe('classifyRedisError', () => {
     ).toEqual({
       kind: 'connection',
       code: 'MAX_RETRIES_PER_REQUEST',
+      // /readyz and logs must not speak of maxRetriesPerRequest, an option users cannot set here.
+      message: 'The connection to Redis was lost with the command in flight; it may have run',
     });
     expect(
       classifyRedisError(new Error('All sentinels are unreachable and retry is disabled.')),

@@ -94,7 +94,13 @@ export function classifyRedisError(error: unknown): Classification {
 
   // Not exported by ioredis: matched by name. With maxRetriesPerRequest 0 every command in flight
   // at a disconnect gets it, so it may have run.
-  if (e.name === 'MaxRetriesPerRequestError') return { kind: 'connection', code: 'MAX_RETRIES_PER_REQUEST' };
+  // Its text speaks of an option this driver does not let users set: health and logs say what happened.
+  if (e.name === 'MaxRetriesPerRequestError')
+    return {
+      kind: 'connection',
+      code: 'MAX_RETRIES_PER_REQUEST',
+      message: 'The connection to Redis was lost with the command in flight; it may have run',
+    };
   if (e.name === 'ReplyError' || e.name === 'ParserError') {
     const code = replyCode(e.message);
     if (code === undefined) return { kind: 'fatal' };

@@ -38,6 +38,11 @@ export interface Classification {
   sent?: boolean;
   /** A server hint (Retry-After, a throttling reply) for the minimum wait before the next attempt. */
   retryAfterMs?: number;
+  /**
+   * What the error means, in the user's words, where the client's own text misleads (ioredis's
+   * "max retries per request limit (which is 0)" is a lost connection). Health snapshots and logs show it.
+   */
+  message?: string;
 }
 
 /** One server a target can talk to. */

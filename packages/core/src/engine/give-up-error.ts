@@ -10,6 +10,7 @@ import {
   type ReconnectError,
 } from '../errors.js';
 import { RetryReasons, type RetryReason } from '../telemetry/names.js';
+import { redactString } from '../policy/redact.js';
 import { errorType } from '../telemetry/otel.js';
 import type { AttemptFailed } from './operation-run.js';
 
@@ -31,6 +32,14 @@ export interface GiveUpFacts {
   breakerRetryInMs: number | undefined;
 }
 
+// The cause in a few words for a message: its code and its (redacted) message, as a reader needs them.
+function failureText(error: unknown): string {
+  const type = errorType(error);
+  if (!(error instanceof Error) || error.message === '') return type;
+  const message = redactString(error.message);
+  return type === error.name ? message : `${type}: ${message}`;
+}
+
 /**
  * The error an operation gives up with, one type per reason, the driver error as `cause`.
  * `not_retryable` on the first attempt returns the driver's own error unchanged (a SQL syntax error
@@ -50,7 +59,7 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
       break;
     case RetryReasons.NOT_IDEMPOTENT:
       return new OutcomeUnknownError(
-        `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : errorType(failure.error)}); it was not repeated`,
+        `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : failureText(failure.error)}); it was not repeated`,
         { cause },
       );
     case RetryReasons.MAX_RETRIES:

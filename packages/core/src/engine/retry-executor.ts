@@ -786,16 +786,21 @@ export class RetryExecutor<Client> {
   }
 
   #giveUp(run: Run, attempts: number, reason: RetryReason, failure: AttemptFailed | undefined): unknown {
-    const error = giveUpError(reason, {
-      attempts,
-      failure,
-      failures: run.failures ?? [],
-      maybeSent: run.maybeSent,
-      deadlineMs: run.deadlineMs,
-      abortReason: run.signal?.reason,
-      target: this.#target,
-      breakerRetryInMs: this.#breakerRetryIn(),
-    });
+    // Waited for a connection until the deadline: the source may know why none came (never connected).
+    const unavailable =
+      reason === RetryReasons.DEADLINE && !run.maybeSent ? this.#source.unavailable?.() : undefined;
+    const error =
+      unavailable ??
+      giveUpError(reason, {
+        attempts,
+        failure,
+        failures: run.failures ?? [],
+        maybeSent: run.maybeSent,
+        deadlineMs: run.deadlineMs,
+        abortReason: run.signal?.reason,
+        target: this.#target,
+        breakerRetryInMs: this.#breakerRetryIn(),
+      });
     if (isReconnectError(error)) {
       error.target ??= this.#target;
       if (failure !== undefined) error.kind ??= failure.classification.kind;

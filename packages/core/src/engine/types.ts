@@ -79,4 +79,9 @@ export type AttemptReport =
 export interface ConnectionSource<Client> {
   acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>>;
   report?(lease: Lease<Client>, report: AttemptReport): void;
+  /**
+   * Asked when an operation gives up at its deadline with nothing sent: an error that says better why no
+   * client came (a target that never connected), thrown instead of the deadline error; `undefined` otherwise.
+   */
+  unavailable?(): Error | undefined;
 }

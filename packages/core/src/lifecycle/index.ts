@@ -36,6 +36,7 @@ export {
 export { builtinDrivers, driverShapeProblem, isDriver, resolveDriver } from './resolve-driver.js';
 export { validateDriverOptions, type OptionsSource } from './driver-options.js';
 export { createTarget, describeError } from './target.js';
+export { logTargetEvents } from './target-logging.js';
 export {
   Manager,
   buildManager,

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { Driver } from '../driver/driver.js';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, UnknownTargetError, type ConfigIssue } from '../errors.js';
+import { didYouMean } from '../policy/did-you-mean.js';
 import { loadConfig } from '../policy/loader.js';
 import { resolveConfig } from '../policy/resolve.js';
 import type { ConfigInput } from '../policy/schema.js';
@@ -10,7 +11,7 @@ import type { Clock, RandomSource } from '../time/clock.js';
 import { validateDriverOptions } from './driver-options.js';
 import { resolveDriver } from './resolve-driver.js';
 import { createTarget } from './target.js';
-import type { StartOptions, Target, TargetHealth } from './types.js';
+import type { Logger, LogLevel, StartOptions, Target, TargetHealth } from './types.js';
 
 /** One name's result of `startAll()` / `stopAll()`: one failing target does not stop the others. */
 export type TargetResult = { ok: true } | { ok: false; error: unknown };
@@ -53,6 +54,13 @@ export interface CreateManagerOptions {
   drivers?: Record<string, Driver<never, unknown> | Driver>;
   clock?: Clock;
   random?: RandomSource;
+  /**
+   * Where to log every target's state changes, failed reconnect attempts (on the backoff schedule), node and
+   * breaker changes, secrets redacted: a pino- or bunyan-shaped logger, or `console`. Default: no logging.
+   */
+  logger?: Logger;
+  /** The lowest level `logger` receives (`debug` adds each operation's give-up). Default `info`. */
+  logLevel?: LogLevel;
 }
 
 /**
@@ -74,12 +82,15 @@ export class Manager {
     return this.#targets.get(name) as Target<Client> | undefined;
   }
 
-  /** The target registered under `name`; throws when there is none, listing the names there are. */
+  /**
+   * The target registered under `name`; throws {@link UnknownTargetError} (`ERR_UNKNOWN_TARGET`) when there is
+   * none, with the closest registered name as a suggestion and the list of names there are.
+   */
   target<Client = unknown>(name: string): Target<Client> {
     const t = this.get<Client>(name);
     if (t === undefined) {
-      const known = [...this.#targets.keys()].join(', ') || '(none)';
-      throw new Error(`No target named "${name}"; registered targets: ${known}`);
+      const known = [...this.#targets.keys()];
+      throw new UnknownTargetError(name, known, didYouMean(name, known));
     }
     return t;
   }
@@ -165,7 +176,9 @@ export class Manager {
  */
 export async function buildManager(
   resolved: ResolvedConfigLike,
-  options: Pick<CreateManagerOptions, 'drivers' | 'clock' | 'random'> & { fromDir: string },
+  options: Pick<CreateManagerOptions, 'drivers' | 'clock' | 'random' | 'logger' | 'logLevel'> & {
+    fromDir: string;
+  },
 ): Promise<Manager> {
   const manager = new Manager();
   const issues: ConfigIssue[] = [];
@@ -203,6 +216,8 @@ export async function buildManager(
         validateOptions: false,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.random ? { random: options.random } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       }),
     );
   }
@@ -232,5 +247,7 @@ export async function createManager(options: CreateManagerOptions = {}): Promise
     ...(options.drivers ? { drivers: options.drivers } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
 }

@@ -8,6 +8,7 @@ const policy = (over: Partial<ReconnectPolicy> = {}): ReconnectPolicy => ({
   maxRetries: Infinity,
   backoff: { type: 'exponential', base: 100, factor: 2, max: 1000, jitter: 'none' },
   connectTimeout: 500,
+  startTimeout: 5000,
   onExhausted: 'keep-probing',
   minProbeGap: 50,
   whileReconnecting: 'wait',
@@ -321,5 +322,47 @@ describe('Reconnector', () => {
     await clock.advanceAsync(10_000);
     expect(c.calls.length).toBe(n);
     expect(clock.pending()).toBe(0);
+  });
+
+  it('under traffic, reconnectFailed follows the backoff schedule; one count agrees across events', async () => {
+    // A 6 s outage under preset:redis-like backoff (1, 2, 4 s) with operations waiting: on-demand attempts
+    // run every 100 ms, but an operator's log sees the schedule's attempts only.
+    const { clock, c, r } = setup(
+      {
+        maxRetries: 5,
+        backoff: { type: 'exponential', base: 1000, factor: 2, max: 30_000, jitter: 'none' },
+        minProbeGap: 100,
+      },
+      (attempt) => Math.min(1000 * 2 ** (attempt - 1), 30_000),
+    );
+    const failed: { attempt: number; onDemand: number; next: number | undefined }[] = [];
+    r.on('reconnectFailed', (e) =>
+      failed.push({ attempt: e.attempt, onDemand: e.onDemandAttempts, next: e.nextDelayMs }),
+    );
+    const changes: number[] = [];
+    r.on('stateChange', (e) => changes.push(e.attempt));
+    let reconnect: { attempts: number; onDemandAttempts: number } | undefined;
+    r.on('reconnect', (e) => (reconnect = e));
+    r.start();
+    await clock.advanceAsync(0);
+    c.set('fail');
+    r.lost(new Error('down'));
+    const waiting = r.whenConnected();
+    r.nudge();
+    await clock.advanceAsync(6000);
+    expect(failed.map((f) => [f.attempt, f.next])).toEqual([
+      [1, 2000],
+      [2, 4000],
+    ]);
+    // Every on-demand failure is counted once, in the next scheduled report.
+    expect(failed[0]!.onDemand).toBeGreaterThanOrEqual(8);
+    expect(failed[1]!.onDemand).toBeGreaterThanOrEqual(15);
+    c.set('ok');
+    await clock.advanceAsync(100);
+    await waiting;
+    expect(r.status).toBe('connected');
+    expect(reconnect?.attempts).toBe(2);
+    expect(changes.at(-1)).toBe(2); // stateChange reconnecting → connected says the same
+    expect(reconnect!.onDemandAttempts).toBeGreaterThan(50);
   });
 });

@@ -80,8 +80,12 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   #inFlight: AbortController | undefined;
   // Whether the attempt in flight is (or was joined by) a scheduled one.
   #inFlightScheduled = false;
-  // Connect attempts of any kind since the last start / loss (for events).
+  // Connect attempts of any kind since the last start / loss (numbers the `attempt` event).
   #tries = 0;
+  // On-demand attempts that failed since the last scheduled one reported (folded into `reconnectFailed`).
+  #onDemandFailed = 0;
+  // On-demand attempts since the last start / loss (for the `reconnect` event).
+  #onDemandTries = 0;
   #lastAttemptAt = -Infinity;
   #lastDelay: number | undefined;
   #waiters = new Set<Waiter>();
@@ -122,7 +126,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   /** Starts connecting (from `idle` only); the first attempt runs at once. */
   start(): void {
     if (!this.#dispatch({ type: 'start', at: this.#clock.now() })) return;
-    this.#tries = 0;
+    this.#resetCounts();
     this.#attempt(true);
   }
 
@@ -142,7 +146,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (!this.#dispatch({ type: 'lost', at: this.#clock.now(), error })) return;
     if (from !== 'connected') return;
     this.#lastDelay = undefined;
-    this.#tries = 0;
+    this.#resetCounts();
     this.#scheduleNext();
   }
 
@@ -200,6 +204,12 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     return this.#waiters.size;
   }
 
+  #resetCounts(): void {
+    this.#tries = 0;
+    this.#onDemandFailed = 0;
+    this.#onDemandTries = 0;
+  }
+
   // Whether attempts are still being made in this state.
   #retrying(): boolean {
     const s = this.#state;
@@ -227,8 +237,10 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (before.status === 'connected' && after.status !== 'stopped') this.emit('disconnect', { error, at });
     if (after.status === 'connected') {
       if (before.status === 'reconnecting' || before.status === 'failed') {
+        // The schedule's count, as in stateChange and the reconnect span; on-demand attempts apart.
         this.emit('reconnect', {
-          attempts: this.#tries,
+          attempts: before.attempt,
+          onDemandAttempts: this.#onDemandTries,
           downtimeMs: this.#clock.now() - before.downSince,
           at,
         });
@@ -271,6 +283,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (scheduled) this.#cancelTimer();
     this.#dispatch({ type: 'attempt', at: this.#clock.now(), scheduled });
     this.#tries++;
+    if (!scheduled) this.#onDemandTries++;
     const attempt = this.#tries;
     const controller = new AbortController();
     this.#inFlight = controller;
@@ -314,11 +327,20 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           this.#cancelTimer();
           this.#cancelNudgeTimer();
         }
-        const next = Math.min(this.#timerAt, this.#nudgeAt);
+        // What an operator logs follows the backoff schedule (1 s, 2 s, 4 s … as `explain` shows): on-demand
+        // attempts are folded into the next scheduled report instead of firing every minProbeGap.
+        if (!countsToward && this.#retrying()) {
+          this.#onDemandFailed++;
+          return;
+        }
+        const s = this.#state;
+        const onDemandAttempts = this.#onDemandFailed;
+        this.#onDemandFailed = 0;
         this.emit('reconnectFailed', {
           error,
-          attempt,
-          nextDelayMs: next === Infinity ? undefined : next - this.#clock.now(),
+          attempt: 'attempt' in s ? s.attempt : attempt,
+          onDemandAttempts,
+          nextDelayMs: this.#timerAt === Infinity ? undefined : this.#timerAt - this.#clock.now(),
         });
       },
     );

@@ -16,6 +16,7 @@ import {
   type ReconnectError,
 } from '../errors.js';
 import { isSecretKey, REDACTED, redactString } from '../policy/redact.js';
+import { formatDuration } from '../policy/units.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource, type TimerHandle } from '../time/clock.js';
@@ -25,6 +26,8 @@ import { HealthChecker } from './health-checker.js';
 import { NodePool } from './node-pool.js';
 import { Reconnector } from './reconnector.js';
 import { LifecycleTelemetry } from './telemetry.js';
+import { holdProcess } from './keep-alive.js';
+import { logTargetEvents } from './target-logging.js';
 import { withTimeout } from './with-timeout.js';
 import type {
   StartOptions,
@@ -119,6 +122,8 @@ class ManagedTarget<Options, Client>
   #discovering: Promise<void> | undefined;
   #discoveryTimer: TimerHandle | undefined;
   #discoveredOnStart = false;
+  // Whether the target was ever connected since start(): an operation on one that never was says so.
+  #everConnected = false;
   // Aborted by stop(): ends per-node connects and probes that outlive the attempt or check that started them.
   readonly #lifetime = new AbortController();
 
@@ -199,6 +204,7 @@ class ManagedTarget<Options, Client>
       },
     });
     this.#wire();
+    if (o.logger !== undefined) logTargetEvents(this, o.logger, (error) => this.#describe(error), o.logLevel);
   }
 
   get state(): TargetState {
@@ -217,15 +223,22 @@ class ManagedTarget<Options, Client>
   lastError(): ReconnectError | Error | undefined {
     const e = this.#reconnector.lastError() ?? this.#lastFailure;
     if (e === undefined) return undefined;
-    return e instanceof Error ? e : new Error(describeError(e, this.#secrets)?.message ?? 'unknown error');
+    return e instanceof Error ? e : new Error(this.#describe(e)?.message ?? 'unknown error');
   }
 
   start(options?: StartOptions): Promise<void> {
     const signal = options?.signal;
     if (this.#reconnector.status === 'connected') return Promise.resolve();
+    const timeoutMs = options?.timeout ?? this.policy.reconnect.startTimeout;
     return new Promise<void>((resolve, reject) => {
+      // The caller awaits us: the process must not exit under it (every library timer is unref'd).
+      const release = holdProcess();
+      let timer: TimerHandle | undefined;
       const done = (error?: unknown): void => {
         off();
+        release();
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        timer = undefined;
         signal?.removeEventListener('abort', onAbort);
         if (error === undefined) resolve();
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason
@@ -242,6 +255,9 @@ class ManagedTarget<Options, Client>
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Bounded: a service that boots during an outage learns so in seconds; the target keeps reconnecting.
+      if (timeoutMs > 0)
+        timer = this.#clock.setTimeout(() => done(this.#startTimedOut(timeoutMs)), timeoutMs);
       const s = this.#reconnector.status;
       if (s === 'idle') this.#reconnector.start();
       else if (s === 'stopped') done(new StoppedError());
@@ -284,7 +300,7 @@ class ManagedTarget<Options, Client>
       connected: this.isConnected(),
       required: this.required,
       since: this.#sinceWall,
-      lastError: describeError(this.lastError(), this.#secrets),
+      lastError: this.#describe(this.lastError()),
       nodes: this.#pool
         ? this.#pool.nodes.map((n) => ({ id: n.node.id, alive: n.alive, deadCount: n.deadCount }))
         : [],
@@ -351,6 +367,7 @@ class ManagedTarget<Options, Client>
       this.#sinceWall = e.at;
       this.#telemetry.state(e.to);
       if (e.to === 'connected') {
+        this.#everConnected = true;
         this.#telemetry.endReconnect('reconnected', e.attempt);
         this.#health.start();
         this.#afterConnect();
@@ -373,7 +390,7 @@ class ManagedTarget<Options, Client>
       this.emit('reconnect', e);
     });
     r.on('reconnectFailed', (e) => {
-      this.#telemetry.reconnectTry(e.attempt, e.error, e.nextDelayMs);
+      this.#telemetry.reconnectTry(e.attempt, e.error, e.nextDelayMs, e.onDemandAttempts);
       this.emit('reconnectFailed', e);
     });
     this.#health.on('probe', (p) => {
@@ -599,10 +616,11 @@ class ManagedTarget<Options, Client>
       if (slot.lease === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
       return slot.lease;
     } catch (error) {
-      const e = new NotConnectedError(`Could not connect to node ${slot.node?.id ?? ''}`, { cause: error });
-      e.kind = 'connection';
-      e.target = this.name;
-      throw e;
+      throw new NotConnectedError(`Could not connect to node ${slot.node?.id ?? ''}`, {
+        cause: error,
+        kind: 'connection',
+        target: this.name,
+      });
     }
   }
 
@@ -630,21 +648,68 @@ class ManagedTarget<Options, Client>
       // Fast recovery: a waiting operation asks for an attempt now (single-flight, one per minProbeGap).
       this.#reconnector.nudge();
       if (this.policy.reconnect.whileReconnecting === 'fail-fast')
-        throw this.#notConnected(`it is ${status}`);
-      await this.#reconnector.whenConnected(request.signal);
+        throw this.#everConnected ? this.#notConnected(`it is ${status}`) : this.#neverConnected();
+      const release = holdProcess();
+      try {
+        await this.#reconnector.whenConnected(request.signal);
+      } finally {
+        release();
+      }
     }
     throw this.#notConnected('the connection keeps dropping');
   }
 
   #notConnected(why: string): NotConnectedError {
     const cause = this.#reconnector.lastError() ?? this.#lastFailure;
-    const e = new NotConnectedError(
-      `Target "${this.name}" is not connected: ${why}`,
-      cause === undefined ? undefined : { cause },
+    return new NotConnectedError(`Target "${this.name}" is not connected: ${why}`, {
+      cause,
+      kind: 'connection',
+      target: this.name,
+    });
+  }
+
+  // A target that has not connected once since start(): what it last failed with is the news.
+  #neverConnected(): NotConnectedError {
+    const cause = this.#reconnector.lastError();
+    const detail = this.#describe(cause)?.message;
+    return new NotConnectedError(
+      `Target "${this.name}" has never connected since start()${detail ? `: ${detail}` : ''}`,
+      { cause, kind: cause === undefined ? 'connection' : this.#kindOf(cause), target: this.name },
     );
-    e.kind = 'connection';
-    e.target = this.name;
-    return e;
+  }
+
+  #startTimedOut(ms: number): NotConnectedError {
+    const cause = this.#reconnector.lastError();
+    const detail = this.#describe(cause)?.message;
+    return new NotConnectedError(
+      `Target "${this.name}" did not connect within ${formatDuration(ms)} (reconnect.startTimeout)${detail ? `: ${detail}` : ''}; it keeps reconnecting in the background`,
+      { cause, kind: cause === undefined ? 'connection' : this.#kindOf(cause), target: this.name },
+    );
+  }
+
+  /**
+   * For the executor: an operation that waited for a connection until its deadline, on a target that has
+   * never connected, fails with NotConnectedError (the last connect error as cause) rather than a bare deadline.
+   */
+  unavailable(): ReconnectError | undefined {
+    if (this.#everConnected) return undefined;
+    const s = this.#reconnector.status;
+    return s === 'connecting' || s === 'failed' ? this.#neverConnected() : undefined;
+  }
+
+  // An error's redacted code and message; the driver may say what a client's own text means (classify().message).
+  #describe(error: unknown): { code?: string; message: string } | undefined {
+    const described = describeError(error, this.#secrets);
+    if (described === undefined || isReconnectError(error)) return described;
+    let message: string | undefined;
+    try {
+      message = this.#driver.classify(error).message;
+    } catch {
+      message = undefined;
+    }
+    return message === undefined
+      ? described
+      : { ...described, message: describeError(message, this.#secrets)!.message };
   }
 
   // The error kind: a ReconnectError says it itself; anything else is the driver's to classify.
@@ -658,14 +723,12 @@ class ManagedTarget<Options, Client>
   }
 
   #startError(cause: unknown): NotConnectedError {
-    const detail = describeError(cause, this.#secrets)?.message;
-    const e = new NotConnectedError(
-      `Target "${this.name}" could not connect${detail ? `: ${detail}` : ''}`,
-      cause === undefined ? undefined : { cause },
-    );
-    e.kind = cause === undefined ? 'connection' : this.#kindOf(cause);
-    e.target = this.name;
-    return e;
+    const detail = this.#describe(cause)?.message;
+    return new NotConnectedError(`Target "${this.name}" could not connect${detail ? `: ${detail}` : ''}`, {
+      cause,
+      kind: cause === undefined ? 'connection' : this.#kindOf(cause),
+      target: this.name,
+    });
   }
 
   #afterConnect(): void {

@@ -22,6 +22,7 @@ export class LifecycleTelemetry {
   readonly #base: Attributes;
   readonly #instruments: LifecycleInstruments;
   #reconnect: Span | undefined;
+  #reconnectType: string | undefined;
 
   constructor(target: string, system: string) {
     this.#base = { [A.TARGET]: target, [A.DB_SYSTEM]: system };
@@ -41,18 +42,30 @@ export class LifecycleTelemetry {
    */
   startReconnect(error: unknown): void {
     if (this.#reconnect !== undefined) return;
+    this.#reconnectType = errorType(error);
     this.#reconnect = getTracer().startSpan(
       SpanNames.RECONNECT,
-      { root: true, attributes: { ...this.#base, [A.ERROR_TYPE]: errorType(error) } },
+      { root: true, attributes: { ...this.#base, [A.ERROR_TYPE]: this.#reconnectType } },
       ROOT_CONTEXT,
     );
   }
 
-  /** One failed reconnect try: an event on the open `reconnect.reconnect` span. */
-  reconnectTry(attempt: number, error: unknown, nextDelayMs: number | undefined): void {
-    this.#reconnect?.addEvent(EventNames.RECONNECT_ATTEMPT, {
+  /**
+   * One failed attempt of the reconnect schedule: an event on the open `reconnect.reconnect` span. A loss first
+   * seen as a bare `Error` (a closed socket) takes the attempt's more telling type (`ECONNREFUSED`).
+   */
+  reconnectTry(attempt: number, error: unknown, nextDelayMs: number | undefined, onDemandAttempts = 0): void {
+    const span = this.#reconnect;
+    if (span === undefined) return;
+    const type = errorType(error);
+    if (this.#reconnectType === 'Error' || this.#reconnectType === '_OTHER') {
+      this.#reconnectType = type;
+      span.setAttribute(A.ERROR_TYPE, type);
+    }
+    span.addEvent(EventNames.RECONNECT_ATTEMPT, {
       [A.ATTEMPT]: attempt,
-      [A.ERROR_TYPE]: errorType(error),
+      [A.ERROR_TYPE]: type,
+      [A.ON_DEMAND_ATTEMPTS]: onDemandAttempts,
       ...(nextDelayMs === undefined ? {} : { [A.DELAY_MS]: nextDelayMs }),
     });
   }

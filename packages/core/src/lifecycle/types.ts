@@ -31,17 +31,26 @@ export interface DisconnectEvent {
 }
 /** Payload of `reconnect`: the connection is back. */
 export interface ReconnectEvent {
-  /** Connect attempts it took. */
+  /** Scheduled connect attempts it took (the backoff schedule's; the same count as `stateChange.attempt`). */
   attempts: number;
+  /** Extra attempts that waiting operations brought forward (at most one per `minProbeGap`). */
+  onDemandAttempts: number;
   /** From the loss to the reconnect. */
   downtimeMs: number;
   at: number;
 }
-/** Payload of `reconnectFailed`: one reconnect attempt failed. */
+/**
+ * Payload of `reconnectFailed`: one attempt of the backoff schedule failed (the 1 s, 2 s, 4 s … that
+ * `reconnect explain` shows). On-demand attempts that waiting operations brought forward in between are
+ * not reported one by one; `onDemandAttempts` counts those that failed since the previous report.
+ */
 export interface ReconnectFailedEvent {
   error: unknown;
+  /** The schedule's attempt number (as in `stateChange.attempt`). */
   attempt: number;
-  /** Milliseconds until the next attempt, or `undefined` when no further attempt is scheduled. */
+  /** On-demand attempts that failed since the previous `reconnectFailed`. */
+  onDemandAttempts: number;
+  /** Milliseconds until the next scheduled attempt, or `undefined` when none is scheduled. */
   nextDelayMs: number | undefined;
 }
 /** Payload of `healthCheck`: one active probe finished. */
@@ -131,12 +140,32 @@ export interface TargetOptions<Options, Client> {
   random?: RandomSource;
   /** Set to false when `options` already went through the driver's schema (the manager does this). Default true. */
   validateOptions?: boolean;
+  /** Logs state changes, reconnect attempts, node and breaker changes (and give-ups at `debug`), secrets redacted. */
+  logger?: Logger;
+  /** The lowest level `logger` receives. Default `info`. */
+  logLevel?: LogLevel;
+}
+
+/** Log levels, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * A logger Reconnect can write to: pino- and bunyan-shaped (`logger.warn(fields, message)`), or the global
+ * `console` (called as `console.warn(message, fields)`). `debug` is optional.
+ */
+export interface Logger {
+  debug?(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
 /** Options of {@link Target.start}. */
 export interface StartOptions {
   /** Stops waiting for the first connect (the target keeps trying in the background). */
   signal?: AbortSignal;
+  /** Overrides the policy's `reconnect.startTimeout` (milliseconds; 0 waits until connected or given up). */
+  timeout?: number;
 }
 
 /** One named connection kept alive by policy. */

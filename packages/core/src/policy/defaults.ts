@@ -26,6 +26,7 @@ export const builtinDefaults = {
     maxRetries: 'unlimited',
     backoff: { type: 'exponential', base: '500ms', factor: 2, max: '30s', jitter: 'full' },
     connectTimeout: '5s',
+    startTimeout: '5s',
     onExhausted: 'keep-probing',
     minProbeGap: '100ms',
     whileReconnecting: 'wait',

@@ -134,6 +134,8 @@ export const reconnectSchema = z.strictObject({
     .transform((v): number => (v === 'unlimited' ? Number.POSITIVE_INFINITY : v)),
   backoff: backoffSchema,
   connectTimeout: durationSchema,
+  // How long start() waits for the first connect before it reports the target down (0: until connected or given up).
+  startTimeout: durationSchema,
   onExhausted: z.enum(['keep-probing', 'stop']),
   minProbeGap: durationSchema,
   whileReconnecting: z.enum(['wait', 'fail-fast']),

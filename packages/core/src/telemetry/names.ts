@@ -66,6 +66,8 @@ export const AttributeNames = {
   IDEMPOTENT: 'reconnect.idempotent',
   /** On `reconnect.execute`: how many attempts the operation took. */
   ATTEMPTS: 'reconnect.attempts',
+  /** On reconnect tries: on-demand attempts (brought forward by waiting operations) that failed since the last one. */
+  ON_DEMAND_ATTEMPTS: 'reconnect.on_demand_attempts',
   /** On `reconnect.attempt` and reconnect tries: the attempt number (1 for the first). */
   ATTEMPT: 'reconnect.attempt',
   /** On `reconnect.attempt`: the driver's error kind (`connection`, `timeout`, …) of a failed attempt. */

@@ -148,7 +148,7 @@ describe('Manager', () => {
       'targets.a.options.label',
       'targets.b.options.nope',
     ]);
-    expect(issues.map((i) => i.expected)).toEqual(['a string', 'one of label, nodes, password']);
+    expect(issues.map((i) => i.expected)).toEqual(['a string', 'one of label, nodes, replicas, password']);
   });
 
   it('stopAll() leaves no timer or socket behind (process.getActiveResourcesInfo)', async () => {

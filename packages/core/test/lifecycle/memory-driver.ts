@@ -52,6 +52,8 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     closedDone: 0,
     /** When set, connect fails with this error (after the mode's own behaviour). */
     connectError: undefined as Error | undefined,
+    /** When set, a probe in mode `fail` fails with this error instead of the usual ECONNREFUSED one. */
+    probeError: undefined as Error | undefined,
     calls: { connect: 0, probe: 0, close: 0, discover: 0, reconnectNow: 0, query: 0 },
     clients: [] as MemoryClient[],
     monitors: [] as ConnectionMonitor[],
@@ -101,6 +103,7 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
     },
     async probe(client, ctx) {
       control.calls.probe++;
+      if (control.probeError && control.probe === 'fail') throw control.probeError;
       await act(
         client.node && control.hangNodes.has(client.node.id)
           ? 'hang'

@@ -76,6 +76,7 @@ describe('resolveDriver', () => {
   it('maps the built-in aliases to the @reconnect driver packages', async () => {
     expect(builtinDrivers).toEqual({
       mysql: '@reconnect/driver-mysql',
+      mariadb: '@reconnect/driver-mysql',
       redis: '@reconnect/driver-redis',
       elasticsearch: '@reconnect/driver-elasticsearch',
     });

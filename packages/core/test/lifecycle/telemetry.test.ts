@@ -61,6 +61,31 @@ describe('lifecycle telemetry', () => {
     expect(r.attributes).toMatchObject({ 'reconnect.target': 'cache', 'reconnect.attempts': 3 });
   });
 
+  it("reconnect.reconnect takes the first failed attempt's code when the loss was a bare Error (kill -9)", async () => {
+    exporter.reset();
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({ name: 'cache', driver, options: {}, policy, clock });
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    // A killed server: the probe sees a closed socket with no code; reconnects are then refused.
+    control.probeError = new Error('Connection is closed.');
+    control.probe = 'fail';
+    control.connect = 'fail';
+    await clock.advanceAsync(1000);
+    await clock.advanceAsync(500);
+    control.connect = 'succeed';
+    control.probe = 'succeed';
+    control.probeError = undefined;
+    await clock.advanceAsync(500);
+    expect(target.state).toBe('connected');
+    await target.stop();
+    const r = exporter.getFinishedSpans().find((s) => s.name === SpanNames.RECONNECT)!;
+    expect(r.attributes['error.type']).toBe('ECONNREFUSED');
+    expect(r.events[0]?.attributes).toMatchObject({ 'reconnect.on_demand_attempts': 0 });
+  });
+
   it('node dead / resurrected events name the node', async () => {
     exporter.reset();
     const clock = createFakeClock(0);

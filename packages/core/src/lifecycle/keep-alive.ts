@@ -1,0 +1,28 @@
+// Every library timer is unref'd, so a service never stays up because of Reconnect alone. But while a caller
+// awaits the library (start(), an operation waiting for a connection), the process must not exit under it:
+// with nothing else keeping the event loop alive, Node would quit on the unsettled await, silently.
+
+let holders = 0;
+let handle: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Keeps the process alive until the returned function is called (idempotent). One ref'd timer serves every
+ * holder; it is cleared when the last one lets go.
+ */
+export function holdProcess(): () => void {
+  if (holders++ === 0) handle = setInterval(() => undefined, 1 << 30);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0 && handle !== undefined) {
+      clearInterval(handle);
+      handle = undefined;
+    }
+  };
+}
+
+/** How many callers currently hold the process alive (for tests). */
+export function processHolders(): number {
+  return holders;
+}
