@@ -1,1 +1,64 @@
-export {};
+// The whole public surface of @reconnect/driver-mysql.
+import { mysqlDriver } from './driver.js';
+
+export default mysqlDriver;
+export { mysqlDriver };
+export {
+  classifyMySqlError,
+  codeMatches,
+  isReadOnlyError,
+  readOnlyErrnos,
+  serverErrno,
+  serverErrorRule,
+  serverErrorRules,
+  type MySqlClassification,
+  type ServerErrorRule,
+} from './classify.js';
+export {
+  driverErrorCodes,
+  isNotSent,
+  markNotSent,
+  MySqlDriverError,
+  type MySqlDriverErrorCode,
+} from './errors.js';
+export {
+  describeMySqlOptions,
+  mysqlAddresses,
+  mysqlNodeSchema,
+  mysqlOptionsSchema,
+  mysqlSecretKeys,
+  nodeRoleSchema,
+  parseMySqlNode,
+  parseMySqlUri,
+  policyOwnedKeys,
+  sslOptionsSchema,
+  type MySqlAddress,
+  type MySqlDriverOptions,
+  type MySqlDriverOptionsInput,
+  type MySqlNodeInput,
+} from './options.js';
+export {
+  defaultKeepAliveInitialDelay,
+  defaultQueueLimit,
+  maxCloseGraceMs,
+  mysql2PoolOptions,
+  poolSettings,
+  type PoolSettings,
+} from './policy-mapping.js';
+export {
+  closeMySqlPool,
+  createMySqlPool,
+  killsSettled,
+  mysqlPoolStats,
+  openPool,
+  probePool,
+  type CreatePoolContext,
+  type MySqlPool,
+  type MySqlPoolStats,
+} from './pool.js';
+export {
+  transaction,
+  type IsolationLevel,
+  type TransactionContext,
+  type TransactionOptions,
+} from './transaction.js';

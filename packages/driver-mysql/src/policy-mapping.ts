@@ -1,0 +1,79 @@
+import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
+import type { PoolOptions } from 'mysql2';
+import { mysqlAddresses, parseMySqlUri, type MySqlDriverOptions } from './options.js';
+
+/** Default `queueLimit`: operations waiting for a free pooled connection, per node (mysql2: unbounded). */
+export const defaultQueueLimit = 1000;
+/** Default TCP keep-alive initial delay, in ms. */
+export const defaultKeepAliveInitialDelay = 10_000;
+/** The longest `close()` waits for `pool.end()` before it destroys the sockets left, in ms. */
+export const maxCloseGraceMs = 2000;
+
+/** What the driver does with a policy, beyond mysql2's own options. */
+export interface PoolSettings {
+  /** Default mysql2 per-statement `timeout` (the policy's `retry.attemptTimeout`); 0 = none. */
+  queryTimeoutMs: number;
+  /** How long an operation may wait for a free pooled connection (same as the statement timeout); 0 = no limit. */
+  acquireTimeoutMs: number;
+  /** A pooled connection idle longer than this is pinged before it is handed out. */
+  validateAfterIdleMs: number;
+  /** How long that ping may take before the connection is discarded. */
+  validationTimeoutMs: number;
+  /** One connect (TCP + handshake), `reconnect.connectTimeout`; also bounds a `KILL QUERY` side connection. */
+  connectTimeoutMs: number;
+  /** How long `close()` lets `pool.end()` finish before destroying the sockets. */
+  closeGraceMs: number;
+}
+
+/** The driver's settings under `policy` (and the options' `validateAfterIdle`). */
+export function poolSettings(options: MySqlDriverOptions, policy: ResolvedPolicy): PoolSettings {
+  const attempt = policy.retry.attemptTimeout;
+  const probe = policy.healthCheck.timeout;
+  const connect = policy.reconnect.connectTimeout;
+  return {
+    queryTimeoutMs: attempt,
+    acquireTimeoutMs: attempt,
+    validateAfterIdleMs: options.validateAfterIdle ?? policy.healthCheck.interval,
+    validationTimeoutMs: attempt > 0 ? Math.min(probe, attempt) : probe,
+    connectTimeoutMs: connect,
+    closeGraceMs: Math.min(maxCloseGraceMs, connect),
+  };
+}
+
+const defined = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+/**
+ * The mysql2 pool options for one server (`node`, or the single one the options name), with the policy's
+ * settings applied last so nothing in the options can undo them.
+ */
+export function mysql2PoolOptions(
+  options: MySqlDriverOptions,
+  policy: ResolvedPolicy,
+  node?: Pick<NodeAddress, 'host' | 'port'>,
+): PoolOptions {
+  const fromUri = options.uri === undefined ? undefined : parseMySqlUri(options.uri);
+  const address = node ?? mysqlAddresses(options)[0]!;
+  const { uri: _uri, nodes: _n, primary: _p, replicas: _r, validateAfterIdle: _v, ...rest } = options;
+  void _uri;
+  void _n;
+  void _p;
+  void _r;
+  void _v;
+  return {
+    ...(fromUri?.params ?? {}),
+    ...defined({
+      ...rest,
+      user: fromUri?.user ?? options.user,
+      password: fromUri?.password ?? options.password,
+      database: fromUri?.database ?? options.database,
+    }),
+    host: address.host,
+    port: address.port,
+    queueLimit: options.queueLimit ?? defaultQueueLimit,
+    enableKeepAlive: options.enableKeepAlive ?? true,
+    keepAliveInitialDelay: options.keepAliveInitialDelay ?? defaultKeepAliveInitialDelay,
+    waitForConnections: true,
+    connectTimeout: policy.reconnect.connectTimeout,
+  } as PoolOptions;
+}
