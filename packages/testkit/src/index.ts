@@ -59,3 +59,31 @@ export {
   type ScenarioName,
   type ScenarioResult,
 } from './conformance/report.js';
+
+// Elasticsearch-protocol test cluster
+export {
+  startElasticsearchCluster,
+  ElasticsearchCluster,
+  type ElasticsearchClusterOptions,
+  type ElasticsearchNodeOptions,
+  type StoredDocument,
+} from './elasticsearch/cluster.js';
+export { ElasticsearchNode } from './elasticsearch/es-node.js';
+export {
+  NodeFaults,
+  type Fault,
+  type FaultRule,
+  type FaultScope,
+  type RequestMatch,
+  type StatusFault,
+} from './elasticsearch/node-faults.js';
+export type { RequestRecord } from './elasticsearch/coordinator.js';
+export type { PublishAddressForm } from './elasticsearch/loopback.js';
+export {
+  findDuplicateWrites,
+  canonicalJson,
+  type WriteLogEntry,
+  type WriteRequest,
+  type DuplicateWrite,
+} from './elasticsearch/write-log.js';
+export { elasticsearchReady } from './elasticsearch/readiness.js';
