@@ -1,4 +1,4 @@
-import type { ErrorKind } from './driver/driver.js';
+import type { ErrorKind } from './error-kinds.js';
 
 /** Stable error codes: the real API of every error this package throws. */
 export const ErrorCodes = {

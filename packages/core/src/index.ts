@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './time/clock.js';
 export * from './time/fake-clock.js';
+export * from './error-kinds.js';
 export * from './driver/driver.js';
 export * from './policy/index.js';
 export * from './engine/index.js';

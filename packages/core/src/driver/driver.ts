@@ -1,63 +1,10 @@
 import type { ZodType } from 'zod';
+import type { Classification } from '../error-kinds.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
+import type { NodeAddress } from './node-address.js';
 
-/**
- * What kind of failure an error is, in the words a policy's `retry.retryOn.errors` uses.
- * - `connection`: the connection could not be made or was lost;
- * - `timeout`: no answer in time;
- * - `throttled`: the server asked the client to slow down (HTTP 429, "too many connections");
- * - `transient`: the server answered with an error that is expected to pass (deadlock, LOADING, 503);
- * - `auth`: credentials were refused; retrying will not help;
- * - `fatal`: the request itself is wrong; retrying will not help;
- * - `unknown`: the driver cannot tell.
- */
-export type ErrorKind = 'connection' | 'timeout' | 'throttled' | 'transient' | 'auth' | 'fatal' | 'unknown';
-
-/** Every {@link ErrorKind}, in a stable order. */
-export const errorKinds = [
-  'connection',
-  'timeout',
-  'throttled',
-  'transient',
-  'auth',
-  'fatal',
-  'unknown',
-] as const satisfies readonly ErrorKind[];
-
-/** A driver's verdict on one error. */
-export interface Classification {
-  kind: ErrorKind;
-  /** The driver-native code (`ER_LOCK_DEADLOCK`, `1213`, `READONLY`, an HTTP status), matched by `retryOn.codes`. */
-  code?: string | number;
-  /** HTTP status, for HTTP drivers; matched by `retryOn.statusCodes`. */
-  statusCode?: number;
-  /**
-   * Whether the request reached the server. `false` proves it did not (connect refused, never written),
-   * so even a non-idempotent operation may be retried; `true` or absent means it may have run.
-   */
-  sent?: boolean;
-  /** A server hint (Retry-After, a throttling reply) for the minimum wait before the next attempt. */
-  retryAfterMs?: number;
-  /**
-   * What the error means, in the user's words, where the client's own text misleads (ioredis's
-   * "max retries per request limit (which is 0)" is a lost connection). Health snapshots and logs show it.
-   */
-  message?: string;
-}
-
-/** One server a target can talk to. */
-export interface NodeAddress {
-  /** A stable id for the node, e.g. `127.0.0.1:9200` or a URL without credentials. */
-  id: string;
-  host: string;
-  port: number;
-  /** The URL to connect to, for HTTP drivers. Must not carry credentials (they go in the driver options). */
-  url?: string;
-  /** Node roles as reported by discovery, e.g. `['data', 'ingest']`, `['primary']`, `['replica']`. */
-  roles?: readonly string[];
-  /** Free-form node metadata from discovery or the config (zone, version, name). */
-  attributes?: Readonly<Record<string, string>>;
-}
+export type { Classification, ErrorKind } from '../error-kinds.js';
+export type { NodeAddress } from './node-address.js';
 
 /**
  * Reports a client's own view of its connection, for clients that reconnect by themselves

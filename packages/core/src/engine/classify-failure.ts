@@ -1,13 +1,13 @@
-import type { Classification, ErrorKind } from '../driver/driver.js';
+import { kindMeanings, type Classification, type ErrorKind } from '../error-kinds.js';
 import { ErrorCodes, isReconnectError } from '../errors.js';
 import type { InterruptWhy } from './operation-run.js';
 
 /**
- * Error kinds that say something about the server's health. Only these feed the circuit breaker: a
- * `fatal` or `auth` reply proves the server is up and answering.
+ * Error kinds that say something about the server's health (the kinds table's `breakerFailure`). Only these
+ * feed the circuit breaker: a `fatal` or `auth` reply proves the server is up and answering.
  */
 export function reflectsServerHealth(kind: ErrorKind): boolean {
-  return kind === 'connection' || kind === 'timeout' || kind === 'transient' || kind === 'throttled';
+  return kindMeanings[kind].breakerFailure;
 }
 
 /**

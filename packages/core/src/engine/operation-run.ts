@@ -1,5 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
-import type { Classification, NodeAddress } from '../driver/driver.js';
+import type { Classification } from '../error-kinds.js';
+import type { NodeAddress } from '../driver/node-address.js';
 import type { AttemptFailure } from '../errors.js';
 
 // The executor's internal bookkeeping for one `execute` call. Nothing here is exported from the package.

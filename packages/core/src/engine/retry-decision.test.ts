@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Classification } from '../driver/driver.js';
+import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError, BreakerOpenError, NoNodeAvailableError, StoppedError } from '../errors.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import type { RetryIfContext } from '../policy/schema.js';

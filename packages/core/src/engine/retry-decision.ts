@@ -1,4 +1,4 @@
-import type { Classification } from '../driver/driver.js';
+import type { Classification } from '../error-kinds.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import type { RetryIfContext } from '../policy/schema.js';
 

@@ -18,7 +18,7 @@ import {
   isOutcomeUnknownError,
   isRetriesExhaustedError,
 } from '../errors.js';
-import type { GiveUpEvent, RetryEvent } from '../lifecycle/types.js';
+import type { GiveUpEvent, RetryEvent } from './events.js';
 import { createFakeClock } from '../time/fake-clock.js';
 import {
   breakerPolicy,

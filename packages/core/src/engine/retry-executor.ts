@@ -7,9 +7,9 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { Classification } from '../driver/driver.js';
+import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError, ConfigError, DeadlineExceededError, isReconnectError } from '../errors.js';
-import type { GiveUpEvent, RetryEvent } from '../lifecycle/types.js';
+import type { GiveUpEvent, RetryEvent } from './events.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import { parseDuration } from '../policy/units.js';
 import { createEngineInstruments, type EngineInstruments } from '../telemetry/instruments.js';

@@ -1,4 +1,5 @@
-import type { Classification, NodeAddress } from '../driver/driver.js';
+import type { Classification } from '../error-kinds.js';
+import type { NodeAddress } from '../driver/node-address.js';
 
 /** What an operation receives besides the client, for each attempt. */
 export interface AttemptContext {

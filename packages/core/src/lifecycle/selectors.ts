@@ -1,4 +1,4 @@
-import type { NodeAddress } from '../driver/driver.js';
+import type { NodeAddress } from '../driver/node-address.js';
 import type { PoolPolicy } from '../policy/resolved.js';
 import type { NodeSelectorFn } from '../policy/schema.js';
 import type { RandomSource } from '../time/clock.js';

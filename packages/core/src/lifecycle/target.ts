@@ -1,4 +1,6 @@
-import type { ConnectionMonitor, Driver, ErrorKind, NodeAddress } from '../driver/driver.js';
+import type { ConnectionMonitor, Driver } from '../driver/driver.js';
+import { kindMeanings, type ErrorKind } from '../error-kinds.js';
+import type { NodeAddress } from '../driver/node-address.js';
 import { CircuitBreaker, computeDelay, RetryBudget, RetryExecutor } from '../engine/index.js';
 import type {
   AttemptReport,
@@ -164,10 +166,7 @@ class ManagedTarget<Options, Client>
       policy: reconnectPolicy,
       clock: this.#clock,
       connect: (signal) => this.#connectAttempt(signal),
-      isFinal: (error) => {
-        const kind = this.#kindOf(error);
-        return kind === 'auth' || kind === 'fatal';
-      },
+      isFinal: (error) => kindMeanings[this.#kindOf(error)].final,
       delay: (attempt, previous) =>
         reconnectPolicy.delay
           ? reconnectPolicy.delay(attempt)
@@ -326,8 +325,8 @@ class ManagedTarget<Options, Client>
     }
     // The caller's own deadline cut the attempt: that says nothing about the server.
     if (report.interrupt === 'deadline') return;
-    const kind = report.classification.kind;
-    if (kind === 'connection' || kind === 'timeout') {
+    const meaning = kindMeanings[report.classification.kind];
+    if (meaning.healthFailure) {
       // Passive health: the first failing calls count, not only the next probe.
       this.#lastFailure = report.error;
       const pool = this.#pool;
@@ -337,7 +336,7 @@ class ManagedTarget<Options, Client>
         if (pool.alive.length > 0) return;
       }
       if (this.#reconnector.status === 'connected') this.#health.record(false, report.error);
-    } else if (kind !== 'unknown') {
+    } else if (meaning.serverAnswered) {
       // The server answered (with an error): it is alive.
       this.#health.record(true);
     }

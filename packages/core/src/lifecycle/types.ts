@@ -1,10 +1,14 @@
 import type { ReconnectError } from '../errors.js';
-import type { Driver, NodeAddress } from '../driver/driver.js';
+import type { Driver } from '../driver/driver.js';
+import type { NodeAddress } from '../driver/node-address.js';
 import type { ExecuteOptions, Operation } from '../engine/types.js';
 import type { PolicyInput } from '../policy/schema.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import type { Clock, RandomSource } from '../time/clock.js';
 import type { Listener } from '../util/typed-emitter.js';
+import type { BreakerStateChangeEvent, GiveUpEvent, RetryEvent } from '../engine/events.js';
+
+export type { BreakerStateChangeEvent, GiveUpEvent, RetryEvent } from '../engine/events.js';
 
 /**
  * The state of a target's connection.
@@ -85,27 +89,6 @@ export interface AllNodesDeadEvent {
   nodes: number;
 }
 
-/** Payload of `retry`: an attempt failed and another follows after `delayMs`. */
-export interface RetryEvent {
-  operation: string | undefined;
-  attempt: number;
-  delayMs: number;
-  error: unknown;
-  reason: string;
-}
-/** Payload of `giveUp`: the operation failed for good. */
-export interface GiveUpEvent {
-  operation: string | undefined;
-  attempt: number;
-  reason: string;
-  error: unknown;
-}
-/** Payload of `breakerStateChange`. */
-export interface BreakerStateChangeEvent {
-  from: 'closed' | 'open' | 'half-open';
-  to: 'closed' | 'open' | 'half-open';
-  at: number;
-}
 /** Payload of `nodeDead` and `nodeResurrected`. */
 export interface NodeEvent {
   node: NodeAddress;

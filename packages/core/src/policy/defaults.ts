@@ -1,3 +1,4 @@
+import { defaultRetryKinds } from '../error-kinds.js';
 import type { PolicyInput } from './schema.js';
 
 /**
@@ -9,7 +10,7 @@ export const builtinDefaults = {
   retry: {
     maxRetries: 3,
     backoff: { type: 'exponential', base: '100ms', factor: 2, max: '10s', jitter: 'full' },
-    retryOn: { errors: ['connection', 'timeout'], codes: [], statusCodes: [] },
+    retryOn: { errors: [...defaultRetryKinds], codes: [], statusCodes: [] },
     attemptTimeout: '2s',
     deadline: '10s',
     budget: { enabled: true, ratio: '20%', minPerSecond: 10, window: '10s' },

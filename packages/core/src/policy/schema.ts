@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { errorKinds, type Classification, type NodeAddress } from '../driver/driver.js';
+import { errorKinds, type Classification } from '../error-kinds.js';
+import { type NodeAddress } from '../driver/node-address.js';
 import { durationPatternSource, parseDuration, parseFraction, percentPatternSource } from './units.js';
 
 // Editors validate against the JSON Schema before interpolation, so `${VAR}` must pass the patterns too.

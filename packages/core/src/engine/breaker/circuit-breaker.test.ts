@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BreakerStateChangeEvent } from '../../lifecycle/types.js';
+import type { BreakerStateChangeEvent } from '../events.js';
 import { breakerPolicy } from '../../../test/engine/helpers.js';
 import { createFakeClock } from '../../time/fake-clock.js';
 import { CircuitBreaker } from './circuit-breaker.js';

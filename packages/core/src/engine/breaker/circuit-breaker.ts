@@ -1,4 +1,4 @@
-import type { BreakerStateChangeEvent } from '../../lifecycle/types.js';
+import type { BreakerStateChangeEvent } from '../events.js';
 import type { CircuitBreakerPolicy } from '../../policy/resolved.js';
 import { systemClock, type Clock } from '../../time/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
