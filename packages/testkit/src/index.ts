@@ -4,6 +4,12 @@
 export { startRedis, type RedisServer, type RedisServerOptions } from './servers/redis.js';
 export { startRedisSentinel, type RedisSentinelOptions } from './servers/redis-sentinel.js';
 export { startMariaDB, type MariaDBServer, type MariaDBServerOptions } from './servers/mariadb.js';
+export {
+  startMariaDBReplicaSet,
+  type MariaDBReplicaSet,
+  type MariaDBReplicaSetOptions,
+  type ReplicationStatus,
+} from './servers/mariadb-replica-set.js';
 export { startPostgres, type PostgresServer, type PostgresServerOptions } from './servers/postgres.js';
 export { startCustomServer, type CustomServerOptions } from './servers/custom.js';
 export type { ServerHandle, ServerStatus } from './servers/server-handle.js';
