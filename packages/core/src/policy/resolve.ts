@@ -7,7 +7,7 @@ import { interpolate, type Environment } from './interpolate.js';
 import { zodIssuesToConfigIssues } from './issues.js';
 import { mergeLayers, type PolicyLayer, type PolicySource, type Provenance } from './merge.js';
 import { isPlainObject } from './plain-object.js';
-import type { ResolvedPolicy } from './resolved.js';
+import { isResolvedPolicy, markResolved, type ResolvedPolicy } from './resolved.js';
 import {
   configSchema,
   extendablePolicySchema,
@@ -183,7 +183,7 @@ function mergeAndValidate(
   if (consistency.length > 0) return undefined;
   // A target's inline policy and its `pool` are both "target": list it once.
   const sources = layers.map((l) => l.source).filter((s, i, all) => i === 0 || all[i - 1] !== s);
-  return { policy: parsed.data, provenance: merged.provenance, layers: sources };
+  return { policy: markResolved(parsed.data), provenance: merged.provenance, layers: sources };
 }
 
 function defaultLayers(): PolicyLayer[] {
@@ -195,6 +195,8 @@ function defaultLayers(): PolicyLayer[] {
  * and validates the result. Accepts an already resolved policy (idempotent). Throws {@link ConfigError}.
  */
 export function resolvePolicy(input?: PolicyInput | ExtendablePolicyInput | ResolvedPolicy): ResolvedPolicy {
+  // Exactly once, wherever the policy came from (a file, createTarget in code, a reload).
+  if (isResolvedPolicy(input)) return input;
   return resolvePolicyWithProvenance(input).policy;
 }
 
@@ -205,10 +207,13 @@ export function resolvePolicyWithProvenance(
 ): ResolvedPolicyWithProvenance {
   const ctx: Context = { file: options.file, policies: {}, issues: [] };
   const raw: unknown = input ?? {};
-  const { value, issues } = interpolate(raw, options.env ?? process.env, {
-    file: options.file,
-    coerceAt: (path) => path.at(-1) !== 'query',
-  });
+  // An already resolved policy was interpolated once: its text (an escaped `$${HOME}` is now `${HOME}`) is final.
+  const { value, issues } = isResolvedPolicy(raw)
+    ? { value: raw, issues: [] }
+    : interpolate(raw, options.env ?? process.env, {
+        file: options.file,
+        coerceAt: (path) => path.at(-1) !== 'query',
+      });
   ctx.issues.push(...issues);
   if (!isPlainObject(value)) {
     issue(

@@ -29,3 +29,20 @@ export type ReconnectPolicy = z.output<typeof reconnectSchema>;
 export type CircuitBreakerPolicy = z.output<typeof circuitBreakerSchema>;
 /** The node-pool section, durations in milliseconds. */
 export type PoolPolicy = z.output<typeof poolSchema>;
+
+// A resolved policy carries this (non-enumerable, surviving two copies of the package), so it is never resolved
+// again: a second pass would interpolate `${…}` in text the first pass produced from an escaped `$${…}`.
+const resolvedBrand = Symbol.for('@reconnect/core/resolved-policy');
+
+/** Marks `policy` as the output of resolution (done once, by the resolver) and returns it. */
+export function markResolved<P extends object>(policy: P): P {
+  Object.defineProperty(policy, resolvedBrand, { value: true });
+  return policy;
+}
+
+/** Whether `value` is a policy the resolver produced: resolving it again must leave it as it is. */
+export function isResolvedPolicy(value: unknown): value is ResolvedPolicy {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[resolvedBrand] === true
+  );
+}
