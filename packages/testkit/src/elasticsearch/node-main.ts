@@ -58,15 +58,16 @@ function write(res: ServerResponse, plan: ResponsePlan, afterBytes?: number): vo
     return;
   }
   const socket = res.socket;
-  const reset = (): void => void socket?.resetAndDestroy();
   // Flush the head and part of the body to the kernel first, then RST: the client sees a response
-  // start and then a reset, like a node dying mid-write.
+  // start and then a reset, like a node dying mid-write. The pause lets the bytes leave before the
+  // RST (a reset right behind them reaches some network stacks, gVisor's among them, as a plain close).
+  const reset = (): void => void setTimeout(() => socket?.resetAndDestroy(), 50);
   const part = body.subarray(0, Math.min(afterBytes, body.length));
   if (part.length > 0) {
     res.write(part, reset);
   } else {
     res.flushHeaders();
-    setTimeout(reset, 5);
+    reset();
   }
 }
 
