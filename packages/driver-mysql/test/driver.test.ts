@@ -1,12 +1,7 @@
 import { startFaultProxy, startMariaDB, useServer } from '@reconnect/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  killsSettled,
-  mysqlDriver,
-  mysqlOptionsSchema,
-  mysqlPoolStats,
-} from '../src/index.js';
+import { killsSettled, mysqlDriver, mysqlOptionsSchema, mysqlPoolStats } from '../src/index.js';
 import { connectContext, control, settledWithin, sleep, until } from './helpers.js';
 
 const fast = {
