@@ -129,6 +129,7 @@ export function bulk(ctx: RestContext, defaultIndex: string | undefined): EsResp
       source: item.source,
       ifSeqNo: item.ifSeqNo,
       ifPrimaryTerm: item.ifPrimaryTerm,
+      autoId: item.id === undefined,
       request: writeRequest(ctx, position),
     });
     touched.add(item.index);

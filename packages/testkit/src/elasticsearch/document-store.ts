@@ -52,6 +52,8 @@ export interface WriteOp {
   source?: unknown;
   ifSeqNo?: number | undefined;
   ifPrimaryTerm?: number | undefined;
+  /** The caller generated `id` (a bulk item without `_id`); by default: `id` is undefined. */
+  autoId?: boolean;
   request: WriteRequest;
 }
 
@@ -188,7 +190,7 @@ export class DocumentStore {
       action: op.action,
       index: op.index,
       id,
-      autoId: op.id === undefined,
+      autoId: op.autoId ?? op.id === undefined,
       result: op.action === 'delete' ? 'deleted' : live === undefined ? 'created' : 'updated',
       version: doc.version,
       seqNo: doc.seqNo,

@@ -1,5 +1,7 @@
-import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { Client } from '@elastic/elasticsearch';
 import { request } from 'node:http';
+
+type ClientOptions = ConstructorParameters<typeof Client>[0];
 
 const open = new Set<Client>();
 
