@@ -56,6 +56,8 @@ export class Coordinator {
   async listen(): Promise<number> {
     const server = createServer((req, res) => this.#serve(req, res));
     server.keepAliveTimeout = 60_000;
+    // Like every testkit server, a forgotten cluster must not keep the process alive: nor do the nodes' keep-alive links.
+    server.on('connection', (socket) => socket.unref());
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
