@@ -130,6 +130,10 @@ describe('crash 3 s and restart: first success within 300 ms of MariaDB acceptin
       const duplicated = rows.filter((r) => Number(r['n']) > 1).length;
       const stored = new Set(rows.map((r) => Number(r['op'])));
       const lost = acked.filter((op) => !stored.has(op)).length;
+      for (const r of failedReads) {
+        const e = r.error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+        console.log(`failed read: ${e.code} ${e.message} ← ${e.cause?.code} ${e.cause?.message}`);
+      }
       console.log(
         `crash 3 s, preset ${name}: first success ${recoveryMs} ms after MariaDB accepted; reads failed ${failedReads.length}/${reads.results.length}; writes acknowledged ${acked.length}/${writes.results.length}, duplicated ${duplicated}, lost ${lost}`,
       );
