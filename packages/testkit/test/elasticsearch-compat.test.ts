@@ -44,6 +44,13 @@ describe('Elasticsearch test cluster: compatibility headers', () => {
     expect(headers['content-type']).toBe('application/vnd.elasticsearch+json;compatible-with=8');
   });
 
+  it('gzip-compressed request bodies (the client compression option) are read', async () => {
+    const client = esClient({ node: v9.url, compression: true });
+    await client.index({ index: 'gzip', id: 'z', document: { text: 'x'.repeat(2000) } });
+    expect((await client.get<{ text: string }>({ index: 'gzip', id: 'z' }))._source!.text).toHaveLength(2000);
+    expect(v9.writeLog().find((e) => e.index === 'gzip')?.source).toEqual({ text: 'x'.repeat(2000) });
+  });
+
   it('an 8.x server serves the client configured for 8.x', async () => {
     const client = esClient({ node: v8.url, headers: compatibleWith8 });
     expect(await ops(client)).toEqual({ ping: true, bulkErrors: false, hits: ['2'] });
