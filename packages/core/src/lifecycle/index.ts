@@ -35,7 +35,7 @@ export {
 } from './reconnector.js';
 export { builtinDrivers, driverShapeProblem, isDriver, resolveDriver } from './resolve-driver.js';
 export { validateDriverOptions, type OptionsSource } from './driver-options.js';
-export { createTarget, describeError } from './target.js';
+export { createTarget } from './target.js';
 export { logTargetEvents } from './target-logging.js';
 export {
   Manager,

@@ -4,6 +4,7 @@ export * from './schema.js';
 export type * from './resolved.js';
 export { builtinDefaults } from './defaults.js';
 export { defineConfig, definePolicy } from './define.js';
+export { describeError, secretValues } from './describe-error.js';
 export { interpolate, type Environment, type Interpolated } from './interpolate.js';
 export {
   mergeLayers,
