@@ -1,4 +1,4 @@
-import type { ConnectionMonitor, Driver } from '../driver/driver.js';
+import type { ConnectionMonitor } from '../driver/driver.js';
 import type { NodeAddress } from '../driver/node-address.js';
 import { CircuitBreaker, computeDelay, RetryBudget, RetryExecutor } from '../engine/index.js';
 import type { AcquireRequest, ExecuteOptions, Lease, Operation } from '../engine/types.js';
@@ -67,7 +67,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     const random: RandomSource = o.random ?? Math.random;
     this.#watching = typeof o.driver.watch === 'function';
     this.#telemetry = new LifecycleTelemetry(o.name, o.driver.system);
-    this.#errors = new TargetErrors(o.name, o.driver as Driver, options);
+    this.#errors = new TargetErrors(o.name, o.driver, options);
 
     const named = o.driver.nodes?.(options) ?? [];
     const stopped = (): boolean => this.#reconnector.status === 'stopped';
