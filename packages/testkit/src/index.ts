@@ -69,19 +69,19 @@ export {
 // Elasticsearch-protocol test cluster
 export {
   startElasticsearchCluster,
-  ElasticsearchCluster,
+  type ElasticsearchCluster,
   type ElasticsearchClusterOptions,
   type ElasticsearchNodeOptions,
   type StoredDocument,
 } from './elasticsearch/cluster.js';
-export { ElasticsearchNode } from './elasticsearch/es-node.js';
-export {
+export type { ElasticsearchNode } from './elasticsearch/es-node.js';
+export type {
   NodeFaults,
-  type Fault,
-  type FaultRule,
-  type FaultScope,
-  type RequestMatch,
-  type StatusFault,
+  Fault,
+  FaultRule,
+  FaultScope,
+  RequestMatch,
+  StatusFault,
 } from './elasticsearch/node-faults.js';
 export type { RequestRecord } from './elasticsearch/coordinator.js';
 export type { PublishAddressForm } from './elasticsearch/loopback.js';

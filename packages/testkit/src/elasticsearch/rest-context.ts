@@ -56,6 +56,7 @@ export function liveNodes(cluster: ClusterView): NodeView[] {
   return cluster.nodes().filter((n) => n.status === 'running');
 }
 
+/** A node holding data: role `data` or any `data_*` tier. */
 export const isDataNode = (n: NodeView): boolean =>
   n.roles.some((r) => r === 'data' || r.startsWith('data_'));
 
@@ -64,6 +65,7 @@ export function electedMaster(cluster: ClusterView): NodeView | undefined {
   return liveNodes(cluster).find((n) => n.roles.includes('master'));
 }
 
+/** How many running nodes hold data. */
 export function liveDataNodes(cluster: ClusterView): number {
   return liveNodes(cluster).filter(isDataNode).length;
 }
