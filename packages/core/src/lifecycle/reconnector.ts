@@ -1,8 +1,10 @@
 import { NotConnectedError, StoppedError } from '../errors.js';
 import type { ReconnectPolicy } from '../policy/resolved.js';
-import { systemClock, type Clock, type TimerHandle } from '../time/clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { idleState, transition, type ReconnectorInput, type ReconnectorState } from './reconnector-state.js';
+import { OneShotTimer } from './one-shot-timer.js';
+import { Waiters } from './waiters.js';
 import { withTimeout } from './with-timeout.js';
 import type {
   DisconnectEvent,
@@ -48,13 +50,6 @@ export interface ReconnectorOptions {
   wallClock?: () => number;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
 /**
  * One target's reconnect loop: the {@link transition} state machine plus the timers and events
  * around it. It connects, and after a loss retries with backoff until connected, `failed`
@@ -72,11 +67,9 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #wall: () => number;
   #state: ReconnectorState = idleState;
   // The backoff schedule's next attempt (counts toward maxRetries).
-  #timer: TimerHandle | undefined;
-  #timerAt = Infinity;
+  readonly #timer: OneShotTimer;
   // The next on-demand attempt for waiting operations (does not count).
-  #nudgeTimer: TimerHandle | undefined;
-  #nudgeAt = Infinity;
+  readonly #nudge: OneShotTimer;
   #inFlight: AbortController | undefined;
   // Whether the attempt in flight is (or was joined by) a scheduled one.
   #inFlightScheduled = false;
@@ -88,7 +81,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   #onDemandTries = 0;
   #lastAttemptAt = -Infinity;
   #lastDelay: number | undefined;
-  #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters();
 
   constructor(options: ReconnectorOptions) {
     super();
@@ -98,6 +91,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#isFinal = options.isFinal ?? (() => false);
     this.#clock = options.clock ?? systemClock;
     this.#wall = options.wallClock ?? Date.now;
+    this.#timer = new OneShotTimer(this.#clock);
+    this.#nudge = new OneShotTimer(this.#clock);
   }
 
   /** The current state (immutable). */
@@ -132,8 +127,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
 
   /** Stops: cancels timers and any attempt in flight; waiting operations fail with StoppedError. */
   stop(): void {
-    this.#cancelTimer();
-    this.#cancelNudgeTimer();
+    this.#timer.cancel();
+    this.#nudge.cancel();
     this.#inFlight?.abort(new StoppedError());
     this.#inFlight = undefined;
     this.#dispatch({ type: 'stop', at: this.#clock.now() });
@@ -154,8 +149,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   up(): void {
     const s = this.#state.status;
     if (s !== 'connecting' && s !== 'reconnecting' && s !== 'failed') return;
-    this.#cancelTimer();
-    this.#cancelNudgeTimer();
+    this.#timer.cancel();
+    this.#nudge.cancel();
     this.#inFlight?.abort(new Error('Connection came back by itself'));
     this.#inFlight = undefined;
     this.#dispatch({ type: 'up', at: this.#clock.now() });
@@ -183,20 +178,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     if (s === 'connected') return Promise.resolve();
     if (s === 'stopped') return Promise.reject(new StoppedError());
     if (s === 'failed' && !this.#retrying()) return Promise.reject(this.#gaveUpError());
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          this.#waiters.delete(waiter);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(signal);
   }
 
   /** How many operations are waiting for the connection. */
@@ -258,14 +240,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   }
 
   #settleWaiters(error: unknown): void {
-    if (this.#waiters.size === 0) return;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const w of waiters) {
-      if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
-      if (error === undefined) w.resolve();
-      else w.reject(error);
-    }
+    this.#waiters.settle(error);
   }
 
   // One connect attempt; `scheduled` ones are the backoff schedule's and count toward maxRetries.
@@ -279,8 +254,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
       }
       return;
     }
-    this.#cancelNudgeTimer();
-    if (scheduled) this.#cancelTimer();
+    this.#nudge.cancel();
+    if (scheduled) this.#timer.cancel();
     this.#dispatch({ type: 'attempt', at: this.#clock.now(), scheduled });
     this.#tries++;
     if (!scheduled) this.#onDemandTries++;
@@ -305,8 +280,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
       () => {
         if (this.#inFlight !== controller) return;
         this.#inFlight = undefined;
-        this.#cancelTimer();
-        this.#cancelNudgeTimer();
+        this.#timer.cancel();
+        this.#nudge.cancel();
         this.#dispatch({ type: 'up', at: this.#clock.now() });
       },
       (error: unknown) => {
@@ -324,8 +299,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
         // Operations are waiting: try again one minProbeGap later rather than only at the (longer) backoff timer.
         if (this.#waiters.size > 0) this.#setNudgeTimer(this.#policy.minProbeGap);
         if (!this.#retrying()) {
-          this.#cancelTimer();
-          this.#cancelNudgeTimer();
+          this.#timer.cancel();
+          this.#nudge.cancel();
         }
         // What an operator logs follows the backoff schedule (1 s, 2 s, 4 s … as `explain` shows): on-demand
         // attempts are folded into the next scheduled report instead of firing every minProbeGap.
@@ -340,7 +315,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           error,
           attempt: 'attempt' in s ? s.attempt : attempt,
           onDemandAttempts,
-          nextDelayMs: this.#timerAt === Infinity ? undefined : this.#timerAt - this.#clock.now(),
+          nextDelayMs: this.#timer.at === Infinity ? undefined : this.#timer.at - this.#clock.now(),
         });
       },
     );
@@ -355,42 +330,14 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const delay =
       s.status === 'failed' ? this.#policy.backoff.max : this.#delay(Math.max(1, n), this.#lastDelay);
     this.#lastDelay = delay;
-    this.#setTimer(delay);
+    this.#timer.set(delay, () => this.#attempt(true));
     return delay;
-  }
-
-  #setTimer(ms: number): void {
-    this.#cancelTimer();
-    this.#timerAt = this.#clock.now() + ms;
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.#attempt(true);
-    }, ms);
   }
 
   // An on-demand attempt in `ms`, unless one (or the backoff timer's) comes sooner anyway.
   #setNudgeTimer(ms: number): void {
     const at = this.#clock.now() + ms;
-    if (at >= this.#nudgeAt || at >= this.#timerAt) return;
-    this.#cancelNudgeTimer();
-    this.#nudgeAt = at;
-    this.#nudgeTimer = this.#clock.setTimeout(() => {
-      this.#nudgeTimer = undefined;
-      this.#nudgeAt = Infinity;
-      this.#attempt(false);
-    }, ms);
-  }
-
-  #cancelNudgeTimer(): void {
-    if (this.#nudgeTimer !== undefined) this.#clock.clearTimeout(this.#nudgeTimer);
-    this.#nudgeTimer = undefined;
-    this.#nudgeAt = Infinity;
-  }
-
-  #cancelTimer(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
+    if (at >= this.#nudge.at || at >= this.#timer.at) return;
+    this.#nudge.set(ms, () => this.#attempt(false));
   }
 }
