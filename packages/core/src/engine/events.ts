@@ -21,3 +21,31 @@ export interface BreakerStateChangeEvent {
   to: 'closed' | 'open' | 'half-open';
   at: number;
 }
+
+/** Callbacks for code that does not use OpenTelemetry. A callback that throws does not affect the operation. */
+export interface RetryExecutorEvents {
+  /** An attempt failed and another follows after `delayMs`. */
+  retry?(event: RetryEvent): void;
+  /** The operation failed for good. */
+  giveUp?(event: GiveUpEvent): void;
+}
+
+/**
+ * Calls the `name` listener, if any. One that throws is surfaced the way an EventEmitter would (rethrown
+ * in a microtask), without failing the operation.
+ */
+export function notify<K extends keyof RetryExecutorEvents>(
+  events: RetryExecutorEvents | undefined,
+  name: K,
+  event: Parameters<NonNullable<RetryExecutorEvents[K]>>[0],
+): void {
+  const listener = events?.[name];
+  if (listener === undefined) return;
+  try {
+    (listener as (e: typeof event) => void).call(events, event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}

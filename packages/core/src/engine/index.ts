@@ -11,6 +11,7 @@ export {
   type RateBucket,
 } from './breaker/breaker-state.js';
 export { RetryBudget } from './budget/retry-budget.js';
-export { RetryExecutor, type RetryExecutorEvents, type RetryExecutorOptions } from './retry-executor.js';
+export { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
+export type { RetryExecutorEvents } from './events.js';
 export { decideRetry, matchesRetryOn, type RetryVerdict } from './retry-decision.js';
 export { classifyFailure, reflectsServerHealth } from './classify-failure.js';

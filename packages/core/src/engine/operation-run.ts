@@ -1,7 +1,11 @@
 import type { Context, Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import type { NodeAddress } from '../driver/node-address.js';
-import type { AttemptFailure } from '../errors.js';
+import { ConfigError, type AttemptFailure } from '../errors.js';
+import type { RetryPolicy } from '../policy/resolved.js';
+import { parseDuration } from '../policy/units.js';
+import { nonRecordingSpan } from '../telemetry/otel.js';
+import type { ExecuteOptions } from './types.js';
 
 // The executor's internal bookkeeping for one `execute` call. Nothing here is exported from the package.
 
@@ -28,7 +32,22 @@ export class AttemptFailed {
   ) {}
 }
 
-/** The state of one `execute` call, shared by its phases. */
+function durationOption(value: number | string, name: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new ConfigError([
+      {
+        path: [name],
+        kind: 'invalid_duration',
+        message: `Invalid ${name} option of execute()`,
+        expected: 'a duration like 250ms, 10s, 5m or 1h, or milliseconds ≥ 0',
+      },
+    ]);
+  }
+  return ms;
+}
+
+/** The state of one `execute` call, shared by its phases: its options, limits, span and failures so far. */
 export class Run {
   /** Cuts the phase in progress short (set while a phase waits on a promise or a timer). */
   interrupt: ((why: InterruptWhy) => void) | undefined = undefined;
@@ -43,20 +62,71 @@ export class Run {
   ended = false;
   /** Clock reading when the successful attempt ended (saves a second read for the duration metric). */
   endedAt = 0;
+  /** The `reconnect.execute` span (set by the telemetry; the shared non-recording span while tracing is off). */
+  span: Span = nonRecordingSpan;
+  /** The context attempt spans are children of; set only when the execute span records. */
+  spanContext: Context | undefined = undefined;
+  readonly deadlineMs: number;
+  readonly deadlineAt: number;
+  readonly attemptTimeoutMs: number;
+  readonly idempotent: boolean;
+  readonly readOnly: boolean;
+  readonly name: string | undefined;
+  readonly signal: AbortSignal | undefined;
 
+  /** Reads the per-call options over the policy; throws a ConfigError for an invalid duration. */
   constructor(
+    policy: RetryPolicy,
+    options: ExecuteOptions | undefined,
     readonly start: number,
-    readonly deadlineMs: number,
-    readonly deadlineAt: number,
-    readonly attemptTimeoutMs: number,
-    readonly idempotent: boolean,
-    readonly readOnly: boolean,
-    readonly name: string | undefined,
-    readonly signal: AbortSignal | undefined,
-    readonly span: Span,
-    /** The context attempt spans are children of; set only when the execute span records. */
-    readonly spanContext: Context | undefined,
-  ) {}
+  ) {
+    let deadlineMs = policy.deadline;
+    let attemptTimeoutMs = policy.attemptTimeout;
+    if (options !== undefined) {
+      if (options.deadline !== undefined) deadlineMs = durationOption(options.deadline, 'deadline');
+      if (options.attemptTimeout !== undefined) {
+        attemptTimeoutMs = durationOption(options.attemptTimeout, 'attemptTimeout');
+      }
+    }
+    this.deadlineMs = deadlineMs;
+    // 0 means "no limit", as for timeouts in most clients.
+    this.deadlineAt = deadlineMs > 0 ? start + deadlineMs : Number.POSITIVE_INFINITY;
+    this.attemptTimeoutMs = attemptTimeoutMs;
+    this.idempotent = options?.idempotent === true;
+    this.readOnly = options?.readOnly === true;
+    this.name = options?.name;
+    this.signal = options?.signal;
+  }
+
+  /** Lets the caller's abort cut the phase in progress short, until {@link Run.done}. */
+  listen(signal: AbortSignal): void {
+    const onAbort = (): void => this.interrupt?.('aborted');
+    this.onAbort = onAbort;
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /** Stops listening to the caller's signal once the operation has settled. */
+  done(): void {
+    if (this.onAbort !== undefined) {
+      this.signal?.removeEventListener('abort', this.onAbort);
+      this.onAbort = undefined;
+    }
+  }
+
+  /** Records failed attempt `attempt`: for the give-up error, the idempotency rule and failover. */
+  recordFailure(failure: AttemptFailed, attempt: number): void {
+    const c = failure.classification;
+    if (c.sent !== false) this.maybeSent = true;
+    (this.failures ??= []).push({
+      attempt,
+      error: failure.error,
+      kind: c.kind,
+      durationMs: failure.durationMs,
+      ...(failure.node === undefined ? {} : { node: failure.node.id }),
+    });
+    this.lastFailure = failure;
+    if (failure.node !== undefined) this.avoid = failure.node;
+  }
 }
 
 /** Whether the caller's signal has aborted. A function, not `run.signal?.aborted` inline: TypeScript

@@ -1,0 +1,264 @@
+import { context, trace, type Context, type Span } from '@opentelemetry/api';
+import type { Classification } from '../error-kinds.js';
+import { AttemptTimeoutError } from '../errors.js';
+import { errorType } from '../telemetry/otel.js';
+import type { Clock } from '../time/clock.js';
+import { LazyAcquireRequest, LazyAttemptContext } from './attempt-context.js';
+import type { CircuitBreaker } from './breaker/circuit-breaker.js';
+import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
+import type { ExecuteTelemetry } from './execute-telemetry.js';
+import { AttemptFailed, callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
+import { race, settleFirst, type Settle } from './timer-race.js';
+import type { AttemptReport, ConnectionSource, Lease, Operation } from './types.js';
+
+/** What every attempt of one executor shares; built once, by the executor's constructor. */
+export interface AttemptHost<Client> {
+  readonly clock: Clock;
+  readonly source: ConnectionSource<Client>;
+  readonly classify: (error: unknown) => Classification;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly telemetry: ExecuteTelemetry;
+  /** The executor's retry loop, in which a failed first attempt continues (see {@link Attempt.start}). */
+  recover<T>(run: Run, op: Operation<Client, T>, failure: unknown): Promise<T>;
+}
+
+/** Whether `value` is a thenable: an operation or a source may return a value or any promise-like. */
+export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function report<Client>(
+  source: ConnectionSource<Client>,
+  lease: Lease<Client>,
+  outcome: AttemptReport,
+): void {
+  try {
+    source.report?.(lease, outcome);
+  } catch (error) {
+    // Passive health is advisory: a failing report must not change the operation's result.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+// Until an attempt awaits its operation, it has nothing to resolve.
+const unset = (): void => {};
+
+/**
+ * One attempt of an operation: acquire a client, run the operation under one timer (the attempt
+ * timeout or the deadline, whichever comes first), then settle it (breaker, passive health report,
+ * span). A record of what those steps share, so that none takes a list of positional parameters;
+ * it is its own {@link Settle} for the race against the timer, so awaiting costs one promise.
+ */
+export class Attempt<Client, T> implements Settle<T> {
+  readonly #host: AttemptHost<Client>;
+  readonly #run: Run;
+  readonly #op: Operation<Client, T>;
+  /** 1-based. */
+  readonly #n: number;
+  /** Clock reading at the start: the operation's own for the first attempt (no second read). */
+  readonly #start: number;
+  /** The `reconnect.attempt` span, when the execute span records. */
+  readonly #span: Span | undefined;
+  /** The span's context: acquire and the operation run in it, so a driver's own spans nest under it. */
+  readonly #context: Context | undefined;
+  #lease: Lease<Client> | undefined = undefined;
+  #resolve: (value: T | PromiseLike<T>) => void = unset;
+  #reject: (failure: unknown) => void = unset;
+
+  constructor(host: AttemptHost<Client>, run: Run, op: Operation<Client, T>, n: number) {
+    this.#host = host;
+    this.#run = run;
+    this.#op = op;
+    this.#n = n;
+    this.#start = n === 1 ? run.start : host.clock.now();
+    const span = host.telemetry.startAttempt(run, n);
+    this.#span = span;
+    this.#context = span === undefined ? undefined : trace.setSpan(run.spanContext as Context, span);
+  }
+
+  /**
+   * Starts the attempt: the value (synchronous success) or a promise of it; failures are thrown or
+   * rejected as AttemptFailed. The first attempt's promise is execute()'s own: its failures continue
+   * in the retry loop (`host.recover`) instead, so a first-attempt success makes no extra promise.
+   */
+  start(): T | Promise<T> {
+    const run = this.#run;
+    const host = this.#host;
+    // Acquire: bounded by the deadline and the caller's signal only (waiting for a reconnect is not the attempt).
+    let acquired: Lease<Client> | PromiseLike<Lease<Client>>;
+    let request: LazyAcquireRequest;
+    try {
+      if (callerAborted(run)) throw new Interrupt('aborted');
+      if (this.#start >= run.deadlineAt) throw new Interrupt('deadline');
+      const req = (request = new LazyAcquireRequest(this.#n, run.avoid, run.deadlineAt, run.readOnly));
+      const attemptContext = this.#context;
+      acquired =
+        attemptContext === undefined
+          ? host.source.acquire(req)
+          : context.with(attemptContext, () => host.source.acquire(req));
+    } catch (error) {
+      throw this.#failed(error, true);
+    }
+    if (!isPromiseLike(acquired)) return this.#runOp(acquired, true);
+    const later = race(
+      host.clock,
+      run,
+      acquired,
+      run.deadlineAt - host.clock.now(),
+      'deadline',
+      request,
+    ).then(
+      (lease) => this.#runOp(lease, false),
+      (error: unknown) => {
+        throw this.#failed(error, true);
+      },
+    );
+    return this.#n === 1
+      ? later.then(undefined, (failure: unknown) => host.recover(run, this.#op, failure))
+      : later;
+  }
+
+  /** The second half of an attempt: the operation itself, raced against the attempt timeout and deadline. */
+  #runOp(lease: Lease<Client>, acquiredNow: boolean): T | Promise<T> {
+    const run = this.#run;
+    this.#lease = lease;
+    const node = lease.node;
+    this.#host.telemetry.attemptNode(this.#span, node);
+    const ctx = new LazyAttemptContext(this.#n, node);
+    // An abort or a deadline noticed here stops the attempt before the operation runs: nothing was sent.
+    if (callerAborted(run)) throw this.#failed(new Interrupt('aborted'), true);
+    // A synchronous acquire took no time worth a clock read.
+    const remaining = run.deadlineAt - (acquiredNow ? this.#start : this.#host.clock.now());
+    if (remaining <= 0) throw this.#failed(new Interrupt('deadline'), true);
+    const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
+    const limit = timeout <= remaining ? timeout : remaining;
+    const why: InterruptWhy = timeout <= remaining ? 'timeout' : 'deadline';
+    const op = this.#op; // called as a plain function, as the caller wrote it (no `this`)
+    const attemptContext = this.#context;
+    let result: T | PromiseLike<T>;
+    try {
+      result =
+        attemptContext === undefined
+          ? op(lease.client, ctx)
+          : context.with(attemptContext, () => op(lease.client, ctx));
+    } catch (error) {
+      throw this.#failed(error, false);
+    }
+    if (!isPromiseLike(result)) {
+      this.#succeeded();
+      return result;
+    }
+    if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) {
+      // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
+      return Promise.resolve(result).then(
+        (value) => {
+          this.#succeeded();
+          return value;
+        },
+        (error: unknown) => {
+          const failure = this.#failed(error, false);
+          if (this.#n === 1) return this.#host.recover(run, op, failure);
+          throw failure;
+        },
+      );
+    }
+    // Settles at `limit` or on the caller's abort, aborting the attempt's signal; an operation that
+    // ignores its signal is abandoned: the caller does not wait for it. One promise per attempt.
+    return new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      settleFirst(this.#host.clock, run, result, limit, why, ctx, this);
+    });
+  }
+
+  /** The operation fulfilled before the timer (part of {@link Settle}). */
+  value(value: T): void {
+    this.#succeeded();
+    this.#resolve(value);
+  }
+
+  /**
+   * The operation failed or was cut short (part of {@link Settle}): the first attempt resolves
+   * execute()'s promise with the retry loop, later ones reject with AttemptFailed.
+   */
+  error(error: unknown): void {
+    const failure = this.#failed(error, false);
+    if (this.#n === 1) this.#resolve(this.#host.recover(this.#run, this.#op, failure));
+    // AttemptFailed is internal: the retry loop catches it and never lets it reach the caller.
+    else this.#reject(failure);
+  }
+
+  /** Bookkeeping of a successful attempt (and so of the operation): metrics, breaker, passive health, spans. */
+  #succeeded(): void {
+    const { source, breaker, telemetry } = this.#host;
+    const run = this.#run;
+    const reports = source.report !== undefined;
+    // The end of the attempt feeds only the success report and the duration metric: read it only for them.
+    if (reports || telemetry.metricsLive) run.endedAt = this.#host.clock.now();
+    telemetry.attemptEnded(undefined);
+    if (breaker !== undefined) {
+      const change = breaker.success();
+      if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
+    }
+    if (reports) {
+      report(source, this.#lease as Lease<Client>, { ok: true, durationMs: run.endedAt - this.#start });
+    }
+    this.#span?.end();
+    run.done();
+    telemetry.succeeded(run, this.#n);
+  }
+
+  /** Turns the attempt's error (or interrupt) into an {@link AttemptFailed}: classify, report, feed the breaker. */
+  #failed(error: unknown, beforeSend: boolean): AttemptFailed {
+    const { source, breaker, telemetry } = this.#host;
+    const run = this.#run;
+    const lease = this.#lease;
+    const durationMs = this.#host.clock.now() - this.#start;
+    let interrupt: InterruptWhy | undefined;
+    let cause = error;
+    if (error instanceof Interrupt) {
+      interrupt = error.why;
+      // What the attempt failed with, for the attempts list and the span: a timeout in both time cases.
+      cause =
+        error.why === 'aborted'
+          ? run.signal?.reason
+          : new AttemptTimeoutError(error.why === 'timeout' ? run.attemptTimeoutMs : durationMs);
+    }
+    // The executor's own interrupts carry their kind; everything else is the source's or the operation's error.
+    const classification: Classification =
+      interrupt !== undefined
+        ? interruptClassification(interrupt, beforeSend)
+        : classifyFailure(cause, this.#host.classify, beforeSend);
+
+    const type = errorType(cause);
+    telemetry.attemptEnded(type);
+    if (breaker !== undefined) {
+      let change;
+      // The caller's abort or the caller's deadline ending the attempt says nothing about the server.
+      if (interrupt === 'aborted' || interrupt === 'deadline') breaker.release();
+      else if (reflectsServerHealth(classification.kind)) change = breaker.failure();
+      // The server answered (fatal, auth): it is up, whatever was wrong with the request.
+      else if (classification.kind !== 'unknown') change = breaker.success();
+      else breaker.release();
+      if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
+    }
+    // Only an operation that ran says something about its node (an attempt stopped before it ran does not).
+    if (lease !== undefined && !beforeSend && interrupt !== 'aborted') {
+      report(
+        source,
+        lease,
+        interrupt === undefined
+          ? { ok: false, durationMs, error: cause, classification }
+          : { ok: false, durationMs, error: cause, classification, interrupt },
+      );
+    }
+    telemetry.attemptFailed(this.#span, type, classification.kind);
+    return new AttemptFailed(cause, classification, interrupt, lease?.node, durationMs);
+  }
+}

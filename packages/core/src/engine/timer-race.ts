@@ -1,0 +1,118 @@
+import { AttemptTimeoutError, DeadlineExceededError } from '../errors.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { LazySignal } from './attempt-context.js';
+import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
+
+// The races of one operation's phases (acquire, attempt, wait between attempts) against a timer and
+// the caller's abort. Each phase sets `run.interrupt` while it waits, so the caller's abort (see
+// Run.listen) reaches whichever phase is in progress; every timer is cleared on every path.
+
+/** Node's setTimeout fires at once for delays above this (a 32-bit int): clamp instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Receives the outcome of {@link settleFirst}: exactly one of the two is called, once. */
+export interface Settle<V> {
+  /** The promise fulfilled first. */
+  value(value: V): void;
+  /** The promise rejected first (its reason as is), or the phase was cut short (an {@link Interrupt}). */
+  error(error: unknown): void;
+}
+
+/**
+ * What the signal of a phase cut short is aborted with: the caller's reason, an AttemptTimeoutError
+ * at the attempt timeout, a DeadlineExceededError at the deadline (what a cooperative client sees).
+ */
+export function abortReason(run: Run, why: InterruptWhy): unknown {
+  if (why === 'aborted') return run.signal?.reason;
+  if (why === 'timeout') return new AttemptTimeoutError(run.attemptTimeoutMs);
+  return new DeadlineExceededError(run.deadlineMs);
+}
+
+/**
+ * The one settle-once race: calls `settle` exactly once, with `promise`'s outcome, or early with an
+ * Interrupt at `limitMs` (`why`) or on the caller's abort (via `run.interrupt`), aborting `target`'s
+ * signal so a cooperative client stops. An operation that ignores its signal is simply abandoned: the
+ * caller does not wait for it. The one timer is cleared on every path. A callback object rather than
+ * a promise, so an attempt (which is its own `settle`) costs one promise.
+ */
+export function settleFirst<V>(
+  clock: Clock,
+  run: Run,
+  promise: PromiseLike<V>,
+  limitMs: number,
+  why: InterruptWhy,
+  target: LazySignal,
+  settle: Settle<V>,
+): void {
+  let settled = false;
+  let timer: TimerHandle | undefined;
+  const finish = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    run.interrupt = undefined;
+    return true;
+  };
+  const stop = (interruptWhy: InterruptWhy): void => {
+    if (!finish()) return;
+    target.abort(abortReason(run, interruptWhy));
+    settle.error(new Interrupt(interruptWhy));
+  };
+  if (limitMs !== Number.POSITIVE_INFINITY) {
+    timer = clock.setTimeout(
+      () => {
+        timer = undefined;
+        stop(why);
+      },
+      Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
+    );
+  }
+  run.interrupt = stop;
+  promise.then(
+    (value) => {
+      if (finish()) settle.value(value);
+    },
+    (error: unknown) => {
+      if (finish()) settle.error(error);
+    },
+  );
+}
+
+/**
+ * {@link settleFirst} as a promise: `promise`'s outcome, or an Interrupt at `limitMs` or on the
+ * caller's abort. The promise's own rejection is passed on as is: it may be any value a client throws.
+ */
+export function race<V>(
+  clock: Clock,
+  run: Run,
+  promise: PromiseLike<V>,
+  limitMs: number,
+  why: InterruptWhy,
+  target: LazySignal,
+): Promise<V> {
+  return new Promise<V>((resolve, reject) =>
+    settleFirst(clock, run, promise, limitMs, why, target, { value: resolve, error: reject }),
+  );
+}
+
+/** Waits `ms` between attempts; the caller's abort cuts it short (the deadline was checked before). */
+export function wait(clock: Clock, run: Run, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (callerAborted(run)) {
+      reject(new Interrupt('aborted'));
+      return;
+    }
+    const timer = clock.setTimeout(
+      () => {
+        run.interrupt = undefined;
+        resolve();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
+    run.interrupt = (why) => {
+      clock.clearTimeout(timer);
+      run.interrupt = undefined;
+      reject(new Interrupt(why));
+    };
+  });
+}
