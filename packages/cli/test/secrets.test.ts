@@ -28,6 +28,10 @@ targets:
       apiKey: ${FILE_PW}
 `;
 
+// The fixtures' options are shapes for the redaction to hide, not options a real driver accepts (the
+// MySQL driver refuses a uri next to a password): validate skips the drivers' own option checks.
+const skipDrivers = ['--skip-drivers'];
+
 function expectNoSecret(...texts: string[]): void {
   for (const t of texts) {
     expect(t).not.toContain(FILE_PW);
@@ -40,11 +44,11 @@ describe('secrets never appear in CLI output', () => {
   writeFileSync(file, valid);
 
   it('validate (text and JSON) redacts passwords given in the file and through ${VAR}', async () => {
-    const text = await run(['validate', '--config', file], { env });
+    const text = await run(['validate', '--config', file, ...skipDrivers], { env });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('mysql://root:***@127.0.0.1:3306/app');
     expect(text.stdout).toContain('http://elastic:***@127.0.0.1:9200');
-    const json = await run(['validate', '--config', file, '--json'], { env });
+    const json = await run(['validate', '--config', file, '--json', ...skipDrivers], { env });
     expectNoSecret(text.stdout, text.stderr, json.stdout, json.stderr);
   });
 
@@ -111,8 +115,8 @@ targets:
       keyPrefix: "app:"
 `,
     );
-    const text = await run(['validate', '--config', shapes], { env });
-    const json = await run(['validate', '--config', shapes, '--json'], { env });
+    const text = await run(['validate', '--config', shapes, ...skipDrivers], { env });
+    const json = await run(['validate', '--config', shapes, '--json', ...skipDrivers], { env });
     expect(text.code).toBe(0);
     expect(json.code).toBe(0);
     for (const out of [text.stdout, json.stdout]) {
