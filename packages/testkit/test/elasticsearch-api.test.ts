@@ -211,6 +211,8 @@ describe('Elasticsearch test cluster: the REST subset', () => {
       error: 'no handler found for uri [/_no_such_api] and method [GET]',
       status: 400,
     });
+    expect((await rawHttp(cluster().port, 'GET', '/_nodes/stats')).status).toBe(400); // not nodes info
+    expect((await rawHttp(cluster().port, 'DELETE', '/')).status).toBe(405);
   });
 });
 

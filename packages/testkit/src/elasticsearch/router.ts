@@ -21,6 +21,8 @@ const methodNotAllowed = (ctx: RestContext, allowed: string[]): EsResponse => ({
   },
 });
 
+const notNodesInfo = new Set(['stats', 'usage', 'hot_threads', 'reload_secure_settings', 'shutdown']);
+
 /** Dispatches one request to its handler (the REST subset listed in the testkit README). */
 export async function route(ctx: RestContext): Promise<EsResponse> {
   const { method, segments: s } = ctx.request;
@@ -34,6 +36,8 @@ export async function route(ctx: RestContext): Promise<EsResponse> {
       if (second === 'health' && s.length <= 3 && is('GET')) return clusterHealth(ctx, third);
       return noHandler(ctx);
     case '_nodes':
+      // Only nodes info: stats, usage, hot threads are other APIs the stand-in does not have.
+      if (s.slice(1).some((p) => notNodesInfo.has(p))) return noHandler(ctx);
       if (s.length <= 3 && is('GET')) return nodesInfo(ctx, second, third);
       return noHandler(ctx);
     case '_search':
