@@ -45,4 +45,3 @@ export function secretValues(options: unknown, extraKeys: readonly string[]): st
   walk(options, '', false);
   return out;
 }
-
