@@ -198,7 +198,7 @@ describe('the packed tarballs', () => {
   });
 });
 
-describe('a project outside the workspace that installed the tarballs', () => {
+describe.concurrent('a project outside the workspace that installed the tarballs', () => {
   it("resolves every package's exports to built JavaScript and one copy of @opentelemetry/api", async () => {
     const names = installed.map((dir) => manifest(dir).name);
     const script = `
