@@ -22,17 +22,25 @@ export function processIo(): Io {
   };
 }
 
+/** Streams whose reader went away, and streams already watched for that (one listener each). */
+const closedStreams = new WeakSet<NodeJS.WriteStream>();
+const watchedStreams = new WeakSet<NodeJS.WriteStream>();
+
 /**
  * A writer over `stream` that drops what is written after the stream's reader closed it. A closed
  * pipe is normal in a shell; any other stream error is still thrown, as an unhandled one would be.
  */
 function closableOutput(stream: NodeJS.WriteStream): Io['stdout'] {
-  let closed = false;
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    closed = true;
-  });
-  return { write: (text: string) => (closed || stream.destroyed ? false : stream.write(text)) };
+  if (!watchedStreams.has(stream)) {
+    watchedStreams.add(stream);
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      closedStreams.add(stream);
+    });
+  }
+  return {
+    write: (text: string) => (closedStreams.has(stream) || stream.destroyed ? false : stream.write(text)),
+  };
 }
 
 /** Exit codes: 0 success, 1 an invalid configuration or a failed check, 2 a usage error. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processIo } from '../src/index.js';
 
 // `reconnect … | head`: the reader of stdout goes away before the command is done. That is normal in a
 // shell, so the command must end quietly (no EPIPE stack trace) with its own exit code.
@@ -86,5 +87,12 @@ describe('a closed stdout', () => {
       `✗ ${stale} is out of date with the policy schema; regenerate it with: reconnect schema --write ${stale}\n`,
     );
     expect(r.code).toBe(1);
+  });
+
+  it('watches each process stream once, however often main() runs in one process', () => {
+    const before = process.stdout.listenerCount('error') + process.stderr.listenerCount('error');
+    for (let i = 0; i < 20; i++) processIo();
+    const after = process.stdout.listenerCount('error') + process.stderr.listenerCount('error');
+    expect(after - before).toBeLessThanOrEqual(2);
   });
 });
