@@ -49,12 +49,25 @@ describe.each(variants)(
           let maxPending = 0;
           let settled = 0;
           let maxQueue = 0;
+          // Operations still waiting more than 250 ms past their deadline, and the tick's lateness.
+          const startedAt: number[] = [];
+          let overdue = 0;
+          let maxOverdue = 0;
+          let maxLag = 0;
+          let maxPendingAt = 0;
+          let lastTick = Date.now();
           const samples: { at: number; heap: number; pending: number }[] = [];
           const started = Date.now();
           let issued = 0;
-          const queueOf = () =>
-            (target.client as unknown as { pool?: { _connectionQueue?: { length: number } } }).pool
-              ?._connectionQueue?.length ?? 0;
+          // The pool's own wait queue (none while the target has no client: the pool was closed at the loss).
+          const queueOf = () => {
+            try {
+              const client = target.client as unknown as { pool?: { _connectionQueue?: { length: number } } };
+              return client.pool?._connectionQueue?.length ?? 0;
+            } catch {
+              return 0;
+            }
+          };
           await new Promise<void>((resolve) => {
             const tick = setInterval(() => {
               const elapsed = Date.now() - started;
@@ -62,17 +75,27 @@ describe.each(variants)(
                 Math.floor((elapsed * ratePerSecond) / 1000),
                 (durationMs * ratePerSecond) / 1000,
               );
+              const now = Date.now();
+              maxLag = Math.max(maxLag, now - lastTick - 10);
+              lastTick = now;
               for (; issued < due; issued++) {
                 pending++;
+                const op = issued;
+                startedAt[op] = now;
                 void target
                   .execute((db) => db.query('SELECT 1'), { idempotent: true })
                   .catch(() => undefined)
                   .finally(() => {
                     pending--;
                     settled++;
+                    if (Date.now() - startedAt[op]! > policy.retry.deadline + 250) overdue++;
                   });
               }
-              maxPending = Math.max(maxPending, pending);
+              maxOverdue = Math.max(maxOverdue, overdue);
+              if (pending > maxPending) {
+                maxPending = pending;
+                maxPendingAt = elapsed;
+              }
               maxQueue = Math.max(maxQueue, queueOf());
               if (elapsed >= durationMs) {
                 clearInterval(tick);
@@ -89,7 +112,7 @@ describe.each(variants)(
           const first = steady[0]!;
           const last = steady[steady.length - 1]!;
           console.log(
-            `memory, ${issued} ops in ${durationMs} ms: max waiting ${maxPending} (bound ${bound}), mysql2 queue max ${maxQueue}, ` +
+            `memory, ${issued} ops in ${durationMs} ms: max waiting ${maxPending} at ${maxPendingAt} ms (bound ${bound}), settled > 250 ms past the deadline ${maxOverdue}, tick lag max ${maxLag} ms, mysql2 queue max ${maxQueue}, ` +
               `heap ${first.heap.toFixed(1)} MB at ${first.at} ms → ${last.heap.toFixed(1)} MB at ${last.at} ms; samples ${samples.map((s) => `${s.heap.toFixed(1)}/${s.pending}`).join(' ')}`,
           );
           expect(issued).toBeGreaterThanOrEqual((durationMs * ratePerSecond) / 1000);
