@@ -1,4 +1,11 @@
-import { abortable, defineDriver, type Classification } from '@reconnect/core';
+import {
+  abortable,
+  classifySocketError,
+  closeWithin,
+  defineDriver,
+  isAbortError,
+  type Classification,
+} from '@reconnect/core';
 import pg from 'pg';
 import { z } from 'zod';
 
@@ -35,8 +42,6 @@ export type PostgresClient = {
 };
 
 // Node socket errors that prove the request never left this process.
-const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const lostCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /**
  * Maps pg and socket errors onto Reconnect's vocabulary (SQLSTATE codes from PostgreSQL's appendix A).
@@ -47,10 +52,10 @@ export function classifyPostgresError(error: unknown): Classification {
   const e = error as { code?: unknown; message?: unknown; name?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   const message = typeof e.message === 'string' ? e.message : '';
+  // Socket errors: the driver kit's table (refused before send, or lost in flight).
+  const socket = classifySocketError(error);
+  if (socket !== undefined) return socket;
   if (code !== undefined) {
-    if (notSentCodes.has(code)) return { kind: 'connection', code, sent: false };
-    if (lostCodes.has(code)) return { kind: 'connection', code };
-    if (code === 'ETIMEDOUT') return { kind: 'timeout', code };
     if (code === '57P01' || code === '57P02') return { kind: 'connection', code }; // admin / crash shutdown
     if (code === '57P03') return { kind: 'connection', code, sent: false }; // cannot connect now (starting up)
     if (code === '08004' || code === '08001') return { kind: 'connection', code, sent: false }; // rejected / unable
@@ -69,7 +74,7 @@ export function classifyPostgresError(error: unknown): Classification {
   ) {
     return { kind: 'connection' };
   }
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return { kind: 'timeout' };
+  if (isAbortError(error)) return { kind: 'timeout' };
   return { kind: 'unknown' };
 }
 
@@ -93,10 +98,6 @@ function pooledClients(pool: PostgresClient): PooledClient[] {
   return Array.isArray(clients) ? (clients as PooledClient[]) : [];
 }
 
-function delay(ms: number): Promise<false> {
-  return new Promise((resolve) => setTimeout(resolve, ms, false).unref());
-}
-
 /**
  * Ends the pool: `end()` gets `graceMs` to finish; after that, connections still open hold queries that
  * `abortable` abandoned on a hung server (or are still connecting to it). end() never closes those, so their
@@ -104,13 +105,13 @@ function delay(ms: number): Promise<false> {
  * end() resolves. Bounded: at most `graceMs` + 500 ms.
  */
 async function closePool(pool: PostgresClient, graceMs: number): Promise<void> {
-  const ended = pool.end().then(
-    () => true,
-    () => true,
+  await closeWithin(
+    () => pool.end(),
+    () => {
+      for (const pooled of pooledClients(pool)) pooled.connection?.stream?.destroy();
+    },
+    { graceMs },
   );
-  if (graceMs > 0 && (await Promise.race([ended, delay(graceMs)]))) return;
-  for (const pooled of pooledClients(pool)) pooled.connection?.stream?.destroy();
-  await Promise.race([ended, delay(500)]);
 }
 
 function redactUrl(url: string): string {

@@ -4,6 +4,7 @@ export * from './time/clock.js';
 export * from './time/fake-clock.js';
 export * from './error-kinds.js';
 export * from './driver/driver.js';
+export * from './kit/index.js';
 export * from './policy/index.js';
 export * from './engine/index.js';
 export * from './lifecycle/index.js';

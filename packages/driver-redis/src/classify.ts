@@ -1,23 +1,4 @@
-import type { Classification } from '@reconnect/core';
-
-// Socket errors raised before anything was written: the command provably did not run.
-const refusedBeforeSend = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-]);
-// Socket errors on a live connection: a command in flight may or may not have run.
-const lostInFlight = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_WRITE_AFTER_END',
-]);
+import { classifySocketError, isAbortError, type Classification } from '@reconnect/core';
 
 /**
  * Redis error replies that pass by themselves. The server refused to run the command, so a retry
@@ -90,7 +71,7 @@ export function replyCode(message: string): string | undefined {
  */
 export function classifyRedisError(error: unknown): Classification {
   if (!(error instanceof Error)) return { kind: 'unknown' };
-  const e = error as Error & { code?: unknown; syscall?: unknown };
+  const e = error as Error & { code?: unknown };
 
   // Not exported by ioredis: matched by name. With maxRetriesPerRequest 0 every command in flight
   // at a disconnect gets it, so it may have run.
@@ -112,18 +93,14 @@ export function classifyRedisError(error: unknown): Classification {
     return { kind: 'fatal', code };
   }
 
-  if (typeof e.code === 'string') {
-    if (refusedBeforeSend.has(e.code)) return { kind: 'connection', code: e.code, sent: false };
-    // ioredis's own connect timeout carries syscall 'connect': nothing was written yet.
-    if (e.code === 'ETIMEDOUT' && e.syscall === 'connect')
-      return { kind: 'connection', code: e.code, sent: false };
-    if (lostInFlight.has(e.code)) return { kind: 'connection', code: e.code };
-  }
+  // Socket errors (the driver kit's table): refused before send, or lost with a command in flight.
+  const socket = classifySocketError(e);
+  if (socket !== undefined) return socket;
 
   const rule = messageRules.find((r) => e.message.startsWith(r.prefix));
   if (rule !== undefined) return { ...rule.classification };
   // An AbortSignal fired (attempt timeout, deadline) while waiting on the client: the reply may still come.
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return { kind: 'timeout', code: 'ABORTED' };
+  if (isAbortError(e)) return { kind: 'timeout', code: 'ABORTED' };
 
   // Reply errors re-thrown by wrappers (pipelines, scripts) keep the reply text.
   const code = replyCode(e.message);

@@ -2,6 +2,7 @@ import {
   abortable,
   abortReason,
   defineDriver,
+  settledWithin,
   type ConnectContext,
   type ProbeContext,
 } from '@reconnect/core';
@@ -15,24 +16,6 @@ import {
   redisSecretKeys,
   type RedisDriverOptions,
 } from './options.js';
-
-// Resolves after `ms` or when `promise` settles, whichever is first; never rejects; leaves no timer.
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
-}
 
 async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
   const state = newClientState();
@@ -95,13 +78,13 @@ async function close(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
   // QUIT lets in-flight replies arrive; a hung server gets a short grace, then the socket is dropped.
-  if (client.status === 'ready') await settleWithin(client.quit(), 500);
+  if (client.status === 'ready') await settledWithin(client.quit(), 500);
   // Between attempts there is no socket: disconnect() only cancels the timer, and ioredis then never
   // emits `end` (its status stays `reconnecting`), so there is nothing to wait for.
   const socketOpen =
     client.status !== 'reconnecting' && client.status !== 'close' && client.status !== 'wait';
   client.disconnect();
-  if (socketOpen) await settleWithin(ended, 2500);
+  if (socketOpen) await settledWithin(ended, 2500);
 }
 
 /**

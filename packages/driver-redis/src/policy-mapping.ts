@@ -1,4 +1,4 @@
-import { computeDelay, type RandomSource, type ResolvedPolicy } from '@reconnect/core';
+import { reconnectDelays, type RandomSource, type ResolvedPolicy } from '@reconnect/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { replyCode } from './classify.js';
 
@@ -29,17 +29,9 @@ export function reconnectStrategy(
 ): (times: number) => number | null {
   const { random = Math.random, deferred } =
     typeof options === 'function' ? { random: options, deferred: undefined } : options;
-  const { backoff, maxRetries, onExhausted, delay } = policy.reconnect;
-  let previous: number | undefined;
-  return (times) => {
-    if (deferred?.() === true) return deferredReconnectMs;
-    if (times <= 1) previous = undefined;
-    if (times > maxRetries) return onExhausted === 'stop' ? null : backoff.max;
-    const planned = delay === undefined ? computeDelay(backoff, times, previous, random) : delay(times);
-    const ms = Number.isFinite(planned) && planned > 0 ? Math.round(planned) : 0;
-    previous = ms;
-    return ms;
-  };
+  // The schedule itself is the driver kit's; what is ioredis's own is standing aside while watched.
+  const delays = reconnectDelays(policy, random);
+  return (times) => (deferred?.() === true ? deferredReconnectMs : delays(times));
 }
 
 /**

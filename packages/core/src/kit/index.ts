@@ -1,0 +1,9 @@
+// The driver kit: what every driver needs and no driver should write again. Exported from @reconnect/core.
+export { closeWithin, settledWithin } from './close-within.js';
+export { reconnectDelays } from './reconnect-delays.js';
+export {
+  classifySocketError,
+  isAbortError,
+  lostInFlightCodes,
+  refusedBeforeSendCodes,
+} from './socket-errors.js';
