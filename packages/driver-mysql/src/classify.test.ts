@@ -92,7 +92,7 @@ describe('classifyMySqlError: server errors, errno first', () => {
   });
 
   it("preset:mysql's retryOn retries deadlock, lock wait, too many connections and the read-only errors", () => {
-    const retryOn = resolvePolicy(presets['mysql']!.policy as never).retry.retryOn;
+    const retryOn = resolvePolicy(presets['mysql']!.policy).retry.retryOn;
     for (const errno of [1213, 1205, 1040, 1290, 1792, 1836])
       expect(matchesRetryOn(retryOn, classifyMySqlError(serverError(errno, undefined))), String(errno)).toBe(
         true,
