@@ -187,4 +187,39 @@ describe('mysqlDriver on a throwaway MariaDB', () => {
       await mysqlDriver.close(pool);
     }
   });
+
+  it('a saturated pool is not taken for a dead server: the probe uses a side connection', async () => {
+    const pool = await connect(fast, { connectionLimit: 1 });
+    const held = await pool.getConnection();
+    try {
+      const started = Date.now();
+      await mysqlDriver.probe(pool, { signal: AbortSignal.timeout(1000) });
+      expect(Date.now() - started).toBeLessThan(500);
+    } finally {
+      held.release();
+      await mysqlDriver.close(pool);
+    }
+  });
+
+  it('a lease that got a read-only error (1290) is destroyed at release, not reused', async () => {
+    await admin.query("CREATE USER IF NOT EXISTS 'ro_app'@'%' IDENTIFIED BY 'ro-pw'");
+    await admin.query("GRANT ALL ON test.* TO 'ro_app'@'%'");
+    await admin.query('CREATE TABLE IF NOT EXISTS ro_writes (v INT)');
+    const pool = await connect(fast, { user: 'ro_app', password: 'ro-pw', connectionLimit: 1 });
+    try {
+      await admin.query('SET GLOBAL read_only = ON');
+      const conn = await pool.getConnection();
+      const thread = conn.threadId;
+      const error = await conn.query('INSERT INTO ro_writes VALUES (1)').catch((e: unknown) => e);
+      expect(mysqlDriver.classify(error)).toMatchObject({ kind: 'transient', code: 1290 });
+      conn.release();
+      await admin.query('SET GLOBAL read_only = OFF');
+      const next = await pool.getConnection();
+      expect(next.threadId).not.toBe(thread);
+      next.release();
+    } finally {
+      await admin.query('SET GLOBAL read_only = OFF');
+      await mysqlDriver.close(pool);
+    }
+  });
 });

@@ -55,6 +55,7 @@ describe.each(variants)(
           let maxOverdue = 0;
           let maxLag = 0;
           let maxLagAt = 0;
+          let stallBeyondTolerance = 0;
           let maxPendingAt = 0;
           let lastTick = Date.now();
           const samples: { at: number; heap: number; pending: number }[] = [];
@@ -77,6 +78,9 @@ describe.each(variants)(
                 (durationMs * ratePerSecond) / 1000,
               );
               const now = Date.now();
+              // An operation whose deadline falls inside a stall of L ms settles up to L late: only stalls
+              // longer than the 250 ms tolerance can make one "overdue", at most rate × (L − 250 ms) of them.
+              stallBeyondTolerance += Math.max(0, now - lastTick - 10 - 250);
               if (now - lastTick - 10 > maxLag) {
                 maxLag = now - lastTick - 10;
                 maxLagAt = elapsed;
@@ -116,7 +120,7 @@ describe.each(variants)(
           const first = steady[0]!;
           const last = steady[steady.length - 1]!;
           console.log(
-            `memory, ${issued} ops in ${durationMs} ms: max waiting ${maxPending} at ${maxPendingAt} ms (bound ${bound}), settled > 250 ms past the deadline ${maxOverdue}, tick lag max ${maxLag} ms at ${maxLagAt} ms, mysql2 queue max ${maxQueue}, ` +
+            `memory, ${issued} ops in ${durationMs} ms: max waiting ${maxPending} at ${maxPendingAt} ms (bound ${bound}), settled > 250 ms past the deadline ${maxOverdue}, tick lag max ${maxLag} ms at ${maxLagAt} ms (stalls beyond 250 ms: ${stallBeyondTolerance} ms in all), mysql2 queue max ${maxQueue}, ` +
               `heap ${first.heap.toFixed(1)} MB at ${first.at} ms → ${last.heap.toFixed(1)} MB at ${last.at} ms; samples ${samples.map((s) => `${s.heap.toFixed(1)}/${s.pending}`).join(' ')}`,
           );
           expect(issued).toBeGreaterThanOrEqual((durationMs * ratePerSecond) / 1000);
@@ -124,7 +128,7 @@ describe.each(variants)(
           // settle up to that stall late, so the bound is rate × (deadline + the longest stall measured).
           const lagBound = (ratePerSecond * (policy.retry.deadline + maxLag)) / 1000;
           expect(maxPending).toBeLessThanOrEqual(lagBound * 1.1 + 100);
-          expect(maxOverdue).toBeLessThanOrEqual((ratePerSecond * maxLag) / 1000 + 100);
+          expect(maxOverdue).toBeLessThanOrEqual((ratePerSecond * stallBeyondTolerance) / 1000 + 100);
           expect(maxQueue).toBe(0);
           expect(last.heap - first.heap).toBeLessThan(8);
           expect(settled).toBeGreaterThan(issued - lagBound * 1.1 - 100);
