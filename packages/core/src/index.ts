@@ -1,13 +1,250 @@
-// The whole public surface of @reconnect/core. Each area keeps its own barrel; this file gathers them.
-export * from './errors.js';
-export * from './time/clock.js';
-export * from './time/fake-clock.js';
-export * from './error-kinds.js';
-export * from './driver/driver.js';
-export * from './kit/index.js';
-export * from './policy/index.js';
-export * from './engine/index.js';
-export * from './lifecycle/index.js';
-export * from './telemetry/index.js';
-export * from './util/typed-emitter.js';
+// The whole public surface of @reconnect/core, by name: what an application, a driver author and a tool (the
+// CLI) need. Everything else is internal and may change. packages/core/README.md ("Public API") documents each
+// name, and a test keeps this list and the README in step.
+
+// Errors: one hierarchy with stable codes, and guards that survive two copies of the package.
+export {
+  AbortedError,
+  AttemptTimeoutError,
+  BreakerOpenError,
+  BudgetExhaustedError,
+  ConfigError,
+  DeadlineExceededError,
+  ErrorCodes,
+  NoNodeAvailableError,
+  NotConnectedError,
+  NotRetryableError,
+  OutcomeUnknownError,
+  PluginError,
+  ReconnectError,
+  RetriesExhaustedError,
+  StoppedError,
+  UnknownTargetError,
+  formatConfigPath,
+  isAbortedError,
+  isAttemptTimeoutError,
+  isBreakerOpenError,
+  isBudgetExhaustedError,
+  isConfigError,
+  isDeadlineExceededError,
+  isNoNodeAvailableError,
+  isNotConnectedError,
+  isNotRetryableError,
+  isOutcomeUnknownError,
+  isPluginError,
+  isReconnectError,
+  isRetriesExhaustedError,
+  isStoppedError,
+  isUnknownTargetError,
+  type AttemptFailure,
+  type ConfigIssue,
+  type ErrorCode,
+  type Outcome,
+  type ReconnectErrorOptions,
+} from './errors.js';
+
+// Error kinds and what each means to retry, breaker and health.
+export {
+  defaultRetryKinds,
+  errorKinds,
+  kindMeanings,
+  type Classification,
+  type ErrorKind,
+  type KindMeaning,
+} from './error-kinds.js';
+
+// The driver contract, plugin resolution, and the driver kit.
+export {
+  defineDriver,
+  type ConnectContext,
+  type ConnectionMonitor,
+  type Driver,
+  type DriverClient,
+  type DriverOptions,
+  type ProbeContext,
+} from './driver/driver.js';
+export type { NodeAddress } from './driver/node-address.js';
+export {
+  classifySocketError,
+  closeWithin,
+  isAbortError,
+  lostInFlightCodes,
+  reconnectDelays,
+  refusedBeforeSendCodes,
+  settledWithin,
+} from './kit/index.js';
+
+// Time: the injected clock, its fake, and signal helpers.
+export {
+  abortReason,
+  abortable,
+  sleep,
+  systemClock,
+  type Clock,
+  type RandomSource,
+  type TimerHandle,
+} from './time/clock.js';
+export { createFakeClock, type FakeClock } from './time/fake-clock.js';
+
+// The policy language: loading, resolving, validating, presets, units, redaction.
+export {
+  REDACTED,
+  builtinDefaults,
+  configJsonSchema,
+  configSchema,
+  defineConfig,
+  definePolicy,
+  describeError,
+  durationSchema,
+  formatDuration,
+  getPreset,
+  interpolate,
+  isConfigInput,
+  isSecretKey,
+  loadConfig,
+  parseDuration,
+  parseFraction,
+  policyInputSchema,
+  policyValueKind,
+  presetNames,
+  presets,
+  redactSecrets,
+  redactString,
+  resolveConfig,
+  resolvePolicy,
+  resolvePolicyWithProvenance,
+  resolvedPolicySchema,
+  type BackoffPolicy,
+  type BudgetPolicy,
+  type CircuitBreakerPolicy,
+  type ConfigInput,
+  type DelayFn,
+  type Environment,
+  type ExtendablePolicyInput,
+  type HealthCheckPolicy,
+  type Interpolated,
+  type LoadConfigOptions,
+  type NodeSelectorFn,
+  type ParsedConfig,
+  type ParsedPolicy,
+  type PolicyInput,
+  type PolicySource,
+  type PoolPolicy,
+  type Preset,
+  type Provenance,
+  type ReconnectPolicy,
+  type ResolveConfigOptions,
+  type ResolvedConfig,
+  type ResolvedPolicy,
+  type ResolvedPolicyWithProvenance,
+  type ResolvedTarget,
+  type RetryIf,
+  type RetryIfContext,
+  type RetryOnPolicy,
+  type RetryPolicy,
+  type TargetInput,
+} from './policy/index.js';
+
+// The engine: one operation, attempt by attempt.
+export {
+  CircuitBreaker,
+  RetryBudget,
+  RetryExecutor,
+  breakerTransition,
+  classifyFailure,
+  closedBreakerState,
+  computeDelay,
+  decideRetry,
+  delayBounds,
+  matchesRetryOn,
+  reflectsServerHealth,
+  retryDelay,
+  type AcquireRequest,
+  type AttemptContext,
+  type AttemptReport,
+  type BreakerEvent,
+  type BreakerState,
+  type CircuitBreakerEvents,
+  type CircuitState,
+  type ConnectionSource,
+  type ExecuteOptions,
+  type Lease,
+  type Operation,
+  type RetryExecutorEvents,
+  type RetryExecutorOptions,
+  type RetryVerdict,
+} from './engine/index.js';
+export type { BreakerStateChangeEvent, GiveUpEvent, RetryEvent } from './engine/events.js';
+
+// The lifecycle: targets kept connected, the manager, node pools, health checks, plugins.
+export {
+  HealthChecker,
+  Manager,
+  NodePool,
+  Reconnector,
+  buildManager,
+  builtinDrivers,
+  createManager,
+  createSelector,
+  createTarget,
+  deadTime,
+  driverShapeProblem,
+  isDriver,
+  randomSelector,
+  resolveDriver,
+  roundRobinSelector,
+  validateDriverOptions,
+  worstCaseDetectionMs,
+  type AllDeadEvent,
+  type AllNodesDeadEvent,
+  type AttemptStartEvent,
+  type CreateManagerOptions,
+  type DisconnectEvent,
+  type HealthCheckEvent,
+  type HealthCheckerEvents,
+  type HealthCheckerOptions,
+  type LogLevel,
+  type Logger,
+  type ManagerHealth,
+  type NodeEvent,
+  type NodePoolEvents,
+  type NodePoolOptions,
+  type NodeSelector,
+  type NodeStatus,
+  type OptionsSource,
+  type OverallHealth,
+  type ProbeResult,
+  type ReconnectEvent,
+  type ReconnectFailedEvent,
+  type ReconnectorEvents,
+  type ReconnectorOptions,
+  type ReconnectorState,
+  type ResolvedConfigLike,
+  type ResolvedTargetConfig,
+  type StartOptions,
+  type StateChangeEvent,
+  type Target,
+  type TargetEvents,
+  type TargetHealth,
+  type TargetOptions,
+  type TargetResult,
+  type TargetState,
+} from './lifecycle/index.js';
+
+// Telemetry: the stable names of every span, event, attribute and metric.
+export {
+  AttributeNames,
+  EventNames,
+  MetricNames,
+  RetryDecisions,
+  RetryReasons,
+  SpanNames,
+  errorType,
+  getMeter,
+  getTracer,
+  type RetryDecision,
+  type RetryReason,
+} from './telemetry/index.js';
+
+export { TypedEmitter, type Listener } from './util/typed-emitter.js';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isConfigError, loadConfig, readConfigFile } from '@reconnect/core';
+import { isConfigError, loadConfig } from '@reconnect/core';
+import { readConfigFile } from '../../src/policy/loader.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-prop-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

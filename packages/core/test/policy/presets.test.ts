@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   delayBounds,
-  extendablePolicySchema,
   presetNames,
   presets,
   resolvePolicy,
   worstCaseDetectionMs,
 } from '@reconnect/core';
+import { extendablePolicySchema } from '../../src/policy/schema.js';
 
 describe('presets', () => {
   it('are the six documented ones', () => {
