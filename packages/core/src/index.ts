@@ -63,7 +63,7 @@ export {
   type DriverOptions,
   type ProbeContext,
 } from './driver/driver.js';
-export type { NodeAddress } from './driver/node-address.js';
+export type { NodeAddress } from './node-address.js';
 export {
   classifySocketError,
   closeWithin,

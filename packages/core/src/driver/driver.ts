@@ -1,10 +1,10 @@
 import type { ZodType } from 'zod';
 import type { Classification } from '../error-kinds.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
-import type { NodeAddress } from './node-address.js';
+import type { NodeAddress } from '../node-address.js';
 
 export type { Classification, ErrorKind } from '../error-kinds.js';
-export type { NodeAddress } from './node-address.js';
+export type { NodeAddress } from '../node-address.js';
 
 /**
  * Reports a client's own view of its connection, for clients that reconnect by themselves

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import { isNoNodeAvailableError } from '../errors.js';
 import type { PoolPolicy } from '../policy/resolved.js';
 import { createFakeClock } from '../time/fake-clock.js';

@@ -1,4 +1,4 @@
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import { NoNodeAvailableError } from '../errors.js';
 import type { PoolPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource } from '../time/clock.js';

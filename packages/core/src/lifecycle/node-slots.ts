@@ -1,5 +1,5 @@
 import type { ConnectionMonitor, Driver } from '../driver/driver.js';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import type { Lease } from '../engine/types.js';
 import { AttemptTimeoutError, NotConnectedError, StoppedError } from '../errors.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';

@@ -1,5 +1,5 @@
 import type { ConnectionMonitor } from '../driver/driver.js';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import { CircuitBreaker, computeDelay, RetryBudget, RetryExecutor } from '../engine/index.js';
 import type { AcquireRequest, ExecuteOptions, Lease, Operation } from '../engine/types.js';
 import { kindMeanings } from '../error-kinds.js';

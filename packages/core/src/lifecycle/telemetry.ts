@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import { createLifecycleInstruments, type LifecycleInstruments } from '../telemetry/instruments.js';
 import { AttributeNames as A, EventNames, SpanNames } from '../telemetry/names.js';
 import { errorType, getTracer } from '../telemetry/otel.js';

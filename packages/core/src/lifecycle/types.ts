@@ -1,6 +1,6 @@
 import type { ReconnectError } from '../errors.js';
 import type { Driver } from '../driver/driver.js';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import type { ExecuteOptions, Operation } from '../engine/types.js';
 import type { PolicyInput } from '../policy/schema.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';

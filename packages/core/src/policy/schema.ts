@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorKinds, type Classification } from '../error-kinds.js';
-import { type NodeAddress } from '../driver/node-address.js';
+import { type NodeAddress } from '../node-address.js';
 import { durationPatternSource, parseDuration, parseFraction, percentPatternSource } from './units.js';
 
 // Editors validate against the JSON Schema before interpolation, so `${VAR}` must pass the patterns too.
