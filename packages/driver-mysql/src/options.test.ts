@@ -164,7 +164,7 @@ describe('what the driver does with the policy', () => {
       queryTimeoutMs: 2000,
       acquireTimeoutMs: 2000,
       validateAfterIdleMs: 10_000,
-      validationTimeoutMs: 2000,
+      validationTimeoutMs: 500,
       connectTimeoutMs: 5000,
       closeGraceMs: 2000,
     });

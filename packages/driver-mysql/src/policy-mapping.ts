@@ -17,7 +17,11 @@ export interface PoolSettings {
   acquireTimeoutMs: number;
   /** A pooled connection idle longer than this is pinged before it is handed out. */
   validateAfterIdleMs: number;
-  /** How long that ping may take before the connection is discarded. */
+  /**
+   * How long that ping may take before the connection is discarded: `healthCheck.timeout`, at most a quarter
+   * of `attemptTimeout`, so a dead idle connection costs the operation a fraction of its attempt, not all of it
+   * (an attempt cut by its timeout would be "outcome unknown" although nothing was sent).
+   */
   validationTimeoutMs: number;
   /** One connect (TCP + handshake), `reconnect.connectTimeout`; also bounds a `KILL QUERY` side connection. */
   connectTimeoutMs: number;
@@ -34,7 +38,7 @@ export function poolSettings(options: MySqlDriverOptions, policy: ResolvedPolicy
     queryTimeoutMs: attempt,
     acquireTimeoutMs: attempt,
     validateAfterIdleMs: options.validateAfterIdle ?? policy.healthCheck.interval,
-    validationTimeoutMs: attempt > 0 ? Math.min(probe, attempt) : probe,
+    validationTimeoutMs: attempt > 0 ? Math.min(probe, Math.max(1, Math.floor(attempt / 4))) : probe,
     connectTimeoutMs: connect,
     closeGraceMs: Math.min(maxCloseGraceMs, connect),
   };
