@@ -66,8 +66,8 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     this.#clock = o.clock ?? systemClock;
     const random: RandomSource = o.random ?? Math.random;
     this.#watching = typeof o.driver.watch === 'function';
-    this.#telemetry = new LifecycleTelemetry(o.name, o.driver.system);
     this.#errors = new TargetErrors(o.name, o.driver, options);
+    this.#telemetry = new LifecycleTelemetry(o.name, o.driver.system, (e) => this.#errors.typeOf(e));
 
     const named = o.driver.nodes?.(options) ?? [];
     const stopped = (): boolean => this.#reconnector.status === 'stopped';

@@ -23,10 +23,13 @@ export class LifecycleTelemetry {
   readonly #instruments: LifecycleInstruments;
   #reconnect: Span | undefined;
   #reconnectType: string | undefined;
+  readonly #typeOf: (error: unknown) => string;
 
-  constructor(target: string, system: string) {
+  /** `typeOf` gives an error's `error.type` (the target passes one that asks the driver for a code). */
+  constructor(target: string, system: string, typeOf: (error: unknown) => string = errorType) {
     this.#base = { [A.TARGET]: target, [A.DB_SYSTEM]: system };
     this.#instruments = createLifecycleInstruments();
+    this.#typeOf = typeOf;
   }
 
   /** Records the target's state on the state gauge (1 for the current state, 0 for the others). */
@@ -42,7 +45,7 @@ export class LifecycleTelemetry {
    */
   startReconnect(error: unknown): void {
     if (this.#reconnect !== undefined) return;
-    this.#reconnectType = errorType(error);
+    this.#reconnectType = this.#typeOf(error);
     this.#reconnect = getTracer().startSpan(
       SpanNames.RECONNECT,
       { root: true, attributes: { ...this.#base, [A.ERROR_TYPE]: this.#reconnectType } },
@@ -57,7 +60,7 @@ export class LifecycleTelemetry {
   reconnectTry(attempt: number, error: unknown, nextDelayMs: number | undefined, onDemandAttempts = 0): void {
     const span = this.#reconnect;
     if (span === undefined) return;
-    const type = errorType(error);
+    const type = this.#typeOf(error);
     if (this.#reconnectType === 'Error' || this.#reconnectType === '_OTHER') {
       this.#reconnectType = type;
       span.setAttribute(A.ERROR_TYPE, type);
@@ -92,10 +95,20 @@ export class LifecycleTelemetry {
   /** One `reconnect.health_check` span per active probe, with its real duration. */
   healthCheck(ok: boolean, durationMs: number, error: unknown): void {
     const end = performance.timeOrigin + performance.now();
-    const span = getTracer().startSpan(SpanNames.HEALTH_CHECK, {
-      startTime: end - durationMs,
-      attributes: { ...this.#base, [A.HEALTH_OK]: ok, ...(ok ? {} : { [A.ERROR_TYPE]: errorType(error) }) },
-    });
+    // A root span: a probe is the target's own work, even when an operation's on-demand attempt set it off.
+    const span = getTracer().startSpan(
+      SpanNames.HEALTH_CHECK,
+      {
+        root: true,
+        startTime: end - durationMs,
+        attributes: {
+          ...this.#base,
+          [A.HEALTH_OK]: ok,
+          ...(ok ? {} : { [A.ERROR_TYPE]: this.#typeOf(error) }),
+        },
+      },
+      ROOT_CONTEXT,
+    );
     if (!ok) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end(end);
     this.#instruments.healthCheckDuration.record(durationMs / 1000, { ...this.#base, [A.HEALTH_OK]: ok });

@@ -23,6 +23,14 @@ export function isLiveMeter(meter: Meter): boolean {
   return (meter as object).constructor !== NoopMeterClass;
 }
 
+/**
+ * Bucket boundaries for durations in seconds (OpenTelemetry's semantic-convention advice for request durations):
+ * the SDK's default boundaries are meant for milliseconds and would put every operation in the first buckets.
+ */
+export const secondsBuckets: number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+
 /** Creates the engine's instruments (one set per executor: see {@link getMeter} for why not global). */
 export function createEngineInstruments(): EngineInstruments {
   const meter = getMeter();
@@ -38,6 +46,7 @@ export function createEngineInstruments(): EngineInstruments {
     operationDuration: meter.createHistogram(MetricNames.OPERATION_DURATION, {
       description: 'Duration of whole operations, retries and waits included',
       unit: 's',
+      advice: { explicitBucketBoundaries: [...secondsBuckets] },
     }),
     breakerState: meter.createGauge(MetricNames.BREAKER_STATE, {
       description: "1 for the circuit breaker's current state, 0 for the others",
@@ -65,6 +74,7 @@ export function createLifecycleInstruments(): LifecycleInstruments {
     healthCheckDuration: meter.createHistogram(MetricNames.HEALTH_CHECK_DURATION, {
       description: 'Duration of active health probes',
       unit: 's',
+      advice: { explicitBucketBoundaries: [...secondsBuckets] },
     }),
     targetState: meter.createGauge(MetricNames.TARGET_STATE, {
       description: "1 for the target's current state, 0 for the others",

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RetryExecutor } from '../engine/retry-executor.js';
 import type { AttemptReport } from '../engine/types.js';
 import { createFakeClock } from '../time/fake-clock.js';
-import { createEngineInstruments } from './instruments.js';
+import { createEngineInstruments, createLifecycleInstruments, secondsBuckets } from './instruments.js';
 import { SpanNames } from './names.js';
 import { getTracerHandle, nonRecordingSpan } from './otel.js';
 
@@ -86,5 +86,23 @@ describe('telemetry without an SDK, then with one registered later', () => {
   it('makes live instruments once a MeterProvider is registered', () => {
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new TestReader()] }));
     expect(createEngineInstruments().live).toBe(true);
+  });
+
+  it('duration histograms use second-sized buckets (the SDK default is for milliseconds)', async () => {
+    const reader = new TestReader();
+    metrics.disable(); // the global provider can be set once: drop the previous test's
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    createEngineInstruments().operationDuration.record(0.2);
+    createLifecycleInstruments().healthCheckDuration.record(0.003);
+    const { resourceMetrics } = await reader.collect();
+    const histograms = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+    expect(histograms.map((m) => m.descriptor.name).sort()).toEqual([
+      'reconnect.health_check.duration',
+      'reconnect.operation.duration',
+    ]);
+    for (const m of histograms) {
+      const point = m.dataPoints[0]!.value as { buckets: { boundaries: number[] } };
+      expect(point.buckets.boundaries).toEqual(secondsBuckets);
+    }
   });
 });

@@ -86,6 +86,38 @@ describe('lifecycle telemetry', () => {
     expect(r.events[0]?.attributes).toMatchObject({ 'reconnect.on_demand_attempts': 0 });
   });
 
+  it("a loss the client reports as a bare Error takes the driver's code for it as error.type", async () => {
+    exporter.reset();
+    const clock = createFakeClock(0);
+    const { driver: memory, control } = createMemoryDriver();
+    const driver = {
+      ...memory,
+      classify: (e: unknown) =>
+        e instanceof Error && e.message === 'Connection is closed.'
+          ? { kind: 'connection' as const, code: 'CONNECTION_CLOSED' }
+          : memory.classify(e),
+    };
+    const target = createTarget({ name: 'cache', driver, options: {}, policy, clock });
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    control.probeError = new Error('Connection is closed.');
+    control.probe = 'fail';
+    await clock.advanceAsync(1000);
+    control.probe = 'succeed';
+    control.probeError = undefined;
+    await clock.advanceAsync(500);
+    expect(target.state).toBe('connected');
+    await target.stop();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.find((s) => s.name === SpanNames.RECONNECT)!.attributes['error.type']).toBe(
+      'CONNECTION_CLOSED',
+    );
+    expect(spans.find((s) => s.name === SpanNames.HEALTH_CHECK)!.attributes['error.type']).toBe(
+      'CONNECTION_CLOSED',
+    );
+  });
+
   it('node dead / resurrected events name the node', async () => {
     exporter.reset();
     const clock = createFakeClock(0);
