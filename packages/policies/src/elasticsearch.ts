@@ -8,10 +8,11 @@ import { definePreset } from './preset.js';
 export const elasticsearch = definePreset({
   name: 'elasticsearch',
   description:
-    'Elasticsearch: retry 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; GET _cluster/health every 15s',
+    'Elasticsearch: retry connection errors, 429 and 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; GET _cluster/health every 15s',
   sources: [
     'seed 002 (storage auto-reconnect module), Elasticsearch table: MaxRetries 15, RetryInterval exponential, HealthCheck true, HealthCheckInterval 15s, HealthCheckTimeout 5s, NodeFailureThreshold 3; the probe is GET _cluster/health',
     'seed 001 (go-elasticsearch estransport) and elastic-transport-js: 3 retries on network errors and 502/503/504; timeouts are not retried (retryOnTimeout off)',
+    '429 is retried (honouring Retry-After): the official clients do not, and users ask for it (elasticsearch-py #2485)',
     'elastic-transport-js retry wait c = min(4, 2^attempt)/2 seconds, c + random·c → exponential base 2s, cap 4s, equal jitter: 1–2s, 2–4s, 2–4s',
     'elastic-transport-js 8.x requestTimeout 30s per attempt (searches and bulk requests can be slow); the 60s deadline over all attempts is ours',
     'elastic-transport-js / estransport dead time 60s · 2^min(deadCount−1, 5): 1, 2, 4, 8, 16, 32 min, resurrected by ping',
@@ -21,7 +22,9 @@ export const elasticsearch = definePreset({
     retry: {
       maxRetries: 3,
       backoff: { type: 'exponential', base: '2s', factor: 2, max: '4s', jitter: 'equal' },
-      retryOn: { errors: ['connection'], statusCodes: [502, 503, 504] },
+      // 429 (es_rejected_execution: queue full, never applied) is retried after Retry-After or the backoff,
+      // which the transports do not do (elasticsearch-py #2485).
+      retryOn: { errors: ['connection', 'throttled'], statusCodes: [502, 503, 504] },
       attemptTimeout: '30s',
       deadline: '60s',
     },

@@ -1,0 +1,129 @@
+import { Client, Transport } from '@elastic/elasticsearch';
+
+type ClientOptions = ConstructorParameters<typeof Client>[0];
+import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
+import type { ElasticsearchDriverOptions } from './options.js';
+
+/** The client an operation gets: one `@elastic/elasticsearch` Client bound to one node. */
+export type ElasticsearchClient = Client;
+
+/** The cluster health a node last answered its probe with. */
+export interface ClusterHealthSnapshot {
+  status: 'green' | 'yellow' | 'red' | 'unknown';
+  /** `number_of_nodes` as the node saw it. */
+  nodes: number | undefined;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** What the driver keeps beside each client it made. */
+export interface ClientState {
+  node: NodeAddress;
+  redIsDown: boolean;
+  /** Bounds the wait for in-flight requests when the client is closed. */
+  closeGraceMs: number;
+  lastHealth: ClusterHealthSnapshot | undefined;
+}
+
+const states = new WeakMap<Client, ClientState>();
+
+/** The driver's state of a client it made, or undefined for any other client. */
+export function stateOf(client: Client): ClientState | undefined {
+  return states.get(client);
+}
+
+/** The cluster health `client`'s node reported at its last probe (undefined before the first). */
+export function lastClusterHealth(client: Client): ClusterHealthSnapshot | undefined {
+  return states.get(client)?.lastHealth;
+}
+
+/** The vendored media types a 9.x client sends, for a server of major `compatibility`. */
+export function vendoredHeaders(compatibility: 8 | 9): {
+  jsonContentType: string;
+  ndjsonContentType: string;
+  accept: string;
+} {
+  return {
+    jsonContentType: `application/vnd.elasticsearch+json; compatible-with=${compatibility}`,
+    ndjsonContentType: `application/vnd.elasticsearch+x-ndjson; compatible-with=${compatibility}`,
+    accept: `application/vnd.elasticsearch+json; compatible-with=${compatibility},text/plain`,
+  };
+}
+
+type TransportOptions = ConstructorParameters<typeof Transport>[0];
+
+// The Client hard-codes `compatible-with=9` into the transport options it builds; a transport subclass is the
+// one seam that can change them (request headers cannot: bulk bodies need the NDJSON type, others JSON).
+class Compatible8Transport extends Transport {
+  constructor(options: TransportOptions) {
+    super({ ...options, vendoredHeaders: vendoredHeaders(8) });
+  }
+}
+
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The client options the policy decides, applied over the user's: one node, no retries of its own
+ * (`maxRetries: 0`: the transport would retry POST _doc after a lost answer), no sniffing, and
+ * `requestTimeout` = `retry.attemptTimeout` (0 = no limit, as in the policy).
+ */
+export function policyClientOptions(policy: ResolvedPolicy): Partial<ClientOptions> {
+  const timeout = policy.retry.attemptTimeout;
+  return {
+    maxRetries: 0,
+    sniffOnStart: false,
+    sniffInterval: false,
+    sniffOnConnectionFault: false,
+    ...(timeout > 0 ? { requestTimeout: timeout } : {}),
+  };
+}
+
+/** What {@link createElasticsearchClient} needs besides the options. */
+export interface CreateClientContext {
+  policy: ResolvedPolicy;
+  /** The node this client talks to (its URL carries no credentials). */
+  node: NodeAddress;
+  /** The target's name, the client's default `name`. */
+  target: string;
+}
+
+/**
+ * Builds the client for one node under a policy. The policy's settings are applied last, so nothing in the
+ * options can undo them; credentials come from `auth` only (never from the node's URL).
+ */
+export function createElasticsearchClient(
+  options: ElasticsearchDriverOptions,
+  ctx: CreateClientContext,
+): Client {
+  const url = ctx.node.url ?? `http://${ctx.node.host}:${ctx.node.port}`;
+  const clientOptions: ClientOptions = {
+    ...(defined({
+      auth: options.auth,
+      tls: options.tls,
+      caFingerprint: options.caFingerprint,
+      headers: options.headers,
+      compression: options.compression,
+      opaqueIdPrefix: options.opaqueIdPrefix,
+      maxResponseSize: options.maxResponseSize,
+      maxCompressedResponseSize: options.maxCompressedResponseSize,
+      enableMetaHeader: options.enableMetaHeader,
+      agent: options.agent as ClientOptions['agent'],
+      proxy: options.proxy,
+    }) as Partial<ClientOptions>),
+    name: options.name ?? `reconnect:${ctx.target}`,
+    node: { url: new URL(url) },
+    ...(options.compatibility === 8 ? { Transport: Compatible8Transport } : {}),
+    ...policyClientOptions(ctx.policy),
+  };
+  const client = new Client(clientOptions);
+  const timeout = ctx.policy.retry.attemptTimeout;
+  states.set(client, {
+    node: ctx.node,
+    redIsDown: options.redIsDown ?? false,
+    closeGraceMs: timeout > 0 ? Math.min(timeout, 10_000) : 2000,
+    lastHealth: undefined,
+  });
+  return client;
+}

@@ -1,0 +1,147 @@
+import type { Client } from '@elastic/elasticsearch';
+import {
+  abortReason,
+  closeWithin,
+  defineDriver,
+  type ConnectContext,
+  type NodeAddress,
+  type ProbeContext,
+} from '@reconnect/core';
+import { classifyElasticsearchError } from './classify.js';
+import { createElasticsearchClient, stateOf, type ElasticsearchClient } from './client.js';
+import { nodesFromInfo } from './discover.js';
+import {
+  describeElasticsearchOptions,
+  elasticsearchOptionsSchema,
+  elasticsearchSecretKeys,
+  nodesOf,
+  type ElasticsearchDriverOptions,
+} from './options.js';
+
+/** The health check's request when the policy names none: answered by the node itself, master or not. */
+export const defaultProbe = 'GET /_cluster/health?local=true';
+
+/** Parses a `healthCheck.query` (`GET _cluster/health`, `HEAD /`, `GET /_cat/health?format=json`). */
+export function parseProbeQuery(query: string): { method: string; path: string; querystring: string } {
+  const parts = query.trim().split(/\s+/);
+  const [first = 'GET', second] = parts;
+  const hasMethod = second !== undefined || /^(GET|HEAD|POST)$/i.test(first);
+  const method = hasMethod ? first.toUpperCase() : 'GET';
+  let target = (hasMethod ? second : first) ?? '/';
+  if (!target.startsWith('/')) target = `/${target}`;
+  const q = target.indexOf('?');
+  return {
+    method,
+    path: q === -1 ? target : target.slice(0, q),
+    querystring: q === -1 ? '' : target.slice(q + 1),
+  };
+}
+
+/** The error a probe fails with when the cluster is red and the options say red counts as down. */
+export class ClusterRedError extends Error {
+  override readonly name = 'ClusterRedError';
+  constructor(node: string) {
+    super(`Cluster health is red (as seen by ${node}); redIsDown is set`);
+  }
+}
+
+type RequestParams = Parameters<ElasticsearchClient['transport']['request']>[0];
+
+// One request of the driver's own (connect, probe, discover): when the signal cut it, the signal's reason is the
+// error (the client would report the abort as a ConnectionError carrying only the reason's message).
+async function send(
+  client: ElasticsearchClient,
+  params: RequestParams,
+  signal: AbortSignal,
+): Promise<unknown> {
+  try {
+    return await client.transport.request(params, { signal, maxRetries: 0 });
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal);
+    throw error;
+  }
+}
+
+function nodeOf(options: ElasticsearchDriverOptions, ctx: ConnectContext): NodeAddress {
+  if (ctx.node !== undefined) return ctx.node;
+  const first = nodesOf(options)[0];
+  if (first === undefined) throw new TypeError('elasticsearch: no node in the options');
+  return first;
+}
+
+async function connect(
+  options: ElasticsearchDriverOptions,
+  ctx: ConnectContext,
+): Promise<ElasticsearchClient> {
+  const node = nodeOf(options, ctx);
+  const client = createElasticsearchClient(options, { policy: ctx.policy, node, target: ctx.target });
+  try {
+    // HTTP is lazy: ask once, so a refused port, bad credentials or a server that is not Elasticsearch fail the
+    // connect rather than the first operation. `GET /` needs no privilege beyond monitor.
+    await send(client, { method: 'GET', path: '/' }, ctx.signal);
+    return client;
+  } catch (error) {
+    await close(client);
+    throw error;
+  }
+}
+
+async function probe(client: ElasticsearchClient, ctx: ProbeContext): Promise<void> {
+  const { method, path, querystring } = parseProbeQuery(ctx.query ?? defaultProbe);
+  const params = querystring === '' ? { method, path } : { method, path, querystring };
+  const body = await send(client, params, ctx.signal);
+  const state = stateOf(client);
+  if (state === undefined || !path.startsWith('/_cluster/health')) return;
+  const health = body as { status?: unknown; number_of_nodes?: unknown } | null;
+  const status = health?.status;
+  state.lastHealth = {
+    status: status === 'green' || status === 'yellow' || status === 'red' ? status : 'unknown',
+    nodes: typeof health?.number_of_nodes === 'number' ? health.number_of_nodes : undefined,
+    at: Date.now(),
+  };
+  if (status === 'red' && state.redIsDown) throw new ClusterRedError(state.node.id);
+}
+
+async function close(client: ElasticsearchClient): Promise<void> {
+  // Client.close() empties its pool and closes each undici pool, which waits for in-flight requests: a node that
+  // leaves the cluster keeps answering what it was asked. A hung node never answers, so that wait is bounded and
+  // then the sockets are destroyed.
+  const pool = client.connectionPool as unknown as { connections: { pool?: { destroy(): unknown } }[] };
+  const connections = [...pool.connections];
+  const graceMs = stateOf(client)?.closeGraceMs ?? 2000;
+  await closeWithin(
+    () => client.close(),
+    () => {
+      for (const c of connections) void Promise.resolve(c.pool?.destroy()).catch(() => undefined);
+    },
+    { graceMs },
+  );
+}
+
+async function discover(client: ElasticsearchClient, ctx: ProbeContext): Promise<NodeAddress[]> {
+  const body = await send(client, { method: 'GET', path: '/_nodes/_all/http' }, ctx.signal);
+  const seed = stateOf(client)?.node.url;
+  const protocol = seed === undefined ? 'http:' : new URL(seed).protocol;
+  return nodesFromInfo(body, protocol);
+}
+
+/**
+ * The Elasticsearch driver (@elastic/elasticsearch 9.4): one client per node, the core's node pool choosing the
+ * node, dead time and resurrection, the core's executor retrying. Every client has `maxRetries: 0` and sniffing
+ * off, so nothing is retried or rerouted behind the policy's back.
+ */
+export const elasticsearchDriver = defineDriver<ElasticsearchDriverOptions, ElasticsearchClient>({
+  name: 'elasticsearch',
+  system: 'elasticsearch',
+  options: elasticsearchOptionsSchema,
+  connect,
+  probe,
+  close,
+  classify: classifyElasticsearchError,
+  nodes: nodesOf,
+  discover,
+  describe: describeElasticsearchOptions,
+  secretKeys: elasticsearchSecretKeys,
+});
+
+export type { Client };
