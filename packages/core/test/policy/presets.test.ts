@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  delayBounds,
-  presetNames,
-  presets,
-  resolvePolicy,
-  worstCaseDetectionMs,
-} from '@reconnect/core';
+import { delayBounds, presetNames, presets, resolvePolicy, worstCaseDetectionMs } from '@reconnect/core';
 import { extendablePolicySchema } from '../../src/policy/schema.js';
 
 describe('presets', () => {
