@@ -32,6 +32,8 @@ export interface ReconnectErrorOptions {
   cause?: unknown;
   kind?: ErrorKind;
   target?: string;
+  /** `false`: the source that threw it says retrying now cannot help (`whileReconnecting: fail-fast`). */
+  retryable?: boolean;
 }
 
 // A brand that survives two copies of this package in one process (instanceof does not).
@@ -46,12 +48,15 @@ export class ReconnectError extends Error {
   kind?: ErrorKind;
   /** The target the failing operation ran against, when known. */
   target?: string;
+  /** `false` when the thrower says retrying cannot help now (a fail-fast refusal); undefined otherwise. */
+  retryable?: boolean;
 
   constructor(code: ErrorCode, message: string, options?: ReconnectErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options?.kind !== undefined) this.kind = options.kind;
     if (options?.target !== undefined) this.target = options.target;
+    if (options?.retryable !== undefined) this.retryable = options.retryable;
     Object.defineProperty(this, brand, { value: true });
   }
 

@@ -212,6 +212,9 @@ export class RetryExecutor<Client> {
     if (failure.interrupt === 'aborted') return RetryReasons.ABORTED;
     if (failure.interrupt === 'deadline') return RetryReasons.DEADLINE;
     const c = failure.classification;
+    // The source refused before sending and says retrying cannot help now (whileReconnecting: fail-fast).
+    if (c.sent === false && isReconnectError(failure.error) && failure.error.retryable === false)
+      return RetryReasons.NOT_RETRYABLE;
     const verdict = decideRetry(this.#policy, failure.error, c, {
       attempt,
       classification: c,
@@ -234,12 +237,17 @@ export class RetryExecutor<Client> {
     return undefined;
   }
 
-  /** Whether the breaker (if any) lets the next attempt through; records its transitions on the span. */
+  /**
+   * Whether the breaker (if any) lets the next attempt through; records its transitions on the span. The breaker
+   * guards what is sent to a server believed up: while the source is reconnecting, it is not asked, and the
+   * source's own rule (`whileReconnecting`: wait within the deadline, or fail fast) decides, however the server died.
+   */
   #admit(run: Run): boolean {
     const breaker = this.#breaker;
     if (breaker === undefined) return true;
     const before = breaker.state;
     if (before === 'closed') return true;
+    if (this.#source.connected?.() === false) return true;
     const ok = breaker.tryAcquire();
     const after = breaker.state;
     if (after !== before) this.#telemetry.breakerChange(run, before, after);

@@ -1,5 +1,5 @@
 import type { Classification } from '../error-kinds.js';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 
 /** What an operation receives besides the client, for each attempt. */
 export interface AttemptContext {
@@ -85,4 +85,9 @@ export interface ConnectionSource<Client> {
    * client came (a target that never connected), thrown instead of the deadline error; `undefined` otherwise.
    */
   unavailable?(): Error | undefined;
+  /**
+   * Whether the source believes its server is up. When it says `false` (reconnecting), an open breaker is not
+   * consulted: `acquire` decides what the operation does (wait for the reconnect, or fail fast).
+   */
+  connected?(): boolean;
 }

@@ -63,18 +63,22 @@ export class TargetErrors {
     }
   }
 
-  /** The target is not connected (`why`), with what it last failed with as cause. */
-  notConnected(why: string, cause: unknown): NotConnectedError {
+  /**
+   * The target is not connected (`why`), with what it last failed with as cause. `failFast`: the policy says not
+   * to wait (`whileReconnecting: fail-fast`), so the executor must not retry it either.
+   */
+  notConnected(why: string, cause: unknown, failFast = false): NotConnectedError {
     return new NotConnectedError(`Target "${this.#target}" is not connected: ${why}`, {
       cause,
       kind: 'connection',
       target: this.#target,
+      ...(failFast ? { retryable: false } : {}),
     });
   }
 
   /** A target that has not connected once since start(): what it last failed with is the news. */
-  neverConnected(cause: unknown): NotConnectedError {
-    return this.#withCause(`Target "${this.#target}" has never connected since start()`, '', cause);
+  neverConnected(cause: unknown, failFast = false): NotConnectedError {
+    return this.#withCause(`Target "${this.#target}" has never connected since start()`, '', cause, failFast);
   }
 
   /** start() gave up waiting after `reconnect.startTimeout`; the target goes on reconnecting. */
@@ -100,12 +104,13 @@ export class TargetErrors {
     });
   }
 
-  #withCause(head: string, tail: string, cause: unknown): NotConnectedError {
+  #withCause(head: string, tail: string, cause: unknown, failFast = false): NotConnectedError {
     const detail = this.describe(cause)?.message;
     return new NotConnectedError(`${head}${detail ? `: ${detail}` : ''}${tail}`, {
       cause,
       kind: cause === undefined ? 'connection' : this.kindOf(cause),
       target: this.#target,
+      ...(failFast ? { retryable: false } : {}),
     });
   }
 }

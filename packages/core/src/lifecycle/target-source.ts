@@ -35,7 +35,12 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   readonly #p: TargetSourceParts<Options, Client>;
 
   constructor(parts: TargetSourceParts<Options, Client>) {
-    this.#p = parts;
+    this.#p = { ...parts };
+  }
+
+  /** Takes a new policy (a reload): `whileReconnecting` and `connectTimeout` apply from the next acquire. */
+  setPolicy(policy: ResolvedPolicy): void {
+    this.#p.policy = policy;
   }
 
   acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
@@ -70,6 +75,11 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       // The server answered (with an error): it is alive.
       health.record(true);
     }
+  }
+
+  /** Whether the target is connected: while it reconnects, `whileReconnecting` rules, not the breaker. */
+  connected(): boolean {
+    return this.#p.reconnector.status === 'connected';
   }
 
   /**
@@ -125,8 +135,8 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       reconnector.nudge();
       if (policy.reconnect.whileReconnecting === 'fail-fast')
         throw this.everConnected
-          ? this.#notConnected(`it is ${status}`)
-          : errors.neverConnected(reconnector.lastError());
+          ? errors.notConnected(`it is ${status}`, reconnector.lastError() ?? this.lastFailure, true)
+          : errors.neverConnected(reconnector.lastError(), true);
       // The caller awaits us: hold the process open (every library timer is unref'd).
       const release = holdProcess();
       try {
