@@ -94,7 +94,7 @@ export function parseBulkOperations(operations: readonly unknown[], defaultIndex
     if (hasDoc && i >= operations.length)
       throw new TypeError(`bulk: the ${action} at operations[${i - 1}] has no document`);
     const a = action as BulkAction;
-    const id = meta._id === undefined || meta._id === null ? undefined : String(meta._id as string | number);
+    const id = typeof meta._id === 'string' || typeof meta._id === 'number' ? String(meta._id) : undefined;
     const index = typeof meta._index === 'string' ? meta._index : defaultIndex;
     items.push({
       action: a,
@@ -177,7 +177,7 @@ export async function bulkWithRetries(
         try {
           return await client.bulk(
             {
-              operations: body as NonNullable<estypes.BulkRequest['operations']>,
+              operations: body,
               ...(options.index === undefined ? {} : { index: options.index }),
               ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
             },
@@ -205,7 +205,7 @@ export async function bulkWithRetries(
     answer.items.forEach((entry, k) => {
       const item = sent[k];
       if (item === undefined) return;
-      const r = Object.values(entry)[0] as estypes.BulkResponseItem | undefined;
+      const r = Object.values(entry)[0];
       const status = r?.status;
       item.result.status = status;
       item.result.result = r?.result;

@@ -65,7 +65,7 @@ export function errorType(body: unknown): string | undefined {
  * unreadable.
  */
 export function retryAfterMs(value: unknown, now = Date.now()): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
+  const text: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
   if (typeof text !== 'string' && typeof text !== 'number') return undefined;
   const s = String(text).trim();
   if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);

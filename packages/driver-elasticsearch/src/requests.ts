@@ -160,9 +160,9 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
         replayOf(params.method, params.path, params.querystring),
         options,
         (client, ctx) =>
-          client.transport.request(params as Parameters<ElasticsearchClient['transport']['request']>[0], {
+          client.transport.request<T>(params as Parameters<ElasticsearchClient['transport']['request']>[0], {
             ...signalOf(ctx),
-          }) as Promise<T>,
+          }),
       ) as Promise<T>,
     search: <TDocument>(params: estypes.SearchRequest, options: ElasticsearchCallOptions = {}) =>
       guarded(target, 'search', 'idempotent', options, (client, ctx) =>

@@ -1,5 +1,9 @@
 import { join } from 'node:path';
-import { runDriverConformance, startElasticsearchCluster, type ElasticsearchCluster } from '@reconnect/testkit';
+import {
+  runDriverConformance,
+  startElasticsearchCluster,
+  type ElasticsearchCluster,
+} from '@reconnect/testkit';
 import {
   elasticsearchDriver,
   elasticsearchOptionsSchema,

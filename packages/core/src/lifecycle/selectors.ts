@@ -1,4 +1,4 @@
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import type { PoolPolicy } from '../policy/resolved.js';
 import type { NodeSelectorFn } from '../policy/schema.js';
 import type { RandomSource } from '../time/clock.js';
@@ -24,8 +24,27 @@ export function randomSelector(random: RandomSource): NodeSelector {
   return (nodes) => nodes[Math.floor(random() * nodes.length)] ?? nodes[0];
 }
 
-/** Builds the selector a pool policy names: `round-robin`, `random` or a function from a code config. */
+/**
+ * The seed's "hostname selector" (go-elasticsearch): round-robin over the nodes whose URL (or `host:port` when it
+ * has none) contains `text`; when none of the nodes offered matches, round-robin over all of them, so a preference
+ * never becomes an outage.
+ */
+export function preferSelector(text: string): NodeSelector {
+  const preferred = roundRobinSelector();
+  const others = roundRobinSelector();
+  const matches = (n: NodeAddress): boolean => (n.url ?? `${n.host}:${n.port}`).includes(text);
+  return (nodes) => {
+    const wanted = nodes.filter(matches);
+    return wanted.length > 0 ? preferred(wanted) : others(nodes);
+  };
+}
+
+/**
+ * Builds the selector a pool policy names: `round-robin`, `random`, `{ prefer: 'text' }` (a file can say it), or a
+ * function from a code config.
+ */
 export function createSelector(selector: PoolPolicy['selector'], random: RandomSource): NodeSelector {
   if (typeof selector === 'function') return selector satisfies NodeSelectorFn;
+  if (typeof selector === 'object') return preferSelector(selector.prefer);
   return selector === 'random' ? randomSelector(random) : roundRobinSelector();
 }

@@ -129,6 +129,16 @@ export class LifecycleTelemetry {
     this.#event(EventNames.NODE_ALL_DEAD, { [A.NODE_ID]: offered.id, [A.NODES]: nodes });
   }
 
+  /** `reconnect.node.unreachable`: discovery found `node`, but it did not answer its probe; it stays out of the pool. */
+  nodeUnreachable(node: NodeAddress, error: unknown): void {
+    this.#event(EventNames.NODE_UNREACHABLE, {
+      [A.SERVER_ADDRESS]: node.host,
+      [A.SERVER_PORT]: node.port,
+      [A.NODE_ID]: node.id,
+      [A.ERROR_TYPE]: errorType(error),
+    });
+  }
+
   // An event on the span in progress (an operation's, or the reconnect's); a short span of its own otherwise.
   #event(name: string, attributes: Attributes): void {
     const active = trace.getActiveSpan() ?? this.#reconnect;

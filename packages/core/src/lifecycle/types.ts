@@ -107,6 +107,11 @@ export interface TargetHealth {
   since: number;
   lastError: { code?: string; message: string } | undefined;
   nodes: { id: string; alive: boolean; deadCount: number }[];
+  /**
+   * Nodes the last discovery found that did not answer their probe (kept out of the pool until a later discovery
+   * finds them reachable), with the error and when (epoch ms). Only on targets whose driver discovers nodes.
+   */
+  unreachable?: { id: string; error: { code?: string; message: string } | undefined; at: number }[];
 }
 
 /** Options of `createTarget`. */

@@ -164,7 +164,19 @@ export const discoverySchema = z.strictObject({
 
 /** Multi-node targets: dead-node tracking, resurrection, selection, discovery. */
 export const poolSchema = z.strictObject({
-  selector: z.union([z.enum(['round-robin', 'random']), fn<NodeSelectorFn>('selector(nodes) => node')]),
+  selector: z.union([
+    z.enum(['round-robin', 'random']),
+    z
+      .strictObject({
+        /** Round-robin over the nodes whose URL (or host:port) contains this text; the others only when none is alive. */
+        prefer: z.string().min(1),
+      })
+      .meta({
+        description:
+          'Prefer nodes whose URL contains this text (the hostname selector): round-robin over those, the others only when none of them is alive.',
+      }),
+    fn<NodeSelectorFn>('selector(nodes) => node'),
+  ]),
   deadTimeout: durationSchema,
   deadTimeoutMax: durationSchema,
   deadTimeoutCutoff: count,

@@ -41,6 +41,8 @@ export const EventNames = {
   NODE_RESURRECTED: 'reconnect.node.resurrected',
   /** Every node is dead; the one that died longest ago is offered. */
   NODE_ALL_DEAD: 'reconnect.node.all_dead',
+  /** Discovery found a node that did not answer its probe: it was kept out of the pool. */
+  NODE_UNREACHABLE: 'reconnect.node.unreachable',
 } as const;
 
 // ─── Attributes ──────────────────────────────────────────────────────────────────────────────────
