@@ -1,5 +1,4 @@
-import type { Classification, ErrorKind } from '@reconnect/core';
-import { classifySocketError, isAbortError } from './kit-candidates/socket-errors.js';
+import { classifySocketError, isAbortError, type Classification, type ErrorKind } from '@reconnect/core';
 import { driverErrorCodes, isNotSent } from './errors.js';
 
 /** How this driver classifies one server error number. */

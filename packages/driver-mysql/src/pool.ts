@@ -1,11 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { abortReason } from '@reconnect/core';
+import { abortReason, closeWithin } from '@reconnect/core';
 import mysql, { type ConnectionOptions, type PoolOptions } from 'mysql2';
 import { createPool, type Pool } from 'mysql2/promise';
 import { isReadOnlyError } from './classify.js';
 import { markNotSent, MySqlDriverError } from './errors.js';
-import { closeWithin } from './kit-candidates/settle.js';
+
 import type { PoolSettings } from './policy-mapping.js';
 
 /** The client an operation receives: a mysql2 promise Pool (`query`, `execute`, `getConnection`). */
