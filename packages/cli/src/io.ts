@@ -1,11 +1,14 @@
 /** Where a command writes and what it reads from its surroundings; injectable so tests need no subprocess. */
 export interface Io {
-  stdout: { write(text: string): unknown };
+  /** `isTTY` decides whether `watch` redraws in place or writes a line log. */
+  stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
   /** The working directory relative paths and the config search start from. */
   cwd: string;
   /** The environment `${NAME}` references read. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Stops a long-running command (`watch`) like Ctrl-C would; without it, SIGINT and SIGTERM do. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -15,7 +18,7 @@ export interface Io {
  */
 export function processIo(): Io {
   return {
-    stdout: closableOutput(process.stdout),
+    stdout: { ...closableOutput(process.stdout), isTTY: process.stdout.isTTY === true },
     stderr: closableOutput(process.stderr),
     cwd: process.cwd(),
     env: process.env,

@@ -1,7 +1,9 @@
 import { PACKAGE_VERSION } from '@reconnect/core';
+import { check, checkHelp } from './commands/check.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { schema, schemaHelp } from './commands/schema.js';
 import { validate, validateHelp } from './commands/validate.js';
+import { watch, watchHelp } from './commands/watch.js';
 import { ExitCode, processIo, type Io } from './io.js';
 
 /** `reconnect --help`. */
@@ -11,9 +13,12 @@ Commands:
   validate [--config FILE]          check the policy file; print each target's resolved policy
                                     and where every value came from
   explain TARGET [--config FILE]    the retry and reconnect schedules of a target, and what ends them
+  check [--config FILE] [TARGET…]   connect each target once, probe every node, exit 0 only if
+                                    every required target is up
+  watch [--config FILE] [TARGET…]   keep the targets running and show their state live; Ctrl-C stops
   schema [--write [FILE]]           the JSON Schema of the policy file, for editors and CI
 
-Every command takes --help; validate and explain take --json.
+Every command takes --help; validate, explain and check take --json.
 Options:
   -h, --help     show this help
   -v, --version  print the version
@@ -23,6 +28,8 @@ const commands: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   {
     validate: { run: validate, help: validateHelp },
     explain: { run: explain, help: explainHelp },
+    check: { run: check, help: checkHelp },
+    watch: { run: watch, help: watchHelp },
     schema: { run: schema, help: schemaHelp },
   };
 

@@ -1,0 +1,94 @@
+/** Where a live view writes; `isTTY` decides between redrawing in place and a line log. */
+export interface LiveOutput {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** One table: a header row and rows of cells, all strings. */
+export interface ViewTable {
+  headers: readonly string[];
+  rows: readonly (readonly string[])[];
+}
+
+/** Aligned columns, two spaces apart; numbers could be right-aligned but every cell is already formatted. */
+export function formatTable(table: ViewTable): string[] {
+  const widths = table.headers.map((h, i) =>
+    Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(table.headers), ...table.rows.map(line)];
+}
+
+/**
+ * A live terminal view. On a TTY the block of lines is redrawn in place (events are printed above it,
+ * so they scroll like a log while the table stays at the bottom); elsewhere (a pipe, a CI log) every
+ * event is one line and the block is printed as plain lines at most every `logEveryMs`.
+ */
+export class LiveView {
+  readonly #out: LiveOutput;
+  readonly #tty: boolean;
+  readonly #logEveryMs: number;
+  #drawn = 0;
+  #lastLogged = Number.NEGATIVE_INFINITY;
+  #block: string[] = [];
+
+  constructor(out: LiveOutput, options: { tty?: boolean; logEveryMs?: number } = {}) {
+    this.#out = out;
+    this.#tty = options.tty ?? out.isTTY === true;
+    this.#logEveryMs = options.logEveryMs ?? 2000;
+  }
+
+  /** Whether the view redraws in place. */
+  get tty(): boolean {
+    return this.#tty;
+  }
+
+  /** Replaces the block (the table and a progress line). */
+  update(lines: readonly string[], now = Date.now()): void {
+    this.#block = [...lines];
+    if (this.#tty) {
+      this.#redraw();
+    } else if (now - this.#lastLogged >= this.#logEveryMs) {
+      this.#lastLogged = now;
+      this.#out.write(`${lines.join('\n')}\n`);
+    }
+  }
+
+  /** Prints one event line (a fault announced, a state change) above the block. */
+  event(line: string): void {
+    if (this.#tty) {
+      this.#clear();
+      this.#out.write(`${line}\n`);
+      this.#redraw();
+    } else {
+      this.#out.write(`${line}\n`);
+    }
+  }
+
+  /** Leaves the last block on screen (TTY) and stops redrawing. */
+  close(): void {
+    this.#drawn = 0;
+  }
+
+  #clear(): void {
+    if (this.#drawn > 0) this.#out.write(`\x1b[${this.#drawn}A\x1b[J`);
+    this.#drawn = 0;
+  }
+
+  #redraw(): void {
+    this.#clear();
+    if (this.#block.length === 0) return;
+    this.#out.write(`${this.#block.join('\n')}\n`);
+    this.#drawn = this.#block.length;
+  }
+}
+
+/** `12.3` style figures for a live view: `—` when there is nothing to show. */
+export function figure(value: number | undefined, digits = 0): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  return value.toFixed(digits);
+}
