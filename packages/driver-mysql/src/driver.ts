@@ -7,6 +7,7 @@ import {
   mysqlSecretKeys,
   type MySqlDriverOptions,
 } from './options.js';
+import { discoverRoles, type Topology } from './discover.js';
 import { mysql2PoolOptions, poolSettings } from './policy-mapping.js';
 import { closeMySqlPool, createMySqlPool, openPool, probePool, type MySqlPool } from './pool.js';
 
@@ -26,10 +27,54 @@ function nodes(options: MySqlDriverOptions): NodeAddress[] {
   }));
 }
 
+// One per target (its validated options object), shared by its nodes' pools: the roles last discovered.
+const topologies = new WeakMap<MySqlDriverOptions, Topology>();
+const poolTopology = new WeakMap<MySqlPool, Topology>();
+
+function topologyOf(options: MySqlDriverOptions, ctx: ConnectContext): Topology | undefined {
+  let topology = topologies.get(options);
+  if (topology === undefined) {
+    const named = nodes(options);
+    if (named.length === 0) return undefined;
+    // A short connection per node, bounded by the health check (discovery runs under its timeout).
+    const connectTimeout = Math.min(ctx.policy.reconnect.connectTimeout, ctx.policy.healthCheck.timeout);
+    topology = {
+      nodes: named,
+      connectionOptions: (node) => {
+        const {
+          connectionLimit: _l,
+          queueLimit: _q,
+          maxIdle: _m,
+          idleTimeout: _i,
+          waitForConnections: _w,
+          resetOnRelease: _r,
+          ...o
+        } = mysql2PoolOptions(options, ctx.policy, node);
+        void [_l, _q, _m, _i, _w, _r];
+        return { ...o, connectTimeout };
+      },
+    };
+    topologies.set(options, topology);
+  }
+  return topology;
+}
+
+/**
+ * Re-checks which node is the primary (`@@global.read_only` on each configured node): after a failover the
+ * promoted replica takes the writes. Runs when the policy's `pool.discovery` asks (`onStart`, `interval`,
+ * `onFault`); a target of one server has nothing to discover.
+ */
+async function discover(pool: MySqlPool, ctx: ProbeContext): Promise<NodeAddress[]> {
+  const topology = poolTopology.get(pool);
+  return topology === undefined ? [] : discoverRoles(topology, ctx.signal);
+}
+
 async function connect(options: MySqlDriverOptions, ctx: ConnectContext): Promise<MySqlPool> {
   const pool = createMySqlPool(mysql2PoolOptions(options, ctx.policy, ctx.node), {
     settings: poolSettings(options, ctx.policy),
   });
+  const topology = topologyOf(options, ctx);
+  if (topology !== undefined) poolTopology.set(pool, topology);
   try {
     await openPool(pool, ctx.signal);
     return pool;
@@ -63,6 +108,7 @@ export const mysqlDriver = defineDriver<MySqlDriverOptions, MySqlPool>({
   close,
   classify: classifyMySqlError,
   nodes,
+  discover,
   describe: describeMySqlOptions,
   secretKeys: mysqlSecretKeys,
 });

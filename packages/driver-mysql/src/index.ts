@@ -62,3 +62,4 @@ export {
   type TransactionContext,
   type TransactionOptions,
 } from './transaction.js';
+export { discoverRoles, type Topology } from './discover.js';

@@ -172,4 +172,33 @@ describe('primary + replica on a real replicated pair (startMariaDBReplicaSet)',
       })) as unknown as [{ n: number }[]];
     expect(Number(row?.n)).toBe(0);
   });
+
+  it('a failover (replica promoted, primary demoted) is followed by discovery: writes move to the new primary', async () => {
+    const withDiscovery = mergePolicies(policy, {
+      pool: { discovery: { interval: '200ms', onFault: true } },
+    });
+    const t = await start({}, withDiscovery);
+    expect(await t.execute(serverId, { idempotent: true })).toBe(1);
+    const [replica] = set.replicas;
+    try {
+      await set.sql(replica!, 'STOP SLAVE; SET GLOBAL read_only = OFF');
+      await set.sql(set.primary, 'SET GLOBAL read_only = ON');
+      const switchedAt = Date.now();
+      await until(
+        async () => (await t.execute(serverId, { idempotent: true }).catch(() => 0)) === 2,
+        5000,
+        50,
+      );
+      const followedMs = Date.now() - switchedAt;
+      // Writes land on the promoted node; reads go to the demoted one, now the replica.
+      await t.execute((pool) => pool.query('INSERT INTO writes (v) VALUES (9)'));
+      expect(await t.execute(serverId, { readOnly: true, idempotent: true })).toBe(1);
+      console.log(`failover followed by discovery in ${followedMs} ms`);
+      expect(followedMs).toBeLessThan(2000);
+    } finally {
+      // Back to the original roles for the other tests: the old primary takes writes again, replication resumes.
+      await set.sql(set.primary, 'SET GLOBAL read_only = OFF');
+      await set.sql(replica!, 'SET GLOBAL read_only = ON; DELETE FROM test.writes WHERE v = 9; START SLAVE');
+    }
+  });
 });
