@@ -1,4 +1,4 @@
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import type { AcquireRequest, AttemptContext } from './types.js';
 
 /**

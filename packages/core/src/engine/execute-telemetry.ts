@@ -9,7 +9,7 @@ import {
   type RetryReason,
 } from '../telemetry/names.js';
 import { errorType, getTracerHandle } from '../telemetry/otel.js';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import type { Clock } from '../time/clock.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
 import type { Run } from './operation-run.js';

@@ -1,6 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
-import type { NodeAddress } from '../driver/node-address.js';
+import type { NodeAddress } from '../node-address.js';
 import { ConfigError, type AttemptFailure } from '../errors.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import { parseDuration } from '../policy/units.js';
