@@ -14,8 +14,11 @@ import type { AttemptReport, ConnectionSource, Lease, Operation } from './types.
 /** What every attempt of one executor shares; built once, by the executor's constructor. */
 export interface AttemptHost<Client> {
   readonly clock: Clock;
+  /** Where the attempt gets its client, and what it reports each outcome to (passive health, node pool). */
   readonly source: ConnectionSource<Client>;
+  /** The driver's classifier, bound to its options object. */
   readonly classify: (error: unknown) => Classification;
+  /** Fed every verdict on the server (success, health failure) and released when there is none. */
   readonly breaker: CircuitBreaker | undefined;
   readonly telemetry: ExecuteTelemetry;
   /** The executor's retry loop, in which a failed first attempt continues (see {@link Attempt.start}). */
@@ -86,41 +89,48 @@ export class Attempt<Client, T> implements Settle<T> {
    * Starts the attempt: the value (synchronous success) or a promise of it; failures are thrown or
    * rejected as AttemptFailed. The first attempt's promise is execute()'s own: its failures continue
    * in the retry loop (`host.recover`) instead, so a first-attempt success makes no extra promise.
+   *
+   * No closure here or in #runOp: one anywhere in a function makes V8 allocate the variables it
+   * captures on every call, path taken or not. The paths that need one have a method of their own.
    */
   start(): T | Promise<T> {
     const run = this.#run;
-    const host = this.#host;
     // Acquire: bounded by the deadline and the caller's signal only (waiting for a reconnect is not the attempt).
     let acquired: Lease<Client> | PromiseLike<Lease<Client>>;
     let request: LazyAcquireRequest;
     try {
       if (callerAborted(run)) throw new Interrupt('aborted');
       if (this.#start >= run.deadlineAt) throw new Interrupt('deadline');
-      const req = (request = new LazyAcquireRequest(this.#n, run.avoid, run.deadlineAt, run.readOnly));
-      const attemptContext = this.#context;
+      request = new LazyAcquireRequest(this.#n, run.avoid, run.deadlineAt, run.readOnly);
       acquired =
-        attemptContext === undefined
-          ? host.source.acquire(req)
-          : context.with(attemptContext, () => host.source.acquire(req));
+        this.#context === undefined
+          ? this.#host.source.acquire(request)
+          : this.#acquireInContext(this.#context, request);
     } catch (error) {
       throw this.#failed(error, true);
     }
-    if (!isPromiseLike(acquired)) return this.#runOp(acquired, true);
-    const later = race(
-      host.clock,
-      run,
-      acquired,
-      run.deadlineAt - host.clock.now(),
-      'deadline',
-      request,
-    ).then(
+    return isPromiseLike(acquired) ? this.#whenAcquired(acquired, request) : this.#runOp(acquired, true);
+  }
+
+  #acquireInContext(
+    attemptContext: Context,
+    request: LazyAcquireRequest,
+  ): ReturnType<ConnectionSource<Client>['acquire']> {
+    return context.with(attemptContext, () => this.#host.source.acquire(request));
+  }
+
+  /** Waits for a connection (bounded by the deadline and the caller's abort), then runs the operation. */
+  #whenAcquired(acquired: PromiseLike<Lease<Client>>, request: LazyAcquireRequest): Promise<T> {
+    const run = this.#run;
+    const clock = this.#host.clock;
+    const later = race(clock, run, acquired, run.deadlineAt - clock.now(), 'deadline', request).then(
       (lease) => this.#runOp(lease, false),
       (error: unknown) => {
         throw this.#failed(error, true);
       },
     );
     return this.#n === 1
-      ? later.then(undefined, (failure: unknown) => host.recover(run, this.#op, failure))
+      ? later.then(undefined, (failure: unknown) => this.#host.recover(run, this.#op, failure))
       : later;
   }
 
@@ -138,15 +148,13 @@ export class Attempt<Client, T> implements Settle<T> {
     if (remaining <= 0) throw this.#failed(new Interrupt('deadline'), true);
     const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
     const limit = timeout <= remaining ? timeout : remaining;
-    const why: InterruptWhy = timeout <= remaining ? 'timeout' : 'deadline';
     const op = this.#op; // called as a plain function, as the caller wrote it (no `this`)
-    const attemptContext = this.#context;
     let result: T | PromiseLike<T>;
     try {
       result =
-        attemptContext === undefined
+        this.#context === undefined
           ? op(lease.client, ctx)
-          : context.with(attemptContext, () => op(lease.client, ctx));
+          : context.with(this.#context, op, undefined, lease.client, ctx);
     } catch (error) {
       throw this.#failed(error, false);
     }
@@ -154,26 +162,35 @@ export class Attempt<Client, T> implements Settle<T> {
       this.#succeeded();
       return result;
     }
-    if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) {
-      // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
-      return Promise.resolve(result).then(
-        (value) => {
-          this.#succeeded();
-          return value;
-        },
-        (error: unknown) => {
-          const failure = this.#failed(error, false);
-          if (this.#n === 1) return this.#host.recover(run, op, failure);
-          throw failure;
-        },
-      );
-    }
-    // Settles at `limit` or on the caller's abort, aborting the attempt's signal; an operation that
-    // ignores its signal is abandoned: the caller does not wait for it. One promise per attempt.
+    // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
+    if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) return this.#settleLater(result);
+    return this.#race(result, limit, timeout <= remaining ? 'timeout' : 'deadline', ctx);
+  }
+
+  /** The continuation of an operation nothing can cut short (no timeout, no deadline, no caller signal). */
+  #settleLater(result: PromiseLike<T>): Promise<T> {
+    return Promise.resolve(result).then(
+      (value) => {
+        this.#succeeded();
+        return value;
+      },
+      (error: unknown) => {
+        const failure = this.#failed(error, false);
+        if (this.#n === 1) return this.#host.recover(this.#run, this.#op, failure);
+        throw failure;
+      },
+    );
+  }
+
+  /**
+   * Settles at `limit` (`why`) or on the caller's abort, aborting the attempt's signal; an operation
+   * that ignores its signal is abandoned: the caller does not wait for it. One promise per attempt.
+   */
+  #race(result: PromiseLike<T>, limit: number, why: InterruptWhy, ctx: LazyAttemptContext): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      settleFirst(this.#host.clock, run, result, limit, why, ctx, this);
+      settleFirst(this.#host.clock, this.#run, result, limit, why, ctx, this);
     });
   }
 
