@@ -1,8 +1,9 @@
+import { isOutcomeUnknownError } from '@reconnect/core';
 import { startFaultProxy, startMariaDB, useServer } from '@reconnect/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killsSettled, mysqlDriver, mysqlOptionsSchema, mysqlPoolStats } from '../src/index.js';
-import { connectContext, control, settledWithin, sleep, until } from './helpers.js';
+import { connectContext, control, mysqlTarget, settledWithin, sleep, until } from './helpers.js';
 
 const fast = {
   retry: { attemptTimeout: '400ms' },
@@ -220,6 +221,38 @@ describe('mysqlDriver on a throwaway MariaDB', () => {
     } finally {
       await admin.query('SET GLOBAL read_only = OFF');
       await mysqlDriver.close(pool);
+    }
+  });
+
+  it('through a target: an attempt cut by attemptTimeout leaves no statement running and no busy connection in the pool', async () => {
+    const t = mysqlTarget(
+      { port: server().port, user: 'root', database: 'test' },
+      { retry: { attemptTimeout: '300ms', maxRetries: 0 } },
+    );
+    await t.start();
+    try {
+      const started = Date.now();
+      const error = await t
+        .execute((db) => db.query('SELECT SLEEP(5) AS s, "target-cut" AS tag'))
+        .catch((e: unknown) => e);
+      expect(isOutcomeUnknownError(error), String(error)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(800);
+      // The core cuts the attempt at its timer; the statement's own timeout (the same 300 ms, started when the
+      // statement was sent) fires a moment later and abandons the connection.
+      await until(() => mysqlPoolStats(t.client).abandoned === 1, 1000);
+      await killsSettled(t.client);
+      expect(mysqlPoolStats(t.client)).toMatchObject({ abandoned: 1, killed: 1 });
+      await until(async () => {
+        const [r] = await admin.query<mysql.RowDataPacket[]>(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%target-cut%' AND ID <> CONNECTION_ID()",
+        );
+        return r.length === 0;
+      }, 2000);
+      const next = Date.now();
+      await t.execute((db) => db.query('SELECT 1'), { idempotent: true });
+      expect(Date.now() - next).toBeLessThan(300);
+    } finally {
+      await t.stop();
     }
   });
 });
