@@ -218,7 +218,7 @@ export function nodeAddress(
   return {
     id: clean,
     host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(u.port),
+    port: u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port),
     url: clean,
     ...(extra.roles === undefined ? {} : { roles: [...extra.roles] }),
     ...(extra.attributes === undefined ? {} : { attributes: { ...extra.attributes } }),
