@@ -70,12 +70,32 @@ export function pickTraces(stores, spans) {
           store: s.title,
           op: rec.id,
           traceId: rec.traceId,
-          spans: list.map((x) => viewSpan(x, origin)).sort((a, b) => a.start - b.start),
+          spans: treeOrder(list.map((x) => viewSpan(x, origin))),
         };
       }
     }
     return { key: w.key, title: w.title, none: true };
   });
+}
+
+/** Parents before their children, siblings by start time: the order a trace view reads in. */
+function treeOrder(spans) {
+  const ids = new Set(spans.map((s) => s.id));
+  const children = new Map();
+  for (const s of spans) {
+    const p = s.parent !== null && ids.has(s.parent) ? s.parent : null;
+    if (!children.has(p)) children.set(p, []);
+    children.get(p).push(s);
+  }
+  const out = [];
+  const walk = (parent, depth) => {
+    for (const s of (children.get(parent) ?? []).sort((a, b) => a.start - b.start)) {
+      out.push({ ...s, depth });
+      walk(s.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
 }
 
 function laneData(lane, endedAt) {
@@ -186,9 +206,9 @@ function page(json) {
     var yMin = Math.log10(0.5), yMax = Math.log10(Math.max(2000, store.deadlineMs * 1.6));
     var y = function (ms) { var v = Math.log10(Math.max(0.5, ms)); return T + (1 - (Math.min(v, yMax) - yMin) / (yMax - yMin)) * (H - T - B); };
     el('text', { x: L, y: 12 }, svg).textContent = title;
-    store.faults.forEach(function (f) {
+    store.faults.forEach(function (f, i) {
       el('rect', { x: x(f.start), y: T, width: Math.max(1, x(f.end) - x(f.start)), height: H - T - B, fill: 'rgba(220,38,38,0.10)', 'class': 'fault' }, svg);
-      el('text', { x: x(f.start) + 2, y: T + 10, 'font-size': 10 }, svg).textContent = f.name.split(/[,(]/)[0];
+      el('text', { x: x(f.start) + 2, y: T + 10 + i * 12, 'font-size': 10 }, svg).textContent = (f.short || f.name.split(/[,(]/)[0]);
     });
     [1, 10, 100, 1000, 10000].forEach(function (ms) {
       if (Math.log10(ms) > yMax) return;
@@ -196,7 +216,7 @@ function page(json) {
       el('text', { x: L - 4, y: y(ms) + 4, 'text-anchor': 'end' }, svg).textContent = ms >= 1000 ? ms / 1000 + ' s' : ms + ' ms';
     });
     el('line', { x1: L, x2: W - R, y1: y(store.deadlineMs), y2: y(store.deadlineMs), stroke: '#344054', 'stroke-dasharray': '4 3' }, svg);
-    el('text', { x: W - R, y: y(store.deadlineMs) - 3, 'text-anchor': 'end' }, svg).textContent = 'Reconnect deadline ' + store.deadlineMs / 1000 + ' s';
+    el('text', { x: W - R, y: y(store.deadlineMs) + 12, 'text-anchor': 'end' }, svg).textContent = 'Reconnect deadline ' + store.deadlineMs / 1000 + ' s';
     for (var s = 0; s <= tMax / 1000; s += 5) el('text', { x: x(s * 1000), y: H - B + 14, 'text-anchor': 'middle' }, svg).textContent = s + ' s';
     points.forEach(function (p) {
       var cx = x(p[0]), cy = y(p[1]);
@@ -245,11 +265,10 @@ function page(json) {
     var box = h('div', undefined, 'trace'); box.appendChild(h('h3', t.title + (t.none ? '' : ' — ' + t.store + ', ' + t.op + ', trace ' + t.traceId)));
     if (t.none) { box.appendChild(h('div', 'none happened in this run', 'figs')); document.getElementById('traces').appendChild(box); return; }
     var total = Math.max.apply(null, t.spans.map(function (s) { return s.start + s.dur; })) || 1;
-    var depth = {}; t.spans.forEach(function (s) { depth[s.id] = s.parent && depth[s.parent] !== undefined ? depth[s.parent] + 1 : 0; });
     var table = h('table');
     t.spans.forEach(function (s) {
       var tr = h('tr');
-      var name = h('td'); name.style.paddingLeft = 6 + depth[s.id] * 16 + 'px'; name.textContent = s.name + (s.status === 2 ? ' ✗' : '');
+      var name = h('td'); name.style.paddingLeft = 6 + s.depth * 16 + 'px'; name.textContent = s.name + (s.status === 2 ? ' ✗' : '');
       var dur = h('td', s.dur.toFixed(1) + ' ms');
       var barTd = h('td'); var bar = h('div', undefined, 'bar'); var b = h('b', undefined, s.status === 2 ? 'err' : '');
       b.style.left = (s.start / total) * 100 + '%'; b.style.width = Math.max(0.5, (s.dur / total) * 100) + '%'; bar.appendChild(b);

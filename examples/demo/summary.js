@@ -31,7 +31,7 @@ function duplicates(ids) {
  * @param {{ startedAt: number, healedAt: number, name: string }[]} faults
  * @param {number} endedAt
  */
-export function laneFigures(lane, serverIds, faults, endedAt, deadlineMs) {
+export function laneFigures(lane, serverIds, faults, endedAt, deadlineMs, slackMs = DEADLINE_SLACK_MS) {
   const recs = lane.records;
   const reads = recs.filter((r) => r.kind === 'read');
   const writes = recs.filter((r) => r.kind === 'write');
@@ -53,9 +53,7 @@ export function laneFigures(lane, serverIds, faults, endedAt, deadlineMs) {
     }
   }
   const pastDeadline =
-    deadlineMs === undefined
-      ? []
-      : recs.filter((r) => (r.t1 ?? endedAt) - r.t0 > deadlineMs + DEADLINE_SLACK_MS);
+    deadlineMs === undefined ? [] : recs.filter((r) => (r.t1 ?? endedAt) - r.t0 > deadlineMs + slackMs);
   return {
     lane: lane.name,
     via: lane.via,
@@ -65,6 +63,7 @@ export function laneFigures(lane, serverIds, faults, endedAt, deadlineMs) {
       failed: writes.filter((r) => r.ok === false).length,
       unknown: unknown.length,
       unknownLanded: unknown.filter((w) => onServer.has(w.id)).length,
+      failedLanded: writes.filter((w) => w.ok === false && onServer.has(w.id)).length,
     },
     stillWaiting: recs.filter((r) => !settled(r)).length,
     skipped: lane.skipped,
@@ -90,7 +89,7 @@ function countBy(list) {
 /**
  * Per fault: how long until it was noticed, and from the server's return to the first success.
  * Reconnect notices through its target's events (state left `connected`, a node declared dead, a
- * retry); a raw client's first sign is its first failed operation.
+ * retry or a give-up); a raw client's first sign is its first failed operation.
  */
 export function faultFigures(fault, lane, targetEvents) {
   const until = (fault.healedAt ?? Infinity) + RECOVERY_GRACE_MS;
@@ -100,7 +99,10 @@ export function faultFigures(fault, lane, targetEvents) {
       (ev) =>
         ev.at >= fault.startedAt &&
         ev.at <= until &&
-        (ev.kind === 'node-dead' || ev.kind === 'retry' || (ev.kind === 'state' && ev.to !== 'connected')),
+        (ev.kind === 'node-dead' ||
+          ev.kind === 'retry' ||
+          ev.kind === 'give-up' ||
+          (ev.kind === 'state' && ev.to !== 'connected')),
     );
     detectedAt = e?.at;
   } else {

@@ -1,6 +1,7 @@
 // Elasticsearch: the testkit's 3-node Elasticsearch-protocol cluster (real HTTP server processes; a
-// protocol stand-in, not Lucene). One node is killed, another answers 503 then 429 for a while, then
-// every node goes down and comes back. Raw client: @elastic/elasticsearch at its defaults.
+// protocol stand-in, not Lucene). One node is killed, another answers 503 then 429 for a while, a third
+// loses the answers to a few writes it applied, then every node goes down and comes back. Raw client:
+// @elastic/elasticsearch at its defaults.
 import { Client } from '@elastic/elasticsearch';
 import { startElasticsearchCluster } from '@reconnect/testkit';
 
@@ -42,10 +43,10 @@ export function elasticsearchScenario() {
       return cluster.documents(index(lane)).map((d) => d.source.wid);
     },
     faults: (s) => {
-      const [n1, n2] = cluster.nodes;
+      const [n1, n2, n3] = cluster.nodes;
       return [
         {
-          name: 'node-1 killed (SIGKILL), restarted after 5 s',
+          name: `node-1 killed (SIGKILL), restarted after ${5 * s} s`,
           short: 'node-1 killed',
           back: 'node-1 restarted',
           at: 16 * s,
@@ -54,7 +55,7 @@ export function elasticsearchScenario() {
           end: () => n1.restart(),
         },
         {
-          name: 'node-2 answers 503, then 429 + Retry-After, for 2 s',
+          name: `node-2 answers 503, then 429 + Retry-After, for ${2 * s} s`,
           short: '503/429 burst',
           back: 'node-2 answers normally',
           at: 18 * s,
@@ -67,7 +68,16 @@ export function elasticsearchScenario() {
           end: async () => n2.faults.clear(),
         },
         {
-          name: 'all 3 nodes down (SIGKILL), back after 3 s',
+          name: `node-3 loses the answers to the next 6 writes (TCP reset mid-response, the write applied)`,
+          short: 'lost answers',
+          back: 'node-3 answers normally',
+          at: 21.5 * s,
+          for: 1.5 * s,
+          start: async () => n3.faults.resetMidResponse({ requests: 6, match: { method: 'POST' } }),
+          end: async () => n3.faults.clear(),
+        },
+        {
+          name: `all 3 nodes down (SIGKILL), back after ${3 * s} s`,
           short: 'all nodes down',
           back: 'all 3 nodes restarted',
           at: 24 * s,

@@ -45,7 +45,8 @@ export function mysqlScenario() {
     },
     faults: (s) => [
       {
-        name: 'MariaDB hang (SIGSTOP), resume after 5 s',
+        name: `MariaDB hang (SIGSTOP), resume after ${5 * s} s`,
+        short: 'hang',
         back: 'server resumed (SIGCONT)',
         at: 9 * s,
         for: 5 * s,

@@ -42,7 +42,8 @@ export function redisScenario() {
     },
     faults: (s) => [
       {
-        name: 'Redis crash (SIGKILL), restart after 3 s',
+        name: `Redis crash (SIGKILL), restart after ${3 * s} s`,
+        short: 'crash',
         back: 'Redis restarted (accepting connections)',
         at: 3 * s,
         for: 3 * s,
