@@ -156,17 +156,25 @@ export const elasticsearchOptionsSchema = z
     }
   })
   .transform((o) => {
-    // Credentials move from the URLs to auth, so no node address (id, url, logs, spans) ever carries them.
-    if (o.auth !== undefined) return o;
-    for (const n of nodeInputs(o)) {
+    // Credentials move from the URLs to auth, so no node address (id, url, logs, spans) ever carries them, and
+    // the result parses again unchanged.
+    const first = nodeInputs(o)
+      .map((n) => new URL(typeof n === 'string' ? n : n.url))
+      .find((u) => u.username !== '' || u.password !== '');
+    if (first === undefined) return o;
+    const strip = (n: ElasticsearchNodeInput): ElasticsearchNodeInput => {
       const u = new URL(typeof n === 'string' ? n : n.url);
-      if (u.username === '' && u.password === '') continue;
-      return {
-        ...o,
-        auth: { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) },
-      };
-    }
-    return o;
+      u.username = '';
+      u.password = '';
+      return typeof n === 'string' ? u.href : { ...n, url: u.href };
+    };
+    const { node, nodes, ...rest } = o;
+    return {
+      ...rest,
+      ...(node === undefined ? {} : { node: Array.isArray(node) ? node.map(strip) : strip(node) }),
+      ...(nodes === undefined ? {} : { nodes: nodes.map(strip) }),
+      auth: { username: decodeURIComponent(first.username), password: decodeURIComponent(first.password) },
+    };
   });
 
 /** The driver's options as written. */
