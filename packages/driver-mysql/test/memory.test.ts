@@ -79,8 +79,8 @@ describe.each(variants)(
                 (durationMs * ratePerSecond) / 1000,
               );
               const now = Date.now();
-              // An operation whose deadline falls inside a stall of L ms settles up to L late: only stalls
-              // longer than the 250 ms tolerance can make one "overdue", at most rate × (L − 250 ms) of them.
+              // Reported, not asserted: under CPU starvation timers also queue behind each other after a stall,
+              // so how many settle late depends on the machine; the bound on waiting operations is what holds.
               stallBeyondTolerance += Math.max(0, now - lastTick - 10 - 250);
               if (now - lastTick - 10 > maxLag) {
                 maxLag = now - lastTick - 10;
@@ -131,7 +131,6 @@ describe.each(variants)(
           // settle up to that stall late, so the bound is rate × (deadline + the longest stall measured).
           const lagBound = (ratePerSecond * (policy.retry.deadline + maxLag)) / 1000;
           expect(maxPending).toBeLessThanOrEqual(lagBound * 1.1 + 100);
-          expect(maxOverdue).toBeLessThanOrEqual((ratePerSecond * stallBeyondTolerance) / 1000 + 100);
           // Before the loss is noticed a few calls may queue in mysql2 (bounded by queueLimit); once it is, the
           // pool is closed and nothing waits inside mysql2.
           expect(maxQueue).toBeLessThanOrEqual(defaultQueueLimit);
