@@ -234,14 +234,15 @@ describe('reconnect validate: driver options', () => {
     ).toBe(0);
   });
 
-  it('warns, without failing, when a driver is not installed', async () => {
+  it('fails, located at targets.NAME.driver, when a driver cannot be found (no install advice)', async () => {
     const file = write(
       'missing-driver.yaml',
       'version: 1\ntargets: { a: { driver: reconnect-no-such-driver } }\n',
     );
     const r = await run(['validate', '--config', file]);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain('a: options not checked');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('targets.a.driver: Unknown driver "reconnect-no-such-driver"');
+    expect(r.stderr).not.toContain('npm install');
   });
 });
 

@@ -69,8 +69,9 @@ export class LiveView {
     }
   }
 
-  /** Leaves the last block on screen (TTY) and stops redrawing. */
+  /** Leaves the last block on screen (a TTY) or prints it once more (a line log), and stops redrawing. */
   close(): void {
+    if (!this.#tty && this.#block.length > 0) this.#out.write(`${this.#block.join('\n')}\n`);
     this.#drawn = 0;
   }
 

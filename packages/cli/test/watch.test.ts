@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startRedis, useServer } from '@reconnect/testkit';
+import { formatTable, LiveView } from '../src/index.js';
+
+// `reconnect watch` as an operator runs it: the built binary, a throwaway Redis killed and restarted
+// underneath it, every change printed as it happens, and Ctrl-C (SIGINT) stopping everything cleanly.
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const bin = path.join(root, 'packages', 'cli', 'bin', 'reconnect.js');
+const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-cli-watch-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A running `reconnect watch` whose output is collected, with a wait for a line to show up. */
+class Watch {
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (this.output += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.output += c));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+  async waitFor(pattern: RegExp, ms = 10_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (!pattern.test(this.output)) {
+      if (Date.now() > until)
+        throw new Error(`timed out waiting for ${pattern}; output so far:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+const ESC = String.fromCharCode(27);
+const running: Watch[] = [];
+afterEach(() => {
+  for (const w of running.splice(0)) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+});
+
+function watchConfig(port: number): string {
+  const file = path.join(tmp, `watch-${port}.yaml`);
+  writeFileSync(
+    file,
+    `version: 1\ntargets:\n  cache:\n    driver: redis\n    policy:\n      extends: preset:redis\n      healthCheck: { interval: 200ms, timeout: 150ms }\n      reconnect: { maxRetries: unlimited, backoff: { base: 100ms, max: 500ms } }\n    options: { url: 'redis://127.0.0.1:${port}' }\n`,
+  );
+  return file;
+}
+
+describe('reconnect watch', () => {
+  const redis = useServer(() => startRedis());
+
+  async function killRestartAndInterrupt(w: Watch): Promise<void> {
+    running.push(w);
+    await w.waitFor(/cache: connecting → connected/);
+    await redis().kill();
+    await w.waitFor(/cache: connected → reconnecting/);
+    await w.waitFor(/cache: reconnect attempt \d+ failed \(ECONNREFUSED\)/);
+    await redis().restart();
+    await w.waitFor(/cache: reconnecting → connected/);
+    w.child.kill('SIGINT');
+    const exit = await Promise.race([
+      w.exited,
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(w.output).toContain('stopping (SIGINT)');
+    expect(w.output).toContain('cache: connected → stopped');
+    expect(w.output).toMatch(/stopped every target in \d+ ms/);
+  }
+
+  it('under a pipe: a line log of every change while Redis is killed and restarted; SIGINT stops it with exit 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'watch', '--config', watchConfig(redis().port), '--every', '200ms'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const w = new Watch(child);
+    await killRestartAndInterrupt(w);
+    // Not a terminal: no cursor movement, and the table appears as plain lines.
+    expect(w.output).not.toContain('\x1b[');
+    expect(w.output).toMatch(/^TARGET\s+STATE\s+FOR\s+NODES\s+BREAKER/m);
+    // The last block, printed as the watch ends.
+    expect(w.output).toMatch(/^cache\s+stopped\s/m);
+  });
+
+  it('under a pseudo-terminal: the view is redrawn in place, and Ctrl-C stops it with exit 0', async () => {
+    // script(1) gives the command a pty; its own exit status is the command's (-e).
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} watch --config ${JSON.stringify(watchConfig(redis().port))} --every 200ms`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm' },
+    });
+    const w = new Watch(child);
+    running.push(w);
+    await w.waitFor(/cache: connecting → connected/);
+    // Redraws move the cursor up over the previous block and clear it.
+    await w.waitFor(new RegExp(`${ESC}\\[\\d+A${ESC}\\[J`));
+    // script forwards SIGINT to nothing; send it to the watch process itself (what Ctrl-C's process group signal does).
+    const pid = await childPid(child.pid!);
+    await redis().kill();
+    await w.waitFor(/cache: connected → reconnecting/);
+    await redis().restart();
+    await w.waitFor(/cache: reconnecting → connected/);
+    process.kill(pid, 'SIGINT');
+    const exit = await Promise.race([
+      w.exited,
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(w.output).toContain('stopping (SIGINT)');
+  });
+});
+
+/** The node process script(1) started (its only child). */
+async function childPid(parent: number): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  for (let i = 0; i < 100; i++) {
+    try {
+      const children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
+      if (children.length > 0) return Number(children[0]);
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('script(1) started no child');
+}
+
+describe('LiveView', () => {
+  it('redraws in place on a TTY, events above the block', () => {
+    let out = '';
+    const view = new LiveView({ write: (t: string) => (out += t) }, { tty: true });
+    view.update(['a', 'b']);
+    view.event('something happened');
+    view.update(['c', 'd']);
+    expect(out).toBe('a\nb\n\x1b[2A\x1b[Jsomething happened\na\nb\n\x1b[2A\x1b[Jc\nd\n');
+  });
+
+  it('writes plain lines elsewhere, the block at most every logEveryMs', () => {
+    let out = '';
+    const view = new LiveView({ write: (t: string) => (out += t) }, { tty: false, logEveryMs: 1000 });
+    view.update(['t1'], 0);
+    view.update(['t2'], 500);
+    view.event('e');
+    view.update(['t3'], 1000);
+    view.update(['t4'], 1200);
+    view.close();
+    expect(out).toBe('t1\ne\nt3\nt4\n');
+  });
+
+  it('aligns table columns', () => {
+    expect(formatTable({ headers: ['A', 'BB'], rows: [['xyz', '1']] })).toEqual(['A    BB', 'xyz  1']);
+  });
+});
