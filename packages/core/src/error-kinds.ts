@@ -30,6 +30,11 @@ export interface Classification {
   kind: ErrorKind;
   /** The driver-native code (`ER_LOCK_DEADLOCK`, `1213`, `READONLY`, an HTTP status), matched by `retryOn.codes`. */
   code?: string | number;
+  /**
+   * Other spellings of `code`, also matched by `retryOn.codes`: a MySQL error is `code: 1213` with
+   * `aliases: ['ER_LOCK_DEADLOCK']`, so a policy may name it either way.
+   */
+  aliases?: readonly (string | number)[];
   /** HTTP status, for HTTP drivers; matched by `retryOn.statusCodes`. */
   statusCode?: number;
   /**

@@ -38,6 +38,17 @@ describe('matchesRetryOn', () => {
     expect(matchesRetryOn(retryOn, { kind: 'transient', statusCode: 503 })).toBe(true);
     expect(matchesRetryOn(retryOn, { kind: 'transient', statusCode: 500 })).toBe(false);
   });
+
+  it("matches a driver's other spellings of its code (aliases): an errno listed by name, a name by number", () => {
+    // retryOn lists ER_LOCK_DEADLOCK by name and 1205 by number.
+    expect(matchesRetryOn(retryOn, { kind: 'transient', code: 1213, aliases: ['ER_LOCK_DEADLOCK'] })).toBe(
+      true,
+    );
+    expect(
+      matchesRetryOn(retryOn, { kind: 'transient', code: 'ER_LOCK_WAIT_TIMEOUT', aliases: [1205] }),
+    ).toBe(true);
+    expect(matchesRetryOn(retryOn, { kind: 'fatal', code: 1062, aliases: ['ER_DUP_ENTRY'] })).toBe(false);
+  });
 });
 
 describe('decideRetry', () => {
