@@ -89,7 +89,7 @@ export interface HealthCheckerOptions {
  * and real operation outcomes (passive checks, {@link HealthChecker.record}) into up/down verdicts.
  */
 export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
-  readonly #policy: HealthCheckPolicy;
+  #policy: HealthCheckPolicy;
   readonly #probe: (signal: AbortSignal) => Promise<void>;
   readonly #clock: Clock;
   readonly #random: RandomSource;
@@ -123,6 +123,23 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
     this.#schedule();
   }
 
+  /**
+   * Takes a new policy (a reload). Thresholds apply to the counters as they stand; a probe waiting for its
+   * timer is rescheduled on the new interval (a probe in flight finishes, and the next one follows the new
+   * policy); enabling or disabling takes effect now.
+   */
+  setPolicy(policy: HealthCheckPolicy): void {
+    this.#policy = policy;
+    if (!this.#running) return;
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#schedule();
+    } else if (this.#inFlight === undefined) {
+      this.#schedule();
+    }
+  }
+
   /** Stops probing and aborts a probe in flight; leaves no timer behind. */
   stop(): void {
     this.#running = false;
@@ -144,6 +161,13 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
     this.#counters = after;
     if (before.healthy && !after.healthy) this.emit('down', { error });
     else if (!before.healthy && after.healthy) this.emit('up', {});
+    // A real operation's failure is a suspicion too: confirm it with a probe now, not an interval later, so a
+    // crash under traffic is declared within a few refused probes (before a burst of failures opens the breaker).
+    else if (!ok && after.healthy && before.failures === 0 && this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#schedule();
+    }
   }
 
   /** Runs one probe now, bounded by `timeout`; records and returns its result. */

@@ -1,17 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { Driver } from '../driver/driver.js';
-import { ConfigError, UnknownTargetError, type ConfigIssue } from '../errors.js';
+import { UnknownTargetError } from '../errors.js';
 import { didYouMean } from '../policy/did-you-mean.js';
+import type { Environment } from '../policy/interpolate.js';
 import { loadConfig } from '../policy/loader.js';
 import { resolveConfig } from '../policy/resolve.js';
 import type { ConfigInput } from '../policy/schema.js';
-import type { ResolvedPolicy } from '../policy/resolved.js';
 import type { Clock, RandomSource } from '../time/clock.js';
-import { validateDriverOptions } from './driver-options.js';
-import { resolveDriver } from './resolve-driver.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import {
+  ConfigReloader,
+  type ManagerEvents,
+  type ReloadResult,
+  type ReloaderSetup,
+  type WatchOptions,
+} from './config-reload.js';
 import { createTarget } from './target.js';
+import { prepareTargets, type ResolvedConfigLike } from './target-specs.js';
 import type { Logger, LogLevel, StartOptions, Target, TargetHealth } from './types.js';
+
+export type { ResolvedConfigLike, ResolvedTargetConfig } from './target-specs.js';
 
 /** One name's result of `startAll()` / `stopAll()`: one failing target does not stop the others. */
 export type TargetResult = { ok: true } | { ok: false; error: unknown };
@@ -25,21 +34,6 @@ export interface ManagerHealth {
   /** True when every required target is connected (what `/readyz` answers 200 for). */
   ready: boolean;
   targets: Record<string, TargetHealth>;
-}
-
-/** One target of a resolved configuration: what the policy area's `resolveConfig` produces per name. */
-export interface ResolvedTargetConfig {
-  driver: string;
-  options?: unknown;
-  required?: boolean;
-  policy: ResolvedPolicy;
-}
-
-/** A resolved configuration: every target with its driver name, raw options and complete policy. */
-export interface ResolvedConfigLike {
-  targets: Record<string, ResolvedTargetConfig>;
-  /** The file it was read from, for error messages and plugin resolution. */
-  file?: string | undefined;
 }
 
 /** Options of {@link createManager}. */
@@ -61,14 +55,40 @@ export interface CreateManagerOptions {
   logger?: Logger;
   /** The lowest level `logger` receives (`debug` adds each operation's give-up). Default `info`. */
   logLevel?: LogLevel;
+  /**
+   * Follow the policy file and reload it on every save (see {@link Manager.watch}); only for a configuration read
+   * from a file. Default false.
+   */
+  watch?: boolean | WatchOptions;
+  /** Where `${NAME}` values come from, now and at every reload; `process.env` by default. */
+  env?: Environment;
 }
+
+// createManager's way to give a manager its reloader (a private field, set from outside the class body).
+let attachReloader: (
+  manager: Manager,
+  setup: Omit<ReloaderSetup, 'add' | 'remove' | 'emit'>,
+) => ConfigReloader;
 
 /**
  * Keeps a set of named targets: starts and stops them together, reports their health, and
  * answers liveness and readiness probes over HTTP.
  */
-export class Manager {
+export class Manager extends TypedEmitter<ManagerEvents> {
   readonly #targets = new Map<string, Target>();
+  #reloader: ConfigReloader | undefined;
+
+  static {
+    attachReloader = (manager, setup) => {
+      manager.#reloader = new ConfigReloader({
+        ...setup,
+        add: (name, target) => manager.register(name, target),
+        remove: (name) => manager.#targets.delete(name),
+        emit: (event, payload) => manager.emit(event, payload),
+      });
+      return manager.#reloader;
+    };
+  }
 
   /** Adds a target under `name`; a name can be registered once. */
   register(name: string, target: Target<never> | Target): this {
@@ -105,9 +125,46 @@ export class Manager {
     return this.#each((t) => t.start(options));
   }
 
-  /** Stops every target: timers cleared, clients closed, nothing left to keep the process alive. */
+  /**
+   * Stops every target: timers cleared, clients closed, nothing left to keep the process alive. Stops following
+   * the policy file too, and stops targets a reload replaced or removed that were still finishing operations.
+   */
   async stopAll(): Promise<Record<string, TargetResult>> {
-    return this.#each((t) => t.stop());
+    const reloader = this.#reloader;
+    reloader?.unwatch();
+    const results = await this.#each((t) => t.stop());
+    await reloader?.stop();
+    return results;
+  }
+
+  /**
+   * Reads the policy file again and puts what changed in force, target by target (docs/lifecycle.md, "Hot
+   * reload"). An invalid file changes nothing: the result is `failed` and `reloadFailed` carries the located
+   * `ConfigError`. Never rejects. For SIGHUP: `process.on('SIGHUP', () => void manager.reload())`.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.#reloadable().reload();
+  }
+
+  /** Follows the policy file: every save (in place, temp + rename, a ConfigMap symlink swap) reloads once. */
+  watch(options?: WatchOptions): Promise<void> {
+    return this.#reloadable().watch(options);
+  }
+
+  /** Stops following the policy file; leaves no watcher or timer. */
+  unwatch(): void {
+    this.#reloader?.unwatch();
+  }
+
+  /** Whether the policy file is followed. */
+  get watching(): boolean {
+    return this.#reloader?.watching ?? false;
+  }
+
+  #reloadable(): ConfigReloader {
+    if (this.#reloader === undefined)
+      throw new TypeError('This manager was not created from a policy file: there is nothing to reload');
+    return this.#reloader;
   }
 
   /** A snapshot of every target's health and the overall verdict. */
@@ -181,38 +238,15 @@ export async function buildManager(
   },
 ): Promise<Manager> {
   const manager = new Manager();
-  const issues: ConfigIssue[] = [];
-  const drivers = new Map<string, Promise<Driver>>();
-  const driverFor = (name: string): Promise<Driver> => {
-    const injected = options.drivers?.[name] as Driver | undefined;
-    if (injected !== undefined) return Promise.resolve(injected);
-    let p = drivers.get(name);
-    if (p === undefined) {
-      p = resolveDriver(name, options.fromDir);
-      drivers.set(name, p);
-    }
-    return p;
-  };
-  for (const [name, t] of Object.entries(resolved.targets)) {
-    const driver = await driverFor(t.driver);
-    let driverOptions: unknown;
-    try {
-      driverOptions = validateDriverOptions(driver, t.options, { target: name, file: resolved.file });
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        issues.push(...error.issues);
-        continue;
-      }
-      throw error;
-    }
+  for (const spec of await prepareTargets(resolved, options)) {
     manager.register(
-      name,
+      spec.name,
       createTarget({
-        name,
-        driver,
-        options: driverOptions,
-        policy: t.policy,
-        required: t.required ?? true,
+        name: spec.name,
+        driver: spec.driver,
+        options: spec.options,
+        policy: spec.config.policy,
+        required: spec.config.required ?? true,
         validateOptions: false,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.random ? { random: options.random } : {}),
@@ -221,7 +255,6 @@ export async function buildManager(
       }),
     );
   }
-  if (issues.length > 0) throw new ConfigError(issues, resolved.file);
   return manager;
 }
 
@@ -232,22 +265,44 @@ export async function buildManager(
  */
 export async function createManager(options: CreateManagerOptions = {}): Promise<Manager> {
   const cwd = options.cwd ?? process.cwd();
+  const env = options.env;
   let resolved: ResolvedConfigLike;
   if (options.resolved !== undefined) {
     resolved = options.resolved;
   } else if (typeof options.config === 'object') {
-    resolved = resolveConfig(options.config);
+    resolved = resolveConfig(options.config, env ? { env } : {});
   } else {
-    const loaded = await loadConfig(options.config === undefined ? { cwd } : { config: options.config, cwd });
-    resolved = loaded;
+    resolved = await loadConfig({
+      cwd,
+      env,
+      ...(options.config === undefined ? {} : { config: options.config }),
+    });
   }
   const fromDir = resolved.file === undefined ? cwd : dirname(resolved.file);
-  return buildManager(resolved, {
+  const built = {
     fromDir,
-    ...(options.drivers ? { drivers: options.drivers } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-  });
+    drivers: options.drivers,
+    clock: options.clock,
+    random: options.random,
+    logger: options.logger,
+    logLevel: options.logLevel,
+  };
+  // Only a file can be reloaded; an object built in code or an already resolved configuration is final.
+  const file =
+    options.resolved === undefined && typeof options.config !== 'object' ? resolved.file : undefined;
+  if (file === undefined) return buildManager(resolved, definedOnly(built));
+  const manager = new Manager();
+  const reloader = attachReloader(manager, { ...built, file, env });
+  for (const spec of await prepareTargets(resolved, built))
+    manager.register(spec.name, reloader.create(spec));
+  if (options.watch !== undefined && options.watch !== false)
+    await manager.watch(options.watch === true ? {} : options.watch);
+  return manager;
+}
+
+// Drops undefined options (exactOptionalPropertyTypes: an option is given or absent).
+function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }

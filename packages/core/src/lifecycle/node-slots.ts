@@ -48,10 +48,16 @@ export class NodeSlots<Options, Client> {
 
   /** `nodes` undefined: a single slot (the driver names no nodes, or its client owns the topology). */
   constructor(o: NodeSlotsOptions<Options, Client>, nodes: readonly NodeAddress[] | undefined) {
-    this.#o = o;
+    // A copy: setPolicy() replaces the policy here without touching the caller's object.
+    this.#o = { ...o };
     this.#watching = typeof o.driver.watch === 'function';
     if (nodes === undefined) this.all.push(newSlot(undefined));
     else for (const n of nodes) this.add(n);
+  }
+
+  /** Takes a new policy (a reload): the next connect, probe and proof use it. */
+  setPolicy(policy: ResolvedPolicy): void {
+    this.#o.policy = policy;
   }
 
   /** The slot of node `id`. */
@@ -279,6 +285,18 @@ export class NodeSlots<Options, Client> {
       }
     });
   }
+}
+
+/** The nodes a target may use at all: an address, and accepted by a custom selector (which may filter by host). */
+export function usableNodes(policy: ResolvedPolicy, nodes: readonly NodeAddress[]): NodeAddress[] {
+  const selector = policy.pool.selector;
+  return nodes.filter(
+    (n) =>
+      n.host !== '' &&
+      Number.isInteger(n.port) &&
+      n.port > 0 &&
+      (typeof selector !== 'function' || selector([n]) !== undefined),
+  );
 }
 
 function newSlot<Client>(node: NodeAddress | undefined): Slot<Client> {

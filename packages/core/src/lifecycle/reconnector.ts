@@ -59,7 +59,7 @@ export interface ReconnectorOptions {
  * between the backoff timer's attempts: they neither count toward `maxRetries` nor move the backoff schedule.
  */
 export class Reconnector extends TypedEmitter<ReconnectorEvents> {
-  readonly #policy: ReconnectPolicy;
+  #policy: ReconnectPolicy;
   readonly #connect: (signal: AbortSignal) => Promise<void>;
   readonly #delay: (attempt: number, previous: number | undefined) => number;
   readonly #isFinal: (error: unknown) => boolean;
@@ -116,6 +116,11 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     return s.status === 'connecting' || s.status === 'reconnecting' || s.status === 'failed'
       ? s.error
       : undefined;
+  }
+
+  /** A reload: limits, `connectTimeout` and `minProbeGap` apply from the next attempt (a scheduled one keeps its time). */
+  setPolicy(policy: ReconnectPolicy): void {
+    this.#policy = policy;
   }
 
   /** Starts connecting (from `idle` only); the first attempt runs at once. */

@@ -1,21 +1,23 @@
 import type { ConnectionMonitor } from '../driver/driver.js';
 import type { NodeAddress } from '../node-address.js';
-import { CircuitBreaker, computeDelay, RetryBudget, RetryExecutor } from '../engine/index.js';
+import { computeDelay } from '../engine/index.js';
 import type { AcquireRequest, ExecuteOptions, Lease, Operation } from '../engine/types.js';
 import { kindMeanings } from '../error-kinds.js';
 import { NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
 import { resolvePolicy } from '../policy/resolve.js';
-import type { ResolvedPolicy } from '../policy/resolved.js';
+import type { PoolPolicy, ResolvedPolicy } from '../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource } from '../time/clock.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { Discovery } from './discovery.js';
+import { applyPolicy } from './apply-policy.js';
+import { Discovery, type DiscoveryOptions } from './discovery.js';
 import { validateDriverOptions } from './driver-options.js';
 import { HealthChecker } from './health-checker.js';
 import { NodePool } from './node-pool.js';
-import { NodeSlots } from './node-slots.js';
+import { NodeSlots, usableNodes } from './node-slots.js';
 import { Reconnector } from './reconnector.js';
 import { waitForStart } from './start-wait.js';
 import { TargetErrors } from './target-errors.js';
+import { buildRunner, type RunnerOptions, type TargetRunner } from './target-executor.js';
 import { logTargetEvents } from './target-logging.js';
 import { TargetSource } from './target-source.js';
 import { LifecycleTelemetry } from './telemetry.js';
@@ -35,7 +37,8 @@ import type {
  */
 class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implements Target<Client> {
   readonly name: string;
-  readonly policy: ResolvedPolicy;
+  // The policy in force: a reload replaces it (policy is its getter).
+  #policy: ResolvedPolicy;
   readonly required: boolean;
   readonly #clock: Clock;
   readonly #slots: NodeSlots<Options, Client>;
@@ -44,8 +47,12 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   readonly #health: HealthChecker;
   readonly #reconnector: Reconnector;
   readonly #source: TargetSource<Options, Client>;
-  readonly #executor: RetryExecutor<Client>;
-  readonly #breaker: CircuitBreaker | undefined;
+  // Swapped by a reload: operations already running keep the runner (executor, policy) they started with.
+  #runner: TargetRunner<Client>;
+  readonly #runnerOptions: Omit<RunnerOptions<Client>, 'policy'>;
+  // The live pool's policy, updated in place by a reload (the pool reads it on every use).
+  readonly #poolPolicy: PoolPolicy | undefined;
+  readonly #discoveryOptions: DiscoveryOptions<Options, Client> | undefined;
   readonly #telemetry: LifecycleTelemetry;
   readonly #errors: TargetErrors;
   readonly #watching: boolean;
@@ -57,7 +64,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     super();
     this.name = o.name;
     // Resolved exactly once: a policy that already is (from a file) is taken as it is.
-    this.policy = resolvePolicy(o.policy);
+    this.#policy = resolvePolicy(o.policy);
     const options =
       o.validateOptions === false
         ? o.options
@@ -88,20 +95,21 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       },
       named.length === 0 ? undefined : nodes,
     );
+    this.#poolPolicy = named.length === 0 ? undefined : { ...this.policy.pool };
     this.#pool =
-      named.length === 0
+      this.#poolPolicy === undefined
         ? undefined
         : new NodePool({
             nodes,
-            policy: this.policy.pool,
+            policy: this.#poolPolicy,
             clock: this.#clock,
             random,
             ping: (node) => this.#slots.ping(node),
           });
-    this.#discovery =
+    this.#discoveryOptions =
       this.#pool === undefined || o.driver.discover === undefined
         ? undefined
-        : new Discovery({
+        : {
             driver: o.driver,
             policy: this.policy,
             clock: this.#clock,
@@ -111,18 +119,21 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
             stopped,
             usable,
             onUnreachable: (node, error) => this.#telemetry.nodeUnreachable(node, error),
-          });
+          };
+    this.#discovery = this.#discoveryOptions && new Discovery(this.#discoveryOptions);
 
-    const reconnectPolicy = this.policy.reconnect;
     this.#reconnector = new Reconnector({
-      policy: reconnectPolicy,
+      policy: this.policy.reconnect,
       clock: this.#clock,
       connect: (signal) => this.#slots.connectAttempt(signal),
       isFinal: (error) => kindMeanings[this.#errors.kindOf(error)].final,
-      delay: (attempt, previous) =>
-        reconnectPolicy.delay
-          ? reconnectPolicy.delay(attempt)
-          : computeDelay(reconnectPolicy.backoff, attempt, previous, random),
+      // Read at each attempt: a reload's backoff applies from the next one.
+      delay: (attempt, previous) => {
+        const reconnect = this.policy.reconnect;
+        return reconnect.delay
+          ? reconnect.delay(attempt)
+          : computeDelay(reconnect.backoff, attempt, previous, random);
+      },
     });
     this.#health = new HealthChecker({
       policy: this.policy.healthCheck,
@@ -141,32 +152,45 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       errors: this.#errors,
     });
 
-    const breaker = this.policy.circuitBreaker.enabled
-      ? new CircuitBreaker(this.policy.circuitBreaker, this.#clock)
-      : undefined;
-    const budget = this.policy.retry.budget.enabled
-      ? new RetryBudget(this.policy.retry.budget, this.#clock)
-      : undefined;
-    this.#breaker = breaker;
-    breaker?.on('stateChange', (e) => this.emit('breakerStateChange', e));
-    this.#executor = new RetryExecutor<Client>({
+    this.#runnerOptions = {
       target: this.name,
-      system: o.driver.system,
-      policy: this.policy.retry,
-      classify: (error) => o.driver.classify(error),
+      driver: o.driver,
       source: this.#source,
-      ...(breaker ? { breaker } : {}),
-      ...(budget ? { budget } : {}),
       clock: this.#clock,
       random,
-      events: {
-        retry: (e) => this.emit('retry', e),
-        giveUp: (e) => this.emit('giveUp', e),
-      },
-    });
+      events: { retry: (e) => this.emit('retry', e), giveUp: (e) => this.emit('giveUp', e) },
+      breakerChanged: (e) => this.emit('breakerStateChange', e),
+    };
+    this.#runner = buildRunner({ ...this.#runnerOptions, policy: this.policy });
     this.#wire();
     if (o.logger !== undefined)
       logTargetEvents(this, o.logger, (error) => this.#errors.describe(error), o.logLevel);
+  }
+
+  /** The policy in force now (a reload replaces it). */
+  get policy(): ResolvedPolicy {
+    return this.#policy;
+  }
+
+  /**
+   * Puts `next` in force (a reload): each part takes the sections that changed, operations already running
+   * finish under the policy they started with. Driver options are not a policy: changing them replaces the target.
+   */
+  applyPolicy(next: ResolvedPolicy): void {
+    const before = this.#policy;
+    if (before === next || this.state === 'stopped') return;
+    this.#policy = next;
+    applyPolicy(before, next, {
+      ...{ health: this.#health, reconnector: this.#reconnector, slots: this.#slots, source: this.#source },
+      pool: this.#poolPolicy,
+      discovery: this.#discovery && { options: this.#discoveryOptions!, live: this.#discovery },
+      connected: this.isConnected(),
+      rebuildRunner: () => {
+        const old = this.#runner;
+        this.#runner = buildRunner({ ...this.#runnerOptions, policy: next }, { runner: old, before });
+        old.retire(this.#runner);
+      },
+    });
   }
 
   get state(): TargetState {
@@ -211,7 +235,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   }
 
   execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
-    return this.#executor.execute(op, options);
+    return this.#runner.executor.execute(op, options);
   }
 
   health(): TargetHealth {
@@ -269,7 +293,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     });
     r.on('reconnect', (e) => {
       // The reconnect's connect + probe proved the server healthy: don't keep failing fast until openFor ends.
-      this.#breaker?.reset();
+      this.#runner.breaker?.reset();
       this.emit('reconnect', e);
     });
     r.on('reconnectFailed', (e) => {
@@ -314,18 +338,6 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       up: () => this.#reconnector.up(),
     };
   }
-}
-
-// Nodes the selector can use at all (a custom selector filters, e.g. by hostname).
-function usableNodes(policy: ResolvedPolicy, nodes: readonly NodeAddress[]): NodeAddress[] {
-  const selector = policy.pool.selector;
-  return nodes.filter(
-    (n) =>
-      n.host !== '' &&
-      Number.isInteger(n.port) &&
-      n.port > 0 &&
-      (typeof selector !== 'function' || selector([n]) !== undefined),
-  );
 }
 
 /** Creates a {@link Target}: a driver's client(s) kept connected by policy. Call `start()` to connect. */

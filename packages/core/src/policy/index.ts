@@ -14,6 +14,17 @@ export {
   type Provenance,
 } from './merge.js';
 export { checkPolicyConsistency } from './consistency.js';
+export {
+  changeEffects,
+  changePath,
+  describeChange,
+  diffConfigs,
+  diffTarget,
+  type ChangeArea,
+  type ConfigChange,
+  type ConfigDiff,
+  type DiffableTarget,
+} from './config-diff.js';
 export { configJsonSchema } from './json-schema.js';
 export { didYouMean, editDistance } from './did-you-mean.js';
 export {

@@ -10,7 +10,10 @@ import type { ConfigInput } from './schema.js';
 /** The module name cosmiconfig searches under. */
 export const MODULE_NAME = 'reconnect';
 
-/** Where a configuration is looked for, in this order, in the working directory. */
+/**
+ * Where a configuration is looked for, in this order, in the working directory and then in each parent directory
+ * up to the project root (the nearest directory with a `package.json`), as cosmiconfig's `project` search does.
+ */
 export const searchPlaces: readonly string[] = [
   'package.json',
   'reconnect.config.yaml',
@@ -133,6 +136,8 @@ const loadJson: Loader = (_file, content) => {
 
 const explorerOptions = {
   searchPlaces: [...searchPlaces],
+  // Walk up from the working directory to the project root, as users of cosmiconfig-based tools expect.
+  searchStrategy: 'project' as const,
   cache: false,
   loaders: { '.json': loadJson, noExt: defaultLoaders['.yaml'] },
 };
@@ -173,7 +178,7 @@ export async function readConfigFile(options: { config?: string; cwd?: string } 
     throw fileIssue(
       undefined,
       'config_not_found',
-      `No configuration found in ${cwd}`,
+      `No configuration found in ${cwd} or its parents up to the project root (the nearest package.json)`,
       `one of ${searchPlaces.join(', ')} (package.json under the "reconnect" key)`,
     );
   }
@@ -182,7 +187,8 @@ export async function readConfigFile(options: { config?: string; cwd?: string } 
 
 /**
  * Loads, validates and resolves a configuration: the given file, a file found by cosmiconfig
- * under the name `reconnect` in `cwd`, or an object built in code. Throws only {@link ConfigError}.
+ * under the name `reconnect` from `cwd` up to the project root, or an object built in code. Throws only
+ * {@link ConfigError}.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
   const env = options.env ?? process.env;

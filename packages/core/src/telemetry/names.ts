@@ -17,6 +17,8 @@ export const SpanNames = {
   HEALTH_CHECK: 'reconnect.health_check',
   /** From a lost connection to the reconnect (or the stop); one event per failed try. */
   RECONNECT: 'reconnect.reconnect',
+  /** One per reload of the policy file (a watched save, `manager.reload()`, SIGHUP): its file, result and changes. */
+  POLICY_RELOAD: 'reconnect.policy_reload',
 } as const;
 
 // ─── Span events ─────────────────────────────────────────────────────────────────────────────────
@@ -99,6 +101,14 @@ export const AttributeNames = {
   NODES: 'reconnect.nodes',
   /** On the target-state metric: the target's state. */
   TARGET_STATE: 'reconnect.target.state',
+  /** On `reconnect.policy_reload`: the policy file reloaded. */
+  CONFIG_FILE: 'reconnect.config.file',
+  /** On `reconnect.policy_reload` and the reload metric: `applied`, `unchanged` or `failed`. */
+  RELOAD_RESULT: 'reconnect.reload.result',
+  /** On `reconnect.policy_reload`: the changed paths (`cache.healthCheck.interval`, `cache.options.url`). */
+  RELOAD_CHANGED_PATHS: 'reconnect.reload.changed_paths',
+  /** On `reconnect.policy_reload`: each change in words, as `reconnect diff` prints it (secrets redacted). */
+  RELOAD_CHANGES: 'reconnect.reload.changes',
 } as const;
 
 /** Values of the `decision` attribute. */
@@ -146,4 +156,6 @@ export const MetricNames = {
   HEALTH_CHECK_DURATION: 'reconnect.health_check.duration',
   /** Gauge: 1 for the target's current state, 0 for the others (attribute reconnect.target.state). */
   TARGET_STATE: 'reconnect.target.state',
+  /** Counter: policy-file reloads (attribute reconnect.reload.result). */
+  POLICY_RELOADS: 'reconnect.policy_reloads',
 } as const;

@@ -1,0 +1,259 @@
+// Hot reload on the in-memory driver, with real policy files in a temp dir: what a reload changes on a live
+// target, and what it leaves alone. (The acceptance runs on real Redis are in reload-redis.test.ts; the save
+// patterns and the handles in reload-watch.test.ts.)
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  createFakeClock,
+  createManager,
+  isBreakerOpenError,
+  isConfigError,
+  type Manager,
+  type ReloadFailedEvent,
+  type ReloadResult,
+} from '../../src/index.js';
+import { createMemoryDriver, MemoryError, type MemoryClient } from './memory-driver.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'reconnect-reload-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const managers: Manager[] = [];
+afterEach(async () => {
+  await Promise.allSettled(managers.splice(0).map((m) => m.stopAll()));
+});
+
+// No passive health verdicts in these tests (failing operations must not take the target down).
+const quiet = 'healthCheck: { enabled: false, failureThreshold: 100 }';
+
+function configFile(text: string): string {
+  const dir = mkdtempSync(path.join(tmp, 'case-'));
+  const file = path.join(dir, 'reconnect.config.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function config(policy: string, options = '{ label: one }', more = ''): string {
+  return `version: 1\ntargets:\n  a:\n    driver: memory\n    options: ${options}\n    policy: ${policy}\n${more}`;
+}
+
+async function manager(file: string, extra: Parameters<typeof createManager>[0] = {}) {
+  const mem = createMemoryDriver();
+  const m = await createManager({ config: file, drivers: { memory: mem.driver }, env: {}, ...extra });
+  managers.push(m);
+  const events: (ReloadResult | ReloadFailedEvent)[] = [];
+  m.on('reload', (e) => events.push(e));
+  m.on('reloadFailed', (e) => events.push(e));
+  return { m, ...mem, events };
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const failing = (attempts: { n: number }) => (_c: MemoryClient) => {
+  attempts.n++;
+  return Promise.reject(new MemoryError('connection reset', 'connection', 'ECONNRESET'));
+};
+
+describe('manager.reload(): a valid file is diffed and only what changed is applied', () => {
+  it('retry: from the next operation on; an operation already running finishes under its own policy', async () => {
+    const backoff = 'backoff: { type: fixed, base: 40ms, jitter: none }';
+    // No breaker: the two operations' failures together would open it and cut the first one short.
+    const off = 'circuitBreaker: { enabled: false }';
+    const file = configFile(
+      config(`{ ${quiet}, ${off}, retry: { maxRetries: 4, ${backoff}, budget: { enabled: false } } }`),
+    );
+    const { m } = await manager(file);
+    await m.startAll();
+    const target = m.target<MemoryClient>('a');
+    const first = { n: 0 };
+    const running = target.execute(failing(first), { idempotent: true }).catch((e: unknown) => e);
+    await until(() => first.n === 1);
+    writeFileSync(
+      file,
+      config(`{ ${quiet}, ${off}, retry: { maxRetries: 0, ${backoff}, budget: { enabled: false } } }`),
+    );
+    const result = await m.reload();
+    expect(result.result).toBe('applied');
+    expect(result.summary).toEqual(['a: retry.maxRetries 4 → 0']);
+    expect(target.policy.retry.maxRetries).toBe(0);
+    const second = { n: 0 };
+    await target.execute(failing(second), { idempotent: true }).catch(() => undefined);
+    await running;
+    expect(second.n).toBe(1); // the new policy: no retry
+    expect(first.n).toBe(5); // the policy it started with: 1 + 4 retries
+  });
+
+  it('breaker: its state carries over a reload of another section; a changed breaker section starts a new one', async () => {
+    const breaker = (openFor: string) =>
+      `circuitBreaker: { enabled: true, mode: consecutive, failureThreshold: 2, openFor: ${openFor} }`;
+    const file = configFile(
+      config(`{ ${quiet}, retry: { maxRetries: 0, budget: { enabled: false } }, ${breaker('1m')} }`),
+    );
+    const { m } = await manager(file);
+    await m.startAll();
+    const target = m.target<MemoryClient>('a');
+    for (let i = 0; i < 2; i++)
+      await target.execute(failing({ n: 0 }), { idempotent: true }).catch(() => undefined);
+    const ok = (c: MemoryClient) => c.query('x');
+    expect(isBreakerOpenError(await target.execute(ok).catch((e: unknown) => e))).toBe(true);
+    // Another section changes: the open breaker stays open.
+    writeFileSync(
+      file,
+      config(`{ ${quiet}, retry: { maxRetries: 1, budget: { enabled: false } }, ${breaker('1m')} }`),
+    );
+    expect((await m.reload()).summary).toEqual(['a: retry.maxRetries 0 → 1']);
+    expect(isBreakerOpenError(await target.execute(ok).catch((e: unknown) => e))).toBe(true);
+    // The breaker's own section changes: a new, closed breaker.
+    writeFileSync(
+      file,
+      config(`{ ${quiet}, retry: { maxRetries: 1, budget: { enabled: false } }, ${breaker('2m')} }`),
+    );
+    expect((await m.reload()).summary).toEqual(['a: circuitBreaker.openFor 1m → 2m']);
+    await expect(target.execute(ok)).resolves.toBe('x@single');
+  });
+
+  it('healthCheck: the next probe is rescheduled on the new interval (fake clock)', async () => {
+    const clock = createFakeClock(0);
+    const hc = (interval: string, timeout: string) =>
+      `{ healthCheck: { interval: ${interval}, timeout: ${timeout}, jitter: 0 } }`;
+    const file = configFile(config(hc('10s', '1s')));
+    const { m, control } = await manager(file, { clock });
+    const starting = m.startAll();
+    await clock.advanceAsync(0);
+    await starting;
+    const probes = control.calls.probe;
+    await clock.advanceAsync(5000);
+    expect(control.calls.probe).toBe(probes); // 10 s interval: nothing yet
+    writeFileSync(file, config(hc('200ms', '100ms')));
+    expect((await m.reload()).summary).toEqual([
+      'a: healthCheck.interval 10s → 200ms',
+      'a: healthCheck.timeout 1s → 100ms',
+    ]);
+    await clock.advanceAsync(200);
+    expect(control.calls.probe).toBe(probes + 1);
+    await clock.advanceAsync(200);
+    expect(control.calls.probe).toBe(probes + 2);
+  });
+
+  it('driver options: the target is replaced: new client first, new operations on it, the old closes after its operations', async () => {
+    const file = configFile(config(`{ ${quiet} }`, '{ label: one }'));
+    const { m, control } = await manager(file);
+    await m.startAll();
+    const target = m.target<MemoryClient>('a');
+    const old = control.clients[0]!;
+    let release = () => undefined as void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = target.execute(async (c) => {
+      await gate;
+      return c.id;
+    });
+    writeFileSync(file, config(`{ ${quiet} }`, '{ label: two }'));
+    const result = await m.reload();
+    expect(result.summary).toEqual(['a: options.label "one" → "two"']);
+    expect(m.target('a')).toBe(target); // the same object: code holding it follows the reload
+    expect(control.clients).toHaveLength(2);
+    const fresh = control.clients[1]!;
+    await expect(target.execute((c) => Promise.resolve(c.id))).resolves.toBe(fresh.id);
+    expect(old.closed).toBe(false); // its operation is still running
+    release();
+    await expect(slow).resolves.toBe(old.id);
+    await until(() => old.closed);
+    expect(fresh.closed).toBe(false);
+    expect(target.isConnected()).toBe(true);
+  });
+
+  it('targets added are started, targets removed are stopped once their operations ended', async () => {
+    const file = configFile(config(`{ ${quiet} }`));
+    const { m, control } = await manager(file);
+    await m.startAll();
+    const a = m.target<MemoryClient>('a');
+    let release = () => undefined as void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = a.execute(async (c) => {
+      await gate;
+      return c.query('last');
+    });
+    writeFileSync(
+      file,
+      `version: 1\ntargets:\n  b:\n    driver: memory\n    options: { label: b }\n    policy: { ${quiet} }\n`,
+    );
+    const result = await m.reload();
+    expect(result.summary).toEqual([
+      'b: added (started)',
+      'a: removed (stopped after its in-flight operations)',
+    ]);
+    expect(m.names()).toEqual(['b']);
+    expect(m.target('b').state).toBe('connected');
+    expect(a.state).toBe('connected'); // still finishing its operation
+    release();
+    await expect(slow).resolves.toBe('last@single');
+    await until(() => a.state === 'stopped');
+    expect(control.clients[0]!.closed).toBe(true);
+  });
+
+  it('an unchanged file is a reload that changes nothing (and says so)', async () => {
+    const file = configFile(config(`{ ${quiet} }`));
+    const { m, events } = await manager(file);
+    const before = m.target('a').policy;
+    const result = await m.reload();
+    expect(result).toMatchObject({ result: 'unchanged', changes: [], file });
+    expect(m.target('a').policy).toBe(before);
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe('manager.reload(): a broken file changes nothing', () => {
+  it.each([
+    ['a YAML error', 'version: 1\ntargets:\n  a: { driver: memory\n', 'parse_error', []],
+    [
+      'a typo in a key',
+      config('{ healthCheck: { intervall: 1s } }'),
+      'unrecognized_keys',
+      ['targets', 'a', 'policy', 'healthCheck', 'intervall'],
+    ],
+    [
+      'a missing env var',
+      config('{ retry: { maxRetries: "${RETRIES}" } }'),
+      'missing_env',
+      ['targets', 'a', 'policy', 'retry', 'maxRetries'],
+    ],
+    [
+      'bad driver options',
+      config('{}', '{ lable: two }'),
+      'unrecognized_keys',
+      ['targets', 'a', 'options', 'lable'],
+    ],
+  ])(
+    '%s: the old policy stays, reloadFailed carries the located ConfigError, the next valid save applies',
+    async (_what, broken, kind, at) => {
+      const file = configFile(config(`{ ${quiet}, retry: { maxRetries: 2 } }`));
+      const { m, events } = await manager(file);
+      await m.startAll();
+      const target = m.target('a');
+      const before = target.policy;
+      writeFileSync(file, broken);
+      const failed = await m.reload();
+      expect(failed.result).toBe('failed');
+      expect(target.policy).toBe(before);
+      expect(events).toHaveLength(1);
+      const event = events[0] as ReloadFailedEvent;
+      expect(event.file).toBe(file);
+      expect(isConfigError(event.error)).toBe(true);
+      const issue = isConfigError(event.error) ? event.error.issues[0] : undefined;
+      expect(issue).toMatchObject({ kind, file, path: at });
+      expect(issue?.expected).toBeTruthy();
+      expect(target.isConnected()).toBe(true);
+      writeFileSync(file, config(`{ ${quiet}, retry: { maxRetries: 5 } }`));
+      const applied = await m.reload();
+      expect(applied.summary).toEqual(['a: retry.maxRetries 2 → 5']);
+      expect(target.policy.retry.maxRetries).toBe(5);
+    },
+  );
+});
