@@ -116,8 +116,8 @@ describe('npm run demo (short mode)', () => {
         expect(f.error).toBeUndefined();
         expect(f.healedAt).toBeGreaterThan(f.startedAt);
         expect(run.stdout).toContain(`FAULT ${s.title}: ${f.name}`);
-        expect(s.faultFigures.reconnect[i].detectedMs, `${s.title}: ${f.name}`).not.toBeNull();
-        expect(s.faultFigures.reconnect[i].recoveredMs, `${s.title}: ${f.name}`).not.toBeNull();
+        expect(s.faultFigures.reconnect[i]!.detectedMs, `${s.title}: ${f.name}`).not.toBeNull();
+        expect(s.faultFigures.reconnect[i]!.recoveredMs, `${s.title}: ${f.name}`).not.toBeNull();
       });
     }
   });
