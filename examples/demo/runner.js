@@ -284,11 +284,11 @@ export async function runDemo({
     clearInterval(ticker.id);
     for (const s of stores) s.lanes?.reconnect.stop();
     for (const s of stores) s.lanes?.raw.stop();
+    for (const s of stores) s.monitor?.dispose();
     if (manager) await manager.stopAll();
     for (const s of stores) if (s.raw) await s.closeRaw(s.raw).catch(() => {});
     await Promise.all(stores.map((s) => (s.skipped ? undefined : s.teardown().catch(() => {}))));
     await cleanupAll();
-    for (const s of stores) s.monitor?.dispose();
     say(
       `cleaned up: every server stopped and every client closed (${((Date.now() - wallStart) / 1000).toFixed(1)} s in all)`,
     );

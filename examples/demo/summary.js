@@ -194,10 +194,12 @@ export function formatSummary(stores) {
       );
       row(`server back → first success${label}`, dur(a.recoveredMs), dur(b.recoveredMs));
     });
-    if (r.writes.unknown > 0)
+    if (r.writes.unknown > 0) {
+      const ran = r.writes.unknownLanded;
       lines.push(
-        `  (${r.writes.unknown} write(s) reported outcome: unknown through Reconnect; ${r.writes.unknownLanded} of them did run on the server, once)`,
+        `  (through Reconnect ${r.writes.unknown} write(s) ended with outcome: unknown, never replayed: ${ran} had run on the server, once each; ${r.writes.unknown - ran} had not)`,
       );
+    }
   }
   return lines;
 }

@@ -1,7 +1,7 @@
 /** Where a command writes and what it reads from its surroundings; injectable so tests need no subprocess. */
 export interface Io {
   /** `isTTY` decides whether `watch` redraws in place or writes a line log. */
-  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(text: string): unknown };
   /** The working directory relative paths and the config search start from. */
   cwd: string;
@@ -18,7 +18,13 @@ export interface Io {
  */
 export function processIo(): Io {
   return {
-    stdout: { ...closableOutput(process.stdout), isTTY: process.stdout.isTTY === true },
+    stdout: {
+      ...closableOutput(process.stdout),
+      isTTY: process.stdout.isTTY === true,
+      get columns() {
+        return process.stdout.columns;
+      },
+    },
     stderr: closableOutput(process.stderr),
     cwd: process.cwd(),
     env: process.env,

@@ -2,6 +2,8 @@
 export interface LiveOutput {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** The terminal's width: block lines are cut to it on a TTY, so a wrapped line cannot break the redraw. */
+  columns?: number;
 }
 
 /** One table: a header row and rows of cells, all strings. */
@@ -33,6 +35,7 @@ export class LiveView {
   readonly #tty: boolean;
   readonly #logEveryMs: number;
   #drawn = 0;
+  #closed = false;
   #lastLogged = Number.NEGATIVE_INFINITY;
   #block: string[] = [];
 
@@ -49,6 +52,7 @@ export class LiveView {
 
   /** Replaces the block (the table and a progress line). */
   update(lines: readonly string[], now = Date.now()): void {
+    if (this.#closed) return;
     this.#block = [...lines];
     if (this.#tty) {
       this.#redraw();
@@ -60,7 +64,7 @@ export class LiveView {
 
   /** Prints one event line (a fault announced, a state change) above the block. */
   event(line: string): void {
-    if (this.#tty) {
+    if (this.#tty && !this.#closed) {
       this.#clear();
       this.#out.write(`${line}\n`);
       this.#redraw();
@@ -69,10 +73,15 @@ export class LiveView {
     }
   }
 
-  /** Leaves the last block on screen (a TTY) or prints it once more (a line log), and stops redrawing. */
+  /**
+   * Leaves the last block on screen (a TTY) or prints it once more (a line log); afterwards events are
+   * plain lines and updates are ignored.
+   */
   close(): void {
+    if (this.#closed) return;
     if (!this.#tty && this.#block.length > 0) this.#out.write(`${this.#block.join('\n')}\n`);
     this.#drawn = 0;
+    this.#closed = true;
   }
 
   #clear(): void {
@@ -83,9 +92,15 @@ export class LiveView {
   #redraw(): void {
     this.#clear();
     if (this.#block.length === 0) return;
-    this.#out.write(`${this.#block.join('\n')}\n`);
+    const width = this.#out.columns;
+    const lines = width === undefined || width < 20 ? this.#block : this.#block.map((l) => cut(l, width - 1));
+    this.#out.write(`${lines.join('\n')}\n`);
     this.#drawn = this.#block.length;
   }
+}
+
+function cut(line: string, width: number): string {
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
 }
 
 /** `12.3` style figures for a live view: `—` when there is nothing to show. */
