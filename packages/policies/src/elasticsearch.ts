@@ -8,7 +8,7 @@ import { definePreset } from './preset.js';
 export const elasticsearch = definePreset({
   name: 'elasticsearch',
   description:
-    'Elasticsearch: retry connection errors, 429 and 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; GET _cluster/health every 15s',
+    'Elasticsearch: retry connection errors, 429 and 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; no target breaker; GET _cluster/health every 15s',
   sources: [
     'seed 002 (storage auto-reconnect module), Elasticsearch table: MaxRetries 15, RetryInterval exponential, HealthCheck true, HealthCheckInterval 15s, HealthCheckTimeout 5s, NodeFailureThreshold 3; the probe is GET _cluster/health',
     'seed 001 (go-elasticsearch estransport) and elastic-transport-js: 3 retries on network errors and 502/503/504; timeouts are not retried (retryOnTimeout off)',
@@ -16,6 +16,7 @@ export const elasticsearch = definePreset({
     'elastic-transport-js retry wait c = min(4, 2^attempt)/2 seconds, c + random·c → exponential base 2s, cap 4s, equal jitter: 1–2s, 2–4s, 2–4s',
     'elastic-transport-js 8.x requestTimeout 30s per attempt (searches and bulk requests can be slow); the 60s deadline over all attempts is ours',
     'elastic-transport-js / estransport dead time 60s · 2^min(deadCount−1, 5): 1, 2, 4, 8, 16, 32 min, resurrected by ping',
+    'no target-level circuit breaker: the official transports have none (their node pools are per-node breakers); measured with the default breaker, every node down for 3 s opened it and requests kept failing for its 30 s openFor after the nodes were back',
     'seed 002, ExponentialBackoff(time.Second) for reconnects: 1s, 2s, 4s… (jitter none); the 60s cap is ours',
   ],
   policy: {
@@ -33,6 +34,9 @@ export const elasticsearch = definePreset({
       maxRetries: 15,
       backoff: { type: 'exponential', base: '1s', factor: 2, max: '60s', jitter: 'none' },
     },
+    // The node pool is a cluster's breaker (a dead node waits out its dead time); a target-level breaker counts
+    // every node's failures as one server's, and one full outage opened it for openFor after the nodes were back.
+    circuitBreaker: { enabled: false },
     pool: {
       selector: 'round-robin',
       nodeFailureThreshold: 3,
