@@ -123,6 +123,7 @@ export async function writeReport(outDir, { summary, stores, spans, endedAt, sum
       deadlineMs: s.deadlineMs,
       faults: s.faultsPlayed.map((f) => ({
         name: f.name,
+        short: f.short,
         start: Math.round(f.startedAt ?? f.plannedAt),
         end: Math.round(f.healedAt ?? endedAt),
       })),
@@ -138,6 +139,13 @@ export async function writeReport(outDir, { summary, stores, spans, endedAt, sum
   };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   await writeFile(path.join(outDir, 'index.html'), page(json));
+  return {
+    traces: data.traces.map((t) => ({
+      key: t.key,
+      found: !t.none,
+      ...(t.none ? {} : { store: t.store, op: t.op, traceId: t.traceId }),
+    })),
+  };
 }
 
 function page(json) {
@@ -276,7 +284,7 @@ function page(json) {
       barTd.appendChild(bar);
       var keys = ['reconnect.attempts', 'reconnect.attempt', 'reconnect.outcome', 'error.type', 'reconnect.error.kind', 'reconnect.node.id', 'demo.op_id'];
       var at = keys.filter(function (k) { return s.attrs[k] !== undefined; }).map(function (k) { return k + '=' + s.attrs[k]; });
-      s.events.forEach(function (e) { at.push('⏵ ' + e.name + ' ' + Object.keys(e.attrs).map(function (k) { return k + '=' + e.attrs[k]; }).join(' ')); });
+      s.events.forEach(function (e) { at.push('• event ' + e.name + ' ' + Object.keys(e.attrs).map(function (k) { return k + '=' + e.attrs[k]; }).join(' ')); });
       var attrs = h('td', at.join('\\n'), 'attrs'); attrs.style.whiteSpace = 'pre-wrap';
       tr.appendChild(name); tr.appendChild(dur); tr.appendChild(barTd); tr.appendChild(attrs); table.appendChild(tr);
     });

@@ -266,7 +266,7 @@ export async function runDemo({
     await mkdir(outDir, { recursive: true });
     const otlp = toOtlpJson(spans);
     await writeFile(path.join(outDir, 'spans.json'), JSON.stringify(otlp));
-    await writeReport(outDir, {
+    const report = await writeReport(outDir, {
       summary,
       stores: running,
       spans,
@@ -274,6 +274,7 @@ export async function runDemo({
       summaryLines: formatSummary(summaryStores),
       verdict,
     });
+    summary.traces = report.traces;
     summary.durationMs = Date.now() - wallStart;
     await writeFile(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     say(

@@ -48,6 +48,7 @@ interface Summary {
   stores: StoreSummary[];
   spans: number;
   workloadMs: number;
+  traces: { key: string; found: boolean; traceId?: string }[];
 }
 interface OtlpSpan {
   traceId: string;
@@ -188,6 +189,14 @@ describe('npm run demo (short mode)', () => {
     );
     expect([...targets].sort()).toEqual(['cache', 'orders_db', 'search']);
     expect(otlp.resourceSpans[0]!.scopeSpans.map((s) => s.scope.name)).toContain('@reconnect/core');
+    // The report's trace view: a retried read, an outcome-unknown write, a deadline give-up — each a trace in spans.json.
+    expect(summary.traces.map((t) => [t.key, t.found])).toEqual([
+      ['retried-read', true],
+      ['unknown-write', true],
+      ['deadline', true],
+    ]);
+    const traceIds = new Set(spans.map((s) => s.traceId));
+    for (const t of summary.traces) expect(traceIds.has(t.traceId!)).toBe(true);
   });
 });
 
@@ -255,7 +264,9 @@ describe('demo-report/index.html in headless Chromium', () => {
     const faults = summary.stores.reduce((n, st) => n + st.faults.length, 0);
     expect((dom.match(/class="fault"/g) ?? []).length).toBe(2 * faults);
     expect((dom.match(/class="state"/g) ?? []).length).toBeGreaterThanOrEqual(summary.stores.length * 3);
-    expect(attr('data-traces')).toBeGreaterThanOrEqual(1);
+    expect(attr('data-traces')).toBe(3);
+    expect(dom).toContain('reconnect.outcome=unknown');
+    expect(dom).toContain('reason=deadline');
   });
 
   it('renders to a screenshot', () => {
