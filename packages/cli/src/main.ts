@@ -1,5 +1,6 @@
 import { PACKAGE_VERSION } from '@reconnect/core';
 import { check, checkHelp } from './commands/check.js';
+import { diff, diffHelp } from './commands/diff.js';
 import { explain, explainHelp } from './commands/explain.js';
 import { schema, schemaHelp } from './commands/schema.js';
 import { validate, validateHelp } from './commands/validate.js';
@@ -16,9 +17,10 @@ Commands:
   check [--config FILE] [TARGET…]   connect each target once, probe every node, exit 0 only if
                                     every required target is up
   watch [--config FILE] [TARGET…]   keep the targets running and show their state live; Ctrl-C stops
+  diff OLD NEW                      what a reload of the policy file NEW over OLD would change
   schema [--write [FILE]]           the JSON Schema of the policy file, for editors and CI
 
-Every command takes --help; validate, explain and check take --json.
+Every command takes --help; validate, explain, check and diff take --json.
 Options:
   -h, --help     show this help
   -v, --version  print the version
@@ -30,6 +32,7 @@ const commands: Record<string, { run: (argv: readonly string[], io: Io) => Promi
     explain: { run: explain, help: explainHelp },
     check: { run: check, help: checkHelp },
     watch: { run: watch, help: watchHelp },
+    diff: { run: diff, help: diffHelp },
     schema: { run: schema, help: schemaHelp },
   };
 
