@@ -16,6 +16,7 @@ import {
   type ReloaderSetup,
   type WatchOptions,
 } from './config-reload.js';
+import { logReloads } from './reload-logging.js';
 import { createTarget } from './target.js';
 import { prepareTargets, type ResolvedConfigLike } from './target-specs.js';
 import type { Logger, LogLevel, StartOptions, Target, TargetHealth } from './types.js';
@@ -293,6 +294,7 @@ export async function createManager(options: CreateManagerOptions = {}): Promise
   if (file === undefined) return buildManager(resolved, definedOnly(built));
   const manager = new Manager();
   const reloader = attachReloader(manager, { ...built, file, env });
+  if (options.logger !== undefined) logReloads(manager, options.logger, options.logLevel);
   for (const spec of await prepareTargets(resolved, built))
     manager.register(spec.name, reloader.create(spec));
   if (options.watch !== undefined && options.watch !== false)

@@ -257,3 +257,75 @@ describe('manager.reload(): a broken file changes nothing', () => {
     },
   );
 });
+
+describe('manager.reload(): the reconnect schedule, the node pool and the log', () => {
+  it('reconnect backoff: from the next attempt on (fake clock)', async () => {
+    const clock = createFakeClock(0);
+    const policy = (base: string) =>
+      `{ healthCheck: { interval: 1s, timeout: 100ms, jitter: 0, failureThreshold: 1 }, reconnect: { backoff: { type: fixed, base: ${base}, max: 1m, jitter: none } } }`;
+    const file = configFile(config(policy('10s')));
+    const { m, control } = await manager(file, { clock });
+    const starting = m.startAll();
+    await clock.advanceAsync(0);
+    await starting;
+    const target = m.target('a');
+    const waits: (number | undefined)[] = [];
+    target.on('reconnectFailed', (e) => waits.push(e.nextDelayMs));
+    control.probe = 'fail';
+    control.connect = 'fail';
+    await clock.advanceAsync(1000); // the probe fails: lost, the first attempt is 10 s away
+    expect(target.state).toBe('reconnecting');
+    writeFileSync(file, config(policy('1s')));
+    expect((await m.reload()).summary).toEqual(['a: reconnect.backoff.base 10s → 1s']);
+    await clock.advanceAsync(10_000); // the attempt already scheduled keeps its time
+    expect(waits).toEqual([1000]); // the wait after it follows the new backoff
+    await clock.advanceAsync(1000);
+    expect(waits).toEqual([1000, 1000]);
+  });
+
+  it('pool settings: applied to the live node pool (a threshold counts the failures already seen)', async () => {
+    const pool = (threshold: number) =>
+      `{ ${quiet}, circuitBreaker: { enabled: false }, retry: { maxRetries: 0 }, pool: { nodeFailureThreshold: ${threshold} } }`;
+    const file = configFile(config(pool(5), '{ nodes: [7001, 7002] }'));
+    const { m, control } = await manager(file);
+    await m.startAll();
+    const target = m.target<MemoryClient>('a');
+    const dead: string[] = [];
+    target.on('nodeDead', (e) => dead.push(e.node.id));
+    control.downNodes.add('127.0.0.1:7001');
+    control.downNodes.add('127.0.0.1:7002');
+    const op = () => target.execute((c) => c.query('x')).catch(() => undefined);
+    for (let i = 0; i < 4; i++) await op(); // two failures per node: below 5
+    expect(dead).toEqual([]);
+    writeFileSync(file, config(pool(2), '{ nodes: [7001, 7002] }'));
+    expect((await m.reload()).summary).toEqual(['a: pool.nodeFailureThreshold 5 → 2']);
+    await op();
+    await op();
+    expect(dead.sort()).toEqual(['127.0.0.1:7001', '127.0.0.1:7002']);
+    expect(target.health().nodes.every((n) => !n.alive)).toBe(true);
+  });
+
+  it('the logger hears every reload: the changes at info, a refused file at error', async () => {
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const at =
+      (level: string) =>
+      (fields: Record<string, unknown>, message: string): void =>
+        void lines.push({ level, message, fields });
+    const logger = { info: at('info'), warn: at('warn'), error: at('error') };
+    const file = configFile(config(`{ ${quiet}, retry: { maxRetries: 2 } }`, '{ password: hunter2 }'));
+    const { m } = await manager(file, { logger });
+    writeFileSync(file, config(`{ ${quiet}, retry: { maxRetries: 5 } }`, '{ password: s3cret }'));
+    await m.reload();
+    writeFileSync(file, config('{ retry: { maxRetriez: 5 } }'));
+    await m.reload();
+    const reloads = lines.filter((l) => l.message.startsWith('policy'));
+    expect(reloads.map((l) => [l.level, l.message])).toEqual([
+      ['info', 'policy reloaded: a: options.password *** → ***; a: retry.maxRetries 2 → 5'],
+      [
+        'error',
+        expect.stringMatching(/^policy reload refused, the policy in force stays: .*retry\.maxRetriez/s),
+      ],
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/hunter2|s3cret/);
+  });
+});
