@@ -12,6 +12,11 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
+// Ctrl-C: the testkit's own exit hooks SIGKILL every throwaway server and remove its directory.
+process.once('SIGINT', () => {
+  process.stdout.write('\n✗ interrupted: every throwaway server is being stopped; no summary\n');
+  process.exit(130);
+});
 let code = 1;
 try {
   const result = await runDemo({

@@ -68,19 +68,28 @@ export function elasticsearchScenario() {
           end: async () => n2.faults.clear(),
         },
         {
-          name: `node-3 loses the answers to the next 6 writes (TCP reset mid-response, the write applied)`,
+          name: `node-3 loses the answers to 3 writes of each client (TCP reset mid-response, the write applied)`,
           short: 'lost answers',
           back: 'node-3 answers normally',
-          at: 21.5 * s,
-          for: 1.5 * s,
-          start: async () => n3.faults.resetMidResponse({ requests: 6, match: { method: 'POST' } }),
+          at: 21 * s,
+          // At least 1.5 s, so each client sends its three writes to node-3 even in short mode.
+          for: Math.max(1.5 * s, 1.5),
+          start: async () => {
+            // Scoped by index, so each client meets exactly three lost answers.
+            for (const lane of ['reconnect', 'raw']) {
+              n3.faults.resetMidResponse({
+                requests: 3,
+                match: { method: 'POST', path: `/${index(lane)}/` },
+              });
+            }
+          },
           end: async () => n3.faults.clear(),
         },
         {
           name: `all 3 nodes down (SIGKILL), back after ${3 * s} s`,
           short: 'all nodes down',
           back: 'all 3 nodes restarted',
-          at: 24 * s,
+          at: 24.5 * s,
           for: 3 * s,
           start: () => cluster.kill(),
           end: () => cluster.restart(),
