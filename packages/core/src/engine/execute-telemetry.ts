@@ -57,17 +57,8 @@ export class ExecuteTelemetry {
   /** Opens `run`'s `reconnect.execute` span, a child of the caller's active span. */
   open(run: Run): void {
     // Without an SDK the API's tracer would hand out a fresh non-recording span: share one instead
-    // (Run's default), and do not even read the active context.
-    if (this.#tracingOff()) return;
-    const span = this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
-    run.span = span;
-    if (span.isRecording()) {
-      span.setAttribute(A.TARGET, this.#target);
-      span.setAttribute(A.DB_SYSTEM, this.#system);
-      span.setAttribute(A.IDEMPOTENT, run.idempotent);
-      if (run.name !== undefined) span.setAttribute(A.OPERATION, run.name);
-      run.spanContext = trace.setSpan(context.active(), span);
-    }
+    // (Run's default), and do not even read the active context. Kept this small so that it inlines.
+    if (!this.#tracingOff()) this.#openSpan(run);
   }
 
   /** Starts attempt `attempt`'s `reconnect.attempt` span under the execute span; none when that does not record. */
@@ -183,6 +174,18 @@ export class ExecuteTelemetry {
     run.ended = true;
     run.span.setStatus({ code: SpanStatusCode.ERROR });
     run.span.end();
+  }
+
+  #openSpan(run: Run): void {
+    const span = this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
+    run.span = span;
+    if (span.isRecording()) {
+      span.setAttribute(A.TARGET, this.#target);
+      span.setAttribute(A.DB_SYSTEM, this.#system);
+      span.setAttribute(A.IDEMPOTENT, run.idempotent);
+      if (run.name !== undefined) span.setAttribute(A.OPERATION, run.name);
+      run.spanContext = trace.setSpan(context.active(), span);
+    }
   }
 
   #breakerState(to: string, from: string | undefined): void {

@@ -80,18 +80,16 @@ export class Run {
     options: ExecuteOptions | undefined,
     readonly start: number,
   ) {
-    let deadlineMs = policy.deadline;
-    let attemptTimeoutMs = policy.attemptTimeout;
-    if (options !== undefined) {
-      if (options.deadline !== undefined) deadlineMs = durationOption(options.deadline, 'deadline');
-      if (options.attemptTimeout !== undefined) {
-        attemptTimeoutMs = durationOption(options.attemptTimeout, 'attemptTimeout');
-      }
-    }
+    // Per-call durations are rare: parse them out of line, so that this constructor stays small enough to inline.
+    const deadlineMs =
+      options?.deadline === undefined ? policy.deadline : durationOption(options.deadline, 'deadline');
     this.deadlineMs = deadlineMs;
     // 0 means "no limit", as for timeouts in most clients.
     this.deadlineAt = deadlineMs > 0 ? start + deadlineMs : Number.POSITIVE_INFINITY;
-    this.attemptTimeoutMs = attemptTimeoutMs;
+    this.attemptTimeoutMs =
+      options?.attemptTimeout === undefined
+        ? policy.attemptTimeout
+        : durationOption(options.attemptTimeout, 'attemptTimeout');
     this.idempotent = options?.idempotent === true;
     this.readOnly = options?.readOnly === true;
     this.name = options?.name;
