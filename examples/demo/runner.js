@@ -104,6 +104,9 @@ export async function runDemo({
       stores.filter((s) => s.skipped).map((s) => [s.driverName, unavailableDriver(s.driverName)]),
     );
     manager = await createManager({ config: configFile, drivers });
+    say(
+      `targets from ${path.relative(process.cwd(), configFile) || configFile} (createManager): ${manager.names().join(', ')}`,
+    );
     await Promise.all(
       running.map(async (s) => {
         s.targetObj = manager.target(s.target);
