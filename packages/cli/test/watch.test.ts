@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startRedis, useServer } from '@reconnect/testkit';
-import { formatTable, LiveView } from '../src/index.js';
+import { startElasticsearchCluster, startRedis, useServer } from '@reconnect/testkit';
+import { formatTable, LiveView, main } from '../src/index.js';
 
 // `reconnect watch` as an operator runs it: the built binary, a throwaway Redis killed and restarted
 // underneath it, every change printed as it happens, and Ctrl-C (SIGINT) stopping everything cleanly.
@@ -135,6 +135,51 @@ async function childPid(parent: number): Promise<number> {
   }
   throw new Error('script(1) started no child');
 }
+
+describe('reconnect watch in-process, on a multi-node target', () => {
+  const cluster = useServer(() => startElasticsearchCluster({ nodes: 3 }));
+
+  it('prints a node death and its resurrection as they happen, and stops on io.signal', async () => {
+    const [a, b, c] = cluster().urls;
+    const file = path.join(tmp, 'watch-es.yaml');
+    writeFileSync(
+      file,
+      `version: 1\ntargets:\n  search:\n    driver: elasticsearch\n    policy:\n      extends: preset:elasticsearch\n      healthCheck: { interval: 200ms, timeout: 150ms }\n      pool: { nodeFailureThreshold: 1, deadTimeout: 300ms, deadTimeoutMax: 1s }\n    options: { nodes: ['${a}', '${b}', '${c}'] }\n`,
+    );
+    let out = '';
+    const controller = new AbortController();
+    const done = main(['watch', '--config', file, '--every', '200ms'], {
+      stdout: { write: (t: string) => (out += t), isTTY: false },
+      stderr: { write: (t: string) => (out += t) },
+      cwd: tmp,
+      env: {},
+      signal: controller.signal,
+    });
+    const waitFor = async (pattern: RegExp): Promise<void> => {
+      const until = Date.now() + 10_000;
+      while (!pattern.test(out)) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output so far:\n${out}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    try {
+      await waitFor(/search: connecting → connected/);
+      await cluster().nodes[1]!.kill();
+      await waitFor(new RegExp(`search: node ${b!.replace(/[.:/]/g, '\\$&')}\\S* dead \\(1×\\)`));
+      await cluster().nodes[1]!.restart();
+      await waitFor(new RegExp(`search: node ${b!.replace(/[.:/]/g, '\\$&')}\\S* back`));
+    } finally {
+      controller.abort();
+    }
+    expect(await done).toBe(0);
+    expect(out).toContain('stopping (abort)');
+    expect(out).toMatch(/^search\s+stopped\s/m);
+    // Nothing but state changes is printed once stopping began.
+    expect(out.slice(out.indexOf('stopping (abort)'))).not.toMatch(/node \S+ (dead|back)/);
+    // The target stays connected throughout: one dead node of three is not an outage.
+    expect(out).not.toContain('search: connected → reconnecting');
+  });
+});
 
 describe('LiveView', () => {
   it('redraws in place on a TTY, events above the block', () => {

@@ -101,9 +101,12 @@ export async function watch(argv: readonly string[], io: Io): Promise<number> {
   });
   const stamp = (at: number): string => new Date(at).toISOString().slice(11, 23);
   const since = new Map<string, number>();
+  let stopping = false;
   const monitors = manager.names().map((name) => {
     since.set(name, Date.now());
     return new TargetMonitor(manager.target(name), (e: MonitorEvent) => {
+      // While stopping, probes cut short by stop() may report nodes dead: that is not news about the servers.
+      if (stopping && e.kind !== 'state') return;
       if (e.kind === 'state') since.set(e.target, e.at);
       view.event(`${stamp(e.at)}  ${e.text}`);
     });
@@ -140,6 +143,7 @@ export async function watch(argv: readonly string[], io: Io): Promise<number> {
   });
   draw();
   const why = await stopped;
+  stopping = true;
   clearInterval(ticker);
   for (const [sig, on] of listeners) process.off(sig, on);
   view.event(`${stamp(Date.now())}  stopping (${why})…`);
