@@ -169,6 +169,28 @@ describe('manager.reload(): a valid file is diffed and only what changed is appl
     expect(target.isConnected()).toBe(true);
   });
 
+  it('stopAll() while a replaced target still drains stops it at once (no drain timer left)', async () => {
+    const file = configFile(
+      config(`{ ${quiet}, retry: { deadline: 1m, attemptTimeout: 1m } }`, '{ label: one }'),
+    );
+    const { m, control } = await manager(file);
+    await m.startAll();
+    const target = m.target<MemoryClient>('a');
+    const hung = target.execute(() => new Promise<never>(() => undefined)).catch((e: unknown) => e);
+    writeFileSync(
+      file,
+      config(`{ ${quiet}, retry: { deadline: 1m, attemptTimeout: 1m } }`, '{ label: two }'),
+    );
+    await m.reload();
+    expect((target as unknown as { draining: number }).draining).toBe(1);
+    const started = Date.now();
+    await m.stopAll();
+    expect(Date.now() - started).toBeLessThan(2000); // not the drain bound (the 1 min deadline)
+    expect((target as unknown as { draining: number }).draining).toBe(0);
+    expect(control.clients.every((c) => c.closed)).toBe(true);
+    void hung;
+  });
+
   it('targets added are started, targets removed are stopped once their operations ended', async () => {
     const file = configFile(config(`{ ${quiet} }`));
     const { m, control } = await manager(file);
