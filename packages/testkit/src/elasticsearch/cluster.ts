@@ -38,6 +38,11 @@ export interface ElasticsearchClusterOptions {
   refreshIntervalMs?: number;
   /** Readiness wait per node start, ms (default 20 000). */
   startTimeoutMs?: number;
+  /**
+   * Security on: every request must authenticate with one of these (basic `username`/`password`, or an encoded
+   * API key as sent in `Authorization: ApiKey …`); anything else is answered 401 `security_exception`.
+   */
+  security?: { users?: readonly { username: string; password: string }[]; apiKeys?: readonly string[] };
 }
 
 /** A document as the store holds it now. */
@@ -229,7 +234,13 @@ export async function startElasticsearchCluster(
     version,
     nodes: () => nodes.map((n) => n.view()),
   };
-  const coordinator = new Coordinator(view, store, (id) => nodes.find((n) => n.id === id));
+  const authorizations = [
+    ...(options.security?.users ?? []).map(
+      (u) => `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`,
+    ),
+    ...(options.security?.apiKeys ?? []).map((k) => `ApiKey ${k}`),
+  ];
+  const coordinator = new Coordinator(view, store, (id) => nodes.find((n) => n.id === id), authorizations);
   const cluster = new ElasticsearchCluster(nodes, dir, version.number, store, coordinator);
   cluster.untrack = track({
     description: `elasticsearch test cluster (${dir})`,

@@ -31,6 +31,16 @@ export interface CoordinatedNode {
 }
 
 const maxRecords = 10_000;
+
+// Elasticsearch's answer to a request without (or with wrong) credentials when security is on.
+function unauthorized(missing: boolean, path: string): EsResponse {
+  const reason = missing
+    ? `missing authentication credentials for REST request [${path}]`
+    : `unable to authenticate user for REST request [${path}]`;
+  return esError(401, 'security_exception', reason, {
+    header: { 'WWW-Authenticate': ['Basic realm="security", charset="UTF-8"', 'ApiKey'] },
+  });
+}
 const header = (h: ForwardedRequest['headers'], name: string): string | undefined => {
   const v = h[name];
   return Array.isArray(v) ? v.join(', ') : v;
@@ -50,6 +60,8 @@ export class Coordinator {
     private readonly cluster: ClusterView,
     private readonly store: DocumentStore,
     private readonly nodeById: (id: string) => CoordinatedNode | undefined,
+    /** When set, every request must carry one of these `Authorization` header values (else 401). */
+    private readonly authorizations: readonly string[] = [],
   ) {}
 
   /** Listens on 127.0.0.1 (a free port); resolves with the port. */
@@ -133,6 +145,22 @@ export class Coordinator {
     this.requests.push(record);
     if (this.requests.length > maxRecords) this.requests.splice(0, this.requests.length - maxRecords);
 
+    if (this.authorizations.length > 0) {
+      const given = header(req.headers, 'authorization');
+      if (given === undefined || !this.authorizations.includes(given)) {
+        record.outcome = 401;
+        return this.#plan(
+          unauthorized(given === undefined, url.pathname),
+          'application/json',
+          0,
+          undefined,
+          undefined,
+          {
+            'www-authenticate': 'Basic realm="security", charset="UTF-8", ApiKey',
+          },
+        );
+      }
+    }
     const decision = node.faults.decide({ method, path: url.pathname });
     const outcome = decision.outcome;
     record.delayMs = decision.delayMs;
@@ -208,8 +236,10 @@ export class Coordinator {
     delayMs: number,
     opaqueId: string | undefined,
     retryAfterSeconds?: number,
+    extraHeaders: Record<string, string> = {},
   ): Extract<NodeInstruction, { action: 'respond' }> {
     const headers: Record<string, string> = {
+      ...extraHeaders,
       // Every answer carries it, errors and HEAD included: without it the client throws ProductNotSupportedError on a 2xx.
       'x-elastic-product': 'Elasticsearch',
       'content-type': contentType,
