@@ -103,6 +103,17 @@ describe('npm run demo (short mode)', () => {
     expect(run.stdout).toMatch(/cleaned up: every server stopped and every client closed/);
   });
 
+  it('shows the live view as a line log when stdout is not a terminal', () => {
+    expect(run.stdout).not.toContain(String.fromCharCode(27));
+    expect(run.stdout).toMatch(
+      /^TARGET\s+STATE\s+NODES\s+OPS\/S\s+ERRORS\s+RETRIES\s+BREAKER\s+BUDGET\s+P99\s+│ RAW CLIENT\s+OPS\/S\s+ERRORS\s+P99\s+WAITING$/m,
+    );
+    expect(run.stdout).toMatch(/^search\s+connected\s+3\/3\s/m);
+    expect(run.stdout).toMatch(/^\[[█░]{30}\]\s+\d+\.\d s \/ \d+\.\d s/m);
+    expect(run.stdout).toMatch(/orders_db: connected → reconnecting/);
+    expect(run.stdout).toMatch(/search: node \S+ dead/);
+  });
+
   it('ran every store, none skipped', () => {
     expect(summary.skipped).toEqual([]);
     expect(summary.stores.map((s) => s.store)).toEqual(['redis', 'mysql', 'elasticsearch']);
