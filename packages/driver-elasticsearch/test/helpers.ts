@@ -2,6 +2,7 @@ import {
   createTarget,
   resolvePolicy,
   type ConnectContext,
+  type Logger,
   type PolicyInput,
   type ResolvedPolicy,
   type Target,
@@ -48,12 +49,14 @@ export function esTarget(
   urls: readonly string[],
   policy: PolicyInput,
   extra: Record<string, unknown> = {},
+  logger?: Logger,
 ): Target<ElasticsearchClient> {
   const target = createTarget({
     name: 'search',
     driver: elasticsearchDriver,
     options: elasticsearchOptionsSchema.parse({ nodes: [...urls], ...extra }),
     policy,
+    ...(logger === undefined ? {} : { logger, logLevel: 'debug' as const }),
   });
   targets.push(target);
   return target;

@@ -105,11 +105,24 @@ describe('the driver on a 3-node cluster', () => {
     expect(message).not.toContain(secret);
   });
 
-  it('credentials are sent (Authorization) but never appear in node addresses, errors, health or spans', async () => {
+  it('credentials are sent (Authorization) but never appear in node addresses, errors, logs, health or spans', async () => {
     exporter.reset();
     const c = cluster();
     const urls = c.urls.map((u) => u.replace('http://', `http://elastic:${secret}@`));
-    const t = esTarget(urls, { healthCheck: { interval: '300ms', timeout: '200ms' } });
+    const lines: string[] = [];
+    const log = (fields: Record<string, unknown>, message: string) =>
+      lines.push(`${message} ${inspect(fields, { depth: 10 })}`);
+    const t = esTarget(
+      urls,
+      { healthCheck: { interval: '300ms', timeout: '200ms' } },
+      {},
+      {
+        debug: log,
+        info: log,
+        warn: log,
+        error: log,
+      },
+    );
     await t.start();
     const client = t.client;
     const connection = client.connectionPool.connections[0]!;
@@ -123,7 +136,11 @@ describe('the driver on a 3-node cluster', () => {
     await c.nodes[0]!.kill();
     await es.search({ index: 'secrets' }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
+    await t.stop();
+    // The log speaks of the killed node by its address, without the credentials it was given with.
+    expect(lines.join('\n')).toContain(c.nodes[0]!.url);
     const seen = [
+      ...lines,
       JSON.stringify(t.health()),
       inspect(missing, { depth: 10 }),
       JSON.stringify(elasticsearchDriver.nodes!(elasticsearchOptionsSchema.parse({ nodes: urls }))),
