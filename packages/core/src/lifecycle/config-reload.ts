@@ -84,6 +84,8 @@ export class ConfigReloader {
   #queued: Promise<ReloadResult> | undefined;
   #watcher: ConfigWatcher | undefined;
   #stopped = false;
+  // Aborted by halt(): a replacement still connecting stops waiting (and is stopped).
+  readonly #halting = new AbortController();
 
   constructor(setup: ReloaderSetup) {
     this.#o = setup;
@@ -136,12 +138,21 @@ export class ConfigReloader {
     this.#watcher = undefined;
   }
 
-  /** For stopAll(): unwatches, waits for a reload in progress, stops targets still draining. */
-  async stop(): Promise<void> {
+  /** For stopAll(), before the targets stop: no reload starts or watches from now on. */
+  halt(): void {
     this.#stopped = true;
+    this.#halting.abort(new Error('The manager is stopping'));
     this.unwatch();
+  }
+
+  /**
+   * For stopAll(), after the targets stopped: waits for a reload in progress, then stops what it may have started
+   * meanwhile (a replacement, an added target) and the targets still draining.
+   */
+  async stop(): Promise<void> {
+    this.halt();
     await this.#running?.catch(() => undefined);
-    await Promise.allSettled([...this.#removed].map((t) => t.stop()));
+    await Promise.allSettled([...this.#targets.values(), ...this.#removed].map((t) => t.stop()));
     await Promise.allSettled([...this.#retiring]);
   }
 
@@ -201,7 +212,7 @@ export class ConfigReloader {
     if (facade === undefined) {
       const created = this.create(spec);
       this.#o.add(spec.name, created);
-      if (started) await created.start().catch(() => undefined);
+      if (started) await created.start({ signal: this.#halting.signal }).catch(() => undefined);
       return;
     }
     if (changes.some((c) => c.area === 'connection')) {
@@ -209,7 +220,7 @@ export class ConfigReloader {
       if (facade.state !== 'idle') {
         try {
           // The new client connects first; until then every operation goes to the old one.
-          await replacement.start();
+          await replacement.start({ signal: this.#halting.signal });
         } catch (error) {
           await replacement.stop();
           throw error;

@@ -132,7 +132,7 @@ export class Manager extends TypedEmitter<ManagerEvents> {
    */
   async stopAll(): Promise<Record<string, TargetResult>> {
     const reloader = this.#reloader;
-    reloader?.unwatch();
+    reloader?.halt();
     const results = await this.#each((t) => t.stop());
     await reloader?.stop();
     return results;

@@ -191,6 +191,25 @@ describe('manager.reload(): a valid file is diffed and only what changed is appl
     void hung;
   });
 
+  it('stopAll() during a reload whose new client is still connecting leaves nothing running', async () => {
+    const policy = `{ ${quiet}, reconnect: { startTimeout: 2s, connectTimeout: 1s } }`;
+    const file = configFile(config(policy, '{ label: one }'));
+    const { m, control } = await manager(file);
+    await m.startAll();
+    const target = m.target<MemoryClient>('a');
+    control.connect = 'hang';
+    writeFileSync(file, config(policy, '{ label: two }'));
+    const reloading = m.reload();
+    await until(() => control.calls.connect === 2);
+    const stopping = Date.now();
+    await m.stopAll();
+    expect(Date.now() - stopping).toBeLessThan(1500); // not the replacement's startTimeout
+    const result = await reloading;
+    expect(result.notApplied.map((n) => n.target)).toEqual(['a']); // the new client never connected
+    expect(target.state).toBe('stopped');
+    expect(control.clients.every((c) => c.closed)).toBe(true);
+  });
+
   it('targets added are started, targets removed are stopped once their operations ended', async () => {
     const file = configFile(config(`{ ${quiet} }`));
     const { m, control } = await manager(file);
