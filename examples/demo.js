@@ -26,7 +26,8 @@ try {
   });
   code = result.code;
 } catch (error) {
-  console.error(`✗ the demo could not run: ${error?.stack ?? error}`);
+  const usage = /^unknown store /.test(error?.message ?? '');
+  console.error(`✗ the demo could not run: ${usage ? error.message : (error?.stack ?? error)}`);
 }
 process.exitCode = code;
 // Everything is closed by now; if a handle still kept the process alive it would be a bug, so say so.

@@ -58,11 +58,11 @@ export async function runDemo({
   const wallStart = Date.now();
   const scale = short ? 0.5 : 1;
   const say = (line) => out.write(`${line}\n`);
-  const tracing = startTracing();
   const names = only ?? Object.keys(scenarios);
   for (const n of names)
     if (!scenarios[n]) throw new Error(`unknown store "${n}"; stores: ${Object.keys(scenarios).join(', ')}`);
   // Every store of the policy file is listed; one left out by --only says so like a skipped one.
+  const tracing = startTracing();
   const stores = Object.keys(scenarios).map((n) => ({
     ...scenarios[n](),
     key: n,
@@ -85,6 +85,10 @@ export async function runDemo({
       }
     }
     const running = stores.filter((s) => !s.skipped);
+    if (running.length === 0) {
+      say(`✗ no store can run: ${stores.map((s) => `${s.title} (${s.skipped})`).join('; ')}`);
+      return { code: 1, summary: { ok: false, stores: [], skipped: stores.map((s) => s.key) } };
+    }
     say(
       `Reconnect live fault demo${short ? ' (short mode)' : ''}: ${running.map((s) => s.title).join(', ')}`,
     );
@@ -293,6 +297,7 @@ export async function runDemo({
     for (const s of stores) if (s.raw) await s.closeRaw(s.raw).catch(() => {});
     await Promise.all(stores.map((s) => (s.skipped ? undefined : s.teardown().catch(() => {}))));
     await cleanupAll();
+    await tracing.shutdown().catch(() => {});
     say(
       `cleaned up: every server stopped and every client closed (${((Date.now() - wallStart) / 1000).toFixed(1)} s in all)`,
     );

@@ -15,14 +15,17 @@ export function startTracing() {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   trace.setGlobalTracerProvider(provider);
+  let down;
   return {
     exporter,
     tracer: trace.getTracer('reconnect-demo'),
     flush: () => provider.forceFlush(),
-    async shutdown() {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
+    shutdown() {
+      down ??= provider.shutdown().finally(() => {
+        trace.disable();
+        context.disable();
+      });
+      return down;
     },
   };
 }
