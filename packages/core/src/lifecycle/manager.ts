@@ -291,7 +291,13 @@ export async function createManager(options: CreateManagerOptions = {}): Promise
   // Only a file can be reloaded; an object built in code or an already resolved configuration is final.
   const file =
     options.resolved === undefined && typeof options.config !== 'object' ? resolved.file : undefined;
-  if (file === undefined) return buildManager(resolved, definedOnly(built));
+  if (file === undefined) {
+    if (options.watch !== undefined && options.watch !== false)
+      throw new TypeError(
+        'createManager({ watch }) needs a policy file: a config object has nothing to follow',
+      );
+    return buildManager(resolved, definedOnly(built));
+  }
   const manager = new Manager();
   const reloader = attachReloader(manager, { ...built, file, env });
   if (options.logger !== undefined) logReloads(manager, options.logger, options.logLevel);

@@ -370,3 +370,18 @@ describe('manager.reload(): the reconnect schedule, the node pool and the log', 
     expect(JSON.stringify(lines)).not.toMatch(/hunter2|s3cret/);
   });
 });
+
+describe('a manager not built from a file has nothing to reload', () => {
+  it('reload() and watch() throw a TypeError; createManager({ watch }) with a config object too', async () => {
+    const { driver } = createMemoryDriver();
+    const config = { version: 1 as const, targets: { a: { driver: 'memory' } } };
+    const m = await createManager({ config, drivers: { memory: driver } });
+    managers.push(m);
+    expect(() => m.reload()).toThrow(TypeError);
+    expect(() => m.watch()).toThrow(TypeError);
+    expect(m.watching).toBe(false);
+    await expect(createManager({ config, drivers: { memory: driver }, watch: true })).rejects.toThrow(
+      /needs a policy file/,
+    );
+  });
+});
