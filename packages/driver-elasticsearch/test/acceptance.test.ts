@@ -215,6 +215,62 @@ describe('acceptance (issue 12): a 3-node cluster kept reachable and safe by pol
     expect(served).not.toContain(bogus);
   });
 
+  it('a discovered node that leaves the cluster leaves the pool at once, and its in-flight request still ends normally', async () => {
+    const c = cluster();
+    const leaving = c.nodes[2]!;
+    const t = esTarget(
+      [c.nodes[0]!.url],
+      policy({
+        retry: { attemptTimeout: '3s', deadline: '5s' },
+        pool: { discovery: { onStart: true, interval: '300ms', onFault: false } },
+      }),
+    );
+    await t.start();
+    await until(() => t.health().nodes.length === 3, 3000);
+    // Three searches at once, one per node (round-robin); the one on the node about to leave answers 1 s later.
+    const setup = elasticsearchRequests(t);
+    await setup.request({ method: 'PUT', path: '/slow-leave' });
+    leaving.faults.latency(1000, { requests: 1, match: { path: '/slow-leave/_search' } });
+    const searches = Promise.all(
+      [0, 1, 2].map(() =>
+        t.execute(
+          (es, ctx) =>
+            es
+              .search({ index: 'slow-leave' }, { signal: ctx.signal })
+              .then((r) => ({ node: ctx.node?.id, hits: r.hits.hits.length })),
+          { idempotent: true, name: 'slow' },
+        ),
+      ),
+    );
+    await until(
+      () => c.requests().some((r) => r.nodeName === leaving.name && r.url.startsWith('/slow-leave/_search')),
+      3000,
+    );
+    // The node's address leaves _nodes (it now publishes another, unreachable one).
+    const gone = await freePort();
+    leaving.setPublishAddress(`127.0.0.1:${gone}`);
+    const changedAt = Date.now();
+    await until(() => !t.health().nodes.some((n) => n.id === leaving.url), 3000);
+    const removedAt = Date.now();
+    const results = await searches;
+    const settledAt = Date.now();
+    console.log(
+      `node left the cluster: out of the pool ${removedAt - changedAt} ms after its address changed; its in-flight search settled ${settledAt - removedAt} ms later:`,
+      results,
+    );
+    // The in-flight search on the leaving node was answered (not cut by closing its client), on that node.
+    expect(results.map((r) => r.node).sort()).toEqual(c.urls.slice().sort());
+    expect(settledAt).toBeGreaterThan(removedAt);
+    const served = await Promise.all(Array.from({ length: 12 }, () => info(t)));
+    expect(served).not.toContain(leaving.url);
+    const later = c
+      .requests()
+      .filter(
+        (r) => r.nodeName === leaving.name && r.at > removedAt + 50 && !r.url.startsWith('/slow-leave'),
+      );
+    expect(later).toEqual([]);
+  });
+
   it('a POST _doc whose answer is lost (reset mid-response) is not replayed: one document, outcome unknown', async () => {
     const c = cluster();
     const t = esTarget(c.urls, policy());
