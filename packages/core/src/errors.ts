@@ -34,6 +34,8 @@ export interface ReconnectErrorOptions {
   target?: string;
   /** `false`: the source that threw it says retrying now cannot help (`whileReconnecting: fail-fast`). */
   retryable?: boolean;
+  /** Whether the failed operation may have run, when the thrower knows. */
+  outcome?: Outcome;
 }
 
 // A brand that survives two copies of this package in one process (instanceof does not).
@@ -57,6 +59,7 @@ export class ReconnectError extends Error {
     if (options?.kind !== undefined) this.kind = options.kind;
     if (options?.target !== undefined) this.target = options.target;
     if (options?.retryable !== undefined) this.retryable = options.retryable;
+    if (options?.outcome !== undefined) this.outcome = options.outcome;
     Object.defineProperty(this, brand, { value: true });
   }
 
@@ -121,7 +124,7 @@ export const isConfigError = hasCode<ConfigError>(ErrorCodes.CONFIG_INVALID);
 /** A driver plugin could not be loaded or is not shaped like a driver. */
 export class PluginError extends ReconnectError {
   readonly plugin: string;
-  constructor(plugin: string, message: string, options?: { cause?: unknown }) {
+  constructor(plugin: string, message: string, options?: ReconnectErrorOptions) {
     super(ErrorCodes.PLUGIN, `Driver plugin "${plugin}": ${message}`, options);
     this.plugin = plugin;
   }
@@ -131,9 +134,9 @@ export const isPluginError = hasCode<PluginError>(ErrorCodes.PLUGIN);
 
 /** The target has no node at all to send the operation to; nothing was sent. */
 export class NoNodeAvailableError extends ReconnectError {
-  constructor(message = 'No node is available', options?: { cause?: unknown }) {
+  constructor(message = 'No node is available', options?: ReconnectErrorOptions) {
     super(ErrorCodes.NO_NODE_AVAILABLE, message, options);
-    this.outcome = 'not_sent';
+    this.outcome ??= 'not_sent';
   }
 }
 /** True for a {@link NoNodeAvailableError}. */
@@ -143,7 +146,7 @@ export const isNoNodeAvailableError = hasCode<NoNodeAvailableError>(ErrorCodes.N
 export class NotConnectedError extends ReconnectError {
   constructor(message = 'The target is not connected', options?: ReconnectErrorOptions) {
     super(ErrorCodes.NOT_CONNECTED, message, options);
-    this.outcome = 'not_sent';
+    this.outcome ??= 'not_sent';
   }
 }
 /** True for a {@link NotConnectedError}. */
@@ -172,7 +175,7 @@ export const isUnknownTargetError = hasCode<UnknownTargetError>(ErrorCodes.UNKNO
 export class StoppedError extends ReconnectError {
   constructor(message = 'The target was stopped') {
     super(ErrorCodes.STOPPED, message);
-    this.outcome = 'not_sent';
+    this.outcome ??= 'not_sent';
   }
 }
 /** True for a {@link StoppedError}. */
@@ -190,7 +193,7 @@ export interface AttemptFailure {
 /** Every allowed retry failed; `attempts` holds each attempt's error and duration, `cause` the last error. */
 export class RetriesExhaustedError extends ReconnectError {
   readonly attempts: readonly AttemptFailure[];
-  constructor(attempts: readonly AttemptFailure[], options?: { cause?: unknown }) {
+  constructor(attempts: readonly AttemptFailure[], options?: ReconnectErrorOptions) {
     super(
       ErrorCodes.RETRIES_EXHAUSTED,
       `Operation failed after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`,
@@ -206,7 +209,7 @@ export const isRetriesExhaustedError = hasCode<RetriesExhaustedError>(ErrorCodes
 export class DeadlineExceededError extends ReconnectError {
   readonly deadlineMs: number;
   readonly attempts: readonly AttemptFailure[];
-  constructor(deadlineMs: number, attempts: readonly AttemptFailure[] = [], options?: { cause?: unknown }) {
+  constructor(deadlineMs: number, attempts: readonly AttemptFailure[] = [], options?: ReconnectErrorOptions) {
     super(ErrorCodes.DEADLINE_EXCEEDED, `Operation deadline of ${deadlineMs} ms exceeded`, options);
     this.deadlineMs = deadlineMs;
     this.attempts = attempts;
@@ -229,9 +232,9 @@ export const isAttemptTimeoutError = hasCode<AttemptTimeoutError>(ErrorCodes.ATT
 
 /** The target's circuit breaker is open; nothing was sent. */
 export class BreakerOpenError extends ReconnectError {
-  constructor(message = 'Circuit breaker is open', options?: { cause?: unknown }) {
+  constructor(message = 'Circuit breaker is open', options?: ReconnectErrorOptions) {
     super(ErrorCodes.BREAKER_OPEN, message, options);
-    this.outcome = 'not_sent';
+    this.outcome ??= 'not_sent';
   }
 }
 /** True for a {@link BreakerOpenError}. */
@@ -239,7 +242,7 @@ export const isBreakerOpenError = hasCode<BreakerOpenError>(ErrorCodes.BREAKER_O
 
 /** The target's retry budget is spent: failing fast instead of adding load to a sick server. */
 export class BudgetExhaustedError extends ReconnectError {
-  constructor(message = 'Retry budget exhausted', options?: { cause?: unknown }) {
+  constructor(message = 'Retry budget exhausted', options?: ReconnectErrorOptions) {
     super(ErrorCodes.BUDGET_EXHAUSTED, message, options);
   }
 }
@@ -248,7 +251,7 @@ export const isBudgetExhaustedError = hasCode<BudgetExhaustedError>(ErrorCodes.B
 
 /** The error is not retryable under the policy; `cause` is the driver's error. */
 export class NotRetryableError extends ReconnectError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ReconnectErrorOptions) {
     super(ErrorCodes.NOT_RETRYABLE, message, options);
   }
 }
@@ -262,7 +265,7 @@ export const isNotRetryableError = hasCode<NotRetryableError>(ErrorCodes.NOT_RET
 export class OutcomeUnknownError extends ReconnectError {
   constructor(
     message = 'Operation may or may not have run on the server; it was not repeated',
-    options?: { cause?: unknown },
+    options?: ReconnectErrorOptions,
   ) {
     super(ErrorCodes.OUTCOME_UNKNOWN, message, options);
     this.outcome = 'unknown';
@@ -273,7 +276,7 @@ export const isOutcomeUnknownError = hasCode<OutcomeUnknownError>(ErrorCodes.OUT
 
 /** The caller's AbortSignal aborted the operation; `cause` is the signal's reason. */
 export class AbortedError extends ReconnectError {
-  constructor(options?: { cause?: unknown }) {
+  constructor(options?: ReconnectErrorOptions) {
     super(ErrorCodes.ABORTED, 'Operation aborted by the caller', options);
   }
 }

@@ -7,7 +7,7 @@ import {
   OutcomeUnknownError,
   RetriesExhaustedError,
   type AttemptFailure,
-  type ReconnectError,
+  type ReconnectErrorOptions,
 } from '../errors.js';
 import { RetryReasons, type RetryReason } from '../telemetry/names.js';
 import { redactString } from '../policy/redact.js';
@@ -47,45 +47,42 @@ function failureText(error: unknown): string {
  */
 export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
   const { attempts, failure } = facts;
-  const cause = failure?.error;
-  let error: ReconnectError;
+  // Built complete: cause, target, the last failure's kind and (below) whether anything may have run.
+  const o: ReconnectErrorOptions = {
+    cause: failure?.error,
+    target: facts.target,
+    // `not_sent` only when no attempt may have reached the server.
+    outcome: facts.maybeSent ? 'unknown' : 'not_sent',
+    ...(failure === undefined ? {} : { kind: failure.classification.kind }),
+  };
   switch (reason) {
     case RetryReasons.NOT_RETRYABLE:
       if (attempts <= 1 && failure !== undefined) return failure.error;
-      error = new NotRetryableError(
+      return new NotRetryableError(
         `Operation failed after ${attempts} attempts with an error the policy does not retry`,
-        { cause },
+        o,
       );
-      break;
     case RetryReasons.NOT_IDEMPOTENT:
       return new OutcomeUnknownError(
         `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : failureText(failure.error)}); it was not repeated`,
-        { cause },
+        { ...o, outcome: 'unknown' },
       );
     case RetryReasons.MAX_RETRIES:
-      error = new RetriesExhaustedError(facts.failures, { cause });
-      break;
+      return new RetriesExhaustedError(facts.failures, o);
     case RetryReasons.DEADLINE:
-      error = new DeadlineExceededError(facts.deadlineMs, facts.failures, { cause });
-      break;
+      return new DeadlineExceededError(facts.deadlineMs, facts.failures, o);
     case RetryReasons.BUDGET_EXHAUSTED:
-      error = new BudgetExhaustedError(
+      return new BudgetExhaustedError(
         `Retry budget of target "${facts.target}" exhausted: not retrying after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
-        { cause },
+        o,
       );
-      break;
     case RetryReasons.BREAKER_OPEN: {
       const wait =
         facts.breakerRetryInMs === undefined ? '' : ` (trial calls in ${facts.breakerRetryInMs} ms)`;
-      error = new BreakerOpenError(`Circuit breaker of target "${facts.target}" is open${wait}`, { cause });
-      break;
+      return new BreakerOpenError(`Circuit breaker of target "${facts.target}" is open${wait}`, o);
     }
     case RetryReasons.ABORTED:
     default:
-      error = new AbortedError({ cause: facts.abortReason });
-      break;
+      return new AbortedError({ ...o, cause: facts.abortReason });
   }
-  // `not_sent` only when no attempt may have reached the server.
-  error.outcome = facts.maybeSent ? 'unknown' : 'not_sent';
-  return error;
 }

@@ -274,10 +274,6 @@ export class RetryExecutor<Client> {
         target: this.#target,
         breakerRetryInMs: this.#breakerRetryIn(),
       });
-    if (isReconnectError(error)) {
-      error.target ??= this.#target;
-      if (failure !== undefined) error.kind ??= failure.classification.kind;
-    }
     this.#telemetry.gaveUp(run, attempts, reason, error);
     notify(this.#events, 'giveUp', { operation: run.name, attempt: attempts, reason, error });
     return error;
