@@ -69,6 +69,7 @@ export {
   closeWithin,
   isAbortError,
   lostInFlightCodes,
+  policyOwnedOptions,
   reconnectDelays,
   refusedBeforeSendCodes,
   settledWithin,

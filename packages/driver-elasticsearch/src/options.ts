@@ -1,4 +1,4 @@
-import type { NodeAddress } from '@reconnect/core';
+import { policyOwnedOptions, type NodeAddress } from '@reconnect/core';
 import { z } from 'zod';
 
 // Client options the target's policy decides. Each one, set by hand, would bring back the transport's own
@@ -25,15 +25,7 @@ const policyOwned = {
 /** Option keys the policy owns; giving one is a config error that names the policy key to use. */
 export const policyOwnedKeys: readonly string[] = Object.keys(policyOwned);
 
-// A custom issue (not zod's `never` type error), so the config error carries the reason.
-const refuse = (why: string) =>
-  z
-    .unknown()
-    .refine(() => false, { error: `Set by the target's policy: ${why}` })
-    .optional();
-const refusals = Object.fromEntries(Object.entries(policyOwned).map(([key, why]) => [key, refuse(why)])) as {
-  [K in keyof typeof policyOwned]: ReturnType<typeof refuse>;
-};
+const refusals = policyOwnedOptions(policyOwned);
 
 const httpUrl = z.string().refine(
   (value) => {

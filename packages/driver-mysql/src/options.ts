@@ -1,3 +1,4 @@
+import { policyOwnedOptions } from '@reconnect/core';
 import { z } from 'zod';
 
 // Options the target's policy decides. Set by hand, they would undo what the driver maps from the policy
@@ -10,15 +11,7 @@ const policyOwned = {
 /** Option keys the policy owns; giving one is a config error that says which policy field to use. */
 export const policyOwnedKeys: readonly string[] = Object.keys(policyOwned);
 
-// A custom issue (not zod's `never` type error) so the config error carries the reason.
-const refuse = (why: string) =>
-  z
-    .unknown()
-    .refine(() => false, { error: `Set by the target's policy: ${why}` })
-    .optional();
-const refusals = Object.fromEntries(Object.entries(policyOwned).map(([key, why]) => [key, refuse(why)])) as {
-  [K in keyof typeof policyOwned]: ReturnType<typeof refuse>;
-};
+const refusals = policyOwnedOptions(policyOwned);
 
 // What a mysql:// URI already says; none of them may be given beside `uri`.
 const uriKeys = ['host', 'port', 'user', 'password', 'database'] as const;

@@ -1,3 +1,4 @@
+import { policyOwnedOptions } from '@reconnect/core';
 import { z } from 'zod';
 
 // Options that the target's policy decides. Setting them by hand would start a second reconnect loop,
@@ -17,15 +18,7 @@ const policyOwned = {
 /** Option keys the policy owns; giving one is a config error that says which policy field to use. */
 export const policyOwnedKeys: readonly string[] = Object.keys(policyOwned);
 
-// A custom issue (not zod's `never` type error) so the config error carries the reason.
-const refuse = (why: string) =>
-  z
-    .unknown()
-    .refine(() => false, { error: `Set by the target's policy: ${why}` })
-    .optional();
-const refusals = Object.fromEntries(Object.entries(policyOwned).map(([key, why]) => [key, refuse(why)])) as {
-  [K in keyof typeof policyOwned]: ReturnType<typeof refuse>;
-};
+const refusals = policyOwnedOptions(policyOwned);
 
 // What a redis:// URL already says; none of them may be given beside `url`.
 const urlKeys = ['host', 'port', 'username', 'password', 'db'] as const;

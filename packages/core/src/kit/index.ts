@@ -1,5 +1,6 @@
 // The driver kit: what every driver needs and no driver should write again. Exported from @reconnect/core.
 export { closeWithin, settledWithin } from './close-within.js';
+export { policyOwnedOptions } from './policy-owned.js';
 export { reconnectDelays } from './reconnect-delays.js';
 export {
   classifySocketError,
