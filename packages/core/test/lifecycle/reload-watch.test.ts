@@ -149,9 +149,13 @@ describe('unwatch() and stopAll() leave no watcher or timer', () => {
   // Every FSEvent handle and timer created while the manager watches, until destroyed.
   function trackResources() {
     const live = new Map<number, string>();
+    let since = new Set<number>();
     const hook = createHook({
       init(id, type) {
-        if (type === 'FSEVENTWRAP' || type === 'Timeout') live.set(id, type);
+        if (type === 'FSEVENTWRAP' || type === 'Timeout') {
+          live.set(id, type);
+          since.add(id);
+        }
       },
       destroy(id) {
         live.delete(id);
@@ -160,6 +164,12 @@ describe('unwatch() and stopAll() leave no watcher or timer', () => {
     hook.enable();
     return {
       count: (type: string) => [...live.values()].filter((t) => t === type).length,
+      /** Starts recording which resources are created from now on. */
+      mark: () => {
+        since = new Set();
+      },
+      /** Resources of `type` created since mark() that are still alive. */
+      aliveSinceMark: (type: string) => [...since].filter((id) => live.get(id) === type).length,
       stop: () => hook.disable(),
     };
   }
@@ -176,11 +186,15 @@ describe('unwatch() and stopAll() leave no watcher or timer', () => {
         expect(m.watching).toBe(true);
         expect(resources.count('FSEVENTWRAP')).toBeGreaterThan(0);
         // A save arms the debounce timer; stopping now must clear it (no reload ever follows).
+        resources.mark();
         writeFileSync(file, text(2));
         await sleep(20);
+        expect(resources.aliveSinceMark('Timeout')).toBeGreaterThan(0); // the debounce, armed by the save
         if (how === 'unwatch') m.unwatch();
         else await m.stopAll();
         expect(m.watching).toBe(false);
+        await new Promise((r) => setImmediate(r));
+        expect(resources.aliveSinceMark('Timeout')).toBe(0); // cleared, not left to fire
         await sleep(5 * debounceMs);
         expect(reloads).toEqual([]);
         expect(resources.count('FSEVENTWRAP')).toBe(0);
