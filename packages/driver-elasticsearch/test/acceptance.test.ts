@@ -362,6 +362,30 @@ describe('acceptance (issue 12): a 3-node cluster kept reachable and safe by pol
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.nodeName).not.toBe(seen[i - 1]!.nodeName);
   });
 
+  it('timeouts are retried only when the policy says so', async () => {
+    const c = cluster();
+    const count = () => c.requests().filter((r) => r.url.startsWith('/never/_search')).length;
+    for (const n of c.nodes) n.faults.neverAnswer({ match: { path: '/never/_search' } });
+    // preset:elasticsearch: retryOn.errors [connection, throttled] — a timed-out search is not retried.
+    const plain = esTarget(c.urls, policy({ retry: { attemptTimeout: '300ms' } }));
+    await plain.start();
+    const error = await elasticsearchRequests(plain)
+      .search({ index: 'never' })
+      .catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('ERR_ATTEMPT_TIMEOUT');
+    expect(count()).toBe(1);
+    // With timeout listed, it is retried (on the other nodes) until maxRetries.
+    const retrying = esTarget(
+      c.urls,
+      policy({ retry: { attemptTimeout: '300ms', retryOn: { errors: ['connection', 'timeout'] } } }),
+    );
+    await retrying.start();
+    await elasticsearchRequests(retrying)
+      .search({ index: 'never' })
+      .catch(() => undefined);
+    expect(count()).toBe(1 + 4);
+  });
+
   it("the caller's AbortSignal and deadline reach the request on a hung node", async () => {
     const node = cluster().nodes[0]!;
     const t = esTarget([node.url], policy({ retry: { attemptTimeout: '10s', deadline: '10s' } }));
