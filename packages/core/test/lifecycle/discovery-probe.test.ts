@@ -200,6 +200,33 @@ describe('discovery probes every discovered node before it joins the pool', () =
   });
 });
 
+describe('a node that left, on stop()', () => {
+  it('stop() closes the clients of nodes that left at once, leaving no timer behind', async () => {
+    const clock = createFakeClock(0);
+    let cluster = [node(9200), node(9201)];
+    const { driver, control } = createMemoryDriver({ discover: () => cluster });
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: policy({ discovery: { onStart: false, interval: 1000, onFault: false } }),
+      clock,
+    });
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    cluster = [node(9200)];
+    await clock.advanceAsync(1000);
+    await clock.advanceAsync(10);
+    const leaving = control.clients.find((c) => c.node?.id === '127.0.0.1:9201')!;
+    expect(leaving.closed).toBe(false); // waiting for calls that may still run on it
+    expect(clock.pending()).toBeGreaterThan(0);
+    await target.stop();
+    expect(leaving.closed).toBe(true);
+    expect(clock.pending()).toBe(0);
+  });
+});
+
 describe('selector { prefer } (the hostname selector)', () => {
   const nodes = [
     node(1, { url: 'http://es1.local:1' }),
