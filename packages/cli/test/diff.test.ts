@@ -118,3 +118,14 @@ describe('reconnect diff OLD NEW', () => {
     expect(events[0]!.changes.map(describeChange)).toEqual(printed);
   });
 });
+
+describe('reconnect validate --diff OLD NEW', () => {
+  it('is reconnect diff OLD NEW', async () => {
+    const a = file('v1.yaml', before);
+    const b = file('v2.yaml', after);
+    const viaValidate = await run(['validate', '--diff', a, b], { cwd: dir });
+    const viaDiff = await run(['diff', a, b], { cwd: dir });
+    expect(viaValidate).toEqual(viaDiff);
+    expect(viaValidate.stdout).toContain('cache: healthCheck.interval 10s → 200ms');
+  });
+});

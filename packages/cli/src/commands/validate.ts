@@ -10,11 +10,13 @@ import {
   type ResolvedConfig,
 } from '@reconnect/core';
 import { loadTargetDriver } from '../drivers.js';
+import { diff } from './diff.js';
 import { displayPath, formatIssues, formatPolicy, jsonSafe } from '../format.js';
 import { ExitCode, type Io } from '../io.js';
 
 /** `reconnect validate --help`. */
 export const validateHelp = `Usage: reconnect validate [--config FILE] [--json]
+       reconnect validate --diff OLD NEW [--json]   (the same as reconnect diff OLD NEW)
 
 Loads the policy file, checks it and prints every target's resolved policy,
 each value marked with where it came from (default, defaults, preset:NAME,
@@ -24,7 +26,9 @@ targets.NAME.driver. Exits 1 listing every problem when it is invalid.
 
 Options:
   -c, --config FILE  the policy file (default: reconnect.config.* / .reconnectrc* /
-                     package.json#reconnect in the current directory)
+                     package.json#reconnect, from the current directory up to
+                     the project root)
+      --diff OLD NEW what a reload of NEW over OLD would change (see reconnect diff)
       --json         print a JSON document instead of text
       --skip-drivers do not load the drivers (where they are not installed):
                      driver names and options are then not checked, and the
@@ -34,6 +38,11 @@ Options:
 
 /** Runs `reconnect validate`. Secrets in driver options are redacted in every output. */
 export async function validate(argv: readonly string[], io: Io): Promise<number> {
+  if (argv.includes('--diff'))
+    return diff(
+      argv.filter((a) => a !== '--diff'),
+      io,
+    );
   const { values } = parseArgs({
     args: [...argv],
     options: {
