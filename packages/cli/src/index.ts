@@ -6,7 +6,7 @@ export { schemaText } from './commands/schema.js';
 export { check, checkTarget, type NodeCheck, type TargetCheck } from './commands/check.js';
 export { watch, targetCells, targetHeaders } from './commands/watch.js';
 export { skippedDriversNote } from './commands/validate.js';
-export { editDistance, loadTargetDriver, suggestDriver, type DriverLoad } from './drivers.js';
+export { loadTargetDriver, suggestDriver, type DriverLoad } from './drivers.js';
 export { loadTargets, type LoadedTarget, type LoadedTargets } from './targets.js';
 export { figure, formatTable, LiveView, type LiveOutput, type ViewTable } from './live/live-view.js';
 export { errorLabel, TargetMonitor, type MonitorEvent, type TargetStats } from './live/target-monitor.js';

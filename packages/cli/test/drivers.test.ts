@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { editDistance, suggestDriver } from '../src/index.js';
+import { suggestDriver } from '../src/index.js';
 import { run } from './helpers.js';
 
 // A new user's typo: `driver: reddis`. It must fail where a CI step validates the file (not at the
@@ -122,14 +122,5 @@ describe('validate and check: a driver that cannot be resolved', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('--skip-drivers');
     expect(r.stderr).toBe('');
-  });
-});
-
-describe('editDistance', () => {
-  it('counts insertions, deletions, substitutions and adjacent swaps as one edit each', () => {
-    expect(editDistance('reddis', 'redis')).toBe(1);
-    expect(editDistance('rdeis', 'redis')).toBe(1);
-    expect(editDistance('mysql', 'mysql')).toBe(0);
-    expect(editDistance('kafka', 'redis')).toBe(5);
   });
 });

@@ -34,6 +34,7 @@ export {
   type ReconnectorOptions,
 } from './reconnector.js';
 export { builtinDrivers, driverShapeProblem, isDriver, resolveDriver } from './resolve-driver.js';
+export { installedDriverPackages, suggestDriver } from './suggest-driver.js';
 export { validateDriverOptions, type OptionsSource } from './driver-options.js';
 export { createTarget } from './target.js';
 export { SwappableTarget } from './target-swap.js';

@@ -5,13 +5,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Driver } from '../driver/driver.js';
 import { PluginError } from '../errors.js';
 
-/** The drivers shipped with Reconnect, by the short name a config file uses. */
-export const builtinDrivers: Readonly<Record<string, string>> = {
-  mysql: '@reconnect/driver-mysql',
-  mariadb: '@reconnect/driver-mysql',
-  redis: '@reconnect/driver-redis',
-  elasticsearch: '@reconnect/driver-elasticsearch',
-};
+import { builtinDrivers } from './builtin-drivers.js';
+import { suggestDriver } from './suggest-driver.js';
+
+export { builtinDrivers } from './builtin-drivers.js';
 
 const requiredFunctions = ['connect', 'probe', 'close', 'classify'] as const;
 
@@ -117,10 +114,16 @@ export async function resolveDriver(name: string, fromDir: string): Promise<Driv
     throw new PluginError(specifier, `could not be resolved from ${fromDir}`, { cause: error });
   }
   if (resolved === undefined) {
-    const hint = specifier === name ? '' : ` (the "${name}" alias)`;
+    // Install advice only for a built-in's own package: never for an unknown name (typo-squatting).
+    if (specifier !== name)
+      throw new PluginError(
+        specifier,
+        `is not installed: cannot find package "${specifier}" (the "${name}" alias) from ${fromDir}; install it with npm install ${specifier}`,
+      );
+    const near = suggestDriver(name, fromDir);
     throw new PluginError(
       specifier,
-      `is not installed: cannot find package "${specifier}"${hint} from ${fromDir}; install it with npm install ${specifier}`,
+      `is not installed: no built-in driver and no package of that name from ${fromDir}${near === undefined ? '' : `; did you mean "${near}"?`}`,
     );
   }
   let mod: unknown;

@@ -11,5 +11,10 @@ describe('didYouMean', () => {
   it('counts a transposition as one edit', () => {
     expect(editDistance('ab', 'ba')).toBe(1);
     expect(editDistance('kitten', 'sitting')).toBe(3);
+    // A driver name's typos (moved here from the CLI's copy of this function).
+    expect(editDistance('reddis', 'redis')).toBe(1);
+    expect(editDistance('rdeis', 'redis')).toBe(1);
+    expect(editDistance('mysql', 'mysql')).toBe(0);
+    expect(editDistance('kafka', 'redis')).toBe(5);
   });
 });

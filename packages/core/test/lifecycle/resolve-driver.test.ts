@@ -56,6 +56,13 @@ describe('resolveDriver', () => {
     expect(e.message).toMatch(/Driver plugin "reconnect-driver-nope": is not installed/);
   });
 
+  it('a typo of a built-in gets a did-you-mean and never advice to install the unknown name', async () => {
+    const e = await pluginError('reddis');
+    expect(e.message).toMatch(/is not installed: no built-in driver and no package of that name/);
+    expect(e.message).toContain('did you mean "redis"?');
+    expect(e.message).not.toMatch(/npm install/);
+  });
+
   it('a module that throws on import is a PluginError saying so', async () => {
     plugin('throwing-driver', `throw new Error('boom at load');`);
     const e = await pluginError('throwing-driver');
