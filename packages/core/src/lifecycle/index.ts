@@ -37,8 +37,6 @@ export { builtinDrivers, driverShapeProblem, isDriver, resolveDriver } from './r
 export { installedDriverPackages, suggestDriver } from './suggest-driver.js';
 export { validateDriverOptions, type OptionsSource } from './driver-options.js';
 export { createTarget } from './target.js';
-export { SwappableTarget } from './target-swap.js';
-export { ConfigWatcher, type ConfigWatcherOptions, type DirectoryWatch } from './config-watcher.js';
 export type { ReloadOutcome } from './reload-telemetry.js';
 export type { ManagerEvents, ReloadFailedEvent, ReloadResult, WatchOptions } from './config-reload.js';
 export { logTargetEvents } from './target-logging.js';
