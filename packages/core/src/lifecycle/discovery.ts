@@ -11,7 +11,7 @@ import { withTimeout } from './with-timeout.js';
 export interface UnreachableNode {
   node: NodeAddress;
   error: unknown;
-  /** When it failed (on the target's clock). */
+  /** When it failed (wall-clock ms since the epoch, as `health()` reports times). */
   at: number;
 }
 
@@ -155,7 +155,7 @@ export class Discovery<Options, Client> {
 
   // Connects a node found by discovery and probes it once, bounded by connectTimeout: it joins only if that works.
   async #admit(node: NodeAddress): Promise<boolean> {
-    const { slots, policy, lifetime, clock } = this.#o;
+    const { slots, policy, lifetime } = this.#o;
     slots.add(node);
     const slot = slots.get(node.id);
     if (slot === undefined) return false;
@@ -168,7 +168,7 @@ export class Discovery<Options, Client> {
       return true;
     } catch (error) {
       if (lifetime.aborted) return false;
-      this.#unreachable.set(node.id, { node, error, at: clock.now() });
+      this.#unreachable.set(node.id, { node, error, at: Date.now() });
       this.#o.onUnreachable?.(node, error);
       // Not in the pool, so no call can pick it; drop its slot (and any client) until a later discovery.
       slots.removeWhere((n) => n.id === node.id);
