@@ -163,11 +163,23 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
     else if (!before.healthy && after.healthy) this.emit('up', {});
     // A real operation's failure is a suspicion too: confirm it with a probe now, not an interval later, so a
     // crash under traffic is declared within a few refused probes (before a burst of failures opens the breaker).
-    else if (!ok && after.healthy && before.failures === 0 && this.#timer !== undefined) {
-      this.#clock.clearTimeout(this.#timer);
+    else if (!ok && after.healthy && before.failures === 0) this.suspect();
+  }
+
+  /**
+   * Something suggests the server is unwell (an operation failed, the breaker opened — after which operations stop
+   * and passive health learns no more): run the next probe now rather than at its timer, so a dead server is
+   * declared so and reconnected instead of waiting out `openFor`. Nothing happens while a probe is in flight or
+   * when probing is off.
+   */
+  suspect(): void {
+    if (this.#timer === undefined) return;
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
-      this.#schedule();
-    }
+      void this.check().finally(() => this.#schedule());
+    }, 0);
   }
 
   /** Runs one probe now, bounded by `timeout`; records and returns its result. */

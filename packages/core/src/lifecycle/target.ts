@@ -159,7 +159,10 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       clock: this.#clock,
       random,
       events: { retry: (e) => this.emit('retry', e), giveUp: (e) => this.emit('giveUp', e) },
-      breakerChanged: (e) => this.emit('breakerStateChange', e),
+      breakerChanged: (e) => {
+        if (e.to === 'open') this.#health.suspect();
+        this.emit('breakerStateChange', e);
+      },
     };
     this.#runner = buildRunner({ ...this.#runnerOptions, policy: this.policy });
     this.#wire();
