@@ -16,7 +16,7 @@ export const elasticsearch = definePreset({
     'elastic-transport-js retry wait c = min(4, 2^attempt)/2 seconds, c + random·c → exponential base 2s, cap 4s, equal jitter: 1–2s, 2–4s, 2–4s',
     'elastic-transport-js 8.x requestTimeout 30s per attempt (searches and bulk requests can be slow); the 60s deadline over all attempts is ours',
     'elastic-transport-js / estransport dead time 60s · 2^min(deadCount−1, 5): 1, 2, 4, 8, 16, 32 min, resurrected by ping',
-    'no target-level circuit breaker: the official transports have none (their node pools are per-node breakers); a target-level breaker counts every node\'s failures as one server\'s, so one bad node of three would shed the healthy ones\' traffic',
+    "no target-level circuit breaker: the official transports have none (their node pools are per-node breakers); a target-level breaker counts every node's failures as one server's, so one bad node of three would shed the healthy ones' traffic",
     'seed 002, ExponentialBackoff(time.Second) for reconnects: 1s, 2s, 4s… (jitter none); the 60s cap is ours',
   ],
   policy: {
