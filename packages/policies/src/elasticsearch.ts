@@ -8,9 +8,9 @@ import { definePreset } from './preset.js';
 export const elasticsearch = definePreset({
   name: 'elasticsearch',
   description:
-    'Elasticsearch: retry connection errors, 429 and 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; no target breaker; GET _cluster/health every 15s',
+    'Elasticsearch: retry connection errors, 429 and 502/503/504 3 times (1–2s, 2–4s, 2–4s); dead node 60s doubling to 32m; no target breaker; GET _cluster/health?local=true every 15s',
   sources: [
-    'seed 002 (storage auto-reconnect module), Elasticsearch table: MaxRetries 15, RetryInterval exponential, HealthCheck true, HealthCheckInterval 15s, HealthCheckTimeout 5s, NodeFailureThreshold 3; the probe is GET _cluster/health',
+    'seed 002 (storage auto-reconnect module), Elasticsearch table: MaxRetries 15, RetryInterval exponential, HealthCheck true, HealthCheckInterval 15s, HealthCheckTimeout 5s, NodeFailureThreshold 3; the probe is GET _cluster/health (asked with local=true, per node)',
     'seed 001 (go-elasticsearch estransport) and elastic-transport-js: 3 retries on network errors and 502/503/504; timeouts are not retried (retryOnTimeout off)',
     '429 is retried (honouring Retry-After): the official clients do not, and users ask for it (elasticsearch-py #2485)',
     'elastic-transport-js retry wait c = min(4, 2^attempt)/2 seconds, c + random·c → exponential base 2s, cap 4s, equal jitter: 1–2s, 2–4s, 2–4s',
@@ -29,7 +29,8 @@ export const elasticsearch = definePreset({
       attemptTimeout: '30s',
       deadline: '60s',
     },
-    healthCheck: { enabled: true, interval: '15s', timeout: '5s', query: 'GET _cluster/health' },
+    // local=true: each node answers from its own cluster state, so the probe measures that node, not the master.
+    healthCheck: { enabled: true, interval: '15s', timeout: '5s', query: 'GET _cluster/health?local=true' },
     reconnect: {
       maxRetries: 15,
       backoff: { type: 'exponential', base: '1s', factor: 2, max: '60s', jitter: 'none' },
