@@ -14,8 +14,8 @@ export interface LiveParts<Options, Client> {
   reconnector: Reconnector;
   slots: { setPolicy(policy: ResolvedPolicy): void };
   source: { setPolicy(policy: ResolvedPolicy): void };
-  /** The live node pool's policy object (the pool reads it on every use), updated in place. */
-  pool: PoolPolicy | undefined;
+  /** The live node pool, for multi-node targets. */
+  pool: { setPolicy(policy: PoolPolicy): void } | undefined;
   /** Discovery, and the options object it reads its policy from. */
   discovery: { options: DiscoveryOptions<Options, Client>; live: Discovery<Options, Client> } | undefined;
   /** Whether the target is connected now (discovery's interval runs only then). */
@@ -35,8 +35,8 @@ export function changedSections(before: ResolvedPolicy, after: ResolvedPolicy): 
  *   breaker and budget instances are kept, state and all, unless their own section changed;
  * - `healthCheck`: the next probe is rescheduled on the new interval, thresholds apply to the counters as they are;
  * - `reconnect`: limits and timeouts from the next attempt; backoff from the next wait;
- * - `pool`: the live pool's rules (thresholds, dead time of the next death, resurrection) and discovery's
- *   interval; a node that is dead stays dead until its retry time.
+ * - `pool`: the live pool's rules (thresholds, dead times, resurrection) and discovery's interval; a node that
+ *   is dead stays dead until its time is up under the new rule.
  * Every part reads the policy it is given for the rest (connect timeouts, probe queries, `successThreshold`).
  */
 export function applyPolicy<Options, Client>(
@@ -51,7 +51,7 @@ export function applyPolicy<Options, Client>(
   if (changed.has('healthCheck')) parts.health.setPolicy(after.healthCheck);
   if (changed.has('reconnect')) parts.reconnector.setPolicy(after.reconnect);
   if (changed.has('pool')) {
-    if (parts.pool !== undefined) Object.assign(parts.pool, after.pool);
+    parts.pool?.setPolicy(after.pool);
     const discovery = parts.discovery;
     if (discovery !== undefined) {
       discovery.options.policy = after;

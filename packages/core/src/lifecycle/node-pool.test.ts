@@ -313,3 +313,22 @@ describe('NodePool: read/write routing (primary + replicas)', () => {
     expect([pool.select(undefined, true).id, pool.select().id]).toEqual([a.id, b.id]);
   });
 });
+
+describe('NodePool.setPolicy (a reload)', () => {
+  it("a dead node's time is recomputed under the new rule, from when it died; thresholds apply from the next call", () => {
+    const clock = createFakeClock(0);
+    const pool = new NodePool({ nodes: [a, b], policy: policy({ deadTimeout: 1000 }), clock });
+    pool.markFailure(a);
+    expect(pool.status(a.id)?.deadUntil).toBe(1000);
+    clock.advance(500);
+    pool.setPolicy(policy({ deadTimeout: 10_000, nodeFailureThreshold: 2 }));
+    expect(pool.status(a.id)?.deadUntil).toBe(10_000); // died at 0, dead for 10 s under the new rule
+    clock.advance(4500);
+    expect([1, 2, 3].map(() => pool.select().id)).toEqual([b.id, b.id, b.id]); // a is still dead at 5 s
+    pool.markFailure(b); // the new threshold: one failure no longer kills
+    expect(pool.status(b.id)?.alive).toBe(true);
+    pool.setPolicy(policy({ deadTimeout: 100 }));
+    expect(pool.status(a.id)?.deadUntil).toBe(100); // shortened: its time is already up
+    expect(pool.select().id).toBe(a.id); // optimistic resurrection hands it out again
+  });
+});

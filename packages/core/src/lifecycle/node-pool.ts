@@ -42,6 +42,8 @@ interface MutableNodeStatus {
   failures: number;
   deadCount: number;
   deadUntil: number;
+  /** When it last died (on the pool's clock): a reload recomputes `deadUntil` from it under the new rule. */
+  diedAt: number;
   /** A resurrection ping is in flight: do not start another. */
   pinging: boolean;
 }
@@ -81,7 +83,7 @@ export interface NodePoolOptions {
  * one whose dead time ends first is offered anyway, so callers never deadlock on a pool of corpses.
  */
 export class NodePool extends TypedEmitter<NodePoolEvents> {
-  readonly #policy: PoolPolicy;
+  #policy: PoolPolicy;
   readonly #clock: Clock;
   readonly #selector: NodeSelector;
   // Reads served by replicas keep their own round-robin cursor, so writes do not skew them.
@@ -190,6 +192,16 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     if (this.#clock.now() >= s.deadUntil) this.#kill(s);
   }
 
+  /**
+   * Takes new rules (a reload): thresholds and resurrection from the next call; a node that is dead stays dead
+   * until its time is up under the new rule (its dead time is recomputed from when it died). The selector is
+   * built once: a different `selector` needs a new pool.
+   */
+  setPolicy(policy: PoolPolicy): void {
+    this.#policy = policy;
+    for (const s of this.#nodes) if (!s.alive) s.deadUntil = s.diedAt + deadTime(policy, s.deadCount);
+  }
+
   /** Replaces the node list (discovery), keeping the status of nodes that stay and their metadata updates. */
   setNodes(nodes: readonly NodeAddress[]): void {
     const next: MutableNodeStatus[] = [];
@@ -200,7 +212,7 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
       const old = this.#byId.get(node.id);
       const status: MutableNodeStatus = old
         ? { ...old, node }
-        : { node, alive: true, failures: 0, deadCount: 0, deadUntil: 0, pinging: false };
+        : { node, alive: true, failures: 0, deadCount: 0, deadUntil: 0, diedAt: 0, pinging: false };
       if (old === undefined) added.push(node);
       next.push(status);
       byId.set(node.id, status);
@@ -215,7 +227,8 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
 
   #kill(s: MutableNodeStatus): void {
     s.deadCount++;
-    s.deadUntil = this.#clock.now() + deadTime(this.#policy, s.deadCount);
+    s.diedAt = this.#clock.now();
+    s.deadUntil = s.diedAt + deadTime(this.#policy, s.deadCount);
     if (s.alive) {
       s.alive = false;
       this.#rebuildAlive();

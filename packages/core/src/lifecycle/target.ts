@@ -185,7 +185,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     this.#policy = next;
     applyPolicy(before, next, {
       ...{ health: this.#health, reconnector: this.#reconnector, slots: this.#slots, source: this.#source },
-      pool: this.#poolPolicy,
+      pool: this.#pool,
       discovery: this.#discovery && { options: this.#discoveryOptions!, live: this.#discovery },
       connected: this.isConnected(),
       rebuildRunner: () => {
