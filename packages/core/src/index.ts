@@ -62,6 +62,7 @@ export {
   type DriverClient,
   type DriverOptions,
   type ProbeContext,
+  type ProbeReport,
 } from './driver/driver.js';
 export type { NodeAddress } from './node-address.js';
 export {

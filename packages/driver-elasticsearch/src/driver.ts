@@ -6,6 +6,7 @@ import {
   type ConnectContext,
   type NodeAddress,
   type ProbeContext,
+  type ProbeReport,
 } from '@reconnect/core';
 import { classifyElasticsearchError } from './classify.js';
 import { createElasticsearchClient, stateOf, type ElasticsearchClient } from './client.js';
@@ -86,12 +87,12 @@ async function connect(
   }
 }
 
-async function probe(client: ElasticsearchClient, ctx: ProbeContext): Promise<void> {
+async function probe(client: ElasticsearchClient, ctx: ProbeContext): Promise<ProbeReport | undefined> {
   const { method, path, querystring } = parseProbeQuery(ctx.query ?? defaultProbe);
   const params = querystring === '' ? { method, path } : { method, path, querystring };
   const body = await send(client, params, ctx.signal);
   const state = stateOf(client);
-  if (state === undefined || !path.startsWith('/_cluster/health')) return;
+  if (state === undefined || !path.startsWith('/_cluster/health')) return undefined;
   const health = body as { status?: unknown; number_of_nodes?: unknown } | null;
   const status = health?.status;
   state.lastHealth = {
@@ -100,6 +101,8 @@ async function probe(client: ElasticsearchClient, ctx: ProbeContext): Promise<vo
     at: Date.now(),
   };
   if (status === 'red' && state.redIsDown) throw new ClusterRedError(state.node.id);
+  // The cluster's colour, as the node sees it: health() shows it per node and for the target.
+  return { status: state.lastHealth.status };
 }
 
 async function close(client: ElasticsearchClient): Promise<void> {

@@ -61,6 +61,15 @@ describe('acceptance (issue 12): a 3-node cluster kept reachable and safe by pol
     await cluster().heal();
   });
 
+  it("health() reports the cluster's status as each node's probe saw it", async () => {
+    const t = esTarget(cluster().urls, policy({ healthCheck: { interval: '300ms', timeout: '200ms' } }));
+    await t.start();
+    await until(() => t.health().nodes.every((n) => n.status !== undefined), 3000);
+    const h = t.health();
+    expect(['green', 'yellow']).toContain(h.serverStatus);
+    expect(h.nodes.map((n) => n.status)).toEqual([h.serverStatus, h.serverStatus, h.serverStatus]);
+  });
+
   it('one node hung: requests keep succeeding on the others, none past its deadline; the node is dead within worstCaseDetectionMs', async () => {
     // Reads time out on the hung node and go elsewhere: timeouts are retried for reads (the preset does not).
     const p = policy({ retry: { retryOn: { errors: ['connection', 'timeout', 'throttled'] } } });

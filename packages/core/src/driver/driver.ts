@@ -29,6 +29,11 @@ export interface ConnectContext {
   target: string;
 }
 
+/** What a successful probe may report, for `health()`: the server's own word on its state (a cluster's colour). */
+export interface ProbeReport {
+  status?: string;
+}
+
 /** What {@link Driver.probe} and {@link Driver.discover} receive. */
 export interface ProbeContext {
   signal: AbortSignal;
@@ -49,8 +54,11 @@ export interface Driver<Options = unknown, Client = unknown> {
   readonly options: ZodType<Options>;
   /** Creates a connected client; rejects if it cannot connect. Must honour `ctx.signal`. */
   connect(options: Options, ctx: ConnectContext): Promise<Client>;
-  /** Proves the client can serve a request (SELECT 1, PING, GET _cluster/health). Must honour `ctx.signal`. */
-  probe(client: Client, ctx: ProbeContext): Promise<void>;
+  /**
+   * Proves the client can serve a request (SELECT 1, PING, GET _cluster/health). Must honour `ctx.signal`. May
+   * report what the server said of itself (`{ status: 'yellow' }`), which `health()` shows per node.
+   */
+  probe(client: Client, ctx: ProbeContext): Promise<void | ProbeReport>;
   /** Releases the client and every socket and timer it holds. */
   close(client: Client): Promise<void>;
   /** Maps any error the client throws onto an {@link ErrorKind}, a native code and whether it was sent. */

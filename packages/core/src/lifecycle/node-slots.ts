@@ -15,6 +15,8 @@ export interface Slot<Client> {
   lease: Lease<Client> | undefined;
   unwatch: (() => void) | undefined;
   connecting: Promise<Client> | undefined;
+  /** What the last probe reported of the server (`ProbeReport.status`); cleared by a failed probe. */
+  status?: string | undefined;
 }
 
 /** What {@link NodeSlots} needs from the target that owns it. */
@@ -228,7 +230,13 @@ export class NodeSlots<Options, Client> {
     const client = slot.client;
     if (client === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
     const query = this.#o.policy.healthCheck.query;
-    await this.#o.driver.probe(client, query === undefined ? { signal } : { signal, query });
+    try {
+      const report = await this.#o.driver.probe(client, query === undefined ? { signal } : { signal, query });
+      slot.status = report?.status;
+    } catch (error) {
+      slot.status = undefined;
+      throw error;
+    }
   }
 
   /** Closes a slot's client (if any); the slot can connect again. */

@@ -19,6 +19,7 @@ import { waitForStart } from './start-wait.js';
 import { TargetErrors } from './target-errors.js';
 import { buildRunner, type RunnerOptions, type TargetRunner } from './target-executor.js';
 import { logTargetEvents } from './target-logging.js';
+import { targetHealth } from './target-health.js';
 import { TargetSource } from './target-source.js';
 import { LifecycleTelemetry } from './telemetry.js';
 import type {
@@ -242,26 +243,12 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   }
 
   health(): TargetHealth {
-    return {
-      name: this.name,
-      state: this.state,
-      connected: this.isConnected(),
-      required: this.required,
-      since: this.#sinceWall,
-      lastError: this.#errors.describe(this.lastError()),
-      nodes: this.#pool
-        ? this.#pool.nodes.map((n) => ({ id: n.node.id, alive: n.alive, deadCount: n.deadCount }))
-        : [],
-      ...(this.#discovery === undefined
-        ? {}
-        : {
-            unreachable: this.#discovery.unreachable.map((u) => ({
-              id: u.node.id,
-              error: this.#errors.describe(u.error),
-              at: u.at,
-            })),
-          }),
-    };
+    return targetHealth({
+      ...{ name: this.name, state: this.state, connected: this.isConnected(), required: this.required },
+      ...{ since: this.#sinceWall, lastError: this.lastError(), pool: this.#pool, slots: this.#slots.all },
+      unreachable: this.#discovery?.unreachable,
+      errors: this.#errors,
+    });
   }
 
   /** The target's connection source, as the executor sees it (for tests and tools): one lease per attempt. */

@@ -106,7 +106,10 @@ export interface TargetHealth {
   /** Since when (ms since the epoch) the target is in `state`. */
   since: number;
   lastError: { code?: string; message: string } | undefined;
-  nodes: { id: string; alive: boolean; deadCount: number }[];
+  /** What the last successful probe reported of the server (a cluster's `green` / `yellow` / `red`), if the driver says. */
+  serverStatus?: string;
+  /** Per node: alive, how often it died in a row, and what its last probe reported (`status`), if anything. */
+  nodes: { id: string; alive: boolean; deadCount: number; status?: string }[];
   /**
    * Nodes the last discovery found that did not answer their probe (kept out of the pool until a later discovery
    * finds them reachable), with the error and when (epoch ms). Only on targets whose driver discovers nodes.
