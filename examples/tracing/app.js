@@ -67,6 +67,8 @@ if (!started.cache.ok) {
   // Let one active health probe run (every 250ms by this folder's policy) so its span is recorded.
   await waitFor(() => spans.getFinishedSpans().some((s) => s.name === 'reconnect.health_check'), 3000);
 }
+// A reload of the (unchanged) policy file: a `reconnect.policy_reload` span and the reloads counter show it.
+await manager.reload();
 // 3. A Prometheus scrape of this process while the target is up (reconnect_target_state shows it).
 const scrape = await fetch(metricsUrl);
 const scraped = await scrape.text();

@@ -90,10 +90,12 @@ describe('examples/tracing', () => {
     for (const name of Object.values(MetricNames)) {
       // Prometheus spelling: dots become underscores; counters end in _total, histograms in _count/_sum/_bucket.
       const prom = name.replaceAll('.', '_');
-      const sample = new RegExp(
-        `^${prom}(_total|_count|_sum|_bucket)?\\{[^}]*reconnect_target="cache"[^}]*\\} \\S+$`,
-        'm',
-      );
+      // A policy reload is the manager's (per file, by result), not one target's.
+      const label =
+        name === MetricNames.POLICY_RELOADS
+          ? 'reconnect_reload_result="unchanged"'
+          : 'reconnect_target="cache"';
+      const sample = new RegExp(`^${prom}(_total|_count|_sum|_bucket)?\\{[^}]*${label}[^}]*\\} \\S+$`, 'm');
       expect(text, name).toMatch(sample);
     }
     expect(text).toMatch(/^reconnect_target_state\{[^}]*reconnect_target_state="connected"[^}]*\} 1$/m);
