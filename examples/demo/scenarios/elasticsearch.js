@@ -22,6 +22,8 @@ export function elasticsearchScenario() {
       DEMO_ES_NODE_3: 'http://127.0.0.1:3',
     },
     rawName: 'raw ES client (defaults)',
+    /** The throwaway cluster (after `setup`), for runners that play their own faults (bench/chaos). */
+    handle: () => cluster,
     readName: 'GET _doc',
     writeName: 'POST _doc',
     async setup() {

@@ -16,6 +16,8 @@ export function mysqlScenario() {
     driverPackage: '@reconnect/driver-mysql',
     placeholderEnv: { DEMO_MYSQL_URL: 'mysql://root@127.0.0.1:1/test' },
     rawName: 'raw mysql2 pool (defaults)',
+    /** The throwaway server (after `setup`), for runners that play their own faults (bench/chaos). */
+    handle: () => server,
     readName: 'SELECT',
     writeName: 'INSERT',
     async setup() {

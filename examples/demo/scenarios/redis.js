@@ -16,6 +16,8 @@ export function redisScenario() {
     placeholderEnv: { DEMO_REDIS_URL: 'redis://127.0.0.1:1' },
     driverPackage: '@reconnect/driver-redis',
     rawName: 'raw ioredis (defaults)',
+    /** The throwaway server (after `setup`), for runners that play their own faults (bench/chaos). */
+    handle: () => server,
     readName: 'GET',
     writeName: 'RPUSH',
     async setup() {

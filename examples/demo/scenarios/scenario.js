@@ -28,6 +28,7 @@
  * @property {(scale: number) => Fault[]} faults
  * @property {() => Promise<unknown>} teardown
  * @property {(target: any) => void} [prepare] after the target started (create a table, an index)
+ * @property {() => any} [handle]  the throwaway server or cluster once `setup` ran (bench/chaos plays its own faults)
  */
 
 export {};

@@ -1,0 +1,96 @@
+/* global setInterval, clearInterval */
+// The fleet's clients, in a process of their own (so the parent's 100 ms sampling of the server is
+// not delayed by 1 000 clients' work): `count` Reconnect targets with `policy`, or `count` raw ioredis
+// clients at their defaults, against one Redis. Talks to the parent over IPC:
+//   → { type: 'ready', ms }                 every client connected
+//   ← { type: 'watch', killedAt }           the server was killed at `killedAt` (Date.now())
+//   → { type: 'back', times, down }         once every client reconnected (or the time limit): when each
+//                                           one was connected again (Date.now()), how many never came back
+//   ← { type: 'stop' }                      close everything and exit
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { createTarget } from '@reconnect/core';
+import redisDriver from '@reconnect/driver-redis';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    count: { type: 'string', default: '1000' },
+    kind: { type: 'string', default: 'reconnect' },
+    policy: { type: 'string', default: '{}' },
+    limitMs: { type: 'string', default: '60000' },
+  },
+});
+const port = Number(values.port);
+const count = Number(values.count);
+const limitMs = Number(values.limitMs);
+const policy = JSON.parse(values.policy);
+const send = (m) => process.send?.(m);
+
+/** Per client: `up()` true while connected; `onUp(fn)` called each time it is connected again. */
+const clients = [];
+const started = Date.now();
+if (values.kind === 'raw') {
+  for (let i = 0; i < count; i++) {
+    const c = new Redis({ host: '127.0.0.1', port });
+    c.on('error', () => {});
+    clients.push({
+      up: () => c.status === 'ready',
+      onUp: (fn) => c.on('ready', fn),
+      close: async () => c.disconnect(),
+    });
+  }
+  await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise((resolve) => {
+          if (c.up()) resolve();
+          else c.onUp(resolve);
+        }),
+    ),
+  );
+} else {
+  const targets = [];
+  for (let i = 0; i < count; i++) {
+    targets.push(
+      createTarget({ name: `fleet-${i}`, driver: redisDriver, options: { host: '127.0.0.1', port }, policy }),
+    );
+  }
+  await Promise.all(targets.map((t) => t.start()));
+  for (const t of targets) {
+    clients.push({
+      up: () => t.isConnected(),
+      onUp: (fn) => t.on('stateChange', (e) => e.to === 'connected' && fn()),
+      close: () => t.stop(),
+    });
+  }
+}
+send({ type: 'ready', ms: Date.now() - started });
+
+const backAt = new Array(count).fill(undefined);
+let watching = false;
+clients.forEach((c, i) =>
+  c.onUp(() => {
+    if (watching && backAt[i] === undefined) backAt[i] = Date.now();
+  }),
+);
+
+process.on('message', async (m) => {
+  if (m?.type === 'watch') {
+    watching = true;
+    const until = Date.now() + limitMs;
+    // Every client must first have noticed the crash (then it is "connected again" only after a reconnect).
+    const tick = setInterval(() => {
+      const done = backAt.every((v) => v !== undefined);
+      if (done || Date.now() > until) {
+        clearInterval(tick);
+        send({ type: 'back', times: backAt, down: backAt.filter((v) => v === undefined).length });
+      }
+    }, 50);
+  } else if (m?.type === 'stop') {
+    const hard = setTimeout(() => process.exit(0), 10_000);
+    hard.unref();
+    await Promise.allSettled(clients.map((c) => c.close()));
+    process.exit(0);
+  }
+});

@@ -1,0 +1,245 @@
+// The three stores of `npm run bench:chaos`. Each one reuses the live demo's scenario module
+// (examples/demo/scenarios/*: the throwaway server, the idempotent read, the non-idempotent write of a
+// unique id and the count on the server) and adds what a benchmark needs beside it: clients built
+// against any endpoint (the server itself or a fault proxy in front of it), and the faults by name.
+import { Client } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
+import { startFaultProxy } from '@reconnect/testkit';
+import { redisScenario } from '../../examples/demo/scenarios/redis.js';
+import { mysqlScenario } from '../../examples/demo/scenarios/mysql.js';
+import { elasticsearchScenario } from '../../examples/demo/scenarios/elasticsearch.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A fault, timed by `t` (the run's timing, ms): `start` begins it, `end` resolves once the server
+ * accepts connections again (the moment "server back" is measured from).
+ * @typedef {{ name: string, start: () => Promise<unknown>, end: () => Promise<unknown> }} PlayedFault
+ */
+
+/** The restart loop: `cycles` × (SIGKILL, `downMs` down, restart, `upMs` up), ending with a restart. */
+function restartLoop(kill, restart, t) {
+  return {
+    start: async () => {
+      for (let i = 0; i < t.loopCycles; i++) {
+        await kill();
+        await sleep(t.loopDownMs);
+        await restart();
+        if (i < t.loopCycles - 1) await sleep(t.loopUpMs);
+      }
+      await kill();
+    },
+    end: () => restart(),
+  };
+}
+
+/** Every fault name, in table order; `node-down` exists for Elasticsearch only. */
+export const faultNames = ['crash', 'hang', 'blackhole', 'restart-loop', 'node-down'];
+
+export const faultTitles = {
+  crash: 'crash (SIGKILL) + restart',
+  hang: 'hang (SIGSTOP) + resume',
+  blackhole: 'network blackhole (fault proxy)',
+  'restart-loop': 'restart loop',
+  'node-down': 'one node of three down (SIGKILL) + restart',
+};
+
+/**
+ * @typedef {object} BenchStore
+ * @property {string} key
+ * @property {string} title
+ * @property {string[]} faults        the faults this store is run through
+ * @property {string} preset          the store's own preset name
+ * @property {string} rawName
+ * @property {() => Promise<StoreRun>} start  a fresh throwaway server (or cluster) for one run
+ */
+
+/**
+ * @typedef {object} StoreRun
+ * @property {(viaProxy: boolean) => Promise<void>} expose  put fault proxies in front (blackhole runs)
+ * @property {() => any} rawClient       the store's own client at its defaults, at the exposed endpoint
+ * @property {(client: any) => Promise<unknown>} closeRaw
+ * @property {() => { driverPackage: string, options: unknown }} reconnectOptions
+ * @property {(client: any) => Promise<unknown>} read
+ * @property {(client: any, lane: string, id: string) => Promise<unknown>} write
+ * @property {(lane: string) => Promise<string[]>} serverWrites
+ * @property {(name: string, t: object) => PlayedFault} fault
+ * @property {() => Promise<void>} stop
+ */
+
+/** Proxies in front of `targets` ({host, port} each), or none; returns what clients connect to. */
+async function maybeProxies(viaProxy, targets) {
+  if (!viaProxy) return { endpoints: targets, proxies: [] };
+  const proxies = await Promise.all(
+    targets.map((t) => startFaultProxy({ target: { host: t.host, port: t.port } })),
+  );
+  return { endpoints: proxies.map((p) => ({ host: p.host, port: p.port })), proxies };
+}
+
+function blackhole(proxies) {
+  return {
+    start: async () => {
+      for (const p of proxies) p.blackhole();
+    },
+    end: () => Promise.all(proxies.map((p) => p.pass())),
+  };
+}
+
+/** @returns {BenchStore} */
+function redisStore() {
+  return {
+    key: 'redis',
+    title: 'Redis',
+    preset: 'redis',
+    rawName: 'ioredis',
+    faults: ['crash', 'hang', 'blackhole', 'restart-loop'],
+    async start() {
+      const scen = redisScenario();
+      await scen.setup(); // AOF, appendfsync always: an acknowledged write survives the crash
+      const server = scen.handle();
+      let ep = { endpoints: [{ host: server.host, port: server.port }], proxies: [] };
+      return {
+        async expose(viaProxy) {
+          ep = await maybeProxies(viaProxy, ep.endpoints);
+        },
+        rawClient() {
+          const client = new Redis({ host: ep.endpoints[0].host, port: ep.endpoints[0].port });
+          client.on('error', () => {});
+          return client;
+        },
+        closeRaw: async (c) => c.disconnect(),
+        reconnectOptions: () => ({
+          driverPackage: '@reconnect/driver-redis',
+          options: { host: ep.endpoints[0].host, port: ep.endpoints[0].port },
+        }),
+        read: scen.read,
+        write: scen.write,
+        serverWrites: scen.serverWrites,
+        fault(name, t) {
+          if (name === 'crash') return { start: () => server.kill(), end: () => server.restart() };
+          if (name === 'hang') return { start: () => server.hang(), end: () => server.resume() };
+          if (name === 'blackhole') return blackhole(ep.proxies);
+          if (name === 'restart-loop')
+            return restartLoop(
+              () => server.kill(),
+              () => server.restart(),
+              t,
+            );
+          throw new Error(`Redis has no fault "${name}"`);
+        },
+        async stop() {
+          await Promise.all(ep.proxies.map((p) => p.close()));
+          await scen.teardown();
+        },
+      };
+    },
+  };
+}
+
+/** @returns {BenchStore} */
+function mysqlStore() {
+  return {
+    key: 'mysql',
+    title: 'MariaDB',
+    preset: 'mysql',
+    rawName: 'mysql2 pool',
+    faults: ['crash', 'hang', 'blackhole', 'restart-loop'],
+    async start() {
+      const scen = mysqlScenario();
+      await scen.setup(); // InnoDB, flush at commit (=2): a committed row survives the process's SIGKILL
+      const server = scen.handle();
+      let ep = { endpoints: [{ host: server.host, port: server.port }], proxies: [] };
+      const db = server.options.database;
+      return {
+        async expose(viaProxy) {
+          ep = await maybeProxies(viaProxy, ep.endpoints);
+        },
+        rawClient: () =>
+          mysql.createPool({ ...server.options, host: ep.endpoints[0].host, port: ep.endpoints[0].port }),
+        closeRaw: (pool) => Promise.race([pool.end(), sleep(2000)]),
+        reconnectOptions: () => ({
+          driverPackage: '@reconnect/driver-mysql',
+          options: { uri: `mysql://root@${ep.endpoints[0].host}:${ep.endpoints[0].port}/${db}` },
+        }),
+        read: scen.read,
+        write: scen.write,
+        serverWrites: scen.serverWrites,
+        fault(name, t) {
+          if (name === 'crash') return { start: () => server.kill(), end: () => server.restart() };
+          if (name === 'hang') return { start: () => server.hang(), end: () => server.resume() };
+          if (name === 'blackhole') return blackhole(ep.proxies);
+          if (name === 'restart-loop')
+            return restartLoop(
+              () => server.kill(),
+              () => server.restart(),
+              t,
+            );
+          throw new Error(`MariaDB has no fault "${name}"`);
+        },
+        async stop() {
+          await Promise.all(ep.proxies.map((p) => p.close()));
+          await scen.teardown();
+        },
+      };
+    },
+  };
+}
+
+/** @returns {BenchStore} */
+function elasticsearchStore() {
+  return {
+    key: 'elasticsearch',
+    title: 'Elasticsearch (3-node test cluster)',
+    preset: 'elasticsearch',
+    rawName: 'ES client',
+    faults: ['crash', 'hang', 'blackhole', 'restart-loop', 'node-down'],
+    async start() {
+      const scen = elasticsearchScenario();
+      await scen.setup(); // the documents live in the coordinator: they survive every node's crash
+      const cluster = scen.handle();
+      let ep = {
+        endpoints: cluster.nodes.map((n) => ({ host: n.host, port: n.port })),
+        proxies: [],
+      };
+      const urls = () => ep.endpoints.map((e) => `http://${e.host}:${e.port}`);
+      return {
+        async expose(viaProxy) {
+          ep = await maybeProxies(viaProxy, ep.endpoints);
+        },
+        rawClient: () => new Client({ nodes: urls() }),
+        closeRaw: (c) => c.close(),
+        reconnectOptions: () => ({
+          driverPackage: '@reconnect/driver-elasticsearch',
+          options: { nodes: urls() },
+        }),
+        read: scen.read,
+        write: scen.write,
+        serverWrites: scen.serverWrites,
+        fault(name, t) {
+          if (name === 'crash') return { start: () => cluster.kill(), end: () => cluster.restart() };
+          if (name === 'hang') return { start: () => cluster.hang(), end: () => cluster.resume() };
+          if (name === 'blackhole') return blackhole(ep.proxies);
+          if (name === 'restart-loop')
+            return restartLoop(
+              () => cluster.kill(),
+              () => cluster.restart(),
+              t,
+            );
+          if (name === 'node-down') {
+            const n1 = cluster.nodes[0];
+            return { start: () => n1.kill(), end: () => n1.restart() };
+          }
+          throw new Error(`Elasticsearch has no fault "${name}"`);
+        },
+        async stop() {
+          await Promise.all(ep.proxies.map((p) => p.close()));
+          await scen.teardown();
+        },
+      };
+    },
+  };
+}
+
+/** Every store, in table order. */
+export const stores = { redis: redisStore(), mysql: mysqlStore(), elasticsearch: elasticsearchStore() };
