@@ -10,6 +10,7 @@ import { classifyRedisError } from './classify.js';
 import { createRedisClient, type RedisClient } from './client.js';
 import { newClientState, reconnectClient, stateOf, track, watchClient } from './client-state.js';
 import { redactRedisError } from './errors.js';
+import { reconfigureClient } from './policy-mapping.js';
 import {
   describeRedisOptions,
   redisOptionsSchema,
@@ -105,6 +106,7 @@ export const redisDriver = defineDriver<RedisDriverOptions, RedisClient>({
   classify: classifyRedisError,
   watch: watchClient,
   reconnectNow: reconnectClient,
+  reconfigure: reconfigureClient,
   describe: describeRedisOptions,
   secretKeys: redisSecretKeys,
 });

@@ -1,5 +1,5 @@
 import { reconnectDelays, type RandomSource, type ResolvedPolicy } from '@reconnect/core';
-import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { replyCode } from './classify.js';
 
 /**
@@ -65,6 +65,22 @@ export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
     disconnectTimeout: Math.min(policy.reconnect.connectTimeout, 2000),
     reconnectOnError: reconnectOnReadonly,
   };
+}
+
+/**
+ * A reloaded policy on a live client: ioredis reads `options.commandTimeout` as it sends each command, so the
+ * new `retry.attemptTimeout` applies from the next command, without a reconnect. A Cluster's live node
+ * connections and the options it gives nodes it connects later both follow.
+ */
+export function reconfigureClient(client: Redis | Cluster, policy: ResolvedPolicy): void {
+  const commandTimeout = connectionOptions(policy).commandTimeout;
+  if (client instanceof Cluster) {
+    const nodeOptions = (client.options as { redisOptions?: RedisOptions }).redisOptions;
+    if (nodeOptions !== undefined) nodeOptions.commandTimeout = commandTimeout;
+    for (const node of client.nodes()) node.options.commandTimeout = commandTimeout;
+    return;
+  }
+  client.options.commandTimeout = commandTimeout;
 }
 
 /** The Redis Cluster options a policy decides; node connections get {@link connectionOptions}. */

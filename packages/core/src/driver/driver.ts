@@ -72,6 +72,11 @@ export interface Driver<Options = unknown, Client = unknown> {
    * When present, the lifecycle never closes and re-creates the client on a fault; it follows the monitor.
    */
   watch?(client: Client, monitor: ConnectionMonitor): () => void;
+  /**
+   * A reloaded policy for a live client: apply what the client keeps of it (its own command timeout) without
+   * reconnecting. Clients connected later get the new policy through `connect`.
+   */
+  reconfigure?(client: Client, policy: ResolvedPolicy): void;
   /** For self-reconnecting clients: try to reconnect now rather than at the client's next backoff timer. */
   reconnectNow?(client: Client): void;
   /** Credentials-free description of where the options point, for logs and spans (`127.0.0.1:6379`). */

@@ -60,6 +60,11 @@ export class NodeSlots<Options, Client> {
   /** Takes a new policy (a reload): the next connect, probe and proof use it. */
   setPolicy(policy: ResolvedPolicy): void {
     this.#o.policy = policy;
+    // What a live client keeps of the policy itself (ioredis's command timeout) follows without a reconnect.
+    const reconfigure = this.#o.driver.reconfigure;
+    if (reconfigure !== undefined)
+      for (const s of this.all)
+        if (s.client !== undefined) reconfigure.call(this.#o.driver, s.client, policy);
   }
 
   /** The slot of node `id`. */
