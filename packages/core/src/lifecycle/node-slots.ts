@@ -61,10 +61,9 @@ export class NodeSlots<Options, Client> {
   setPolicy(policy: ResolvedPolicy): void {
     this.#o.policy = policy;
     // What a live client keeps of the policy itself (ioredis's command timeout) follows without a reconnect.
-    const reconfigure = this.#o.driver.reconfigure;
-    if (reconfigure !== undefined)
-      for (const s of this.all)
-        if (s.client !== undefined) reconfigure.call(this.#o.driver, s.client, policy);
+    const driver = this.#o.driver;
+    if (driver.reconfigure !== undefined)
+      for (const s of this.all) if (s.client !== undefined) driver.reconfigure(s.client, policy);
   }
 
   /** The slot of node `id`. */
