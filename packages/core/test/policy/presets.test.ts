@@ -44,7 +44,11 @@ describe('presets', () => {
   it('elasticsearch carries the seed table and the transport defaults', () => {
     const p = resolvePolicy({ extends: 'preset:elasticsearch' });
     expect(p.reconnect.maxRetries).toBe(15);
-    expect(p.healthCheck).toMatchObject({ interval: 15_000, timeout: 5000, query: 'GET _cluster/health?local=true' });
+    expect(p.healthCheck).toMatchObject({
+      interval: 15_000,
+      timeout: 5000,
+      query: 'GET _cluster/health?local=true',
+    });
     expect(p.pool).toMatchObject({
       nodeFailureThreshold: 3,
       deadTimeout: 60_000,
