@@ -25,7 +25,7 @@ describe('reconfigure: a reloaded attempt timeout reaches ioredis without a reco
     const cut = (await blpop().catch((e: unknown) => e)) as { attempts?: { kind: string }[] };
     expect(cut.attempts?.map((a) => a.kind)).toEqual(['timeout']);
     (t as unknown as { applyPolicy(p: unknown): void }).applyPolicy(resolvePolicy(policy('2s')));
-    expect(t.client.options.commandTimeout).toBe(2000);
+    expect((t.client.options as { commandTimeout?: number }).commandTimeout).toBe(2000);
     await expect(blpop()).resolves.toBeNull(); // BLPOP's own 0.3 s timeout: no element
     expect(await t.execute((r) => r.client('ID'), { idempotent: true })).toBe(id); // no reconnect
   });
