@@ -6,8 +6,12 @@ import type { ResolvedPolicy } from '../policy/resolved.js';
 import type { Clock, RandomSource } from '../time/clock.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { ReloadTelemetry, type ReloadOutcome } from './reload-telemetry.js';
-import { createTarget } from './target.js';
-import { prepareTargets, type ResolvedTargetConfig, type TargetSpec } from './target-specs.js';
+import {
+  prepareTargets,
+  targetFromSpec,
+  type ResolvedTargetConfig,
+  type TargetSpec,
+} from './target-specs.js';
 import { SwappableTarget } from './target-swap.js';
 import type { Logger, LogLevel, Target } from './types.js';
 
@@ -235,19 +239,7 @@ export class ConfigReloader {
   }
 
   #build(spec: TargetSpec): Target {
-    const o = this.#o;
-    return createTarget({
-      name: spec.name,
-      driver: spec.driver,
-      options: spec.options,
-      policy: spec.config.policy,
-      required: spec.config.required ?? true,
-      validateOptions: false,
-      ...(o.clock ? { clock: o.clock } : {}),
-      ...(o.random ? { random: o.random } : {}),
-      ...(o.logger ? { logger: o.logger } : {}),
-      ...(o.logLevel ? { logLevel: o.logLevel } : {}),
-    });
+    return targetFromSpec(spec, this.#o);
   }
 
   #track(p: Promise<void>): void {

@@ -17,8 +17,7 @@ import {
   type WatchOptions,
 } from './config-reload.js';
 import { logReloads } from './reload-logging.js';
-import { createTarget } from './target.js';
-import { prepareTargets, type ResolvedConfigLike } from './target-specs.js';
+import { prepareTargets, targetFromSpec, type ResolvedConfigLike } from './target-specs.js';
 import type { Logger, LogLevel, StartOptions, Target, TargetHealth } from './types.js';
 
 export type { ResolvedConfigLike, ResolvedTargetConfig } from './target-specs.js';
@@ -240,21 +239,7 @@ export async function buildManager(
 ): Promise<Manager> {
   const manager = new Manager();
   for (const spec of await prepareTargets(resolved, options)) {
-    manager.register(
-      spec.name,
-      createTarget({
-        name: spec.name,
-        driver: spec.driver,
-        options: spec.options,
-        policy: spec.config.policy,
-        required: spec.config.required ?? true,
-        validateOptions: false,
-        ...(options.clock ? { clock: options.clock } : {}),
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.logger ? { logger: options.logger } : {}),
-        ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-      }),
-    );
+    manager.register(spec.name, targetFromSpec(spec, options));
   }
   return manager;
 }

@@ -3,6 +3,9 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import { validateDriverOptions } from './driver-options.js';
 import { resolveDriver } from './resolve-driver.js';
+import { createTarget } from './target.js';
+import type { Logger, LogLevel, Target } from './types.js';
+import type { Clock, RandomSource } from '../time/clock.js';
 
 /** One target of a resolved configuration: what the policy area's `resolveConfig` produces per name. */
 export interface ResolvedTargetConfig {
@@ -63,4 +66,28 @@ export async function prepareTargets(
   }
   if (issues.length > 0) throw new ConfigError(issues, resolved.file);
   return specs;
+}
+
+/** What every target a manager builds shares: the injected time, randomness and logger. */
+export interface TargetDefaults {
+  clock?: Clock | undefined;
+  random?: RandomSource | undefined;
+  logger?: Logger | undefined;
+  logLevel?: LogLevel | undefined;
+}
+
+/** Creates the target a spec describes (its options already checked), with the manager's shared defaults. */
+export function targetFromSpec(spec: TargetSpec, o: TargetDefaults): Target {
+  return createTarget({
+    name: spec.name,
+    driver: spec.driver,
+    options: spec.options,
+    policy: spec.config.policy,
+    required: spec.config.required ?? true,
+    validateOptions: false,
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.random ? { random: o.random } : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+  });
 }
