@@ -34,6 +34,20 @@ export const fleetContenders = {
     policy: withJitter(presets.redis.policy, 'full'),
     capMs: 30_000,
   },
+  'redis-full-jitter-5s': {
+    title:
+      'Reconnect, preset:redis + reconnect { maxRetries: unlimited, backoff: { jitter: full, max: 5s } }',
+    kind: 'reconnect',
+    policy: {
+      ...presets.redis.policy,
+      reconnect: {
+        ...presets.redis.policy.reconnect,
+        maxRetries: 'unlimited',
+        backoff: { ...presets.redis.policy.reconnect.backoff, jitter: 'full', max: '5s' },
+      },
+    },
+    capMs: 5000,
+  },
   fast: {
     title: 'Reconnect, preset:fast-failover (jitter: full)',
     kind: 'reconnect',
@@ -41,7 +55,7 @@ export const fleetContenders = {
     capMs: 1000,
   },
 };
-export const defaultFleet = ['raw', 'redis', 'redis-full-jitter', 'fast'];
+export const defaultFleet = ['raw', 'redis', 'redis-full-jitter', 'redis-full-jitter-5s', 'fast'];
 
 /** Samples `INFO stats` every `everyMs` over one socket, reconnecting while the server is down. */
 function counterSampler(port, everyMs = 100) {
@@ -193,9 +207,15 @@ export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs
     sampler?.stop();
     if (child.exitCode === null) {
       child.send({ type: 'stop' });
-      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(12_000)]);
+      let timer;
+      await Promise.race([
+        new Promise((r) => child.once('exit', r)),
+        new Promise((r) => (timer = setTimeout(r, 12_000))),
+      ]);
+      clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+    if (child.connected) child.disconnect();
     await server.stop();
   }
 }

@@ -70,7 +70,7 @@ if (values.from !== undefined) {
   const saved = values.from.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')));
   chaos = saved.find((j) => j.chaos)?.chaos;
   fleet = saved.flatMap((j) => j.fleet ?? []);
-  command = saved.map((j) => j.command).join(' and ');
+  command = saved.map((j) => j.command).join('`, then `');
 } else {
   say(
     `${command}: ${os.cpus().length} cores, Node ${process.version}, load ${os

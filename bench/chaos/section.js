@@ -66,7 +66,8 @@ export function renderSection({ command, chaos, fleet, runs }) {
   out.push('## Chaos: every store through real faults (`npm run bench:chaos`)');
   out.push('');
   out.push(
-    `Command: \`${command}\`. Not part of \`npm test\`; its tiny mode is (\`examples/chaos/test/chaos-tiny.test.ts\`).`,
+    'Command: `npm run bench:chaos` (= `tsc -b && node bench/chaos/run.js`: 3 runs of every store × fault × contender, then 3 fleet runs of each kind of client; `--runs N`, `--store`, `--fault`, `--contender`, `--fleet only|skip`, `--fleet-contender`, `--from saved.json` to re-render; a full unfiltered run rewrites this section between its markers). ' +
+      `These figures: \`${command}\`. Not part of \`npm test\`; its tiny mode is (\`examples/chaos/test/chaos-tiny.test.ts\`: bookkeeping, and a contender that sends every write twice is reported with duplicates).`,
   );
   out.push('');
   if (chaos) {
