@@ -1,7 +1,7 @@
 // Success-path cost of RetryExecutor.execute against a bare call, cockatiel 3 and p-retry 7, in one run.
 // No OpenTelemetry SDK is registered: this is what a library user pays when they do not trace.
 // Usage: npm run bench   (builds, then runs this file; writes BENCHMARKS.md at the repo root)
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { ExponentialBackoff, handleAll, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import pRetry from 'p-retry';
@@ -205,5 +205,9 @@ has no SDK behind it, one shared non-recording span stands in), no attempt span,
 metric calls (instruments made without a MeterProvider are no-ops for good, so they are skipped), no
 AbortController unless the operation reads \`ctx.signal\`, no breaker or budget allocation.
 `;
-writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md);
+// The sections other runs own (the engine A/B history, `npm run bench:chaos`) start at their first marker: kept.
+const file = new URL('../BENCHMARKS.md', import.meta.url);
+const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+const kept = previous.indexOf('<!-- bench:');
+writeFileSync(file, kept === -1 ? md : `${md}\n${previous.slice(kept)}`);
 console.log('\nWrote BENCHMARKS.md');
