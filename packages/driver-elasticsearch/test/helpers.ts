@@ -10,6 +10,9 @@ import {
 import { presets } from '@reconnect/policies';
 import { elasticsearchDriver, elasticsearchOptionsSchema, type ElasticsearchClient } from '../src/index.js';
 
+/** The drivers' shared fault-test workload. */
+export { opStream } from '@reconnect/testkit';
+
 /** A ConnectContext for calling the driver directly, as the lifecycle would. */
 export function connectContext(
   node: string,
@@ -65,38 +68,4 @@ export function esTarget(
 /** Stops every target made by {@link esTarget} (afterEach). */
 export async function stopTargets(): Promise<void> {
   await Promise.allSettled(targets.splice(0).map((t) => t.stop()));
-}
-
-/** Runs `op` every `everyMs` until stopped; records when each call started and settled. */
-export function opStream(
-  everyMs: number,
-  op: () => Promise<unknown>,
-): {
-  stop(): Promise<void>;
-  results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown; value?: unknown }[];
-  firstSuccessAfter(t: number): number | undefined;
-} {
-  const results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown; value?: unknown }[] =
-    [];
-  const pending = new Set<Promise<unknown>>();
-  const timer = setInterval(() => {
-    const startedAt = Date.now();
-    const p = op().then(
-      (value) => results.push({ startedAt, settledAt: Date.now(), ok: true, value }),
-      (error: unknown) => results.push({ startedAt, settledAt: Date.now(), ok: false, error }),
-    );
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  }, everyMs);
-  return {
-    results,
-    async stop() {
-      clearInterval(timer);
-      await Promise.allSettled([...pending]);
-    },
-    firstSuccessAfter(t) {
-      const ok = results.filter((r) => r.ok && r.settledAt >= t).map((r) => r.settledAt);
-      return ok.length === 0 ? undefined : Math.min(...ok);
-    },
-  };
 }

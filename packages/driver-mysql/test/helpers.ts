@@ -16,6 +16,9 @@ import {
   type MySqlPool,
 } from '../src/index.js';
 
+/** The drivers' shared fault-test workload. */
+export { opStream, type OpResult } from '@reconnect/testkit';
+
 /** A ConnectContext for calling the driver directly, as the lifecycle would. */
 export function connectContext(
   policy: PolicyInput | ResolvedPolicy = {},
@@ -100,53 +103,6 @@ export function whenAccepting(port: number, everyMs = 2, timeoutMs = 30_000): Pr
     };
     tryOnce();
   });
-}
-
-/** One operation's timing and outcome. */
-export interface OpResult {
-  startedAt: number;
-  settledAt: number;
-  ok: boolean;
-  error?: unknown;
-}
-
-/** Runs `op` every `everyMs` until stopped; records when each call started and settled. */
-export function opStream(
-  everyMs: number,
-  op: (i: number) => Promise<unknown>,
-): {
-  stop(): Promise<void>;
-  results: OpResult[];
-  firstSuccessAfter(t: number): number | undefined;
-  firstSuccessStartedAfter(t: number): number | undefined;
-} {
-  const results: OpResult[] = [];
-  const pending = new Set<Promise<unknown>>();
-  let i = 0;
-  const timer = setInterval(() => {
-    const startedAt = Date.now();
-    const p = op(i++).then(
-      () => results.push({ startedAt, settledAt: Date.now(), ok: true }),
-      (error: unknown) => results.push({ startedAt, settledAt: Date.now(), ok: false, error }),
-    );
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  }, everyMs);
-  return {
-    results,
-    async stop() {
-      clearInterval(timer);
-      await Promise.allSettled([...pending]);
-    },
-    firstSuccessAfter(t) {
-      const ok = results.filter((r) => r.ok && r.settledAt >= t).map((r) => r.settledAt);
-      return ok.length === 0 ? undefined : Math.min(...ok);
-    },
-    firstSuccessStartedAfter(t) {
-      const ok = results.filter((r) => r.ok && r.startedAt >= t).map((r) => r.settledAt);
-      return ok.length === 0 ? undefined : Math.min(...ok);
-    },
-  };
 }
 
 /** A unique name for a table or database on the shared server. */

@@ -3,6 +3,9 @@ import { createTarget, type PolicyInput, type Target } from '@reconnect/core';
 import { presets } from '@reconnect/policies';
 import { redisDriver, redisOptionsSchema, type RedisClient } from '../src/index.js';
 
+/** The drivers' shared fault-test workload. */
+export { opStream } from '@reconnect/testkit';
+
 /** A preset's policy as a PolicyInput (presets are plain data in the same shape). */
 export function preset(name: 'redis' | 'fast-failover'): PolicyInput {
   const p = presets[name];
@@ -56,45 +59,6 @@ export function whenAccepting(
     at,
     cancel: () => {
       cancelled = true;
-    },
-  };
-}
-
-/** Runs `op` every `everyMs` until stopped; records when each call started and settled. */
-export function opStream(
-  everyMs: number,
-  op: () => Promise<unknown>,
-): {
-  stop(): Promise<void>;
-  results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[];
-  firstSuccessAfter(t: number): number | undefined;
-  firstSuccessStartedAfter(t: number): number | undefined;
-} {
-  const results: { startedAt: number; settledAt: number; ok: boolean; error?: unknown }[] = [];
-  const pending = new Set<Promise<unknown>>();
-  const timer = setInterval(() => {
-    const startedAt = Date.now();
-    const p = op().then(
-      () => results.push({ startedAt, settledAt: Date.now(), ok: true }),
-      (error: unknown) => results.push({ startedAt, settledAt: Date.now(), ok: false, error }),
-    );
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  }, everyMs);
-  return {
-    results,
-    async stop() {
-      clearInterval(timer);
-      await Promise.allSettled([...pending]);
-    },
-    firstSuccessAfter(t) {
-      const ok = results.filter((r) => r.ok && r.settledAt >= t).map((r) => r.settledAt);
-      return ok.length === 0 ? undefined : Math.min(...ok);
-    },
-    // Operations that were already waiting do not count: a new caller's experience.
-    firstSuccessStartedAfter(t) {
-      const ok = results.filter((r) => r.ok && r.startedAt >= t).map((r) => r.settledAt);
-      return ok.length === 0 ? undefined : Math.min(...ok);
     },
   };
 }

@@ -93,3 +93,4 @@ export {
   type DuplicateWrite,
 } from './elasticsearch/write-log.js';
 export { elasticsearchReady } from './elasticsearch/readiness.js';
+export { opStream, type OpResult, type OpStream } from './util/op-stream.js';
