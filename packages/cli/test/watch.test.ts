@@ -65,7 +65,7 @@ describe('reconnect watch', () => {
       w.exited,
       new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),
     ]);
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exit, `exit after SIGINT; output:\n${w.output}`).toEqual({ code: 0, signal: null });
     expect(w.output).toContain('stopping (SIGINT)');
     expect(w.output).toContain('cache: connected → stopped');
     expect(w.output).toMatch(/stopped every target in \d+ ms/);
@@ -90,51 +90,41 @@ describe('reconnect watch', () => {
   });
 
   it('under a pseudo-terminal: the view is redrawn in place, and Ctrl-C stops it with exit 0', async () => {
-    // script(1) gives the command a pty; its own exit status is the command's (-e).
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} watch --config ${JSON.stringify(watchConfig(redis().port))} --every 200ms`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TERM: 'xterm' },
-    });
+    // A real terminal (test/fixtures/pty-run.py): what the watch writes is the terminal's output, what the test
+    // writes to the helper's stdin is typed into it, so Ctrl-C is the terminal's own SIGINT to the watch.
+    const child = spawn(
+      'python3',
+      [
+        path.join(root, 'packages', 'cli', 'test', 'fixtures', 'pty-run.py'),
+        process.execPath,
+        bin,
+        'watch',
+        '--config',
+        watchConfig(redis().port),
+        '--every',
+        '200ms',
+      ],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } },
+    );
     const w = new Watch(child);
     running.push(w);
     await w.waitFor(/cache: connecting → connected/);
     // Redraws move the cursor up over the previous block and clear it.
     await w.waitFor(new RegExp(`${ESC}\\[\\d+A${ESC}\\[J`));
-    // script forwards SIGINT to nothing; send it to the watch process itself (what Ctrl-C's process group signal does).
-    const pid = await childPid(child.pid!);
     await redis().kill();
     await w.waitFor(/cache: connected → reconnecting/);
     await redis().restart();
     await w.waitFor(/cache: reconnecting → connected/);
-    process.kill(pid, 'SIGINT');
+    child.stdin.write('\x03');
     const exit = await Promise.race([
       w.exited,
       new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),
     ]);
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exit, `exit after Ctrl-C; output:\n${w.output}`).toEqual({ code: 0, signal: null });
     expect(w.output).toContain('stopping (SIGINT)');
+    expect(w.output).toMatch(/stopped every target in \d+ ms/);
   });
 });
-
-/** The node process script(1) started (its only child). */
-async function childPid(parent: number): Promise<number> {
-  const { readFileSync } = await import('node:fs');
-  for (let i = 0; i < 100; i++) {
-    try {
-      const children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean);
-      if (children.length > 0) return Number(children[0]);
-    } catch {
-      // not there yet
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('script(1) started no child');
-}
 
 describe('reconnect watch in-process, on a multi-node target', () => {
   const cluster = useServer(() => startElasticsearchCluster({ nodes: 3 }));
