@@ -1,15 +1,23 @@
 import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError } from '../errors.js';
+import type { NodeAddress } from '../node-address.js';
 import { errorType } from '../telemetry/otel.js';
 import type { Clock } from '../time/clock.js';
-import { LazyAcquireRequest, LazyAttemptContext } from './attempt-context.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
 import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
 import type { ExecuteTelemetry } from './execute-telemetry.js';
+import { LazySignal } from './lazy-signal.js';
 import { AttemptFailed, callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
-import { race, settleFirst, type Settle } from './timer-race.js';
-import type { AttemptReport, ConnectionSource, Lease, Operation } from './types.js';
+import { race, settleError, settleFirst, settleValue, type Settle } from './timer-race.js';
+import type {
+  AcquireRequest,
+  AttemptContext,
+  AttemptReport,
+  ConnectionSource,
+  Lease,
+  Operation,
+} from './types.js';
 
 /** What every attempt of one executor shares; built once, by the executor's constructor. */
 export interface AttemptHost<Client> {
@@ -55,81 +63,110 @@ const unset = (): void => {};
 /**
  * One attempt of an operation: acquire a client, run the operation under one timer (the attempt
  * timeout or the deadline, whichever comes first), then settle it (breaker, passive health report,
- * span). A record of what those steps share, so that none takes a list of positional parameters;
- * it is its own {@link Settle} for the race against the timer, so awaiting costs one promise.
+ * span). A record of what those steps share, so that none takes a list of positional parameters.
+ *
+ * It is also everything the attempt hands out, because each allocation is a real part of the success
+ * path's cost: the {@link AcquireRequest} the source receives, then (the phases never overlap) the
+ * {@link AttemptContext} the operation receives, with one lazily made signal for both, and its own
+ * {@link Settle} for the race against the timer. What the executor uses is private or symbol-keyed, so
+ * neither the source nor the operation sees more than those two interfaces.
  */
-export class Attempt<Client, T> implements Settle<T> {
+export class Attempt<Client, T> extends LazySignal implements AcquireRequest, AttemptContext, Settle<T> {
+  /** 1-based. */
+  readonly attempt: number;
+  /** A snapshot: the run's own `avoid` moves on when this attempt fails. */
+  readonly avoid: NodeAddress | undefined;
+  /** The acquired client's node; set when acquire returns it, before the operation runs. */
+  node: NodeAddress | undefined = undefined;
   readonly #host: AttemptHost<Client>;
   readonly #run: Run;
   readonly #op: Operation<Client, T>;
-  /** 1-based. */
-  readonly #n: number;
   /** Clock reading at the start: the operation's own for the first attempt (no second read). */
   readonly #start: number;
   /** The `reconnect.attempt` span, when the execute span records. */
-  readonly #span: Span | undefined;
+  #span: Span | undefined;
   /** The span's context: acquire and the operation run in it, so a driver's own spans nest under it. */
-  readonly #context: Context | undefined;
-  #lease: Lease<Client> | undefined = undefined;
+  #context: Context | undefined;
+  #lease: Lease<Client> | undefined;
   #resolve: (value: T | PromiseLike<T>) => void = unset;
   #reject: (failure: unknown) => void = unset;
 
-  constructor(host: AttemptHost<Client>, run: Run, op: Operation<Client, T>, n: number) {
+  /**
+   * Runs attempt `n` of `op`: the value (synchronous success) or a promise of it; failures are thrown or
+   * rejected as AttemptFailed. The first attempt's promise is execute()'s own: its failures continue in
+   * the retry loop (`host.recover`) instead, so a first-attempt success makes no extra promise.
+   */
+  static start<Client, T>(
+    host: AttemptHost<Client>,
+    run: Run,
+    op: Operation<Client, T>,
+    n: number,
+  ): T | Promise<T> {
+    const attempt = new Attempt(host, run, op, n);
+    if (run.spanContext !== undefined) attempt.#openSpan(run.spanContext);
+    return attempt.#begin();
+  }
+
+  // Kept small (what the fields cost at construction is the whole of it), so that V8 inlines it into execute.
+  private constructor(host: AttemptHost<Client>, run: Run, op: Operation<Client, T>, n: number) {
+    super();
+    this.attempt = n;
+    this.avoid = run.avoid;
     this.#host = host;
     this.#run = run;
     this.#op = op;
-    this.#n = n;
     this.#start = n === 1 ? run.start : host.clock.now();
-    const span = host.telemetry.startAttempt(run, n);
+  }
+
+  get deadlineAt(): number {
+    return this.#run.deadlineAt;
+  }
+  get readOnly(): boolean {
+    return this.#run.readOnly;
+  }
+
+  /** Starts the attempt's span under the recording execute span (out of line: tracing is the rare case). */
+  #openSpan(parent: Context): void {
+    const span = this.#host.telemetry.startAttempt(this.#run, this.attempt);
     this.#span = span;
-    this.#context = span === undefined ? undefined : trace.setSpan(run.spanContext as Context, span);
+    if (span !== undefined) this.#context = trace.setSpan(parent, span);
   }
 
   /**
-   * Starts the attempt: the value (synchronous success) or a promise of it; failures are thrown or
-   * rejected as AttemptFailed. The first attempt's promise is execute()'s own: its failures continue
-   * in the retry loop (`host.recover`) instead, so a first-attempt success makes no extra promise.
-   *
-   * No closure here or in #runOp: one anywhere in a function makes V8 allocate the variables it
-   * captures on every call, path taken or not. The paths that need one have a method of their own.
+   * Acquire, then the operation. No closure here or in #runOp: one anywhere in a function makes V8
+   * allocate the variables it captures on every call, path taken or not. The paths that need one have
+   * a method of their own.
    */
-  start(): T | Promise<T> {
+  #begin(): T | Promise<T> {
     const run = this.#run;
     // Acquire: bounded by the deadline and the caller's signal only (waiting for a reconnect is not the attempt).
     let acquired: Lease<Client> | PromiseLike<Lease<Client>>;
-    let request: LazyAcquireRequest;
     try {
       if (callerAborted(run)) throw new Interrupt('aborted');
       if (this.#start >= run.deadlineAt) throw new Interrupt('deadline');
-      request = new LazyAcquireRequest(this.#n, run.avoid, run.deadlineAt, run.readOnly);
       acquired =
-        this.#context === undefined
-          ? this.#host.source.acquire(request)
-          : this.#acquireInContext(this.#context, request);
+        this.#context === undefined ? this.#host.source.acquire(this) : this.#acquireInContext(this.#context);
     } catch (error) {
       throw this.#failed(error, true);
     }
-    return isPromiseLike(acquired) ? this.#whenAcquired(acquired, request) : this.#runOp(acquired, true);
+    return isPromiseLike(acquired) ? this.#whenAcquired(acquired) : this.#runOp(acquired, true);
   }
 
-  #acquireInContext(
-    attemptContext: Context,
-    request: LazyAcquireRequest,
-  ): ReturnType<ConnectionSource<Client>['acquire']> {
-    return context.with(attemptContext, () => this.#host.source.acquire(request));
+  #acquireInContext(attemptContext: Context): ReturnType<ConnectionSource<Client>['acquire']> {
+    return context.with(attemptContext, () => this.#host.source.acquire(this));
   }
 
   /** Waits for a connection (bounded by the deadline and the caller's abort), then runs the operation. */
-  #whenAcquired(acquired: PromiseLike<Lease<Client>>, request: LazyAcquireRequest): Promise<T> {
+  #whenAcquired(acquired: PromiseLike<Lease<Client>>): Promise<T> {
     const run = this.#run;
     const clock = this.#host.clock;
-    const later = race(clock, run, acquired, run.deadlineAt - clock.now(), 'deadline', request).then(
+    const later = race(clock, run, acquired, run.deadlineAt - clock.now(), 'deadline', this).then(
       (lease) => this.#runOp(lease, false),
       (error: unknown) => {
         throw this.#failed(error, true);
       },
     );
-    return this.#n === 1
+    return this.attempt === 1
       ? later.then(undefined, (failure: unknown) => this.#host.recover(run, this.#op, failure))
       : later;
   }
@@ -139,8 +176,8 @@ export class Attempt<Client, T> implements Settle<T> {
     const run = this.#run;
     this.#lease = lease;
     const node = lease.node;
-    this.#host.telemetry.attemptNode(this.#span, node);
-    const ctx = new LazyAttemptContext(this.#n, node);
+    this.node = node;
+    if (this.#span !== undefined) this.#host.telemetry.attemptNode(this.#span, node);
     // An abort or a deadline noticed here stops the attempt before the operation runs: nothing was sent.
     if (callerAborted(run)) throw this.#failed(new Interrupt('aborted'), true);
     // A synchronous acquire took no time worth a clock read.
@@ -153,8 +190,8 @@ export class Attempt<Client, T> implements Settle<T> {
     try {
       result =
         this.#context === undefined
-          ? op(lease.client, ctx)
-          : context.with(this.#context, op, undefined, lease.client, ctx);
+          ? op(lease.client, this)
+          : context.with(this.#context, op, undefined, lease.client, this);
     } catch (error) {
       throw this.#failed(error, false);
     }
@@ -164,7 +201,7 @@ export class Attempt<Client, T> implements Settle<T> {
     }
     // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
     if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) return this.#settleLater(result);
-    return this.#race(result, limit, timeout <= remaining ? 'timeout' : 'deadline', ctx);
+    return this.#race(result, limit, timeout <= remaining ? 'timeout' : 'deadline');
   }
 
   /** The continuation of an operation nothing can cut short (no timeout, no deadline, no caller signal). */
@@ -176,7 +213,7 @@ export class Attempt<Client, T> implements Settle<T> {
       },
       (error: unknown) => {
         const failure = this.#failed(error, false);
-        if (this.#n === 1) return this.#host.recover(this.#run, this.#op, failure);
+        if (this.attempt === 1) return this.#host.recover(this.#run, this.#op, failure);
         throw failure;
       },
     );
@@ -186,16 +223,16 @@ export class Attempt<Client, T> implements Settle<T> {
    * Settles at `limit` (`why`) or on the caller's abort, aborting the attempt's signal; an operation
    * that ignores its signal is abandoned: the caller does not wait for it. One promise per attempt.
    */
-  #race(result: PromiseLike<T>, limit: number, why: InterruptWhy, ctx: LazyAttemptContext): Promise<T> {
+  #race(result: PromiseLike<T>, limit: number, why: InterruptWhy): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      settleFirst(this.#host.clock, this.#run, result, limit, why, ctx, this);
+      settleFirst(this.#host.clock, this.#run, result, limit, why, this, this);
     });
   }
 
   /** The operation fulfilled before the timer (part of {@link Settle}). */
-  value(value: T): void {
+  [settleValue](value: T): void {
     this.#succeeded();
     this.#resolve(value);
   }
@@ -204,9 +241,9 @@ export class Attempt<Client, T> implements Settle<T> {
    * The operation failed or was cut short (part of {@link Settle}): the first attempt resolves
    * execute()'s promise with the retry loop, later ones reject with AttemptFailed.
    */
-  error(error: unknown): void {
+  [settleError](error: unknown): void {
     const failure = this.#failed(error, false);
-    if (this.#n === 1) this.#resolve(this.#host.recover(this.#run, this.#op, failure));
+    if (this.attempt === 1) this.#resolve(this.#host.recover(this.#run, this.#op, failure));
     // AttemptFailed is internal: the retry loop catches it and never lets it reach the caller.
     else this.#reject(failure);
   }
@@ -228,7 +265,7 @@ export class Attempt<Client, T> implements Settle<T> {
     }
     this.#span?.end();
     run.done();
-    telemetry.succeeded(run, this.#n);
+    telemetry.succeeded(run, this.attempt);
   }
 
   /** Turns the attempt's error (or interrupt) into an {@link AttemptFailed}: classify, report, feed the breaker. */

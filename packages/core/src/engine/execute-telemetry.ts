@@ -72,8 +72,8 @@ export class ExecuteTelemetry {
   }
 
   /** The node an attempt runs on, on its span. */
-  attemptNode(span: Span | undefined, node: NodeAddress | undefined): void {
-    if (span !== undefined && node !== undefined) {
+  attemptNode(span: Span, node: NodeAddress | undefined): void {
+    if (node !== undefined) {
       span.setAttribute(A.SERVER_ADDRESS, node.host);
       span.setAttribute(A.SERVER_PORT, node.port);
     }

@@ -32,6 +32,9 @@ export class AttemptFailed {
   ) {}
 }
 
+/** The options of an `execute` call that passed none. */
+export const noOptions: ExecuteOptions = Object.freeze({});
+
 function durationOption(value: number | string, name: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) {
@@ -74,26 +77,29 @@ export class Run {
   readonly name: string | undefined;
   readonly signal: AbortSignal | undefined;
 
-  /** Reads the per-call options over the policy; throws a ConfigError for an invalid duration. */
+  /**
+   * Reads the per-call options over the policy; throws a ConfigError for an invalid duration. `options` is
+   * never undefined (the executor passes {@link noOptions}): no optional chain, so this stays small enough to inline.
+   */
   constructor(
     policy: RetryPolicy,
-    options: ExecuteOptions | undefined,
+    options: ExecuteOptions,
     readonly start: number,
   ) {
-    // Per-call durations are rare: parse them out of line, so that this constructor stays small enough to inline.
+    // Per-call durations are rare: parsed out of line.
     const deadlineMs =
-      options?.deadline === undefined ? policy.deadline : durationOption(options.deadline, 'deadline');
+      options.deadline === undefined ? policy.deadline : durationOption(options.deadline, 'deadline');
     this.deadlineMs = deadlineMs;
     // 0 means "no limit", as for timeouts in most clients.
     this.deadlineAt = deadlineMs > 0 ? start + deadlineMs : Number.POSITIVE_INFINITY;
     this.attemptTimeoutMs =
-      options?.attemptTimeout === undefined
+      options.attemptTimeout === undefined
         ? policy.attemptTimeout
         : durationOption(options.attemptTimeout, 'attemptTimeout');
-    this.idempotent = options?.idempotent === true;
-    this.readOnly = options?.readOnly === true;
-    this.name = options?.name;
-    this.signal = options?.signal;
+    this.idempotent = options.idempotent === true;
+    this.readOnly = options.readOnly === true;
+    this.name = options.name;
+    this.signal = options.signal;
   }
 
   /** Lets the caller's abort cut the phase in progress short, until {@link Run.done}. */

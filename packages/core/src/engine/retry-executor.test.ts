@@ -116,6 +116,23 @@ describe('RetryExecutor: success path', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('the operation and the source see their interfaces only: no executor internals, no settle callbacks', async () => {
+    const { executor, source } = setup();
+    const { op, calls } = scripted();
+    await executor.execute(op, { idempotent: true });
+    const ctx = calls[0]!;
+    // Own data: the attempt number, the node to avoid and the node it runs on; the rest are prototype getters.
+    expect(Object.keys(ctx).sort()).toEqual(['attempt', 'avoid', 'node']);
+    expect(Object.getOwnPropertySymbols(ctx)).toEqual([]);
+    for (const name of ['start', 'value', 'error', 'resolve', 'reject', 'host', 'run', 'op']) {
+      expect(name in ctx, name).toBe(false);
+    }
+    expect(ctx.signal.aborted).toBe(false);
+    const request = source.requests[0]!;
+    expect([request.attempt, request.readOnly, request.avoid]).toEqual([1, false, undefined]);
+    expect(request.deadlineAt).toBe(10_000);
+  });
+
   it('accepts synchronous operations and sync values without any timer', async () => {
     const { executor, clock } = setup();
     await expect(executor.execute(() => 42)).resolves.toBe(42);

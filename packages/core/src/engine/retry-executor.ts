@@ -10,7 +10,7 @@ import type { RetryBudget } from './budget/retry-budget.js';
 import { notify, type RetryExecutorEvents } from './events.js';
 import { ExecuteTelemetry } from './execute-telemetry.js';
 import { giveUpError } from './give-up-error.js';
-import { AttemptFailed, callerAborted, Interrupt, Run } from './operation-run.js';
+import { AttemptFailed, callerAborted, Interrupt, noOptions, Run } from './operation-run.js';
 import { decideRetry } from './retry-decision.js';
 import { wait } from './timer-race.js';
 import type { ConnectionSource, ExecuteOptions, Operation } from './types.js';
@@ -116,7 +116,7 @@ export class RetryExecutor<Client> {
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- always a BreakerOpenError
         return Promise.reject(this.#giveUp(run, 0, RetryReasons.BREAKER_OPEN, undefined));
       }
-      first = new Attempt(this.#attempts, run, op, 1).start();
+      first = Attempt.start(this.#attempts, run, op, 1);
     } catch (failure) {
       return this.#recover(run, op, failure);
     }
@@ -127,7 +127,7 @@ export class RetryExecutor<Client> {
   /** Reads the options, opens the execute span, listens to the caller's signal, deposits into the budget. */
   #begin(options: ExecuteOptions | undefined): Run {
     const start = this.#clock.now();
-    const run = new Run(this.#policy, options, start);
+    const run = new Run(this.#policy, options ?? noOptions, start);
     this.#telemetry.open(run);
     const signal = run.signal;
     if (signal !== undefined) {
@@ -148,7 +148,7 @@ export class RetryExecutor<Client> {
         await this.#afterFailure(run, current, n);
         if (!this.#admit(run)) throw this.#giveUp(run, n, RetryReasons.BREAKER_OPEN, run.lastFailure);
         try {
-          return await new Attempt(this.#attempts, run, op, n + 1).start();
+          return await Attempt.start(this.#attempts, run, op, n + 1);
         } catch (next) {
           current = next;
         }

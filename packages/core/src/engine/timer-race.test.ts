@@ -2,21 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { isAttemptTimeoutError, isDeadlineExceededError } from '../errors.js';
 import { createFakeClock } from '../time/fake-clock.js';
 import { retryPolicy } from '../../test/engine/helpers.js';
-import { LazySignal } from './attempt-context.js';
+import { LazySignal } from './lazy-signal.js';
 import { Run, type Interrupt } from './operation-run.js';
-import { race, settleFirst, wait, type Settle } from './timer-race.js';
+import { race, settleError, settleFirst, settleValue, wait, type Settle } from './timer-race.js';
 
 const policy = retryPolicy({ attemptTimeout: 100, deadline: 1000 });
 
 function recorder<V>(): Settle<V> & { calls: Array<['value', V] | ['error', unknown]> } {
   const calls: Array<['value', V] | ['error', unknown]> = [];
-  return { calls, value: (v) => calls.push(['value', v]), error: (e) => calls.push(['error', e]) };
+  return {
+    calls,
+    [settleValue]: (v) => calls.push(['value', v]),
+    [settleError]: (e) => calls.push(['error', e]),
+  };
 }
 
 describe('settleFirst', () => {
   it('passes the value on once and clears its timer and run.interrupt', async () => {
     const clock = createFakeClock();
-    const run = new Run(policy, undefined, 0);
+    const run = new Run(policy, {}, 0);
     const settle = recorder<string>();
     settleFirst(clock, run, Promise.resolve('ok'), 100, 'timeout', new LazySignal(), settle);
     expect(clock.pending()).toBe(1);
@@ -29,7 +33,7 @@ describe('settleFirst', () => {
 
   it('at the limit: an Interrupt, the target aborted with an AttemptTimeoutError, a late value dropped', async () => {
     const clock = createFakeClock();
-    const run = new Run(policy, undefined, 0);
+    const run = new Run(policy, {}, 0);
     const settle = recorder<string>();
     const target = new LazySignal();
     let late: (v: string) => void = () => {};
@@ -71,7 +75,7 @@ describe('settleFirst', () => {
 describe('race', () => {
   it('rejects with an Interrupt at the deadline, aborting the target with a DeadlineExceededError', async () => {
     const clock = createFakeClock();
-    const run = new Run(policy, undefined, 0);
+    const run = new Run(policy, {}, 0);
     const target = new LazySignal();
     const result = race(clock, run, new Promise(() => {}), 50, 'deadline', target).catch((e: unknown) => e);
     clock.advance(50);
@@ -80,7 +84,7 @@ describe('race', () => {
   });
 
   it("passes the promise's own rejection on as is", async () => {
-    const run = new Run(policy, undefined, 0);
+    const run = new Run(policy, {}, 0);
     const thrown = { not: 'an Error' };
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a client may reject with anything
     const rejected = Promise.reject(thrown);
@@ -93,7 +97,7 @@ describe('race', () => {
 describe('wait', () => {
   it('resolves after the delay and leaves no timer', async () => {
     const clock = createFakeClock();
-    const run = new Run(policy, undefined, 0);
+    const run = new Run(policy, {}, 0);
     const done = wait(clock, run, 30);
     clock.advance(30);
     await expect(done).resolves.toBeUndefined();
@@ -103,7 +107,7 @@ describe('wait', () => {
 
   it('is cut short by an interrupt, clearing its timer; an already-aborted caller never starts one', async () => {
     const clock = createFakeClock();
-    const run = new Run(policy, undefined, 0);
+    const run = new Run(policy, {}, 0);
     const cut = wait(clock, run, 30_000).catch((e: unknown) => e);
     run.interrupt?.('aborted');
     expect(((await cut) as Interrupt).why).toBe('aborted');

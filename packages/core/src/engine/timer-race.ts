@@ -1,6 +1,6 @@
 import { AttemptTimeoutError, DeadlineExceededError } from '../errors.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
-import type { LazySignal } from './attempt-context.js';
+import type { LazySignal } from './lazy-signal.js';
 import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
 
 // The races of one operation's phases (acquire, attempt, wait between attempts) against a timer and
@@ -10,12 +10,17 @@ import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operati
 /** Node's setTimeout fires at once for delays above this (a 32-bit int): clamp instead. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** The keys of a {@link Settle}'s callbacks: symbols, because an attempt is its own Settle and is also the
+ * context the caller's operation receives, which must not offer them. */
+export const settleValue: unique symbol = Symbol('settle.value');
+export const settleError: unique symbol = Symbol('settle.error');
+
 /** Receives the outcome of {@link settleFirst}: exactly one of the two is called, once. */
 export interface Settle<V> {
   /** The promise fulfilled first. */
-  value(value: V): void;
+  [settleValue](value: V): void;
   /** The promise rejected first (its reason as is), or the phase was cut short (an {@link Interrupt}). */
-  error(error: unknown): void;
+  [settleError](error: unknown): void;
 }
 
 /**
@@ -56,7 +61,7 @@ export function settleFirst<V>(
   const stop = (interruptWhy: InterruptWhy): void => {
     if (!finish()) return;
     target.abort(abortReason(run, interruptWhy));
-    settle.error(new Interrupt(interruptWhy));
+    settle[settleError](new Interrupt(interruptWhy));
   };
   if (limitMs !== Number.POSITIVE_INFINITY) {
     timer = clock.setTimeout(
@@ -70,10 +75,10 @@ export function settleFirst<V>(
   run.interrupt = stop;
   promise.then(
     (value) => {
-      if (finish()) settle.value(value);
+      if (finish()) settle[settleValue](value);
     },
     (error: unknown) => {
-      if (finish()) settle.error(error);
+      if (finish()) settle[settleError](error);
     },
   );
 }
@@ -91,7 +96,7 @@ export function race<V>(
   target: LazySignal,
 ): Promise<V> {
   return new Promise<V>((resolve, reject) =>
-    settleFirst(clock, run, promise, limitMs, why, target, { value: resolve, error: reject }),
+    settleFirst(clock, run, promise, limitMs, why, target, { [settleValue]: resolve, [settleError]: reject }),
   );
 }
 

@@ -46,7 +46,11 @@ export interface Lease<Client> {
 export interface AcquireRequest {
   /** 1 for the first attempt. */
   readonly attempt: number;
-  /** Aborted at the operation's deadline or by the caller: stop waiting for a connection then. */
+  /**
+   * Aborted at the operation's deadline or by the caller: stop waiting for a connection then. Do not keep
+   * listening once acquire has settled: the same object is the attempt's {@link AttemptContext} afterwards, and
+   * its signal then also aborts at the attempt timeout.
+   */
   readonly signal: AbortSignal;
   /** The node the previous attempt failed on: pick a different one when one is alive. */
   readonly avoid: NodeAddress | undefined;
