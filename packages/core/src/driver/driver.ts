@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { Classification } from '../error-kinds.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
+import type { AttemptContext } from '../engine/types.js';
 import type { NodeAddress } from '../node-address.js';
 
 export type { Classification, ErrorKind } from '../error-kinds.js';
@@ -77,6 +78,13 @@ export interface Driver<Options = unknown, Client = unknown> {
    * reconnecting. Clients connected later get the new policy through `connect`.
    */
   reconfigure?(client: Client, policy: ResolvedPolicy): void;
+  /**
+   * The client one attempt's operation receives, for a driver that must see the attempt: what the operation
+   * sends through it can then follow `attempt.signal` (aborted at the attempt timeout, the deadline and the
+   * caller's abort: the call's own limits, not only the policy's) without the caller passing it. Called once
+   * per attempt; without it the operation receives the client itself.
+   */
+  bindAttempt?(client: Client, attempt: AttemptContext): Client;
   /** For self-reconnecting clients: try to reconnect now rather than at the client's next backoff timer. */
   reconnectNow?(client: Client): void;
   /** Credentials-free description of where the options point, for logs and spans (`127.0.0.1:6379`). */
