@@ -1,4 +1,5 @@
 import { defineDriver, type ConnectContext, type NodeAddress, type ProbeContext } from '@reconnect/core';
+import { bindPoolToAttempt } from './attempt-pool.js';
 import { classifyMySqlError } from './classify.js';
 import {
   describeMySqlOptions,
@@ -107,6 +108,8 @@ export const mysqlDriver = defineDriver<MySqlDriverOptions, MySqlPool>({
   probe,
   close,
   classify: classifyMySqlError,
+  // Statements an operation sends follow its attempt: the call's own attemptTimeout and deadline, at once.
+  bindAttempt: bindPoolToAttempt,
   nodes,
   discover,
   describe: describeMySqlOptions,

@@ -1,205 +1,32 @@
-import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { abortReason, closeWithin } from '@reconnect/core';
-import mysql, { type ConnectionOptions, type PoolOptions } from 'mysql2';
+import mysql, { type PoolOptions } from 'mysql2';
 import { createPool, type Pool } from 'mysql2/promise';
-import { isReadOnlyError } from './classify.js';
 import { markNotSent, MySqlDriverError } from './errors.js';
-
+import { abandon, guard, isAbandoned } from './guard.js';
+import { Killer } from './kill-query.js';
+import {
+  noop,
+  removeQueued,
+  type AcquireCallback,
+  type CoreConnection,
+  type CorePool,
+} from './mysql2-internals.js';
+import { stateOf, states, type MySqlPoolStats, type PoolState } from './pool-state.js';
 import type { PoolSettings } from './policy-mapping.js';
 
-/** The client an operation receives: a mysql2 promise Pool (`query`, `execute`, `getConnection`). */
-export type MySqlPool = Pool;
+export { mysqlPoolStats, type MySqlPoolStats } from './pool-state.js';
 
-// mysql2 internals the driver relies on (lib/base/pool.js, lib/base/connection.js, lib/ring_queue.js in
-// 3.24); each use is pinned by a test against a real server.
-interface RingQueue<T> {
-  readonly length: number;
-  get(index: number): T;
-  removeOne(index: number): void;
-  shift(): T | undefined;
-}
-interface Command extends EventEmitter {
-  timeout?: number;
-  onResult?: ((error: unknown, ...rest: unknown[]) => void) | null;
-}
-interface CoreConnection extends EventEmitter {
-  threadId: number | null;
-  lastActiveTime: number;
-  stream: Socket;
-  _commands: RingQueue<Command>;
-  _command: Command | null | undefined;
-  _fatalError: unknown;
-  addCommand: (this: CoreConnection, cmd: Command) => Command;
-  ping(cb: (error: unknown) => void): unknown;
-  query(sql: string, cb: (error: unknown, rows?: unknown) => void): Command;
-  destroy(): void;
-  release?: (this: CoreConnection) => void;
-}
-type AcquireCallback = (error: unknown, connection?: CoreConnection) => void;
-interface CorePool extends EventEmitter {
-  config: { connectionLimit: number };
-  _allConnections: RingQueue<CoreConnection>;
-  _freeConnections: RingQueue<CoreConnection>;
-  _connectionQueue: RingQueue<AcquireCallback>;
-  _closed: boolean;
-  getConnection: (this: CorePool, cb: AcquireCallback) => void;
-}
+// The pool's lifetime: creation with the driver's guards (guard.ts), acquisition bounded and validated, the
+// first connection, probes on a side connection, and close. What the driver did is counted in pool-state.ts.
 
-/** Counters of what the driver did to one pool, for tests, logs and the README's figures. */
-export interface MySqlPoolStats {
-  /** Idle connections pinged before reuse. */
-  validated: number;
-  /** Connections discarded because their validation ping failed. */
-  discarded: number;
-  /** Connections destroyed with a statement in flight (its timeout fired, or a probe was aborted). */
-  abandoned: number;
-  /** `KILL QUERY` statements the server accepted. */
-  killed: number;
-  /** `KILL QUERY` attempts that failed or timed out (the server did not answer). */
-  killFailed: number;
-  /** Operations that gave up waiting for a free pooled connection. */
-  acquireTimeouts: number;
-  /** The longest the pool's own wait queue has been. */
-  maxQueued: number;
-}
-
-interface PoolState {
-  readonly core: CorePool;
-  readonly settings: PoolSettings;
-  readonly connectionOptions: ConnectionOptions;
-  readonly stats: MySqlPoolStats;
-  readonly killer: Killer;
-  readonly getConnection: (this: CorePool, cb: AcquireCallback) => void;
-  closing: boolean;
-  probeConnection: CoreConnection | undefined;
-}
-
-const states = new WeakMap<Pool, PoolState>();
-const guarded = new WeakSet<CoreConnection>();
+/** Connections mysql2 has just opened: no validation ping before their first use. */
 const fresh = new WeakSet<CoreConnection>();
-const readOnly = new WeakSet<CoreConnection>();
-const abandoned = new WeakSet<CoreConnection>();
-const noop = (): void => {};
 const asError = (x: unknown): Error =>
   x instanceof Error ? x : new Error(typeof x === 'string' ? x : 'mysql2 failed without an Error');
 
-function stateOf(pool: Pool): PoolState {
-  const state = states.get(pool);
-  if (state === undefined) throw new TypeError('Not a pool created by @reconnect/driver-mysql');
-  return state;
-}
-
-/** What the driver did to `pool` so far (a copy). */
-export function mysqlPoolStats(pool: Pool): MySqlPoolStats {
-  return { ...stateOf(pool).stats };
-}
-
-const isStatement = (cmd: Command): boolean => {
-  const name = cmd.constructor.name;
-  return name === 'Query' || name === 'Execute';
-};
-
-function failCommand(cmd: Command, error: unknown): void {
-  try {
-    if (typeof cmd.onResult === 'function') cmd.onResult(error);
-    else if (cmd.listenerCount('error') > 0) cmd.emit('error', error);
-  } catch {
-    // a user callback that throws must not stop the others from settling
-  }
-}
-
-/**
- * Takes a connection out of service at once: removed from the pool, its socket destroyed (not ended: a hung
- * server never answers the FIN), commands queued behind the active one failed as never sent (mysql2's
- * destroy() would leave them pending for ever), and — when `kill` — the abandoned statement stopped on the
- * server with `KILL QUERY <thread id>` from another connection.
- */
-function abandon(state: PoolState, conn: CoreConnection, active: Command | undefined, kill: boolean): void {
-  if (abandoned.has(conn)) return;
-  abandoned.add(conn);
-  state.stats.abandoned++;
-  const threadId = conn.threadId;
-  const queued: Command[] = [];
-  for (let cmd = conn._commands.shift(); cmd !== undefined; cmd = conn._commands.shift()) queued.push(cmd);
-  const current = conn._command ?? undefined;
-  conn._command = null;
-  try {
-    conn.destroy();
-  } finally {
-    conn.stream.destroy();
-  }
-  if (current !== undefined && current !== active)
-    failCommand(
-      current,
-      new MySqlDriverError('QUERY_ABANDONED', 'The statement was abandoned: its connection was destroyed', {
-        fatal: true,
-      }),
-    );
-  for (const cmd of queued)
-    failCommand(
-      cmd,
-      markNotSent(
-        new MySqlDriverError(
-          'CONNECTION_DESTROYED',
-          'Not sent: the connection was destroyed while this statement waited behind another',
-          { fatal: true },
-        ),
-      ),
-    );
-  if (kill && threadId !== null && !state.closing) state.killer.kill(threadId);
-}
-
-/**
- * Installs the driver's guards on a pooled connection, once: every statement gets the policy's timeout
- * unless it sets its own; when that timeout fires the connection is abandoned (destroyed, its statement
- * killed) before the caller sees the error, so it never returns to the pool with a statement in flight;
- * a read-only error (1290 / 1792 / 1836) marks it to be destroyed instead of released.
- */
-function guard(state: PoolState, conn: CoreConnection): void {
-  if (guarded.has(conn)) return;
-  guarded.add(conn);
-  // mysql2 emits 'error' on pooled connections after its own once('error') listener is gone; unheard, a
-  // second one would crash the process. The pool and the lifecycle learn of it from the next call.
-  conn.on('error', noop);
-  const add = conn.addCommand;
-  const timeoutMs = state.settings.queryTimeoutMs;
-  conn.addCommand = function addCommand(this: CoreConnection, cmd: Command): Command {
-    if (isStatement(cmd)) {
-      if (cmd.timeout === undefined && timeoutMs > 0) cmd.timeout = timeoutMs;
-      const onResult = cmd.onResult;
-      if (typeof onResult === 'function') {
-        cmd.onResult = function onGuardedResult(this: unknown, error: unknown, ...rest: unknown[]) {
-          if (error !== null && error !== undefined) {
-            if ((error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT')
-              abandon(state, conn, cmd, true);
-            else if (isReadOnlyError(error)) readOnly.add(conn);
-          }
-          onResult.call(this, error, ...rest);
-        };
-      }
-    }
-    return add.call(this, cmd);
-  };
-  const release = conn.release;
-  if (release !== undefined) {
-    conn.release = function guardedRelease(this: CoreConnection): void {
-      // A node that answered "read-only" was demoted (a failover): the next caller gets a fresh connection.
-      if (readOnly.has(conn)) conn.destroy();
-      else release.call(this);
-    };
-  }
-}
-
-function removeQueued(core: CorePool, cb: AcquireCallback): void {
-  const queue = core._connectionQueue;
-  for (let i = 0; i < queue.length; i++) {
-    if (queue.get(i) === cb) {
-      queue.removeOne(i);
-      return;
-    }
-  }
-}
+/** The client an operation receives: a mysql2 promise Pool (`query`, `execute`, `getConnection`). */
+export type MySqlPool = Pool;
 
 function ping(conn: CoreConnection, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -323,86 +150,6 @@ function acquire(state: PoolState, cb: AcquireCallback, validate: boolean): void
   state.getConnection.call(core, onConnection);
   const queued = core._connectionQueue.length;
   if (queued > state.stats.maxQueued) state.stats.maxQueued = queued;
-}
-
-/** One connection at a time sends `KILL QUERY` for abandoned statements; bounded by the connect timeout. */
-class Killer {
-  readonly #options: ConnectionOptions;
-  readonly #timeoutMs: number;
-  readonly #stats: MySqlPoolStats;
-  #queue: number[] = [];
-  #running: Promise<void> | undefined;
-  #current: CoreConnection | undefined;
-  #closed = false;
-
-  constructor(options: ConnectionOptions, timeoutMs: number, stats: MySqlPoolStats) {
-    this.#options = { ...options, connectTimeout: timeoutMs };
-    this.#timeoutMs = timeoutMs;
-    this.#stats = stats;
-  }
-
-  kill(threadId: number): void {
-    if (this.#closed) return;
-    this.#queue.push(threadId);
-    this.#running ??= this.#drain().finally(() => {
-      this.#running = undefined;
-    });
-  }
-
-  /** Resolves when no kill is pending (for tests). */
-  async idle(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#queue = [];
-    const c = this.#current;
-    if (c !== undefined) {
-      c.destroy();
-      c.stream.destroy();
-    }
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#closed) {
-      const ids = this.#queue.splice(0);
-      await this.#killAll(ids);
-    }
-  }
-
-  #killAll(ids: number[]): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const conn = mysql.createConnection(this.#options) as unknown as CoreConnection;
-      this.#current = conn;
-      conn.on('error', noop);
-      let pending = ids.length;
-      let settled = false;
-      const end = (failedRest: boolean) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (failedRest) this.#stats.killFailed += pending;
-        this.#current = undefined;
-        conn.destroy();
-        conn.stream.destroy();
-        resolve();
-      };
-      // A hung server accepts the TCP connection and never answers: bounded like one connect + one statement.
-      const timer = setTimeout(() => end(true), this.#timeoutMs * 2);
-      timer.unref();
-      for (const id of ids) {
-        conn.query(`KILL QUERY ${Number(id)}`, (error) => {
-          pending--;
-          // 1094 ER_NO_SUCH_THREAD: the statement (and its thread) already ended — nothing left to stop.
-          const errno = (error as { errno?: unknown } | null)?.errno;
-          if (error === null || error === undefined || errno === 1094) this.#stats.killed++;
-          else this.#stats.killFailed++;
-          if (pending === 0) end(false);
-        });
-      }
-    });
-  }
 }
 
 /** What {@link createMySqlPool} needs besides the mysql2 options. */
@@ -539,13 +286,13 @@ export async function probePool(pool: MySqlPool, sql: string, signal: AbortSigna
   try {
     await queryUnder(state, conn, sql, signal);
   } finally {
-    if (!abandoned.has(conn)) conn.release?.();
+    if (!isAbandoned(conn)) conn.release?.();
   }
 }
 
 async function probeSide(state: PoolState, sql: string, signal: AbortSignal): Promise<void> {
   let conn = state.probeConnection;
-  if (conn === undefined || abandoned.has(conn) || conn._fatalError !== null) {
+  if (conn === undefined || isAbandoned(conn) || conn._fatalError !== null) {
     conn = mysql.createConnection(state.connectionOptions) as unknown as CoreConnection;
     conn.on('error', noop);
     state.probeConnection = conn;
@@ -554,7 +301,7 @@ async function probeSide(state: PoolState, sql: string, signal: AbortSignal): Pr
     await queryUnder(state, conn, sql, signal);
   } catch (error) {
     if (state.probeConnection === conn) state.probeConnection = undefined;
-    if (!abandoned.has(conn)) abandon(state, conn, undefined, false);
+    abandon(state, conn, undefined, false); // does nothing when the failure already abandoned it
     throw error;
   }
 }

@@ -237,8 +237,8 @@ describe('mysqlDriver on a throwaway MariaDB', () => {
         .catch((e: unknown) => e);
       expect(isOutcomeUnknownError(error), String(error)).toBe(true);
       expect(Date.now() - started).toBeLessThan(800);
-      // The core cuts the attempt at its timer; the statement's own timeout (the same 300 ms, started when the
-      // statement was sent) fires a moment later and abandons the connection.
+      // The core cuts the attempt at its timer; the statement follows the attempt's signal and its connection is
+      // abandoned (destroyed, the statement killed) at that moment.
       await until(() => mysqlPoolStats(t.client).abandoned === 1, 1000);
       await killsSettled(t.client);
       expect(mysqlPoolStats(t.client)).toMatchObject({ abandoned: 1, killed: 1 });

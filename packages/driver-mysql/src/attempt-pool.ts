@@ -1,0 +1,48 @@
+import type { AttemptContext } from '@reconnect/core';
+import type { Pool, PoolConnection } from 'mysql2/promise';
+
+// The pool an operation receives is a view of the node's pool bound to the operation's attempt (the driver's
+// `bindAttempt`): every statement sent through it carries the attempt, so the pool's guard (pool.ts) can follow
+// the attempt's signal — the call's own attemptTimeout and deadline, not the policy's — instead of giving it the
+// policy's fixed statement timeout.
+
+/** Where a statement's options carry its attempt; mysql2 copies it (own keys, symbols included) into the command. */
+const attemptKey = Symbol('reconnect.attempt');
+
+type Tagged = Record<PropertyKey, unknown> & { [attemptKey]?: AttemptContext };
+
+/** The attempt a mysql2 Query or Execute command was sent under, when it went through a bound view. */
+export function attemptOf(cmd: object): AttemptContext | undefined {
+  const c = cmd as { _queryOptions?: Tagged; _executeOptions?: Tagged };
+  return (c._queryOptions ?? c._executeOptions)?.[attemptKey];
+}
+
+/** `sql` (a string or mysql2's options object) as an options object that carries `attempt`. */
+function tag(sql: unknown, attempt: AttemptContext): unknown {
+  if (typeof sql === 'string') return { sql, [attemptKey]: attempt };
+  // Anything else is left for mysql2 to refuse with its own error.
+  if (sql !== null && typeof sql === 'object') return { ...sql, [attemptKey]: attempt };
+  return sql;
+}
+
+type Sender = (sql: unknown, ...rest: unknown[]) => unknown;
+
+/** `target`'s statement methods, each tagging its statement with `attempt`; everything else is inherited. */
+function bindStatements<T extends object>(target: T, attempt: AttemptContext): T {
+  const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
+  const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
+  view.query = (sql, ...rest) => query.call(target, tag(sql, attempt), ...rest);
+  view.execute = (sql, ...rest) => execute.call(target, tag(sql, attempt), ...rest);
+  return view;
+}
+
+/**
+ * The view of `pool` one attempt's operation receives: `query` and `execute`, on the pool and on the
+ * connections `getConnection()` leases, send statements that follow `attempt.signal`; every other member is the
+ * pool's own (the view inherits from it).
+ */
+export function bindPoolToAttempt(pool: Pool, attempt: AttemptContext): Pool {
+  const view = bindStatements(pool, attempt) as Pool & { getConnection: () => Promise<PoolConnection> };
+  view.getConnection = async () => bindStatements(await pool.getConnection(), attempt);
+  return view;
+}

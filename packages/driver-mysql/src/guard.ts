@@ -1,0 +1,146 @@
+import { attemptOf } from './attempt-pool.js';
+import { isReadOnlyError } from './classify.js';
+import { markNotSent, MySqlDriverError } from './errors.js';
+import {
+  failCommand,
+  includes,
+  isStatement,
+  noop,
+  type Command,
+  type CoreConnection,
+} from './mysql2-internals.js';
+import type { PoolState } from './pool-state.js';
+
+// The guards on every pooled connection: statement timeouts, statements following their attempt, read-only
+// connections destroyed at release, and abandonment (destroy + KILL QUERY) of a connection with a statement in flight.
+
+const guarded = new WeakSet<CoreConnection>();
+const readOnly = new WeakSet<CoreConnection>();
+const abandoned = new WeakSet<CoreConnection>();
+/** Statements following their attempt's signal: how to stop listening once they settle. */
+const followed = new WeakMap<Command, () => void>();
+
+/** Whether the driver took `conn` out of service ({@link abandon}). */
+export function isAbandoned(conn: CoreConnection): boolean {
+  return abandoned.has(conn);
+}
+
+/**
+ * Takes a connection out of service at once: removed from the pool, its socket destroyed (not ended: a hung
+ * server never answers the FIN), commands queued behind the active one failed as never sent (mysql2's
+ * destroy() would leave them pending for ever), and — when `kill` — the abandoned statement stopped on the
+ * server with `KILL QUERY <thread id>` from another connection.
+ */
+export function abandon(
+  state: PoolState,
+  conn: CoreConnection,
+  active: Command | undefined,
+  kill: boolean,
+): void {
+  if (abandoned.has(conn)) return;
+  abandoned.add(conn);
+  state.stats.abandoned++;
+  const threadId = conn.threadId;
+  const queued: Command[] = [];
+  for (let cmd = conn._commands.shift(); cmd !== undefined; cmd = conn._commands.shift()) queued.push(cmd);
+  const current = conn._command ?? undefined;
+  conn._command = null;
+  try {
+    conn.destroy();
+  } finally {
+    conn.stream.destroy();
+  }
+  if (current !== undefined && current !== active)
+    failCommand(
+      current,
+      new MySqlDriverError('QUERY_ABANDONED', 'The statement was abandoned: its connection was destroyed', {
+        fatal: true,
+      }),
+    );
+  for (const cmd of queued)
+    failCommand(
+      cmd,
+      markNotSent(
+        new MySqlDriverError(
+          'CONNECTION_DESTROYED',
+          'Not sent: the connection was destroyed while this statement waited behind another',
+          { fatal: true },
+        ),
+      ),
+    );
+  if (kill && threadId !== null && !state.closing) state.killer.kill(threadId);
+}
+
+/**
+ * A statement sent under an attempt (through the view of attempt-pool.ts) follows the attempt's signal: sent
+ * after the attempt ended, it is failed as never sent; when the signal aborts while it runs or waits on its
+ * connection, the connection is abandoned (destroyed, the statement killed) at once. Returns whether it was sent.
+ */
+function followAttempt(state: PoolState, conn: CoreConnection, cmd: Command, signal: AbortSignal): boolean {
+  if (signal.aborted) {
+    failCommand(
+      cmd,
+      markNotSent(
+        new MySqlDriverError(
+          'ATTEMPT_ENDED',
+          'Not sent: the attempt it belongs to had already ended (its timeout, its deadline or the caller’s abort)',
+        ),
+      ),
+    );
+    // What mysql2 waits for to release a pooled connection: the command never ran, the connection is healthy.
+    cmd.emit('end');
+    return false;
+  }
+  const onAbort = (): void => {
+    if (conn._command === cmd || includes(conn._commands, cmd)) abandon(state, conn, undefined, true);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  followed.set(cmd, () => signal.removeEventListener('abort', onAbort));
+  return true;
+}
+
+/**
+ * Installs the driver's guards on a pooled connection, once: a statement sent under an attempt follows the
+ * attempt's signal (see followAttempt); any other gets the policy's timeout unless it sets its own, and when
+ * that timeout fires the connection is abandoned (destroyed, its statement killed) before the caller sees the
+ * error, so it never returns to the pool with a statement in flight; a read-only error (1290 / 1792 / 1836)
+ * marks it to be destroyed instead of released.
+ */
+export function guard(state: PoolState, conn: CoreConnection): void {
+  if (guarded.has(conn)) return;
+  guarded.add(conn);
+  // mysql2 emits 'error' on pooled connections after its own once('error') listener is gone; unheard, a
+  // second one would crash the process. The pool and the lifecycle learn of it from the next call.
+  conn.on('error', noop);
+  const add = conn.addCommand;
+  const timeoutMs = state.settings.queryTimeoutMs;
+  conn.addCommand = function addCommand(this: CoreConnection, cmd: Command): Command {
+    if (isStatement(cmd)) {
+      const attempt = attemptOf(cmd);
+      if (attempt !== undefined) {
+        if (!followAttempt(state, conn, cmd, attempt.signal)) return cmd;
+      } else if (cmd.timeout === undefined && timeoutMs > 0) cmd.timeout = timeoutMs;
+      const onResult = cmd.onResult;
+      if (typeof onResult === 'function') {
+        cmd.onResult = function onGuardedResult(this: unknown, error: unknown, ...rest: unknown[]) {
+          followed.get(cmd)?.();
+          if (error !== null && error !== undefined) {
+            if ((error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT')
+              abandon(state, conn, cmd, true);
+            else if (isReadOnlyError(error)) readOnly.add(conn);
+          }
+          onResult.call(this, error, ...rest);
+        };
+      }
+    }
+    return add.call(this, cmd);
+  };
+  const release = conn.release;
+  if (release !== undefined) {
+    conn.release = function guardedRelease(this: CoreConnection): void {
+      // A node that answered "read-only" was demoted (a failover): the next caller gets a fresh connection.
+      if (readOnly.has(conn)) conn.destroy();
+      else release.call(this);
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import type { ConnectionOptions } from 'mysql2';
+import type { Pool } from 'mysql2/promise';
+import type { Killer } from './kill-query.js';
+import type { CorePool, CoreConnection, AcquireCallback } from './mysql2-internals.js';
+import type { PoolSettings } from './policy-mapping.js';
+
+/** Counters of what the driver did to one pool, for tests, logs and the README's figures. */
+export interface MySqlPoolStats {
+  /** Idle connections pinged before reuse. */
+  validated: number;
+  /** Connections discarded because their validation ping failed. */
+  discarded: number;
+  /** Connections destroyed with a statement in flight (its timeout fired, or a probe was aborted). */
+  abandoned: number;
+  /** `KILL QUERY` statements the server accepted. */
+  killed: number;
+  /** `KILL QUERY` attempts that failed or timed out (the server did not answer). */
+  killFailed: number;
+  /** Operations that gave up waiting for a free pooled connection. */
+  acquireTimeouts: number;
+  /** The longest the pool's own wait queue has been. */
+  maxQueued: number;
+}
+
+/** What the driver keeps of each pool it created: mysql2's pool, the policy's settings, counters, the killer. */
+export interface PoolState {
+  readonly core: CorePool;
+  readonly settings: PoolSettings;
+  readonly connectionOptions: ConnectionOptions;
+  readonly stats: MySqlPoolStats;
+  readonly killer: Killer;
+  readonly getConnection: (this: CorePool, cb: AcquireCallback) => void;
+  closing: boolean;
+  probeConnection: CoreConnection | undefined;
+}
+
+/** Every pool the driver created, and its state (filled by createMySqlPool). */
+export const states = new WeakMap<Pool, PoolState>();
+
+/** The driver's state of a pool it created; a TypeError for any other. */
+export function stateOf(pool: Pool): PoolState {
+  const state = states.get(pool);
+  if (state === undefined) throw new TypeError('Not a pool created by @reconnect/driver-mysql');
+  return state;
+}
+
+/** What the driver did to `pool` so far (a copy). */
+export function mysqlPoolStats(pool: Pool): MySqlPoolStats {
+  return { ...stateOf(pool).stats };
+}

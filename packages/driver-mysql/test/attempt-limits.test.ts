@@ -1,0 +1,127 @@
+import { isAbortedError, isDeadlineExceededError, isOutcomeUnknownError, type Target } from '@reconnect/core';
+import { startMariaDB, useServer } from '@reconnect/testkit';
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killsSettled, mysqlDriver, mysqlPoolStats, type MySqlPool } from '../src/index.js';
+import { control, mysqlTarget, sleep, until } from './helpers.js';
+
+// The pool an operation receives is bound to its attempt: the statements it sends follow the call's own
+// attemptTimeout, deadline and signal, not only the policy's fixed statement timeout.
+
+describe('statements follow their attempt (a throwaway MariaDB)', () => {
+  const server = useServer(() => startMariaDB());
+  let admin: mysql.Connection;
+  beforeAll(async () => {
+    admin = await control(server().port);
+    await admin.query('CREATE TABLE IF NOT EXISTS late_writes (id INT PRIMARY KEY)');
+  });
+  afterAll(async () => {
+    await admin.end();
+  });
+
+  async function withTarget(policy: object, body: (t: Target<MySqlPool>) => Promise<void>): Promise<void> {
+    const t = mysqlTarget({ port: server().port, user: 'root', database: 'test' }, policy);
+    await t.start();
+    try {
+      await body(t);
+    } finally {
+      await t.stop();
+    }
+  }
+
+  const running = async (tag: string): Promise<number> => {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>(
+      'SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()',
+      [`%${tag}%`],
+    );
+    return rows.length;
+  };
+
+  it('a per-call attemptTimeout longer than the policy’s lets a long statement finish, on the pool and on a lease', async () => {
+    await withTarget({ retry: { attemptTimeout: '300ms', maxRetries: 0 } }, async (t) => {
+      const [rows] = await t.execute((db) => db.query('SELECT SLEEP(1) AS s'), {
+        attemptTimeout: '5s',
+        idempotent: true,
+      });
+      // SLEEP returns 0 when it ran to its end (1 when it was interrupted).
+      expect(rows).toEqual([{ s: 0 }]);
+      const leased = await t.execute(
+        async (db) => {
+          const conn = await db.getConnection();
+          try {
+            const [r] = await conn.execute('SELECT SLEEP(1) AS s');
+            return r;
+          } finally {
+            conn.release();
+          }
+        },
+        { attemptTimeout: '5s', idempotent: true },
+      );
+      expect(leased).toEqual([{ s: 0 }]);
+      expect(mysqlPoolStats(t.client).abandoned).toBe(0);
+      // Without a per-call limit the policy's still applies.
+      const cut = await t.execute((db) => db.query('SELECT SLEEP(3) AS s')).catch((e: unknown) => e);
+      expect(isOutcomeUnknownError(cut), String(cut)).toBe(true);
+    });
+  });
+
+  it('a call’s deadline shorter than the policy’s timeout stops its statement on the server at once', async () => {
+    await withTarget({ retry: { attemptTimeout: '10s', maxRetries: 0 } }, async (t) => {
+      const started = Date.now();
+      const error = await t
+        .execute((db) => db.query('SELECT SLEEP(8) AS s, "deadline-cut" AS tag'), { deadline: '300ms' })
+        .catch((e: unknown) => e);
+      expect(isDeadlineExceededError(error), String(error)).toBe(true);
+      expect(error).toMatchObject({ outcome: 'unknown' });
+      expect(Date.now() - started).toBeLessThan(800);
+      // Abandoned and killed when the deadline fell, not when the policy's 10 s statement timeout would have.
+      await until(() => mysqlPoolStats(t.client).abandoned === 1, 1000);
+      await killsSettled(t.client);
+      expect(mysqlPoolStats(t.client)).toMatchObject({ abandoned: 1, killed: 1 });
+      await until(async () => (await running('deadline-cut')) === 0, 1500);
+      expect(Date.now() - started).toBeLessThan(3000);
+    });
+  });
+
+  it('the caller’s abort stops its statement on the server at once', async () => {
+    await withTarget({ retry: { attemptTimeout: '10s', maxRetries: 0 } }, async (t) => {
+      const controller = new AbortController();
+      const pending = t
+        .execute((db) => db.query('SELECT SLEEP(8) AS s, "abort-cut" AS tag'), { signal: controller.signal })
+        .catch((e: unknown) => e);
+      await until(async () => (await running('abort-cut')) === 1, 2000);
+      controller.abort();
+      expect(isAbortedError(await pending)).toBe(true);
+      await until(async () => (await running('abort-cut')) === 0, 1500);
+      expect(mysqlPoolStats(t.client).abandoned).toBe(1);
+    });
+  });
+
+  it('a statement an abandoned operation sends after its attempt ended is never sent', async () => {
+    await withTarget({ retry: { attemptTimeout: '200ms', maxRetries: 0 } }, async (t) => {
+      let late: unknown;
+      let wrote = false;
+      const error = await t
+        .execute(async (db) => {
+          await sleep(400); // ignores its signal: the attempt ends at 200 ms, this goes on
+          try {
+            await db.query('INSERT INTO late_writes (id) VALUES (1)');
+            wrote = true;
+          } catch (e) {
+            late = e;
+          }
+        })
+        .catch((e: unknown) => e);
+      expect(isOutcomeUnknownError(error), String(error)).toBe(true);
+      await until(() => late !== undefined || wrote, 2000);
+      expect(wrote).toBe(false);
+      expect(late).toMatchObject({ name: 'MySqlDriverError', code: 'ATTEMPT_ENDED' });
+      expect(mysqlDriver.classify(late)).toMatchObject({ kind: 'timeout', sent: false });
+      const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM late_writes');
+      expect(rows).toEqual([{ n: 0 }]);
+      // Refused before it was sent: the connection it would have used is healthy and back in the pool.
+      expect(mysqlPoolStats(t.client).abandoned).toBe(0);
+      await t.execute((db) => db.query('SELECT 1'), { idempotent: true });
+    });
+  });
+});
