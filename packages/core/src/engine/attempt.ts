@@ -28,8 +28,6 @@ export interface AttemptHost<Client> {
   readonly classify: (error: unknown) => Classification;
   /** Fed every verdict on the server (success, health failure) and released when there is none. */
   readonly breaker: CircuitBreaker | undefined;
-  /** The client the operation receives instead of the acquired one, when the driver binds it to the attempt. */
-  readonly bind: ((client: Client, attempt: AttemptContext) => Client) | undefined;
   readonly telemetry: ExecuteTelemetry;
   /** The executor's retry loop, in which a failed first attempt continues (see {@link Attempt.start}). */
   recover<T>(run: Run, op: Operation<Client, T>, failure: unknown): Promise<T>;
@@ -126,6 +124,10 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   get readOnly(): boolean {
     return this.#run.readOnly;
   }
+  /** The attempt is its own operation's context (see the class comment). */
+  get context(): AttemptContext {
+    return this;
+  }
 
   /** Starts the attempt's span under the recording execute span (out of line: tracing is the rare case). */
   #openSpan(parent: Context): void {
@@ -190,12 +192,10 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     const op = this.#op; // called as a plain function, as the caller wrote it (no `this`)
     let result: T | PromiseLike<T>;
     try {
-      const bind = this.#host.bind;
-      const client = bind === undefined ? lease.client : bind(lease.client, this);
       result =
         this.#context === undefined
-          ? op(client, this)
-          : context.with(this.#context, op, undefined, client, this);
+          ? op(lease.client, this)
+          : context.with(this.#context, op, undefined, lease.client, this);
     } catch (error) {
       throw this.#failed(error, false);
     }

@@ -133,38 +133,11 @@ describe('RetryExecutor: success path', () => {
     expect(request.deadlineAt).toBe(10_000);
   });
 
-  it('bind: each attempt hands the operation the bound client, bound to that very attempt', async () => {
-    const bound: [string, AttemptContext][] = [];
-    const { executor, clock } = setup({
-      policy: retryPolicy({ maxRetries: 2 }),
-      bind: (client, attempt) => {
-        bound.push([client, attempt]);
-        return `${client} (attempt ${attempt.attempt})`;
-      },
-    });
-    const seen: [string, AttemptContext][] = [];
-    const running = track(
-      executor.execute(
-        async (client, ctx) => {
-          seen.push([client, ctx]);
-          await Promise.resolve();
-          if (seen.length === 1) throw new FakeDriverError('connection');
-          return client;
-        },
-        { idempotent: true },
-      ),
-    );
-    await clock.advanceAsync(1000);
-    const result = running.value;
-    expect(bound.map(([c, a]) => [c, a.attempt])).toEqual([
-      [bound[0]![0], 1],
-      [bound[0]![0], 2],
-    ]);
-    expect(seen.map(([c]) => c)).toEqual([`${bound[0]![0]} (attempt 1)`, `${bound[0]![0]} (attempt 2)`]);
-    // The attempt bound is the context the operation runs with (its signal is the one the driver follows).
-    expect(seen[0]![1]).toBe(bound[0]![1]);
-    expect(seen[1]![1]).toBe(bound[1]![1]);
-    expect(result).toBe(`${bound[0]![0]} (attempt 2)`);
+  it('the acquire request names the context its attempt’s operation will receive (what a driver binds to)', async () => {
+    const { executor, source } = setup();
+    const { op, calls } = scripted();
+    await executor.execute(op, { idempotent: true });
+    expect(source.requests[0]!.context).toBe(calls[0]);
   });
 
   it('accepts synchronous operations and sync values without any timer', async () => {

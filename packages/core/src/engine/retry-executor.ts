@@ -13,7 +13,7 @@ import { giveUpError } from './give-up-error.js';
 import { AttemptFailed, callerAborted, Interrupt, noOptions, Run } from './operation-run.js';
 import { decideRetry } from './retry-decision.js';
 import { wait } from './timer-race.js';
-import type { AttemptContext, ConnectionSource, ExecuteOptions, Operation } from './types.js';
+import type { ConnectionSource, ExecuteOptions, Operation } from './types.js';
 
 /** Options of {@link RetryExecutor}. */
 export interface RetryExecutorOptions<Client> {
@@ -27,8 +27,6 @@ export interface RetryExecutorOptions<Client> {
   classify(error: unknown): Classification;
   /** Where each attempt gets its client. */
   source: ConnectionSource<Client>;
-  /** The client an attempt's operation receives, given the acquired one and the attempt (a driver's `bindAttempt`). */
-  bind?: (client: Client, attempt: AttemptContext) => Client;
   /** The target's circuit breaker, consulted before each attempt. */
   breaker?: CircuitBreaker;
   /** The target's retry budget: every operation deposits, every retry withdraws. */
@@ -83,7 +81,6 @@ export class RetryExecutor<Client> {
       source: this.#source,
       classify: options.classify.bind(options),
       breaker: this.#breaker,
-      bind: options.bind,
       telemetry: this.#telemetry,
       recover: (run, op, failure) => this.#recover(run, op, failure),
     };

@@ -58,6 +58,11 @@ export interface AcquireRequest {
   readonly deadlineAt: number;
   /** The caller declared the operation read-only: a replica may serve it. */
   readonly readOnly: boolean;
+  /**
+   * The context this attempt's operation will receive (its `node` is set once a client is acquired): what a
+   * driver's `bindAttempt` binds the client to.
+   */
+  readonly context: AttemptContext;
 }
 
 /** The outcome of one attempt, reported back to the target (passive health, node pool, breaker). */

@@ -1,7 +1,7 @@
 import type { Driver } from '../driver/driver.js';
 import { CircuitBreaker, RetryBudget, RetryExecutor } from '../engine/index.js';
 import type { BreakerStateChangeEvent, RetryExecutorEvents } from '../engine/events.js';
-import type { AttemptContext, ConnectionSource } from '../engine/types.js';
+import type { ConnectionSource } from '../engine/types.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import type { Clock, RandomSource } from '../time/clock.js';
 
@@ -24,7 +24,7 @@ export interface TargetRunner<Client> {
 /** What {@link buildRunner} needs from the target. */
 export interface RunnerOptions<Client> {
   target: string;
-  driver: Pick<Driver<never, Client>, 'system' | 'classify' | 'bindAttempt'>;
+  driver: Pick<Driver<never, Client>, 'system' | 'classify'>;
   policy: ResolvedPolicy;
   source: ConnectionSource<Client>;
   clock: Clock;
@@ -82,7 +82,6 @@ export function buildRunner<Client>(
     runner.breakerOffs.push(breaker.on('stateChange', o.breakerChanged));
   // The executor watches its breaker for the breaker-state metric; a breaker shared across reloads must not
   // collect one such listener per reload, so the subscription is captured and dropped at retire().
-  const bindAttempt = o.driver.bindAttempt;
   runner.executor = captureSubscriptions(breaker, runner.executorOffs, () => {
     return new RetryExecutor<Client>({
       target: o.target,
@@ -90,9 +89,6 @@ export function buildRunner<Client>(
       policy: policy.retry,
       classify: (error) => o.driver.classify(error),
       source: o.source,
-      ...(bindAttempt === undefined
-        ? {}
-        : { bind: (client: Client, attempt: AttemptContext) => bindAttempt.call(o.driver, client, attempt) }),
       ...(breaker ? { breaker } : {}),
       ...(budget ? { budget } : {}),
       clock,

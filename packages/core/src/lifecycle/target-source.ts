@@ -1,4 +1,10 @@
-import type { AcquireRequest, AttemptReport, ConnectionSource, Lease } from '../engine/types.js';
+import type {
+  AcquireRequest,
+  AttemptContext,
+  AttemptReport,
+  ConnectionSource,
+  Lease,
+} from '../engine/types.js';
 import { kindMeanings } from '../error-kinds.js';
 import { NotConnectedError, StoppedError, type ReconnectError } from '../errors.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
@@ -11,6 +17,16 @@ import type { Reconnector } from './reconnector.js';
 import type { TargetErrors } from './target-errors.js';
 import { withTimeout } from './with-timeout.js';
 
+/** `lease` with its client bound to `attempt` (a lease of its own: the node's reused one stays unbound). */
+function bound<Client>(
+  lease: Lease<Client>,
+  bind: (client: Client, attempt: AttemptContext) => Client,
+  attempt: AttemptContext,
+): Lease<Client> {
+  const client = bind(lease.client, attempt);
+  return lease.node === undefined ? { client } : { client, node: lease.node };
+}
+
 /** What a target's {@link TargetSource} works with: the target's parts, shared, not owned. */
 export interface TargetSourceParts<Options, Client> {
   policy: ResolvedPolicy;
@@ -20,6 +36,8 @@ export interface TargetSourceParts<Options, Client> {
   slots: NodeSlots<Options, Client>;
   pool: NodePool | undefined;
   errors: TargetErrors;
+  /** The driver's `bindAttempt`: each attempt's lease then carries the client bound to that attempt. */
+  bind?: ((client: Client, attempt: AttemptContext) => Client) | undefined;
 }
 
 /**
@@ -44,6 +62,15 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   }
 
   acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+    const lease = this.#acquire(request);
+    const bind = this.#p.bind;
+    if (bind === undefined) return lease;
+    return lease instanceof Promise
+      ? lease.then((l) => bound(l, bind, request.context))
+      : bound(lease, bind, request.context);
+  }
+
+  #acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
     if (this.#p.reconnector.status === 'connected') {
       const lease = this.#leaseFor(request);
       if (lease !== undefined) return lease;

@@ -151,6 +151,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       slots: this.#slots,
       pool: this.#pool,
       errors: this.#errors,
+      bind: o.driver.bindAttempt?.bind(o.driver),
     });
 
     this.#runnerOptions = {
