@@ -1,18 +1,23 @@
 import mysql, { type ConnectionOptions } from 'mysql2';
 import { noop, type CoreConnection } from './mysql2-internals.js';
-import type { MySqlPoolStats } from './pool-state.js';
+
+/** The counters a {@link Killer} keeps (a pool's `MySqlPoolStats` is one). */
+export interface KillCounters {
+  killed: number;
+  killFailed: number;
+}
 
 /** One connection at a time sends `KILL QUERY` for abandoned statements; bounded by the connect timeout. */
 export class Killer {
   readonly #options: ConnectionOptions;
   readonly #timeoutMs: number;
-  readonly #stats: MySqlPoolStats;
+  readonly #stats: KillCounters;
   #queue: number[] = [];
   #running: Promise<void> | undefined;
   #current: CoreConnection | undefined;
   #closed = false;
 
-  constructor(options: ConnectionOptions, timeoutMs: number, stats: MySqlPoolStats) {
+  constructor(options: ConnectionOptions, timeoutMs: number, stats: KillCounters) {
     this.#options = { ...options, connectTimeout: timeoutMs };
     this.#timeoutMs = timeoutMs;
     this.#stats = stats;
