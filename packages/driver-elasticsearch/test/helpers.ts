@@ -11,7 +11,7 @@ import { presets } from '@reconnect/policies';
 import { elasticsearchDriver, elasticsearchOptionsSchema, type ElasticsearchClient } from '../src/index.js';
 
 /** The drivers' shared fault-test workload. */
-export { opStream } from '@reconnect/testkit';
+export { opStream, until } from '@reconnect/testkit';
 
 /** A ConnectContext for calling the driver directly, as the lifecycle would. */
 export function connectContext(
@@ -22,20 +22,6 @@ export function connectContext(
   const options = elasticsearchOptionsSchema.parse({ node });
   const address = elasticsearchDriver.nodes!(options)[0]!;
   return { policy: resolvePolicy(policy), signal, target: 'test', node: address };
-}
-
-/** Resolves when `predicate` holds, polling every `everyMs`; rejects after `timeoutMs`. */
-export async function until(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  everyMs = 5,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** The elasticsearch preset's policy as a PolicyInput. */

@@ -120,7 +120,7 @@ describe('crash 3 s and restart: first success within 300 ms of MariaDB acceptin
       await sleep(3000);
       const accepting = whenAccepting(server().port);
       await server().restart();
-      const acceptedAt = await accepting;
+      const acceptedAt = await accepting.at;
       await until(() => reads.firstSuccessAfter(acceptedAt) !== undefined, 5000);
       await sleep(300);
       await reads.stop();

@@ -92,7 +92,7 @@ describe.skipIf(!enabled)('measured: raw mysql2 defaults vs the driver, same cra
       await sleep(crashMs);
       const accepting = whenAccepting(server().port);
       await server().restart();
-      let acceptedAt = await accepting;
+      let acceptedAt = await accepting.at;
       await until(() => reads.firstSuccessAfter(acceptedAt) !== undefined, 20_000).catch(() => undefined);
       const crashEnd = Date.now();
       await sleep(500);

@@ -32,6 +32,7 @@ export {
 export { cleanupAll, trackedResources, type TrackedResourceInfo } from './cleanup/registry.js';
 export { testkitRoot, TESTKIT_ROOT_ENV } from './cleanup/temp-dir.js';
 export { freePort } from './net/free-port.js';
+export { whenAccepting, type AcceptingWait } from './net/when-accepting.js';
 export { canConnect, redisPing, mysqlGreeting, postgresReady, type ProbeResult } from './net/probes.js';
 export { useServer, type UseServerOptions } from './vitest/use-server.js';
 export { findLeaks, type Leak } from './vitest-global-setup.js';
@@ -94,3 +95,4 @@ export {
 } from './elasticsearch/write-log.js';
 export { elasticsearchReady } from './elasticsearch/readiness.js';
 export { opStream, type OpResult, type OpStream } from './util/op-stream.js';
+export { settledWithin, until } from './util/wait.js';

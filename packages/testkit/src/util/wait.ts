@@ -35,3 +35,40 @@ export async function withTimeout<T>(what: string, promise: Promise<T>, timeoutM
     clearTimeout(timer);
   }
 }
+
+/**
+ * Resolves when `predicate` holds, polling every `everyMs`; rejects after `timeoutMs`. The drivers' tests' short
+ * form of {@link waitFor}, for a condition rather than a value.
+ */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  everyMs = 5,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await delay(everyMs);
+  }
+}
+
+/** How a promise ended within `ms`: settled (with its value or error) or still pending. The timer is cleared. */
+export async function settledWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown } | { state: 'pending' }> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<{ state: 'pending' }>((r) => {
+    timer = setTimeout(() => r({ state: 'pending' }), ms);
+  });
+  const result = await Promise.race([
+    promise.then(
+      (value) => ({ state: 'fulfilled' as const, value }),
+      (error: unknown) => ({ state: 'rejected' as const, error }),
+    ),
+    pending,
+  ]);
+  clearTimeout(timer);
+  return result;
+}
