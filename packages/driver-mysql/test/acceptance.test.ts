@@ -9,7 +9,7 @@ import {
   mysqlTarget,
   opStream,
   preset,
-  settledWithin,
+  outcomeWithin,
   sleep,
   until,
   whenAccepting,
@@ -85,7 +85,7 @@ describe('hang (SIGSTOP) with preset fast-failover', () => {
     await raw.query('SELECT 1');
     try {
       await server().hang();
-      expect((await settledWithin(raw.query('SELECT 1'), 3000)).state).toBe('pending');
+      expect((await outcomeWithin(raw.query('SELECT 1'), 3000)).state).toBe('pending');
     } finally {
       await server().resume();
       await raw.end();
@@ -198,7 +198,7 @@ describe('stale pooled connections', () => {
     try {
       await raw.query('SELECT 1');
       freezer.freeze();
-      expect((await settledWithin(raw.query('SELECT 1'), 1500)).state).toBe('pending');
+      expect((await outcomeWithin(raw.query('SELECT 1'), 1500)).state).toBe('pending');
     } finally {
       await freezer.close();
       await raw.end().catch(() => undefined);

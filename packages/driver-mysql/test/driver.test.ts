@@ -3,7 +3,7 @@ import { startFaultProxy, startMariaDB, useServer } from '@reconnect/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killsSettled, mysqlDriver, mysqlOptionsSchema, mysqlPoolStats } from '../src/index.js';
-import { connectContext, control, mysqlTarget, settledWithin, sleep, until } from './helpers.js';
+import { connectContext, control, mysqlTarget, outcomeWithin, sleep, until } from './helpers.js';
 
 const fast = {
   retry: { attemptTimeout: '400ms' },
@@ -121,7 +121,7 @@ describe('mysqlDriver on a throwaway MariaDB', () => {
       const closing = Date.now();
       await mysqlDriver.close(pool);
       expect(Date.now() - closing).toBeLessThan(500 + 1000);
-      expect((await settledWithin(inFlight, 1000)).state).toBe('fulfilled');
+      expect((await outcomeWithin(inFlight, 1000)).state).toBe('fulfilled');
     } finally {
       await server().resume();
     }
@@ -134,7 +134,7 @@ describe('mysqlDriver on a throwaway MariaDB', () => {
     const inFlight = raw.query('SELECT 1').catch((e: unknown) => e);
     await sleep(50); // the statement is written: COM_QUIT queues behind it
     try {
-      const r = await settledWithin(raw.end(), 1500);
+      const r = await outcomeWithin(raw.end(), 1500);
       expect(r.state).toBe('pending');
     } finally {
       await server().resume();

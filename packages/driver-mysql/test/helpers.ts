@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 
 /** The drivers' shared fault-test workload. */
-export { opStream, settledWithin, until, whenAccepting, type OpResult } from '@reconnect/testkit';
+export { opStream, outcomeWithin, until, whenAccepting, type OpResult } from '@reconnect/testkit';
 
 /** A ConnectContext for calling the driver directly, as the lifecycle would. */
 export function connectContext(

@@ -3,7 +3,7 @@ import { startFaultProxy, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redisCommands, type RedisClient } from '../src/index.js';
-import { settledWithin, until } from './helpers.js';
+import { outcomeWithin, until } from './helpers.js';
 import { opStream, preset, startTarget, whenAccepting } from './target-helpers.js';
 
 const targets: Target<RedisClient>[] = [];
@@ -76,7 +76,7 @@ describe('hang (SIGSTOP) with preset fast-failover', () => {
     await raw.connect();
     try {
       await server().hang();
-      const r = await settledWithin(raw.get('k'), 3000);
+      const r = await outcomeWithin(raw.get('k'), 3000);
       expect(r.state).toBe('pending');
     } finally {
       await server().resume();
@@ -185,7 +185,7 @@ describe('duplicate write: an INCR whose reply is lost', () => {
       proxy.cutAfter(0, 'toClient');
       const incr = raw.incr('raw-counter-2');
       await until(() => raw.status === 'ready', 3000);
-      expect((await settledWithin(incr, 1000)).state).toBe('pending');
+      expect((await outcomeWithin(incr, 1000)).state).toBe('pending');
     } finally {
       raw.disconnect();
       await proxy.close();

@@ -3,7 +3,7 @@ import { startFaultProxy, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { redisDriver, redisOptionsSchema, type RedisClient } from '../src/index.js';
-import { connectContext, recordingMonitor, settledWithin, until } from './helpers.js';
+import { connectContext, recordingMonitor, outcomeWithin, until } from './helpers.js';
 
 const fast = {
   retry: { attemptTimeout: '500ms' },
@@ -308,7 +308,7 @@ describe('watch and reconnectNow', () => {
     redisDriver.watch!(client, monitor);
     await redisDriver.close(client);
     redisDriver.reconnectNow!(client);
-    const r = await settledWithin(
+    const r = await outcomeWithin(
       until(() => client.status !== 'end', 300),
       400,
     );

@@ -1,6 +1,6 @@
 import { resolvePolicy, type ConnectContext, type PolicyInput, type ResolvedPolicy } from '@reconnect/core';
 import type { ConnectionMonitor } from '@reconnect/core';
-export { settledWithin, until } from '@reconnect/testkit';
+export { outcomeWithin, until } from '@reconnect/testkit';
 
 /** A ConnectContext for calling the driver directly, as the lifecycle would. */
 export function connectContext(

@@ -95,4 +95,4 @@ export {
 } from './elasticsearch/write-log.js';
 export { elasticsearchReady } from './elasticsearch/readiness.js';
 export { opStream, type OpResult, type OpStream } from './util/op-stream.js';
-export { settledWithin, until } from './util/wait.js';
+export { outcomeWithin, until } from './util/wait.js';

@@ -53,8 +53,11 @@ export async function until(
   }
 }
 
-/** How a promise ended within `ms`: settled (with its value or error) or still pending. The timer is cleared. */
-export async function settledWithin<T>(
+/**
+ * How a promise ended within `ms`: settled (with its value or error) or still pending. The timer is cleared.
+ * (Core's `settledWithin` answers only whether it settled, for closing clients.)
+ */
+export async function outcomeWithin<T>(
   promise: Promise<T>,
   ms: number,
 ): Promise<{ state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown } | { state: 'pending' }> {
