@@ -37,20 +37,15 @@ export async function withTimeout<T>(what: string, promise: Promise<T>, timeoutM
 }
 
 /**
- * Resolves when `predicate` holds, polling every `everyMs`; rejects after `timeoutMs`. The drivers' tests' short
- * form of {@link waitFor}, for a condition rather than a value.
+ * Resolves when `predicate` holds, polling every `everyMs`; rejects with TestkitTimeoutError after `timeoutMs`.
+ * {@link waitFor} for a condition rather than a value, in the drivers' tests' short form.
  */
 export async function until(
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 5000,
   everyMs = 5,
 ): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await delay(everyMs);
-  }
+  await waitFor('a condition', predicate, { timeoutMs, intervalMs: everyMs });
 }
 
 /**
