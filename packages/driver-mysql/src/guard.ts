@@ -3,7 +3,7 @@ import { isReadOnlyError } from './classify.js';
 import { markNotSent, MySqlDriverError } from './errors.js';
 import {
   failCommand,
-  includes,
+  indexIn,
   isStatement,
   noop,
   type Command,
@@ -92,7 +92,7 @@ function followAttempt(state: PoolState, conn: CoreConnection, cmd: Command, sig
     return false;
   }
   const onAbort = (): void => {
-    if (conn._command === cmd || includes(conn._commands, cmd)) abandon(state, conn, undefined, true);
+    if (conn._command === cmd || indexIn(conn._commands, cmd) >= 0) abandon(state, conn, undefined, true);
   };
   signal.addEventListener('abort', onAbort, { once: true });
   followed.set(cmd, () => signal.removeEventListener('abort', onAbort));

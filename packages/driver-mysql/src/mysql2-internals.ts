@@ -54,19 +54,14 @@ export function failCommand(cmd: Command, error: unknown): void {
   }
 }
 
-/** Takes `cb` out of the pool's wait queue for a free connection. */
-export function removeQueued(core: CorePool, cb: AcquireCallback): void {
-  const queue = core._connectionQueue;
-  for (let i = 0; i < queue.length; i++) {
-    if (queue.get(i) === cb) {
-      queue.removeOne(i);
-      return;
-    }
-  }
+/** Where `item` is in `queue`, or -1. */
+export function indexIn<T>(queue: RingQueue<T>, item: T): number {
+  for (let i = 0; i < queue.length; i++) if (queue.get(i) === item) return i;
+  return -1;
 }
 
-/** Whether `queue` holds `item`. */
-export function includes<T>(queue: RingQueue<T>, item: T): boolean {
-  for (let i = 0; i < queue.length; i++) if (queue.get(i) === item) return true;
-  return false;
+/** Takes `cb` out of the pool's wait queue for a free connection. */
+export function removeQueued(core: CorePool, cb: AcquireCallback): void {
+  const i = indexIn(core._connectionQueue, cb);
+  if (i >= 0) core._connectionQueue.removeOne(i);
 }
