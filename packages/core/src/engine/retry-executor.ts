@@ -105,17 +105,10 @@ export class RetryExecutor<Client> {
     try {
       run = this.#begin(options);
     } catch (error) {
-      // A ConfigError (bad per-call option) or the AbortedError of an already-aborted signal.
-      if (isReconnectError(error)) error.target ??= this.#target;
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
+      return this.#refusedAtStart(error);
     }
     try {
-      if (!this.#admit(run)) {
-        run.done();
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- always a BreakerOpenError
-        return Promise.reject(this.#giveUp(run, 0, RetryReasons.BREAKER_OPEN, undefined));
-      }
+      if (!this.#admit(run)) return this.#refusedByBreaker(run);
       first = Attempt.start(this.#attempts, run, op, 1);
     } catch (failure) {
       return this.#recover(run, op, failure);
@@ -124,18 +117,34 @@ export class RetryExecutor<Client> {
     return isPromiseLike(first) ? (first as Promise<T>) : Promise.resolve(first);
   }
 
+  /** execute()'s promise when the call could not start: a ConfigError (bad per-call option) or the AbortedError of an already-aborted signal. */
+  #refusedAtStart(error: unknown): Promise<never> {
+    if (isReconnectError(error)) error.target ??= this.#target;
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
+
+  /** execute()'s promise when the open breaker admits no first attempt (out of line: the success path stays small). */
+  #refusedByBreaker(run: Run): Promise<never> {
+    run.done();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- always a BreakerOpenError
+    return Promise.reject(this.#giveUp(run, 0, RetryReasons.BREAKER_OPEN, undefined));
+  }
+
   /** Reads the options, opens the execute span, listens to the caller's signal, deposits into the budget. */
   #begin(options: ExecuteOptions | undefined): Run {
     const start = this.#clock.now();
     const run = new Run(this.#policy, options ?? noOptions, start);
     this.#telemetry.open(run);
-    const signal = run.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) throw this.#giveUp(run, 0, RetryReasons.ABORTED, undefined);
-      run.listen(signal);
-    }
+    if (run.signal !== undefined) this.#listen(run, run.signal);
     this.#budget?.deposit(this.#budgetSharesClock ? start : undefined);
     return run;
+  }
+
+  /** Lets the caller's signal cut `run` short; throws the AbortedError of a signal aborted already. */
+  #listen(run: Run, signal: AbortSignal): void {
+    if (signal.aborted) throw this.#giveUp(run, 0, RetryReasons.ABORTED, undefined);
+    run.listen(signal);
   }
 
   /** Continues after the failed first attempt: decide, wait, try again, until success or a give-up. */
