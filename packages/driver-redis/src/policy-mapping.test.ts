@@ -1,6 +1,12 @@
 import { resolvePolicy } from '@reconnect/core';
 import { describe, expect, it } from 'vitest';
-import { connectionOptions, reconnectOnReadonly, reconnectStrategy } from './policy-mapping.js';
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  connectionOptions,
+  reconfigureClient,
+  reconnectOnReadonly,
+  reconnectStrategy,
+} from './policy-mapping.js';
 
 const policy = (reconnect: Record<string, unknown>) =>
   resolvePolicy({
@@ -50,6 +56,23 @@ describe('connectionOptions', () => {
       enableReadyCheck: true,
       lazyConnect: true,
     });
+  });
+
+  it('attemptTimeout 0 (no limit) sets no command timeout, at creation and on a reload', () => {
+    // ioredis takes commandTimeout: 0 as a 0 ms timer: the handshake itself would time out.
+    expect(connectionOptions(resolvePolicy({ retry: { attemptTimeout: 0 } }))).not.toHaveProperty(
+      'commandTimeout',
+    );
+    // lazyConnect: it never connects. (The cast is client.ts's: ioredis 6 types replyMapping strictly.)
+    const client = new Redis(
+      connectionOptions(resolvePolicy({})) as RedisOptions & { replyMapping?: 'legacy' },
+    );
+    expect(client.options.commandTimeout).toBe(2000);
+    reconfigureClient(client, resolvePolicy({ retry: { attemptTimeout: 0 } }));
+    expect(client.options).not.toHaveProperty('commandTimeout');
+    reconfigureClient(client, resolvePolicy({ retry: { attemptTimeout: '3s' } }));
+    expect(client.options.commandTimeout).toBe(3000);
+    client.disconnect();
   });
 
   it('reconnects (without re-sending) on READONLY only', () => {

@@ -50,7 +50,9 @@ export function reconnectOnReadonly(error: Error): 1 | false {
  * - `maxRetriesPerRequest: 0`: every command in flight when the connection drops is rejected at that
  *   moment (`MaxRetriesPerRequestError`, outcome unknown) instead of hanging — with
  *   `autoResendUnfulfilledCommands: false` ioredis would otherwise drop them unsettled.
- * - `commandTimeout = retry.attemptTimeout`: no command waits for a reply longer than one attempt may.
+ * - `commandTimeout = retry.attemptTimeout`: no command waits for a reply longer than one attempt may. None for
+ *   `attemptTimeout: 0` (no limit): ioredis would take 0 as a timer of 0 ms and time out nearly every command.
+ *   Commands an operation sends through its target get their own attempt's limit instead (attempt-client.ts).
  */
 export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
   return {
@@ -59,12 +61,24 @@ export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     enableReadyCheck: true,
-    commandTimeout: policy.retry.attemptTimeout,
+    ...commandTimeout(policy),
     connectTimeout: policy.reconnect.connectTimeout,
     // A graceful close waits this long for the server's FIN; a hung server never sends it.
     disconnectTimeout: Math.min(policy.reconnect.connectTimeout, 2000),
     reconnectOnError: reconnectOnReadonly,
   };
+}
+
+function commandTimeout(policy: ResolvedPolicy): { commandTimeout?: number } {
+  const ms = policy.retry.attemptTimeout;
+  return ms > 0 ? { commandTimeout: ms } : {};
+}
+
+/** Sets (or, for no limit, removes) `options.commandTimeout`. */
+function setCommandTimeout(options: RedisOptions, policy: ResolvedPolicy): void {
+  const { commandTimeout: ms } = commandTimeout(policy);
+  if (ms === undefined) delete options.commandTimeout;
+  else options.commandTimeout = ms;
 }
 
 /**
@@ -73,14 +87,13 @@ export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
  * connections and the options it gives nodes it connects later both follow.
  */
 export function reconfigureClient(client: Redis | Cluster, policy: ResolvedPolicy): void {
-  const commandTimeout = connectionOptions(policy).commandTimeout;
   if (client instanceof Cluster) {
     const nodeOptions = (client.options as { redisOptions?: RedisOptions }).redisOptions;
-    if (nodeOptions !== undefined) nodeOptions.commandTimeout = commandTimeout;
-    for (const node of client.nodes()) node.options.commandTimeout = commandTimeout;
+    if (nodeOptions !== undefined) setCommandTimeout(nodeOptions, policy);
+    for (const node of client.nodes()) setCommandTimeout(node.options, policy);
     return;
   }
-  client.options.commandTimeout = commandTimeout;
+  setCommandTimeout(client.options, policy);
 }
 
 /** The Redis Cluster options a policy decides; node connections get {@link connectionOptions}. */
