@@ -75,7 +75,16 @@ export function transaction<T>(
         if (isolationLevel !== undefined)
           await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolationLevel}`);
         await conn.query(options.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
-        const result = await fn(conn, { attempt: ctx.attempt, signal: ctx.signal, node: ctx.node, run });
+        const result = await fn(conn, {
+          attempt: ctx.attempt,
+          signal: ctx.signal,
+          get aborted() {
+            return ctx.aborted;
+          },
+          node: ctx.node,
+          timeoutMs: ctx.timeoutMs,
+          run,
+        });
         committing = true;
         await conn.query('COMMIT');
         return result;

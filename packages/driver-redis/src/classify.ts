@@ -1,4 +1,5 @@
 import { classifySocketError, isAbortError, type Classification } from '@reconnect/core';
+import { attemptEndedMessage } from './attempt-client.js';
 
 /**
  * Redis error replies that pass by themselves. The server refused to run the command, so a retry
@@ -51,6 +52,11 @@ const messageRules: readonly { prefix: string; classification: Classification }[
     classification: { kind: 'connection', code: 'CLUSTER_ALL_FAILED' },
   },
   { prefix: 'Command timed out', classification: { kind: 'timeout', code: 'COMMAND_TIMEOUT' } },
+  // attempt-client.ts: sent by an operation whose attempt had ended; never written to the socket.
+  {
+    prefix: attemptEndedMessage,
+    classification: { kind: 'timeout', code: 'ATTEMPT_ENDED', sent: false },
+  },
   { prefix: 'Socket timeout', classification: { kind: 'timeout', code: 'SOCKET_TIMEOUT' } },
   {
     prefix: 'Too many Cluster redirections',

@@ -6,6 +6,7 @@ import {
   type ConnectContext,
   type ProbeContext,
 } from '@reconnect/core';
+import { bindClientToAttempt } from './attempt-client.js';
 import { classifyRedisError } from './classify.js';
 import { createRedisClient, type RedisClient } from './client.js';
 import { newClientState, reconnectClient, stateOf, track, watchClient } from './client-state.js';
@@ -104,6 +105,8 @@ export const redisDriver = defineDriver<RedisDriverOptions, RedisClient>({
   probe,
   close,
   classify: classifyRedisError,
+  // Commands an operation sends follow its attempt: refused once it has ended, timed out at its own limit.
+  bindAttempt: bindClientToAttempt,
   watch: watchClient,
   reconnectNow: reconnectClient,
   reconfigure: reconfigureClient,

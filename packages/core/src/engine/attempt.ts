@@ -88,6 +88,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   /** The span's context: acquire and the operation run in it, so a driver's own spans nest under it. */
   #context: Context | undefined;
   #lease: Lease<Client> | undefined;
+  /** The operation's time limit (see {@link AttemptContext.timeoutMs}); set as it starts. */
+  #timeoutMs = Number.POSITIVE_INFINITY;
   #resolve: (value: T | PromiseLike<T>) => void = unset;
   #reject: (failure: unknown) => void = unset;
 
@@ -123,6 +125,9 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   }
   get readOnly(): boolean {
     return this.#run.readOnly;
+  }
+  get timeoutMs(): number {
+    return this.#timeoutMs;
   }
   /** The attempt is its own operation's context (see the class comment). */
   get context(): AttemptContext {
@@ -189,6 +194,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     if (remaining <= 0) throw this.#failed(new Interrupt('deadline'), true);
     const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
     const limit = timeout <= remaining ? timeout : remaining;
+    this.#timeoutMs = limit;
     const op = this.#op; // called as a plain function, as the caller wrote it (no `this`)
     let result: T | PromiseLike<T>;
     try {

@@ -17,6 +17,11 @@ export class LazySignal {
     return this.#controller.signal;
   }
 
+  /** Whether it was aborted, read without making the signal. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
   /** Aborts the signal (now, or when it is first read) with `reason`. Later calls do nothing. */
   abort(reason: unknown): void {
     if (this.#aborted) return;

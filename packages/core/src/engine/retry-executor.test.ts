@@ -133,6 +133,49 @@ describe('RetryExecutor: success path', () => {
     expect(request.deadlineAt).toBe(10_000);
   });
 
+  it('ctx.timeoutMs is the limit of this call’s attempt: its own attemptTimeout, or the deadline left, or none', async () => {
+    const limitOf = async (
+      options: Parameters<RetryExecutor<string>['execute']>[1],
+      policy = retryPolicy(),
+    ) => {
+      const { executor } = setup({ policy });
+      const { op, calls } = scripted();
+      await executor.execute(op, { idempotent: true, ...options });
+      return calls[0]!.timeoutMs;
+    };
+    expect(await limitOf({})).toBe(1000); // the policy's attempt timeout
+    expect(await limitOf({ attemptTimeout: '5s' })).toBe(5000); // longer than the policy's, for this call
+    expect(await limitOf({ deadline: 300 })).toBe(300); // the deadline comes first
+    expect(await limitOf({}, retryPolicy({ attemptTimeout: 0, deadline: 0 }))).toBe(Number.POSITIVE_INFINITY);
+
+    // A retry gets what is left of the deadline after the first attempt and the 100 ms backoff.
+    const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 0, deadline: 1000 }) });
+    const { op, calls } = scripted(new FakeDriverError('connection'));
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(100);
+    await flush();
+    expect(result.value).toBe('ok');
+    expect(calls.map((c) => c.timeoutMs)).toEqual([1000, 900]);
+  });
+
+  it('ctx.aborted says the attempt was cut short without the signal being read first', async () => {
+    const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 100, maxRetries: 0 }) });
+    let ctx: AttemptContext | undefined;
+    const result = track(
+      executor.execute((_c, c) => {
+        ctx = c;
+        return new Promise<string>(() => {});
+      }),
+    );
+    await flush();
+    expect(ctx!.aborted).toBe(false);
+    await clock.advanceAsync(100);
+    await flush();
+    expect(result.error).toBeInstanceOf(OutcomeUnknownError);
+    expect(ctx!.aborted).toBe(true);
+    expect(ctx!.signal.aborted).toBe(true); // made late, already aborted
+  });
+
   it('the acquire request names the context its attempt’s operation will receive (what a driver binds to)', async () => {
     const { executor, source } = setup();
     const { op, calls } = scripted();

@@ -7,8 +7,19 @@ export interface AttemptContext {
   readonly attempt: number;
   /** Aborted at the attempt timeout, at the deadline, and when the caller aborts. Pass it to the client. */
   readonly signal: AbortSignal;
+  /**
+   * Whether the attempt was cut short (its timeout, the deadline, the caller's abort): `signal.aborted`, read
+   * without making the signal, which is made on first read (for a driver that checks every request it sends).
+   */
+  readonly aborted: boolean;
   /** The node this attempt runs on, for multi-node targets. */
   readonly node: NodeAddress | undefined;
+  /**
+   * How long the operation may run, in ms: the attempt timeout or what was left of the deadline when it started,
+   * whichever is shorter (this call's own, not only the policy's); `Infinity` when neither bounds it. For a driver
+   * that sets a client's own per-request timeout; `signal` says when the attempt has actually ended.
+   */
+  readonly timeoutMs: number;
 }
 
 /** One operation against a target's client. Called once per attempt. */

@@ -1,0 +1,90 @@
+import type { AttemptContext } from '@reconnect/core';
+import type { Command } from 'ioredis';
+import type { RedisClient } from './client.js';
+
+// The client an operation receives is a view of the target's ioredis client bound to the operation's attempt (the
+// driver's `bindAttempt`). Every command, pipeline, transaction and script of ioredis ends in the client's
+// `sendCommand`, called on the object the user called (here: the view), so the view's `sendCommand` sees each
+// command first:
+// - a command sent after its attempt ended (the operation was abandoned at its timeout, its deadline or the
+//   caller's abort) is refused unsent, so an abandoned operation cannot write behind the caller's back;
+// - the others get the attempt's own time limit (`ctx.timeoutMs`: the call's attemptTimeout or the deadline left)
+//   as their ioredis command timeout, instead of the policy's fixed `commandTimeout`.
+// Everything else is the client's own: the view inherits from it, and the few methods that write to `this`
+// (connect, disconnect, the EventEmitter's) are forwarded to the client, so no state ever lands on a view.
+
+/** Why a command was refused unsent; classified `timeout`, `ATTEMPT_ENDED`, sent: false. */
+export const attemptEndedMessage =
+  'Not sent: the attempt it belongs to had already ended (its timeout, its deadline or the caller’s abort)';
+
+/** Node's timers fire at once for a delay above 2^31 − 1 ms (about 24.8 days). */
+const longestTimer = 2 ** 31 - 1;
+
+const attemptKey = Symbol('reconnect.redis.attempt');
+
+interface View {
+  [attemptKey]: AttemptContext;
+}
+
+type SendCommand = (command: Command, stream?: unknown, node?: unknown) => Promise<unknown>;
+
+/** Methods that write to `this`: called on the client itself, never on a view. */
+const forwarded = [
+  'connect',
+  'disconnect',
+  'end',
+  'on',
+  'once',
+  'off',
+  'addListener',
+  'prependListener',
+  'prependOnceListener',
+  'removeListener',
+  'removeAllListeners',
+  'setMaxListeners',
+] as const;
+
+/** Per client, the prototype of its views (made once: a view per attempt is then one object and one field). */
+const prototypes = new WeakMap<RedisClient, object>();
+
+function viewPrototype(client: RedisClient): object {
+  let proto = prototypes.get(client);
+  if (proto !== undefined) return proto;
+  proto = Object.create(client) as object;
+  const send = (client.sendCommand as SendCommand).bind(client);
+  const members: PropertyDescriptorMap = {
+    sendCommand: {
+      value: function sendCommand(this: View, command: Command, stream?: unknown, node?: unknown) {
+        const attempt = this[attemptKey];
+        if (attempt.aborted) {
+          command.reject(new Error(attemptEndedMessage));
+          return command.promise;
+        }
+        // The first setTimeout of a command wins: ioredis's own call with the policy's commandTimeout is then a no-op.
+        const limit = attempt.timeoutMs;
+        command.setTimeout(limit < longestTimer ? limit : longestTimer);
+        return send(command, stream, node);
+      },
+    },
+  };
+  for (const name of forwarded) {
+    const method = (client as unknown as Record<string, unknown>)[name];
+    if (typeof method === 'function')
+      members[name] = { value: (method as (...args: unknown[]) => unknown).bind(client) };
+  }
+  Object.defineProperties(proto, members);
+  prototypes.set(client, proto);
+  return proto;
+}
+
+/**
+ * The client one attempt's operation receives: the commands it sends follow `attempt` (see above). With
+ * `enableAutoPipelining` the client itself: ioredis then batches the commands of concurrent operations into one
+ * shared pipeline, and they would follow whichever attempt made it.
+ */
+export function bindClientToAttempt(client: RedisClient, attempt: AttemptContext): RedisClient {
+  if ((client.options as { enableAutoPipelining?: boolean }).enableAutoPipelining === true) return client;
+  const view = Object.create(viewPrototype(client)) as RedisClient & View;
+  view[attemptKey] = attempt;
+  return view;
+}

@@ -1,0 +1,125 @@
+import { isOutcomeUnknownError, type Target } from '@reconnect/core';
+import { startRedis, useServer } from '@reconnect/testkit';
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { bindClientToAttempt } from '../src/attempt-client.js';
+import { redisDriver, type RedisClient } from '../src/index.js';
+import { until } from './helpers.js';
+import { startTarget } from './target-helpers.js';
+
+// The client an operation receives is bound to its attempt: the commands it sends follow the call's own
+// attemptTimeout and deadline, not only the policy's fixed commandTimeout, and none is sent after the attempt ended.
+
+const spinFor1s = `local t = redis.call('TIME')
+repeat local n = redis.call('TIME') until (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 1000000
+return 'done'`;
+
+describe('commands follow their attempt (a throwaway redis-server)', () => {
+  const server = useServer(() => startRedis());
+
+  async function withTarget(policy: object, body: (t: Target<RedisClient>) => Promise<void>): Promise<void> {
+    const t = await startTarget(server().port, policy);
+    try {
+      await body(t);
+    } finally {
+      await t.stop();
+    }
+  }
+
+  it('a per-call attemptTimeout longer than the policy’s lets a blocking command, a pipeline and a script finish', async () => {
+    await withTarget({ retry: { attemptTimeout: '300ms', maxRetries: 0 } }, async (t) => {
+      const long = { attemptTimeout: '5s', idempotent: true };
+      // BLPOP on an empty list waits its full second and answers null; ioredis would cut it at 300 ms.
+      expect(await t.execute((r) => r.blpop('nothing:1', 1), long)).toBeNull();
+      expect(await t.execute((r) => r.pipeline().blpop('nothing:2', 1).exec(), long)).toEqual([[null, null]]);
+      // A script that keeps the server busy for a second (EVAL: inside MULTI a BLPOP would not block).
+      expect(await t.execute((r) => r.eval(spinFor1s, 0), long)).toBe('done');
+      // Without a per-call limit the policy's still applies.
+      const cut = await t.execute((r) => r.blpop('nothing:4', 3)).catch((e: unknown) => e);
+      expect(isOutcomeUnknownError(cut), String(cut)).toBe(true);
+    });
+  });
+
+  it('a command an abandoned operation sends after its attempt ended is never sent', async () => {
+    await withTarget({ retry: { attemptTimeout: '200ms', maxRetries: 0 } }, async (t) => {
+      let late: unknown;
+      let wrote = false;
+      const error = await t
+        .execute(async (r) => {
+          await sleep(400); // ignores its signal: the attempt ends at 200 ms, this goes on
+          try {
+            await r.incr('late:writes');
+            wrote = true;
+          } catch (e) {
+            late = e;
+          }
+        })
+        .catch((e: unknown) => e);
+      expect(isOutcomeUnknownError(error), String(error)).toBe(true);
+      await until(() => late !== undefined || wrote, 2000);
+      expect(wrote).toBe(false);
+      expect(redisDriver.classify(late)).toEqual({ kind: 'timeout', code: 'ATTEMPT_ENDED', sent: false });
+      expect(await t.client.get('late:writes')).toBeNull();
+    });
+  });
+
+  it('the caller’s abort ends the attempt for the commands its operation sends next', async () => {
+    await withTarget({ retry: { attemptTimeout: '5s', maxRetries: 0 } }, async (t) => {
+      const controller = new AbortController();
+      let late: unknown;
+      const pending = t
+        .execute(
+          async (r) => {
+            await r.set('abort:first', '1');
+            await sleep(300);
+            await r.set('abort:second', '1').catch((e: unknown) => (late = e));
+          },
+          { signal: controller.signal },
+        )
+        .catch((e: unknown) => e);
+      await until(async () => (await t.client.get('abort:first')) === '1', 2000);
+      controller.abort();
+      await pending;
+      await until(() => late !== undefined, 2000);
+      expect(redisDriver.classify(late)).toMatchObject({ code: 'ATTEMPT_ENDED', sent: false });
+      expect(await t.client.get('abort:second')).toBeNull();
+    });
+  });
+
+  it('attemptTimeout 0 (no limit): a target connects and its commands wait for their replies (ioredis had a 0 ms timeout)', async () => {
+    await withTarget({ retry: { attemptTimeout: 0, deadline: '5s' } }, async (t) => {
+      // Straight on the client (as the health probe is), and through an operation.
+      expect(await t.client.blpop('nothing:5', 0.1)).toBeNull();
+      expect(await t.execute((r) => r.blpop('nothing:6', 0.1), { idempotent: true })).toBeNull();
+    });
+  });
+
+  it('a view keeps no state of its own: listeners and connection calls reach the client', () => {
+    const client = new Redis({ port: server().port, lazyConnect: true });
+    try {
+      const attempt = {
+        attempt: 1,
+        signal: new AbortController().signal,
+        aborted: false,
+        node: undefined,
+        timeoutMs: 1000,
+      };
+      const view = bindClientToAttempt(client, attempt);
+      expect(view).not.toBe(client);
+      expect(Object.keys(view)).toEqual([]);
+      const listener = (): void => {};
+      view.on('custom', listener);
+      expect(client.listenerCount('custom')).toBe(1);
+      view.off('custom', listener);
+      expect(client.listenerCount('custom')).toBe(0);
+      expect(Object.hasOwn(view, '_eventsCount')).toBe(false);
+      // Auto-pipelining batches concurrent operations' commands into one pipeline: no view then.
+      const auto = new Redis({ port: server().port, lazyConnect: true, enableAutoPipelining: true });
+      expect(bindClientToAttempt(auto, attempt)).toBe(auto);
+      auto.disconnect();
+    } finally {
+      client.disconnect();
+    }
+  });
+});
