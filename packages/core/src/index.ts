@@ -80,6 +80,7 @@ export {
 export {
   abortReason,
   abortable,
+  maxTimerMs,
   sleep,
   systemClock,
   type Clock,

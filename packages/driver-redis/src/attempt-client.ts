@@ -1,4 +1,4 @@
-import type { AttemptContext } from '@reconnect/core';
+import { maxTimerMs, type AttemptContext } from '@reconnect/core';
 import type { Command } from 'ioredis';
 import type { RedisClient } from './client.js';
 
@@ -16,9 +16,6 @@ import type { RedisClient } from './client.js';
 /** Why a command was refused unsent; classified `timeout`, `ATTEMPT_ENDED`, sent: false. */
 export const attemptEndedMessage =
   'Not sent: the attempt it belongs to had already ended (its timeout, its deadline or the caller’s abort)';
-
-/** Node's timers fire at once for a delay above 2^31 − 1 ms (about 24.8 days). */
-const longestTimer = 2 ** 31 - 1;
 
 const attemptKey = Symbol('reconnect.redis.attempt');
 
@@ -62,7 +59,7 @@ function viewPrototype(client: RedisClient): object {
         }
         // The first setTimeout of a command wins: ioredis's own call with the policy's commandTimeout is then a no-op.
         const limit = attempt.timeoutMs;
-        command.setTimeout(limit < longestTimer ? limit : longestTimer);
+        command.setTimeout(Math.min(limit, maxTimerMs));
         return send(command, stream, node);
       },
     },

@@ -1,14 +1,11 @@
 import { AttemptTimeoutError, DeadlineExceededError } from '../errors.js';
-import type { Clock, TimerHandle } from '../time/clock.js';
+import { maxTimerMs, type Clock, type TimerHandle } from '../time/clock.js';
 import type { LazySignal } from './lazy-signal.js';
 import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
 
 // The races of one operation's phases (acquire, attempt, wait between attempts) against a timer and
 // the caller's abort. Each phase sets `run.interrupt` while it waits, so the caller's abort (see
 // Run.listen) reaches whichever phase is in progress; every timer is cleared on every path.
-
-/** Node's setTimeout fires at once for delays above this (a 32-bit int): clamp instead. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The keys of a {@link Settle}'s callbacks: symbols, because an attempt is its own Settle and is also the
  * context the caller's operation receives, which must not offer them. */
@@ -69,7 +66,7 @@ export function settleFirst<V>(
         timer = undefined;
         stop(why);
       },
-      Math.min(Math.max(0, limitMs), MAX_TIMER_MS),
+      Math.min(Math.max(0, limitMs), maxTimerMs),
     );
   }
   run.interrupt = stop;
@@ -112,7 +109,7 @@ export function wait(clock: Clock, run: Run, ms: number): Promise<void> {
         run.interrupt = undefined;
         resolve();
       },
-      Math.min(ms, MAX_TIMER_MS),
+      Math.min(ms, maxTimerMs),
     );
     run.interrupt = (why) => {
       clock.clearTimeout(timer);

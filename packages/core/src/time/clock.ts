@@ -1,5 +1,8 @@
 import { performance } from 'node:perf_hooks';
 
+/** The longest delay a Node timer takes: above it (a 32-bit int) `setTimeout` fires at once, so clamp to it. */
+export const maxTimerMs = 2_147_483_647;
+
 /** An opaque timer handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
 
