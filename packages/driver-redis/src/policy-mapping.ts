@@ -1,4 +1,4 @@
-import { reconnectDelays, type RandomSource, type ResolvedPolicy } from '@reconnect/core';
+import { maxTimerMs, reconnectDelays, type RandomSource, type ResolvedPolicy } from '@reconnect/core';
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { replyCode } from './classify.js';
 
@@ -6,7 +6,7 @@ import { replyCode } from './classify.js';
  * The longest timer Node accepts (~24.8 days): while the lifecycle owns the reconnect schedule, ioredis
  * waits in `reconnecting` on this timer and the lifecycle's attempts (`reconnectNow`) cancel it.
  */
-export const deferredReconnectMs = 2_147_483_647;
+export const deferredReconnectMs = maxTimerMs;
 
 /** Options of {@link reconnectStrategy}. */
 export interface ReconnectStrategyOptions {
