@@ -1,9 +1,9 @@
 import { isAbortedError, isDeadlineExceededError, isOutcomeUnknownError, type Target } from '@reconnect/core';
-import { startMariaDB, useServer } from '@reconnect/testkit';
+import { sendAfterAttemptEnded, startMariaDB, useServer } from '@reconnect/testkit';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killsSettled, mysqlDriver, mysqlPoolStats, type MySqlPool } from '../src/index.js';
-import { control, mysqlTarget, sleep, until } from './helpers.js';
+import { control, mysqlTarget, until } from './helpers.js';
 
 // The pool an operation receives is bound to its attempt: the statements it sends follow the call's own
 // attemptTimeout, deadline and signal, not only the policy's fixed statement timeout.
@@ -99,22 +99,12 @@ describe('statements follow their attempt (a throwaway MariaDB)', () => {
 
   it('a statement an abandoned operation sends after its attempt ended is never sent', async () => {
     await withTarget({ retry: { attemptTimeout: '200ms', maxRetries: 0 } }, async (t) => {
-      let late: unknown;
-      let wrote = false;
-      const error = await t
-        .execute(async (db) => {
-          await sleep(400); // ignores its signal: the attempt ends at 200 ms, this goes on
-          try {
-            await db.query('INSERT INTO late_writes (id) VALUES (1)');
-            wrote = true;
-          } catch (e) {
-            late = e;
-          }
-        })
-        .catch((e: unknown) => e);
+      // The operation ignores its signal: the attempt ends at 200 ms, the INSERT comes at 400.
+      const { error, late, sent } = await sendAfterAttemptEnded(t, (db) =>
+        db.query('INSERT INTO late_writes (id) VALUES (1)'),
+      );
       expect(isOutcomeUnknownError(error), String(error)).toBe(true);
-      await until(() => late !== undefined || wrote, 2000);
-      expect(wrote).toBe(false);
+      expect(sent).toBe(false);
       expect(late).toMatchObject({ name: 'MySqlDriverError', code: 'ATTEMPT_ENDED' });
       expect(mysqlDriver.classify(late)).toMatchObject({ kind: 'timeout', sent: false });
       const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM late_writes');

@@ -1,5 +1,5 @@
 import { isOutcomeUnknownError, type Target } from '@reconnect/core';
-import { startRedis, useServer } from '@reconnect/testkit';
+import { sendAfterAttemptEnded, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -41,24 +41,40 @@ describe('commands follow their attempt (a throwaway redis-server)', () => {
     });
   });
 
-  it('a command an abandoned operation sends after its attempt ended is never sent', async () => {
-    await withTarget({ retry: { attemptTimeout: '200ms', maxRetries: 0 } }, async (t) => {
-      let late: unknown;
-      let wrote = false;
+  it('a per-call attemptTimeout shorter than the policy’s times the command out at it, not at the policy’s', async () => {
+    await withTarget({ retry: { attemptTimeout: '5s', maxRetries: 0 } }, async (t) => {
+      let settled: { afterMs: number; error?: unknown } | undefined;
+      const started = Date.now();
       const error = await t
-        .execute(async (r) => {
-          await sleep(400); // ignores its signal: the attempt ends at 200 ms, this goes on
-          try {
-            await r.incr('late:writes');
-            wrote = true;
-          } catch (e) {
-            late = e;
-          }
-        })
+        .execute(
+          (r) =>
+            r.blpop('nothing:7', 3).then(
+              (value) => {
+                settled = { afterMs: Date.now() - started };
+                return value;
+              },
+              (e: unknown) => {
+                settled = { afterMs: Date.now() - started, error: e };
+                throw e;
+              },
+            ),
+          { attemptTimeout: '300ms' },
+        )
         .catch((e: unknown) => e);
       expect(isOutcomeUnknownError(error), String(error)).toBe(true);
-      await until(() => late !== undefined || wrote, 2000);
-      expect(wrote).toBe(false);
+      // Under the policy's 5 s the BLPOP would have answered null after its 3 s.
+      await until(() => settled !== undefined, 4000);
+      expect(settled?.error).toMatchObject({ message: 'Command timed out' });
+      expect(settled!.afterMs).toBeLessThan(1500);
+    });
+  });
+
+  it('a command an abandoned operation sends after its attempt ended is never sent', async () => {
+    await withTarget({ retry: { attemptTimeout: '200ms', maxRetries: 0 } }, async (t) => {
+      // The operation ignores its signal: the attempt ends at 200 ms, the INCR comes at 400.
+      const { error, late, sent } = await sendAfterAttemptEnded(t, (r) => r.incr('late:writes'));
+      expect(isOutcomeUnknownError(error), String(error)).toBe(true);
+      expect(sent).toBe(false);
       expect(redisDriver.classify(late)).toEqual({ kind: 'timeout', code: 'ATTEMPT_ENDED', sent: false });
       expect(await t.client.get('late:writes')).toBeNull();
     });

@@ -96,3 +96,4 @@ export {
 export { elasticsearchReady } from './elasticsearch/readiness.js';
 export { opStream, type OpResult, type OpStream } from './util/op-stream.js';
 export { outcomeWithin, until } from './util/wait.js';
+export { sendAfterAttemptEnded, type LateSend } from './util/late-send.js';
