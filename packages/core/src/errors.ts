@@ -12,6 +12,7 @@ export const ErrorCodes = {
   OUTCOME_UNKNOWN: 'ERR_OUTCOME_UNKNOWN',
   ABORTED: 'ERR_ABORTED',
   ATTEMPT_TIMEOUT: 'ERR_ATTEMPT_TIMEOUT',
+  ATTEMPT_ENDED: 'ERR_ATTEMPT_ENDED',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
   UNKNOWN_TARGET: 'ERR_UNKNOWN_TARGET',
   PLUGIN: 'ERR_PLUGIN',
@@ -229,6 +230,23 @@ export class AttemptTimeoutError extends ReconnectError {
 }
 /** True for an {@link AttemptTimeoutError}. */
 export const isAttemptTimeoutError = hasCode<AttemptTimeoutError>(ErrorCodes.ATTEMPT_TIMEOUT);
+
+/**
+ * A command or request that an operation sent after its attempt had ended (the attempt's timeout, the deadline or
+ * the caller's abort) was refused by the driver's attempt-bound client before anything was written: kind
+ * `timeout`, `outcome: 'not_sent'`. Only an operation that went on after being abandoned sees it.
+ */
+export class AttemptEndedError extends ReconnectError {
+  constructor(options?: { target?: string; cause?: unknown }) {
+    super(
+      ErrorCodes.ATTEMPT_ENDED,
+      'Not sent: the attempt it belongs to had already ended (its timeout, its deadline or the caller’s abort)',
+      { ...options, kind: 'timeout', outcome: 'not_sent' },
+    );
+  }
+}
+/** True for an {@link AttemptEndedError} from any copy of this package. */
+export const isAttemptEndedError = hasCode<AttemptEndedError>(ErrorCodes.ATTEMPT_ENDED);
 
 /** The target's circuit breaker is open; nothing was sent. */
 export class BreakerOpenError extends ReconnectError {

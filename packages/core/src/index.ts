@@ -5,6 +5,7 @@
 // Errors: one hierarchy with stable codes, and guards that survive two copies of the package.
 export {
   AbortedError,
+  AttemptEndedError,
   AttemptTimeoutError,
   BreakerOpenError,
   BudgetExhaustedError,
@@ -22,6 +23,7 @@ export {
   UnknownTargetError,
   formatConfigPath,
   isAbortedError,
+  isAttemptEndedError,
   isAttemptTimeoutError,
   isBreakerOpenError,
   isBudgetExhaustedError,
