@@ -57,15 +57,23 @@ export {
 
 // The driver contract, plugin resolution, and the driver kit.
 export {
+  builtinDrivers,
   defineDriver,
+  driverShapeProblem,
+  installedDriverPackages,
+  isDriver,
+  resolveDriver,
+  suggestDriver,
+  validateDriverOptions,
   type ConnectContext,
   type ConnectionMonitor,
   type Driver,
   type DriverClient,
   type DriverOptions,
+  type OptionsSource,
   type ProbeContext,
   type ProbeReport,
-} from './driver/driver.js';
+} from './driver/index.js';
 export type { NodeAddress } from './node-address.js';
 export {
   classifySocketError,
@@ -189,67 +197,63 @@ export {
 } from './engine/index.js';
 export type { BreakerStateChangeEvent, GiveUpEvent, RetryEvent } from './engine/events.js';
 
-// The lifecycle: targets kept connected, the manager, node pools, health checks, plugins.
+// The lifecycle: targets kept connected, node pools, health checks, the reconnector.
 export {
   HealthChecker,
-  Manager,
   NodePool,
   Reconnector,
-  buildManager,
-  builtinDrivers,
-  createManager,
   createSelector,
   createTarget,
   deadTime,
-  driverShapeProblem,
-  installedDriverPackages,
-  isDriver,
   randomSelector,
-  resolveDriver,
   roundRobinSelector,
-  suggestDriver,
-  validateDriverOptions,
   worstCaseDetectionMs,
   type AllDeadEvent,
   type AllNodesDeadEvent,
   type AttemptStartEvent,
-  type CreateManagerOptions,
   type DisconnectEvent,
   type HealthCheckEvent,
   type HealthCheckerEvents,
   type HealthCheckerOptions,
   type LogLevel,
   type Logger,
-  type ManagerEvents,
-  type ManagerHealth,
   type NodeEvent,
   type NodePoolEvents,
   type NodePoolOptions,
   type NodeSelector,
   type NodeStatus,
-  type OptionsSource,
-  type OverallHealth,
   type ProbeResult,
   type ReconnectEvent,
   type ReconnectFailedEvent,
   type ReconnectorEvents,
   type ReconnectorOptions,
   type ReconnectorState,
-  type ReloadFailedEvent,
-  type ReloadOutcome,
-  type ReloadResult,
-  type ResolvedConfigLike,
-  type ResolvedTargetConfig,
   type StartOptions,
   type StateChangeEvent,
   type Target,
   type TargetEvents,
   type TargetHealth,
   type TargetOptions,
-  type TargetResult,
   type TargetState,
-  type WatchOptions,
 } from './lifecycle/index.js';
+
+// The manager: many targets from one policy file, reload and watch.
+export {
+  Manager,
+  buildManager,
+  createManager,
+  type CreateManagerOptions,
+  type ManagerEvents,
+  type ManagerHealth,
+  type OverallHealth,
+  type ReloadFailedEvent,
+  type ReloadOutcome,
+  type ReloadResult,
+  type ResolvedConfigLike,
+  type ResolvedTargetConfig,
+  type TargetResult,
+  type WatchOptions,
+} from './manager/index.js';
 
 // Telemetry: the stable names of every span, event, attribute and metric.
 export {

@@ -24,7 +24,7 @@ export interface Settle<V> {
  * What the signal of a phase cut short is aborted with: the caller's reason, an AttemptTimeoutError
  * at the attempt timeout, a DeadlineExceededError at the deadline (what a cooperative client sees).
  */
-export function abortReason(run: Run, why: InterruptWhy): unknown {
+export function interruptReason(run: Run, why: InterruptWhy): unknown {
   if (why === 'aborted') return run.signal?.reason;
   if (why === 'timeout') return new AttemptTimeoutError(run.attemptTimeoutMs);
   return new DeadlineExceededError(run.deadlineMs);
@@ -57,7 +57,7 @@ export function settleFirst<V>(
   };
   const stop = (interruptWhy: InterruptWhy): void => {
     if (!finish()) return;
-    target.abort(abortReason(run, interruptWhy));
+    target.abort(interruptReason(run, interruptWhy));
     settle[settleError](new Interrupt(interruptWhy));
   };
   if (limitMs !== Number.POSITIVE_INFINITY) {

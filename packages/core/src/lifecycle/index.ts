@@ -1,4 +1,4 @@
-// The lifecycle's public surface: targets, the manager, the reconnector, health checks, node pools, plugins.
+// The lifecycle's public surface: targets, the reconnector, health checks, node pools.
 export type * from './types.js';
 export {
   NodePool,
@@ -7,8 +7,8 @@ export {
   type NodePoolEvents,
   type NodePoolOptions,
   type NodeStatus,
-} from './node-pool.js';
-export { createSelector, randomSelector, roundRobinSelector, type NodeSelector } from './selectors.js';
+} from './nodes/node-pool.js';
+export { createSelector, randomSelector, roundRobinSelector, type NodeSelector } from './nodes/selectors.js';
 export {
   HealthChecker,
   initialHealth,
@@ -19,35 +19,18 @@ export {
   type HealthCheckerOptions,
   type HealthCounters,
   type ProbeResult,
-} from './health-checker.js';
+} from './health/health-checker.js';
 export {
   idleState as idleReconnectorState,
   transition as reconnectorTransition,
   type ReconnectorInput,
   type ReconnectorState,
   type TransitionLimits,
-} from './reconnector-state.js';
+} from './reconnect/reconnector-state.js';
 export {
   Reconnector,
   type AttemptStartEvent,
   type ReconnectorEvents,
   type ReconnectorOptions,
-} from './reconnector.js';
-export { builtinDrivers, driverShapeProblem, isDriver, resolveDriver } from './resolve-driver.js';
-export { installedDriverPackages, suggestDriver } from './suggest-driver.js';
-export { validateDriverOptions, type OptionsSource } from './driver-options.js';
-export { createTarget } from './target.js';
-export type { ReloadOutcome } from './reload-telemetry.js';
-export type { ManagerEvents, ReloadFailedEvent, ReloadResult, WatchOptions } from './config-reload.js';
-export { logTargetEvents } from './target-logging.js';
-export {
-  Manager,
-  buildManager,
-  createManager,
-  type CreateManagerOptions,
-  type ManagerHealth,
-  type OverallHealth,
-  type ResolvedConfigLike,
-  type ResolvedTargetConfig,
-  type TargetResult,
-} from './manager.js';
+} from './reconnect/reconnector.js';
+export { createTarget } from './target/target.js';

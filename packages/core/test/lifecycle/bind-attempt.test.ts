@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, type AttemptContext } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { createMemoryDriver, MemoryError, type MemoryClient } from './memory-driver.js';
 
 // A driver's bindAttempt: every attempt's operation receives the client bound to that attempt, on the connected

@@ -5,7 +5,7 @@
 // closes the breaker.
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, type PolicyInput } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 
 const policy: PolicyInput = {

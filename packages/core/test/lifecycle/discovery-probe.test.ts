@@ -6,8 +6,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock, type NodeAddress, type PolicyInput } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
-import { createSelector, preferSelector } from '../../src/lifecycle/selectors.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
+import { createSelector, preferSelector } from '../../src/lifecycle/nodes/selectors.js';
 import { resolvePolicy } from '../../src/policy/resolve.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 

@@ -10,8 +10,8 @@ import {
   type Logger,
   type PolicyInput,
 } from '../../src/index.js';
-import { processHolders } from '../../src/lifecycle/keep-alive.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { processHolders } from '../../src/time/keep-alive.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { createMemoryDriver, MemoryError, type MemoryClient } from './memory-driver.js';
 
 const policy = (reconnect: PolicyInput['reconnect'] = {}): PolicyInput => ({

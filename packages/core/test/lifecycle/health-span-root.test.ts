@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { expect, it } from 'vitest';
 import { SpanNames } from '../../src/index.js';
-import { LifecycleTelemetry } from '../../src/lifecycle/telemetry.js';
+import { LifecycleTelemetry } from '../../src/lifecycle/target/telemetry.js';
 import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 
 const exporter = useInMemoryTracing({ activeContext: true });

@@ -2,7 +2,7 @@
 // later): a crash under traffic is declared within a few refused probes, before a burst of failing operations
 // can open the breaker while the target still believes its server is up.
 import { describe, expect, it } from 'vitest';
-import { HealthChecker } from '../../src/lifecycle/health-checker.js';
+import { HealthChecker } from '../../src/lifecycle/health/health-checker.js';
 import type { HealthCheckPolicy } from '../../src/policy/resolved.js';
 import { createFakeClock } from '../../src/time/fake-clock.js';
 

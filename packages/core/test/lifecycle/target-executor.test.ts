@@ -6,7 +6,7 @@ import {
   type BreakerStateChangeEvent,
   type ResolvedPolicy,
 } from '../../src/index.js';
-import { buildRunner, type TargetRunner } from '../../src/lifecycle/target-executor.js';
+import { buildRunner, type TargetRunner } from '../../src/lifecycle/target/executor.js';
 import { TypedEmitter } from '../../src/util/typed-emitter.js';
 
 const policy = (maxRetries: number, openFor = '1m'): ResolvedPolicy =>

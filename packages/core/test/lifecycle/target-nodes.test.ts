@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, type NodeAddress, type PolicyInput } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 
 const node = (port: number, extra: Partial<NodeAddress> = {}): NodeAddress => ({

@@ -7,7 +7,7 @@ import {
   type FakeClock,
   type PolicyInput,
 } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import type { Target } from '../../src/lifecycle/types.js';
 import { createMemoryDriver, MemoryError, type MemoryClient } from './memory-driver.js';
 

@@ -1,7 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, SpanNames } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 

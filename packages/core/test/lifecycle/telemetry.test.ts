@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, EventNames, SpanNames } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
 

@@ -2,7 +2,7 @@
 // already resolved, or an escaped `$${HOME}` (the literal text `${HOME}`) would be filled in from the environment.
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, createManager, resolveConfig, resolvePolicy } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target.js';
+import { createTarget } from '../../src/lifecycle/target/target.js';
 import { createMemoryDriver } from '../lifecycle/memory-driver.js';
 
 const env = { HOME: '/home/somebody', SECRET: 'from-the-environment' };

@@ -1,0 +1,59 @@
+import type { NodePool } from '../nodes/node-pool.js';
+import type { Slot } from './node-slots.js';
+import type { TargetErrors } from './errors.js';
+import type { TargetHealth, TargetState } from '../types.js';
+
+/** What a target's health snapshot is read from. */
+export interface HealthParts {
+  name: string;
+  state: TargetState;
+  connected: boolean;
+  required: boolean;
+  since: number;
+  lastError: unknown;
+  pool: NodePool | undefined;
+  slots: readonly Slot<unknown>[];
+  /** Discovery's unreachable nodes, on targets whose driver discovers them. */
+  unreachable: readonly { node: { id: string }; error: unknown; at: number }[] | undefined;
+  errors: TargetErrors;
+}
+
+/** A target's health snapshot: state, last error (redacted), nodes with what their last probe reported. */
+export function targetHealth(p: HealthParts): TargetHealth {
+  const statusOf = new Map<string, string>();
+  let serverStatus: string | undefined;
+  for (const s of p.slots) {
+    if (s.status === undefined) continue;
+    serverStatus ??= s.status;
+    if (s.node !== undefined) statusOf.set(s.node.id, s.status);
+  }
+  return {
+    name: p.name,
+    state: p.state,
+    connected: p.connected,
+    required: p.required,
+    since: p.since,
+    lastError: p.errors.describe(p.lastError),
+    ...(serverStatus === undefined ? {} : { serverStatus }),
+    nodes: p.pool
+      ? p.pool.nodes.map((n) => {
+          const status = statusOf.get(n.node.id);
+          return {
+            id: n.node.id,
+            alive: n.alive,
+            deadCount: n.deadCount,
+            ...(status === undefined ? {} : { status }),
+          };
+        })
+      : [],
+    ...(p.unreachable === undefined
+      ? {}
+      : {
+          unreachable: p.unreachable.map((u) => ({
+            id: u.node.id,
+            error: p.errors.describe(u.error),
+            at: u.at,
+          })),
+        }),
+  };
+}

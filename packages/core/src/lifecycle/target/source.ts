@@ -1,0 +1,181 @@
+import type {
+  AcquireRequest,
+  AttemptContext,
+  AttemptReport,
+  ConnectionSource,
+  Lease,
+} from '../../engine/types.js';
+import { kindMeanings } from '../../error-kinds.js';
+import { NotConnectedError, StoppedError, type ReconnectError } from '../../errors.js';
+import type { ResolvedPolicy } from '../../policy/resolved.js';
+import type { Clock } from '../../time/clock.js';
+import type { HealthChecker } from '../health/health-checker.js';
+import { holdProcess } from '../../time/keep-alive.js';
+import type { NodePool } from '../nodes/node-pool.js';
+import type { NodeSlots, Slot } from './node-slots.js';
+import type { Reconnector } from '../reconnect/reconnector.js';
+import type { TargetErrors } from './errors.js';
+import { withTimeout } from '../../time/with-timeout.js';
+
+/** `lease` with its client bound to `attempt` (a lease of its own: the node's reused one stays unbound). */
+function bound<Client>(
+  lease: Lease<Client>,
+  bind: (client: Client, attempt: AttemptContext) => Client,
+  attempt: AttemptContext,
+): Lease<Client> {
+  const client = bind(lease.client, attempt);
+  return lease.node === undefined ? { client } : { client, node: lease.node };
+}
+
+/** What a target's {@link TargetSource} works with: the target's parts, shared, not owned. */
+export interface TargetSourceParts<Options, Client> {
+  policy: ResolvedPolicy;
+  clock: Clock;
+  reconnector: Reconnector;
+  health: HealthChecker;
+  slots: NodeSlots<Options, Client>;
+  pool: NodePool | undefined;
+  errors: TargetErrors;
+  /** The driver's `bindAttempt`: each attempt's lease then carries the client bound to that attempt. */
+  bind?: ((client: Client, attempt: AttemptContext) => Client) | undefined;
+}
+
+/**
+ * The executor's way to a target's clients, once per attempt: the reused lease of a connected node (no
+ * allocation on the connected path), a wait for the reconnect (bounded by the operation's deadline, with an
+ * on-demand attempt), and what each attempt's outcome teaches passive health and the node pool.
+ */
+export class TargetSource<Options, Client> implements ConnectionSource<Client> {
+  /** The last failure an operation or health check saw, for `lastError()` and error causes. */
+  lastFailure: unknown;
+  /** Whether the target connected once since start(): an operation on one that never did says so. */
+  everConnected = false;
+  readonly #p: TargetSourceParts<Options, Client>;
+
+  constructor(parts: TargetSourceParts<Options, Client>) {
+    this.#p = { ...parts };
+  }
+
+  /** Takes a new policy (a reload): `whileReconnecting` and `connectTimeout` apply from the next acquire. */
+  setPolicy(policy: ResolvedPolicy): void {
+    this.#p.policy = policy;
+  }
+
+  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+    const lease = this.#acquire(request);
+    const bind = this.#p.bind;
+    if (bind === undefined) return lease;
+    return lease instanceof Promise
+      ? lease.then((l) => bound(l, bind, request.context))
+      : bound(lease, bind, request.context);
+  }
+
+  #acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+    if (this.#p.reconnector.status === 'connected') {
+      const lease = this.#leaseFor(request);
+      if (lease !== undefined) return lease;
+    }
+    return this.#acquireSlow(request);
+  }
+
+  report(lease: Lease<Client>, report: AttemptReport): void {
+    const { health, pool, reconnector } = this.#p;
+    const node = lease.node;
+    if (report.ok) {
+      health.record(true);
+      if (node !== undefined) pool?.markSuccess(node);
+      return;
+    }
+    // The caller's own deadline cut the attempt: that says nothing about the server.
+    if (report.interrupt === 'deadline') return;
+    const meaning = kindMeanings[report.classification.kind];
+    if (meaning.healthFailure) {
+      // Passive health: the first failing calls count, not only the next probe.
+      this.lastFailure = report.error;
+      if (node !== undefined && pool !== undefined) {
+        pool.markFailure(node);
+        // Node-level health: one failing node of several is the pool's business, not a target outage.
+        if (pool.alive.length > 0) return;
+      }
+      if (reconnector.status === 'connected') health.record(false, report.error);
+    } else if (meaning.serverAnswered) {
+      // The server answered (with an error): it is alive.
+      health.record(true);
+    }
+  }
+
+  /** Whether the target is connected: while it reconnects, `whileReconnecting` rules, not the breaker. */
+  connected(): boolean {
+    return this.#p.reconnector.status === 'connected';
+  }
+
+  /**
+   * An operation that waited for a connection until its deadline, on a target that has never connected, fails
+   * with NotConnectedError (the last connect error as cause) rather than a bare deadline.
+   */
+  unavailable(): ReconnectError | undefined {
+    if (this.everConnected) return undefined;
+    const r = this.#p.reconnector;
+    return r.status === 'connecting' || r.status === 'failed'
+      ? this.#p.errors.neverConnected(r.lastError())
+      : undefined;
+  }
+
+  // The connected path: the node's reused lease, or a connect of a node that has no client yet.
+  #leaseFor(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | undefined {
+    const { pool, slots } = this.#p;
+    if (pool === undefined) return slots.all[0]!.lease;
+    const node = pool.select(request.avoid, request.readOnly);
+    const slot = slots.get(node.id);
+    if (slot === undefined) return undefined;
+    return slot.lease ?? this.#acquireNode(slot, request);
+  }
+
+  // A node picked by the pool has no client yet (discovered, or resurrected optimistically): connect it now.
+  async #acquireNode(slot: Slot<Client>, request: AcquireRequest): Promise<Lease<Client>> {
+    const { clock, policy, slots, errors } = this.#p;
+    try {
+      await withTimeout(clock, policy.reconnect.connectTimeout, (s) => slots.connect(slot, s), {
+        signal: request.signal,
+        timeoutError: () => new NotConnectedError('Connect timed out'),
+      });
+      if (slot.lease === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
+      return slot.lease;
+    } catch (error) {
+      throw errors.nodeUnreachable(slot.node?.id ?? '', error);
+    }
+  }
+
+  async #acquireSlow(request: AcquireRequest): Promise<Lease<Client>> {
+    const { reconnector, policy, errors } = this.#p;
+    // Bounded: each round either returns, throws, or waited for a state change.
+    for (let round = 0; round < 3; round++) {
+      const status = reconnector.status;
+      if (status === 'stopped') throw new StoppedError();
+      if (status === 'idle') throw this.#notConnected('it was not started');
+      if (status === 'connected') {
+        const lease = this.#leaseFor(request);
+        // A connected target with no client left (closing right now) goes round once more.
+        if (lease !== undefined) return lease;
+      }
+      // Fast recovery: a waiting operation asks for an attempt now (single-flight, one per minProbeGap).
+      reconnector.nudge();
+      if (policy.reconnect.whileReconnecting === 'fail-fast')
+        throw this.everConnected
+          ? errors.notConnected(`it is ${status}`, reconnector.lastError() ?? this.lastFailure, true)
+          : errors.neverConnected(reconnector.lastError(), true);
+      // The caller awaits us: hold the process open (every library timer is unref'd).
+      const release = holdProcess();
+      try {
+        await reconnector.whenConnected(request.signal);
+      } finally {
+        release();
+      }
+    }
+    throw this.#notConnected('the connection keeps dropping');
+  }
+
+  #notConnected(why: string): NotConnectedError {
+    return this.#p.errors.notConnected(why, this.#p.reconnector.lastError() ?? this.lastFailure);
+  }
+}

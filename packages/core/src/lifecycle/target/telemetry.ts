@@ -1,0 +1,153 @@
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { NodeAddress } from '../../node-address.js';
+import { createLifecycleInstruments, type LifecycleInstruments } from '../../telemetry/instruments.js';
+import { AttributeNames as A, EventNames, SpanNames } from '../../telemetry/names.js';
+import { errorType, getTracer } from '../../telemetry/otel.js';
+import type { TargetState } from '../types.js';
+
+const allStates: readonly TargetState[] = [
+  'idle',
+  'connecting',
+  'connected',
+  'reconnecting',
+  'failed',
+  'stopped',
+];
+
+/**
+ * The lifecycle's spans, span events and metrics for one target. Silent no-ops without an
+ * OpenTelemetry SDK. Names come from telemetry/names.ts and are listed in docs/lifecycle.md.
+ */
+export class LifecycleTelemetry {
+  readonly #base: Attributes;
+  readonly #instruments: LifecycleInstruments;
+  #reconnect: Span | undefined;
+  #reconnectType: string | undefined;
+  readonly #typeOf: (error: unknown) => string;
+
+  /** `typeOf` gives an error's `error.type` (the target passes one that asks the driver for a code). */
+  constructor(target: string, system: string, typeOf: (error: unknown) => string = errorType) {
+    this.#base = { [A.TARGET]: target, [A.DB_SYSTEM]: system };
+    this.#instruments = createLifecycleInstruments();
+    this.#typeOf = typeOf;
+  }
+
+  /** Records the target's state on the state gauge (1 for the current state, 0 for the others). */
+  state(state: TargetState): void {
+    for (const s of allStates) {
+      this.#instruments.targetState.record(s === state ? 1 : 0, { ...this.#base, [A.TARGET_STATE]: s });
+    }
+  }
+
+  /**
+   * Opens `reconnect.reconnect`, spanning from the disconnect to the reconnect. A root span: the loss is often
+   * noticed inside an operation's span, and a long-lived span must not be the child of a short one.
+   */
+  startReconnect(error: unknown): void {
+    if (this.#reconnect !== undefined) return;
+    this.#reconnectType = this.#typeOf(error);
+    this.#reconnect = getTracer().startSpan(
+      SpanNames.RECONNECT,
+      { root: true, attributes: { ...this.#base, [A.ERROR_TYPE]: this.#reconnectType } },
+      ROOT_CONTEXT,
+    );
+  }
+
+  /**
+   * One failed attempt of the reconnect schedule: an event on the open `reconnect.reconnect` span. A loss first
+   * seen as a bare `Error` (a closed socket) takes the attempt's more telling type (`ECONNREFUSED`).
+   */
+  reconnectTry(attempt: number, error: unknown, nextDelayMs: number | undefined, onDemandAttempts = 0): void {
+    const span = this.#reconnect;
+    if (span === undefined) return;
+    const type = this.#typeOf(error);
+    if (this.#reconnectType === 'Error' || this.#reconnectType === '_OTHER') {
+      this.#reconnectType = type;
+      span.setAttribute(A.ERROR_TYPE, type);
+    }
+    span.addEvent(EventNames.RECONNECT_ATTEMPT, {
+      [A.ATTEMPT]: attempt,
+      [A.ERROR_TYPE]: type,
+      [A.ON_DEMAND_ATTEMPTS]: onDemandAttempts,
+      ...(nextDelayMs === undefined ? {} : { [A.DELAY_MS]: nextDelayMs }),
+    });
+  }
+
+  /**
+   * Closes `reconnect.reconnect`: OK when reconnected; an error status when stopped first, or when the target
+   * gave up for good (`failed` with no attempt to follow).
+   */
+  endReconnect(outcome: 'reconnected' | 'stopped' | 'gave-up', attempts?: number): void {
+    const span = this.#reconnect;
+    if (span === undefined) return;
+    this.#reconnect = undefined;
+    if (attempts !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
+    if (outcome === 'reconnected') {
+      span.setStatus({ code: SpanStatusCode.OK });
+      this.#instruments.reconnects.add(1, this.#base);
+    } else {
+      const message = outcome === 'stopped' ? 'stopped before reconnecting' : 'reconnect attempts exhausted';
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+    }
+    span.end();
+  }
+
+  /** One `reconnect.health_check` span per active probe, with its real duration. */
+  healthCheck(ok: boolean, durationMs: number, error: unknown): void {
+    const end = performance.timeOrigin + performance.now();
+    // A root span: a probe is the target's own work, even when an operation's on-demand attempt set it off.
+    const span = getTracer().startSpan(
+      SpanNames.HEALTH_CHECK,
+      {
+        root: true,
+        startTime: end - durationMs,
+        attributes: {
+          ...this.#base,
+          [A.HEALTH_OK]: ok,
+          ...(ok ? {} : { [A.ERROR_TYPE]: this.#typeOf(error) }),
+        },
+      },
+      ROOT_CONTEXT,
+    );
+    if (!ok) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(end);
+    this.#instruments.healthCheckDuration.record(durationMs / 1000, { ...this.#base, [A.HEALTH_OK]: ok });
+  }
+
+  /** `reconnect.node.dead` / `reconnect.node.resurrected`. */
+  nodeEvent(what: 'dead' | 'resurrected', node: NodeAddress, deadCount: number): void {
+    this.#event(what === 'dead' ? EventNames.NODE_DEAD : EventNames.NODE_RESURRECTED, {
+      [A.SERVER_ADDRESS]: node.host,
+      [A.SERVER_PORT]: node.port,
+      [A.NODE_ID]: node.id,
+      [A.NODE_DEAD_COUNT]: deadCount,
+    });
+  }
+
+  /** `reconnect.node.all_dead`: every node is dead; said once until a node comes back. */
+  allDead(offered: NodeAddress, nodes: number): void {
+    this.#event(EventNames.NODE_ALL_DEAD, { [A.NODE_ID]: offered.id, [A.NODES]: nodes });
+  }
+
+  /** `reconnect.node.unreachable`: discovery found `node`, but it did not answer its probe; it stays out of the pool. */
+  nodeUnreachable(node: NodeAddress, error: unknown): void {
+    this.#event(EventNames.NODE_UNREACHABLE, {
+      [A.SERVER_ADDRESS]: node.host,
+      [A.SERVER_PORT]: node.port,
+      [A.NODE_ID]: node.id,
+      [A.ERROR_TYPE]: errorType(error),
+    });
+  }
+
+  // An event on the span in progress (an operation's, or the reconnect's); a short span of its own otherwise.
+  #event(name: string, attributes: Attributes): void {
+    const active = trace.getActiveSpan() ?? this.#reconnect;
+    if (active !== undefined) {
+      active.addEvent(name, attributes);
+      return;
+    }
+    getTracer()
+      .startSpan(name, { attributes: { ...this.#base, ...attributes } })
+      .end();
+  }
+}
