@@ -1,4 +1,4 @@
-import { maxTimerMs, type AttemptContext } from '@reconnect/core';
+import { AttemptEndedError, maxTimerMs, type AttemptContext } from '@reconnect/core';
 import type { Command } from 'ioredis';
 import type { RedisClient } from './client.js';
 
@@ -7,15 +7,12 @@ import type { RedisClient } from './client.js';
 // `sendCommand`, called on the object the user called (here: the view), so the view's `sendCommand` sees each
 // command first:
 // - a command sent after its attempt ended (the operation was abandoned at its timeout, its deadline or the
-//   caller's abort) is refused unsent, so an abandoned operation cannot write behind the caller's back;
+//   caller's abort) is refused unsent with core's AttemptEndedError, so an abandoned operation cannot write behind
+//   the caller's back;
 // - the others get the attempt's own time limit (`ctx.timeoutMs`: the call's attemptTimeout or the deadline left)
 //   as their ioredis command timeout, instead of the policy's fixed `commandTimeout`.
 // Everything else is the client's own: the view inherits from it, and the few methods that write to `this`
 // (connect, disconnect, the EventEmitter's) are forwarded to the client, so no state ever lands on a view.
-
-/** Why a command was refused unsent; classified `timeout`, `ATTEMPT_ENDED`, sent: false. */
-export const attemptEndedMessage =
-  'Not sent: the attempt it belongs to had already ended (its timeout, its deadline or the caller’s abort)';
 
 const attemptKey = Symbol('reconnect.redis.attempt');
 
@@ -54,7 +51,7 @@ function viewPrototype(client: RedisClient): object {
       value: function sendCommand(this: View, command: Command, stream?: unknown, node?: unknown) {
         const attempt = this[attemptKey];
         if (attempt.aborted) {
-          command.reject(new Error(attemptEndedMessage));
+          command.reject(new AttemptEndedError());
           return command.promise;
         }
         // The first setTimeout of a command wins: ioredis's own call with the policy's commandTimeout is then a no-op.

@@ -1,3 +1,4 @@
+import { AttemptEndedError } from '@reconnect/core';
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { classifyRedisError, replyCode } from './classify.js';
@@ -101,6 +102,13 @@ describe('classifyRedisError', () => {
       kind: 'connection',
       sent: false,
     });
+  });
+
+  it('core’s AttemptEndedError by its code, never by its message', () => {
+    const ended = new AttemptEndedError();
+    expect(classifyRedisError(ended)).toEqual({ kind: 'timeout', code: 'ERR_ATTEMPT_ENDED', sent: false });
+    // The same text on a plain Error is not the same error.
+    expect(classifyRedisError(new Error(ended.message))).toEqual({ kind: 'fatal' });
   });
 
   it('an aborted wait is a timeout; anything that is not an Error is unknown', () => {

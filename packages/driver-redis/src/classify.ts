@@ -1,5 +1,10 @@
-import { classifySocketError, isAbortError, type Classification } from '@reconnect/core';
-import { attemptEndedMessage } from './attempt-client.js';
+import {
+  classifySocketError,
+  ErrorCodes,
+  isAbortError,
+  isAttemptEndedError,
+  type Classification,
+} from '@reconnect/core';
 
 /**
  * Redis error replies that pass by themselves. The server refused to run the command, so a retry
@@ -19,7 +24,9 @@ export const authReplyCodes: readonly string[] = ['NOAUTH', 'WRONGPASS', 'NOPERM
 const transientSet = new Set(transientReplyCodes);
 const authSet = new Set(authReplyCodes);
 
-// ioredis (and Node) error messages, matched by prefix because ioredis throws plain Errors for them.
+// ioredis's errors that have neither a code nor a class of their own, matched by prefix: ioredis throws them as
+// plain Errors, or as redis-errors' AbortError / RedisError, classes it also uses for other meanings (an AbortError
+// is also "No subscriber for the cluster"), so the text is the only thing that tells them apart.
 const messageRules: readonly { prefix: string; classification: Classification }[] = [
   // enableOfflineQueue is off: rejected before writing while disconnected.
   {
@@ -52,11 +59,6 @@ const messageRules: readonly { prefix: string; classification: Classification }[
     classification: { kind: 'connection', code: 'CLUSTER_ALL_FAILED' },
   },
   { prefix: 'Command timed out', classification: { kind: 'timeout', code: 'COMMAND_TIMEOUT' } },
-  // attempt-client.ts: sent by an operation whose attempt had ended; never written to the socket.
-  {
-    prefix: attemptEndedMessage,
-    classification: { kind: 'timeout', code: 'ATTEMPT_ENDED', sent: false },
-  },
   { prefix: 'Socket timeout', classification: { kind: 'timeout', code: 'SOCKET_TIMEOUT' } },
   {
     prefix: 'Too many Cluster redirections',
@@ -72,10 +74,13 @@ export function replyCode(message: string): string | undefined {
 
 /**
  * Maps any error ioredis (or this driver) throws onto the policy's vocabulary.
- * `code` is the reply's first word for Redis replies, the Node code for socket errors, or one of this
- * driver's labels (`NOT_CONNECTED`, `CONNECTION_CLOSED`, `COMMAND_TIMEOUT`, `MAX_RETRIES_PER_REQUEST`).
+ * `code` is the reply's first word for Redis replies, the Node code for socket errors, `ERR_ATTEMPT_ENDED`
+ * for core's `AttemptEndedError`, or one of this driver's labels (`NOT_CONNECTED`, `CONNECTION_CLOSED`,
+ * `COMMAND_TIMEOUT`, `MAX_RETRIES_PER_REQUEST`).
  */
 export function classifyRedisError(error: unknown): Classification {
+  // Refused by the attempt-bound client (attempt-client.ts) because its attempt had ended: never written.
+  if (isAttemptEndedError(error)) return { kind: 'timeout', code: ErrorCodes.ATTEMPT_ENDED, sent: false };
   if (!(error instanceof Error)) return { kind: 'unknown' };
   const e = error as Error & { code?: unknown };
 
@@ -88,11 +93,13 @@ export function classifyRedisError(error: unknown): Classification {
       code: 'MAX_RETRIES_PER_REQUEST',
       message: 'The connection to Redis was lost with the command in flight; it may have run',
     };
+  // A reply's code is its first word (the protocol has no other place for it): the text is the code here.
   if (e.name === 'ReplyError' || e.name === 'ParserError') {
     const code = replyCode(e.message);
     if (code === undefined) return { kind: 'fatal' };
     if (transientSet.has(code)) return { kind: 'transient', code, sent: false };
     if (authSet.has(code)) return { kind: 'auth', code, sent: false };
+    // The server's only word for it is the generic ERR: its text says which.
     if (code === 'ERR' && /max number of clients reached/i.test(e.message)) {
       return { kind: 'throttled', code: 'MAXCLIENTS', sent: false };
     }

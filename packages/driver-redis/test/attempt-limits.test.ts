@@ -1,4 +1,4 @@
-import { isOutcomeUnknownError, type Target } from '@reconnect/core';
+import { isAttemptEndedError, isOutcomeUnknownError, type Target } from '@reconnect/core';
 import { sendAfterAttemptEnded, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,7 +75,9 @@ describe('commands follow their attempt (a throwaway redis-server)', () => {
       const { error, late, sent } = await sendAfterAttemptEnded(t, (r) => r.incr('late:writes'));
       expect(isOutcomeUnknownError(error), String(error)).toBe(true);
       expect(sent).toBe(false);
-      expect(redisDriver.classify(late)).toEqual({ kind: 'timeout', code: 'ATTEMPT_ENDED', sent: false });
+      expect(isAttemptEndedError(late), String(late)).toBe(true);
+      expect(late).toMatchObject({ code: 'ERR_ATTEMPT_ENDED', kind: 'timeout', outcome: 'not_sent' });
+      expect(redisDriver.classify(late)).toEqual({ kind: 'timeout', code: 'ERR_ATTEMPT_ENDED', sent: false });
       expect(await t.client.get('late:writes')).toBeNull();
     });
   });
@@ -98,7 +100,8 @@ describe('commands follow their attempt (a throwaway redis-server)', () => {
       controller.abort();
       await pending;
       await until(() => late !== undefined, 2000);
-      expect(redisDriver.classify(late)).toMatchObject({ code: 'ATTEMPT_ENDED', sent: false });
+      expect(isAttemptEndedError(late), String(late)).toBe(true);
+      expect(redisDriver.classify(late)).toMatchObject({ code: 'ERR_ATTEMPT_ENDED', sent: false });
       expect(await t.client.get('abort:second')).toBeNull();
     });
   });
