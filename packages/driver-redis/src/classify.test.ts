@@ -2,11 +2,18 @@ import { AttemptEndedError } from '@reconnect/core';
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { classifyRedisError, replyCode } from './classify.js';
+import { RedisDriverError } from './errors.js';
 
-// ioredis's MaxRetriesPerRequestError is not exported; the driver matches it by name, as here.
+// ioredis's MaxRetriesPerRequestError and ClusterAllFailedError are not exported; the driver matches them by
+// name, as here.
 class MaxRetriesPerRequestError extends Error {
   override get name() {
     return 'MaxRetriesPerRequestError';
+  }
+}
+class ClusterAllFailedError extends Error {
+  override get name() {
+    return 'ClusterAllFailedError';
   }
 }
 const reply = (message: string): Error => new (ReplyError as new (m: string) => Error)(message);
@@ -104,11 +111,27 @@ describe('classifyRedisError', () => {
     });
   });
 
+  it('ioredis’s ClusterAllFailedError by its name, whatever its message', () => {
+    for (const message of ['Failed to refresh slots cache.', 'something else'])
+      expect(classifyRedisError(new ClusterAllFailedError(message))).toEqual({
+        kind: 'connection',
+        code: 'CLUSTER_ALL_FAILED',
+      });
+  });
+
   it('core’s AttemptEndedError by its code, never by its message', () => {
     const ended = new AttemptEndedError();
     expect(classifyRedisError(ended)).toEqual({ kind: 'timeout', code: 'ERR_ATTEMPT_ENDED', sent: false });
     // The same text on a plain Error is not the same error.
     expect(classifyRedisError(new Error(ended.message))).toEqual({ kind: 'fatal' });
+  });
+
+  it('the driver’s own errors by name and code, never by message', () => {
+    for (const message of ['Connection is closed.', 'closed without an error'])
+      expect(classifyRedisError(new RedisDriverError('CONNECTION_CLOSED', message))).toEqual({
+        kind: 'connection',
+        code: 'CONNECTION_CLOSED',
+      });
   });
 
   it('an aborted wait is a timeout; anything that is not an Error is unknown', () => {

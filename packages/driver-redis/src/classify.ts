@@ -5,6 +5,7 @@ import {
   isAttemptEndedError,
   type Classification,
 } from '@reconnect/core';
+import { driverErrorCodes, isRedisDriverError } from './errors.js';
 
 /**
  * Redis error replies that pass by themselves. The server refused to run the command, so a retry
@@ -54,10 +55,6 @@ const messageRules: readonly { prefix: string; classification: Classification }[
   { prefix: 'Cluster is disconnected', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
   { prefix: 'Connection is aborted', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
   { prefix: 'Connection is discarded', classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
-  {
-    prefix: 'Failed to refresh slots cache',
-    classification: { kind: 'connection', code: 'CLUSTER_ALL_FAILED' },
-  },
   { prefix: 'Command timed out', classification: { kind: 'timeout', code: 'COMMAND_TIMEOUT' } },
   { prefix: 'Socket timeout', classification: { kind: 'timeout', code: 'SOCKET_TIMEOUT' } },
   {
@@ -81,6 +78,7 @@ export function replyCode(message: string): string | undefined {
 export function classifyRedisError(error: unknown): Classification {
   // Refused by the attempt-bound client (attempt-client.ts) because its attempt had ended: never written.
   if (isAttemptEndedError(error)) return { kind: 'timeout', code: ErrorCodes.ATTEMPT_ENDED, sent: false };
+  if (isRedisDriverError(error)) return { ...driverErrorCodes[error.code], code: error.code };
   if (!(error instanceof Error)) return { kind: 'unknown' };
   const e = error as Error & { code?: unknown };
 
@@ -93,6 +91,8 @@ export function classifyRedisError(error: unknown): Classification {
       code: 'MAX_RETRIES_PER_REQUEST',
       message: 'The connection to Redis was lost with the command in flight; it may have run',
     };
+  // Not exported by ioredis either: every node of the cluster failed to answer CLUSTER SLOTS.
+  if (e.name === 'ClusterAllFailedError') return { kind: 'connection', code: 'CLUSTER_ALL_FAILED' };
   // A reply's code is its first word (the protocol has no other place for it): the text is the code here.
   if (e.name === 'ReplyError' || e.name === 'ParserError') {
     const code = replyCode(e.message);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import type { RedisClient } from './client.js';
 import { reconnectClient, stateOf, track, watchClient } from './client-state.js';
+import { isRedisDriverError } from './errors.js';
 
 // Just enough of an ioredis client: a status, events, connect(), a stream, and the private timer field.
 class FakeClient extends EventEmitter {
@@ -45,6 +46,10 @@ describe('watchClient', () => {
     const m = monitor();
     watchClient(c as unknown as RedisClient, m);
     expect(m.down).toHaveBeenCalledTimes(1);
+    // No error event said why: the driver's own error, with its code.
+    const reason: unknown = m.down.mock.calls[0]?.[0];
+    expect(isRedisDriverError(reason)).toBe(true);
+    expect(reason).toMatchObject({ name: 'RedisDriverError', code: 'CONNECTION_CLOSED' });
   });
 
   it('says nothing about a close the driver itself made', () => {

@@ -1,7 +1,7 @@
 import type { ConnectionMonitor } from '@reconnect/core';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './client.js';
-import { redactRedisError } from './errors.js';
+import { redactRedisError, RedisDriverError } from './errors.js';
 
 /** What the driver remembers about each client it created, beside the client itself. */
 export interface ClientState {
@@ -48,9 +48,14 @@ export function stateOf(client: RedisClient): ClientState {
   return states.get(client) ?? track(client);
 }
 
-/** Why the client is down: its last error, or ioredis's own "Connection is closed." when none was emitted. */
+/** Why the client is down: its last error, or `CONNECTION_CLOSED` when none was emitted. */
 export function downReason(client: RedisClient): unknown {
-  return stateOf(client).lastError ?? new Error('Connection is closed.');
+  return stateOf(client).lastError ?? closedWithoutError();
+}
+
+/** The client closed without an error event: said in ioredis's words, with this driver's code. */
+export function closedWithoutError(): RedisDriverError {
+  return new RedisDriverError('CONNECTION_CLOSED', 'Connection is closed.');
 }
 
 /**

@@ -9,7 +9,14 @@ import {
 import { bindClientToAttempt } from './attempt-client.js';
 import { classifyRedisError } from './classify.js';
 import { createRedisClient, type RedisClient } from './client.js';
-import { newClientState, reconnectClient, stateOf, track, watchClient } from './client-state.js';
+import {
+  closedWithoutError,
+  newClientState,
+  reconnectClient,
+  stateOf,
+  track,
+  watchClient,
+} from './client-state.js';
 import { redactRedisError } from './errors.js';
 import { reconfigureClient } from './policy-mapping.js';
 import {
@@ -53,7 +60,7 @@ function attemptOutcome(client: RedisClient): Promise<void> {
     const onReady = () => done();
     const onClose = () => {
       const last = stateOf(client).lastError;
-      done(last instanceof Error ? last : new Error('Connection is closed.'));
+      done(last instanceof Error ? last : closedWithoutError());
     };
     client.on('ready', onReady);
     client.on('close', onClose);

@@ -1,4 +1,4 @@
-import { REDACTED } from '@reconnect/core';
+import { REDACTED, type Classification } from '@reconnect/core';
 
 // Commands whose arguments carry credentials. ioredis attaches `{ name, args }` of the failing command
 // to reply errors, so a refused AUTH would otherwise carry the password into logs and spans.
@@ -29,4 +29,39 @@ export function redactRedisError<T>(error: T, seen = new Set<unknown>()): T {
   redactRedisError(e.cause, seen);
   if (Array.isArray(e.previousErrors)) for (const p of e.previousErrors) redactRedisError(p, seen);
   return error;
+}
+
+/** This driver's own error codes and how `classify` reads them. */
+export const driverErrorCodes = {
+  /**
+   * The client closed without emitting an error to say why (ioredis's own "Connection is closed." names the same
+   * loss): a command in flight may have run.
+   */
+  CONNECTION_CLOSED: { kind: 'connection' },
+} as const satisfies Record<string, Classification>;
+
+/** The code of an error raised by this driver. */
+export type RedisDriverErrorCode = keyof typeof driverErrorCodes;
+
+/**
+ * An error raised by the driver itself (not by ioredis or the server); `code` is one of {@link driverErrorCodes},
+ * and with the name it is how {@link isRedisDriverError} (and `classify`) recognise it, never the message.
+ */
+export class RedisDriverError extends Error {
+  override readonly name = 'RedisDriverError';
+  readonly code: RedisDriverErrorCode;
+
+  constructor(code: RedisDriverErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** True for a {@link RedisDriverError}, from any copy of this package (by name and code, not `instanceof`). */
+export function isRedisDriverError(error: unknown): error is RedisDriverError {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; code?: unknown };
+  return (
+    e.name === 'RedisDriverError' && typeof e.code === 'string' && Object.hasOwn(driverErrorCodes, e.code)
+  );
 }

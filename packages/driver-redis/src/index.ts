@@ -12,7 +12,13 @@ export {
   type RedisCallOptions,
   type RedisArgument,
 } from './commands.js';
-export { redactRedisError } from './errors.js';
+export {
+  driverErrorCodes,
+  isRedisDriverError,
+  redactRedisError,
+  RedisDriverError,
+  type RedisDriverErrorCode,
+} from './errors.js';
 export {
   defaultIdempotencyTable,
   idempotencyTable,
