@@ -46,13 +46,13 @@ const brand = Symbol.for('@reconnect/core/error');
 export class ReconnectError extends Error {
   readonly code: ErrorCode;
   /** Whether the failed operation may have run on the server, when that is known. */
-  outcome?: Outcome;
+  readonly outcome?: Outcome;
   /** The driver's classification of the underlying error, when there is one. */
-  kind?: ErrorKind;
+  readonly kind?: ErrorKind;
   /** The target the failing operation ran against, when known. */
-  target?: string;
+  readonly target?: string;
   /** `false` when the thrower says retrying cannot help now (a fail-fast refusal); undefined otherwise. */
-  retryable?: boolean;
+  readonly retryable?: boolean;
 
   constructor(code: ErrorCode, message: string, options?: ReconnectErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -107,14 +107,14 @@ export class ConfigError extends ReconnectError {
   readonly issues: readonly ConfigIssue[];
   readonly file: string | undefined;
 
-  constructor(issues: readonly ConfigIssue[], file?: string) {
+  constructor(issues: readonly ConfigIssue[], file?: string, options?: { target?: string }) {
     const where = file ?? issues.find((i) => i.file !== undefined)?.file;
     const lines = issues.map((i) => {
       const loc = `${i.file ?? where ?? ''}${(i.file ?? where) ? ': ' : ''}${formatConfigPath(i.path)}`;
       return `  - ${loc}: ${i.message}${i.expected === undefined ? '' : ` (expected ${i.expected})`}`;
     });
     const head = `Invalid configuration${where === undefined ? '' : ` in ${where}`}: ${issues.length} problem${issues.length === 1 ? '' : 's'}`;
-    super(ErrorCodes.CONFIG_INVALID, `${head}\n${lines.join('\n')}`);
+    super(ErrorCodes.CONFIG_INVALID, `${head}\n${lines.join('\n')}`, options);
     this.issues = issues;
     this.file = where;
   }
@@ -136,8 +136,7 @@ export const isPluginError = hasCode<PluginError>(ErrorCodes.PLUGIN);
 /** The target has no node at all to send the operation to; nothing was sent. */
 export class NoNodeAvailableError extends ReconnectError {
   constructor(message = 'No node is available', options?: ReconnectErrorOptions) {
-    super(ErrorCodes.NO_NODE_AVAILABLE, message, options);
-    this.outcome ??= 'not_sent';
+    super(ErrorCodes.NO_NODE_AVAILABLE, message, { ...options, outcome: options?.outcome ?? 'not_sent' });
   }
 }
 /** True for a {@link NoNodeAvailableError}. */
@@ -146,8 +145,7 @@ export const isNoNodeAvailableError = hasCode<NoNodeAvailableError>(ErrorCodes.N
 /** The target is not connected and the policy says not to wait; nothing was sent. */
 export class NotConnectedError extends ReconnectError {
   constructor(message = 'The target is not connected', options?: ReconnectErrorOptions) {
-    super(ErrorCodes.NOT_CONNECTED, message, options);
-    this.outcome ??= 'not_sent';
+    super(ErrorCodes.NOT_CONNECTED, message, { ...options, outcome: options?.outcome ?? 'not_sent' });
   }
 }
 /** True for a {@link NotConnectedError}. */
@@ -175,8 +173,7 @@ export const isUnknownTargetError = hasCode<UnknownTargetError>(ErrorCodes.UNKNO
 /** The lifecycle was stopped while the operation waited; nothing was sent. */
 export class StoppedError extends ReconnectError {
   constructor(message = 'The target was stopped') {
-    super(ErrorCodes.STOPPED, message);
-    this.outcome ??= 'not_sent';
+    super(ErrorCodes.STOPPED, message, { outcome: 'not_sent' });
   }
 }
 /** True for a {@link StoppedError}. */
@@ -223,9 +220,8 @@ export const isDeadlineExceededError = hasCode<DeadlineExceededError>(ErrorCodes
 export class AttemptTimeoutError extends ReconnectError {
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
-    super(ErrorCodes.ATTEMPT_TIMEOUT, `Attempt timed out after ${timeoutMs} ms`);
+    super(ErrorCodes.ATTEMPT_TIMEOUT, `Attempt timed out after ${timeoutMs} ms`, { kind: 'timeout' });
     this.timeoutMs = timeoutMs;
-    this.kind = 'timeout';
   }
 }
 /** True for an {@link AttemptTimeoutError}. */
@@ -251,8 +247,7 @@ export const isAttemptEndedError = hasCode<AttemptEndedError>(ErrorCodes.ATTEMPT
 /** The target's circuit breaker is open; nothing was sent. */
 export class BreakerOpenError extends ReconnectError {
   constructor(message = 'Circuit breaker is open', options?: ReconnectErrorOptions) {
-    super(ErrorCodes.BREAKER_OPEN, message, options);
-    this.outcome ??= 'not_sent';
+    super(ErrorCodes.BREAKER_OPEN, message, { ...options, outcome: options?.outcome ?? 'not_sent' });
   }
 }
 /** True for a {@link BreakerOpenError}. */
@@ -285,8 +280,7 @@ export class OutcomeUnknownError extends ReconnectError {
     message = 'Operation may or may not have run on the server; it was not repeated',
     options?: ReconnectErrorOptions,
   ) {
-    super(ErrorCodes.OUTCOME_UNKNOWN, message, options);
-    this.outcome = 'unknown';
+    super(ErrorCodes.OUTCOME_UNKNOWN, message, { ...options, outcome: 'unknown' });
   }
 }
 /** True for an {@link OutcomeUnknownError}. */

@@ -1,5 +1,5 @@
 import type { Classification } from '../error-kinds.js';
-import { isReconnectError } from '../errors.js';
+import { ConfigError, isConfigError, isReconnectError } from '../errors.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import { RetryDecisions, RetryReasons, type RetryReason } from '../telemetry/names.js';
 import { systemClock, type Clock, type RandomSource } from '../time/clock.js';
@@ -119,7 +119,9 @@ export class RetryExecutor<Client> {
 
   /** execute()'s promise when the call could not start: a ConfigError (bad per-call option) or the AbortedError of an already-aborted signal. */
   #refusedAtStart(error: unknown): Promise<never> {
-    if (isReconnectError(error)) error.target ??= this.#target;
+    // A bad per-call option is found where the target is not known: the error is built again, complete, with it.
+    if (isConfigError(error) && error.target === undefined)
+      error = new ConfigError(error.issues, error.file, { target: this.#target });
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     return Promise.reject(error);
   }

@@ -272,11 +272,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.emit('attempt', { attempt, onDemand: !scheduled });
 
     const timeoutMs = this.#policy.connectTimeout;
-    const timeoutError = (): Error => {
-      const error = new NotConnectedError(`Connect attempt timed out after ${timeoutMs} ms`);
-      error.kind = 'timeout';
-      return error;
-    };
+    const timeoutError = (): Error =>
+      new NotConnectedError(`Connect attempt timed out after ${timeoutMs} ms`, { kind: 'timeout' });
     // Bounded by connectTimeout even when the driver ignores its signal: it must not stall the loop.
     withTimeout(this.#clock, timeoutMs, (signal) => this.#connect(signal), {
       signal: controller.signal,
