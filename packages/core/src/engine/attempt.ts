@@ -126,6 +126,9 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   get readOnly(): boolean {
     return this.#run.readOnly;
   }
+  get attemptTimeoutMs(): number {
+    return this.#run.attemptTimeoutMs;
+  }
   get timeoutMs(): number {
     return this.#timeoutMs;
   }

@@ -67,6 +67,8 @@ export interface AcquireRequest {
   readonly avoid: NodeAddress | undefined;
   /** Absolute time (on the target's clock) the operation's deadline falls at. */
   readonly deadlineAt: number;
+  /** The operation's attempt timeout (a per-call `attemptTimeout` or the policy's) in ms; 0: no limit. */
+  readonly attemptTimeoutMs: number;
   /** The caller declared the operation read-only: a replica may serve it. */
   readonly readOnly: boolean;
   /**

@@ -200,6 +200,52 @@ describe('discovery probes every discovered node before it joins the pool', () =
   });
 });
 
+describe("a node that left, with a call whose own attemptTimeout is longer than the policy's", () => {
+  it("its client is kept until that attempt can no longer be running, not closed at the policy's attemptTimeout", async () => {
+    const clock = createFakeClock(0);
+    let cluster = [node(9200), node(9201)];
+    const { driver, control } = createMemoryDriver({ discover: () => cluster });
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: { nodes: [9200, 9201] },
+      policy: policy({ discovery: { onStart: false, interval: 1000, onFault: false } }),
+      clock,
+    });
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    // Two calls, one per node (round-robin), each allowed 10 s; the one on 9201 runs until released.
+    let release: (() => void) | undefined;
+    const call = () =>
+      target.execute(
+        async (c: MemoryClient) => {
+          if (c.node?.id !== '127.0.0.1:9201') return 'other';
+          await new Promise<void>((r) => (release = r));
+          return c.closed ? 'closed under the call' : 'done on 9201';
+        },
+        { idempotent: true, attemptTimeout: '10s', deadline: '20s' },
+      );
+    const calls = [call(), call()];
+    await clock.advanceAsync(1);
+    expect(release).toBeDefined();
+    cluster = [node(9200)];
+    await clock.advanceAsync(1010);
+    const leaving = control.clients.find((c) => c.node?.id === '127.0.0.1:9201')!;
+    expect(target.health().nodes.map((n) => n.id)).toEqual(['127.0.0.1:9200']);
+    // Past the policy's attemptTimeout (2 s), well within the call's own 10 s: still open.
+    await clock.advanceAsync(5000);
+    expect(leaving.closed).toBe(false);
+    release!();
+    expect(await Promise.all(calls)).toContain('done on 9201');
+    // Closed once no attempt can still be running on it (the call's own 10 s from when it was handed the client).
+    await clock.advanceAsync(5000);
+    expect(leaving.closed).toBe(true);
+    await target.stop();
+    expect(clock.pending()).toBe(0);
+  });
+});
+
 describe('a node that left, on stop()', () => {
   it('stop() closes the clients of nodes that left at once, leaving no timer behind', async () => {
     const clock = createFakeClock(0);

@@ -29,7 +29,12 @@ export interface DiscoveryOptions<Options, Client> {
   usable: (nodes: readonly NodeAddress[]) => NodeAddress[];
   /** A discovered node failed its probe (telemetry). */
   onUnreachable?: (node: NodeAddress, error: unknown) => void;
+  /** When every attempt handed a client so far has ended at the latest (the target's source knows). */
+  attemptsEndBy: (now: number) => number;
 }
+
+/** How long a leaving node's client is kept when an attempt that may use it has no limit at all. */
+const unboundedGraceMs = 60_000;
 
 /**
  * Discovery (sniffing) of a multi-node target: on the first connect (`onStart`), every `interval`, and after a
@@ -123,7 +128,8 @@ export class Discovery<Options, Client> {
   /**
    * Takes the nodes `drop` picks out of the slots. No new call can pick them (they left the pool), but calls
    * already running hold their lease: each client is closed only once every attempt that may use it has ended —
-   * an attempt lasts at most `retry.attemptTimeout` (the deadline when that is 0).
+   * the longest running attempt's own limit (a per-call `attemptTimeout` may be longer than the policy's; the
+   * deadline when it has none), never less than the policy's attemptTimeout.
    */
   #retire(drop: (node: NodeAddress) => boolean): void {
     const { slots, driver, clock, policy } = this.#o;
@@ -134,7 +140,11 @@ export class Discovery<Options, Client> {
       slot.unwatch = undefined;
       slot.client = undefined;
       slot.lease = undefined;
-      const graceMs = policy.retry.attemptTimeout || policy.retry.deadline || 60_000;
+      const now = clock.now();
+      const endBy = this.#o.attemptsEndBy(now);
+      const graceMs = Number.isFinite(endBy)
+        ? Math.max(policy.retry.attemptTimeout, endBy - now)
+        : unboundedGraceMs;
       const retiring = {
         close: () => {
           clock.clearTimeout(retiring.timer);

@@ -51,6 +51,10 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   /** Whether the target connected once since start(): an operation on one that never did says so. */
   everConnected = false;
   readonly #p: TargetSourceParts<Options, Client>;
+  // Multi-node targets: the longest attempt timeout of any attempt handed a client, and the latest deadline of
+  // one handed a client with no attempt timeout — what bounds how long a client that leaves may still be in use.
+  #longestTimeoutMs = 0;
+  #unboundedUntil = 0;
 
   constructor(parts: TargetSourceParts<Options, Client>) {
     this.#p = { ...parts };
@@ -121,10 +125,22 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       : undefined;
   }
 
+  /**
+   * The time (on the target's clock) by which every attempt handed a node's client so far has ended, at the
+   * latest; infinite when one had neither an attempt timeout nor a deadline. Multi-node targets only.
+   */
+  attemptsEndBy(now: number): number {
+    return Math.max(now + this.#longestTimeoutMs, this.#unboundedUntil);
+  }
+
   // The connected path: the node's reused lease, or a connect of a node that has no client yet.
   #leaseFor(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | undefined {
     const { pool, slots } = this.#p;
     if (pool === undefined) return slots.all[0]!.lease;
+    const limit = request.attemptTimeoutMs;
+    if (limit > this.#longestTimeoutMs) this.#longestTimeoutMs = limit;
+    else if (limit === 0 && request.deadlineAt > this.#unboundedUntil)
+      this.#unboundedUntil = request.deadlineAt;
     const node = pool.select(request.avoid, request.readOnly);
     const slot = slots.get(node.id);
     if (slot === undefined) return undefined;

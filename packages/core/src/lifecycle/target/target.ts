@@ -120,6 +120,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
             stopped,
             usable,
             onUnreachable: (node, error) => this.#telemetry.nodeUnreachable(node, error),
+            attemptsEndBy: (now) => this.#source.attemptsEndBy(now),
           };
     this.#discovery = this.#discoveryOptions && new Discovery(this.#discoveryOptions);
 
