@@ -1,4 +1,4 @@
-import { matchesRetryOn, resolvePolicy } from '@reconnect/core';
+import { AttemptEndedError, matchesRetryOn, resolvePolicy } from '@reconnect/core';
 import { presets } from '@reconnect/policies';
 import { describe, expect, it } from 'vitest';
 import {
@@ -191,6 +191,13 @@ describe('classifyMySqlError: connection errors and mysql2’s own', () => {
       code: 'VALIDATION_FAILED',
       sent: false,
     });
+  });
+
+  it('core’s AttemptEndedError by its code, never by its message', () => {
+    const ended = new AttemptEndedError();
+    expect(classifyMySqlError(ended)).toEqual({ kind: 'timeout', code: 'ERR_ATTEMPT_ENDED', sent: false });
+    // The same text on a plain Error is not the same error.
+    expect(classifyMySqlError(new Error(ended.message))).toEqual({ kind: 'unknown' });
   });
 
   it('aborted waits are timeouts; programming errors fatal and unsent; anything else unknown', () => {

@@ -1,4 +1,11 @@
-import { classifySocketError, isAbortError, type Classification, type ErrorKind } from '@reconnect/core';
+import {
+  classifySocketError,
+  ErrorCodes,
+  isAbortError,
+  isAttemptEndedError,
+  type Classification,
+  type ErrorKind,
+} from '@reconnect/core';
 import { driverErrorCodes, isNotSent } from './errors.js';
 
 /** How this driver classifies one server error number. */
@@ -118,7 +125,8 @@ export interface MySqlClassification extends Classification {
   aliases?: readonly (string | number)[];
 }
 
-// mysql2's own errors without a code, matched by message.
+// mysql2's own errors without a code, matched by message: mysql2 throws them as plain Errors with nothing else
+// to tell them apart (the closed-state one carries `fatal`, as do others).
 const messageRules: readonly { test: RegExp; classification: MySqlClassification }[] = [
   // Every call on a connection after its fatal error; nothing was written.
   {
@@ -158,10 +166,12 @@ function bySqlState(out: MySqlClassification, sqlState: unknown): MySqlClassific
 /**
  * Maps any error mysql2 (or this driver) throws onto the policy's vocabulary. `code` is the server's
  * error number for server errors (with the name in `codeName` / `aliases`), the Node or mysql2 code for
- * the others (`ECONNRESET`, `PROTOCOL_CONNECTION_LOST`, `PROTOCOL_SEQUENCE_TIMEOUT`), or one of this
- * driver's labels (`CONNECTION_CLOSED`, `ACQUIRE_TIMEOUT`, …).
+ * the others (`ECONNRESET`, `PROTOCOL_CONNECTION_LOST`, `PROTOCOL_SEQUENCE_TIMEOUT`), `ERR_ATTEMPT_ENDED` for
+ * core's `AttemptEndedError`, or one of this driver's labels (`CONNECTION_CLOSED`, `ACQUIRE_TIMEOUT`, …).
  */
 export function classifyMySqlError(error: unknown): MySqlClassification {
+  // Refused by the attempt-bound pool (guard.ts) because its attempt had ended: never written.
+  if (isAttemptEndedError(error)) return { kind: 'timeout', code: ErrorCodes.ATTEMPT_ENDED, sent: false };
   if (!(error instanceof Error) && (typeof error !== 'object' || error === null)) return { kind: 'unknown' };
   const e = error as Error & { code?: unknown; sqlState?: unknown; fatal?: unknown };
   // The driver marks failures it saw before the statement was written (a connect while acquiring, a

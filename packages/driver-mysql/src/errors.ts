@@ -22,11 +22,6 @@ export function isNotSent(error: unknown): boolean {
 
 /** This driver's own error codes and what they mean. */
 export const driverErrorCodes = {
-  /**
-   * A statement the operation sent after its attempt had ended (timeout, deadline, caller's abort): refused, not
-   * sent. Only an operation that went on after being abandoned sees it.
-   */
-  ATTEMPT_ENDED: { kind: 'timeout', sent: false },
   /** No pooled connection became free within the attempt's time: nothing was sent. */
   ACQUIRE_TIMEOUT: { kind: 'timeout', sent: false },
   /** The statement was queued on a connection the driver destroyed before it was sent. */

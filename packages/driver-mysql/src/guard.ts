@@ -1,3 +1,4 @@
+import { AttemptEndedError } from '@reconnect/core';
 import { attemptOf } from './attempt-pool.js';
 import { isReadOnlyError } from './classify.js';
 import { markNotSent, MySqlDriverError } from './errors.js';
@@ -73,20 +74,13 @@ export function abandon(
 
 /**
  * A statement sent under an attempt (through the view of attempt-pool.ts) follows the attempt's signal: sent
- * after the attempt ended, it is failed as never sent; when the signal aborts while it runs or waits on its
- * connection, the connection is abandoned (destroyed, the statement killed) at once. Returns whether it was sent.
+ * after the attempt ended, it is failed as never sent (core's AttemptEndedError); when the signal aborts while it
+ * runs or waits on its connection, the connection is abandoned (destroyed, the statement killed) at once. Returns
+ * whether it was sent.
  */
 function followAttempt(state: PoolState, conn: CoreConnection, cmd: Command, signal: AbortSignal): boolean {
   if (signal.aborted) {
-    failCommand(
-      cmd,
-      markNotSent(
-        new MySqlDriverError(
-          'ATTEMPT_ENDED',
-          'Not sent: the attempt it belongs to had already ended (its timeout, its deadline or the caller’s abort)',
-        ),
-      ),
-    );
+    failCommand(cmd, new AttemptEndedError());
     // What mysql2 waits for to release a pooled connection: the command never ran, the connection is healthy.
     cmd.emit('end');
     return false;

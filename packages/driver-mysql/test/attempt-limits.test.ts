@@ -1,4 +1,10 @@
-import { isAbortedError, isDeadlineExceededError, isOutcomeUnknownError, type Target } from '@reconnect/core';
+import {
+  isAbortedError,
+  isAttemptEndedError,
+  isDeadlineExceededError,
+  isOutcomeUnknownError,
+  type Target,
+} from '@reconnect/core';
 import { sendAfterAttemptEnded, startMariaDB, useServer } from '@reconnect/testkit';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,8 +111,14 @@ describe('statements follow their attempt (a throwaway MariaDB)', () => {
       );
       expect(isOutcomeUnknownError(error), String(error)).toBe(true);
       expect(sent).toBe(false);
-      expect(late).toMatchObject({ name: 'MySqlDriverError', code: 'ATTEMPT_ENDED' });
-      expect(mysqlDriver.classify(late)).toMatchObject({ kind: 'timeout', sent: false });
+      expect(isAttemptEndedError(late), String(late)).toBe(true);
+      expect(late).toMatchObject({
+        name: 'AttemptEndedError',
+        code: 'ERR_ATTEMPT_ENDED',
+        kind: 'timeout',
+        outcome: 'not_sent',
+      });
+      expect(mysqlDriver.classify(late)).toEqual({ kind: 'timeout', code: 'ERR_ATTEMPT_ENDED', sent: false });
       const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM late_writes');
       expect(rows).toEqual([{ n: 0 }]);
       // Refused before it was sent: the connection it would have used is healthy and back in the pool.
