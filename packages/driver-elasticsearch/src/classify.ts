@@ -1,4 +1,4 @@
-import { classifySocketError, isAbortError, type Classification } from '@reconnect/core';
+import { classifySocketError, isAbortError, isAttemptEndedError, type Classification } from '@reconnect/core';
 
 /** What the client's errors carry (`ResponseError.meta`, `ConnectionError`), as far as classification reads it. */
 interface EsErrorShape {
@@ -132,6 +132,8 @@ export function classifyConnectionMessage(message: string): Classification {
  */
 export function classifyElasticsearchError(error: unknown): Classification {
   if (typeof error !== 'object' || error === null) return { kind: 'unknown' };
+  // A request an abandoned operation sent after its attempt ended: refused before anything was written.
+  if (isAttemptEndedError(error)) return { kind: 'timeout', code: error.code, sent: false };
   const e = error as EsErrorShape;
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' ? e.message : '';

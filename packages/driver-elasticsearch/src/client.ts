@@ -2,6 +2,7 @@ import { Client, Transport } from '@elastic/elasticsearch';
 
 type ClientOptions = ConstructorParameters<typeof Client>[0];
 import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
+import { DriverConnection } from './connection.js';
 import type { ElasticsearchDriverOptions } from './options.js';
 
 /** The client an operation gets: one `@elastic/elasticsearch` Client bound to one node. */
@@ -19,6 +20,8 @@ export interface ClusterHealthSnapshot {
 /** What the driver keeps beside each client it made. */
 export interface ClientState {
   node: NodeAddress;
+  /** The target's name, for the errors the driver builds. */
+  target: string;
   redIsDown: boolean;
   /** Bounds the wait for in-flight requests when the client is closed. */
   closeGraceMs: number;
@@ -67,7 +70,8 @@ function defined<T extends object>(o: T): T {
 /**
  * The client options the policy decides, applied over the user's: one node, no retries of its own
  * (`maxRetries: 0`: the transport would retry POST _doc after a lost answer), no sniffing, and
- * `requestTimeout` = `retry.attemptTimeout` (0 = no limit, as in the policy).
+ * `requestTimeout` = `retry.attemptTimeout` (0 = no limit, as in the policy): the limit of every request that is
+ * not bound to an attempt (an operation's requests follow their attempt instead; see `bindAttempt`).
  */
 export function policyClientOptions(policy: ResolvedPolicy): Partial<ClientOptions> {
   const timeout = policy.retry.attemptTimeout;
@@ -115,12 +119,15 @@ export function createElasticsearchClient(
     name: options.name ?? `reconnect:${ctx.target}`,
     node: { url: new URL(url) },
     ...(options.compatibility === 8 ? { Transport: Compatible8Transport } : {}),
+    // Lifts undici's fixed timeouts for requests bound to an attempt (connection.ts).
+    Connection: DriverConnection,
     ...policyClientOptions(ctx.policy),
   };
   const client = new Client(clientOptions);
   const timeout = ctx.policy.retry.attemptTimeout;
   states.set(client, {
     node: ctx.node,
+    target: ctx.target,
     redIsDown: options.redIsDown ?? false,
     closeGraceMs: timeout > 0 ? Math.min(timeout, 10_000) : 2000,
     lastHealth: undefined,

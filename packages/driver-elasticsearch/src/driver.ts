@@ -8,6 +8,7 @@ import {
   type ProbeContext,
   type ProbeReport,
 } from '@reconnect/core';
+import { bindClientToAttempt } from './attempt-client.js';
 import { classifyElasticsearchError } from './classify.js';
 import { createElasticsearchClient, stateOf, type ElasticsearchClient } from './client.js';
 import { nodesFromInfo } from './discover.js';
@@ -131,7 +132,8 @@ async function discover(client: ElasticsearchClient, ctx: ProbeContext): Promise
 /**
  * The Elasticsearch driver (@elastic/elasticsearch 9.4): one client per node, the core's node pool choosing the
  * node, dead time and resurrection, the core's executor retrying. Every client has `maxRetries: 0` and sniffing
- * off, so nothing is retried or rerouted behind the policy's back.
+ * off, so nothing is retried or rerouted behind the policy's back; an operation's requests follow its attempt
+ * (`bindAttempt`: the call's own attemptTimeout, deadline and signal, and nothing sent once it ended).
  */
 export const elasticsearchDriver = defineDriver<ElasticsearchDriverOptions, ElasticsearchClient>({
   name: 'elasticsearch',
@@ -143,6 +145,7 @@ export const elasticsearchDriver = defineDriver<ElasticsearchDriverOptions, Elas
   classify: classifyElasticsearchError,
   nodes: nodesOf,
   discover,
+  bindAttempt: bindClientToAttempt,
   describe: describeElasticsearchOptions,
   secretKeys: elasticsearchSecretKeys,
 });

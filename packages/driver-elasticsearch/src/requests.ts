@@ -1,5 +1,5 @@
 import type { estypes } from '@elastic/elasticsearch';
-import type { AttemptContext, ExecuteOptions, Target } from '@reconnect/core';
+import type { ExecuteOptions, Target } from '@reconnect/core';
 import { classifyElasticsearchError, errorType } from './classify.js';
 import type { ElasticsearchClient } from './client.js';
 import { bulkWithRetries, type BulkOptions, type BulkResult } from './bulk.js';
@@ -74,14 +74,14 @@ function guarded<T>(
   name: string,
   replay: Replay,
   options: ElasticsearchCallOptions,
-  call: (client: ElasticsearchClient, ctx: AttemptContext) => Promise<T>,
+  call: (client: ElasticsearchClient) => Promise<T>,
   write?: WriteTarget,
 ): Promise<T | AlreadyApplied> {
   let landedMaybe = false;
   return target.execute(
-    async (client, ctx) => {
+    async (client) => {
       try {
-        return await call(client, ctx);
+        return await call(client);
       } catch (error) {
         if (write !== undefined && replay === 'conditional' && landedMaybe) {
           const applied = alreadyAppliedFrom(error, write);
@@ -138,8 +138,8 @@ export interface ElasticsearchRequests {
 }
 
 /**
- * Wraps an Elasticsearch target so each request passes the attempt's signal to the client (the caller's abort,
- * the attempt timeout and the deadline reach the socket) and is marked idempotent from what it is:
+ * Wraps an Elasticsearch target so each request is marked idempotent from what it is (like every operation's, its
+ * requests follow their attempt: the caller's abort, the attempt timeout and the deadline reach the socket):
  *
  * ```ts
  * const es = elasticsearchRequests(manager.target('search'));
@@ -150,7 +150,6 @@ export interface ElasticsearchRequests {
  * ```
  */
 export function elasticsearchRequests(target: Target<ElasticsearchClient>): ElasticsearchRequests {
-  const signalOf = (ctx: AttemptContext) => ({ signal: ctx.signal });
   return {
     target,
     request: <T>(params: RawRequest, options: ElasticsearchCallOptions = {}) =>
@@ -159,27 +158,25 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
         `${params.method.toUpperCase()} ${params.path}`,
         replayOf(params.method, params.path, params.querystring),
         options,
-        (client, ctx) =>
-          client.transport.request<T>(params as Parameters<ElasticsearchClient['transport']['request']>[0], {
-            ...signalOf(ctx),
-          }),
+        (client) =>
+          client.transport.request<T>(params as Parameters<ElasticsearchClient['transport']['request']>[0]),
       ) as Promise<T>,
     search: <TDocument>(params: estypes.SearchRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'search', 'idempotent', options, (client, ctx) =>
-        client.search<TDocument>(params, signalOf(ctx)),
+      guarded(target, 'search', 'idempotent', options, (client) =>
+        client.search<TDocument>(params),
       ) as Promise<estypes.SearchResponse<TDocument>>,
     count: (params, options = {}) =>
-      guarded(target, 'count', 'idempotent', options, (client, ctx) =>
-        client.count(params, signalOf(ctx)),
+      guarded(target, 'count', 'idempotent', options, (client) =>
+        client.count(params),
       ) as Promise<estypes.CountResponse>,
     get: <TDocument>(params: estypes.GetRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'get', 'idempotent', options, (client, ctx) =>
-        client.get<TDocument>(params, signalOf(ctx)),
-      ) as Promise<estypes.GetResponse<TDocument>>,
+      guarded(target, 'get', 'idempotent', options, (client) => client.get<TDocument>(params)) as Promise<
+        estypes.GetResponse<TDocument>
+      >,
     mget: <TDocument>(params: estypes.MgetRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'mget', 'idempotent', options, (client, ctx) =>
-        client.mget<TDocument>(params, signalOf(ctx)),
-      ) as Promise<estypes.MgetResponse<TDocument>>,
+      guarded(target, 'mget', 'idempotent', options, (client) => client.mget<TDocument>(params)) as Promise<
+        estypes.MgetResponse<TDocument>
+      >,
     index: <TDocument>(params: estypes.IndexRequest<TDocument>, options: ElasticsearchCallOptions = {}) => {
       const replay: Replay =
         params.id === undefined
@@ -192,19 +189,16 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
         params.id === undefined ? 'index (POST _doc)' : 'index',
         replay,
         options,
-        (client, ctx) => client.index<TDocument>(params, signalOf(ctx)),
+        (client) => client.index<TDocument>(params),
         { index: params.index, id: params.id, result: params.op_type === 'create' ? 'created' : 'updated' },
       );
     },
     create: <TDocument>(params: estypes.CreateRequest<TDocument>, options: ElasticsearchCallOptions = {}) =>
-      guarded(
-        target,
-        'create',
-        'conditional',
-        options,
-        (client, ctx) => client.create<TDocument>(params, signalOf(ctx)),
-        { index: params.index, id: params.id, result: 'created' },
-      ),
+      guarded(target, 'create', 'conditional', options, (client) => client.create<TDocument>(params), {
+        index: params.index,
+        id: params.id,
+        result: 'created',
+      }),
     delete: (params, options = {}) =>
       guarded(
         target,
@@ -212,7 +206,7 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
         // A replayed delete answers 404 after a lost first answer: reported as already applied.
         'conditional',
         options,
-        (client, ctx) => client.delete(params, signalOf(ctx)),
+        (client) => client.delete(params),
         { index: params.index, id: params.id, result: 'deleted' },
       ),
     bulk: (operations, options = {}) => bulkWithRetries(target, { ...options, operations }),
