@@ -42,6 +42,13 @@ export interface Classification {
    * so even a non-idempotent operation may be retried; `true` or absent means it may have run.
    */
   sent?: boolean;
+  /**
+   * The client itself failed the request before sending it: its pool closing for a reconnect, a connection it
+   * recycled, a wait in its own queue that ran out. Only with `sent: false`. It says nothing about the server: it
+   * is retried without charge to the retry budget or `retry.maxRetries` (within the deadline, whatever `retryOn`
+   * says), and neither the breaker nor passive health counts it. gRPC calls these transparent retries.
+   */
+  local?: boolean;
   /** A server hint (Retry-After, a throttling reply) for the minimum wait before the next attempt. */
   retryAfterMs?: number;
   /**

@@ -308,7 +308,9 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     if (breaker !== undefined) {
       let change;
       // The caller's abort or the caller's deadline ending the attempt says nothing about the server.
-      if (interrupt === 'aborted' || interrupt === 'deadline') breaker.release();
+      // Nor does a failure the client itself caused before sending (its pool closing, a wait in its own queue).
+      if (interrupt === 'aborted' || interrupt === 'deadline' || classification.local === true)
+        breaker.release();
       else if (reflectsServerHealth(classification.kind)) change = breaker.failure();
       // The server answered (fatal, auth): it is up, whatever was wrong with the request.
       else if (classification.kind !== 'unknown') change = breaker.success();

@@ -59,6 +59,8 @@ export class Run {
   maybeSent = false;
   avoid: NodeAddress | undefined = undefined;
   prevDelay: number | undefined = undefined;
+  /** Retries after a failure the client itself caused before sending (`Classification.local`): not charged. */
+  localRetries = 0;
   lastFailure: AttemptFailed | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   /** Whether the execute span was ended (success or give-up). */

@@ -37,6 +37,12 @@ export interface RetryExecutorOptions<Client> {
 }
 
 /** Whether `error` is a Reconnect error saying its request was never sent. */
+/** A failure the client itself caused before sending (see `Classification.local`), not the executor's interrupt. */
+function isLocal(failure: AttemptFailed): boolean {
+  const c = failure.classification;
+  return c.local === true && c.sent === false && failure.interrupt === undefined;
+}
+
 function claimsNotSent(error: unknown): boolean {
   return isReconnectError(error) && error.outcome === 'not_sent';
 }
@@ -177,6 +183,7 @@ export class RetryExecutor<Client> {
    */
   async #afterFailure(run: Run, failure: AttemptFailed, attempt: number): Promise<void> {
     run.recordFailure(failure, attempt);
+    if (isLocal(failure)) return this.#retryLocal(run, failure, attempt);
     const reason = this.#verdict(run, failure, attempt);
     if (reason !== undefined) throw this.#giveUp(run, attempt, reason, failure);
 
@@ -198,13 +205,43 @@ export class RetryExecutor<Client> {
       throw this.#giveUp(run, attempt, RetryReasons.BUDGET_EXHAUSTED, failure);
     }
     run.prevDelay = delay;
-    this.#telemetry.decided(run, attempt, RetryDecisions.RETRY, RetryReasons.RETRYABLE, delay);
+    return this.#retryAfter(run, failure, attempt, delay, RetryReasons.RETRYABLE);
+  }
+
+  /**
+   * After a failure the client itself caused before sending (its pool closing for a reconnect, a wait in its own
+   * queue): not a retry against the server, so neither the budget nor `maxRetries` is charged and `retryOn` is
+   * not asked; the next attempt waits for the reconnect like any new operation. The first goes at once; more in a
+   * row wait the backoff (uncharged), so a client that keeps failing so cannot spin. The deadline still rules.
+   */
+  async #retryLocal(run: Run, failure: AttemptFailed, attempt: number): Promise<void> {
+    if (failure.interrupt === 'aborted' || callerAborted(run))
+      throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
+    const n = ++run.localRetries;
+    const delay =
+      n === 1
+        ? 0
+        : retryDelay(this.#policy.backoff, this.#policy.delay, n - 1, undefined, this.#random, undefined);
+    if (this.#clock.now() + delay >= run.deadlineAt)
+      throw this.#giveUp(run, attempt, RetryReasons.DEADLINE, failure);
+    return this.#retryAfter(run, failure, attempt, delay, RetryReasons.LOCAL);
+  }
+
+  /** Records the decision to retry after `delay` ms and waits it out (the caller's abort cuts the wait). */
+  async #retryAfter(
+    run: Run,
+    failure: AttemptFailed,
+    attempt: number,
+    delay: number,
+    reason: typeof RetryReasons.RETRYABLE | typeof RetryReasons.LOCAL,
+  ): Promise<void> {
+    this.#telemetry.decided(run, attempt, RetryDecisions.RETRY, reason, delay);
     notify(this.#events, 'retry', {
       operation: run.name,
       attempt,
       delayMs: delay,
       error: failure.error,
-      reason: RetryReasons.RETRYABLE,
+      reason,
     });
     if (delay > 0) {
       try {
@@ -243,7 +280,7 @@ export class RetryExecutor<Client> {
       return RetryReasons.NOT_RETRYABLE;
     }
     if (verdict === 'not_idempotent') return RetryReasons.NOT_IDEMPOTENT;
-    if (attempt > this.#policy.maxRetries) return RetryReasons.MAX_RETRIES;
+    if (attempt - run.localRetries > this.#policy.maxRetries) return RetryReasons.MAX_RETRIES;
     if (callerAborted(run)) return RetryReasons.ABORTED;
     return undefined;
   }

@@ -120,6 +120,8 @@ export type RetryDecision = (typeof RetryDecisions)[keyof typeof RetryDecisions]
 export const RetryReasons = {
   /** decision `retry`: the error is retryable and nothing forbids another attempt. */
   RETRYABLE: 'retryable',
+  /** decision `retry`: the client itself failed the request before sending it (`local`); not charged. */
+  LOCAL: 'local',
   /** The policy's `retryOn` / `retryIf` does not retry this error. */
   NOT_RETRYABLE: 'not_retryable',
   /** `maxRetries` retries were made. */

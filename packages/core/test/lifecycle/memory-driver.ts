@@ -129,6 +129,9 @@ export function createMemoryDriver(opts: { watch?: boolean; discover?: () => Nod
       );
     },
     classify(error) {
+      // `LOCAL`: the client itself failed the request before sending it (its pool closing, say).
+      if (error instanceof MemoryError && error.code === 'LOCAL')
+        return { kind: error.kind, code: error.code, sent: false, local: true };
       if (error instanceof MemoryError)
         return { kind: error.kind, code: error.code, sent: error.code !== 'ECONNREFUSED' };
       return { kind: 'unknown' };

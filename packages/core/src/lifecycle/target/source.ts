@@ -90,8 +90,9 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       if (node !== undefined) pool?.markSuccess(node);
       return;
     }
-    // The caller's own deadline cut the attempt: that says nothing about the server.
-    if (report.interrupt === 'deadline') return;
+    // The caller's own deadline cut the attempt, or the client failed it before sending (its pool closing for a
+    // reconnect, a wait in its own queue): neither says anything about the server.
+    if (report.interrupt === 'deadline' || report.classification.local === true) return;
     const meaning = kindMeanings[report.classification.kind];
     if (meaning.healthFailure) {
       // Passive health: the first failing calls count, not only the next probe.
