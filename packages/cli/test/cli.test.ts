@@ -108,8 +108,12 @@ describe('reconnect explain', () => {
 
   it('marks attempts the deadline cuts off', async () => {
     const r = await run(['explain', 'search', '--config', example], { cwd: root });
-    expect(r.stdout).toMatch(/^\s+3\s+2s – 4s\s+1m 6s\s+█+░+\s+✗ past the deadline$/m);
-    expect(r.stdout).toContain('in the worst case it ends the retrying before attempt 3');
+    // Attempt 2 starts by 30s + 2s and would run to 1m 2s: the 1m deadline cuts it; attempt 3 never starts.
+    expect(r.stdout).toMatch(/^\s+2\s+1s – 2s\s+32s\s+█+░+\s+✂ cut short by the deadline at 1m$/m);
+    expect(r.stdout).toMatch(/^\s+3\s+2s – 4s\s+1m 6s\s+█+░+\s+✗ past the deadline: never starts$/m);
+    expect(r.stdout).toContain(
+      'in the worst case it cuts attempt 2 short at 1m and ends the retrying before attempt 3',
+    );
   });
 
   // Explain prints ranges, so it is deterministic: no random source is involved at all.
@@ -322,6 +326,9 @@ describe('0 means no limit for retry.attemptTimeout and retry.deadline', () => {
       write('deadline-only.yaml', policy('attemptTimeout: 0, deadline: 1s')),
     ]);
     expect(r.stdout).toContain('no attempt timeout, deadline 1s');
-    expect(r.stdout).toContain('in the worst case it ends the retrying before attempt 2');
+    expect(r.stdout).toContain(
+      'it is what abandons a hung attempt; in the worst case it cuts attempt 1 short at 1s and ends the retrying before attempt 2',
+    );
+    expect(r.stdout).toMatch(/^\s+1\s+at once\s+0ms\s+✂ cut short by the deadline at 1s$/m);
   });
 });

@@ -67,6 +67,36 @@ function table(schedule: Schedule, note: (row: Schedule['rows'][number]) => stri
   return lines;
 }
 
+/**
+ * What the deadline does to the worst case, in the words of the table's marks: the attempt it cuts short
+ * (`✂`), the first it keeps from starting (`✗`), or when the last attempt ends if it touches none.
+ */
+function deadlineSentence(retry: ResolvedPolicy['retry'], s: Schedule): string {
+  const unbounded = s.worstEnd === Number.POSITIVE_INFINITY;
+  if (retry.deadline === 0) {
+    const end = unbounded
+      ? '; the worst case is unbounded (∞)'
+      : s.worstEnd !== undefined
+        ? `; the last attempt ends by ${formatDuration(s.worstEnd)} at worst`
+        : '';
+    return `no deadline (retry.deadline: 0): time does not end the retrying${end}`;
+  }
+  const head = `deadline: ${formatDuration(retry.deadline)} (retry.deadline)`;
+  const hung =
+    retry.attemptTimeout === 0 ? 'with no attempt timeout, it is what abandons a hung attempt; ' : '';
+  const stops =
+    s.firstPastDeadline === undefined ? '' : `ends the retrying before attempt ${s.firstPastDeadline}`;
+  if (s.cutByDeadline !== undefined) {
+    const cut = `it cuts attempt ${s.cutByDeadline} short at ${formatDuration(retry.deadline)}`;
+    const last = s.cutByDeadline === s.totalAttempts ? ' (the last attempt)' : '';
+    return `${head} — ${hung}in the worst case ${cut}${last}${stops === '' ? '' : ` and ${stops}`}`;
+  }
+  if (stops !== '') return `${head} — ${hung}in the worst case it ${stops}`;
+  if (s.worstEnd !== undefined)
+    return `${head} — not reached: the last attempt ends by ${formatDuration(s.worstEnd)} at worst`;
+  return head;
+}
+
 function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
   const { retry } = p;
   const out: string[] = [];
@@ -76,18 +106,7 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
       : `max retries: ${retry.maxRetries} retr${retry.maxRetries === 1 ? 'y' : 'ies'}, so at most ${retry.maxRetries + 1} attempts (retry.maxRetries)`,
   );
   const noAttemptTimeout = retry.attemptTimeout === 0;
-  const unbounded = s.worstEnd === Number.POSITIVE_INFINITY;
-  out.push(
-    retry.deadline === 0
-      ? `no deadline (retry.deadline: 0): time does not end the retrying${unbounded ? '; the worst case is unbounded (∞)' : s.worstEnd !== undefined ? `; the last attempt ends by ${formatDuration(s.worstEnd)} at worst` : ''}`
-      : s.firstPastDeadline !== undefined
-        ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — in the worst case it ends the retrying before attempt ${s.firstPastDeadline}`
-        : unbounded
-          ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — with no attempt timeout, it is what abandons a hung attempt`
-          : s.worstEnd !== undefined
-            ? `deadline: ${formatDuration(retry.deadline)} (retry.deadline) — not reached: the last attempt ends by ${formatDuration(s.worstEnd)} at worst`
-            : `deadline: ${formatDuration(retry.deadline)} (retry.deadline)`,
-  );
+  out.push(deadlineSentence(retry, s));
   out.push(
     noAttemptTimeout
       ? `no attempt timeout (retry.attemptTimeout: 0): an attempt that hangs is never abandoned on its own, so the worst case of every later attempt is unbounded (∞)${retry.deadline === 0 ? '' : ' until the deadline'}`
@@ -247,6 +266,8 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
         // Unbounded worst cases (no attempt timeout) would be `null` in JSON: say so.
         rows: retry.rows.map((r) => ({ ...r, worstStart: worst(r.worstStart) })),
         worstEnd: retry.worstEnd === undefined ? null : worst(retry.worstEnd),
+        cutByDeadline: retry.cutByDeadline ?? null,
+        firstPastDeadline: retry.firstPastDeadline ?? null,
         ends: retryEnds(p, retry),
       },
       reconnect: {
@@ -280,7 +301,16 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
   out.push(
     `  ${p.retry.attemptTimeout === 0 ? 'no attempt timeout' : `attempt timeout ${formatDuration(p.retry.attemptTimeout)}`}, ${p.retry.deadline === 0 ? 'no deadline' : `deadline ${formatDuration(p.retry.deadline)}`}`,
   );
-  out.push(...table(retry, (r) => (r.pastDeadline === true ? '  ✗ past the deadline' : '')));
+  const cutAt = formatDuration(p.retry.deadline);
+  out.push(
+    ...table(retry, (r) =>
+      r.pastDeadline === true
+        ? '  ✗ past the deadline: never starts'
+        : r.cutByDeadline === true
+          ? `  ✂ cut short by the deadline at ${cutAt}`
+          : '',
+    ),
+  );
   out.push('  Retrying ends with:');
   out.push(...retryEnds(p, retry).map((l) => `    • ${l}`));
   out.push('');
