@@ -1,24 +1,4 @@
-import type { Classification } from '@reconnect/core';
-
-const notSentMark = Symbol.for('@reconnect/driver-mysql.notSent');
-
-/**
- * Marks an error as raised before the statement was written (a connect while acquiring a connection, a
- * failed validation ping, a command queued behind a destroyed one), so `classify` says `sent: false`.
- */
-export function markNotSent<T>(error: T): T {
-  if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
-    Object.defineProperty(error, notSentMark, { value: true, enumerable: false, configurable: true });
-  }
-  return error;
-}
-
-/** Whether {@link markNotSent} marked the error. */
-export function isNotSent(error: unknown): boolean {
-  return (
-    typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[notSentMark] === true
-  );
-}
+import { isAttemptEndedError, type Classification } from '@reconnect/core';
 
 /** This driver's own error codes and what they mean. */
 export const driverErrorCodes = {
@@ -35,7 +15,10 @@ export const driverErrorCodes = {
 /** The code of an error raised by this driver. */
 export type MySqlDriverErrorCode = keyof typeof driverErrorCodes;
 
-/** An error raised by the driver itself (not by mysql2 or the server); `code` is one of {@link driverErrorCodes}. */
+/**
+ * An error raised by the driver itself (not by mysql2 or the server), built complete: `code` is one of
+ * {@link driverErrorCodes}, which also says whether anything was sent, so nothing is added to it afterwards.
+ */
 export class MySqlDriverError extends Error {
   override readonly name = 'MySqlDriverError';
   readonly code: MySqlDriverErrorCode;
@@ -46,4 +29,39 @@ export class MySqlDriverError extends Error {
     this.code = code;
     this.fatal = options?.fatal ?? false;
   }
+}
+
+/** True for a {@link MySqlDriverError}, from any copy of this package (by name and code, not `instanceof`). */
+export function isMySqlDriverError(error: unknown): error is MySqlDriverError {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; code?: unknown };
+  return (
+    e.name === 'MySqlDriverError' && typeof e.code === 'string' && Object.hasOwn(driverErrorCodes, e.code)
+  );
+}
+
+const notSentMark = Symbol.for('@reconnect/driver-mysql.notSent');
+
+/**
+ * Whether the error was raised before its statement was written: one of this driver's errors whose code says so,
+ * core's `AttemptEndedError`, or a foreign error {@link markNotSent} marked.
+ */
+export function isNotSent(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[notSentMark] === true) return true;
+  if (isMySqlDriverError(error)) return (driverErrorCodes[error.code] as Classification).sent === false;
+  return isAttemptEndedError(error);
+}
+
+/**
+ * Marks an error as raised before the statement was written, so `classify` says `sent: false`. Only for what is
+ * learned after the error was made, by someone other than its maker: mysql2's failure of a connect while acquiring
+ * a connection (pool.ts), a statement's error in a transaction that was then rolled back (transaction.ts). An error
+ * that already says it (this driver's, by its code; core's `AttemptEndedError`) is returned untouched.
+ */
+export function markNotSent<T>(error: T): T {
+  if (typeof error === 'object' && error !== null && !isNotSent(error) && Object.isExtensible(error)) {
+    Object.defineProperty(error, notSentMark, { value: true, enumerable: false, configurable: true });
+  }
+  return error;
 }

@@ -1,7 +1,7 @@
 import { AttemptEndedError } from '@reconnect/core';
 import { attemptOf } from './attempt-pool.js';
 import { isReadOnlyError } from './classify.js';
-import { markNotSent, MySqlDriverError } from './errors.js';
+import { MySqlDriverError } from './errors.js';
 import {
   failCommand,
   indexIn,
@@ -61,12 +61,10 @@ export function abandon(
   for (const cmd of queued)
     failCommand(
       cmd,
-      markNotSent(
-        new MySqlDriverError(
-          'CONNECTION_DESTROYED',
-          'Not sent: the connection was destroyed while this statement waited behind another',
-          { fatal: true },
-        ),
+      new MySqlDriverError(
+        'CONNECTION_DESTROYED',
+        'Not sent: the connection was destroyed while this statement waited behind another',
+        { fatal: true },
       ),
     );
   if (kill && threadId !== null && !state.closing) state.killer.kill(threadId);

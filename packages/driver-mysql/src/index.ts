@@ -16,6 +16,7 @@ export {
 } from './classify.js';
 export {
   driverErrorCodes,
+  isMySqlDriverError,
   isNotSent,
   markNotSent,
   MySqlDriverError,

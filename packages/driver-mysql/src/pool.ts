@@ -91,11 +91,9 @@ function acquire(state: PoolState, cb: AcquireCallback, validate: boolean): void
     removeQueued(core, onConnection);
     state.stats.acquireTimeouts++;
     finish(
-      markNotSent(
-        new MySqlDriverError(
-          'ACQUIRE_TIMEOUT',
-          `No pooled connection became free within ${settings.acquireTimeoutMs} ms (connectionLimit ${core.config.connectionLimit})`,
-        ),
+      new MySqlDriverError(
+        'ACQUIRE_TIMEOUT',
+        `No pooled connection became free within ${settings.acquireTimeoutMs} ms (connectionLimit ${core.config.connectionLimit})`,
       ),
     );
   };
@@ -107,6 +105,8 @@ function acquire(state: PoolState, cb: AcquireCallback, validate: boolean): void
       return;
     }
     if (conn === undefined) {
+      // mysql2's error (a connect or handshake that failed while acquiring): only here is it known that no
+      // statement was written, so it is marked — wrapping it would hide mysql2's code and errno from the caller.
       finish(markNotSent(error ?? new Error('No connection')));
       return;
     }
@@ -131,15 +131,9 @@ function acquire(state: PoolState, cb: AcquireCallback, validate: boolean): void
         if (done) return;
         if (++retries > maxRetries || state.closing) {
           finish(
-            markNotSent(
-              new MySqlDriverError(
-                'VALIDATION_FAILED',
-                'Every pooled connection failed its validation ping',
-                {
-                  cause: pingError,
-                },
-              ),
-            ),
+            new MySqlDriverError('VALIDATION_FAILED', 'Every pooled connection failed its validation ping', {
+              cause: pingError,
+            }),
           );
           return;
         }

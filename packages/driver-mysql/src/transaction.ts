@@ -95,6 +95,8 @@ export function transaction<T>(
         const answered = typeof c.code === 'number';
         if (!committing || answered) {
           reusable = await rollback(conn);
+          // Rolled back: the whole transaction may run again. Learned only now, about an error someone else built
+          // (mysql2's, the server's): marked, not wrapped, so the caller still sees that error itself.
           if (rerunKinds.has(c.kind) && (!committing || c.kind === 'transient')) throw markNotSent(error);
         } else {
           reusable = false;
