@@ -1,14 +1,15 @@
 import type { estypes } from '@elastic/elasticsearch';
 import {
-  isReconnectError,
-  matchesRetryOn,
-  parseDuration,
-  retryDelay,
+  decideRetry,
+  type AttemptContext,
+  type Classification,
   type ExecuteOptions,
+  type RetryPolicy,
   type Target,
 } from '@reconnect/core';
 import { classifyElasticsearchError, classifyResponse } from './classify.js';
 import type { ElasticsearchClient } from './client.js';
+import { BulkItemsRetryableError } from './errors.js';
 import { bulkItemReplay, type BulkAction, type Replay } from './idempotency.js';
 
 /** Options of {@link bulkWithRetries}. */
@@ -60,7 +61,7 @@ export interface BulkResult {
   items: BulkItemResult[];
   /** True when some item is not `applied` / `already_applied`. */
   errors: boolean;
-  /** How many bulk requests were answered or attempted (rounds). */
+  /** How many bulk requests were sent (rounds: the attempts of the call's `execute` that reached the client). */
   rounds: number;
 }
 
@@ -118,90 +119,93 @@ export function parseBulkOperations(operations: readonly unknown[], defaultIndex
   return items;
 }
 
-const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
+/** One bulk request: the items it carried, and whether its outcome was recorded. */
+interface Round {
+  readonly items: readonly Item[];
+  settled: boolean;
+}
 
-const ms = (value: number | string | undefined, fallback: number): number =>
-  value === undefined ? fallback : (parseDuration(value) ?? fallback);
-
-function abortable(delay: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const timer = setTimeout(done, delay);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** The retry policy without `retryIf`: an item is resent when `retryOn` lists its failure (see bulkWithRetries). */
+function retryOnOnly(policy: RetryPolicy): RetryPolicy {
+  const { retryIf: _retryIf, ...rest } = policy;
+  return rest;
 }
 
 /**
- * A bulk request that resends only the items that failed with a retryable status (429 `es_rejected_execution`,
- * 503 `unavailable_shards`, or what the policy's `retryOn` lists), alone, for at most `retry.maxRetries` more
- * rounds, backing off between rounds, within the deadline. Items that succeeded are never resent. Each round is
- * one `execute` on the target: a round whose answer is lost is retried whole only when every item in it is safe to
- * replay (no index without `_id`), and a create / `if_seq_no` item that then answers 409 is `already_applied`.
- * Resolves with every item's result; it does not reject for item failures.
+ * The state of one {@link bulkWithRetries} call across the attempts of its one `execute`: each attempt is a round
+ * that sends the items still pending.
  */
-export async function bulkWithRetries(
-  target: Target<ElasticsearchClient>,
-  options: BulkOptions,
-): Promise<BulkResult> {
-  const policy = target.policy.retry;
-  const items = parseBulkOperations(options.operations, options.index);
-  const started = performance.now();
-  const deadline = ms(options.deadline, policy.deadline);
-  const deadlineAt = deadline > 0 ? started + deadline : Number.POSITIVE_INFINITY;
-  let pending = items;
-  let rounds = 0;
-  let prevDelay: number | undefined;
-  for (let round = 1; pending.length > 0; round++) {
-    rounds = round;
-    const sent = pending;
-    const body = sent.flatMap((item) =>
-      item.hasDoc ? [{ [item.action]: item.meta }, item.doc] : [{ [item.action]: item.meta }],
-    );
-    const remaining = deadlineAt - performance.now();
-    const executeOptions: ExecuteOptions = {
-      name: 'bulk',
-      idempotent: sent.every((item) => item.replay !== 'unsafe'),
-      ...(Number.isFinite(remaining) ? { deadline: Math.max(1, Math.floor(remaining)) } : {}),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.attemptTimeout === undefined ? {} : { attemptTimeout: options.attemptTimeout }),
-    };
-    for (const item of sent) item.result.attempts++;
+class BulkRun {
+  readonly #items: readonly Item[];
+  readonly #options: BulkOptions;
+  readonly #itemPolicy: RetryPolicy;
+  /** Whether every item may be replayed after a lost answer (the `execute`'s `idempotent`). */
+  readonly idempotent: boolean;
+  #pending: readonly Item[];
+  #last: Round | undefined;
+  rounds = 0;
+
+  constructor(items: readonly Item[], options: BulkOptions, policy: RetryPolicy) {
+    this.#items = items;
+    this.#options = options;
+    this.#itemPolicy = retryOnOnly(policy);
+    this.idempotent = items.every((item) => item.replay !== 'unsafe');
+    this.#pending = items;
+  }
+
+  /** One attempt of the `execute`: sends the pending items; throws to have the executor retry the ones to resend. */
+  async round(client: ElasticsearchClient, ctx: AttemptContext): Promise<void> {
+    // A round the executor cut short (its timeout, before its request settled) may have been applied.
+    if (this.#last !== undefined && !this.#last.settled) this.#lost(this.#last, undefined);
+    const round: Round = { items: this.#pending, settled: false };
+    this.#last = round;
+    this.rounds++;
+    for (const item of round.items) item.result.attempts++;
     let answer: estypes.BulkResponse;
     try {
-      answer = await target.execute(async (client, ctx) => {
-        try {
-          return await client.bulk(
-            {
-              operations: body,
-              ...(options.index === undefined ? {} : { index: options.index }),
-              ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
-            },
-            { signal: ctx.signal },
-          );
-        } catch (error) {
-          if (classifyElasticsearchError(error).sent !== false)
-            for (const item of sent) item.landedMaybe = true;
-          throw error;
-        }
-      }, executeOptions);
+      answer = await client.bulk({
+        operations: round.items.flatMap((item) =>
+          item.hasDoc ? [{ [item.action]: item.meta }, item.doc] : [{ [item.action]: item.meta }],
+        ),
+        ...(this.#options.index === undefined ? {} : { index: this.#options.index }),
+        ...(this.#options.refresh === undefined ? {} : { refresh: this.#options.refresh }),
+      });
     } catch (error) {
-      const notSent = isReconnectError(error) && error.outcome === 'not_sent';
-      for (const item of sent) {
-        item.result.error = error;
-        // An item that a lost earlier round may have applied stays unknown, whatever this round's error says.
-        item.result.outcome = item.landedMaybe || !notSent ? 'unknown' : 'not_sent';
-        if (!item.landedMaybe && notSent) item.result.outcome = 'not_sent';
-      }
-      break;
+      if (!round.settled) this.#lost(round, error);
+      throw error;
     }
+    // An answer to a round already given up on is not this call's any more (its items were settled as lost).
+    if (round.settled) return;
+    round.settled = true;
+    const retry = this.#answered(round.items, answer, ctx);
+    if (retry === undefined) return;
+    this.#pending = retry.items;
+    throw new BulkItemsRetryableError(retry.items.length, retry.classification, retry.firstError);
+  }
 
+  /** The request of `round` failed (`error`) or was cut short (undefined): its items may or may not have landed. */
+  #lost(round: Round, error: unknown): void {
+    round.settled = true;
+    const notSent = error !== undefined && classifyElasticsearchError(error).sent === false;
+    for (const item of round.items) {
+      if (!notSent) item.landedMaybe = true;
+      item.result.outcome = item.landedMaybe ? 'unknown' : 'not_sent';
+      item.result.error = error;
+      item.result.status = undefined;
+      item.result.result = undefined;
+    }
+  }
+
+  /** Records the answer of each item; returns the items to resend (and how to classify the round), if any. */
+  #answered(
+    sent: readonly Item[],
+    answer: estypes.BulkResponse,
+    ctx: AttemptContext,
+  ): { items: Item[]; classification: Classification; firstError: unknown } | undefined {
     const retry: Item[] = [];
-    let hint: number | undefined;
+    let first: Classification | undefined;
+    let firstError: unknown;
+    let allNotSent = true;
     answer.items.forEach((entry, k) => {
       const item = sent[k];
       if (item === undefined) return;
@@ -225,22 +229,82 @@ export async function bulkWithRetries(
         item.result.outcome = 'already_applied';
         return;
       }
-      const c = classifyResponse(status, { error: r?.error }, undefined);
-      const replayable = c.sent === false || item.replay !== 'unsafe';
-      if (matchesRetryOn(policy.retryOn, c) && replayable) {
-        retry.push(item);
-        if (c.retryAfterMs !== undefined) hint = Math.max(hint ?? 0, c.retryAfterMs);
-      }
       item.result.outcome = 'failed';
+      const c = classifyResponse(status, { error: r?.error }, undefined);
+      // The idempotency rule per item: in a bulk that holds an item unsafe to replay, only refusals that prove the
+      // item was not applied are resent (the round's own retry must then say `sent: false` to the executor).
+      const verdict = decideRetry(this.#itemPolicy, r?.error, c, {
+        attempt: ctx.attempt,
+        classification: c,
+        idempotent: this.idempotent,
+        node: ctx.node,
+        elapsedMs: 0, // read by retryIf only, which is left out here
+      });
+      if (verdict !== 'retryable') return;
+      retry.push(item);
+      if (first === undefined) {
+        first = c;
+        firstError = r?.error;
+      }
+      if (c.sent !== false) allNotSent = false;
     });
-    if (retry.length === 0 || round > policy.maxRetries) break;
-    const delay = retryDelay(policy.backoff, policy.delay, round, prevDelay, Math.random, hint);
-    prevDelay = delay;
-    if (performance.now() + delay >= deadlineAt || isAborted(options.signal)) break;
-    await abortable(delay, options.signal);
-    if (isAborted(options.signal)) break;
-    pending = retry;
+    if (first === undefined) return undefined;
+    const classification: Classification = {
+      kind: first.kind,
+      ...(first.code === undefined ? {} : { code: first.code }),
+      ...(first.statusCode === undefined ? {} : { statusCode: first.statusCode }),
+      ...(allNotSent ? { sent: false } : {}),
+    };
+    return { items: retry, classification, firstError };
   }
-  const errors = items.some((i) => i.result.outcome !== 'applied' && i.result.outcome !== 'already_applied');
-  return { items: items.map((i) => i.result), errors, rounds };
+
+  /** The call's result; `error` is what the `execute` ended with, if it failed. */
+  result(error: unknown, failed: boolean): BulkResult {
+    // The executor gave up while a round was in flight (a timeout, the deadline, the caller's abort).
+    if (this.#last !== undefined && !this.#last.settled) this.#lost(this.#last, undefined);
+    if (failed) {
+      // Items with no answer from their last round (or never sent) carry why the call stopped.
+      for (const item of this.#items)
+        if (item.result.outcome === 'unknown' || item.result.outcome === 'not_sent')
+          item.result.error = error;
+    }
+    const errors = this.#items.some(
+      (i) => i.result.outcome !== 'applied' && i.result.outcome !== 'already_applied',
+    );
+    return { items: this.#items.map((i) => i.result), errors, rounds: this.rounds };
+  }
+}
+
+/**
+ * A bulk request that resends only the items that failed with a retryable status (429 `es_rejected_execution`,
+ * 503 `unavailable_shards`, or what the policy's `retryOn` lists), alone. The whole call is one `execute` on the
+ * target and each round one of its attempts, so the rounds follow the target's retry policy, clock and randomness:
+ * `retry.maxRetries` more rounds at most, the backoff between them, within the deadline, the
+ * budget and the caller's signal. Items that succeeded are never resent. A round whose answer is lost is retried
+ * whole only when every item of the bulk is safe to replay (no index without `_id`), and a create / `if_seq_no`
+ * item that then answers 409 is `already_applied`. Resolves with every item's result; it does not reject for item
+ * failures.
+ */
+export async function bulkWithRetries(
+  target: Target<ElasticsearchClient>,
+  options: BulkOptions,
+): Promise<BulkResult> {
+  const run = new BulkRun(
+    parseBulkOperations(options.operations, options.index),
+    options,
+    target.policy.retry,
+  );
+  const executeOptions: ExecuteOptions = {
+    name: 'bulk',
+    idempotent: run.idempotent,
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.attemptTimeout === undefined ? {} : { attemptTimeout: options.attemptTimeout }),
+  };
+  try {
+    await target.execute((client, ctx) => run.round(client, ctx), executeOptions);
+    return run.result(undefined, false);
+  } catch (error) {
+    return run.result(error, true);
+  }
 }

@@ -1,4 +1,5 @@
 import { classifySocketError, isAbortError, isAttemptEndedError, type Classification } from '@reconnect/core';
+import { isElasticsearchDriverError } from './errors.js';
 
 /** What the client's errors carry (`ResponseError.meta`, `ConnectionError`), as far as classification reads it. */
 interface EsErrorShape {
@@ -134,6 +135,8 @@ export function classifyElasticsearchError(error: unknown): Classification {
   if (typeof error !== 'object' || error === null) return { kind: 'unknown' };
   // A request an abandoned operation sent after its attempt ended: refused before anything was written.
   if (isAttemptEndedError(error)) return { kind: 'timeout', code: error.code, sent: false };
+  // The driver's own errors say what they are, from construction.
+  if (isElasticsearchDriverError(error)) return { ...error.classification };
   const e = error as EsErrorShape;
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' ? e.message : '';

@@ -45,6 +45,13 @@ export {
   type BulkOptions,
   type BulkResult,
 } from './bulk.js';
+export {
+  BulkItemsRetryableError,
+  ElasticsearchDriverError,
+  driverErrorCodes,
+  isElasticsearchDriverError,
+  type ElasticsearchDriverErrorCode,
+} from './errors.js';
 export { preferHostname } from './selector.js';
 export {
   describeElasticsearchOptions,
