@@ -13,6 +13,7 @@ export const ErrorCodes = {
   ABORTED: 'ERR_ABORTED',
   ATTEMPT_TIMEOUT: 'ERR_ATTEMPT_TIMEOUT',
   ATTEMPT_ENDED: 'ERR_ATTEMPT_ENDED',
+  QUEUE_FULL: 'ERR_QUEUE_FULL',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
   UNKNOWN_TARGET: 'ERR_UNKNOWN_TARGET',
   PLUGIN: 'ERR_PLUGIN',
@@ -169,6 +170,25 @@ export class UnknownTargetError extends ReconnectError {
 }
 /** True for an {@link UnknownTargetError}. */
 export const isUnknownTargetError = hasCode<UnknownTargetError>(ErrorCodes.UNKNOWN_TARGET);
+
+/**
+ * The target is reconnecting and `reconnect.maxWaiting` operations already wait for it: this one was refused at
+ * once, before anything was sent (`outcome: 'not_sent'`, not retried), so that an outage cannot grow the process's
+ * memory without bound. `waiting` is the limit it met.
+ */
+export class QueueFullError extends ReconnectError {
+  readonly waiting: number;
+  constructor(waiting: number, options?: { target?: string; cause?: unknown }) {
+    super(
+      ErrorCodes.QUEUE_FULL,
+      `Target${options?.target === undefined ? '' : ` "${options.target}"`} is reconnecting and ${waiting} operations already wait for it (reconnect.maxWaiting): refused, not sent`,
+      { ...options, kind: 'connection', outcome: 'not_sent', retryable: false },
+    );
+    this.waiting = waiting;
+  }
+}
+/** True for a {@link QueueFullError}. */
+export const isQueueFullError = hasCode<QueueFullError>(ErrorCodes.QUEUE_FULL);
 
 /** The lifecycle was stopped while the operation waited; nothing was sent. */
 export class StoppedError extends ReconnectError {

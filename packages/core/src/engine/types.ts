@@ -63,6 +63,15 @@ export interface AcquireRequest {
    * its signal then also aborts at the attempt timeout.
    */
   readonly signal: AbortSignal;
+  /** Whether `signal` has aborted, read without making it (it is made on first read). */
+  readonly aborted: boolean;
+  /** The reason `signal` aborted with, read without making it. */
+  readonly reason: unknown;
+  /**
+   * Calls `listener` once when `signal` aborts, without making the signal: what a source that waits (for a
+   * reconnect) listens with, at a fraction of an AbortSignal listener's cost. One at a time; `undefined` removes it.
+   */
+  whenAborted(listener: (() => void) | undefined): void;
   /** The node the previous attempt failed on: pick a different one when one is alive. */
   readonly avoid: NodeAddress | undefined;
   /** Absolute time (on the target's clock) the operation's deadline falls at. */

@@ -31,6 +31,7 @@ export const builtinDefaults = {
     onExhausted: 'keep-probing',
     minProbeGap: '100ms',
     whileReconnecting: 'wait',
+    maxWaiting: 50_000,
   },
   circuitBreaker: {
     enabled: true,

@@ -140,6 +140,10 @@ export const reconnectSchema = z.strictObject({
   onExhausted: z.enum(['keep-probing', 'stop']),
   minProbeGap: durationSchema,
   whileReconnecting: z.enum(['wait', 'fail-fast']),
+  // How many operations may wait for a reconnect at once; more are refused at once (QueueFullError).
+  maxWaiting: z
+    .union([positiveCount, z.literal('unlimited')])
+    .transform((v): number => (v === 'unlimited' ? Number.POSITIVE_INFINITY : v)),
   delay: fn<DelayFn>('delay(attempt) => milliseconds').optional(),
 });
 

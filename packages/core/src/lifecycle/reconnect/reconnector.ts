@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../time/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { idleState, transition, type ReconnectorInput, type ReconnectorState } from './reconnector-state.js';
 import { OneShotTimer } from '../../time/one-shot-timer.js';
-import { Waiters } from './waiters.js';
+import { Waiters, type Cancellation } from './waiters.js';
 import { withTimeout } from '../../time/with-timeout.js';
 import type {
   DisconnectEvent,
@@ -178,7 +178,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
    * Resolves when connected; rejects when the reconnector stops (StoppedError), gives up for good
    * (NotConnectedError) or `signal` aborts (its reason). Immediate when already connected.
    */
-  whenConnected(signal?: AbortSignal): Promise<void> {
+  whenConnected(signal?: AbortSignal | Cancellation): Promise<void> {
     const s = this.#state.status;
     if (s === 'connected') return Promise.resolve();
     if (s === 'stopped') return Promise.reject(new StoppedError());

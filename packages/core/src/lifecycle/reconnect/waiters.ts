@@ -1,3 +1,13 @@
+/**
+ * What a wait can be cut short by without an AbortSignal: the attempt's own lazy signal offers this, so an
+ * operation waiting for a reconnect makes no AbortController and adds no event listener (about a kilobyte each).
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  whenAborted(listener: (() => void) | undefined): void;
+}
+
 /** Operations waiting for a connection: each a promise settled together, or alone when its signal aborts. */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();
@@ -8,19 +18,11 @@ export class Waiters {
   }
 
   /** A promise settled by {@link settle}, or rejected with `signal`'s reason when it aborts first. */
-  wait(signal: AbortSignal | undefined): Promise<void> {
+  wait(signal: AbortSignal | Cancellation | undefined): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          this.#waiting.delete(waiter);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      const waiter = new Waiter(this.#waiting, resolve, reject, signal);
       this.#waiting.add(waiter);
     });
   }
@@ -30,17 +32,49 @@ export class Waiters {
     if (this.#waiting.size === 0) return;
     const waiters = [...this.#waiting];
     this.#waiting.clear();
-    for (const w of waiters) {
-      if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
-      if (error === undefined) w.resolve();
-      else w.reject(error);
-    }
+    for (const w of waiters) w.settle(error);
   }
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+/** One waiting operation: its promise's two functions, and how it stops listening to what may cut it short. */
+class Waiter {
+  readonly #set: Set<Waiter>;
+  readonly #resolve: () => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #signal: AbortSignal | Cancellation | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    set: Set<Waiter>,
+    resolve: () => void,
+    reject: (error: unknown) => void,
+    signal: AbortSignal | Cancellation | undefined,
+  ) {
+    this.#set = set;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+    if (signal === undefined) return;
+    const onAbort = (): void => {
+      this.#set.delete(this);
+      this.#reject(signal.reason);
+    };
+    this.#onAbort = onAbort;
+    if (isAbortSignal(signal)) signal.addEventListener('abort', onAbort, { once: true });
+    else signal.whenAborted(onAbort);
+  }
+
+  settle(error: unknown): void {
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      if (isAbortSignal(signal)) signal.removeEventListener('abort', this.#onAbort!);
+      else signal.whenAborted(undefined);
+    }
+    if (error === undefined) this.#resolve();
+    else this.#reject(error);
+  }
+}
+
+function isAbortSignal(signal: AbortSignal | Cancellation): signal is AbortSignal {
+  return typeof (signal as AbortSignal).addEventListener === 'function';
 }

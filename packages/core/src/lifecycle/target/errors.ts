@@ -14,6 +14,11 @@ export class TargetErrors {
   readonly #driver: Driver<never, unknown> | Driver;
   readonly #secrets: readonly string[];
 
+  /** The target's name, for errors built elsewhere. */
+  get target(): string {
+    return this.#target;
+  }
+
   constructor(target: string, driver: Driver<never, unknown> | Driver, options: unknown) {
     this.#target = target;
     this.#driver = driver;

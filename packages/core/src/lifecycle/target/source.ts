@@ -6,7 +6,7 @@ import type {
   Lease,
 } from '../../engine/types.js';
 import { kindMeanings } from '../../error-kinds.js';
-import { NotConnectedError, StoppedError, type ReconnectError } from '../../errors.js';
+import { NotConnectedError, QueueFullError, StoppedError, type ReconnectError } from '../../errors.js';
 import type { ResolvedPolicy } from '../../policy/resolved.js';
 import type { Clock } from '../../time/clock.js';
 import type { HealthChecker } from '../health/health-checker.js';
@@ -181,10 +181,17 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
         throw this.everConnected
           ? errors.notConnected(`it is ${status}`, reconnector.lastError() ?? this.lastFailure, true)
           : errors.neverConnected(reconnector.lastError(), true);
+      // Bounded: an outage must not grow the process without limit (each waiting operation holds memory).
+      if (reconnector.waiting >= policy.reconnect.maxWaiting)
+        throw new QueueFullError(policy.reconnect.maxWaiting, {
+          target: this.#p.errors.target,
+          cause: reconnector.lastError() ?? this.lastFailure,
+        });
       // The caller awaits us: hold the process open (every library timer is unref'd).
       const release = holdProcess();
       try {
-        await reconnector.whenConnected(request.signal);
+        // The request itself, not its signal: waiting makes no AbortController and adds no event listener.
+        await reconnector.whenConnected(request);
       } finally {
         release();
       }
