@@ -107,7 +107,7 @@ targets:
       connectionString: "host=db password=hunter2SECRET user=app"
       ado: "Server=db;Password='a b SECRET';"
       redis: "redis://:p@ssw0rdSECRET@h:6379"
-      mysql: "mysql://u:ab/cdSECRET@h/app"
+      mysql: "mysql://u:ab%2FcdSECRET@h/app"
       note: "${pem}"
       tls: { key: keySECRET, clientKey: clientSECRET, ca: visible-ca }
       signingKey: signSECRET
@@ -126,6 +126,24 @@ targets:
       expect(out).toContain('mysql://u:***@h/app');
       expect(out).toContain('visible-ca');
       expect(out).toContain('app:');
+    }
+  });
+
+  it('validate refuses a URL whose password holds an unencoded / (part of it would become the host), without quoting it', async () => {
+    const file = path.join(tmp, 'slash.yaml');
+    writeFileSync(
+      file,
+      'version: 1\ntargets:\n  db:\n    driver: mysql\n    options: { uri: "mysql://u:ab/cdSECRET@h/app" }\n',
+    );
+    for (const args of [
+      ['validate', '--config', file],
+      ['validate', '--config', file, '--json'],
+    ]) {
+      const out = await run(args, { env });
+      expect(out.code).toBe(1);
+      expect(out.stdout + out.stderr).toContain('url_credentials');
+      expect(out.stdout + out.stderr).not.toContain('SECRET');
+      expect(out.stdout + out.stderr).not.toContain('cdSECRET');
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '../errors.js';
 import { isPlainObject, setOwn } from './plain-object.js';
 import { isSecretPath } from './redact.js';
+import { userinfoEncoding } from './url-credentials/encode-userinfo.js';
 
 /** Where `${NAME}` values come from: usually `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -27,7 +28,8 @@ function scalar(text: string): string | number | boolean {
 
 /**
  * Replaces `${NAME}` and `${NAME:-default}` in every string of `value` (object keys excluded),
- * `$${` standing for a literal `${`. A missing variable without a default, a malformed reference,
+ * `$${` standing for a literal `${`. A reference written inside a URL's user info
+ * (`redis://user:${PASSWORD}@host`) inserts its value percent-encoded, so any password works there. A missing variable without a default, a malformed reference,
  * a cycle or absurd nesting become issues naming the variable and the path; the value is left as written.
  */
 export function interpolate<T>(
@@ -55,7 +57,10 @@ export function interpolate<T>(
   const replaceIn = (text: string, path: (string | number)[]): string => {
     if (!text.includes('$')) return text;
     let failed = false;
-    const out = text.replace(reference, (match, body: string | undefined) => {
+    // What a reference inserts into a URL's user info is a raw name or password: percent-encoded (url-credentials/encode-userinfo.ts).
+    const encodingAt = userinfoEncoding(text);
+    const inserted = (value: string, offset: number): string => encodingAt?.(offset)?.(value) ?? value;
+    const out = text.replace(reference, (match, body: string | undefined, offset: number) => {
       if (match === '$${') return '${';
       const inner = body ?? '';
       const sep = inner.indexOf(':-');
@@ -72,8 +77,8 @@ export function interpolate<T>(
         return match;
       }
       const found = env[name];
-      if (found !== undefined && found !== '') return found;
-      if (sep !== -1) return inner.slice(sep + 2);
+      if (found !== undefined && found !== '') return inserted(found, offset);
+      if (sep !== -1) return inserted(inner.slice(sep + 2), offset);
       if (found === '') return found;
       failed = true;
       // The name helps most, but under a secret key the "reference" may be a slice of the password itself.

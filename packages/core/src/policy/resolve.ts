@@ -15,6 +15,7 @@ import {
   type ResolvedPolicyWithProvenance,
 } from './policy-layers.js';
 import { isResolvedPolicy, type ResolvedPolicy } from './resolved.js';
+import { urlIssues } from './url-credentials/check-urls.js';
 import {
   configSchema,
   extendablePolicySchema,
@@ -212,6 +213,8 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   for (const [name, target] of Object.entries(rawTargets)) {
     if (!isPlainObject(target)) continue;
     const at: Path = ['targets', name];
+    // A URL whose password was not percent-encoded would put part of it in the host: refused, never quoted.
+    ctx.issues.push(...urlIssues(target['options'], [...at, 'options'], file));
     const policy = target['policy'];
     let own: PolicyLayer[] | undefined = [];
     if (typeof policy === 'string') {
