@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { isDeadlineExceededError, isRetriesExhaustedError } from '../errors.js';
 import type { RetryEvent } from './events.js';
-import { createFakeClock } from '../time/fake-clock.js';
+import { createFakeClock, type FakeClock } from '../time/fake-clock.js';
 import {
   breakerPolicy,
   budgetPolicy,
@@ -21,7 +21,7 @@ import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
 
 const poolClosed = () => new FakeDriverError('connection', { sent: false, local: true }, 'Pool is closed.');
 
-function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
+function setup(over: Partial<RetryExecutorOptions<string>> & { clock?: FakeClock } = {}) {
   const clock = over.clock ?? createFakeClock();
   const source = new FakeSource();
   const retries: RetryEvent[] = [];

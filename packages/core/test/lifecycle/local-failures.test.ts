@@ -57,3 +57,41 @@ describe('local not-sent failures and passive health', () => {
     await target.stop();
   });
 });
+
+describe('an error reply between failures proves the server alive', () => {
+  it('connection failures interleaved with error replies (syntax, auth) never reach failureThreshold', async () => {
+    const clock = createFakeClock(0);
+    const { driver, control } = createMemoryDriver();
+    const target = createTarget({
+      name: 't',
+      driver,
+      options: {},
+      clock,
+      policy: {
+        retry: { maxRetries: 0, budget: { enabled: false } },
+        healthCheck: { interval: 100_000, timeout: 5000, failureThreshold: 3 },
+        circuitBreaker: { enabled: false },
+      },
+    });
+    const started = target.start();
+    await clock.advanceAsync(0);
+    await started;
+    control.probe = 'hang'; // the suspicion's probe decides nothing within this test
+    const reset = () => Promise.reject(new MemoryError('ECONNRESET', 'connection', 'ECONNRESET'));
+    const syntax = () => Promise.reject(new MemoryError('You have an error in your SQL syntax', 'fatal'));
+    const denied = () => Promise.reject(new MemoryError('Access denied', 'auth'));
+    // Not awaited one by one: should the target go down, an operation would wait for the reconnect.
+    for (const op of [reset, syntax, reset, denied, reset, syntax]) {
+      void target.execute(op, { idempotent: true }).catch(() => undefined);
+      await clock.advanceAsync(1);
+    }
+    expect(target.state).toBe('connected');
+    // The control: three resets in a row are three failures.
+    for (const op of [reset, reset, reset]) {
+      void target.execute(op, { idempotent: true }).catch(() => undefined);
+      await clock.advanceAsync(1);
+    }
+    expect(target.state).not.toBe('connected');
+    await target.stop();
+  });
+});

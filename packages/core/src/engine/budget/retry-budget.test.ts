@@ -57,6 +57,32 @@ describe('RetryBudget', () => {
     expect(budget.available()).toBe(0);
   });
 
+  it('forgets a slice skipped over by a jump of a window and a half (not only whole windows)', () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(policy({ ratio: 0.5, minPerSecond: 0, window: 10_000 }), clock);
+    for (let i = 0; i < 100; i++) budget.deposit(); // slice 0
+    clock.advance(3_000);
+    for (let i = 0; i < 10; i++) budget.deposit(); // slice 3
+    expect(budget.available()).toBe(55);
+    // 15.5 s: slice 15 lands in slice 5's cell; slices 0 and 3 are more than a window old and were skipped over.
+    clock.advance(12_500);
+    expect(budget.available()).toBe(0);
+    // 12.9 s after slice 3 began is still more than a window: nothing comes back on a later read either.
+    clock.advance(400);
+    expect(budget.available()).toBe(0);
+  });
+
+  it('keeps a slice that is less than a window old after a jump that skips cells', () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(policy({ ratio: 0.5, minPerSecond: 0, window: 10_000 }), clock);
+    clock.advance(7_000);
+    for (let i = 0; i < 10; i++) budget.deposit(); // slice 7
+    clock.advance(9_500); // 16.5 s: slice 16; slice 7 is 9 slices back, still inside the window
+    expect(budget.available()).toBe(5);
+    clock.advance(1_000); // 17.5 s: slice 17; slice 7 is now a window old
+    expect(budget.available()).toBe(0);
+  });
+
   it('survives long idle gaps and a clock far from zero', () => {
     const clock = createFakeClock(1e12);
     const budget = new RetryBudget(policy({ ratio: 1 }), clock);

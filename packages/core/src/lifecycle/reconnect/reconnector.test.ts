@@ -12,6 +12,7 @@ const policy = (over: Partial<ReconnectPolicy> = {}): ReconnectPolicy => ({
   onExhausted: 'keep-probing',
   minProbeGap: 50,
   whileReconnecting: 'wait',
+  maxWaiting: 50_000,
   ...over,
 });
 
