@@ -82,6 +82,33 @@ function scripted(...errors: unknown[]) {
   return { op, calls };
 }
 
+describe('RetryExecutor: the deadline caps the backoff wait', () => {
+  it('a backoff that would end past the deadline gives up at once with the deadline error, not after the wait', async () => {
+    const { executor, clock, giveUps } = setup({
+      policy: retryPolicy({
+        deadline: 1000,
+        backoff: { type: 'fixed', base: 5000, factor: 2, max: 5000, jitter: 'none' },
+      }),
+    });
+    let calls = 0;
+    const result = track(
+      executor.execute(
+        () => {
+          calls++;
+          return Promise.reject(new FakeDriverError('connection'));
+        },
+        { idempotent: true },
+      ),
+    );
+    await clock.advanceAsync(0);
+    expect(result.done).toBe(true);
+    expect(isDeadlineExceededError(result.error)).toBe(true);
+    expect(calls).toBe(1);
+    expect(giveUps.map((g) => g.reason)).toEqual(['deadline']);
+    expect(clock.now()).toBe(0);
+  });
+});
+
 describe('RetryExecutor: success path', () => {
   it('attemptTimeout 0 and deadline 0 mean no limit: no timer during the attempt, retries still work', async () => {
     const { executor, clock } = setup({ policy: retryPolicy({ attemptTimeout: 0, deadline: 0 }) });

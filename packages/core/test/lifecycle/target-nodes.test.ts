@@ -53,6 +53,30 @@ describe('Target with several nodes', () => {
     await target.stop();
   });
 
+  it("one failing node of several is the pool's business: its failures never count against the target", async () => {
+    const { clock, control, target } = nodesTarget(
+      { nodes: [9200, 9201] },
+      {
+        ...policy({ deadTimeout: 60_000, nodeFailureThreshold: 1 }),
+        healthCheck: { interval: 100_000, timeout: 200, jitter: 0, failureThreshold: 1 },
+      },
+    );
+    const p = target.start();
+    await clock.advanceAsync(0);
+    await p;
+    control.downNodes.add('127.0.0.1:9200');
+    const probesBefore = control.calls.probe;
+    const results: Promise<string>[] = [];
+    for (let i = 0; i < 6; i++) results.push(target.execute(query, { idempotent: true }));
+    await clock.advanceAsync(100);
+    // Not a suspicion of the target (that would probe every node at once), nor a failure counted against it.
+    expect(control.calls.probe).toBe(probesBefore);
+    expect(target.state).toBe('connected');
+    expect(await Promise.all(results)).toEqual(Array(6).fill('q@127.0.0.1:9201'));
+    expect(target.health().nodes.find((n) => n.id === '127.0.0.1:9200')?.alive).toBe(false);
+    await target.stop();
+  });
+
   it('resurrect ping: a dead node is probed once its dead time is over, then used again', async () => {
     const { clock, control, target } = nodesTarget(
       { nodes: [9200, 9201] },

@@ -290,6 +290,32 @@ describe('Target', () => {
     await target.stop();
   });
 
+  it('fail-fast with retries allowed: the refusal is not retried — it reaches the caller as is, at once', async () => {
+    const { clock, target, control } = setup({
+      policy: { reconnect: { whileReconnecting: 'fail-fast' }, retry: { maxRetries: 3 } },
+    });
+    await started(target, clock);
+    control.probe = 'fail';
+    control.connect = 'fail';
+    await clock.advanceAsync(3000);
+    expect(target.state).toBe('reconnecting');
+    let settledAt: number | undefined;
+    const result = target.execute(query(), { idempotent: true }).then(
+      () => undefined,
+      (e: unknown) => {
+        settledAt = clock.now();
+        return e;
+      },
+    );
+    const start = clock.now();
+    await clock.advanceAsync(0);
+    expect(settledAt).toBe(start); // not after a 10 ms backoff, let alone three
+    const error = await result;
+    expect(isNotConnectedError(error)).toBe(true); // itself, not a RetriesExhaustedError around it
+    expect(error).toMatchObject({ outcome: 'not_sent', retryable: false });
+    await target.stop();
+  });
+
   it('a self-reconnecting client (watch) is never closed on a fault; nudges use reconnectNow; up() restores', async () => {
     const { clock, target, control } = setup({ watch: true });
     await started(target, clock);
