@@ -2,8 +2,10 @@ import type { Driver } from '../driver/driver.js';
 import { describeChange, diffConfigs, type ConfigChange } from '../policy/config-diff.js';
 import type { Environment } from '../policy/interpolate.js';
 import { loadConfig } from '../policy/loader.js';
+import { redactString } from '../policy/redact.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import type { Clock, RandomSource } from '../time/clock.js';
+import { candidateLogger } from './candidate-logger.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { ReloadTelemetry, type ReloadOutcome } from './reload-telemetry.js';
 import {
@@ -15,17 +17,36 @@ import {
 import { SwappableTarget } from './swappable-target.js';
 import type { Logger, LogLevel, Target } from '../lifecycle/types.js';
 
+/** A target whose changes a reload could not put in force: its new client did not connect, the old one stays. */
+export interface NotApplied {
+  /** The target's name. */
+  target: string;
+  /** The changes to it that are not in force. */
+  changes: ConfigChange[];
+  /** Why, in words, secrets redacted: `its new client did not connect: connect ECONNREFUSED 127.0.0.1:1`. */
+  reason: string;
+  /** What the new target's start() rejected with (its `cause` is the driver's last connect error). */
+  error: unknown;
+}
+
 /** What a reload did (also the payload of the manager's `reload` event). */
 export interface ReloadResult {
-  /** `applied`: changes are in force; `unchanged`: the file says what is in force; `failed`: refused, nothing changed. */
+  /**
+   * `applied`: changes are in force (some may be `notApplied`); `not_applied`: the file changed, but no change could
+   * be put in force (every new client failed to connect; the targets in force are unchanged); `unchanged`: the file
+   * says what is in force; `failed`: refused, nothing changed.
+   */
   result: ReloadOutcome;
   file: string;
-  /** Every change put in force (empty when unchanged or failed). */
+  /** Every change put in force (empty when unchanged, not applied or failed). */
   changes: ConfigChange[];
-  /** The changes in words, as `reconnect diff` prints them (secrets redacted). */
+  /**
+   * The changes in words, as `reconnect diff` prints them (secrets redacted): those put in force, then those that
+   * were not, each followed by `— not applied: REASON; the target in force is unchanged`.
+   */
   summary: string[];
-  /** Targets whose change could not be put in force (the new client did not connect): the old one stays. */
-  notApplied: { target: string; error: unknown }[];
+  /** Targets whose changes could not be put in force (the new client did not connect): the old one stays. */
+  notApplied: NotApplied[];
   /** The located `ConfigError` (file, path, expected) of a refused file. */
   error?: unknown;
   /** Wall-clock time (ms since the epoch) the reload ended. */
@@ -65,6 +86,19 @@ export interface ReloaderSetup {
   add(name: string, target: Target): void;
   remove(name: string): void;
   emit<K extends keyof ManagerEvents>(event: K, payload: ManagerEvents[K]): void;
+}
+
+/**
+ * Why a new target did not start, in words: what its client last failed with (the cause of start()'s error, the
+ * driver's own error, with its code when the message lacks it), secrets redacted. Not start()'s own message, which
+ * speaks of a live target ("it keeps reconnecting in the background"): the candidate is stopped.
+ */
+function notConnectedReason(error: unknown): string {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: unknown } | null)?.code;
+  const text = typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+  return `its new client did not connect: ${redactString(text)}`;
 }
 
 /** The longest a replaced target's operations are waited for: their deadline (they end by then), plus a margin. */
@@ -164,8 +198,16 @@ export class ConfigReloader {
     const file = this.#o.file;
     const telemetry = new ReloadTelemetry(file);
     const done = (r: Omit<ReloadResult, 'file' | 'at' | 'summary'>): ReloadResult => {
-      const result: ReloadResult = { ...r, file, summary: r.changes.map(describeChange), at: Date.now() };
-      telemetry.end(result.result, result.changes, result.error);
+      const summary = [
+        ...r.changes.map(describeChange),
+        ...r.notApplied.flatMap((n) =>
+          n.changes.map(
+            (c) => `${describeChange(c)} — not applied: ${n.reason}; the target in force is unchanged`,
+          ),
+        ),
+      ];
+      const result: ReloadResult = { ...r, file, summary, at: Date.now() };
+      telemetry.end(result.result, result.changes, result.error ?? result.notApplied[0]?.error, summary);
       if (result.result === 'failed')
         this.#o.emit('reloadFailed', { file, error: result.error, at: result.at });
       else this.#o.emit('reload', result);
@@ -193,7 +235,7 @@ export class ConfigReloader {
         await this.#applyTarget(spec, own, started);
         applied.push(...own);
       } catch (error) {
-        notApplied.push({ target: spec.name, error });
+        notApplied.push({ target: spec.name, changes: own, reason: notConnectedReason(error), error });
       }
     }
     for (const name of diff.removed) {
@@ -207,7 +249,8 @@ export class ConfigReloader {
       }
       applied.push(...diff.changes.filter((c) => c.target === name));
     }
-    return done({ result: applied.length > 0 ? 'applied' : 'unchanged', changes: applied, notApplied });
+    const result = applied.length > 0 ? 'applied' : notApplied.length > 0 ? 'not_applied' : 'unchanged';
+    return done({ result, changes: applied, notApplied });
   }
 
   // One target's changes: added, replaced (driver or options changed), or its new policy put in force.
@@ -220,7 +263,9 @@ export class ConfigReloader {
       return;
     }
     if (changes.some((c) => c.area === 'connection')) {
-      const replacement = this.#build(spec);
+      // Until it is in force, the new target's log lines say they are a candidate's, not the live target's.
+      const log = this.#o.logger === undefined ? undefined : candidateLogger(this.#o.logger, spec.name);
+      const replacement = targetFromSpec(spec, { ...this.#o, logger: log?.logger });
       if (facade.state !== 'idle') {
         try {
           // The new client connects first; until then every operation goes to the old one.
@@ -230,6 +275,7 @@ export class ConfigReloader {
           throw error;
         }
       }
+      log?.inForce();
       this.#track(facade.replace(replacement, drainBound(facade.policy)));
     } else {
       facade.applyPolicy(spec.config.policy);

@@ -1,3 +1,4 @@
+import { describeChange } from '../policy/config-diff.js';
 import { redactString } from '../policy/redact.js';
 import type { Listener } from '../util/typed-emitter.js';
 import type { ManagerEvents } from './config-reload.js';
@@ -14,9 +15,10 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * Writes a manager's reloads to `logger`: a reload that changed something at `info` with each change in the words
- * `reconnect diff` prints (secrets redacted), an unchanged file at `debug`, a change a target could not take (its
- * new client did not connect) at `warn`, and a refused file at `error` with the located issues. Returns a detacher.
+ * Writes a manager's reloads to `logger`: the changes put in force at `info` in the words `reconnect diff` prints
+ * (secrets redacted), an unchanged file at `debug`, each target whose changes could not be put in force (its new
+ * client did not connect) at `warn` naming the target, why and what was not applied, and a refused file at `error`
+ * with the located issues. Returns a detacher.
  */
 export function logReloads(source: ReloadSource, logger: Logger, level: LogLevel = 'info'): () => void {
   const consoleShaped = logger === (globalThis.console as unknown);
@@ -28,13 +30,18 @@ export function logReloads(source: ReloadSource, logger: Logger, level: LogLevel
   const offs = [
     source.on('reload', (e) => {
       if (e.result === 'unchanged') write('debug', { file: e.file }, `policy file reloaded, nothing changed`);
-      else write('info', { file: e.file, changes: e.summary }, `policy reloaded: ${e.summary.join('; ')}`);
-      for (const n of e.notApplied)
+      if (e.changes.length > 0) {
+        const applied = e.changes.map(describeChange);
+        write('info', { file: e.file, changes: applied }, `policy reloaded: ${applied.join('; ')}`);
+      }
+      for (const n of e.notApplied) {
+        const what = n.changes.map(describeChange);
         write(
           'warn',
-          { file: e.file, target: n.target, error: messageOf(n.error) },
-          `${n.target}: the reloaded policy could not be put in force (the old one stays): ${messageOf(n.error)}`,
+          { file: e.file, target: n.target, reason: n.reason, changes: what },
+          `${n.target}: reload not applied, the target in force is unchanged — ${n.reason} (${what.join('; ')})`,
         );
+      }
     }),
     source.on('reloadFailed', (e) =>
       write(

@@ -3,8 +3,11 @@ import { changePath, describeChange, type ConfigChange } from '../policy/config-
 import { AttributeNames as A, MetricNames, SpanNames } from '../telemetry/names.js';
 import { errorType, getMeter, getTracer } from '../telemetry/otel.js';
 
-/** How a reload ended: changes put in force, nothing to change, or the file refused (the old policy stays). */
-export type ReloadOutcome = 'applied' | 'unchanged' | 'failed';
+/**
+ * How a reload ended: changes put in force, changes none of which could be put in force (each new client failed to
+ * connect; the targets in force are unchanged), nothing to change, or the file refused (the old policy stays).
+ */
+export type ReloadOutcome = 'applied' | 'not_applied' | 'unchanged' | 'failed';
 
 /**
  * One reload's `reconnect.policy_reload` span (a root span: a reload is the manager's own work, whatever set it
@@ -23,17 +26,30 @@ export class ReloadTelemetry {
     );
   }
 
-  /** Ends the span with the result and the changes (and the error of a refused file), and counts the reload. */
-  end(result: ReloadOutcome, changes: readonly ConfigChange[], error?: unknown): void {
+  /**
+   * Ends the span with the result, the changes put in force and the summary in words (and the error of a refused
+   * file, or of the first change not put in force), and counts the reload.
+   */
+  end(
+    result: ReloadOutcome,
+    changes: readonly ConfigChange[],
+    error?: unknown,
+    summary: readonly string[] = changes.map(describeChange),
+  ): void {
     const span = this.#span;
     span.setAttribute(A.RELOAD_RESULT, result);
     span.setAttribute(A.RELOAD_CHANGED_PATHS, changes.map(changePath));
-    span.setAttribute(A.RELOAD_CHANGES, changes.map(describeChange));
-    if (result === 'failed') {
+    span.setAttribute(A.RELOAD_CHANGES, [...summary]);
+    if (result === 'failed' || result === 'not_applied') {
       span.setAttribute(A.ERROR_TYPE, errorType(error));
       span.setStatus({
         code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : 'reload failed',
+        message:
+          result === 'not_applied'
+            ? 'no change could be put in force'
+            : error instanceof Error
+              ? error.message
+              : 'reload failed',
       });
     } else {
       span.setStatus({ code: SpanStatusCode.OK });
