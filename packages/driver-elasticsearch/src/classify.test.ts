@@ -1,6 +1,10 @@
 import { errors } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
-import { classifyConnectionMessage, classifyElasticsearchError, retryAfterMs } from './classify.js';
+import { AttemptEndedError } from '@reconnect/core';
+import { classifyElasticsearchError, retryAfterMs } from './classify.js';
+import { ClusterRedError, ElasticsearchDriverError } from './errors.js';
+
+const redaction = { redaction: { type: 'replace' as const, additionalKeys: [] } };
 
 const response = (statusCode: number, type?: string, headers: Record<string, string> = {}) =>
   new errors.ResponseError({
@@ -12,36 +16,55 @@ const response = (statusCode: number, type?: string, headers: Record<string, str
   });
 
 describe('classifyElasticsearchError (the README table)', () => {
-  it('ConnectionError: refused, DNS and connect timeout were never sent; a closed or reset socket may have been', () => {
-    const c = (m: string) => classifyElasticsearchError(new errors.ConnectionError(m));
-    expect(c('connect ECONNREFUSED 127.0.0.1:9200')).toEqual({
+  it('ConnectionError by the code of its cause: refused, DNS and connect timeout were never sent; a closed or reset socket may have been', () => {
+    // As the driver's connection rethrows it, and elastic-transport wraps it once more.
+    const failed = (cause: object) =>
+      classifyElasticsearchError(
+        new errors.ConnectionError('outer', undefined, {
+          ...redaction,
+          cause: new errors.ConnectionError('inner', undefined, { ...redaction, cause }),
+        }),
+      );
+    const nodeError = (code: string, syscall: string) => Object.assign(new Error(code), { code, syscall });
+    expect(failed(nodeError('ECONNREFUSED', 'connect'))).toEqual({
       kind: 'connection',
       code: 'ECONNREFUSED',
       sent: false,
     });
-    expect(c('getaddrinfo ENOTFOUND es.invalid')).toEqual({
+    expect(failed(nodeError('ENOTFOUND', 'getaddrinfo'))).toEqual({
       kind: 'connection',
       code: 'ENOTFOUND',
       sent: false,
     });
-    expect(c('Connect Timeout Error (attempted address: 10.0.0.1:9200, timeout: 10000ms)')).toEqual({
+    expect(failed({ name: 'ConnectTimeoutError', code: 'UND_ERR_CONNECT_TIMEOUT' })).toEqual({
       kind: 'connection',
       code: 'CONNECT_TIMEOUT',
       sent: false,
     });
-    expect(c('other side closed - Local: 127.0.0.1:5000, Remote: 127.0.0.1:9200')).toEqual({
+    expect(failed({ name: 'ClientClosedError', code: 'UND_ERR_CLOSED' })).toEqual({
+      kind: 'connection',
+      code: 'CLIENT_CLOSED',
+      sent: false,
+    });
+    expect(failed({ name: 'SocketError', code: 'UND_ERR_SOCKET' })).toEqual({
       kind: 'connection',
       code: 'SOCKET_CLOSED',
     });
-    expect(c('read ECONNRESET')).toEqual({ kind: 'connection', code: 'ECONNRESET' });
-    expect(c('something else')).toEqual({ kind: 'connection', code: 'CONNECTION_ERROR' });
-    // The request's signal fired: undici rejects with the reason, the transport keeps only its message.
-    expect(c('Attempt timed out after 500 ms')).toEqual({ kind: 'timeout', code: 'ABORTED' });
-    expect(c('This operation was aborted')).toEqual({ kind: 'timeout', code: 'ABORTED' });
-    expect(classifyConnectionMessage('write ECONNABORTED')).toEqual({
-      kind: 'connection',
-      code: 'CONNECTION_ERROR',
+    expect(failed(nodeError('ECONNRESET', 'read'))).toEqual({ kind: 'connection', code: 'ECONNRESET' });
+    expect(failed({ name: 'BodyTimeoutError', code: 'UND_ERR_BODY_TIMEOUT' })).toEqual({
+      kind: 'timeout',
+      code: 'REQUEST_TIMEOUT',
     });
+    expect(failed(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toEqual({
+      kind: 'timeout',
+      code: 'ABORTED',
+    });
+    // Never by the message: without a cause to read, it may have been sent, whatever the text says.
+    for (const message of ['connect ECONNREFUSED 127.0.0.1:9200', 'Attempt timed out after 500 ms'])
+      expect(classifyElasticsearchError(new errors.ConnectionError(message))).toEqual({
+        kind: 'connection',
+        code: 'CONNECTION_ERROR',
+      });
   });
 
   it('ResponseError by status and error.type', () => {
@@ -101,13 +124,32 @@ describe('classifyElasticsearchError (the README table)', () => {
       kind: 'timeout',
       code: 'ABORTED',
     });
+    // The size limit, as the driver's connection rethrows it: by its cause's code, not the message.
+    const tooLarge = new ElasticsearchDriverError('RESPONSE_TOO_LARGE', 'too large', {
+      kind: 'fatal',
+      code: 'RESPONSE_TOO_LARGE',
+    });
+    const message = 'The content length (9) is bigger than the maximum allowed string (1)';
     expect(
       classifyElasticsearchError(
-        new errors.RequestAbortedError(
-          'The content length (9) is bigger than the maximum allowed string (1)',
-        ),
+        new errors.RequestAbortedError(message, undefined, { ...redaction, cause: tooLarge }),
       ),
     ).toEqual({ kind: 'fatal', code: 'RESPONSE_TOO_LARGE' });
+    expect(classifyElasticsearchError(new errors.RequestAbortedError(message))).toEqual({
+      kind: 'timeout',
+      code: 'ABORTED',
+    });
+    // The driver's own errors and core's, by code.
+    expect(classifyElasticsearchError(new ClusterRedError('http://es1:9200'))).toEqual({
+      kind: 'transient',
+      code: 'CLUSTER_RED',
+      sent: false,
+    });
+    expect(classifyElasticsearchError(new AttemptEndedError({ target: 'search' }))).toEqual({
+      kind: 'timeout',
+      code: 'ERR_ATTEMPT_ENDED',
+      sent: false,
+    });
     expect(classifyElasticsearchError(new errors.NoLivingConnectionsError('none', {} as never))).toEqual({
       kind: 'connection',
       code: 'NO_LIVING_CONNECTIONS',

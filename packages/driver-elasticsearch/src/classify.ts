@@ -26,29 +26,43 @@ export const notAppliedErrorTypes: readonly string[] = [
 ];
 const notApplied = new Set(notAppliedErrorTypes);
 
-// ConnectionError has no undici code (elastic-transport rewraps the error with the message only): what the
-// message says is all there is. Before a connection existed nothing was sent.
-const notSentMessages: readonly { pattern: RegExp; code: string }[] = [
-  { pattern: /ECONNREFUSED/, code: 'ECONNREFUSED' },
-  { pattern: /ENOTFOUND|getaddrinfo/, code: 'ENOTFOUND' },
-  { pattern: /EAI_AGAIN/, code: 'EAI_AGAIN' },
-  { pattern: /EHOSTUNREACH/, code: 'EHOSTUNREACH' },
-  { pattern: /ENETUNREACH/, code: 'ENETUNREACH' },
-  { pattern: /EADDRNOTAVAIL/, code: 'EADDRNOTAVAIL' },
-  { pattern: /Connect Timeout Error|UND_ERR_CONNECT_TIMEOUT/i, code: 'CONNECT_TIMEOUT' },
-];
-// Lost with the request in flight: it may have run.
-const lostMessages: readonly { pattern: RegExp; code: string }[] = [
-  { pattern: /other side closed/i, code: 'SOCKET_CLOSED' },
-  { pattern: /ECONNRESET/, code: 'ECONNRESET' },
-  { pattern: /socket hang up/i, code: 'ECONNRESET' },
-  { pattern: /EPIPE/, code: 'EPIPE' },
-  { pattern: /^terminated/i, code: 'SOCKET_CLOSED' },
-];
+// undici's own codes, kept as the cause of a failed request by the driver's connection (connection.ts); Node's socket
+// codes (ECONNREFUSED, ECONNRESET…) are the core kit's.
+const undiciCodes: Readonly<Record<string, Classification>> = {
+  // The TCP (or TLS) connection was never made: nothing was written.
+  UND_ERR_CONNECT_TIMEOUT: { kind: 'connection', code: 'CONNECT_TIMEOUT', sent: false },
+  // The pool was closed before the request was dispatched.
+  UND_ERR_CLOSED: { kind: 'connection', code: 'CLIENT_CLOSED', sent: false },
+  // The socket closed with the request in flight ("other side closed"): it may have run.
+  UND_ERR_SOCKET: { kind: 'connection', code: 'SOCKET_CLOSED' },
+  // The pool was destroyed (a hung node's client closed): a request in flight may have run.
+  UND_ERR_DESTROYED: { kind: 'connection', code: 'CLIENT_DESTROYED' },
+  UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', code: 'REQUEST_TIMEOUT' },
+  UND_ERR_BODY_TIMEOUT: { kind: 'timeout', code: 'REQUEST_TIMEOUT' },
+};
 
-// The request's AbortSignal fired (attempt timeout, deadline, the caller): undici rejects with the signal's reason
-// and elastic-transport rewraps it as a ConnectionError carrying only the reason's message.
-const abortedMessages = /\baborted\b|timed out|deadline of \d+ ms exceeded/i;
+/** The causes of `error`, outermost first (elastic-transport wraps the connection's error once more). */
+function* causesOf(error: unknown): Generator<unknown> {
+  let cause = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
+    yield cause;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+}
+
+/** A ConnectionError by the code of its cause: refused / DNS / connect timeout (not sent) vs. lost in flight. */
+function classifyConnectionError(error: unknown): Classification {
+  for (const cause of causesOf(error)) {
+    const socket = classifySocketError(cause);
+    if (socket !== undefined) return socket;
+    const code = (cause as { code?: unknown }).code;
+    const undici = typeof code === 'string' ? undiciCodes[code] : undefined;
+    if (undici !== undefined) return { ...undici };
+    if (isAbortError(cause)) return { kind: 'timeout', code: 'ABORTED' };
+  }
+  // No code to read (a client the driver did not make): it may have been sent.
+  return { kind: 'connection', code: 'CONNECTION_ERROR' };
+}
 
 /** The `error.type` of an Elasticsearch error body (`version_conflict_engine_exception`), if any. */
 export function errorType(body: unknown): string | undefined {
@@ -118,18 +132,10 @@ export function classifyResponse(statusCode: number, body: unknown, headers: unk
   return { kind: 'fatal', ...base };
 }
 
-/** A ConnectionError (no undici code): refused / DNS / connect timeout (not sent) vs. lost in flight. */
-export function classifyConnectionMessage(message: string): Classification {
-  if (abortedMessages.test(message)) return { kind: 'timeout', code: 'ABORTED' };
-  for (const r of notSentMessages)
-    if (r.pattern.test(message)) return { kind: 'connection', code: r.code, sent: false };
-  for (const r of lostMessages) if (r.pattern.test(message)) return { kind: 'connection', code: r.code };
-  return { kind: 'connection', code: 'CONNECTION_ERROR' };
-}
-
 /**
- * Maps any error @elastic/elasticsearch (or this driver) throws onto the policy's vocabulary, by `err.name`, the
- * message, the HTTP status and the body's `error.type`. The table is in the README.
+ * Maps any error @elastic/elasticsearch (or this driver) throws onto the policy's vocabulary, by the error's class
+ * (`err.name`) or code, the code of its cause, the HTTP status and the body's `error.type`; never by message text.
+ * The table is in the README.
  */
 export function classifyElasticsearchError(error: unknown): Classification {
   if (typeof error !== 'object' || error === null) return { kind: 'unknown' };
@@ -139,24 +145,21 @@ export function classifyElasticsearchError(error: unknown): Classification {
   if (isElasticsearchDriverError(error)) return { ...error.classification };
   const e = error as EsErrorShape;
   const name = typeof e.name === 'string' ? e.name : '';
-  const message = typeof e.message === 'string' ? e.message : '';
   switch (name) {
     case 'ResponseError': {
       const status = statusOf(e);
       if (status === undefined) return { kind: 'unknown' };
       return classifyResponse(status, e.meta?.body, e.meta?.headers);
     }
-    case 'ConnectionError': {
-      // A wrapped error may still carry the socket's code in its cause chain.
-      const socket = classifySocketError(e.cause);
-      return socket ?? classifyConnectionMessage(message);
-    }
+    case 'ConnectionError':
+      return classifyConnectionError(e);
     case 'TimeoutError':
       // The client's requestTimeout (or undici's headers timeout) — or an AbortSignal.timeout() DOMException.
       return { kind: 'timeout', code: 'REQUEST_TIMEOUT' };
     case 'RequestAbortedError':
-      // Also raised for an answer larger than maxResponseSize: that one is the request's fault.
-      if (/content length/i.test(message)) return { kind: 'fatal', code: 'RESPONSE_TOO_LARGE' };
+      // Also raised for an answer larger than maxResponseSize (the request's fault): its cause says so.
+      for (const cause of causesOf(e))
+        if (isElasticsearchDriverError(cause)) return { ...cause.classification };
       return { kind: 'timeout', code: 'ABORTED' };
     case 'NoLivingConnectionsError':
       return { kind: 'connection', code: 'NO_LIVING_CONNECTIONS', sent: false };
@@ -175,9 +178,6 @@ export function classifyElasticsearchError(error: unknown): Classification {
       };
     case 'DeserializationError':
       return { kind: 'fatal', code: 'DESERIALIZATION' };
-    case 'ClusterRedError':
-      // The probe's verdict when `redIsDown` is set: the node answered, its cluster cannot serve.
-      return { kind: 'transient', code: 'CLUSTER_RED', sent: false };
     default:
       break;
   }

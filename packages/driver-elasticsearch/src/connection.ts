@@ -1,14 +1,32 @@
-import { UndiciConnection, type ConnectionOptions } from '@elastic/elasticsearch';
+import {
+  errors,
+  UndiciConnection,
+  type ConnectionOptions,
+  type ConnectionRequestOptions,
+  type ConnectionRequestOptionsAsStream,
+  type ConnectionRequestParams,
+  type ConnectionRequestResponse,
+  type ConnectionRequestResponseAsStream,
+} from '@elastic/elasticsearch';
+import { ElasticsearchDriverError } from './errors.js';
 
 // The connection class of every client the driver makes: elastic-transport's UndiciConnection, seen at the one place
-// it calls undici (`pool.request`).
+// it calls undici (`pool.request`), for two things.
 //
-// Its `timeout` (the client's `requestTimeout`: the policy's attemptTimeout) is undici's headers and body timeout for
-// every request on the pool, whatever the request's own limit. A request that carries an attempt's signal is
-// bounded by that signal (the call's own attemptTimeout, its deadline, the caller's abort: attempt-client.ts), so it
-// runs without them. A per-request `requestTimeout` cannot do this: elastic-transport implements it as a timer that
-// dispatches a synthetic 'abort' event on the request's signal (here the attempt's, which others listen to) and
-// stops at the headers. Every other request (connect, probe, discover, the raw client) keeps the policy's limit.
+// 1. Time limits. Its `timeout` (the client's `requestTimeout`: the policy's attemptTimeout) is undici's headers and
+//    body timeout for every request on the pool, whatever the request's own limit. A request that carries an
+//    attempt's signal is bounded by that signal (the call's own attemptTimeout, its deadline, the caller's abort:
+//    attempt-client.ts), so it runs without them. A per-request `requestTimeout` cannot do this: elastic-transport
+//    implements it as a timer that dispatches a synthetic 'abort' event on the request's signal (here the
+//    attempt's, which others listen to) and stops at the headers. Every other request (connect, probe, discover,
+//    the raw client) keeps the policy's limit.
+// 2. Causes. UndiciConnection rethrows undici's failure as `new ConnectionError(err.message)`: the code that says
+//    whether anything was sent (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT, UND_ERR_SOCKET) is lost, and with it any way
+//    but the message text to tell. The failed request is rethrown here with the failure as its `cause`, built
+//    complete, so `classify` reads codes: the failure of undici's request (before the answer's headers), or the
+//    error the answer's body stream was destroyed with (after them); a request cut by its signal becomes a
+//    RequestAbortedError caused by the signal's reason; a RequestAbortedError raised after the headers is the
+//    response size limit (`maxResponseSize`), caused by a RESPONSE_TOO_LARGE driver error.
 
 const attemptSignals = new WeakSet<AbortSignal>();
 
@@ -27,20 +45,106 @@ interface PoolRequest {
 
 type PoolRequestFn = (this: unknown, params: PoolRequest) => Promise<unknown>;
 
-/** UndiciConnection whose requests bounded by an attempt's signal run without undici's timeouts (see above). */
+/** How undici's request ended: its answer (headers received) or its failure. */
+type Started = { response: unknown } | { failure: unknown };
+
+// Errors built here carry no request metadata, so nothing to redact; elastic-transport's default, for its type.
+const withCause = (cause: unknown) => ({
+  cause,
+  redaction: { type: 'replace' as const, additionalKeys: [] },
+});
+
+const responded = (response: unknown): Started => ({ response });
+const ignore = (): void => {};
+const failed = (failure: unknown): Started => ({ failure });
+
+/** The error the answer's body stream was destroyed with, if any (Node's `readable.errored`). */
+function bodyError(response: unknown): unknown {
+  const body = (response as { body?: { errored?: unknown } } | null)?.body;
+  return body?.errored ?? undefined;
+}
+
+/** `error` (what UndiciConnection threw) rebuilt with what it lost: see 2. above. */
+async function explained(
+  error: unknown,
+  started: Promise<unknown> | undefined,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  const e = error as { name?: unknown; message?: unknown; cause?: unknown } | null;
+  const name = e?.name;
+  if ((name !== 'ConnectionError' && name !== 'RequestAbortedError') || e?.cause !== undefined) return error;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (signal?.aborted === true)
+    return new errors.RequestAbortedError(
+      'Request aborted by its signal',
+      undefined,
+      withCause(signal.reason),
+    );
+  if (started === undefined) return error;
+  const outcome = await started.then(responded, failed);
+  if ('failure' in outcome)
+    return name === 'ConnectionError'
+      ? new errors.ConnectionError(message, undefined, withCause(outcome.failure))
+      : error;
+  if (name === 'RequestAbortedError') {
+    // UndiciConnection destroyed the body without an error listener: undici then emits one (an AbortError) that
+    // would be an uncaught exception, which ends the process.
+    (outcome.response as { body?: { on?(event: 'error', fn: () => void): unknown } } | null)?.body?.on?.(
+      'error',
+      ignore,
+    );
+    const cause = new ElasticsearchDriverError('RESPONSE_TOO_LARGE', message, {
+      kind: 'fatal',
+      code: 'RESPONSE_TOO_LARGE',
+    });
+    return new errors.RequestAbortedError(message, undefined, withCause(cause));
+  }
+  const cause = bodyError(outcome.response);
+  return cause === undefined ? error : new errors.ConnectionError(message, undefined, withCause(cause));
+}
+
+/** UndiciConnection whose requests follow their attempt and whose failures keep their cause (see above). */
 export class DriverConnection extends UndiciConnection {
+  /** The undici request `pool.request` last started: `super.request` calls it synchronously, then awaits it. */
+  #started: Promise<unknown> | undefined;
+
   constructor(options: ConnectionOptions) {
     super(options);
     // Also a pool from the user's `agent` function: anything with undici's `request(params)`.
     const pool = this.pool as unknown as { request: PoolRequestFn };
     const request = pool.request;
-    pool.request = function requestFollowingAttempt(this: unknown, params: PoolRequest) {
+    pool.request = (params: PoolRequest) => {
       if (attemptSignals.has(params.signal as AbortSignal)) {
         // 0: no timer (undici's own meaning); the request object is UndiciConnection's, made for this request.
         params.headersTimeout = 0;
         params.bodyTimeout = 0;
       }
-      return request.call(this, params);
+      const started = request.call(pool, params);
+      this.#started = started;
+      return started;
     };
+  }
+
+  override request(
+    params: ConnectionRequestParams,
+    options: ConnectionRequestOptions,
+  ): Promise<ConnectionRequestResponse>;
+  override request(
+    params: ConnectionRequestParams,
+    options: ConnectionRequestOptionsAsStream,
+  ): Promise<ConnectionRequestResponseAsStream>;
+  override async request(
+    params: ConnectionRequestParams,
+    options: ConnectionRequestOptions | ConnectionRequestOptionsAsStream,
+  ): Promise<ConnectionRequestResponse | ConnectionRequestResponseAsStream> {
+    this.#started = undefined;
+    const pending = super.request(params, options);
+    const started = this.#started;
+    this.#started = undefined;
+    try {
+      return await pending;
+    } catch (error) {
+      throw await explained(error, started, options.signal);
+    }
   }
 }

@@ -12,6 +12,7 @@ import { bindClientToAttempt } from './attempt-client.js';
 import { classifyElasticsearchError } from './classify.js';
 import { createElasticsearchClient, stateOf, type ElasticsearchClient } from './client.js';
 import { nodesFromInfo } from './discover.js';
+import { ClusterRedError } from './errors.js';
 import {
   describeElasticsearchOptions,
   elasticsearchOptionsSchema,
@@ -37,14 +38,6 @@ export function parseProbeQuery(query: string): { method: string; path: string; 
     path: q === -1 ? target : target.slice(0, q),
     querystring: q === -1 ? '' : target.slice(q + 1),
   };
-}
-
-/** The error a probe fails with when the cluster is red and the options say red counts as down. */
-export class ClusterRedError extends Error {
-  override readonly name = 'ClusterRedError';
-  constructor(node: string) {
-    super(`Cluster health is red (as seen by ${node}); redIsDown is set`);
-  }
 }
 
 type RequestParams = Parameters<ElasticsearchClient['transport']['request']>[0];

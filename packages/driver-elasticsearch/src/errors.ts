@@ -1,7 +1,7 @@
 import type { Classification } from '@reconnect/core';
 
 /** This driver's own error codes. */
-export const driverErrorCodes = ['BULK_ITEMS_RETRYABLE'] as const;
+export const driverErrorCodes = ['BULK_ITEMS_RETRYABLE', 'CLUSTER_RED', 'RESPONSE_TOO_LARGE'] as const;
 
 /** The code of an error raised by this driver. */
 export type ElasticsearchDriverErrorCode = (typeof driverErrorCodes)[number];
@@ -62,5 +62,19 @@ export class BulkItemsRetryableError extends ElasticsearchDriverError {
       { cause: firstItemError },
     );
     this.retrying = retrying;
+  }
+}
+
+/** The error a probe fails with when the cluster is red and the options say red counts as down. */
+export class ClusterRedError extends ElasticsearchDriverError {
+  override readonly name = 'ClusterRedError';
+
+  constructor(node: string) {
+    // The node answered; its cluster cannot serve: transient, and the probe's request did nothing.
+    super('CLUSTER_RED', `Cluster health is red (as seen by ${node}); redIsDown is set`, {
+      kind: 'transient',
+      code: 'CLUSTER_RED',
+      sent: false,
+    });
   }
 }

@@ -2,10 +2,9 @@
 import { elasticsearchDriver } from './driver.js';
 
 export default elasticsearchDriver;
-export { elasticsearchDriver, defaultProbe, parseProbeQuery, ClusterRedError } from './driver.js';
+export { elasticsearchDriver, defaultProbe, parseProbeQuery } from './driver.js';
 export {
   classifyElasticsearchError,
-  classifyConnectionMessage,
   classifyResponse,
   errorType,
   notAppliedErrorTypes,
@@ -47,6 +46,7 @@ export {
 } from './bulk.js';
 export {
   BulkItemsRetryableError,
+  ClusterRedError,
   ElasticsearchDriverError,
   driverErrorCodes,
   isElasticsearchDriverError,

@@ -3,6 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { elasticsearchDriver, lastClusterHealth, stateOf } from '../src/driver-internals.js';
 import { connectContext, until } from './helpers.js';
 
+/** The cause chain of an error, outermost first. */
+function causes(error: unknown): { code?: unknown }[] {
+  const chain: { code?: unknown }[] = [];
+  for (let c = (error as { cause?: unknown }).cause; typeof c === 'object' && c !== null;) {
+    chain.push(c);
+    c = (c as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
 const fast = { retry: { attemptTimeout: '500ms' }, reconnect: { connectTimeout: '500ms' } } as const;
 
 describe('elasticsearchDriver on the testkit cluster (real @elastic/elasticsearch client)', () => {
@@ -50,6 +60,40 @@ describe('elasticsearchDriver on the testkit cluster (real @elastic/elasticsearc
       code: 'ECONNREFUSED',
       sent: false,
     });
+    // Read from the socket error's code, which the driver's connection keeps as the cause (not the message).
+    expect(causes(error).map((c) => c.code)).toContain('ECONNREFUSED');
+  });
+
+  it('failures keep undici’s error as their cause: a reset mid-answer is lost in flight, a too large answer fatal', async () => {
+    const node = cluster().nodes[0]!;
+    const client = await elasticsearchDriver.connect(
+      elasticsearchDriver.options.parse({ node: node.url }),
+      connectContext(node.url, fast),
+    );
+    try {
+      node.faults.resetMidResponse({ match: { path: '/reset-here' }, requests: 1 });
+      const reset = await client.search({ index: 'reset-here' }).catch((e: unknown) => e);
+      expect((reset as Error).name).toBe('ConnectionError');
+      expect(causes(reset).map((c) => c.code)).toContain('ECONNRESET');
+      expect(elasticsearchDriver.classify(reset)).toEqual({ kind: 'connection', code: 'ECONNRESET' });
+      const tooLarge = await client.info({}, { maxResponseSize: 10 }).catch((e: unknown) => e);
+      expect((tooLarge as Error).name).toBe('RequestAbortedError');
+      expect(causes(tooLarge).map((c) => c.code)).toContain('RESPONSE_TOO_LARGE');
+      expect(elasticsearchDriver.classify(tooLarge)).toEqual({ kind: 'fatal', code: 'RESPONSE_TOO_LARGE' });
+      // A request its signal cut is a RequestAbortedError caused by the signal's reason, whatever that is.
+      node.faults.neverAnswer({ match: { path: '/never-here' }, requests: 1 });
+      const reason = new Error('cut by the test');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 50);
+      const cut = await client
+        .search({ index: 'never-here' }, { signal: controller.signal })
+        .catch((e: unknown) => e);
+      expect((cut as Error).name).toBe('RequestAbortedError');
+      expect(causes(cut)).toContain(reason);
+      expect(elasticsearchDriver.classify(cut)).toEqual({ kind: 'timeout', code: 'ABORTED' });
+    } finally {
+      await elasticsearchDriver.close(client);
+    }
   });
 
   it('probe honours its signal on a hung node', async () => {
