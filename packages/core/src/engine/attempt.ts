@@ -9,7 +9,8 @@ import { classifyFailure, interruptClassification, reflectsServerHealth } from '
 import type { ExecuteTelemetry } from './execute-telemetry.js';
 import { LazySignal } from './lazy-signal.js';
 import { AttemptFailed, callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
-import { race, settleError, settleFirst, settleValue, type Settle } from './timer-race.js';
+import { race, settleError, settleFirst, settleValue, settleWithin, type Settle } from './timer-race.js';
+import type { TimeoutList } from './timeout-list.js';
 import type {
   AcquireRequest,
   AttemptContext,
@@ -29,6 +30,8 @@ export interface AttemptHost<Client> {
   /** Fed every verdict on the server (success, health failure) and released when there is none. */
   readonly breaker: CircuitBreaker | undefined;
   readonly telemetry: ExecuteTelemetry;
+  /** The time limits of the executor's running attempts, under one timer. */
+  readonly timeouts: TimeoutList;
   /** The executor's retry loop, in which a failed first attempt continues (see {@link Attempt.start}). */
   recover<T>(run: Run, op: Operation<Client, T>, failure: unknown): Promise<T>;
 }
@@ -193,7 +196,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     // An abort or a deadline noticed here stops the attempt before the operation runs: nothing was sent.
     if (callerAborted(run)) throw this.#failed(new Interrupt('aborted'), true);
     // A synchronous acquire took no time worth a clock read.
-    const remaining = run.deadlineAt - (acquiredNow ? this.#start : this.#host.clock.now());
+    const now = acquiredNow ? this.#start : this.#host.clock.now();
+    const remaining = run.deadlineAt - now;
     if (remaining <= 0) throw this.#failed(new Interrupt('deadline'), true);
     const timeout = run.attemptTimeoutMs > 0 ? run.attemptTimeoutMs : Number.POSITIVE_INFINITY;
     const limit = timeout <= remaining ? timeout : remaining;
@@ -214,7 +218,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     }
     // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
     if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) return this.#settleLater(result);
-    return this.#race(result, limit, timeout <= remaining ? 'timeout' : 'deadline');
+    return this.#race(result, now + limit, limit, timeout <= remaining ? 'timeout' : 'deadline');
   }
 
   /** The continuation of an operation nothing can cut short (no timeout, no deadline, no caller signal). */
@@ -236,11 +240,13 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
    * Settles at `limit` (`why`) or on the caller's abort, aborting the attempt's signal; an operation
    * that ignores its signal is abandoned: the caller does not wait for it. One promise per attempt.
    */
-  #race(result: PromiseLike<T>, limit: number, why: InterruptWhy): Promise<T> {
+  #race(result: PromiseLike<T>, at: number, limit: number, why: InterruptWhy): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      settleFirst(this.#host.clock, this.#run, result, limit, why, this, this);
+      if (limit === Number.POSITIVE_INFINITY)
+        settleFirst(this.#host.clock, this.#run, result, limit, why, this, this);
+      else settleWithin(this.#host.timeouts, this.#run, result, at, limit, why, this, this);
     });
   }
 

@@ -4,6 +4,7 @@ import type { RetryPolicy } from '../policy/resolved.js';
 import { RetryDecisions, RetryReasons, type RetryReason } from '../telemetry/names.js';
 import { systemClock, type Clock, type RandomSource } from '../time/clock.js';
 import { Attempt, isPromiseLike, type AttemptHost } from './attempt.js';
+import { TimeoutList } from './timeout-list.js';
 import { retryDelay } from './backoff/compute-delay.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
 import type { RetryBudget } from './budget/retry-budget.js';
@@ -88,6 +89,7 @@ export class RetryExecutor<Client> {
       classify: options.classify.bind(options),
       breaker: this.#breaker,
       telemetry: this.#telemetry,
+      timeouts: new TimeoutList(this.#clock),
       recover: (run, op, failure) => this.#recover(run, op, failure),
     };
     this.#budgetSharesClock = this.#budget?.clock === this.#clock;

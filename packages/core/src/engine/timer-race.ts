@@ -2,6 +2,7 @@ import { AttemptTimeoutError, DeadlineExceededError } from '../errors.js';
 import { maxTimerMs, type Clock, type TimerHandle } from '../time/clock.js';
 import type { LazySignal } from './lazy-signal.js';
 import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
+import type { Timed, TimeoutList } from './timeout-list.js';
 
 // The races of one operation's phases (acquire, attempt, wait between attempts) against a timer and
 // the caller's abort. Each phase sets `run.interrupt` while it waits, so the caller's abort (see
@@ -78,6 +79,71 @@ export function settleFirst<V>(
       if (finish()) settle[settleError](error);
     },
   );
+}
+
+/**
+ * {@link settleFirst} for an attempt's operation, its time limit kept in the executor's {@link TimeoutList}
+ * instead of a timer of its own: one small object and the promise's two callbacks per attempt (plus one
+ * function when the caller passed a signal). `at` is when the limit falls, `limitMs` from now.
+ */
+export function settleWithin<V>(
+  timeouts: TimeoutList,
+  run: Run,
+  promise: PromiseLike<V>,
+  at: number,
+  limitMs: number,
+  why: InterruptWhy,
+  target: LazySignal,
+  settle: Settle<V>,
+): void {
+  const race = new TimedRace(timeouts, run, why, target, settle, at);
+  timeouts.add(race, limitMs);
+  if (run.signal !== undefined) run.interrupt = (interruptWhy) => race.stop(interruptWhy);
+  promise.then(
+    (value) => {
+      if (race.finish()) settle[settleValue](value);
+    },
+    (error: unknown) => {
+      if (race.finish()) settle[settleError](error);
+    },
+  );
+}
+
+/** The state of one {@link settleWithin}: settled once, and a link in the timeout list until then. */
+class TimedRace<V> implements Timed {
+  prev: Timed | undefined = undefined;
+  next: Timed | undefined = undefined;
+  #settled = false;
+
+  constructor(
+    readonly timeouts: TimeoutList,
+    readonly run: Run,
+    readonly why: InterruptWhy,
+    readonly target: LazySignal,
+    readonly settle: Settle<V>,
+    public at: number,
+  ) {}
+
+  /** Marks it settled (false if it was already): out of the list, no longer the run's interrupt. */
+  finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    if (this.at !== Number.NEGATIVE_INFINITY) this.timeouts.remove(this);
+    this.run.interrupt = undefined;
+    return true;
+  }
+
+  expire(): void {
+    // The list took it out already: finish() must not remove it a second time.
+    this.at = Number.NEGATIVE_INFINITY;
+    this.stop(this.why);
+  }
+
+  stop(why: InterruptWhy): void {
+    if (!this.finish()) return;
+    this.target.abort(interruptReason(this.run, why));
+    this.settle[settleError](new Interrupt(why));
+  }
 }
 
 /**

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '../time/fake-clock.js';
+import { TimeoutList, type Timed } from './timeout-list.js';
+
+function node(at: number, log: string[], name: string): Timed {
+  return { at, prev: undefined, next: undefined, expire: () => log.push(`${name}@${at}`) };
+}
+
+describe('TimeoutList', () => {
+  it('expires each node at its own time, in order, under one timer, and leaves none pending', async () => {
+    const clock = createFakeClock(0);
+    const list = new TimeoutList(clock);
+    const log: string[] = [];
+    list.add(node(1000, log, 'a'), 1000);
+    list.add(node(1000, log, 'b'), 1000);
+    clock.advance(200);
+    list.add(node(1200, log, 'c'), 1000);
+    list.add(node(500, log, 'short'), 300); // a shorter limit (the deadline left) goes before the others
+    expect(clock.pending()).toBe(1);
+    await clock.advanceAsync(299);
+    expect(log).toEqual([]);
+    await clock.advanceAsync(1);
+    expect(log).toEqual(['short@500']);
+    await clock.advanceAsync(500);
+    expect(log).toEqual(['short@500', 'a@1000', 'b@1000']);
+    await clock.advanceAsync(199);
+    expect(log).toHaveLength(3);
+    await clock.advanceAsync(1);
+    expect(log).toEqual(['short@500', 'a@1000', 'b@1000', 'c@1200']);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a node removed before its time never expires; the timer goes when the list empties', async () => {
+    const clock = createFakeClock(0);
+    const list = new TimeoutList(clock);
+    const log: string[] = [];
+    const a = node(100, log, 'a');
+    const b = node(150, log, 'b');
+    list.add(a, 100);
+    list.add(b, 150);
+    list.remove(a); // the head settles: the timer stays for b (it fires early once, then waits for b)
+    await clock.advanceAsync(120);
+    expect(log).toEqual([]);
+    await clock.advanceAsync(30);
+    expect(log).toEqual(['b@150']);
+    const c = node(300, log, 'c');
+    list.add(c, 150);
+    expect(clock.pending()).toBe(1);
+    list.remove(c);
+    expect(clock.pending()).toBe(0);
+    await clock.advanceAsync(1000);
+    expect(log).toEqual(['b@150']);
+  });
+
+  it('a node added from inside an expiry is kept and expires in its turn', async () => {
+    const clock = createFakeClock(0);
+    const list = new TimeoutList(clock);
+    const log: string[] = [];
+    list.add(
+      {
+        at: 10,
+        prev: undefined,
+        next: undefined,
+        expire: () => {
+          log.push('first');
+          list.add(node(clock.now() + 10, log, 'second'), 10);
+        },
+      },
+      10,
+    );
+    await clock.advanceAsync(10);
+    await clock.advanceAsync(10);
+    expect(log).toEqual(['first', 'second@20']);
+    expect(clock.pending()).toBe(0);
+  });
+});
