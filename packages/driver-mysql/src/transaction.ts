@@ -75,12 +75,20 @@ export function transaction<T>(
         if (isolationLevel !== undefined)
           await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolationLevel}`);
         await conn.query(options.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+        // The attempt's own context, with the run count: its signal is made only if `fn` reads it.
         const result = await fn(conn, {
           attempt: ctx.attempt,
-          signal: ctx.signal,
+          get signal() {
+            return ctx.signal;
+          },
           get aborted() {
             return ctx.aborted;
           },
+          get reason() {
+            return ctx.reason;
+          },
+          onAbort: (listener) => ctx.onAbort(listener),
+          offAbort: (listener) => ctx.offAbort(listener),
           node: ctx.node,
           timeoutMs: ctx.timeoutMs,
           run,

@@ -8,6 +8,7 @@ export class LazySignal {
   #aborted = false;
   #reason: unknown;
   #listener: (() => void) | undefined = undefined;
+  #more: (() => void)[] | undefined = undefined;
 
   /** The signal, made on first read. */
   get signal(): AbortSignal {
@@ -30,11 +31,23 @@ export class LazySignal {
 
   /**
    * Calls `listener` once when aborted, without making the signal (an AbortController and an event listener
-   * cost about a kilobyte; an operation waiting for a reconnect needs only this). One listener at a time: a new
-   * one replaces it, `undefined` removes it. Not called when already aborted: check `aborted` first.
+   * cost about a kilobyte; a wait for a reconnect or a driver's view needs only this). Not called when already
+   * aborted: check `aborted` first.
    */
-  whenAborted(listener: (() => void) | undefined): void {
-    this.#listener = listener;
+  onAbort(listener: () => void): void {
+    if (this.#listener === undefined) this.#listener = listener;
+    else (this.#more ??= []).push(listener);
+  }
+
+  /** Removes a listener {@link onAbort} added (the first one added with it, if it was added twice). */
+  offAbort(listener: () => void): void {
+    if (this.#listener === listener) {
+      this.#listener = this.#more?.shift();
+      return;
+    }
+    const more = this.#more;
+    const i = more === undefined ? -1 : more.indexOf(listener);
+    if (i >= 0) more!.splice(i, 1);
   }
 
   /** Aborts the signal (now, or when it is first read) with `reason`. Later calls do nothing. */
@@ -44,9 +57,11 @@ export class LazySignal {
     this.#reason = reason;
     this.#controller?.abort(reason);
     const listener = this.#listener;
-    if (listener !== undefined) {
-      this.#listener = undefined;
-      listener();
-    }
+    if (listener === undefined) return;
+    const more = this.#more;
+    this.#listener = undefined;
+    this.#more = undefined;
+    listener();
+    if (more !== undefined) for (const l of more) l();
   }
 }

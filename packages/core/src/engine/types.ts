@@ -12,6 +12,16 @@ export interface AttemptContext {
    * without making the signal, which is made on first read (for a driver that checks every request it sends).
    */
   readonly aborted: boolean;
+  /** The reason `signal` aborted with (an AttemptTimeoutError, a DeadlineExceededError, the caller's reason), read without making it. */
+  readonly reason: unknown;
+  /**
+   * Calls `listener` once if the attempt is cut short, without making `signal` (an AbortController and an event
+   * listener cost about a kilobyte): what a driver's attempt-bound client listens with. Not called when already
+   * aborted: check `aborted` first. {@link offAbort} removes it.
+   */
+  onAbort(listener: () => void): void;
+  /** Removes a listener {@link onAbort} added. */
+  offAbort(listener: () => void): void;
   /** The node this attempt runs on, for multi-node targets. */
   readonly node: NodeAddress | undefined;
   /**
@@ -69,9 +79,11 @@ export interface AcquireRequest {
   readonly reason: unknown;
   /**
    * Calls `listener` once when `signal` aborts, without making the signal: what a source that waits (for a
-   * reconnect) listens with, at a fraction of an AbortSignal listener's cost. One at a time; `undefined` removes it.
+   * reconnect) listens with, at a fraction of an AbortSignal listener's cost. {@link offAbort} removes it.
    */
-  whenAborted(listener: (() => void) | undefined): void;
+  onAbort(listener: () => void): void;
+  /** Removes a listener {@link onAbort} added. */
+  offAbort(listener: () => void): void;
   /** The node the previous attempt failed on: pick a different one when one is alive. */
   readonly avoid: NodeAddress | undefined;
   /** Absolute time (on the target's clock) the operation's deadline falls at. */

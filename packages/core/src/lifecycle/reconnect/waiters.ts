@@ -5,7 +5,8 @@
 export interface Cancellation {
   readonly aborted: boolean;
   readonly reason: unknown;
-  whenAborted(listener: (() => void) | undefined): void;
+  onAbort(listener: () => void): void;
+  offAbort(listener: () => void): void;
 }
 
 /** Operations waiting for a connection: each a promise settled together, or alone when its signal aborts. */
@@ -61,14 +62,14 @@ class Waiter {
     };
     this.#onAbort = onAbort;
     if (isAbortSignal(signal)) signal.addEventListener('abort', onAbort, { once: true });
-    else signal.whenAborted(onAbort);
+    else signal.onAbort(onAbort);
   }
 
   settle(error: unknown): void {
     const signal = this.#signal;
     if (signal !== undefined) {
       if (isAbortSignal(signal)) signal.removeEventListener('abort', this.#onAbort!);
-      else signal.whenAborted(undefined);
+      else signal.offAbort(this.#onAbort!);
     }
     if (error === undefined) this.#resolve();
     else this.#reject(error);
