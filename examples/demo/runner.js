@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createManager } from '@reconnect/core';
+import { createManager, loadConfig } from '@reconnect/core';
 import { LiveView, TargetMonitor } from '@reconnect/cli';
 import { cleanupAll } from '@reconnect/testkit';
 import { codeOf, Lane } from './lane.js';
@@ -19,6 +19,7 @@ import {
 } from './summary.js';
 import { startTracing, toOtlpJson } from './telemetry.js';
 import { progressLine, viewLines } from './view.js';
+import { policySummary } from './policy-summary.js';
 import { writeReport } from './report.js';
 import { redisScenario } from './scenarios/redis.js';
 import { mysqlScenario } from './scenarios/mysql.js';
@@ -108,6 +109,9 @@ export async function runDemo({
       stores.filter((s) => s.skipped).map((s) => [s.driverName, unavailableDriver(s.driverName)]),
     );
     manager = await createManager({ config: configFile, drivers });
+    // The same file as the manager read it, for the report's account of each target's policy.
+    const resolved = await loadConfig({ config: configFile });
+    const shownFile = path.relative(process.cwd(), configFile) || configFile;
     say(
       `targets from ${path.relative(process.cwd(), configFile) || configFile} (createManager): ${manager.names().join(', ')}`,
     );
@@ -115,6 +119,7 @@ export async function runDemo({
       running.map(async (s) => {
         s.targetObj = manager.target(s.target);
         s.deadlineMs = s.targetObj.policy.retry.deadline;
+        s.policy = policySummary(s.targetObj.policy, resolved.targets[s.target], shownFile);
         s.events = [];
         const rec = (kind, extra) => s.events.push({ at: now(), kind, ...extra });
         s.targetObj.on('stateChange', (e) =>
@@ -278,7 +283,6 @@ export async function runDemo({
       stores: running,
       spans,
       endedAt,
-      summaryLines: formatSummary(summaryStores),
       verdict,
     });
     summary.traces = report.traces;

@@ -150,7 +150,107 @@ const dur = (v, waiting) =>
     ? 'never'
     : `${v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v} ms`}${waiting ? ' (still waiting)' : ''}`;
 
-/** The summary as text: one block per store, Reconnect beside the raw client. */
+/**
+ * The summary rows of one store, Reconnect beside the raw client: what the text summary prints and the report's
+ * table shows.
+ * @returns {{ label: string, reconnect: string, raw: string }[]}
+ */
+export function summaryRows(s) {
+  const r = s.figures.reconnect;
+  const raw = s.figures.raw;
+  const rows = [];
+  const row = (label, a, b) => rows.push({ label, reconnect: String(a), raw: String(b) });
+  row(
+    `reads ${s.readName}: ok / failed`,
+    `${r.reads.ok} / ${r.reads.failed}`,
+    `${raw.reads.ok} / ${raw.reads.failed}`,
+  );
+  row(
+    `writes ${s.writeName}: ok / failed (unknown)`,
+    `${r.writes.ok} / ${r.writes.failed} (${r.writes.unknown})`,
+    `${raw.writes.ok} / ${raw.writes.failed} (${raw.writes.unknown})`,
+  );
+  row('duplicated writes (on the server)', r.duplicated, raw.duplicated);
+  row('lost acknowledged writes', r.lostAcknowledged, raw.lostAcknowledged);
+  row(
+    'longest operation',
+    dur(r.longestMs, r.longestStillWaiting),
+    dur(raw.longestMs, raw.longestStillWaiting),
+  );
+  s.faults.forEach((f, i) => {
+    const a = s.faultFigures.reconnect[i];
+    const b = s.faultFigures.raw[i];
+    const label = s.faults.length > 1 ? ` (${f.short ?? i + 1})` : '';
+    row(
+      `detected after${label}`,
+      dur(a.detectedMs),
+      b.detectedMs === null ? 'never (no error)' : `${dur(b.detectedMs)} (1st error)`,
+    );
+    row(`server back → first success${label}`, dur(a.recoveredMs), dur(b.recoveredMs));
+  });
+  return rows;
+}
+
+const failures = (f) => f.reads.failed + f.writes.failed;
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * One sentence on why the two columns of a store differ, from its figures alone (every number in it is one of the
+ * table's): more failures through Reconnect are operations that reached their deadline while the fault held the
+ * server (by design: a caller gets an answer within the deadline), more through the raw client are what Reconnect
+ * retried; duplicates are writes the raw client resent; with neither, the difference is how fast each noticed and
+ * recovered.
+ */
+export function whyTheyDiffer(s) {
+  const r = s.figures.reconnect;
+  const raw = s.figures.raw;
+  const rawName = s.rawName.replace(/ \(defaults\)$/, '');
+  const deadline = `${s.deadlineMs / 1000} s`;
+  const rf = failures(r);
+  const wf = failures(raw);
+  const clauses = [];
+  if (rf > wf) {
+    const byDeadline = r.errors?.ERR_DEADLINE_EXCEEDED ?? 0;
+    const held =
+      raw.longestMs > s.deadlineMs
+        ? `, while ${rawName} kept its callers waiting up to ${dur(raw.longestMs)}`
+        : '';
+    const why =
+      byDeadline === rf
+        ? `each gave up at its ${deadline} deadline while the fault held the server — by design, so a caller has an answer within ${deadline}${held}`
+        : byDeadline > 0
+          ? `${byDeadline} of them gave up at the ${deadline} deadline while the fault held the server — by design${held}`
+          : `they ended with ${Object.entries(r.errors ?? {})
+              .map(([code, n]) => `${code} (${n})`)
+              .join(', ')}`;
+    clauses.push(`Reconnect failed ${plural(rf, 'operation')} where ${rawName} failed ${wf}: ${why}`);
+  } else if (wf > rf) {
+    clauses.push(
+      `${rawName} failed ${plural(wf, 'operation')} where Reconnect failed ${rf}: Reconnect retried, within its ${deadline} deadline, what was safe to retry`,
+    );
+  }
+  if (raw.duplicated > r.duplicated) {
+    const instead =
+      r.writes.unknown > 0 ? `; ${plural(r.writes.unknown, 'write')} ended outcome: unknown instead` : '';
+    clauses.push(
+      `${rawName} applied ${plural(raw.duplicated, 'write')} twice (it resent writes whose answers were lost), where Reconnect never resends a write that may have run${instead}`,
+    );
+  }
+  if (clauses.length === 0) {
+    const i = s.faults.length - 1;
+    const a = s.faultFigures.reconnect[i];
+    const b = s.faultFigures.raw[i];
+    const noticed = a.detectedMs === null ? 'did not notice it' : `noticed it after ${dur(a.detectedMs)}`;
+    const rawNoticed =
+      b.detectedMs === null ? 'reported no error' : `saw its first error after ${dur(b.detectedMs)}`;
+    clauses.push(
+      `${rf === 0 ? 'Neither failed an operation' : `Both failed ${rf}`}; they differ in speed: through the ${s.faults[i]?.short ?? 'fault'} Reconnect ${noticed} and succeeded again ${dur(a.recoveredMs)} after the server was back, ${rawName} ${rawNoticed} and needed ${dur(b.recoveredMs)}`,
+    );
+  }
+  return `${clauses.join('; ')}.`;
+}
+
+/** The summary as text: one block per store, Reconnect beside the raw client, and why the columns differ. */
 export function formatSummary(stores) {
   const lines = [];
   for (const s of stores) {
@@ -160,46 +260,19 @@ export function formatSummary(stores) {
       continue;
     }
     const r = s.figures.reconnect;
-    const raw = s.figures.raw;
     const left = 48;
     const col = 28;
     lines.push(`${s.title}  (${s.faults.map((f) => f.name).join('; ')})`);
     lines.push(`  ${pad('', left)}${pad(`Reconnect (${s.target})`, col)}${s.rawName}`);
-    const row = (label, a, b) => lines.push(`  ${pad(label, left)}${pad(a, col)}${b}`);
-    row(
-      `reads ${s.readName}: ok / failed`,
-      `${r.reads.ok} / ${r.reads.failed}`,
-      `${raw.reads.ok} / ${raw.reads.failed}`,
-    );
-    row(
-      `writes ${s.writeName}: ok / failed (unknown)`,
-      `${r.writes.ok} / ${r.writes.failed} (${r.writes.unknown})`,
-      `${raw.writes.ok} / ${raw.writes.failed} (${raw.writes.unknown})`,
-    );
-    row('duplicated writes (on the server)', r.duplicated, raw.duplicated);
-    row('lost acknowledged writes', r.lostAcknowledged, raw.lostAcknowledged);
-    row(
-      'longest operation',
-      dur(r.longestMs, r.longestStillWaiting),
-      dur(raw.longestMs, raw.longestStillWaiting),
-    );
-    s.faults.forEach((f, i) => {
-      const a = s.faultFigures.reconnect[i];
-      const b = s.faultFigures.raw[i];
-      const label = s.faults.length > 1 ? ` (${f.short ?? i + 1})` : '';
-      row(
-        `detected after${label}`,
-        dur(a.detectedMs),
-        b.detectedMs === null ? 'never (no error)' : `${dur(b.detectedMs)} (1st error)`,
-      );
-      row(`server back → first success${label}`, dur(a.recoveredMs), dur(b.recoveredMs));
-    });
+    for (const row of summaryRows(s))
+      lines.push(`  ${pad(row.label, left)}${pad(row.reconnect, col)}${row.raw}`);
     if (r.writes.unknown > 0) {
       const ran = r.writes.unknownLanded;
       lines.push(
         `  (through Reconnect ${r.writes.unknown} write(s) ended with outcome: unknown, never replayed: ${ran} had run on the server, once each; ${r.writes.unknown - ran} had not)`,
       );
     }
+    lines.push(`  why: ${whyTheyDiffer(s)}`);
   }
   return lines;
 }

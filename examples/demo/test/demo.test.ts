@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumBinary, measureLayout, readReport } from './layout.js';
 
 // The gating run of `npm run demo`: the real demo script in its short mode (every fault and pause
 // halved), as a subprocess against its own throwaway servers. The assertions are the summary's
@@ -211,17 +212,6 @@ describe('npm run demo (short mode)', () => {
   });
 });
 
-/** Debian's `chromium`, which `.ci/run` installs when it is missing. */
-function chromiumBinary(): string {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim() !== '') return r.stdout.trim();
-  }
-  throw new Error(
-    'headless Chromium is needed to render the report: apt-get install -y chromium (.ci/run does this)',
-  );
-}
-
 /** Runs headless Chromium on the report with the network shut off; resolves to its stdout and stderr. */
 function chromium(args: string[]): { stdout: string; stderr: string; status: number | null } {
   const r = spawnSync(
@@ -279,6 +269,53 @@ describe('demo-report/index.html in headless Chromium', () => {
     expect(dom).toContain('reconnect.outcome=unknown');
     expect(dom).toContain('reason=deadline');
   });
+
+  it.each([1280, 390])(
+    'at %i px wide: no horizontal scroll, no label over another, a legend entry for every mark',
+    (width) => {
+      const l = measureLayout(readReport(path.join(out, 'index.html')), width);
+      expect(l.width).toBe(width);
+      expect(l.scrollWidth).toBeLessThanOrEqual(width);
+      expect(l.overflowing).toEqual([]);
+      expect(l.outside).toEqual([]);
+      expect(l.charts).toBe(2 * summary.stores.length);
+      expect(l.overlaps).toEqual([]);
+      expect(l.clipped).toEqual([]);
+      expect(l.legendOverlaps).toEqual([]);
+      expect(l.unmarked).toEqual([]);
+      expect(l.withoutLegend).toEqual([]);
+      // The marks every run draws: the state band and, for the 3-node cluster, the node markers among them.
+      expect(l.marks).toEqual(
+        expect.arrayContaining([
+          'op-read',
+          'op-write',
+          'fault',
+          'deadline',
+          'state-connected',
+          'no-state',
+          'node-dead',
+        ]),
+      );
+    },
+    120_000,
+  );
+
+  it("per store, the target's policy and one sentence on why the two columns differ (also printed)", () => {
+    const l = measureLayout(readReport(path.join(out, 'index.html')), 1280);
+    expect(l.stores.map((s) => s.title)).toEqual(summary.stores.map((s) => s.title));
+    for (const [i, s] of l.stores.entries()) {
+      const st = summary.stores[i]!;
+      expect(s.why).toMatch(/^\S.*\.$/);
+      expect(run.stdout).toContain(`  why: ${s.why}`);
+      expect(s.policy).toContain(`Policy of target ${st.target}: preset:`);
+      expect(s.policy).toContain(`${st.deadlineMs / 1000}s deadline for the whole operation`);
+    }
+    // MariaDB's hang outlasts the target's 3 s deadline: the sentence says that is why Reconnect failed more.
+    const mysql = l.stores.find((s) => s.title === 'MariaDB');
+    expect(mysql?.why).toMatch(
+      /^Reconnect failed \d+ operations? where raw mysql2 pool failed 0: .*3 s deadline/,
+    );
+  }, 120_000);
 
   it('renders to a screenshot', () => {
     const shot = path.join(out, 'screenshot.png');
