@@ -61,7 +61,11 @@ describe('classifyRedisError', () => {
       code: 'ECONNREFUSED',
       sent: false,
     });
-    expect(classifyRedisError(sys('ENOTFOUND', 'getaddrinfo'))).toMatchObject({ sent: false });
+    expect(classifyRedisError(sys('ENOTFOUND', 'getaddrinfo'))).toEqual({
+      kind: 'connection',
+      code: 'ENOTFOUND',
+      sent: false,
+    });
     expect(classifyRedisError(sys('ETIMEDOUT', 'connect'))).toEqual({
       kind: 'connection',
       code: 'ETIMEDOUT',
@@ -84,7 +88,7 @@ describe('classifyRedisError', () => {
     });
     expect(
       classifyRedisError(new Error("Cluster isn't ready and enableOfflineQueue options is false")),
-    ).toMatchObject({ sent: false });
+    ).toEqual({ kind: 'connection', code: 'NOT_CONNECTED', sent: false });
     expect(classifyRedisError(new Error('Connection is closed.'))).toEqual({
       kind: 'connection',
       code: 'CONNECTION_CLOSED',
@@ -103,10 +107,9 @@ describe('classifyRedisError', () => {
       // /readyz and logs must not speak of maxRetriesPerRequest, an option users cannot set here.
       message: 'The connection to Redis was lost with the command in flight; it may have run',
     });
-    expect(
-      classifyRedisError(new Error('All sentinels are unreachable and retry is disabled.')),
-    ).toMatchObject({
+    expect(classifyRedisError(new Error('All sentinels are unreachable and retry is disabled.'))).toEqual({
       kind: 'connection',
+      code: 'NO_SENTINEL',
       sent: false,
     });
   });
@@ -135,11 +138,148 @@ describe('classifyRedisError', () => {
   });
 
   it('an aborted wait is a timeout; anything that is not an Error is unknown', () => {
-    expect(classifyRedisError(new DOMException('The operation was aborted', 'AbortError'))).toMatchObject({
+    expect(classifyRedisError(new DOMException('The operation was aborted', 'AbortError'))).toEqual({
       kind: 'timeout',
+      code: 'ABORTED',
     });
     expect(classifyRedisError('boom')).toEqual({ kind: 'unknown' });
     expect(classifyRedisError(new TypeError('x is not a function'))).toEqual({ kind: 'fatal' });
+  });
+});
+
+// The rules above and below state each expected classification literally (no loop over the table itself), so a
+// change to any rule — kind, code, or whether it was sent — fails here. test/classify-real.test.ts produces every
+// "never sent" rule with a real server and checks that the refused command did not run.
+describe('classifyRedisError: the rest of the table, one rule each', () => {
+  // ioredis's classes from redis-errors, by name: ioredis does not export them, and the driver never uses instanceof.
+  const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
+
+  it('ioredis refused before writing: never sent', () => {
+    expect(classifyRedisError(new Error('None of startup nodes is available'))).toEqual({
+      kind: 'connection',
+      code: 'NO_NODE',
+      sent: false,
+    });
+    expect(
+      classifyRedisError(new Error('All sentinels are unreachable. Retrying from scratch after 100ms.')),
+    ).toEqual({
+      kind: 'connection',
+      code: 'NO_SENTINEL',
+      sent: false,
+    });
+  });
+
+  it('the connection was lost, or the client closed, with the command maybe in flight: may have run', () => {
+    // A pipeline's commands after a partial reply (ioredis throws an AbortError: the rule wins over "aborted").
+    expect(classifyRedisError(named('AbortError', 'Command aborted due to connection close'))).toEqual({
+      kind: 'connection',
+      code: 'CONNECTION_CLOSED',
+    });
+    expect(classifyRedisError(named('AbortError', 'Cluster is ended.'))).toEqual({
+      kind: 'connection',
+      code: 'CONNECTION_CLOSED',
+    });
+    expect(classifyRedisError(new Error('Cluster is disconnected.'))).toEqual({
+      kind: 'connection',
+      code: 'CONNECTION_CLOSED',
+    });
+    expect(classifyRedisError(named('RedisError', 'Connection is aborted'))).toEqual({
+      kind: 'connection',
+      code: 'CONNECTION_CLOSED',
+    });
+    expect(
+      classifyRedisError(named('RedisError', 'Connection is discarded because a new connection is made')),
+    ).toEqual({ kind: 'connection', code: 'CONNECTION_CLOSED' });
+  });
+
+  it('time limits: the reply may still come', () => {
+    expect(
+      classifyRedisError(new Error("Socket timeout. Expecting data, but didn't receive any in 1000ms.")),
+    ).toEqual({ kind: 'timeout', code: 'SOCKET_TIMEOUT' });
+    expect(classifyRedisError(named('TimeoutError', 'The operation timed out'))).toEqual({
+      kind: 'timeout',
+      code: 'ABORTED',
+    });
+    expect(classifyRedisError(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))).toEqual({
+      kind: 'timeout',
+      code: 'ABORTED',
+    });
+  });
+
+  it('a cluster that kept redirecting: transient, may have run', () => {
+    expect(
+      classifyRedisError(
+        new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 3999 127.0.0.1:7001'),
+      ),
+    ).toEqual({ kind: 'transient', code: 'TOO_MANY_REDIRECTIONS' });
+  });
+
+  it('reply errors: a ParserError is read like a ReplyError; a reply without a code is fatal', () => {
+    expect(
+      classifyRedisError(named('ParserError', 'LOADING Redis is loading the dataset in memory')),
+    ).toEqual({
+      kind: 'transient',
+      code: 'LOADING',
+      sent: false,
+    });
+    expect(classifyRedisError(reply('unknown reply without a code'))).toEqual({ kind: 'fatal' });
+    // The max-clients text is read on ERR replies only, in any case.
+    expect(classifyRedisError(reply('ERR Max Number Of Clients Reached'))).toEqual({
+      kind: 'throttled',
+      code: 'MAXCLIENTS',
+      sent: false,
+    });
+    expect(classifyRedisError(reply('WRONGTYPE max number of clients reached'))).toEqual({
+      kind: 'fatal',
+      code: 'WRONGTYPE',
+    });
+  });
+
+  it('a reply’s text re-thrown by a wrapper (pipelines, scripts): read by its first word', () => {
+    expect(classifyRedisError(new Error('LOADING Redis is loading the dataset in memory'))).toEqual({
+      kind: 'transient',
+      code: 'LOADING',
+      sent: false,
+    });
+    expect(classifyRedisError(new Error("READONLY You can't write against a read only replica."))).toEqual({
+      kind: 'transient',
+      code: 'READONLY',
+      sent: false,
+    });
+    expect(classifyRedisError(new Error('NOAUTH Authentication required.'))).toEqual({
+      kind: 'auth',
+      code: 'NOAUTH',
+      sent: false,
+    });
+    expect(classifyRedisError(new Error('WRONGPASS invalid username-password pair'))).toEqual({
+      kind: 'auth',
+      code: 'WRONGPASS',
+      sent: false,
+    });
+    expect(
+      classifyRedisError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')),
+    ).toEqual({
+      kind: 'fatal',
+      code: 'WRONGTYPE',
+    });
+    // Unlike a ReplyError's, a wrapped max-clients text is not read: fatal, with its first word.
+    expect(classifyRedisError(new Error('ERR max number of clients reached'))).toEqual({
+      kind: 'fatal',
+      code: 'ERR',
+    });
+  });
+
+  it('socket errors on a live connection keep their code and say nothing of sent', () => {
+    expect(classifyRedisError(sys('ECONNABORTED'))).toEqual({ kind: 'connection', code: 'ECONNABORTED' });
+    expect(classifyRedisError(sys('ERR_STREAM_DESTROYED'))).toEqual({
+      kind: 'connection',
+      code: 'ERR_STREAM_DESTROYED',
+    });
+    expect(classifyRedisError(sys('EHOSTUNREACH', 'connect'))).toEqual({
+      kind: 'connection',
+      code: 'EHOSTUNREACH',
+      sent: false,
+    });
   });
 });
 
