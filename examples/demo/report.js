@@ -362,12 +362,17 @@ export function reportPage(data) {
     var why = h('p', store.why, 'why'); why.setAttribute('data-why', store.title); section.appendChild(why);
     section.appendChild(policyBox(store));
     var pair = h('div', undefined, 'pair'); section.appendChild(pair);
-    [['reconnect', 'Reconnect (target ' + store.target + ')', true], ['raw', store.rawName, false]].forEach(function (side) {
+    var sides = [['reconnect', 'Reconnect (target ' + store.target + ')', true], ['raw', store.rawName, false]];
+    // Both panels in the grid before either chart is drawn: a chart takes its panel's width as it is laid out.
+    var panels = sides.map(function (side) {
       var panel = h('div', undefined, 'panel'); pair.appendChild(panel);
       panel.appendChild(h('h3', side[1]));
       panel.appendChild(h('p', 'latency per operation (log scale) over time', 'caption'));
-      chart(panel, store, store.lanes[side[0]], side[2]);
-      panel.appendChild(h('div', figs(store.figures[side[0]]), 'figs'));
+      return panel;
+    });
+    sides.forEach(function (side, i) {
+      chart(panels[i], store, store.lanes[side[0]], side[2]);
+      panels[i].appendChild(h('div', figs(store.figures[side[0]]), 'figs'));
     });
     section.appendChild(summaryTable(store));
   });
