@@ -37,7 +37,12 @@ const directive = /^\s*<!--\s*snippet\b(.*)$/;
  * @typedef {{ file: string, line: number, lang: string, message: string }} Problem
  */
 
-/** Markdown files of the repository: tracked and new ones, not ignored ones (node_modules, dist). */
+// Never the project's own text: dependencies, build output, and hidden folders (tool sandboxes such as Stryker's
+// copies of the tree, scratch space).
+const foreign = (file) =>
+  file.split('/').some((part) => part.startsWith('.') || part === 'node_modules' || part === 'dist');
+
+/** Markdown files of the repository: tracked and new ones, not ignored ones, not in hidden folders. */
 export function markdownFiles(root = repoRoot) {
   try {
     const out = execFileSync(
@@ -50,16 +55,16 @@ export function markdownFiles(root = repoRoot) {
     );
     return out
       .split('\0')
-      .filter((f) => f !== '')
+      .filter((f) => f !== '' && !foreign(f))
       .sort();
   } catch {
     // Not a git checkout: walk the tree, skipping what git would ignore here.
-    const skip = new Set(['node_modules', 'dist', '.git', 'demo-report', 'coverage']);
+    const skip = new Set(['demo-report', 'coverage']);
     const found = [];
     const walk = (dir) => {
       for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
         const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
-        if (entry.isDirectory() && !skip.has(entry.name)) walk(rel);
+        if (entry.isDirectory() && !skip.has(entry.name) && !foreign(rel)) walk(rel);
         else if (entry.isFile() && entry.name.endsWith('.md')) found.push(rel);
       }
     };

@@ -107,9 +107,16 @@ describe('the snippet check catches what it is for', () => {
     expect(problems[1]?.message).toContain('is not assignable to type');
   }, 120_000);
 
-  it('finds Markdown files nobody listed, outside node_modules and dist', () => {
-    for (const dir of ['a/b', 'node_modules/x', 'dist']) mkdirSync(path.join(tmp, dir), { recursive: true });
-    for (const file of ['README.md', 'a/b/new.md', 'node_modules/x/README.md', 'dist/README.md'])
+  it('finds Markdown files nobody listed, outside node_modules, dist and hidden folders', () => {
+    for (const dir of ['a/b', 'node_modules/x', 'dist', '.stryker-tmp/sandbox'])
+      mkdirSync(path.join(tmp, dir), { recursive: true });
+    for (const file of [
+      'README.md',
+      'a/b/new.md',
+      'node_modules/x/README.md',
+      'dist/README.md',
+      '.stryker-tmp/sandbox/README.md',
+    ])
       writeFileSync(path.join(tmp, file), '# x\n');
     expect(find(tmp)).toEqual(['README.md', 'a/b/new.md']);
   });
