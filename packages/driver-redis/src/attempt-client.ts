@@ -1,4 +1,4 @@
-import { AttemptEndedError, maxTimerMs, type AttemptContext } from '@reconnect/core';
+import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
 import type { Command } from 'ioredis';
 import type { RedisClient } from './client.js';
 
@@ -9,16 +9,25 @@ import type { RedisClient } from './client.js';
 // - a command sent after its attempt ended (the operation was abandoned at its timeout, its deadline or the
 //   caller's abort) is refused unsent with core's AttemptEndedError, so an abandoned operation cannot write behind
 //   the caller's back;
-// - the others get the attempt's own time limit (`ctx.timeoutMs`: the call's attemptTimeout or the deadline left)
-//   as their ioredis command timeout, instead of the policy's fixed `commandTimeout`.
+// - the others follow the attempt's own time limit (the call's attemptTimeout or the deadline left): when the
+//   attempt is cut short, the commands it sent that have not settled are rejected with its reason. They get no
+//   timer of their own (ioredis's per-command `commandTimeout` timer is skipped for them): the engine's one timer
+//   list already bounds the attempt, and a Node timer per command was the largest cost a command paid here.
 // Everything else is the client's own: the view inherits from it, and the few methods that write to `this`
 // (connect, disconnect, the EventEmitter's) are forwarded to the client, so no state ever lands on a view.
 
 const attemptKey = Symbol('reconnect.redis.attempt');
 
+const sentKey = Symbol('reconnect.redis.sent');
+
 interface View {
   [attemptKey]: AttemptContext;
+  /** The commands this attempt sent, made on its first command (with the one abort listener that cuts them). */
+  [sentKey]: Command[] | undefined;
 }
+
+/** Set on a view's commands in place of ioredis's `setTimeout`: the attempt bounds them, not a timer each. */
+function noTimer(): void {}
 
 type SendCommand = (command: Command, stream?: unknown, node?: unknown) => Promise<unknown>;
 
@@ -54,9 +63,10 @@ function viewPrototype(client: RedisClient): object {
           command.reject(new AttemptEndedError());
           return command.promise;
         }
-        // The first setTimeout of a command wins: ioredis's own call with the policy's commandTimeout is then a no-op.
-        const limit = attempt.timeoutMs;
-        command.setTimeout(Math.min(limit, maxTimerMs));
+        let sent = this[sentKey];
+        if (sent === undefined) sent = this[sentKey] = followAttempt(attempt);
+        sent.push(command);
+        command.setTimeout = noTimer;
         return send(command, stream, node);
       },
     },
@@ -71,6 +81,20 @@ function viewPrototype(client: RedisClient): object {
   return proto;
 }
 
+/** The list of an attempt's commands, and the listener that rejects those still unsettled when it is cut short. */
+function followAttempt(attempt: AttemptContext): Command[] {
+  const sent: Command[] = [];
+  attempt.onAbort(() => {
+    for (const command of sent) if (!command.isSettled) command.reject(attemptCut(attempt.reason));
+  });
+  return sent;
+}
+
+/** What a command cut with its attempt is rejected with: the attempt's reason when it is an error. */
+function attemptCut(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error('The attempt was aborted', { cause: reason });
+}
+
 /**
  * The client one attempt's operation receives: the commands it sends follow `attempt` (see above). With
  * `enableAutoPipelining` the client itself: ioredis then batches the commands of concurrent operations into one
@@ -80,5 +104,6 @@ export function bindClientToAttempt(client: RedisClient, attempt: AttemptContext
   if ((client.options as { enableAutoPipelining?: boolean }).enableAutoPipelining === true) return client;
   const view = Object.create(viewPrototype(client)) as RedisClient & View;
   view[attemptKey] = attempt;
+  view[sentKey] = undefined;
   return view;
 }

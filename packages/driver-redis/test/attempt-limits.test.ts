@@ -1,4 +1,9 @@
-import { isAttemptEndedError, isOutcomeUnknownError, type Target } from '@reconnect/core';
+import {
+  isAttemptEndedError,
+  isAttemptTimeoutError,
+  isOutcomeUnknownError,
+  type Target,
+} from '@reconnect/core';
 import { sendAfterAttemptEnded, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,7 +69,9 @@ describe('commands follow their attempt (a throwaway redis-server)', () => {
       expect(isOutcomeUnknownError(error), String(error)).toBe(true);
       // Under the policy's 5 s the BLPOP would have answered null after its 3 s.
       await until(() => settled !== undefined, 4000);
-      expect(settled?.error).toMatchObject({ message: 'Command timed out' });
+      // The command itself is cut with its attempt, by the attempt's own reason (no timer of its own).
+      expect(isAttemptTimeoutError(settled?.error), String(settled?.error)).toBe(true);
+      expect(settled?.error).toMatchObject({ code: 'ERR_ATTEMPT_TIMEOUT', timeoutMs: 300 });
       expect(settled!.afterMs).toBeLessThan(1500);
     });
   });
