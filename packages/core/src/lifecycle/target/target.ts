@@ -6,7 +6,7 @@ import { kindMeanings } from '../../error-kinds.js';
 import { NotConnectedError, StoppedError, type ReconnectError } from '../../errors.js';
 import { resolvePolicy } from '../../policy/resolve.js';
 import type { PoolPolicy, ResolvedPolicy } from '../../policy/resolved.js';
-import type { ExtendablePolicyInput } from '../../policy/schema.js';
+import type { ExtendablePolicyInput, PolicyInput } from '../../policy/schema.js';
 import { systemClock, type Clock, type RandomSource } from '../../time/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { applyPolicy } from './apply-policy.js';
@@ -333,18 +333,15 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   }
 }
 
+type PolicyOption = ResolvedPolicy | PolicyInput | ExtendablePolicyInput | `preset:${string}`;
+
 /**
  * Creates a {@link Target}: a driver's client(s) kept connected by policy. Call `start()` to connect. `policy` also
  * takes what a policy file's target does: a preset (`'preset:redis'`) or `{ extends: 'preset:redis', … }`.
  */
 export function createTarget<Options, Client>(
-  options: Omit<TargetOptions<Options, Client>, 'policy'> & {
-    policy?: TargetOptions<Options, Client>['policy'] | ExtendablePolicyInput | `preset:${string}`;
-  },
+  options: Omit<TargetOptions<Options, Client>, 'policy'> & { policy?: PolicyOption },
 ): Target<Client> {
-  const { policy } = options;
-  return new ManagedTarget({
-    ...options,
-    policy: resolvePolicy(typeof policy === 'string' ? { extends: policy } : policy),
-  });
+  const p = options.policy;
+  return new ManagedTarget({ ...options, policy: resolvePolicy(typeof p === 'string' ? { extends: p } : p) });
 }
