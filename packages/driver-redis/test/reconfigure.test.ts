@@ -1,6 +1,7 @@
 // A reload that changes retry.attemptTimeout reaches ioredis's own command timeout at once (Driver.reconfigure),
 // without a reconnect: otherwise ioredis would keep cutting commands at the old timeout until it reconnected.
 import { resolvePolicy, type PolicyInput, type Target } from '@reconnect/core';
+import { startRedis, useServer } from '@reconnect/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../src/index.js';
 import { startTarget } from './target-helpers.js';
@@ -16,8 +17,10 @@ const policy = (attemptTimeout: string): PolicyInput => ({
 });
 
 describe('reconfigure: a reloaded attempt timeout reaches ioredis without a reconnect', () => {
+  const server = useServer(() => startRedis());
+
   it('a 300 ms BLPOP times out under a 100 ms attemptTimeout, and succeeds on the same connection after a reload to 2 s', async () => {
-    const t = await startTarget(6379, policy('100ms'));
+    const t = await startTarget(server().port, policy('100ms'));
     targets.push(t);
     const key = `reconnect:reconfigure:${process.pid}`;
     const blpop = () => t.execute((r) => r.blpop(key, 0.3), { idempotent: true, name: 'BLPOP' });
