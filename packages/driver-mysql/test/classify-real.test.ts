@@ -1,27 +1,48 @@
-import { startFaultProxy, startMariaDB, useServer } from '@reconnect/testkit';
+import { startFaultProxy, startMariaDB, type MariaDBServer } from '@reconnect/testkit';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { classifyMySqlError, mysqlDriver, mysqlOptionsSchema } from '../src/index.js';
 import { connectContext, control, sleep } from './helpers.js';
 
 // Each row of the classification table that a real server can produce, produced by one.
 describe('classification of real errors from a throwaway MariaDB', () => {
-  const server = useServer(() => startMariaDB());
+  // The server and its tables are made by the first test that needs them, not in a beforeAll: a hook that fails
+  // leaves every test reported as skipped, so a broken setup once looked like nothing but skips. Here each test
+  // fails, with the step that broke.
+  let started: MariaDBServer | undefined;
   let admin: mysql.Connection;
-  beforeAll(async () => {
-    admin = await control(server().port);
-    await admin.query('CREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB');
-    await admin.query(
-      'CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent(id)) ENGINE=InnoDB',
-    );
-    await admin.query('CREATE TABLE short_text (v VARCHAR(3)) ENGINE=InnoDB');
-    await admin.query('INSERT INTO parent VALUES (1)');
-    await admin.query('INSERT INTO child VALUES (1, 1)');
-    await admin.query("CREATE USER 'limited'@'%' IDENTIFIED BY 'limited-pw'");
-    await admin.query("GRANT ALL ON test.* TO 'limited'@'%'");
-  });
+  let setup: Promise<void> | undefined;
+  const server = (): MariaDBServer => {
+    if (started === undefined)
+      throw new Error('classify-real: the server is not started (await ready() first)');
+    return started;
+  };
+  const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw new Error(`classify-real setup: ${what} failed: ${String(error)}`, { cause: error });
+    }
+  };
+  const ready = (): Promise<void> =>
+    (setup ??= (async () => {
+      started = await step('starting a throwaway MariaDB', () => startMariaDB());
+      admin = await step('connecting as root', () => control(server().port));
+      await step('creating the tables and the limited user', async () => {
+        await admin.query('CREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB');
+        await admin.query(
+          'CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent(id)) ENGINE=InnoDB',
+        );
+        await admin.query('CREATE TABLE short_text (v VARCHAR(3)) ENGINE=InnoDB');
+        await admin.query('INSERT INTO parent VALUES (1)');
+        await admin.query('INSERT INTO child VALUES (1, 1)');
+        await admin.query("CREATE USER 'limited'@'%' IDENTIFIED BY 'limited-pw'");
+        await admin.query("GRANT ALL ON test.* TO 'limited'@'%'");
+      });
+    })());
   afterAll(async () => {
-    await admin.end();
+    await admin?.end();
+    await started?.stop();
   });
   const fail = (p: Promise<unknown>) =>
     p.then(
@@ -31,6 +52,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   const c = (e: unknown) => classifyMySqlError(e);
 
   it('fatal: 1062, 1064, 1146, 1406 (strict mode), 1451, 1452', async () => {
+    await ready();
     expect(c(await fail(admin.query('INSERT INTO parent VALUES (1)')))).toMatchObject({
       kind: 'fatal',
       code: 1062,
@@ -56,6 +78,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   });
 
   it('auth 1045 and unknown database 1049 at connect, both not sent', async () => {
+    await ready();
     const bad = await fail(
       mysql.createConnection({ host: '127.0.0.1', port: server().port, user: 'limited', password: 'wrong' }),
     );
@@ -67,6 +90,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   });
 
   it('through the driver: a refused login is auth, not sent; a refused port is ECONNREFUSED, not sent', async () => {
+    await ready();
     const options = mysqlOptionsSchema.parse({ port: server().port, user: 'limited', password: 'wrong' });
     const error = await fail(mysqlDriver.connect(options, connectContext()));
     expect(mysqlDriver.classify(error)).toMatchObject({ kind: 'auth', code: 1045, sent: false });
@@ -87,6 +111,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   });
 
   it('1040 too many connections: throttled, not sent', async () => {
+    await ready();
     const [[row]] = (await admin.query('SELECT @@max_connections AS m')) as unknown as [{ m: number }[]];
     // MariaDB's minimum is 10; root may use one connection beyond it, the application account may not.
     await admin.query('SET GLOBAL max_connections = 10');
@@ -115,6 +140,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   });
 
   it('read-only: 1290 with read_only=ON, 1792 in a READ ONLY transaction; both transient', async () => {
+    await ready();
     const app = await mysql.createConnection({
       host: '127.0.0.1',
       port: server().port,
@@ -142,6 +168,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   });
 
   it('a MariaDB code mysql2 has no name for: 1969 (max_statement_time); a killed connection is a lost one', async () => {
+    await ready();
     const timedOut = await fail(admin.query('SET STATEMENT max_statement_time = 0.05 FOR SELECT SLEEP(1)'));
     expect((timedOut as { code?: unknown }).code).toBeUndefined();
     expect(c(timedOut)).toMatchObject({ kind: 'timeout', code: 1969, codeName: 'ER_STATEMENT_TIMEOUT' });
@@ -157,6 +184,7 @@ describe('classification of real errors from a throwaway MariaDB', () => {
   });
 
   it('a lost connection during a statement is connection / unknown; every call afterwards is "closed state", not sent', async () => {
+    await ready();
     const proxy = await startFaultProxy({ target: server().options });
     const conn = await mysql.createConnection({ host: '127.0.0.1', port: proxy.port, user: 'root' });
     conn.on('error', () => undefined);
