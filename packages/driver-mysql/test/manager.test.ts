@@ -1,20 +1,22 @@
 import { createManager, isConfigError } from '@reconnect/core';
+import { startMariaDB, useServer } from '@reconnect/testkit';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MySqlPool } from '../src/index.js';
 import { control, uniqueName } from './helpers.js';
 
-// Ordinary reads and writes only: the shared MariaDB on 127.0.0.1:3306, in a database of our own.
+// Ordinary reads and writes on a throwaway MariaDB, in a database of our own.
 const database = uniqueName('reconnect_mgr');
 
 describe('from a policy file: driver: mysql / mariadb', () => {
+  const server = useServer(() => startMariaDB());
   beforeAll(async () => {
-    const c = await control(3306, 'mysql');
+    const c = await control(server().port, 'mysql');
     await c.query(`CREATE DATABASE \`${database}\``);
     await c.end();
   });
   afterAll(async () => {
-    const c = await control(3306, 'mysql');
+    const c = await control(server().port, 'mysql');
     await c.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await c.end();
   });
@@ -28,7 +30,7 @@ describe('from a policy file: driver: mysql / mariadb', () => {
             main_db: {
               driver: alias,
               policy: 'preset:mysql',
-              options: { uri: `mysql://root@127.0.0.1:3306/${database}`, connectionLimit: 3 },
+              options: { uri: `mysql://root@127.0.0.1:${server().port}/${database}`, connectionLimit: 3 },
             },
           },
         },
