@@ -1,5 +1,5 @@
-// Issue #14's acceptance on real Redis, with real edits of a real policy file: the shared server (127.0.0.1:6379)
-// for the plain load, throwaway testkit servers for the SIGSTOP and for the second server of a URL change.
+// Issue #14's acceptance on real Redis, with real edits of a real policy file: a throwaway testkit server for each
+// part (the plain load, the SIGSTOP, the broken saves; two for a URL change), never the shared 127.0.0.1:6379.
 // Connections are counted server-side (CLIENT LIST, by the connection name the target sets).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,7 +112,9 @@ function load(perSecond: number, op: (i: number) => Promise<unknown>) {
   };
 }
 
-describe('reload under load (shared Redis on 127.0.0.1:6379)', () => {
+describe('reload under load (throwaway Redis)', () => {
+  const server = useServer(() => startRedis());
+
   it('500 ops/s and 50 reloads alternating two valid policies: no operation lost, no connection closed', async () => {
     const name = `reload-load-${process.pid}-${Date.now()}`;
     const key = `reconnect:test:${name}`;
@@ -121,9 +123,9 @@ describe('reload under load (shared Redis on 127.0.0.1:6379)', () => {
       '{ extends: preset:redis, retry: { maxRetries: 2, attemptTimeout: 2s }, healthCheck: { interval: 1s, timeout: 500ms }, circuitBreaker: { openFor: 5s } }',
       '{ extends: preset:redis, retry: { maxRetries: 3, attemptTimeout: 3s }, healthCheck: { interval: 2s, timeout: 400ms }, circuitBreaker: { openFor: 6s } }',
     ];
-    writeConfig(file, 6379, name, policies[0]!);
+    writeConfig(file, server().port, name, policies[0]!);
     const { m, target } = await managerFor(file);
-    const admin = raw(6379);
+    const admin = raw(server().port);
     await admin.del(key);
     const before = await connectionsNamed(admin, name);
     expect(before.length).toBeGreaterThan(0);
@@ -133,7 +135,7 @@ describe('reload under load (shared Redis on 127.0.0.1:6379)', () => {
     const reloads: ReloadResult[] = [];
     await sleep(300);
     for (let i = 1; i <= 50; i++) {
-      writeConfig(file, 6379, name, policies[i % 2]!);
+      writeConfig(file, server().port, name, policies[i % 2]!);
       reloads.push(await m.reload());
       await sleep(30);
     }
@@ -254,11 +256,13 @@ describe('a URL change moves new operations to a second server (throwaway Redis 
   });
 });
 
-describe('a broken save keeps the policy in force (shared Redis, watched file)', () => {
+describe('a broken save keeps the policy in force (throwaway Redis, watched file)', () => {
+  const server = useServer(() => startRedis());
+
   it('YAML error, typo, missing env var: reloadFailed with the located error each time; the next valid save applies', async () => {
     const name = `reload-broken-${process.pid}`;
     const file = path.join(mkdtempSync(path.join(tmp, 'broken-')), 'reconnect.config.yaml');
-    writeConfig(file, 6379, name, '{ retry: { maxRetries: 2 } }');
+    writeConfig(file, server().port, name, '{ retry: { maxRetries: 2 } }');
     const { target, events } = await managerFor(file, true);
     const policy = target.policy;
     const ops = load(100, () => target.execute((r) => r.ping()));
@@ -266,12 +270,12 @@ describe('a broken save keeps the policy in force (shared Redis, watched file)',
     const saves: [() => void, string, unknown[]][] = [
       [() => writeFileSync(file, 'version: 1\ntargets:\n  cache: { driver: redis\n'), 'parse_error', []],
       [
-        () => writeConfig(file, 6379, name, '{ retry: { maxRetrie: 5 } }'),
+        () => writeConfig(file, server().port, name, '{ retry: { maxRetrie: 5 } }'),
         'unrecognized_keys',
         ['targets', 'cache', 'policy', 'retry', 'maxRetrie'],
       ],
       [
-        () => writeConfig(file, 6379, name, '{ retry: { maxRetries: "${RETRIES_NOT_SET}" } }'),
+        () => writeConfig(file, server().port, name, '{ retry: { maxRetries: "${RETRIES_NOT_SET}" } }'),
         'missing_env',
         ['targets', 'cache', 'policy', 'retry', 'maxRetries'],
       ],
@@ -285,7 +289,7 @@ describe('a broken save keeps the policy in force (shared Redis, watched file)',
       expect(issue).toMatchObject({ kind, file, path: at });
       expect(target.policy).toBe(policy);
     }
-    writeConfig(file, 6379, name, '{ retry: { maxRetries: 4 } }');
+    writeConfig(file, server().port, name, '{ retry: { maxRetries: 4 } }');
     await until(() => events.length === 4, 5000, 10);
     expect((events[3] as ReloadResult).summary).toEqual(['cache: retry.maxRetries 2 → 4']);
     expect(target.policy.retry.maxRetries).toBe(4);
