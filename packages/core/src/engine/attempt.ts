@@ -5,6 +5,7 @@ import type { NodeAddress } from '../node-address.js';
 import { errorType } from '../telemetry/otel.js';
 import type { Clock } from '../time/clock.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
+import type { RetryBudget } from './budget/retry-budget.js';
 import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
 import type { ExecuteTelemetry } from './execute-telemetry.js';
 import { LazySignal } from './lazy-signal.js';
@@ -29,6 +30,10 @@ export interface AttemptHost<Client> {
   readonly classify: (error: unknown) => Classification;
   /** Fed every verdict on the server (success, health failure) and released when there is none. */
   readonly breaker: CircuitBreaker | undefined;
+  /** The target's retry budget, told of each success (its floor follows them); undefined when off. */
+  readonly budget: RetryBudget | undefined;
+  /** Whether the budget reads the attempt's clock (so the operation's start reading can be handed to it). */
+  readonly budgetSharesClock: boolean;
   readonly telemetry: ExecuteTelemetry;
   /** The time limits of the executor's running attempts, under one timer. */
   readonly timeouts: TimeoutList;
@@ -279,6 +284,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       const change = breaker.success();
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
     }
+    const budget = this.#host.budget;
+    if (budget !== undefined) budget.succeeded(this.#host.budgetSharesClock ? run.start : undefined);
     if (reports) {
       report(source, this.#lease as Lease<Client>, { ok: true, durationMs: run.endedAt - this.#start });
     }

@@ -669,6 +669,23 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(budget.available()).toBe(0.5); // 3 deposits · 0.5 − 1 retry
   });
 
+  it('budget: successes earn the floor — no retry before any success, one after a success', async () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 10 }), clock);
+    const { executor } = setup({ budget, clock });
+    const before = track(
+      executor.execute(scripted(new FakeDriverError('connection')).op, { idempotent: true }),
+    );
+    await clock.advanceAsync(1000);
+    expect(isBudgetExhaustedError(before.error)).toBe(true);
+    await executor.execute(() => 1); // one success: the floor allows one retry
+    const after = track(
+      executor.execute(scripted(new FakeDriverError('connection')).op, { idempotent: true }),
+    );
+    await clock.advanceAsync(1000);
+    expect(after.value).toBe('ok');
+  });
+
   it('budget: every retry withdraws, whatever the error kind (retryIf-allowed fatal, unknown)', async () => {
     for (const kind of ['fatal', 'unknown', 'auth'] as const) {
       const clock = createFakeClock();

@@ -88,6 +88,8 @@ export class RetryExecutor<Client> {
       source: this.#source,
       classify: options.classify.bind(options),
       breaker: this.#breaker,
+      budget: this.#budget,
+      budgetSharesClock: this.#budget?.clock === this.#clock,
       telemetry: this.#telemetry,
       timeouts: new TimeoutList(this.#clock),
       recover: (run, op, failure) => this.#recover(run, op, failure),

@@ -32,11 +32,42 @@ describe('RetryBudget', () => {
     expect(budget.tryWithdraw()).toBe(false);
   });
 
-  it('keeps a reserve of minPerSecond · window for a quiet target (Finagle: 10/s over 10 s = 100)', () => {
+  it('keeps a floor of minPerSecond · window for a target that succeeds (10/s over 10 s = 100 at most)', () => {
     const budget = new RetryBudget(policy({ ratio: 0.2, minPerSecond: 10 }), createFakeClock());
+    for (let i = 0; i < 500; i++) budget.succeeded();
     let retries = 0;
     while (budget.tryWithdraw() && retries < 1000) retries++;
     expect(retries).toBe(100);
+  });
+
+  it('the floor never exceeds the successes in the window: a quiet target earns a retry per success', () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(policy({ ratio: 0.2, minPerSecond: 10 }), clock);
+    budget.deposit();
+    budget.succeeded();
+    budget.deposit();
+    budget.succeeded();
+    budget.deposit();
+    let retries = 0;
+    while (budget.tryWithdraw() && retries < 1000) retries++;
+    expect(retries).toBe(2); // 2 successes + 3 · 0.2 = 2.6
+  });
+
+  it('a total outage earns no floor: retries stop at ratio · operations, at any rate (no fleet amplification)', () => {
+    for (const perSecond of [0.1, 1, 10, 100, 1000]) {
+      const clock = createFakeClock();
+      const budget = new RetryBudget(policy({ ratio: 0.1, minPerSecond: 10, window: 10_000 }), clock);
+      // A minute of operations that all fail, each wanting 3 retries (the default maxRetries).
+      let operations = 0;
+      let retries = 0;
+      for (let t = 0; t < 60_000; t += 1000 / perSecond) {
+        clock.advance(t - clock.now());
+        budget.deposit();
+        operations++;
+        for (let r = 0; r < 3 && budget.tryWithdraw(); r++) retries++;
+      }
+      expect((operations + retries) / operations, `${perSecond} op/s`).toBeLessThanOrEqual(1.1);
+    }
   });
 
   it('forgets deposits and withdrawals older than the window', () => {

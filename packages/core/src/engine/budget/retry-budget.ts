@@ -5,10 +5,14 @@ import { systemClock, type Clock } from '../../time/clock.js';
 const SLICES = 10;
 
 /**
- * A target's retry budget (Finagle's RetryBudget): over a sliding `window`, retries may be at most
- * `ratio` of operations plus a reserve of `minPerSecond · window` so a quiet target can still retry.
- * Every operation {@link deposit}s; every retry must {@link tryWithdraw}. When the target is down and every
- * operation fails, retries stop at ~`ratio` extra load instead of multiplying it by `maxRetries`.
+ * A target's retry budget (Finagle's RetryBudget, with a floor that does not amplify): over a sliding `window`,
+ * retries may be at most `ratio` of operations plus a floor so that a quiet target can still retry a blip. The
+ * floor is `minPerSecond · window` at most, and never more than the operations that *succeeded* in the window
+ * (the refill follows successes, as in gRPC's retry throttling and the AWS SDKs' retry quota): a target whose
+ * every operation fails earns none, so in a total outage retries stop at `ratio` extra load whatever the rate —
+ * Finagle's fixed floor let a quiet instance send `maxRetries + 1` times its traffic, and a fleet of them a
+ * multiple of the floor whatever their load.
+ * Every operation {@link deposit}s; every success {@link succeeded}; every retry must {@link tryWithdraw}.
  *
  * Every retry withdraws, whatever its error: the budget bounds load, not health (the breaker judges health).
  */
@@ -18,6 +22,7 @@ export class RetryBudget {
   readonly #sliceMs: number;
   readonly #deposits = new Float64Array(SLICES);
   readonly #withdrawals = new Float64Array(SLICES);
+  readonly #successes = new Float64Array(SLICES);
   /** The absolute slice number each ring cell currently holds. */
   readonly #slices = new Float64Array(SLICES).fill(-Infinity);
 
@@ -40,6 +45,11 @@ export class RetryBudget {
     this.#deposits[this.#cell(now)]! += 1;
   }
 
+  /** Records one operation that succeeded (at `now`, a reading of {@link clock}): it earns the floor. */
+  succeeded(now: number = this.#clock.now()): void {
+    this.#successes[this.#cell(now)]! += 1;
+  }
+
   /** Takes one retry from the budget; `false` (and nothing taken) when it is spent. */
   tryWithdraw(): boolean {
     const cell = this.#cell();
@@ -53,12 +63,14 @@ export class RetryBudget {
     this.#cell();
     let deposits = 0;
     let withdrawals = 0;
+    let successes = 0;
     for (let i = 0; i < SLICES; i++) {
       deposits += this.#deposits[i]!;
       withdrawals += this.#withdrawals[i]!;
+      successes += this.#successes[i]!;
     }
-    const reserve = this.#policy.minPerSecond * (this.#policy.window / 1000);
-    return Math.max(0, deposits * this.#policy.ratio + reserve - withdrawals);
+    const floor = Math.min(this.#policy.minPerSecond * (this.#policy.window / 1000), successes);
+    return Math.max(0, deposits * this.#policy.ratio + floor - withdrawals);
   }
 
   // The ring cell for now, cleared if it last held an older slice; also clears any cells skipped over.
@@ -70,11 +82,13 @@ export class RetryBudget {
         if (this.#slices[i]! <= slice - SLICES) {
           this.#deposits[i] = 0;
           this.#withdrawals[i] = 0;
+          this.#successes[i] = 0;
         }
       }
       this.#slices[cell] = slice;
       this.#deposits[cell] = 0;
       this.#withdrawals[cell] = 0;
+      this.#successes[cell] = 0;
     }
     return cell;
   }
