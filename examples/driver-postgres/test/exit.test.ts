@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPostgres, useServer } from '@reconnect/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // A real application process (built packages, no test runner): after stopAll() it must exit by itself.
@@ -23,6 +24,8 @@ console.log('done', rows[0].n, Date.now());
 `;
 
 describe('an application using the plugin', () => {
+  const server = useServer(() => startPostgres());
+
   it('exits by itself after stopAll() (no timer or socket left behind)', async () => {
     mkdirSync(join(app, 'node_modules', '@reconnect'), { recursive: true });
     symlinkSync(packageDir, join(app, 'node_modules', 'reconnect-driver-postgres'), 'dir');
@@ -39,7 +42,7 @@ describe('an application using the plugin', () => {
         targets: {
           db: {
             driver: 'reconnect-driver-postgres',
-            options: { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' },
+            options: { host: '127.0.0.1', port: server().port, user: 'postgres', database: 'postgres' },
           },
         },
       }),

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManager, isConfigError, type Manager } from '@reconnect/core';
+import { startPostgres, useServer } from '@reconnect/testkit';
 import pg from 'pg';
 import type { PostgresClient } from '../src/index.js';
 
@@ -24,11 +25,11 @@ afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 const applicationName = `reconnect-plugin-test-${process.pid}`;
 
-// Counts the server-side sessions opened under our application_name (read-only use of the shared server).
-async function serverConnections(): Promise<number> {
+// Counts the server-side sessions opened under our application_name (on the test's throwaway server).
+async function serverConnections(port: number): Promise<number> {
   const observer = new pg.Pool({
     host: '127.0.0.1',
-    port: 5432,
+    port,
     user: 'postgres',
     database: 'postgres',
     max: 1,
@@ -51,6 +52,7 @@ function writeConfig(name: string, config: unknown): string {
 }
 
 describe('reconnect-driver-postgres as a third-party plugin', () => {
+  const server = useServer(() => startPostgres());
   let manager: Manager | undefined;
   afterAll(async () => {
     await manager?.stopAll();
@@ -64,7 +66,7 @@ describe('reconnect-driver-postgres as a third-party plugin', () => {
           driver: 'reconnect-driver-postgres',
           options: {
             host: '127.0.0.1',
-            port: 5432,
+            port: server().port,
             user: 'postgres',
             database: 'postgres',
             max: 2,
@@ -91,15 +93,15 @@ describe('reconnect-driver-postgres as a third-party plugin', () => {
     });
 
     // The server's view of our connections: some while connected, none after stopAll().
-    expect(await serverConnections()).toBeGreaterThan(0);
+    expect(await serverConnections(server().port)).toBeGreaterThan(0);
     const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
     expect(await manager.stopAll()).toEqual({ db: { ok: true } });
     manager = undefined;
     // The server drops a session a moment after the client's Terminate message: poll briefly.
-    let left = await serverConnections();
+    let left = await serverConnections(server().port);
     for (let i = 0; i < 20 && left > 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      left = await serverConnections();
+      left = await serverConnections(server().port);
     }
     expect(left).toBe(0);
     // A socket handle is released a tick after its 'close'; give it a moment, then nothing may remain.
