@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   isTestkitError,
   MissingBinaryError,
@@ -78,29 +78,33 @@ describe('startRedis', () => {
     }
   });
 
-  it('useServer heal, part 1: a test ends with the server killed', async () => {
+  // Each heal test checks its own outcome once useServer's afterEach has run (onTestFinished runs after the
+  // afterEach hooks), so none depends on another test running before or after it.
+  it('useServer heal: a test that ends with the server killed leaves it running again on the same port', async () => {
+    const port = redis().port;
     await redis().kill();
     expect(redis().status).toBe('killed');
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
+    onTestFinished(async () => {
+      expect(redis().status).toBe('running');
+      expect(redis().port).toBe(port);
+      expect(await connectOutcome(port)).toBe('connected');
+    });
   });
 
-  it('useServer heal, part 2: the next test finds it running on the same port', async () => {
-    expect(redis().status).toBe('running');
-    expect(await connectOutcome(redis().port)).toBe('connected');
-  });
-
-  it('useServer heal, part 3: a test ends with the server hung', async () => {
+  it('useServer heal: a test that ends with the server hung leaves it answering', async () => {
     await redis().hang();
-  });
-
-  it('useServer heal, part 4: the next test finds it answering', async () => {
-    expect(redis().status).toBe('running');
-    const socket = await rawConnect(redis().port);
-    const seen = record(socket);
-    socket.write('PING\r\n');
-    const start = performance.now();
-    while (seen.data().toString() !== '+PONG\r\n' && performance.now() - start < 2000) await delay(10);
-    socket.destroy();
-    expect(seen.data().toString()).toBe('+PONG\r\n');
+    expect(redis().status).toBe('hung');
+    onTestFinished(async () => {
+      expect(redis().status).toBe('running');
+      const socket = await rawConnect(redis().port);
+      const seen = record(socket);
+      socket.write('PING\r\n');
+      const start = performance.now();
+      while (seen.data().toString() !== '+PONG\r\n' && performance.now() - start < 2000) await delay(10);
+      socket.destroy();
+      expect(seen.data().toString()).toBe('+PONG\r\n');
+    });
   });
 
   it('applies config directives and extra args', async () => {
