@@ -63,18 +63,30 @@ const failing = (attempts: { n: number }) => (_c: MemoryClient) => {
 
 describe('manager.reload(): a valid file is diffed and only what changed is applied', () => {
   it('retry: from the next operation on; an operation already running finishes under its own policy', async () => {
+    // A fake clock: the first operation waits in its backoff, on this clock, until the test lets it go, so the
+    // reload lands while it is still running whatever the machine's speed (on real time its four 40 ms retries
+    // could all end before the reload did, and the test would pass without testing anything).
+    const clock = createFakeClock(0);
     const backoff = 'backoff: { type: fixed, base: 40ms, jitter: none }';
     // No breaker: the two operations' failures together would open it and cut the first one short.
     const off = 'circuitBreaker: { enabled: false }';
     const file = configFile(
       config(`{ ${quiet}, ${off}, retry: { maxRetries: 4, ${backoff}, budget: { enabled: false } } }`),
     );
-    const { m } = await manager(file);
-    await m.startAll();
+    const { m } = await manager(file, { clock });
+    const starting = m.startAll();
+    await clock.advanceAsync(0);
+    await starting;
     const target = m.target<MemoryClient>('a');
     const first = { n: 0 };
-    const running = target.execute(failing(first), { idempotent: true }).catch((e: unknown) => e);
-    await until(() => first.n === 1);
+    let firstSettled = false;
+    const running = target.execute(failing(first), { idempotent: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    void running.finally(() => (firstSettled = true));
+    await clock.advanceAsync(0);
+    expect(first.n).toBe(1); // its first attempt failed; it now waits 40 ms (fake) for its first retry
     writeFileSync(
       file,
       config(`{ ${quiet}, ${off}, retry: { maxRetries: 0, ${backoff}, budget: { enabled: false } } }`),
@@ -83,10 +95,14 @@ describe('manager.reload(): a valid file is diffed and only what changed is appl
     expect(result.result).toBe('applied');
     expect(result.summary).toEqual(['a: retry.maxRetries 4 → 0']);
     expect(target.policy.retry.maxRetries).toBe(0);
+    // The reload happened while the first operation was running.
+    expect(first.n).toBe(1);
+    expect(firstSettled).toBe(false);
     const second = { n: 0 };
     await target.execute(failing(second), { idempotent: true }).catch(() => undefined);
-    await running;
     expect(second.n).toBe(1); // the new policy: no retry
+    for (let i = 0; i < 4; i++) await clock.advanceAsync(40);
+    await running;
     expect(first.n).toBe(5); // the policy it started with: 1 + 4 retries
   });
 
