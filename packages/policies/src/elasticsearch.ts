@@ -17,7 +17,7 @@ export const elasticsearch = definePreset({
     'elastic-transport-js 8.x requestTimeout 30s per attempt (searches and bulk requests can be slow); the 60s deadline over all attempts is ours',
     'elastic-transport-js / estransport dead time 60s · 2^min(deadCount−1, 5): 1, 2, 4, 8, 16, 32 min, resurrected by ping',
     "no target-level circuit breaker: the official transports have none (their node pools are per-node breakers); a target-level breaker counts every node's failures as one server's, so one bad node of three would shed the healthy ones' traffic",
-    'seed 002, ExponentialBackoff(time.Second) for reconnects: 1s, 2s, 4s… (jitter none); the 60s cap is ours',
+    'seed 002, ExponentialBackoff(time.Second) for reconnects: 1s, 2s, 4s… (the envelope); full jitter is ours (AWS full jitter, each wait uniform in [0, envelope]) so that a fleet does not reconnect as one wall; the 60s cap is ours',
   ],
   policy: {
     retry: {
@@ -33,7 +33,7 @@ export const elasticsearch = definePreset({
     healthCheck: { enabled: true, interval: '15s', timeout: '5s', query: 'GET _cluster/health?local=true' },
     reconnect: {
       maxRetries: 15,
-      backoff: { type: 'exponential', base: '1s', factor: 2, max: '60s', jitter: 'none' },
+      backoff: { type: 'exponential', base: '1s', factor: 2, max: '60s', jitter: 'full' },
     },
     // The node pool is a cluster's breaker (a dead node waits out its dead time); a target-level breaker counts
     // every node's failures as one server's.

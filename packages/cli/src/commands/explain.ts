@@ -114,7 +114,7 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
   );
   out.push(
     retry.budget.enabled
-      ? `budget: retries may be at most ${Math.round(retry.budget.ratio * 1000) / 10}% of requests over ${formatDuration(retry.budget.window)}, plus ${retry.budget.minPerSecond}/s; when it is spent retries stop (ERR_BUDGET_EXHAUSTED)`
+      ? `budget: retries may be at most ${Math.round(retry.budget.ratio * 1000) / 10}% of requests over ${formatDuration(retry.budget.window)}, plus ${retry.budget.minPerSecond}/s earned by successes (none in a total outage); when it is spent retries stop (ERR_BUDGET_EXHAUSTED)`
       : 'budget: disabled (retry.budget.enabled: false)',
   );
   const cb = p.circuitBreaker;

@@ -13,7 +13,7 @@ export const builtinDefaults = {
     retryOn: { errors: [...defaultRetryKinds], codes: [], statusCodes: [] },
     attemptTimeout: '2s',
     deadline: '10s',
-    budget: { enabled: true, ratio: '20%', minPerSecond: 10, window: '10s' },
+    budget: { enabled: true, ratio: '10%', minPerSecond: 10, window: '10s' },
   },
   healthCheck: {
     enabled: true,

@@ -19,13 +19,20 @@ describe('presets', () => {
     expect(preset.description.length).toBeGreaterThan(10);
   });
 
-  it('mysql carries the seed table: 10 reconnects 1s, 2s, 4s…, SELECT 1 every 10s with 3s timeout', () => {
+  it('every store preset spreads reconnects with full jitter (a fleet must not reconnect as one wall)', () => {
+    for (const name of ['mysql', 'redis', 'elasticsearch']) {
+      expect(resolvePolicy({ extends: `preset:${name}` }).reconnect.backoff.jitter, name).toBe('full');
+    }
+  });
+
+  it('mysql carries the seed table: 10 reconnects within 1s, 2s, 4s… (full jitter), SELECT 1 every 10s with 3s timeout', () => {
     const p = resolvePolicy({ extends: 'preset:mysql' });
     expect(p.reconnect.maxRetries).toBe(10);
+    // The seed's schedule is the envelope; full jitter spreads a fleet's reconnects inside it (issue #26).
     expect([1, 2, 3].map((n) => delayBounds(p.reconnect.backoff, n))).toEqual([
-      { min: 1000, max: 1000 },
-      { min: 2000, max: 2000 },
-      { min: 4000, max: 4000 },
+      { min: 0, max: 1000 },
+      { min: 0, max: 2000 },
+      { min: 0, max: 4000 },
     ]);
     expect(p.healthCheck).toMatchObject({
       enabled: true,

@@ -19,7 +19,7 @@ describe('resolvePolicy', () => {
       max: 10_000,
       jitter: 'full',
     });
-    expect(p.retry.budget.ratio).toBe(0.2);
+    expect(p.retry.budget.ratio).toBe(0.1); // ≤ 1.1× traffic in a total outage (issue #26)
     expect(p.healthCheck.jitter).toBe(0.1);
     expect(p.reconnect.maxRetries).toBe(Number.POSITIVE_INFINITY);
     expect(p.pool.discovery.interval).toBe(false);
