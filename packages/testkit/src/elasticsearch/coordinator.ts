@@ -4,7 +4,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { DocumentStore } from './document-store.js';
 import { esError, type EsResponse } from './es-errors.js';
 import { negotiate } from './media-type.js';
-import type { NodeFaults } from './node-faults.js';
+import type { Fault, NodeFaults } from './node-faults.js';
 import type { ClusterView, NodeView, RestContext } from './rest-context.js';
 import { route } from './router.js';
 import { PROBE_HEADER, type ForwardedRequest, type NodeInstruction } from './wire.js';
@@ -19,7 +19,7 @@ export interface RequestRecord {
   url: string;
   /** The status answered, or what happened instead. */
   outcome: number | 'never-answered' | 'reset';
-  /** The fault that decided the outcome, if any (`status`, `never`, `reset`; `latency` adds `delayMs`). */
+  /** The fault that decided the outcome, if any (`status`, `proxy`, `never`, `reset`; `latency` adds `delayMs`). */
   fault: string | undefined;
   delayMs: number;
 }
@@ -45,6 +45,20 @@ const header = (h: ForwardedRequest['headers'], name: string): string | undefine
   const v = h[name];
   return Array.isArray(v) ? v.join(', ') : v;
 };
+
+// A proxy's own answer: its page, none of Elasticsearch's headers (no x-elastic-product, no X-Opaque-Id echo).
+function proxyPlan(
+  fault: Extract<Fault, { kind: 'proxy' }>,
+  delayMs: number,
+): Extract<NodeInstruction, { action: 'respond' }> {
+  return {
+    action: 'respond',
+    status: fault.status,
+    headers: { 'content-type': fault.contentType, server: 'nginx' },
+    body: fault.body,
+    delayMs,
+  };
+}
 
 /**
  * The brain of the test cluster, in the process that started it: node processes forward every request
@@ -170,6 +184,10 @@ export class Coordinator {
       record.outcome = 'never-answered';
       return { action: 'never' };
     }
+    if (outcome?.kind === 'proxy' && !outcome.apply) {
+      record.outcome = outcome.status;
+      return proxyPlan(outcome, decision.delayMs);
+    }
     if (outcome?.kind === 'status') {
       record.outcome = outcome.status;
       return this.#plan(
@@ -216,6 +234,11 @@ export class Coordinator {
         bulkRejectItems: decision.bulkRejectItems,
       };
       response = await route(ctx);
+    }
+    if (outcome?.kind === 'proxy') {
+      // Applied behind the proxy; what the client gets is the proxy's answer.
+      record.outcome = outcome.status;
+      return proxyPlan(outcome, decision.delayMs);
     }
     record.outcome = response.status;
     const plan = this.#plan(response, contentType, decision.delayMs, opaqueId);

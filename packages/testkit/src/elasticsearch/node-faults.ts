@@ -30,6 +30,12 @@ export interface StatusFault {
 /** Every kind of fault a rule can inject. */
 export type Fault =
   | StatusFault
+  /**
+   * What a proxy or load balancer in front of the node answers by itself: `status` with its own page
+   * (`contentType`, `body`), no Elasticsearch error body and no `x-elastic-product` header. With `apply` the
+   * request reached Elasticsearch and ran first (a 504 after a slow upstream, a 502 after one that died answering).
+   */
+  | { kind: 'proxy'; status: number; contentType: string; body: string; apply: boolean }
   | { kind: 'latency'; ms: number }
   | { kind: 'never'; apply: boolean }
   | { kind: 'reset'; apply: boolean; afterBytes: number | undefined }
@@ -48,7 +54,7 @@ export interface FaultRule {
 /** What the rules decided for one request. */
 export interface FaultDecision {
   delayMs: number;
-  outcome: StatusFault | Extract<Fault, { kind: 'never' | 'reset' }> | undefined;
+  outcome: StatusFault | Extract<Fault, { kind: 'proxy' | 'never' | 'reset' }> | undefined;
   /** For a bulk request: reject this many of its first items with 429. */
   bulkRejectItems: number;
 }
@@ -88,6 +94,17 @@ class Rule implements FaultRule {
   }
 }
 
+// The error pages nginx writes itself (a reverse proxy's answer, not its upstream's).
+const proxyReasons: Readonly<Record<number, string>> = {
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
+const proxyPage = (status: number): string => {
+  const title = `${status} ${proxyReasons[status] ?? 'Error'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+};
+
 /** The fault controls of one node of the test cluster (`cluster.nodes[i].faults`). */
 export class NodeFaults {
   #rules: Rule[] = [];
@@ -125,6 +142,31 @@ export class NodeFaults {
     scope: FaultScope = {},
   ): FaultRule {
     return this.#add({ kind: 'status', retryAfterSeconds: undefined, ...error }, scope);
+  }
+
+  /**
+   * Answers as a proxy or load balancer in front of the node does when its upstream is gone: `status` (default
+   * 503; 502 and 504 are the others a proxy says) with nginx's HTML error page (or `body` as `contentType`), no
+   * Elasticsearch error body and no `x-elastic-product` header. By default the request is not applied (the proxy
+   * had no upstream to forward it to); with `apply` it runs first and its answer is replaced (a 504 after a slow
+   * upstream, a 502 after one that died answering).
+   */
+  proxyError(
+    options: FaultScope & { status?: number; apply?: boolean; body?: string; contentType?: string } = {},
+  ): FaultRule {
+    const { status = 503, apply = false, body, contentType, ...scope } = options;
+    if (!Number.isInteger(status) || status < 400 || status > 599)
+      throw new RangeError(`proxyError: status ${status} is not an HTTP error status (400–599)`);
+    return this.#add(
+      {
+        kind: 'proxy',
+        status,
+        contentType: contentType ?? (body === undefined ? 'text/html' : 'text/plain'),
+        body: body ?? proxyPage(status),
+        apply,
+      },
+      scope,
+    );
   }
 
   /** Holds every answer `ms` longer (the request itself is applied at once). */
