@@ -15,6 +15,14 @@ const response = (statusCode: number, type?: string, headers: Record<string, str
     meta: {} as never,
   });
 
+/** An answer with any body (a proxy's HTML page, an empty string). */
+const answer = (statusCode: number, body: unknown, headers: Record<string, string | string[]> = {}) =>
+  new errors.ResponseError({ body, statusCode, headers, warnings: null, meta: {} as never });
+const esHeader = { 'x-elastic-product': 'Elasticsearch' };
+const nginxPage = (title: string) =>
+  `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+const html = { 'content-type': 'text/html', server: 'nginx' };
+
 describe('classifyElasticsearchError (the README table)', () => {
   it('ConnectionError by the code of its cause: refused, DNS and connect timeout were never sent; a closed or reset socket may have been', () => {
     // As the driver's connection rethrows it, and elastic-transport wraps it once more.
@@ -87,8 +95,14 @@ describe('classifyElasticsearchError (the README table)', () => {
       statusCode: 503,
       sent: false,
     });
-    // A proxy's 502/504 may have forwarded the request: not proven unsent.
-    expect(classifyElasticsearchError(response(504))).toEqual({
+    // Elasticsearch's own 502/503/504 (its header) of a type not known to refuse before running, or without a
+    // body (a HEAD's answer): the node answered; not proven unsent.
+    expect(classifyElasticsearchError(response(503, 'some_other_exception', esHeader))).toEqual({
+      kind: 'transient',
+      code: 'some_other_exception',
+      statusCode: 503,
+    });
+    expect(classifyElasticsearchError(answer(504, '', esHeader))).toEqual({
       kind: 'transient',
       code: 504,
       statusCode: 504,
@@ -112,6 +126,67 @@ describe('classifyElasticsearchError (the README table)', () => {
     expect(classifyElasticsearchError(response(400, 'media_type_header_exception'))).toMatchObject({
       kind: 'fatal',
       message: expect.stringMatching(/compatibility: 8/),
+    });
+  });
+
+  it("a 502/503/504 a proxy answered itself (no Elasticsearch error body, no x-elastic-product): the node is unreachable — connection (502, 503) or timeout (504), 'sent' unknown", () => {
+    // Literal: no `sent` key, so a proxy's answer never claims the request was not sent (it may have been forwarded).
+    const gone = (status: number) => ({
+      kind: 'connection',
+      code: status,
+      statusCode: status,
+      message: `A proxy in front of the node answered ${status} (it could not reach its Elasticsearch); the request may have reached it`,
+    });
+    const late = {
+      kind: 'timeout',
+      code: 504,
+      statusCode: 504,
+      message:
+        'A proxy in front of the node answered 504 (its Elasticsearch did not answer in time); the request may have run',
+    };
+    expect(classifyElasticsearchError(answer(502, nginxPage('502 Bad Gateway'), html))).toEqual(gone(502));
+    expect(
+      classifyElasticsearchError(answer(503, nginxPage('503 Service Temporarily Unavailable'), html)),
+    ).toEqual(gone(503));
+    expect(classifyElasticsearchError(answer(504, nginxPage('504 Gateway Time-out'), html))).toEqual(late);
+    // Other proxies' pages: Envoy's plain text, a JSON body that is not Elasticsearch's, no body, no headers.
+    expect(
+      classifyElasticsearchError(answer(503, 'no healthy upstream', { 'content-type': 'text/plain' })),
+    ).toEqual(gone(503));
+    expect(classifyElasticsearchError(answer(503, { message: 'Service Unavailable' }))).toEqual(gone(503));
+    expect(classifyElasticsearchError(answer(502, ''))).toEqual(gone(502));
+    expect(classifyElasticsearchError(answer(504, {}))).toEqual(late);
+    expect(classifyElasticsearchError(answer(503, undefined, null as never))).toEqual(gone(503));
+    // Elasticsearch's header (a plain value or undici's list) says the node itself answered: not a proxy's.
+    expect(classifyElasticsearchError(answer(503, nginxPage('503'), esHeader))).toEqual({
+      kind: 'transient',
+      code: 503,
+      statusCode: 503,
+    });
+    expect(classifyElasticsearchError(answer(503, '', { 'x-elastic-product': ['Elasticsearch'] }))).toEqual({
+      kind: 'transient',
+      code: 503,
+      statusCode: 503,
+    });
+    // An Elasticsearch error body without the header (a proxy passing the body on, not the header) is still
+    // Elasticsearch's answer: its own refusals stay unsent.
+    expect(classifyElasticsearchError(response(503, 'unavailable_shards_exception'))).toEqual({
+      kind: 'transient',
+      code: 'unavailable_shards_exception',
+      statusCode: 503,
+      sent: false,
+    });
+    // Only the gateway statuses: a proxy's 500 or 429 page is not about an unreachable upstream.
+    expect(classifyElasticsearchError(answer(500, nginxPage('500 Internal Server Error'), html))).toEqual({
+      kind: 'fatal',
+      code: 500,
+      statusCode: 500,
+    });
+    expect(classifyElasticsearchError(answer(429, nginxPage('429 Too Many Requests'), html))).toEqual({
+      kind: 'throttled',
+      code: 429,
+      statusCode: 429,
+      sent: false,
     });
   });
 

@@ -97,6 +97,44 @@ function statusOf(e: EsErrorShape): number | undefined {
   return typeof e.meta?.statusCode === 'number' ? e.meta.statusCode : undefined;
 }
 
+/**
+ * Whether an answer came from Elasticsearch itself: every answer of Elasticsearch 8 and 9 (errors and HEAD included)
+ * carries `x-elastic-product: Elasticsearch`; a proxy's own error page does not.
+ */
+function fromElasticsearch(headers: unknown): boolean {
+  if (typeof headers !== 'object' || headers === null) return false;
+  const product: unknown = (headers as Record<string, unknown>)['x-elastic-product'];
+  return (Array.isArray(product) ? (product as unknown[])[0] : product) === 'Elasticsearch';
+}
+
+/**
+ * A 502/503/504 with neither an Elasticsearch error body nor its product header: a proxy or load balancer in front
+ * of the node answered for it, because it could not reach Elasticsearch behind it (502, 503) or not in time (504).
+ * For the node pool that is the node being unreachable, so it is a `connection` (502, 503) or `timeout` (504)
+ * failure, which passive health counts: repeated, the node is marked dead and traffic goes to the others. (As
+ * `transient`, what Elasticsearch's own 503s are, the node took its share of the traffic for ever.)
+ *
+ * `sent` stays unknown for all three, because nothing in the answer proves that the proxy refused before forwarding:
+ * - 502: nginx says it when the upstream "prematurely closed connection while reading response header", that is,
+ *   with the request already written to it (and also when the connect was refused, which it cannot be told from);
+ * - 503: HAProxy's "no server is available" and an ingress without endpoints never forwarded, but Envoy's 503
+ *   "upstream connect error or disconnect/reset before headers" also covers a reset after the request went out;
+ * - 504: the upstream took the request and did not answer in time; it may well have run it.
+ * So a non-idempotent write so answered ends `outcome: unknown` (it may have landed), and idempotent requests are
+ * retried on another node; what keeps the count of unknown writes small is routing away from the node quickly.
+ */
+function proxyAnswer(statusCode: 502 | 503 | 504): Classification {
+  return {
+    kind: statusCode === 504 ? 'timeout' : 'connection',
+    code: statusCode,
+    statusCode,
+    message:
+      statusCode === 504
+        ? 'A proxy in front of the node answered 504 (its Elasticsearch did not answer in time); the request may have run'
+        : `A proxy in front of the node answered ${statusCode} (it could not reach its Elasticsearch); the request may have reached it`,
+  };
+}
+
 /** A ResponseError: the server answered with an error status. */
 export function classifyResponse(statusCode: number, body: unknown, headers: unknown): Classification {
   const type = errorType(body);
@@ -113,7 +151,8 @@ export function classifyResponse(statusCode: number, body: unknown, headers: unk
     return { kind: 'auth', ...base, sent: false };
   }
   if (statusCode === 502 || statusCode === 503 || statusCode === 504) {
-    // Elasticsearch's own 503s refused the request before it ran; a proxy's 502/504 may have forwarded it.
+    if (type === undefined && !fromElasticsearch(headers)) return proxyAnswer(statusCode);
+    // Elasticsearch's own 503s refused the request before it ran; others (a type not listed, or no body) may not have.
     const refused = type !== undefined && notApplied.has(type);
     return { kind: 'transient', ...base, ...(refused ? { sent: false } : {}) };
   }
