@@ -158,8 +158,11 @@ describe('requests follow their attempt (the testkit cluster, one node)', () => 
       attempt: 1,
       signal: new AbortController().signal,
       aborted: false,
+      reason: undefined,
       node: undefined,
       timeoutMs: 1000,
+      onAbort: () => undefined,
+      offAbort: () => undefined,
     };
     const view = bindClientToAttempt(client, attempt);
     expect(view).not.toBe(client);
