@@ -69,6 +69,8 @@ export {
   validateDriverOptions,
   type ConnectContext,
   type ConnectionMonitor,
+  type ConnectionPoolStats,
+  type DbTelemetry,
   type Driver,
   type DriverClient,
   type DriverOptions,
@@ -259,7 +261,10 @@ export {
 
 // Telemetry: the stable names of every span, event, attribute and metric.
 export {
+  AttemptOutcomes,
   AttributeNames,
+  DeprecatedAttributeNames,
+  DeprecatedMetricNames,
   EventNames,
   MetricNames,
   RetryDecisions,
@@ -268,6 +273,8 @@ export {
   errorType,
   getMeter,
   getTracer,
+  sanitizeQueryText,
+  type AttemptOutcome,
   type RetryDecision,
   type RetryReason,
 } from './telemetry/index.js';

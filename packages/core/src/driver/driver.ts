@@ -43,13 +43,48 @@ export interface ProbeContext {
 }
 
 /**
+ * What a driver says of a target's database for spans and metrics, in the OpenTelemetry database conventions'
+ * terms. Every field is optional: core fills in what it knows itself (a multi-node target's node addresses).
+ */
+export interface DbTelemetry {
+  /** `db.system.name` when it is not the driver's `system`: the server's own word (`mariadb` behind a MySQL client). */
+  system?: string;
+  /** `db.namespace`: the database (MySQL), the database index (Redis), the cluster's name (Elasticsearch). */
+  namespace?: string;
+  /** `server.address` of a single-server target, as configured (a host name or an address). */
+  serverAddress?: string;
+  /** `server.port`, with `serverAddress`. */
+  serverPort?: number;
+  /** `network.peer.address` of a single-server target's connection (its socket's peer), given a client. */
+  peerAddress?: string;
+  /** `network.peer.port`, with `peerAddress`. */
+  peerPort?: number;
+}
+
+/** A client's connection pool right now, for the `db.client.connection.*` metrics. */
+export interface ConnectionPoolStats {
+  /** Connections lent out. */
+  used: number;
+  /** Open connections waiting in the pool. */
+  idle: number;
+  /** The most connections the pool opens. */
+  max: number;
+  /** The most idle connections the pool keeps, when it has such a limit. */
+  idleMax?: number;
+  /** Requests waiting for a connection. */
+  pending: number;
+  /** Waits for a connection that timed out since the client was made, when the driver counts them. */
+  timeouts?: number;
+}
+
+/**
  * A storage driver: everything the core needs to know about one kind of client.
  * The core knows nothing of MySQL, Redis or Elasticsearch; a driver is this small object.
  */
 export interface Driver<Options = unknown, Client = unknown> {
   /** The name used in config files, e.g. `mysql`. */
   readonly name: string;
-  /** The OpenTelemetry `db.system` value, e.g. `mysql`, `redis`, `elasticsearch`. */
+  /** The OpenTelemetry `db.system.name` value, e.g. `mysql`, `redis`, `elasticsearch` (see {@link Driver.telemetry}). */
   readonly system: string;
   /** Validates the target's `options` at load time; the driver's options type is inferred from it. */
   readonly options: ZodType<Options>;
@@ -87,6 +122,13 @@ export interface Driver<Options = unknown, Client = unknown> {
   bindAttempt?(client: Client, attempt: AttemptContext): Client;
   /** For self-reconnecting clients: try to reconnect now rather than at the client's next backoff timer. */
   reconnectNow?(client: Client): void;
+  /**
+   * What spans and metrics say of the database: asked with the options when the target is built, and again with
+   * the client after each connect (the server's own word on what it is, the socket's peer). Must not throw.
+   */
+  telemetry?(options: Options, client?: Client): DbTelemetry;
+  /** A client's connection pool, for the `db.client.connection.*` metrics (drivers whose client pools connections). */
+  poolStats?(client: Client): ConnectionPoolStats | undefined;
   /** Credentials-free description of where the options point, for logs and spans (`127.0.0.1:6379`). */
   describe?(options: Options): string;
   /** Option keys (dotted paths) holding secrets, beyond the ones recognised by name. */

@@ -3,6 +3,8 @@ export {
   defineDriver,
   type ConnectContext,
   type ConnectionMonitor,
+  type ConnectionPoolStats,
+  type DbTelemetry,
   type Driver,
   type DriverClient,
   type DriverOptions,

@@ -2,7 +2,6 @@ import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError } from '../errors.js';
 import type { NodeAddress } from '../node-address.js';
-import { errorType } from '../telemetry/otel.js';
 import type { Clock } from '../time/clock.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
 import type { RetryBudget } from './budget/retry-budget.js';
@@ -180,9 +179,14 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   #whenAcquired(acquired: PromiseLike<Lease<Client>>): Promise<T> {
     const run = this.#run;
     const clock = this.#host.clock;
+    const wait = this.#host.telemetry.startWait(this.#span);
     const later = race(clock, run, acquired, run.deadlineAt - clock.now(), 'deadline', this).then(
-      (lease) => this.#runOp(lease, false),
+      (lease) => {
+        this.#host.telemetry.endWait(wait, undefined);
+        return this.#runOp(lease, false);
+      },
       (error: unknown) => {
+        this.#host.telemetry.endWait(wait, error);
         throw this.#failed(error, true);
       },
     );
@@ -197,7 +201,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     this.#lease = lease;
     const node = lease.node;
     this.node = node;
-    if (this.#span !== undefined) this.#host.telemetry.attemptNode(this.#span, node);
+    if (this.#span !== undefined) this.#host.telemetry.attemptNode(run, this.#span, node);
     // An abort or a deadline noticed here stops the attempt before the operation runs: nothing was sent.
     if (callerAborted(run)) throw this.#failed(new Interrupt('aborted'), true);
     // A synchronous acquire took no time worth a clock read.
@@ -279,7 +283,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     const reports = source.report !== undefined;
     // The end of the attempt feeds only the success report and the duration metric: read it only for them.
     if (reports || telemetry.metricsLive) run.endedAt = this.#host.clock.now();
-    telemetry.attemptEnded(undefined);
+    telemetry.attemptSucceeded(this.#span);
     if (breaker !== undefined) {
       const change = breaker.success();
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
@@ -289,7 +293,6 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     if (reports) {
       report(source, this.#lease as Lease<Client>, { ok: true, durationMs: run.endedAt - this.#start });
     }
-    this.#span?.end();
     run.done();
     telemetry.succeeded(run, this.attempt);
   }
@@ -316,8 +319,6 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
         ? interruptClassification(interrupt, beforeSend)
         : classifyFailure(cause, this.#host.classify, beforeSend);
 
-    const type = errorType(cause);
-    telemetry.attemptEnded(type);
     if (breaker !== undefined) {
       let change;
       // The caller's abort or the caller's deadline ending the attempt says nothing about the server.
@@ -340,7 +341,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
           : { ok: false, durationMs, error: cause, classification, interrupt },
       );
     }
-    telemetry.attemptFailed(this.#span, type, classification.kind);
+    telemetry.attemptFailed(run, this.#span, cause, classification, interrupt, lease !== undefined);
     return new AttemptFailed(cause, classification, interrupt, lease?.node, durationMs);
   }
 }

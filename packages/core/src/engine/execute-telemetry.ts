@@ -1,51 +1,89 @@
-import { context, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { createEngineInstruments, type EngineInstruments } from '../telemetry/instruments.js';
-import { isReconnectError } from '../errors.js';
 import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { Classification } from '../error-kinds.js';
+import { isReconnectError } from '../errors.js';
+import type { NodeAddress } from '../node-address.js';
+import { DbTarget } from '../telemetry/db-target.js';
+import { createEngineInstruments, type EngineInstruments } from '../telemetry/instruments.js';
+import {
+  AttemptOutcomes as O,
   AttributeNames as A,
   EventNames,
   RetryDecisions,
   SpanNames,
   type RetryReason,
 } from '../telemetry/names.js';
-import { errorType, getTracerHandle } from '../telemetry/otel.js';
-import type { NodeAddress } from '../node-address.js';
+import { getTracerHandle } from '../telemetry/otel.js';
+import {
+  dbSpanName,
+  normaliseOperationName,
+  ownCode,
+  sanitizeQueryText,
+  telemetrySettings,
+  withDeprecatedNames,
+  type TelemetrySettings,
+} from '../telemetry/semconv.js';
 import type { Clock } from '../time/clock.js';
 import type { CircuitBreaker } from './breaker/circuit-breaker.js';
-import type { Run } from './operation-run.js';
+import { attemptVerdict, giveUpVerdict, waitErrorType } from './attempt-verdict.js';
+import type { InterruptWhy, Run } from './operation-run.js';
+import type { ExecuteOptions } from './types.js';
+
+/** What {@link ExecuteTelemetry} reads of the executor's options. */
+export interface ExecuteTelemetryOptions {
+  readonly target: string;
+  /** The driver's `system`: `db.system.name` unless the source describes its database better. */
+  readonly system: string;
+  /** A target's source describes its database (`DbTarget`): the server's word, its address, its namespace. */
+  readonly source?: { dbTarget?(): DbTarget | undefined };
+}
 
 /**
- * The spans (`reconnect.execute`, `reconnect.attempt`), span events (retry decisions, breaker, budget)
- * and metrics of one executor's operations; names in telemetry/names.ts, listed in the core README.
- * Silent and nearly free without an OpenTelemetry SDK: no span is started while the tracer is the
- * API's no-op, and no metric call or attribute object is made while no MeterProvider is live.
+ * The spans (the operation's CLIENT span, `reconnect.attempt`, `reconnect.connection_wait`), span events (retry
+ * decisions, breaker, budget) and metrics of one executor's operations, in the OpenTelemetry database conventions'
+ * terms; names in telemetry/names.ts, listed in the core README. Silent and nearly free without an SDK: no span
+ * is started while the tracer is the API's no-op, and no metric call or attribute object is made while no
+ * MeterProvider is live.
  */
 export class ExecuteTelemetry {
-  readonly #target: string;
-  readonly #system: string;
   readonly #clock: Clock;
   readonly #tracer: Tracer;
   /** Whether the tracer is (still) the API's no-op: then no span is started at all. */
   readonly #tracingOff: () => boolean;
   readonly #metrics: EngineInstruments;
-  /** Metric attributes shared by every data point of this target (one object, never rebuilt). */
+  readonly #settings: TelemetrySettings;
+  /** The source's description of its database, or this executor's own (a bare executor: the driver's system). */
+  readonly #describe: () => DbTarget;
+  /** Attributes of every `reconnect.*` data point: the target's name (stable, whatever the server turns out to be). */
   readonly #base: Attributes;
+  /** The attempts counter's attributes for a success, made once. */
+  readonly #success: Attributes;
   /**
    * Whether the instruments record anything (they stay no-ops if made before a MeterProvider existed):
    * callers skip the clock reads that only feed a metric.
    */
   readonly metricsLive: boolean;
 
-  constructor(target: string, system: string, clock: Clock) {
-    this.#target = target;
-    this.#system = system;
+  constructor(o: ExecuteTelemetryOptions, clock: Clock) {
     this.#clock = clock;
     const { tracer, tracingOff } = getTracerHandle();
     this.#tracer = tracer;
     this.#tracingOff = tracingOff;
     this.#metrics = createEngineInstruments();
     this.metricsLive = this.#metrics.live;
-    this.#base = Object.freeze({ [A.TARGET]: target, [A.DB_SYSTEM]: system });
+    this.#settings = telemetrySettings();
+    this.#base = Object.freeze({ [A.TARGET]: o.target });
+    this.#success = Object.freeze({ [A.TARGET]: o.target, [A.ATTEMPT_OUTCOME]: O.SUCCESS });
+    const own = new DbTarget(o.target, { system: o.system }, this.#settings.dup);
+    const source = o.source;
+    this.#describe = source?.dbTarget === undefined ? () => own : () => source.dbTarget?.() ?? own;
   }
 
   /** Records `breaker`'s state on the state gauge now and on every change (1 for the current state, 0 for the one it left). */
@@ -54,45 +92,99 @@ export class ExecuteTelemetry {
     breaker.on('stateChange', (e) => this.#breakerState(e.to, e.from));
   }
 
-  /** Opens `run`'s `reconnect.execute` span, a child of the caller's active span. */
-  open(run: Run): void {
-    // Without an SDK the API's tracer would hand out a fresh non-recording span: share one instead
-    // (Run's default), and do not even read the active context. Kept this small so that it inlines.
-    if (!this.#tracingOff()) this.#openSpan(run);
+  /** Opens `run`'s operation span (kind CLIENT, a child of the caller's active span) and its metric attributes. */
+  open(run: Run, options: ExecuteOptions | undefined): void {
+    // Without an SDK nothing is made: the shared non-recording span stays (Run's default). Kept small to inline.
+    if (!this.#tracingOff() || this.metricsLive) this.#open(run, options);
   }
 
-  /** Starts attempt `attempt`'s `reconnect.attempt` span under the execute span; none when that does not record. */
+  /** Starts attempt `attempt`'s `reconnect.attempt` span under the operation span; none when that does not record. */
   startAttempt(run: Run, attempt: number): Span | undefined {
     if (run.spanContext === undefined) return undefined;
+    const facts = this.#describe().facts;
+    const attributes: Attributes = { [A.DB_SYSTEM_NAME]: facts.system, [A.ATTEMPT]: attempt };
+    if (facts.serverAddress !== undefined) attributes[A.SERVER_ADDRESS] = facts.serverAddress;
+    if (facts.serverPort !== undefined) attributes[A.SERVER_PORT] = facts.serverPort;
     return this.#tracer.startSpan(
       SpanNames.ATTEMPT,
-      { attributes: { [A.DB_SYSTEM]: this.#system, [A.ATTEMPT]: attempt } },
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: this.#settings.dup ? withDeprecatedNames(attributes) : attributes,
+      },
       run.spanContext,
     );
   }
 
-  /** The node an attempt runs on, on its span. */
-  attemptNode(span: Span, node: NodeAddress | undefined): void {
-    if (node !== undefined) {
-      span.setAttribute(A.SERVER_ADDRESS, node.host);
-      span.setAttribute(A.SERVER_PORT, node.port);
-    }
+  /**
+   * The node an attempt runs on (multi-node targets): on its span, and as the last node contacted on the
+   * operation span (`server.*` and `network.peer.*`, overwritten by each attempt).
+   */
+  attemptNode(run: Run, span: Span, node: NodeAddress | undefined): void {
+    if (node === undefined) return;
+    const at: Attributes = {
+      [A.SERVER_ADDRESS]: node.host,
+      [A.SERVER_PORT]: node.port,
+      [A.NETWORK_PEER_ADDRESS]: node.host,
+      [A.NETWORK_PEER_PORT]: node.port,
+    };
+    span.setAttributes({ ...at, [A.NODE_ID]: node.id });
+    run.span.setAttributes(at);
   }
 
-  /** An attempt ended: the attempts counter, with the error's `error.type` when it failed. */
-  attemptEnded(errorType: string | undefined): void {
-    if (!this.metricsLive) return;
-    this.#metrics.attempts.add(
-      1,
-      errorType === undefined ? this.#base : { ...this.#base, [A.ERROR_TYPE]: errorType },
+  /** The attempt is waiting for a connection (a reconnect, a node's connect): a `reconnect.connection_wait` span. */
+  startWait(attempt: Span | undefined): Span | undefined {
+    if (attempt === undefined) return undefined;
+    return this.#tracer.startSpan(
+      SpanNames.CONNECTION_WAIT,
+      { kind: SpanKind.INTERNAL },
+      trace.setSpan(context.active(), attempt),
     );
   }
 
-  /** Ends a failed attempt's span with the error's type, the driver's kind and an error status. */
-  attemptFailed(span: Span | undefined, errorType: string, kind: string): void {
+  /** The wait ended: with a connection (`error` undefined), or without one (what ended it as `error.type`). */
+  endWait(wait: Span | undefined, error: unknown): void {
+    if (wait === undefined) return;
+    if (error !== undefined) {
+      wait.setAttribute(A.ERROR_TYPE, waitErrorType(error));
+      wait.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    wait.end();
+  }
+
+  /** An attempt succeeded: the attempts counter and the end of its span. */
+  attemptSucceeded(span: Span | undefined): void {
+    if (this.metricsLive) this.#metrics.attempts.add(1, this.#success);
     if (span === undefined) return;
-    span.setAttribute(A.ERROR_TYPE, errorType);
-    span.setAttribute(A.ERROR_KIND, kind);
+    span.setAttribute(A.ATTEMPT_OUTCOME, O.SUCCESS);
+    span.end();
+  }
+
+  /**
+   * An attempt failed: what it truly ended with (its `error.type` and outcome: the attempt timeout, the deadline,
+   * no connection had, the caller's abort, or the store's or client's error), on its span and the attempts counter.
+   * `connected`: the attempt had a client (a wait for one that ran into the deadline is `not_connected`).
+   */
+  attemptFailed(
+    run: Run,
+    span: Span | undefined,
+    error: unknown,
+    classification: Classification,
+    interrupt: InterruptWhy | undefined,
+    connected: boolean,
+  ): void {
+    if (span === undefined && !this.metricsLive) return;
+    const { outcome, type, status } = attemptVerdict(error, classification, interrupt, connected);
+    run.errorType = type;
+    if (this.metricsLive)
+      this.#metrics.attempts.add(1, { ...this.#base, [A.ATTEMPT_OUTCOME]: outcome, [A.ERROR_TYPE]: type });
+    if (span === undefined) return;
+    span.setAttributes({
+      [A.ATTEMPT_OUTCOME]: outcome,
+      [A.ERROR_TYPE]: type,
+      [A.ERROR_KIND]: classification.kind,
+      [A.OUTCOME]: classification.sent === false ? 'not_sent' : 'unknown',
+      ...(status === undefined ? {} : { [A.DB_RESPONSE_STATUS_CODE]: status }),
+    });
     span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   }
@@ -106,16 +198,26 @@ export class ExecuteTelemetry {
         : to === 'half-open'
           ? EventNames.BREAKER_HALF_OPEN
           : EventNames.BREAKER_CLOSED;
-    run.span.addEvent(name, { [A.TARGET]: this.#target, [A.BREAKER_FROM]: from, [A.BREAKER_STATE]: to });
+    run.span.addEvent(name, {
+      [A.TARGET]: this.#describe().target,
+      [A.BREAKER_FROM]: from,
+      [A.BREAKER_STATE]: to,
+    });
   }
 
   /** The retry budget refused the retry after `attempt`: a `reconnect.budget.exhausted` event. */
   budgetExhausted(run: Run, attempt: number): void {
     if (run.spanContext === undefined) return;
-    run.span.addEvent(EventNames.BUDGET_EXHAUSTED, { [A.TARGET]: this.#target, [A.ATTEMPT]: attempt });
+    run.span.addEvent(EventNames.BUDGET_EXHAUSTED, {
+      [A.TARGET]: this.#describe().target,
+      [A.ATTEMPT]: attempt,
+    });
   }
 
-  /** A retry decision after `attempt` (0: none ran): the retries counter and a `reconnect.retry_decision` event. */
+  /**
+   * A retry decision after `attempt` (0: none ran): a `reconnect.retry_decision` event; a retry also counts on the
+   * retries counter (with whether the failed attempt was sent) and its wait on the retry-delay histogram.
+   */
   decided(
     run: Run,
     attempt: number,
@@ -123,14 +225,20 @@ export class ExecuteTelemetry {
     reason: RetryReason,
     delayMs: number | undefined,
   ): void {
-    if (this.metricsLive) {
-      this.#metrics.retries.add(1, { ...this.#base, [A.DECISION]: decision, [A.REASON]: reason });
+    const failure = run.lastFailure;
+    if (this.metricsLive && decision === RetryDecisions.RETRY) {
+      const sent = failure?.classification.sent === false ? 'not_sent' : 'unknown';
+      this.#metrics.retries.add(1, { ...this.#base, [A.RETRY_REASON]: reason, [A.OUTCOME]: sent });
+      if (delayMs !== undefined) this.#metrics.retryDelay.record(delayMs / 1000, this.#base);
     }
     if (run.spanContext === undefined) return;
-    const attributes: Attributes = { [A.DECISION]: decision, [A.REASON]: reason, [A.ATTEMPT]: attempt };
+    const attributes: Attributes = {
+      [A.RETRY_DECISION]: decision,
+      [A.RETRY_REASON]: reason,
+      [A.ATTEMPT]: attempt,
+    };
     if (delayMs !== undefined) attributes[A.DELAY_MS] = delayMs;
-    const error = run.lastFailure;
-    if (error !== undefined) attributes[A.ERROR_TYPE] = errorType(error.error);
+    if (failure !== undefined && run.errorType !== undefined) attributes[A.ERROR_TYPE] = run.errorType;
     run.span.addEvent(EventNames.RETRY_DECISION, attributes);
   }
 
@@ -140,31 +248,53 @@ export class ExecuteTelemetry {
     if (run.spanContext !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
     run.ended = true;
     span.end();
-    if (this.metricsLive) {
-      this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, this.#base);
+    const attributes = run.metricAttributes;
+    if (attributes !== undefined) {
+      this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, attributes);
+      this.#metrics.operationRetries.record(attempts - 1, this.#base);
     }
   }
 
   /**
-   * The operation gave up with `error` after `attempts` attempts: the give_up decision, the span's
-   * outcome and error status (the reason as message), its end, and the operation's duration.
+   * The operation gave up with `error` after `attempts` attempts: the give_up decision, the span's `error.type`
+   * (the last attempt's when `error` wraps it: the store's code comes first), outcome and error status (the
+   * reason as message), its end, and the metrics (duration, give-ups, an unknown outcome of a write).
    */
   gaveUp(run: Run, attempts: number, reason: RetryReason, error: unknown): void {
     this.decided(run, attempts, RetryDecisions.GIVE_UP, reason, undefined);
     const span = run.span;
-    if (run.spanContext !== undefined) {
+    const recording = run.spanContext !== undefined;
+    const attributes = run.metricAttributes;
+    if (!recording && attributes === undefined) {
+      run.ended = true;
+      span.end();
+      return;
+    }
+    const { type, status } = giveUpVerdict(run, reason, error);
+    const outcome = isReconnectError(error) ? error.outcome : undefined;
+    if (recording) {
       span.setAttribute(A.ATTEMPTS, attempts);
-      span.setAttribute(A.ERROR_TYPE, errorType(error));
-      if (isReconnectError(error) && error.outcome !== undefined) span.setAttribute(A.OUTCOME, error.outcome);
+      span.setAttribute(A.ERROR_TYPE, type);
+      const code = ownCode(error);
+      if (code !== undefined) span.setAttribute(A.ERROR_CODE, code);
+      if (status !== undefined) span.setAttribute(A.DB_RESPONSE_STATUS_CODE, status);
+      if (outcome !== undefined) span.setAttribute(A.OUTCOME, outcome);
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     }
     run.ended = true;
     span.end();
-    if (this.metricsLive) {
-      this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, {
-        ...this.#base,
-        [A.ERROR_TYPE]: errorType(error),
-      });
+    if (attributes === undefined) return;
+    const failed: Attributes = { ...attributes, [A.ERROR_TYPE]: type };
+    if (status !== undefined) failed[A.DB_RESPONSE_STATUS_CODE] = status;
+    this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, failed);
+    this.#metrics.operationRetries.record(Math.max(0, attempts - 1), this.#base);
+    this.#metrics.giveUps.add(1, { ...this.#base, [A.RETRY_REASON]: reason });
+    if (outcome === 'unknown' && !run.idempotent) {
+      const name = attributes[A.DB_OPERATION_NAME];
+      this.#metrics.outcomeUnknown.add(
+        1,
+        name === undefined ? this.#base : { ...this.#base, [A.DB_OPERATION_NAME]: name },
+      );
     }
   }
 
@@ -176,16 +306,35 @@ export class ExecuteTelemetry {
     run.span.end();
   }
 
-  #openSpan(run: Run): void {
-    const span = this.#tracer.startSpan(SpanNames.EXECUTE, undefined, context.active());
-    run.span = span;
-    if (span.isRecording()) {
-      span.setAttribute(A.TARGET, this.#target);
-      span.setAttribute(A.DB_SYSTEM, this.#system);
-      span.setAttribute(A.IDEMPOTENT, run.idempotent);
-      if (run.name !== undefined) span.setAttribute(A.OPERATION, run.name);
-      run.spanContext = trace.setSpan(context.active(), span);
+  #open(run: Run, options: ExecuteOptions | undefined): void {
+    const db = this.#describe();
+    const name = options?.name === undefined ? undefined : normaliseOperationName(options.name);
+    const collection = options?.collection;
+    // An operation without a name or collection shares the target's attributes (no object per operation).
+    const own: Attributes | undefined = name === undefined && collection === undefined ? undefined : {};
+    if (own !== undefined) {
+      if (name !== undefined && name !== '') own[A.DB_OPERATION_NAME] = name;
+      if (collection !== undefined) own[A.DB_COLLECTION_NAME] = collection;
     }
+    if (this.metricsLive) {
+      run.metricAttributes =
+        own === undefined
+          ? db.metricAttributes
+          : db.dup
+            ? withDeprecatedNames({ ...db.metricAttributes, ...own })
+            : { ...db.metricAttributes, ...own };
+    }
+    if (this.#tracingOff()) return;
+    const attributes: Attributes = { ...db.spanAttributes, ...own, [A.IDEMPOTENT]: run.idempotent };
+    if (this.#settings.queryText && options?.query !== undefined)
+      attributes[A.DB_QUERY_TEXT] = sanitizeQueryText(options.query);
+    const span = this.#tracer.startSpan(
+      dbSpanName(db.facts, name, collection),
+      { kind: SpanKind.CLIENT, attributes: db.dup ? withDeprecatedNames(attributes) : attributes },
+      context.active(),
+    );
+    run.span = span;
+    if (span.isRecording()) run.spanContext = trace.setSpan(context.active(), span);
   }
 
   #breakerState(to: string, from: string | undefined): void {

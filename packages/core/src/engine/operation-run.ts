@@ -1,4 +1,4 @@
-import type { Context, Span } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import type { NodeAddress } from '../node-address.js';
 import { ConfigError, type AttemptFailure } from '../errors.js';
@@ -67,10 +67,14 @@ export class Run {
   ended = false;
   /** Clock reading when the successful attempt ended (saves a second read for the duration metric). */
   endedAt = 0;
-  /** The `reconnect.execute` span (set by the telemetry; the shared non-recording span while tracing is off). */
+  /** The operation's CLIENT span (set by the telemetry; the shared non-recording span while tracing is off). */
   span: Span = nonRecordingSpan;
-  /** The context attempt spans are children of; set only when the execute span records. */
+  /** The context attempt spans are children of; set only when the operation span records. */
   spanContext: Context | undefined = undefined;
+  /** The operation's `db.client.operation.duration` attributes; set only while a MeterProvider is live. */
+  metricAttributes: Attributes | undefined = undefined;
+  /** `error.type` of the last failed attempt (what truly ended it); set only while telemetry is live. */
+  errorType: string | undefined = undefined;
   readonly deadlineMs: number;
   readonly deadlineAt: number;
   readonly attemptTimeoutMs: number;

@@ -20,7 +20,7 @@ import type { ConnectionSource, ExecuteOptions, Operation } from './types.js';
 export interface RetryExecutorOptions<Client> {
   /** The target's name, for errors (`error.target`), spans and metrics. */
   target: string;
-  /** The OpenTelemetry `db.system` value (the driver's `system`). */
+  /** The OpenTelemetry `db.system.name` value (the driver's `system`), unless the source describes its database. */
   system: string;
   /** The target's retry policy (durations in ms). */
   policy: RetryPolicy;
@@ -82,7 +82,7 @@ export class RetryExecutor<Client> {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#events = options.events;
-    this.#telemetry = new ExecuteTelemetry(options.target, options.system, this.#clock);
+    this.#telemetry = new ExecuteTelemetry(options, this.#clock);
     this.#attempts = {
       clock: this.#clock,
       source: this.#source,
@@ -147,7 +147,7 @@ export class RetryExecutor<Client> {
   #begin(options: ExecuteOptions | undefined): Run {
     const start = this.#clock.now();
     const run = new Run(this.#policy, options ?? noOptions, start);
-    this.#telemetry.open(run);
+    this.#telemetry.open(run, options);
     if (run.signal !== undefined) this.#listen(run, run.signal);
     this.#budget?.deposit(this.#budgetSharesClock ? start : undefined);
     return run;

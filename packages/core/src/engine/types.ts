@@ -1,5 +1,6 @@
 import type { Classification } from '../error-kinds.js';
 import type { NodeAddress } from '../node-address.js';
+import type { DbTarget } from '../telemetry/db-target.js';
 
 /** What an operation receives besides the client, for each attempt. */
 export interface AttemptContext {
@@ -48,8 +49,18 @@ export interface ExecuteOptions {
   deadline?: number | string;
   /** Overrides the policy's `retry.attemptTimeout` for this call. */
   attemptTimeout?: number | string;
-  /** A name for spans and events, e.g. `GET` or `users.findById`. */
+  /**
+   * The operation's name, e.g. the command: `GET`, `SELECT`, `search`. The operation span's and
+   * `db.client.operation.duration`'s `db.operation.name` (keep it low in cardinality: no ids or values).
+   */
   name?: string;
+  /** The table, key space or index the operation works on: `db.collection.name` on its span and metric. */
+  collection?: string;
+  /**
+   * The query text, recorded as `db.query.text` with its literals replaced by `?` only when the process opts in
+   * (`RECONNECT_OTEL_QUERY_TEXT=true`); never on metrics.
+   */
+  query?: string;
   /**
    * The operation only reads: a multi-node target may serve it from a node with the role `replica`
    * (a live one, else the primary). Other operations go only to nodes that are not replicas.
@@ -128,6 +139,8 @@ export interface ConnectionSource<Client> {
    * client came (a target that never connected), thrown instead of the deadline error; `undefined` otherwise.
    */
   unavailable?(): Error | undefined;
+  /** What the target's telemetry says of its database (system, namespace, server), for spans and metrics. */
+  dbTarget?(): DbTarget | undefined;
   /**
    * Whether the source believes its server is up. When it says `false` (reconnecting), an open breaker is not
    * consulted: `acquire` decides what the operation does (wait for the reconnect, or fail fast).

@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { changePath, describeChange, type ConfigChange } from '../policy/config-diff.js';
 import { AttributeNames as A, MetricNames, SpanNames } from '../telemetry/names.js';
-import { errorType, getMeter, getTracer } from '../telemetry/otel.js';
+import { getMeter, getTracer } from '../telemetry/otel.js';
+import { ownCode } from '../telemetry/semconv.js';
 
 /**
  * How a reload ended: changes put in force, changes none of which could be put in force (each new client failed to
@@ -41,7 +42,7 @@ export class ReloadTelemetry {
     span.setAttribute(A.RELOAD_CHANGED_PATHS, changes.map(changePath));
     span.setAttribute(A.RELOAD_CHANGES, [...summary]);
     if (result === 'failed' || result === 'not_applied') {
-      span.setAttribute(A.ERROR_TYPE, errorType(error));
+      span.setAttribute(A.ERROR_TYPE, ownCode(error) ?? '_OTHER');
       span.setStatus({
         code: SpanStatusCode.ERROR,
         message:

@@ -1,12 +1,25 @@
-import { createNoopMeter, type Counter, type Gauge, type Histogram, type Meter } from '@opentelemetry/api';
-import { MetricNames } from './names.js';
+import {
+  createNoopMeter,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type Meter,
+  type ObservableCounter,
+  type ObservableGauge,
+  type ObservableUpDownCounter,
+} from '@opentelemetry/api';
+import { DeprecatedMetricNames, MetricNames } from './names.js';
 import { getMeter } from './otel.js';
 
 /** The engine's metric instruments, made from the meter registered when they are created. */
 export interface EngineInstruments {
+  readonly operationDuration: Histogram;
   readonly attempts: Counter;
   readonly retries: Counter;
-  readonly operationDuration: Histogram;
+  readonly operationRetries: Histogram;
+  readonly retryDelay: Histogram;
+  readonly giveUps: Counter;
+  readonly outcomeUnknown: Counter;
   readonly breakerState: Gauge;
   /**
    * `false` when the instruments are the API's no-ops (no MeterProvider was registered when they were
@@ -24,29 +37,48 @@ export function isLiveMeter(meter: Meter): boolean {
 }
 
 /**
- * Bucket boundaries for durations in seconds (OpenTelemetry's semantic-convention advice for request durations):
- * the SDK's default boundaries are meant for milliseconds and would put every operation in the first buckets.
+ * Bucket boundaries of every duration histogram, in seconds: the database conventions' advice for
+ * `db.client.operation.duration` (the SDK's defaults are meant for milliseconds).
  */
-export const secondsBuckets: number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
-];
+export const secondsBuckets: number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+
+/** Bucket boundaries of the retries-per-operation histogram. */
+export const retryCountBuckets: number[] = [0, 1, 2, 3, 5, 10];
 
 /** Creates the engine's instruments (one set per executor: see {@link getMeter} for why not global). */
 export function createEngineInstruments(): EngineInstruments {
   const meter = getMeter();
   return {
+    operationDuration: meter.createHistogram(MetricNames.DB_CLIENT_OPERATION_DURATION, {
+      description: 'Duration of database client operations, retries and waits included',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...secondsBuckets] },
+    }),
     attempts: meter.createCounter(MetricNames.ATTEMPTS, {
-      description: 'Attempts made by operations',
+      description: 'Attempts made by operations, by outcome',
       unit: '{attempt}',
     }),
     retries: meter.createCounter(MetricNames.RETRIES, {
-      description: 'Retry decisions, by decision (retry, give_up) and reason',
-      unit: '{decision}',
+      description: 'Retries made, by reason and whether the failed attempt was sent',
+      unit: '{retry}',
     }),
-    operationDuration: meter.createHistogram(MetricNames.OPERATION_DURATION, {
-      description: 'Duration of whole operations, retries and waits included',
+    operationRetries: meter.createHistogram(MetricNames.OPERATION_RETRIES, {
+      description: 'Retries per operation',
+      unit: '{retry}',
+      advice: { explicitBucketBoundaries: [...retryCountBuckets] },
+    }),
+    retryDelay: meter.createHistogram(MetricNames.RETRY_DELAY, {
+      description: 'The wait before each retry',
       unit: 's',
       advice: { explicitBucketBoundaries: [...secondsBuckets] },
+    }),
+    giveUps: meter.createCounter(MetricNames.GIVE_UPS, {
+      description: 'Operations that gave up, by reason',
+      unit: '{operation}',
+    }),
+    outcomeUnknown: meter.createCounter(MetricNames.WRITES_OUTCOME_UNKNOWN, {
+      description: 'Non-idempotent operations that failed after they may have run on the server',
+      unit: '{operation}',
     }),
     breakerState: meter.createGauge(MetricNames.BREAKER_STATE, {
       description: "1 for the circuit breaker's current state, 0 for the others",
@@ -58,15 +90,37 @@ export function createEngineInstruments(): EngineInstruments {
 
 /** The lifecycle's metric instruments. */
 export interface LifecycleInstruments {
+  readonly meter: Meter;
   readonly reconnects: Counter;
   readonly healthCheckDuration: Histogram;
   readonly targetState: Gauge;
+  readonly budgetAvailable: ObservableGauge;
+  readonly nodes: ObservableGauge;
+  readonly connectionCount: ObservableUpDownCounter;
+  readonly connectionMax: ObservableUpDownCounter;
+  readonly connectionIdleMax: ObservableUpDownCounter;
+  readonly connectionPending: ObservableUpDownCounter;
+  readonly connectionTimeouts: ObservableCounter;
+  /** The experimental pool metrics (`database/dup`), or none. */
+  readonly deprecated: DeprecatedPoolInstruments | undefined;
+  readonly live: boolean;
+}
+
+/** The experimental `db.client.connections.*` instruments. */
+export interface DeprecatedPoolInstruments {
+  readonly usage: ObservableUpDownCounter;
+  readonly max: ObservableUpDownCounter;
+  readonly idleMax: ObservableUpDownCounter;
+  readonly pending: ObservableUpDownCounter;
+  readonly timeouts: ObservableCounter;
 }
 
 /** Creates the lifecycle's instruments (for the target/reconnector; names in {@link MetricNames}). */
-export function createLifecycleInstruments(): LifecycleInstruments {
+export function createLifecycleInstruments(dup: boolean): LifecycleInstruments {
   const meter = getMeter();
+  const connections = { unit: '{connection}' };
   return {
+    meter,
     reconnects: meter.createCounter(MetricNames.RECONNECTS, {
       description: 'Successful reconnects',
       unit: '{reconnect}',
@@ -80,5 +134,53 @@ export function createLifecycleInstruments(): LifecycleInstruments {
       description: "1 for the target's current state, 0 for the others",
       unit: '1',
     }),
+    budgetAvailable: meter.createObservableGauge(MetricNames.BUDGET_AVAILABLE, {
+      description: 'Retries the retry budget allows now',
+      unit: '{retry}',
+    }),
+    nodes: meter.createObservableGauge(MetricNames.NODES, {
+      description: "A multi-node target's nodes, by state",
+      unit: '{node}',
+    }),
+    connectionCount: meter.createObservableUpDownCounter(MetricNames.DB_CLIENT_CONNECTION_COUNT, {
+      description:
+        'The number of connections that are currently in the state described by the state attribute',
+      ...connections,
+    }),
+    connectionMax: meter.createObservableUpDownCounter(MetricNames.DB_CLIENT_CONNECTION_MAX, {
+      description: 'The maximum number of open connections allowed',
+      ...connections,
+    }),
+    connectionIdleMax: meter.createObservableUpDownCounter(MetricNames.DB_CLIENT_CONNECTION_IDLE_MAX, {
+      description: 'The maximum number of idle open connections allowed',
+      ...connections,
+    }),
+    connectionPending: meter.createObservableUpDownCounter(
+      MetricNames.DB_CLIENT_CONNECTION_PENDING_REQUESTS,
+      {
+        description: 'The number of current pending requests for an open connection',
+        unit: '{request}',
+      },
+    ),
+    connectionTimeouts: meter.createObservableCounter(MetricNames.DB_CLIENT_CONNECTION_TIMEOUTS, {
+      description:
+        'The number of connection timeouts that have occurred trying to obtain a connection from the pool',
+      unit: '{timeout}',
+    }),
+    deprecated: dup ? deprecatedPoolInstruments(meter) : undefined,
+    live: isLiveMeter(meter),
+  };
+}
+
+function deprecatedPoolInstruments(meter: Meter): DeprecatedPoolInstruments {
+  const D = DeprecatedMetricNames;
+  return {
+    usage: meter.createObservableUpDownCounter(D.DB_CLIENT_CONNECTIONS_USAGE, { unit: '{connection}' }),
+    max: meter.createObservableUpDownCounter(D.DB_CLIENT_CONNECTIONS_MAX, { unit: '{connection}' }),
+    idleMax: meter.createObservableUpDownCounter(D.DB_CLIENT_CONNECTIONS_IDLE_MAX, { unit: '{connection}' }),
+    pending: meter.createObservableUpDownCounter(D.DB_CLIENT_CONNECTIONS_PENDING_REQUESTS, {
+      unit: '{request}',
+    }),
+    timeouts: meter.createObservableCounter(D.DB_CLIENT_CONNECTIONS_TIMEOUTS, { unit: '{timeout}' }),
   };
 }

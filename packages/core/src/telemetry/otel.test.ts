@@ -1,4 +1,4 @@
-import { metrics, trace } from '@opentelemetry/api';
+import { metrics, SpanKind, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
@@ -79,7 +79,10 @@ describe('telemetry without an SDK, then with one registered later', () => {
     expect(handle.tracingOff()).toBe(false);
     await expect(early.execute(() => Promise.resolve(1))).resolves.toBe(1);
     const spans = exporter.getFinishedSpans();
-    expect(spans.map((s) => s.name)).toEqual([SpanNames.ATTEMPT, SpanNames.EXECUTE]);
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([
+      [SpanNames.ATTEMPT, SpanKind.INTERNAL],
+      ['test', SpanKind.CLIENT], // the conventions' name: no operation name nor target, so the system
+    ]);
     expect(spans[0]?.parentSpanContext?.spanId).toBe(spans[1]?.spanContext().spanId);
   });
 
@@ -88,18 +91,19 @@ describe('telemetry without an SDK, then with one registered later', () => {
     expect(createEngineInstruments().live).toBe(true);
   });
 
-  it('duration histograms use second-sized buckets (the SDK default is for milliseconds)', async () => {
+  it("duration histograms use the database conventions' buckets in seconds (the SDK default is for milliseconds)", async () => {
     const reader = new TestReader();
     metrics.disable(); // the global provider can be set once: drop the previous test's
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     createEngineInstruments().operationDuration.record(0.2);
-    createLifecycleInstruments().healthCheckDuration.record(0.003);
+    createLifecycleInstruments(false).healthCheckDuration.record(0.003);
     const { resourceMetrics } = await reader.collect();
     const histograms = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
     expect(histograms.map((m) => m.descriptor.name).sort()).toEqual([
+      'db.client.operation.duration',
       'reconnect.health_check.duration',
-      'reconnect.operation.duration',
     ]);
+    expect(secondsBuckets).toEqual([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]);
     for (const m of histograms) {
       const point = m.dataPoints[0]!.value as { buckets: { boundaries: number[] } };
       expect(point.buckets.boundaries).toEqual(secondsBuckets);

@@ -70,7 +70,10 @@ export function getMeter(): Meter {
   return metrics.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
 }
 
-/** The `error.type` attribute for an error: its string `code` when it has one, else its name. */
+/**
+ * An error's string `code` when it has one, else its name: how give-up messages name a cause. Not the `error.type`
+ * attribute, which is never a class name (see `dbErrorType` in semconv.ts).
+ */
 export function errorType(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
     const code = (error as { code?: unknown }).code;

@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock, EventNames, SpanNames } from '../../src/index.js';
 import { createTarget } from '../../src/lifecycle/target/target.js';
@@ -44,7 +45,7 @@ describe('lifecycle telemetry', () => {
     expect(checks).toHaveLength(2);
     expect(checks[0]?.attributes).toMatchObject({
       'reconnect.target': 'cache',
-      'db.system': 'memory',
+      'db.system.name': 'memory',
       'reconnect.health.ok': false,
       'error.type': 'ECONNREFUSED',
     });
@@ -56,12 +57,18 @@ describe('lifecycle telemetry', () => {
     expect(r.events[0]?.attributes).toMatchObject({
       'reconnect.attempt': 1,
       'error.type': 'ECONNREFUSED',
-      delay_ms: 500,
+      'reconnect.delay_ms': 500,
     });
-    expect(r.attributes).toMatchObject({ 'reconnect.target': 'cache', 'reconnect.attempts': 3 });
+    expect(r.attributes).toMatchObject({
+      'reconnect.target': 'cache',
+      'db.system.name': 'memory',
+      'reconnect.attempts': 3,
+      'reconnect.outcome': 'reconnected',
+    });
+    expect(r.kind).toBe(SpanKind.INTERNAL);
   });
 
-  it("reconnect.reconnect takes the first failed attempt's code when the loss was a bare Error (kill -9)", async () => {
+  it("reconnect.reconnect takes the first failed attempt's code when the loss was a bare Error (kill -9), never its class name", async () => {
     exporter.reset();
     const clock = createFakeClock(0);
     const { driver, control } = createMemoryDriver();
@@ -81,8 +88,11 @@ describe('lifecycle telemetry', () => {
     await clock.advanceAsync(500);
     expect(target.state).toBe('connected');
     await target.stop();
-    const r = exporter.getFinishedSpans().find((s) => s.name === SpanNames.RECONNECT)!;
+    const spans = exporter.getFinishedSpans();
+    const r = spans.find((s) => s.name === SpanNames.RECONNECT)!;
     expect(r.attributes['error.type']).toBe('ECONNREFUSED');
+    // The probe that saw the bare Error: no code anywhere, so the conventions' fallback, not `Error`.
+    expect(spans.find((s) => s.name === SpanNames.HEALTH_CHECK)!.attributes['error.type']).toBe('_OTHER');
     expect(r.events[0]?.attributes).toMatchObject({ 'reconnect.on_demand_attempts': 0 });
   });
 

@@ -3,7 +3,6 @@ import type { ErrorKind } from '../../error-kinds.js';
 import { isReconnectError, NotConnectedError } from '../../errors.js';
 import { describeError, secretValues } from '../../policy/describe-error.js';
 import { formatDuration } from '../../policy/units.js';
-import { errorType } from '../../telemetry/otel.js';
 
 /**
  * How one target explains itself: the errors it builds (complete at construction: message, cause, kind,
@@ -38,24 +37,6 @@ export class TargetErrors {
     return message === undefined
       ? described
       : { ...described, message: describeError(message, this.#secrets)!.message };
-  }
-
-  /**
-   * An error's `error.type` for spans: its own string code; else the code the driver classifies it with (a
-   * closed socket ioredis reports as a bare Error is `CONNECTION_CLOSED`); else its name.
-   */
-  typeOf(error: unknown): string {
-    const own = (error as { code?: unknown } | null)?.code;
-    if (typeof own === 'string' && own !== '') return own;
-    if (!isReconnectError(error)) {
-      try {
-        const code = this.#driver.classify(error).code;
-        if (code !== undefined && code !== '') return String(code);
-      } catch {
-        // fall back to the name
-      }
-    }
-    return errorType(error);
   }
 
   /** The error kind: a ReconnectError says it itself; anything else is the driver's to classify. */

@@ -8,6 +8,7 @@ import type {
 import { kindMeanings } from '../../error-kinds.js';
 import { NotConnectedError, QueueFullError, StoppedError, type ReconnectError } from '../../errors.js';
 import type { ResolvedPolicy } from '../../policy/resolved.js';
+import type { DbTarget } from '../../telemetry/db-target.js';
 import type { Clock } from '../../time/clock.js';
 import type { HealthChecker } from '../health/health-checker.js';
 import { holdProcess } from '../../time/keep-alive.js';
@@ -36,6 +37,8 @@ export interface TargetSourceParts<Options, Client> {
   slots: NodeSlots<Options, Client>;
   pool: NodePool | undefined;
   errors: TargetErrors;
+  /** The target's database as its telemetry describes it (for the executor's spans and metrics). */
+  db?: DbTarget | undefined;
   /** The driver's `bindAttempt`: each attempt's lease then carries the client bound to that attempt. */
   bind?: ((client: Client, attempt: AttemptContext) => Client) | undefined;
 }
@@ -107,6 +110,11 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       // The server answered (with an error): it is alive.
       health.record(true);
     }
+  }
+
+  /** The target's database, as its spans and metrics describe it. */
+  dbTarget(): DbTarget | undefined {
+    return this.#p.db;
   }
 
   /** Whether the target is connected: while it reconnects, `whileReconnecting` rules, not the breaker. */

@@ -55,7 +55,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   // The live pool's policy, updated in place by a reload (the pool reads it on every use).
   readonly #poolPolicy: PoolPolicy | undefined;
   readonly #discoveryOptions: DiscoveryOptions<Options, Client> | undefined;
-  readonly #telemetry: LifecycleTelemetry;
+  readonly #telemetry: LifecycleTelemetry<Options, Client>;
   readonly #errors: TargetErrors;
   readonly #watching: boolean;
   #sinceWall = Date.now();
@@ -76,7 +76,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     const random: RandomSource = o.random ?? Math.random;
     this.#watching = typeof o.driver.watch === 'function';
     this.#errors = new TargetErrors(o.name, o.driver, options);
-    this.#telemetry = new LifecycleTelemetry(o.name, o.driver.system, (e) => this.#errors.typeOf(e));
+    this.#telemetry = new LifecycleTelemetry(o.name, o.driver, options);
 
     const named = o.driver.nodes?.(options) ?? [];
     const stopped = (): boolean => this.#reconnector.status === 'stopped';
@@ -153,6 +153,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       slots: this.#slots,
       pool: this.#pool,
       errors: this.#errors,
+      db: this.#telemetry.db,
       bind: o.driver.bindAttempt?.bind(o.driver),
     });
 
@@ -170,6 +171,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     };
     this.#runner = buildRunner({ ...this.#runnerOptions, policy: this.policy });
     this.#wire();
+    this.#telemetry.observe(this.#slots, this.#pool, () => this.#runner.budget);
     if (o.logger !== undefined)
       logTargetEvents(this, o.logger, (error) => this.#errors.describe(error), o.logLevel);
   }

@@ -1,9 +1,24 @@
-import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
+import type { Driver } from '../../driver/driver.js';
+import type { Classification } from '../../error-kinds.js';
 import type { NodeAddress } from '../../node-address.js';
+import { DbTarget } from '../../telemetry/db-target.js';
 import { createLifecycleInstruments, type LifecycleInstruments } from '../../telemetry/instruments.js';
 import { AttributeNames as A, EventNames, SpanNames } from '../../telemetry/names.js';
-import { errorType, getTracer } from '../../telemetry/otel.js';
+import { getTracer } from '../../telemetry/otel.js';
+import { dbErrorType, telemetrySettings, withDeprecatedNames } from '../../telemetry/semconv.js';
+import type { RetryBudget } from '../../engine/budget/retry-budget.js';
+import type { NodePool } from '../nodes/node-pool.js';
 import type { TargetState } from '../types.js';
+import type { NodeSlots } from './node-slots.js';
+import { driverFacts, ObservedMetrics } from './observed-metrics.js';
 
 const allStates: readonly TargetState[] = [
   'idle',
@@ -15,28 +30,70 @@ const allStates: readonly TargetState[] = [
 ];
 
 /**
- * The lifecycle's spans, span events and metrics for one target. Silent no-ops without an
- * OpenTelemetry SDK. Names come from telemetry/names.ts and are listed in docs/lifecycle.md.
+ * The lifecycle's spans, span events and metrics for one target, and its description of the database (what its
+ * operation spans say: the driver's word after each connect). Silent no-ops without an OpenTelemetry SDK. Names
+ * come from telemetry/names.ts and are listed in the core README.
  */
-export class LifecycleTelemetry {
+export class LifecycleTelemetry<Options = unknown, Client = unknown> {
+  /** The target's database, as every span and `db.client.*` metric of it says. */
+  readonly db: DbTarget;
+  readonly #dup: boolean;
+  /** `reconnect.target`, on every `reconnect.*` data point. */
   readonly #base: Attributes;
   readonly #instruments: LifecycleInstruments;
+  readonly #driver: Driver<Options, Client>;
+  readonly #options: Options;
   #reconnect: Span | undefined;
   #reconnectType: string | undefined;
-  readonly #typeOf: (error: unknown) => string;
+  readonly #observed: ObservedMetrics<Options, Client>;
+  #slots: NodeSlots<Options, Client> | undefined;
 
-  /** `typeOf` gives an error's `error.type` (the target passes one that asks the driver for a code). */
-  constructor(target: string, system: string, typeOf: (error: unknown) => string = errorType) {
-    this.#base = { [A.TARGET]: target, [A.DB_SYSTEM]: system };
-    this.#instruments = createLifecycleInstruments();
-    this.#typeOf = typeOf;
+  constructor(target: string, driver: Driver<Options, Client>, options: Options) {
+    const { dup } = telemetrySettings();
+    this.#driver = driver;
+    this.#options = options;
+    this.#dup = dup;
+    this.db = new DbTarget(target, driverFacts(driver, options, undefined), dup);
+    this.#base = Object.freeze({ [A.TARGET]: target });
+    this.#instruments = createLifecycleInstruments(dup);
+    this.#observed = new ObservedMetrics(target, driver, this.#instruments);
   }
 
-  /** Records the target's state on the state gauge (1 for the current state, 0 for the others). */
+  /**
+   * Starts the observed metrics until the target stops: the retry budget of the runner in force, a multi-node
+   * target's nodes alive and dead, the driver's pool counts of its clients.
+   */
+  observe(
+    slots: NodeSlots<Options, Client>,
+    pool: NodePool | undefined,
+    budget: () => RetryBudget | undefined,
+  ): void {
+    this.#slots = slots;
+    this.#observed.start(slots, pool, budget);
+  }
+
+  /**
+   * Records the target's state on the state gauge (1 for the current state, 0 for the others); a connect asks the
+   * driver again what the database is; a stop ends the observed metrics.
+   */
   state(state: TargetState): void {
     for (const s of allStates) {
       this.#instruments.targetState.record(s === state ? 1 : 0, { ...this.#base, [A.TARGET_STATE]: s });
     }
+    if (state === 'connected')
+      this.db.update(driverFacts(this.#driver, this.#options, this.#slots?.firstClient()));
+    if (state === 'stopped') this.#observed.stop();
+  }
+
+  /** An error's `error.type`: the store's status, its own code, the driver's code for it, else `_OTHER`. */
+  typeOf(error: unknown): string {
+    let classification: Classification | undefined;
+    try {
+      classification = this.#driver.classify(error);
+    } catch {
+      classification = undefined;
+    }
+    return dbErrorType(error, classification);
   }
 
   /**
@@ -45,23 +102,27 @@ export class LifecycleTelemetry {
    */
   startReconnect(error: unknown): void {
     if (this.#reconnect !== undefined) return;
-    this.#reconnectType = this.#typeOf(error);
+    this.#reconnectType = this.typeOf(error);
     this.#reconnect = getTracer().startSpan(
       SpanNames.RECONNECT,
-      { root: true, attributes: { ...this.#base, [A.ERROR_TYPE]: this.#reconnectType } },
+      {
+        root: true,
+        kind: SpanKind.INTERNAL,
+        attributes: { ...this.#spanBase(), [A.ERROR_TYPE]: this.#reconnectType },
+      },
       ROOT_CONTEXT,
     );
   }
 
   /**
    * One failed attempt of the reconnect schedule: an event on the open `reconnect.reconnect` span. A loss first
-   * seen as a bare `Error` (a closed socket) takes the attempt's more telling type (`ECONNREFUSED`).
+   * seen without a code (a closed socket) takes the attempt's more telling type (`ECONNREFUSED`).
    */
   reconnectTry(attempt: number, error: unknown, nextDelayMs: number | undefined, onDemandAttempts = 0): void {
     const span = this.#reconnect;
     if (span === undefined) return;
-    const type = this.#typeOf(error);
-    if (this.#reconnectType === 'Error' || this.#reconnectType === '_OTHER') {
+    const type = this.typeOf(error);
+    if (this.#reconnectType === '_OTHER') {
       this.#reconnectType = type;
       span.setAttribute(A.ERROR_TYPE, type);
     }
@@ -82,6 +143,7 @@ export class LifecycleTelemetry {
     if (span === undefined) return;
     this.#reconnect = undefined;
     if (attempts !== undefined) span.setAttribute(A.ATTEMPTS, attempts);
+    span.setAttribute(A.OUTCOME, outcome === 'gave-up' ? 'gave_up' : outcome);
     if (outcome === 'reconnected') {
       span.setStatus({ code: SpanStatusCode.OK });
       this.#instruments.reconnects.add(1, this.#base);
@@ -100,11 +162,12 @@ export class LifecycleTelemetry {
       SpanNames.HEALTH_CHECK,
       {
         root: true,
+        kind: SpanKind.INTERNAL,
         startTime: end - durationMs,
         attributes: {
-          ...this.#base,
+          ...this.#spanBase(),
           [A.HEALTH_OK]: ok,
-          ...(ok ? {} : { [A.ERROR_TYPE]: this.#typeOf(error) }),
+          ...(ok ? {} : { [A.ERROR_TYPE]: this.typeOf(error) }),
         },
       },
       ROOT_CONTEXT,
@@ -135,8 +198,14 @@ export class LifecycleTelemetry {
       [A.SERVER_ADDRESS]: node.host,
       [A.SERVER_PORT]: node.port,
       [A.NODE_ID]: node.id,
-      [A.ERROR_TYPE]: errorType(error),
+      [A.ERROR_TYPE]: this.typeOf(error),
     });
+  }
+
+  // `reconnect.target` and `db.system.name` (the server's word once connected), on the lifecycle's spans.
+  #spanBase(): Attributes {
+    const a = { [A.TARGET]: this.db.target, [A.DB_SYSTEM_NAME]: this.db.facts.system };
+    return this.#dup ? withDeprecatedNames(a) : a;
   }
 
   // An event on the span in progress (an operation's, or the reconnect's); a short span of its own otherwise.
@@ -147,7 +216,7 @@ export class LifecycleTelemetry {
       return;
     }
     getTracer()
-      .startSpan(name, { attributes: { ...this.#base, ...attributes } })
+      .startSpan(name, { kind: SpanKind.INTERNAL, attributes: { ...this.#spanBase(), ...attributes } })
       .end();
   }
 }

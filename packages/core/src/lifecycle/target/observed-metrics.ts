@@ -1,0 +1,154 @@
+import type { BatchObservableCallback, BatchObservableResult, Observable } from '@opentelemetry/api';
+import type { ConnectionPoolStats, DbTelemetry, Driver } from '../../driver/driver.js';
+import type { RetryBudget } from '../../engine/budget/retry-budget.js';
+import type { NodeAddress } from '../../node-address.js';
+import type { LifecycleInstruments } from '../../telemetry/instruments.js';
+import { AttributeNames as A, DeprecatedAttributeNames as D } from '../../telemetry/names.js';
+import type { DbFacts } from '../../telemetry/semconv.js';
+import type { NodePool } from '../nodes/node-pool.js';
+import type { NodeSlots } from './node-slots.js';
+
+/**
+ * A target's metrics read at each collection rather than recorded as things happen: its retry budget, a
+ * multi-node target's nodes alive and dead, and the driver's pool counts (`db.client.connection.*`, summed over
+ * the target's clients: one pool per target, named after it, so no node address becomes a metric attribute).
+ */
+export class ObservedMetrics<Options, Client> {
+  readonly #target: string;
+  readonly #driver: Driver<Options, Client>;
+  readonly #i: LifecycleInstruments;
+  #callback: BatchObservableCallback | undefined;
+
+  constructor(target: string, driver: Driver<Options, Client>, instruments: LifecycleInstruments) {
+    this.#target = target;
+    this.#driver = driver;
+    this.#i = instruments;
+  }
+
+  /** Starts observing the target's parts (no-op without a live MeterProvider). */
+  start(
+    slots: NodeSlots<Options, Client>,
+    pool: NodePool | undefined,
+    budget: () => RetryBudget | undefined,
+  ): void {
+    if (!this.#i.live || this.#callback !== undefined) return;
+    this.#callback = (result) => this.#observe(result, slots, pool, budget());
+    this.#i.meter.addBatchObservableCallback(this.#callback, this.#observables());
+  }
+
+  /** Stops observing (the target stopped): the meter lets go of the target. */
+  stop(): void {
+    if (this.#callback === undefined) return;
+    this.#i.meter.removeBatchObservableCallback(this.#callback, this.#observables());
+    this.#callback = undefined;
+  }
+
+  #observables(): Observable[] {
+    const i = this.#i;
+    const d = i.deprecated;
+    return [
+      i.budgetAvailable,
+      i.nodes,
+      i.connectionCount,
+      i.connectionMax,
+      i.connectionIdleMax,
+      i.connectionPending,
+      i.connectionTimeouts,
+      ...(d === undefined ? [] : [d.usage, d.max, d.idleMax, d.pending, d.timeouts]),
+    ];
+  }
+
+  #observe(
+    result: BatchObservableResult,
+    slots: NodeSlots<Options, Client>,
+    nodes: NodePool | undefined,
+    budget: RetryBudget | undefined,
+  ): void {
+    const i = this.#i;
+    const base = { [A.TARGET]: this.#target };
+    if (budget !== undefined) result.observe(i.budgetAvailable, budget.available(), base);
+    if (nodes !== undefined) {
+      const alive = nodes.alive.length;
+      result.observe(i.nodes, alive, { ...base, [A.NODE_STATE]: 'alive' });
+      result.observe(i.nodes, nodes.nodes.length - alive, { ...base, [A.NODE_STATE]: 'dead' });
+    }
+    const pool = this.#poolStats(slots);
+    if (pool === undefined) return;
+    const named = { ...base, [A.DB_CLIENT_CONNECTION_POOL_NAME]: this.#target };
+    result.observe(i.connectionCount, pool.idle, { ...named, [A.DB_CLIENT_CONNECTION_STATE]: 'idle' });
+    result.observe(i.connectionCount, pool.used, { ...named, [A.DB_CLIENT_CONNECTION_STATE]: 'used' });
+    result.observe(i.connectionMax, pool.max, named);
+    if (pool.idleMax !== undefined) result.observe(i.connectionIdleMax, pool.idleMax, named);
+    result.observe(i.connectionPending, pool.pending, named);
+    if (pool.timeouts !== undefined) result.observe(i.connectionTimeouts, pool.timeouts, named);
+    const d = i.deprecated;
+    if (d === undefined) return;
+    // `database/dup`: the experimental names, with their own attribute keys.
+    const old = { ...base, [D.POOL_NAME]: this.#target };
+    result.observe(d.usage, pool.idle, { ...old, [D.STATE]: 'idle' });
+    result.observe(d.usage, pool.used, { ...old, [D.STATE]: 'used' });
+    result.observe(d.max, pool.max, old);
+    if (pool.idleMax !== undefined) result.observe(d.idleMax, pool.idleMax, old);
+    result.observe(d.pending, pool.pending, old);
+    if (pool.timeouts !== undefined) result.observe(d.timeouts, pool.timeouts, old);
+  }
+
+  // The sum of the driver's counts over the target's clients; undefined when the driver reports no pool.
+  #poolStats(slots: NodeSlots<Options, Client>): ConnectionPoolStats | undefined {
+    const driver = this.#driver;
+    if (driver.poolStats === undefined) return undefined;
+    let sum: ConnectionPoolStats | undefined;
+    for (const { client } of slots.all) {
+      if (client === undefined) continue;
+      let s: ConnectionPoolStats | undefined;
+      try {
+        s = driver.poolStats(client);
+      } catch {
+        s = undefined;
+      }
+      if (s === undefined) continue;
+      sum ??= { used: 0, idle: 0, max: 0, pending: 0 };
+      sum.used += s.used;
+      sum.idle += s.idle;
+      sum.max += s.max;
+      sum.pending += s.pending;
+      if (s.idleMax !== undefined) sum.idleMax = (sum.idleMax ?? 0) + s.idleMax;
+      if (s.timeouts !== undefined) sum.timeouts = (sum.timeouts ?? 0) + s.timeouts;
+    }
+    return sum;
+  }
+}
+
+/**
+ * What a target's spans and metrics say of its database: the driver's word (`telemetry(options, client)`, never
+ * allowed to break the target), completed by core's own knowledge (a target of one named node: that node is its
+ * server; `db.system.name` defaults to the driver's `system`).
+ */
+export function driverFacts<Options, Client>(
+  driver: Driver<Options, Client>,
+  options: Options,
+  client: Client | undefined,
+): DbFacts {
+  const told: DbTelemetry = attempt(() => driver.telemetry?.(options, client)) ?? {};
+  let { serverAddress, serverPort } = told;
+  if (serverAddress === undefined) {
+    const named: NodeAddress[] = attempt(() => driver.nodes?.(options)) ?? [];
+    if (named.length === 1) ({ host: serverAddress, port: serverPort } = named[0]!);
+  }
+  return {
+    system: told.system ?? driver.system,
+    namespace: told.namespace,
+    serverAddress,
+    serverPort,
+    peerAddress: told.peerAddress,
+    peerPort: told.peerPort,
+  };
+}
+
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
