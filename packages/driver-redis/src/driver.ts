@@ -25,6 +25,7 @@ import {
   redisSecretKeys,
   type RedisDriverOptions,
 } from './options.js';
+import { redisTelemetry } from './telemetry.js';
 
 async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
   const state = newClientState();
@@ -118,5 +119,7 @@ export const redisDriver = defineDriver<RedisDriverOptions, RedisClient>({
   reconnectNow: reconnectClient,
   reconfigure: reconfigureClient,
   describe: describeRedisOptions,
+  // db.namespace (the database index), the server's address, the connection's peer.
+  telemetry: redisTelemetry,
   secretKeys: redisSecretKeys,
 });
