@@ -11,6 +11,7 @@ import {
 import { discoverRoles, type Topology } from './discover.js';
 import { mysql2PoolOptions, poolSettings } from './policy-mapping.js';
 import { closeMySqlPool, createMySqlPool, openPool, probePool, type MySqlPool } from './pool.js';
+import { mysqlPoolUsage, mysqlTelemetry } from './telemetry.js';
 
 const nodeId = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
@@ -113,5 +114,8 @@ export const mysqlDriver = defineDriver<MySqlDriverOptions, MySqlPool>({
   nodes,
   discover,
   describe: describeMySqlOptions,
+  // db.system.name as the server says (mysql or mariadb), db.namespace, the pool's connections for metrics.
+  telemetry: mysqlTelemetry,
+  poolStats: mysqlPoolUsage,
   secretKeys: mysqlSecretKeys,
 });
