@@ -4,7 +4,7 @@
 // runs a few operations through the target of ./reconnect.config.yaml, then prints every span and
 // scrapes /metrics. Reconnect itself depends only on @opentelemetry/api; this program brings the SDK.
 import http from 'node:http';
-import { context, metrics, trace } from '@opentelemetry/api';
+import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -13,7 +13,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { createManager } from '@reconnect/core';
+import { createManager, SpanNames } from '@reconnect/core';
 
 // 1. The SDK, before any target exists: metric instruments are made when a target is built, and the
 // metrics API has no proxy meter (instruments made earlier stay no-ops).
@@ -55,17 +55,19 @@ if (!started.cache.ok) {
       }
       return redis.get(key);
     },
-    { idempotent: true, name: 'GET (after LOADING)' },
+    // The command's name: db.operation.name (the conventions want it low in cardinality, no free text).
+    { idempotent: true, name: 'GET' },
   );
   // The server drops the connection (our own, by CLIENT KILL): the target reconnects, and the next
-  // operation waits for it. A `reconnect.reconnect` span covers the gap.
+  // operation waits for it (a `reconnect.connection_wait` span under its attempt). A `reconnect.reconnect` span
+  // covers the gap.
   const id = await cache.execute((redis) => redis.client('ID'), { idempotent: true, name: 'CLIENT ID' });
   await cache
     .execute((redis) => redis.client('KILL', 'ID', String(id), 'SKIPME', 'no'), { name: 'CLIENT KILL' })
     .catch((error) => console.log(`CLIENT KILL: ${error.code ?? error.name}: ${error.message}`));
   await cache.execute((redis) => redis.del(key, `${key}:hits`), { idempotent: true, name: 'DEL' });
   // Let one active health probe run (every 250ms by this folder's policy) so its span is recorded.
-  await waitFor(() => spans.getFinishedSpans().some((s) => s.name === 'reconnect.health_check'), 3000);
+  await waitFor(() => spans.getFinishedSpans().some((s) => s.name === SpanNames.HEALTH_CHECK), 3000);
 }
 // A reload of the (unchanged) policy file: a `reconnect.policy_reload` span and the reloads counter show it.
 await manager.reload();
@@ -84,7 +86,10 @@ await meterProvider.shutdown();
 await tracerProvider.shutdown();
 context.disable();
 
-/** Prints `span NAME key=value …` per span and `event NAME key=value …` per span event, as a tree. */
+/**
+ * Prints `span "NAME" KIND (duration, STATUS) key=value …` per span and `event NAME key=value …` per span event, as a
+ * tree. An operation's span is named by the database conventions (`GET 127.0.0.1:6379`) and is the CLIENT one.
+ */
 function printSpans(finished) {
   const byParent = new Map();
   const ids = new Set(finished.map((s) => s.spanContext().spanId));
@@ -101,7 +106,10 @@ function printSpans(finished) {
     const pad = '  '.repeat(depth);
     const ms = (span.duration[0] * 1e3 + span.duration[1] / 1e6).toFixed(1);
     const status = ['UNSET', 'OK', 'ERROR'][span.status.code];
-    console.log(`${pad}span ${span.name} (${ms}ms, ${status}) ${attrs(span.attributes)}`);
+    const kind = SpanKind[span.kind];
+    console.log(
+      `${pad}span ${JSON.stringify(span.name)} ${kind} (${ms}ms, ${status}) ${attrs(span.attributes)}`,
+    );
     for (const event of span.events) console.log(`${pad}  event ${event.name} ${attrs(event.attributes)}`);
     for (const child of byParent.get(span.spanContext().spanId) ?? []) print(child, depth + 1);
   };
