@@ -669,9 +669,31 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(budget.available()).toBe(0.5); // 3 deposits · 0.5 − 1 retry
   });
 
+  it('budget: a retry that will wait for the reconnect (source not connected) is not charged', async () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+    const source = new FakeSource();
+    let connected = true;
+    (source as FakeSource & { connected(): boolean }).connected = () => connected;
+    const { executor } = setup({ budget, clock, source });
+    const spent = track(
+      executor.execute(scripted(new FakeDriverError('connection')).op, { idempotent: true }),
+    );
+    await clock.advanceAsync(1000);
+    expect(isBudgetExhaustedError(spent.error)).toBe(true); // connected: the retry would be load now
+    connected = false;
+    const waits = track(
+      executor.execute(scripted(new FakeDriverError('connection')).op, { idempotent: true }),
+    );
+    await clock.advanceAsync(1000);
+    expect(waits.value).toBe('ok');
+    expect(budget.available()).toBe(0);
+  });
+
   it('budget: successes earn the floor — no retry before any success, one after a success', async () => {
     const clock = createFakeClock();
     const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 10 }), clock);
+    clock.advance(10_000); // past the starting credit
     const { executor } = setup({ budget, clock });
     const before = track(
       executor.execute(scripted(new FakeDriverError('connection')).op, { idempotent: true }),

@@ -203,8 +203,10 @@ export class RetryExecutor<Client> {
     if (this.#clock.now() + delay >= run.deadlineAt)
       throw this.#giveUp(run, attempt, RetryReasons.DEADLINE, failure);
     // Every retry withdraws, whatever the error: the budget bounds the load retries add, and a retry
-    // of a fatal error allowed by `retryIf` is as much load as one after a connection failure.
-    if (this.#budget !== undefined && !this.#budget.tryWithdraw()) {
+    // of a fatal error allowed by `retryIf` is as much load as one after a connection failure. A retry that will
+    // wait for the reconnect (the source says it is not connected) adds no load now: it is sent, once, to the
+    // server that came back, like the operations that waited from the start.
+    if (this.#budget !== undefined && this.#source.connected?.() !== false && !this.#budget.tryWithdraw()) {
       this.#telemetry.budgetExhausted(run, attempt);
       throw this.#giveUp(run, attempt, RetryReasons.BUDGET_EXHAUSTED, failure);
     }

@@ -40,9 +40,19 @@ describe('RetryBudget', () => {
     expect(retries).toBe(100);
   });
 
+  it('a new budget starts with a little of its floor (10 retries), gone after a window', () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(policy({ ratio: 0, minPerSecond: 10 }), clock);
+    expect(budget.available()).toBe(10);
+    clock.advance(10_000);
+    expect(budget.available()).toBe(0);
+    expect(new RetryBudget(policy({ ratio: 0, minPerSecond: 0.5 }), clock).available()).toBe(5);
+  });
+
   it('the floor never exceeds the successes in the window: a quiet target earns a retry per success', () => {
     const clock = createFakeClock();
     const budget = new RetryBudget(policy({ ratio: 0.2, minPerSecond: 10 }), clock);
+    clock.advance(10_000); // past the starting credit
     budget.deposit();
     budget.succeeded();
     budget.deposit();
@@ -57,10 +67,11 @@ describe('RetryBudget', () => {
     for (const perSecond of [0.1, 1, 10, 100, 1000]) {
       const clock = createFakeClock();
       const budget = new RetryBudget(policy({ ratio: 0.1, minPerSecond: 10, window: 10_000 }), clock);
+      clock.advance(10_000); // an established target: its starting credit is gone
       // A minute of operations that all fail, each wanting 3 retries (the default maxRetries).
       let operations = 0;
       let retries = 0;
-      for (let t = 0; t < 60_000; t += 1000 / perSecond) {
+      for (let t = 10_000; t < 70_000; t += 1000 / perSecond) {
         clock.advance(t - clock.now());
         budget.deposit();
         operations++;

@@ -4,6 +4,9 @@ import { systemClock, type Clock } from '../../time/clock.js';
 /** The window is kept as this many slices, so old requests and retries age out in steps of window/10. */
 const SLICES = 10;
 
+/** Retries a new budget's floor allows before any success: a few blips right after start, never a storm. */
+const STARTING_CREDIT = 10;
+
 /**
  * A target's retry budget (Finagle's RetryBudget, with a floor that does not amplify): over a sliding `window`,
  * retries may be at most `ratio` of operations plus a floor so that a quiet target can still retry a blip. The
@@ -12,7 +15,8 @@ const SLICES = 10;
  * every operation fails earns none, so in a total outage retries stop at `ratio` extra load whatever the rate —
  * Finagle's fixed floor let a quiet instance send `maxRetries + 1` times its traffic, and a fleet of them a
  * multiple of the floor whatever their load.
- * Every operation {@link deposit}s; every success {@link succeeded}; every retry must {@link tryWithdraw}.
+ * Every operation {@link deposit}s; every success {@link succeeded}; every retry must {@link tryWithdraw}. A new
+ * budget starts with a little of its floor earned (10 retries at most), for one window.
  *
  * Every retry withdraws, whatever its error: the budget bounds load, not health (the breaker judges health).
  */
@@ -30,6 +34,10 @@ export class RetryBudget {
     this.#policy = policy;
     this.#clock = clock;
     this.#sliceMs = Math.max(1, policy.window / SLICES);
+    // A new budget starts with a little of its floor earned (gRPC's retry throttle starts full): a blip right
+    // after start can be retried. The credit is small (a fleet started into an outage must not storm) and ages
+    // out with the window.
+    this.#successes[this.#cell()] = Math.min(STARTING_CREDIT, policy.minPerSecond * (policy.window / 1000));
   }
 
   /** The clock the window runs on. */
