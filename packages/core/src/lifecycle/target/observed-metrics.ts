@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { BatchObservableCallback, BatchObservableResult, Observable } from '@opentelemetry/api';
 import type { ConnectionPoolStats, DbTelemetry, Driver } from '../../driver/driver.js';
 import type { RetryBudget } from '../../engine/budget/retry-budget.js';
@@ -122,7 +123,8 @@ export class ObservedMetrics<Options, Client> {
 /**
  * What a target's spans and metrics say of its database: the driver's word (`telemetry(options, client)`, never
  * allowed to break the target), completed by core's own knowledge (a target of one named node: that node is its
- * server; `db.system.name` defaults to the driver's `system`).
+ * server; a server given as an address is the peer, unless the driver says; `db.system.name` defaults to the
+ * driver's `system`).
  */
 export function driverFacts<Options, Client>(
   driver: Driver<Options, Client>,
@@ -135,13 +137,16 @@ export function driverFacts<Options, Client>(
     const named: NodeAddress[] = attempt(() => driver.nodes?.(options)) ?? [];
     if (named.length === 1) ({ host: serverAddress, port: serverPort } = named[0]!);
   }
+  // A server named by its address is the peer too, when the driver cannot tell the socket's (a pool of them).
+  const byAddress =
+    told.peerAddress === undefined && serverAddress !== undefined && isIP(serverAddress) !== 0;
   return {
     system: told.system ?? driver.system,
     namespace: told.namespace,
     serverAddress,
     serverPort,
-    peerAddress: told.peerAddress,
-    peerPort: told.peerPort,
+    peerAddress: byAddress ? serverAddress : told.peerAddress,
+    peerPort: byAddress ? serverPort : told.peerPort,
   };
 }
 
