@@ -18,7 +18,7 @@ import {
   watchClient,
 } from './client-state.js';
 import { redactRedisError } from './errors.js';
-import { reconfigureClient } from './policy-mapping.js';
+import { reconfigureClient, withoutCommandTimeout } from './policy-mapping.js';
 import {
   describeRedisOptions,
   redisOptionsSchema,
@@ -35,8 +35,10 @@ async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promis
     deferReconnect: () => state.watched,
   });
   track(client, state);
+  withoutCommandTimeout(client);
   try {
     await abortable(client.connect(), ctx.signal);
+    reconfigureClient(client, ctx.policy);
     return client;
   } catch (error) {
     // connect() rejects at the first close, but ioredis would keep retrying in the background:

@@ -87,13 +87,31 @@ function setCommandTimeout(options: RedisOptions, policy: ResolvedPolicy): void 
  * connections and the options it gives nodes it connects later both follow.
  */
 export function reconfigureClient(client: Redis | Cluster, policy: ResolvedPolicy): void {
+  setTimeouts(client, policy);
+}
+
+/**
+ * While the first connect runs, no command timeout at all: the connect (ioredis's ready check included) is
+ * bounded by `reconnect.connectTimeout` through the connect's signal, like every other driver's, so a silent
+ * server reads the same on every store (`reconnect check`: the connect did not finish within connectTimeout)
+ * instead of "Command timed out" at the shorter attemptTimeout. {@link reconfigureClient} sets it once ready.
+ */
+export function withoutCommandTimeout(client: Redis | Cluster): void {
+  setTimeouts(client, undefined);
+}
+
+function setTimeouts(client: Redis | Cluster, policy: ResolvedPolicy | undefined): void {
+  const set = (options: RedisOptions): void => {
+    if (policy === undefined) delete options.commandTimeout;
+    else setCommandTimeout(options, policy);
+  };
   if (client instanceof Cluster) {
     const nodeOptions = (client.options as { redisOptions?: RedisOptions }).redisOptions;
-    if (nodeOptions !== undefined) setCommandTimeout(nodeOptions, policy);
-    for (const node of client.nodes()) setCommandTimeout(node.options, policy);
+    if (nodeOptions !== undefined) set(nodeOptions);
+    for (const node of client.nodes()) set(node.options);
     return;
   }
-  setCommandTimeout(client.options, policy);
+  set(client.options);
 }
 
 /** The Redis Cluster options a policy decides; node connections get {@link connectionOptions}. */

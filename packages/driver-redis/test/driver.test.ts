@@ -27,6 +27,32 @@ describe('redisDriver on a throwaway redis-server', () => {
     expect(client.status).toBe('end');
   });
 
+  it('a silent server: the connect waits for its own signal (connectTimeout), not the shorter attemptTimeout', async () => {
+    const proxy = await startFaultProxy({ target: server().options });
+    proxy.blackhole(); // accepts, never answers: ioredis's ready check gets no reply
+    const controller = new AbortController();
+    try {
+      // The caller (the lifecycle, `reconnect check`) aborts the connect at connectTimeout; until then nothing
+      // inside it may give up: ioredis's ready check used to time out at attemptTimeout after its own connect
+      // timeout (here at ~1.7 s, "Command timed out"), so a silent Redis read differently from the other stores.
+      const policy = { retry: { attemptTimeout: '200ms' }, reconnect: { connectTimeout: '1500ms' } } as const;
+      const started = Date.now();
+      const connecting = redisDriver.connect(
+        opts({ port: proxy.port }),
+        connectContext(policy, controller.signal),
+      );
+      const early = await outcomeWithin(connecting, 2500);
+      expect(early.state === 'rejected' ? String(early.error) : early.state).toBe('pending');
+      const reason = new Error('connect did not finish within 2500 ms');
+      controller.abort(reason);
+      const error = await connecting.catch((e: unknown) => e);
+      expect(error).toBe(reason);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('rejects a connect to a closed port with ECONNREFUSED (sent: false) and stops the abandoned client', async () => {
     const proxy = await startFaultProxy({ target: server().options });
     await proxy.refuse();
