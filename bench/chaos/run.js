@@ -3,6 +3,8 @@
 //        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast]
 //        [--fleet only|skip] [--fleet-count 1000] [--fleet-contender raw,redis,redis-full-jitter,fast]
 //        [--json FILE] [--write | --no-write]
+//        [--rate 60,200,1000,5000]   the sweep of issue #29: the same faults at these operation rates (two reads to one
+//                                    write), contenders preset by default, one run; its own section of BENCHMARKS.md
 // Prints the tables; writes the raw results as JSON (default bench/chaos/last-run.json) and, for a full
 // unfiltered run (or with --write), the chaos section of BENCHMARKS.md (between its markers).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     from: { type: 'string' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
+    rate: { type: 'string' },
   },
 });
 const list = (v, all) => (v === undefined ? all : v.split(',').map((s) => s.trim()));
@@ -58,6 +61,11 @@ process.once('SIGINT', () => {
   process.exit(130);
 });
 const say = (line) => process.stdout.write(`${line}\n`);
+
+if (values.rate !== undefined) {
+  await sweep();
+  process.exit(process.exitCode ?? 0);
+}
 
 let chaos;
 let fleet = [];
@@ -126,3 +134,80 @@ setTimeout(() => {
   );
   process.exit(process.exitCode ?? 0);
 }, 3000).unref();
+
+/** `--rate`: every store × fault at each rate, the sweep's table, and its own section of BENCHMARKS.md. */
+async function sweep() {
+  const rates = values.rate.split(',').map((r) => Number(r.trim()));
+  for (const r of rates) if (!(r > 0)) throw new Error(`--rate takes operations per second > 0, not "${r}"`);
+  const names = list(values.contender, ['preset']);
+  const sweepRuns = Number(values.runs ?? 1);
+  const cmd = `npm run bench:chaos -- ${process.argv.slice(2).join(' ')}`;
+  say(
+    `${cmd}: ${os.cpus().length} cores, Node ${process.version}, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ')}`,
+  );
+  const all = [];
+  try {
+    for (const rate of rates) {
+      const r = await runChaos({
+        runs: sweepRuns,
+        storeNames,
+        faultFilter,
+        contenderNames: names,
+        rate,
+        log: say,
+      });
+      all.push(...r.groups);
+    }
+  } finally {
+    await cleanupAll();
+  }
+  const cell = (m) => (m.median === null || m.median === undefined ? '—' : String(m.median));
+  const rows = all.map((g) => {
+    const m = g.metrics;
+    return `| ${g.rate} | ${g.store} | ${g.fault} | ${g.contender} | ${cell(m.issuedPerSec)} | ${cell(m.duplicated)} | ${cell(m.lost)} | ${cell(m.pastDeadline)} | ${cell(m.readsFailedWithinDeadline)} | ${cell(m.failedAfterBack)} | ${cell(m.writesUnknown)} | ${cell(m.skipped)} | ${cell(m.heapMaxMB)} |`;
+  });
+  const bad = all.filter((g) => {
+    const m = g.metrics;
+    return [m.duplicated, m.lost, m.pastDeadline, m.readsFailedWithinDeadline, m.failedAfterBack].some(
+      (x) => (x.max ?? 0) > 0,
+    );
+  });
+  const section = [
+    '## Faults under load: the chaos sweep (issue #29)',
+    '',
+    `Command: \`${cmd}\`. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}, Node ${process.version}, measured ${new Date().toISOString().slice(0, 10)}; ${sweepRuns} run(s) per cell (median). Each cell: one target (the contender), a throwaway server, the fault for 3 s after 1 s of load, 3 s of tail; two idempotent reads to one non-idempotent write of a unique id, issued open-loop at the rate.`,
+    '',
+    'Columns: issued (ops/s actually issued), duplicated and lost acknowledged writes (on the server), past deadline (callers answered later than their deadline + slack), reads failed within deadline (idempotent reads that failed although their deadline outlasted the outage by 1 s), failed after back (operations issued 1 s or more after the server was back that failed), unknown writes, skipped (the workload stopped issuing: too many pending), heap high-water of the process (MB).',
+    '',
+    '| rate | store | fault | contender | issued | duplicated | lost | past deadline | reads failed within deadline | failed after back | unknown writes | skipped | heap MB |',
+    '| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    bad.length === 0
+      ? 'Every promise held in every cell.'
+      : `Promises broken in ${bad.length} cell(s): ${bad.map((g) => `${g.store} ${g.fault} at ${g.rate}/s`).join('; ')}.`,
+  ].join('\n');
+  say(`\n${section}`);
+  writeFileSync(
+    path.resolve(values.json ?? path.join(here, 'last-sweep.json')),
+    `${JSON.stringify({ command: cmd, groups: all }, null, 2)}\n`,
+  );
+  if (!values['no-write']) {
+    const file = path.join(here, '..', '..', 'BENCHMARKS.md');
+    const md = readFileSync(file, 'utf8');
+    const start = '<!-- bench:chaos-sweep:start -->';
+    const end = '<!-- bench:chaos-sweep:end -->';
+    const block = `${start}\n\n${section}\n\n${end}`;
+    const a = md.indexOf(start);
+    const b = md.indexOf(end);
+    writeFileSync(
+      file,
+      a >= 0 && b > a ? md.slice(0, a) + block + md.slice(b + end.length) : `${md.trimEnd()}\n\n${block}\n`,
+    );
+    say(`wrote the sweep section of ${file}`);
+  }
+  if (bad.length > 0) process.exitCode = 1;
+}

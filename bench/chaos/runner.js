@@ -2,7 +2,7 @@
 // its own throwaway server(s), the same fixed-rate workload (the live demo's Lane: idempotent reads and
 // non-idempotent writes of unique ids, issued on schedule), one fault, then the count on the server.
 // The bookkeeping is the demo's (examples/demo/summary.js: laneFigures, faultFigures).
-/* global performance */
+/* global performance, setInterval, clearInterval */
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cleanupAll } from '@reconnect/testkit';
@@ -38,6 +38,21 @@ export const timings = {
     drainMs: 8000,
   },
 };
+
+/**
+ * The full timing at `rate` operations a second, the same read/write mix as the default 60 (two reads to one
+ * write), with room for every operation that waits through the fault (`maxPending`).
+ */
+export function timingAt(rate) {
+  const t = timings.full;
+  return {
+    ...t,
+    readEveryMs: 1000 / ((rate * 2) / 3),
+    writeEveryMs: 1000 / (rate / 3),
+    maxPending: Math.max(2000, rate * 15),
+    rate,
+  };
+}
 
 /** The p-th percentile (0–100) of `xs`, nearest rank. */
 export function percentile(xs, p) {
@@ -77,13 +92,24 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
   const t0 = { at: performance.now() + 1e9 };
   const now = () => performance.now() - t0.at;
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  let heapTimer;
   try {
     await run.expose(fault === 'blackhole');
     c = await contender.create(store, run, now);
-    const lane = new Lane({ store: store.key, via: contender.key, now, run: (kind, id) => c.op(kind, id) });
+    const lane = new Lane({
+      store: store.key,
+      via: contender.key,
+      now,
+      run: (kind, id) => c.op(kind, id),
+      ...(t.maxPending === undefined ? {} : { maxPending: t.maxPending }),
+    });
     const played = run.fault(fault, t);
     const rec = { name: fault };
     loopDelay.enable();
+    let heapMax = process.memoryUsage().heapUsed;
+    heapTimer = setInterval(() => {
+      heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
+    }, 100);
     t0.at = performance.now();
     if (c.events) c.events.length = 0;
     lane.start({ readEveryMs: t.readEveryMs, writeEveryMs: t.writeEveryMs });
@@ -98,6 +124,7 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
     const stoppedAt = now();
     await lane.drain(t.drainMs);
     const endedAt = now();
+    clearInterval(heapTimer);
     loopDelay.disable();
     const stallMs = Math.round(loopDelay.max / 1e6);
     const serverIds = await run.serverWrites(contender.key);
@@ -105,6 +132,15 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
     const ff = faultFigures(rec, lane, c.events);
     const durations = lane.records.map((r) => (r.t1 ?? endedAt) - r.t0);
     const written = new Set(lane.records.filter((r) => r.kind === 'write').map((r) => r.id));
+    // Issue #29's promises under load: nothing issued a second after the server was back fails, and no
+    // idempotent read fails whose deadline outlasted the outage.
+    const failedAfterBack = lane.records.filter((r) => r.ok === false && r.t0 >= rec.healedAt + 1000).length;
+    const readsFailedWithinDeadline =
+      c.deadlineMs === undefined
+        ? null
+        : lane.records.filter(
+            (r) => r.kind === 'read' && r.ok === false && r.t0 + c.deadlineMs > rec.healedAt + 1000,
+          ).length;
     const distinct = new Set(serverIds);
     const result = {
       store: store.key,
@@ -142,6 +178,12 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
       stallMs,
       distinctServerIds: distinct.size,
       foreignServerIds: [...distinct].filter((id) => !written.has(id)).length,
+      rate: t.rate ?? 60,
+      issuedPerSec: Math.round((lane.records.length / Math.max(1, stoppedAt)) * 1000),
+      skipped: lane.skipped,
+      failedAfterBack,
+      readsFailedWithinDeadline,
+      heapMaxMB: Math.round(heapMax / 1048576),
     };
     result.problems = bookkeepingProblems(result);
     log(
@@ -149,6 +191,7 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
     );
     return result;
   } finally {
+    clearInterval(heapTimer);
     loopDelay.disable();
     if (c) await c.close().catch(() => {});
     await run.stop().catch(() => {});
@@ -179,10 +222,15 @@ export function aggregate(results) {
     'neverSettled',
     'detectMs',
     'recoverMs',
+    'failedAfterBack',
+    'readsFailedWithinDeadline',
+    'skipped',
+    'heapMaxMB',
+    'issuedPerSec',
   ];
   const groups = new Map();
   for (const r of results) {
-    const k = `${r.store}|${r.fault}|${r.contender}`;
+    const k = `${r.store}|${r.fault}|${r.contender}|${r.rate ?? 60}`;
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k).push(r);
   }
@@ -202,6 +250,7 @@ export function aggregate(results) {
       store: rs[0].store,
       fault: rs[0].fault,
       contender: rs[0].contender,
+      rate: rs[0].rate ?? 60,
       policyNote: rs[0].policyNote,
       runs: rs.length,
       metrics: m,
@@ -221,9 +270,10 @@ export async function runChaos({
   storeNames = Object.keys(stores),
   faultFilter = faultNames,
   contenderNames = defaultContenders,
+  rate = undefined,
   log = (line) => process.stdout.write(`${line}\n`),
 } = {}) {
-  const t = tiny ? timings.tiny : timings.full;
+  const t = rate !== undefined ? timingAt(rate) : tiny ? timings.tiny : timings.full;
   for (const n of storeNames) if (!stores[n]) throw new Error(`unknown store "${n}"`);
   for (const n of contenderNames) if (!contenders[n]) throw new Error(`unknown contender "${n}"`);
   for (const n of faultFilter) if (!faultNames.includes(n)) throw new Error(`unknown fault "${n}"`);
