@@ -1,4 +1,14 @@
-import { AttemptEndedError, matchesRetryOn, resolvePolicy } from '@reconnect/core';
+import { AttemptEndedError, decideRetry, resolvePolicy, type Classification } from '@reconnect/core';
+
+/** Whether a policy's `retryOn` retries this classification (core's public decision, for an idempotent call). */
+function matchesRetryOn(
+  retryOn: ReturnType<typeof resolvePolicy>['retry']['retryOn'],
+  c: Classification,
+): boolean {
+  const policy = resolvePolicy({}).retry;
+  const ctx = { attempt: 1, classification: c, idempotent: true, node: undefined, elapsedMs: 0 };
+  return decideRetry({ ...policy, retryOn }, new Error('x'), c, ctx) === 'retryable';
+}
 import { presets } from '@reconnect/policies';
 import { describe, expect, it } from 'vitest';
 import {

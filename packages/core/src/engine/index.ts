@@ -1,6 +1,6 @@
 // The engine's public surface: backoff, retry budget, circuit breaker, the retry executor.
 export type * from './types.js';
-export * from './backoff/index.js';
+export { computeDelay, delayBounds } from './backoff/index.js';
 export { CircuitBreaker, type CircuitBreakerEvents } from './breaker/circuit-breaker.js';
 export {
   transition as breakerTransition,
@@ -13,5 +13,5 @@ export {
 export { RetryBudget } from './budget/retry-budget.js';
 export { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
 export type { RetryExecutorEvents } from './events.js';
-export { decideRetry, matchesRetryOn, type RetryVerdict } from './retry-decision.js';
+export { decideRetry, type RetryVerdict } from './retry-decision.js';
 export { classifyFailure, reflectsServerHealth } from './classify-failure.js';

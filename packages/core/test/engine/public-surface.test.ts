@@ -12,10 +12,12 @@ describe('engine public surface', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('backoff: computeDelay, delayBounds and retryDelay are public; the strategies’ internals are not', () => {
+  it('backoff: computeDelay and delayBounds are public; the executor’s retryDelay and matchesRetryOn and the strategies’ internals are not', () => {
     const names = Object.keys(engine);
-    expect(names).toEqual(expect.arrayContaining(['computeDelay', 'delayBounds', 'retryDelay']));
+    expect(names).toEqual(expect.arrayContaining(['computeDelay', 'delayBounds', 'decideRetry']));
     for (const internal of [
+      'retryDelay',
+      'matchesRetryOn',
       'Backoff',
       'applyJitter',
       'jitterBounds',
