@@ -17,6 +17,7 @@ import {
   AttributeNames as A,
   EventNames,
   RetryDecisions,
+  RetryReasons,
   SpanNames,
   type RetryReason,
 } from '../telemetry/names.js';
@@ -35,6 +36,9 @@ import type { CircuitBreaker } from './breaker/circuit-breaker.js';
 import { attemptVerdict, giveUpVerdict, waitErrorType } from './attempt-verdict.js';
 import type { InterruptWhy, Run } from './operation-run.js';
 import type { ExecuteOptions } from './types.js';
+
+/** Every reason an operation gives up for (all but the two that retry). */
+const giveUpReasons = Object.values(RetryReasons).filter((r) => r !== 'retryable' && r !== 'local');
 
 /** What {@link ExecuteTelemetry} reads of the executor's options. */
 export interface ExecuteTelemetryOptions {
@@ -83,6 +87,12 @@ export class ExecuteTelemetry {
     this.#success = Object.freeze({ [A.TARGET]: o.target, [A.ATTEMPT_OUTCOME]: O.SUCCESS });
     const own = new DbTarget(o.target, { system: o.system }, this.#settings.dup);
     const source = o.source;
+    // Counters an alert watches start at 0: `increase()` misses a series whose first sample is already above it.
+    if (this.metricsLive) {
+      this.#metrics.outcomeUnknown.add(0, this.#base);
+      for (const reason of giveUpReasons)
+        this.#metrics.giveUps.add(0, { ...this.#base, [A.RETRY_REASON]: reason });
+    }
     this.#describe = source?.dbTarget === undefined ? () => own : () => source.dbTarget?.() ?? own;
   }
 
@@ -289,13 +299,7 @@ export class ExecuteTelemetry {
     this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, failed);
     this.#metrics.operationRetries.record(Math.max(0, attempts - 1), this.#base);
     this.#metrics.giveUps.add(1, { ...this.#base, [A.RETRY_REASON]: reason });
-    if (outcome === 'unknown' && !run.idempotent) {
-      const name = attributes[A.DB_OPERATION_NAME];
-      this.#metrics.outcomeUnknown.add(
-        1,
-        name === undefined ? this.#base : { ...this.#base, [A.DB_OPERATION_NAME]: name },
-      );
-    }
+    if (outcome === 'unknown' && !run.idempotent) this.#metrics.outcomeUnknown.add(1, this.#base);
   }
 
   /** Closes the span of an operation that ended neither in success nor in a give-up (only a bug gets here). */

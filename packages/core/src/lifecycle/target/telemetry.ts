@@ -57,6 +57,8 @@ export class LifecycleTelemetry<Options = unknown, Client = unknown> {
     this.#base = Object.freeze({ [A.TARGET]: target });
     this.#instruments = createLifecycleInstruments(dup);
     this.#observed = new ObservedMetrics(target, driver, this.#instruments);
+    // From 0, so that `increase()` sees the first reconnect (an alert on a reconnect storm counts them).
+    this.#instruments.reconnects.add(0, this.#base);
   }
 
   /**
