@@ -320,14 +320,7 @@ export class ExecuteTelemetry {
       if (name !== undefined && name !== '') own[A.DB_OPERATION_NAME] = name;
       if (collection !== undefined) own[A.DB_COLLECTION_NAME] = collection;
     }
-    if (this.metricsLive) {
-      run.metricAttributes =
-        own === undefined
-          ? db.metricAttributes
-          : db.dup
-            ? withDeprecatedNames({ ...db.metricAttributes, ...own })
-            : { ...db.metricAttributes, ...own };
-    }
+    if (this.metricsLive) run.metricAttributes = db.operationAttributes(own);
     if (this.#tracingOff()) return;
     const attributes: Attributes = { ...db.spanAttributes, ...own, [A.IDEMPOTENT]: run.idempotent };
     if (this.#settings.queryText && options?.query !== undefined)

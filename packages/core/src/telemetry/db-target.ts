@@ -2,6 +2,9 @@ import type { Attributes } from '@opentelemetry/api';
 import { AttributeNames as A } from './names.js';
 import { withDeprecatedNames, type DbFacts } from './semconv.js';
 
+/** How many operations' metric attributes a target keeps made. */
+const maxCachedOperations = 1000;
+
 /**
  * One target's database as its spans and metrics describe it: the facts (system, namespace, server) and the
  * attribute objects made of them once, not per operation. Replaced facts (a reconnect found a MariaDB server)
@@ -13,6 +16,8 @@ export class DbTarget {
   #facts: DbFacts;
   #span: Attributes;
   #metric: Attributes;
+  /** `db.client.operation.duration`'s attributes per operation name and collection, made once each. */
+  readonly #byOperation = new Map<string, Attributes>();
 
   constructor(target: string, facts: DbFacts, dup: boolean) {
     this.target = target;
@@ -40,6 +45,23 @@ export class DbTarget {
     return this.#metric;
   }
 
+  /**
+   * The metric attributes of an operation with `own` attributes (`db.operation.name`, `db.collection.name`): the
+   * target's own object when it has none, else one object per name and collection, kept (up to a bound, past which
+   * a name that was never seen is given a new object each time: a name is meant to be low in cardinality).
+   */
+  operationAttributes(own: Attributes | undefined): Attributes {
+    if (own === undefined) return this.#metric;
+    const key = `${String(own[A.DB_OPERATION_NAME] ?? '')}\u0000${String(own[A.DB_COLLECTION_NAME] ?? '')}`;
+    let attributes = this.#byOperation.get(key);
+    if (attributes === undefined) {
+      const merged = { ...this.#metric, ...own };
+      attributes = Object.freeze(this.dup ? withDeprecatedNames(merged) : merged);
+      if (this.#byOperation.size < maxCachedOperations) this.#byOperation.set(key, attributes);
+    }
+    return attributes;
+  }
+
   /** Takes new facts (after a connect); unchanged facts keep the same objects. */
   update(facts: DbFacts): void {
     const f = this.#facts;
@@ -55,6 +77,7 @@ export class DbTarget {
     this.#facts = facts;
     this.#span = this.#spanAttributes(facts);
     this.#metric = this.#metricAttributes(facts);
+    this.#byOperation.clear();
   }
 
   #metricAttributes(f: DbFacts): Attributes {
