@@ -312,16 +312,15 @@ export class ExecuteTelemetry {
 
   #open(run: Run, options: ExecuteOptions | undefined): void {
     const db = this.#describe();
-    const name = options?.name === undefined ? undefined : normaliseOperationName(options.name);
+    const given = options?.name;
+    const name = given === undefined || given === '' ? undefined : normaliseOperationName(given);
     const collection = options?.collection;
-    // An operation without a name or collection shares the target's attributes (no object per operation).
-    const own: Attributes | undefined = name === undefined && collection === undefined ? undefined : {};
-    if (own !== undefined) {
-      if (name !== undefined && name !== '') own[A.DB_OPERATION_NAME] = name;
-      if (collection !== undefined) own[A.DB_COLLECTION_NAME] = collection;
-    }
-    if (this.metricsLive) run.metricAttributes = db.operationAttributes(own);
+    // Made once per name and collection (an unnamed operation shares the target's): no object per operation.
+    if (this.metricsLive) run.metricAttributes = db.operationAttributes(name, collection);
     if (this.#tracingOff()) return;
+    const own: Attributes = {};
+    if (name !== undefined) own[A.DB_OPERATION_NAME] = name;
+    if (collection !== undefined) own[A.DB_COLLECTION_NAME] = collection;
     const attributes: Attributes = { ...db.spanAttributes, ...own, [A.IDEMPOTENT]: run.idempotent };
     if (this.#settings.queryText && options?.query !== undefined)
       attributes[A.DB_QUERY_TEXT] = sanitizeQueryText(options.query);

@@ -5,8 +5,7 @@ import { dbSpanName, sanitizeQueryText } from './semconv.js';
 describe('DbTarget', () => {
   it('makes one metric attribute object per operation name and collection, anew when the facts change', () => {
     const db = new DbTarget('db', { system: 'mysql', namespace: 'shop' }, false);
-    const own = () => ({ 'db.operation.name': 'SELECT', 'db.collection.name': 'orders' });
-    const first = db.operationAttributes(own());
+    const first = db.operationAttributes('SELECT', 'orders');
     expect(first).toEqual({
       'reconnect.target': 'db',
       'db.system.name': 'mysql',
@@ -14,12 +13,12 @@ describe('DbTarget', () => {
       'db.operation.name': 'SELECT',
       'db.collection.name': 'orders',
     });
-    expect(db.operationAttributes(own())).toBe(first);
-    expect(db.operationAttributes(undefined)).toBe(db.metricAttributes);
+    expect(db.operationAttributes('SELECT', 'orders')).toBe(first);
+    expect(db.operationAttributes(undefined, undefined)).toBe(db.metricAttributes);
     db.update({ system: 'mysql', namespace: 'shop' });
-    expect(db.operationAttributes(own())).toBe(first); // unchanged facts keep the objects
+    expect(db.operationAttributes('SELECT', 'orders')).toBe(first); // unchanged facts keep the objects
     db.update({ system: 'mariadb', namespace: 'shop' });
-    expect(db.operationAttributes(own())).toMatchObject({ 'db.system.name': 'mariadb' });
+    expect(db.operationAttributes('SELECT', 'orders')).toMatchObject({ 'db.system.name': 'mariadb' });
   });
 
   it('adds the experimental names under database/dup', () => {
@@ -28,7 +27,7 @@ describe('DbTarget', () => {
       { system: 'mysql', namespace: 'shop', serverAddress: 'h', serverPort: 1 },
       true,
     );
-    expect(db.operationAttributes({ 'db.operation.name': 'SELECT' })).toMatchObject({
+    expect(db.operationAttributes('SELECT', undefined)).toMatchObject({
       'db.system': 'mysql',
       'db.name': 'shop',
       'db.operation': 'SELECT',

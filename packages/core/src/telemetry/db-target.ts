@@ -46,16 +46,18 @@ export class DbTarget {
   }
 
   /**
-   * The metric attributes of an operation with `own` attributes (`db.operation.name`, `db.collection.name`): the
-   * target's own object when it has none, else one object per name and collection, kept (up to a bound, past which
-   * a name that was never seen is given a new object each time: a name is meant to be low in cardinality).
+   * The metric attributes of an operation named `name` on `collection` (`db.operation.name`, `db.collection.name`):
+   * the target's own object when it has neither, else one object per name and collection, kept (up to a bound,
+   * past which a name never seen is given a new object each time: a name is meant to be low in cardinality).
    */
-  operationAttributes(own: Attributes | undefined): Attributes {
-    if (own === undefined) return this.#metric;
-    const key = `${String(own[A.DB_OPERATION_NAME] ?? '')}\u0000${String(own[A.DB_COLLECTION_NAME] ?? '')}`;
+  operationAttributes(name: string | undefined, collection: string | undefined): Attributes {
+    if (name === undefined && collection === undefined) return this.#metric;
+    const key = `${name ?? ''}\u0000${collection ?? ''}`;
     let attributes = this.#byOperation.get(key);
     if (attributes === undefined) {
-      const merged = { ...this.#metric, ...own };
+      const merged: Attributes = { ...this.#metric };
+      if (name !== undefined) merged[A.DB_OPERATION_NAME] = name;
+      if (collection !== undefined) merged[A.DB_COLLECTION_NAME] = collection;
       attributes = Object.freeze(this.dup ? withDeprecatedNames(merged) : merged);
       if (this.#byOperation.size < maxCachedOperations) this.#byOperation.set(key, attributes);
     }

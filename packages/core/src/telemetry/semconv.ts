@@ -66,7 +66,8 @@ export function dbSpanName(
 
 /** An operation name as the conventions want it: consecutive spaces made one. */
 export function normaliseOperationName(name: string): string {
-  return name.replace(/\s+/g, ' ').trim();
+  // Most names need nothing: test without allocating first.
+  return /\s\s|[^\S ]|^ | $/.test(name) ? name.replace(/\s+/g, ' ').trim() : name;
 }
 
 // Literals of SQL and most query languages: quoted strings (with doubled or escaped quotes), hex and bit
