@@ -27,6 +27,14 @@ function viewSpan(s, origin) {
   };
 }
 
+/**
+ * An operation's span: Reconnect's CLIENT span (the database conventions' one span per logical operation,
+ * retries and waits included). The Elasticsearch client makes CLIENT spans of its own, so the scope decides.
+ */
+export function isOperationSpan(s) {
+  return s.kind === 2 && s.instrumentationScope?.name === '@reconnect/core';
+}
+
 /** The operations worth reading span by span: a retried read, an `outcome: unknown` write, a deadline give-up. */
 export function pickTraces(stores, spans) {
   const byTrace = new Map();
@@ -39,7 +47,7 @@ export function pickTraces(stores, spans) {
     Math.max(
       0,
       ...(byTrace.get(traceId) ?? [])
-        .filter((s) => s.name === 'reconnect.execute')
+        .filter(isOperationSpan)
         .map((s) => Number(s.attributes['reconnect.attempts'] ?? 0)),
     );
   const wanted = [

@@ -56,6 +56,7 @@ interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  kind: number;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
   attributes: { key: string; value: { stringValue?: string } }[];
@@ -188,7 +189,12 @@ describe('npm run demo (short mode)', () => {
     const otlp = JSON.parse(readFileSync(path.join(out, 'spans.json'), 'utf8')) as Otlp;
     const spans = otlp.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
     expect(spans.length).toBe(summary.spans);
-    const execute = spans.filter((s) => s.name === 'reconnect.execute');
+    // Operations are Reconnect's CLIENT spans (OTLP kind 3), scope @reconnect/core (the ES client has its own).
+    const execute = otlp.resourceSpans.flatMap((r) =>
+      r.scopeSpans
+        .filter((s) => s.scope.name === '@reconnect/core')
+        .flatMap((s) => s.spans.filter((sp) => sp.kind === 3)),
+    );
     expect(execute.length).toBeGreaterThan(100);
     for (const s of execute.slice(0, 50)) {
       expect(s.traceId).toMatch(/^[0-9a-f]{32}$/);
