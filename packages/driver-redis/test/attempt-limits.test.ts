@@ -128,6 +128,9 @@ describe('commands follow their attempt (a throwaway redis-server)', () => {
         attempt: 1,
         signal: new AbortController().signal,
         aborted: false,
+        reason: undefined,
+        onAbort: () => {},
+        offAbort: () => {},
         node: undefined,
         timeoutMs: 1000,
       };
