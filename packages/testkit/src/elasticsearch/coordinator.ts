@@ -191,7 +191,7 @@ export class Coordinator {
     if (outcome?.kind === 'status') {
       record.outcome = outcome.status;
       return this.#plan(
-        esError(outcome.status, outcome.type, outcome.reason),
+        esError(outcome.status, outcome.type, outcome.reason, outcome.fields),
         'application/json',
         decision.delayMs,
         opaqueId,

@@ -25,6 +25,8 @@ export interface StatusFault {
   reason: string;
   /** Sent as the `Retry-After` header (seconds). */
   retryAfterSeconds: number | undefined;
+  /** More fields of the error (`durability`, `bytes_wanted`, …), beside `type` and `reason`. */
+  fields: Record<string, unknown> | undefined;
 }
 
 /** Every kind of fault a rule can inject. */
@@ -136,12 +138,44 @@ export class NodeFaults {
     );
   }
 
-  /** Any error status with an Elasticsearch error body of `type` and `reason`. */
+  /**
+   * 429 `circuit_breaking_exception`, Elasticsearch's answer when a memory circuit breaker trips, with its
+   * `bytes_wanted`, `bytes_limit` and `durability`: `TRANSIENT` (default; the parent breaker, memory in use by other
+   * requests: waiting helps) or `PERMANENT` (the request alone exceeds a breaker's limit: it trips again).
+   * No `Retry-After` unless `retryAfterSeconds` (Elasticsearch sends none).
+   */
+  circuitBreaking(
+    options: FaultScope & { durability?: 'TRANSIENT' | 'PERMANENT'; retryAfterSeconds?: number } = {},
+  ): FaultRule {
+    const { durability = 'TRANSIENT', retryAfterSeconds, ...scope } = options;
+    const permanent = durability === 'PERMANENT';
+    const [wanted, limit] = permanent ? [1_073_741_824, 644_245_094] : [1_020_054_732, 1_020_054_732 - 1];
+    return this.respond(
+      {
+        status: 429,
+        type: 'circuit_breaking_exception',
+        reason: permanent
+          ? `[request] Data too large, data for [<reused_arrays>] would be [${wanted}/1gb], which is larger than the limit of [${limit}/614.3mb]`
+          : `[parent] Data too large, data for [<http_request>] would be [${wanted}/972.7mb], which is larger than the limit of [${limit}/972.7mb], real usage: [${wanted - 1024}/972.7mb], new bytes reserved: [1024/1kb]`,
+        fields: { bytes_wanted: wanted, bytes_limit: limit, durability },
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      },
+      scope,
+    );
+  }
+
+  /** Any error status with an Elasticsearch error body of `type`, `reason` and any more `fields`. */
   respond(
-    error: { status: number; type: string; reason: string; retryAfterSeconds?: number },
+    error: {
+      status: number;
+      type: string;
+      reason: string;
+      retryAfterSeconds?: number;
+      fields?: Record<string, unknown>;
+    },
     scope: FaultScope = {},
   ): FaultRule {
-    return this.#add({ kind: 'status', retryAfterSeconds: undefined, ...error }, scope);
+    return this.#add({ kind: 'status', retryAfterSeconds: undefined, fields: undefined, ...error }, scope);
   }
 
   /**
