@@ -255,4 +255,91 @@ describe('classifyElasticsearchError (the README table)', () => {
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs(undefined)).toBeUndefined();
   });
+
+  it('server pushback: Retry-After (seconds or an HTTP date) on 429 and 503 is retryAfterMs; none without it', () => {
+    const inTwoSeconds = new Date(Date.now() + 2000).toUTCString();
+    const hinted = (statusCode: number, type: string | undefined, retryAfter: string) =>
+      classifyElasticsearchError(response(statusCode, type, { ...esHeader, 'retry-after': retryAfter }));
+    expect(hinted(429, 'es_rejected_execution_exception', '3')).toEqual({
+      kind: 'throttled',
+      code: 'es_rejected_execution_exception',
+      statusCode: 429,
+      sent: false,
+      retryAfterMs: 3000,
+    });
+    const dated = hinted(429, 'es_rejected_execution_exception', inTwoSeconds).retryAfterMs;
+    expect(dated).toBeGreaterThan(0);
+    expect(dated).toBeLessThanOrEqual(2000);
+    expect(hinted(503, 'unavailable_shards_exception', '4')).toEqual({
+      kind: 'transient',
+      code: 'unavailable_shards_exception',
+      statusCode: 503,
+      sent: false,
+      retryAfterMs: 4000,
+    });
+    const datedShards = hinted(503, 'unavailable_shards_exception', inTwoSeconds).retryAfterMs;
+    expect(datedShards).toBeGreaterThan(0);
+    expect(datedShards).toBeLessThanOrEqual(2000);
+    // A load balancer's own 503 with Retry-After (maintenance): the hint is kept.
+    expect(
+      classifyElasticsearchError(
+        answer(503, nginxPage('503 Service Temporarily Unavailable'), { ...html, 'retry-after': '5' }),
+      ),
+    ).toMatchObject({ kind: 'connection', code: 503, statusCode: 503, retryAfterMs: 5000 });
+    // Without the header there is no hint: the policy's backoff (with its jitter) decides the wait.
+    expect(classifyElasticsearchError(response(429, 'es_rejected_execution_exception'))).not.toHaveProperty(
+      'retryAfterMs',
+    );
+  });
+
+  it('circuit_breaking_exception: PERMANENT is fatal (not retried), TRANSIENT stays throttled', () => {
+    const breaker = (durability: string, headers: Record<string, string> = {}) => {
+      const cause = {
+        type: 'circuit_breaking_exception',
+        reason:
+          '[request] Data too large, data for [<reused_arrays>] would be [1073741824/1gb], which is larger than the limit of [644245094/614.3mb]',
+        bytes_wanted: 1073741824,
+        bytes_limit: 644245094,
+        durability,
+      };
+      return answer(
+        429,
+        { error: { root_cause: [cause], ...cause }, status: 429 },
+        { ...esHeader, ...headers },
+      );
+    };
+    const permanent = classifyElasticsearchError(breaker('PERMANENT', { 'retry-after': '1' }));
+    expect({ kind: permanent.kind, sent: permanent.sent, code: permanent.code }).toEqual({
+      kind: 'fatal',
+      sent: false,
+      code: 'circuit_breaking_exception',
+    });
+    expect(permanent).toMatchObject({ statusCode: 429 });
+    expect(permanent).not.toHaveProperty('retryAfterMs');
+    expect(permanent.message).toMatch(/PERMANENT/);
+    expect(classifyElasticsearchError(breaker('TRANSIENT'))).toEqual({
+      kind: 'throttled',
+      code: 'circuit_breaking_exception',
+      statusCode: 429,
+      sent: false,
+    });
+    // Wrapped: a search phase failure whose cause is a permanent breaker.
+    const wrapped = answer(
+      429,
+      {
+        error: {
+          type: 'search_phase_execution_exception',
+          reason: 'all shards failed',
+          caused_by: { type: 'circuit_breaking_exception', reason: 'too large', durability: 'PERMANENT' },
+        },
+        status: 429,
+      },
+      esHeader,
+    );
+    expect(classifyElasticsearchError(wrapped)).toMatchObject({
+      kind: 'fatal',
+      code: 'search_phase_execution_exception',
+      sent: false,
+    });
+  });
 });

@@ -135,15 +135,55 @@ function proxyAnswer(statusCode: 502 | 503 | 504): Classification {
   };
 }
 
+/**
+ * Whether an error body holds a `circuit_breaking_exception` whose `durability` is `PERMANENT` — at its top, down
+ * its `caused_by` chain or among its `root_cause`s. Elasticsearch says PERMANENT when the request alone would trip
+ * the breaker (a request or fielddata breaker's limit, not the parent's momentary memory use): the same request
+ * trips it again however long one waits.
+ */
+function isPermanentCircuitBreak(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const top = (body as { error?: unknown }).error;
+  const permanent = (cause: unknown): boolean =>
+    typeof cause === 'object' &&
+    cause !== null &&
+    (cause as { type?: unknown }).type === 'circuit_breaking_exception' &&
+    (cause as { durability?: unknown }).durability === 'PERMANENT';
+  let cause: unknown = top;
+  for (let depth = 0; depth < 5 && typeof cause === 'object' && cause !== null; depth++) {
+    if (permanent(cause)) return true;
+    cause = (cause as { caused_by?: unknown }).caused_by;
+  }
+  const roots: unknown =
+    typeof top === 'object' && top !== null ? (top as { root_cause?: unknown }).root_cause : undefined;
+  return Array.isArray(roots) && roots.slice(0, 10).some(permanent);
+}
+
+/** The server's `Retry-After`, as a classification's `retryAfterMs` (nothing when absent or unreadable). */
+function pushback(headers: unknown): { retryAfterMs?: number } {
+  const wait = retryAfterMs((headers as Record<string, unknown> | null | undefined)?.['retry-after']);
+  return wait === undefined ? {} : { retryAfterMs: wait };
+}
+
 /** A ResponseError: the server answered with an error status. */
 export function classifyResponse(statusCode: number, body: unknown, headers: unknown): Classification {
   const type = errorType(body);
   const code = type ?? statusCode;
   const base = { code, statusCode };
   if (statusCode === 429) {
-    const wait = retryAfterMs((headers as Record<string, unknown> | null | undefined)?.['retry-after']);
-    // Rejected before it ran (the node's queue is full): never applied.
-    return { kind: 'throttled', ...base, sent: false, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
+    // A breaker the request itself trips (PERMANENT) trips again on any node after any wait: retrying only adds
+    // load. It is `fatal` (never in a retryOn's kinds; the server is up, as for the breaker and health) and keeps
+    // its type and status. It was refused before it ran, so it is not sent.
+    if (isPermanentCircuitBreak(body))
+      return {
+        kind: 'fatal',
+        ...base,
+        sent: false,
+        message:
+          'Elasticsearch refused the request with a PERMANENT circuit_breaking_exception: the request alone exceeds a memory limit, so it is not retried',
+      };
+    // Rejected before it ran (the node's queue is full, a TRANSIENT breaker): never applied.
+    return { kind: 'throttled', ...base, sent: false, ...pushback(headers) };
   }
   if (statusCode === 401 || statusCode === 403) {
     // A cluster block (read-only index, no master) is a 403 with its own type; it is not about credentials.
@@ -151,10 +191,12 @@ export function classifyResponse(statusCode: number, body: unknown, headers: unk
     return { kind: 'auth', ...base, sent: false };
   }
   if (statusCode === 502 || statusCode === 503 || statusCode === 504) {
-    if (type === undefined && !fromElasticsearch(headers)) return proxyAnswer(statusCode);
+    // A 503's Retry-After (a load balancer in maintenance, a server shedding load) is a floor on the wait.
+    const hint = statusCode === 503 ? pushback(headers) : {};
+    if (type === undefined && !fromElasticsearch(headers)) return { ...proxyAnswer(statusCode), ...hint };
     // Elasticsearch's own 503s refused the request before it ran; others (a type not listed, or no body) may not have.
     const refused = type !== undefined && notApplied.has(type);
-    return { kind: 'transient', ...base, ...(refused ? { sent: false } : {}) };
+    return { kind: 'transient', ...base, ...(refused ? { sent: false } : {}), ...hint };
   }
   if (statusCode === 408) return { kind: 'timeout', ...base };
   if (statusCode === 400 && type === 'media_type_header_exception') {
