@@ -79,8 +79,10 @@ export function abandon(
 function followAttempt(state: PoolState, conn: CoreConnection, cmd: Command, signal: AbortSignal): boolean {
   if (signal.aborted) {
     failCommand(cmd, new AttemptEndedError());
-    // What mysql2 waits for to release a pooled connection: the command never ran, the connection is healthy.
-    cmd.emit('end');
+    // What mysql2 waits for to release a pooled connection: the command never ran, the connection is healthy. Not
+    // now: pool.query / pool.execute listen for it only once addCommand has returned (`conn.query(cmd).once('end')`),
+    // and an 'end' emitted before that left the connection leased for ever.
+    process.nextTick(() => cmd.emit('end'));
     return false;
   }
   const onAbort = (): void => {
