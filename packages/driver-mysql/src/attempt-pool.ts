@@ -27,22 +27,61 @@ function tag(sql: unknown, attempt: AttemptContext): unknown {
 
 type Sender = (sql: unknown, ...rest: unknown[]) => unknown;
 
+/**
+ * The attempt whose call is entering the pool right now: set only for the synchronous length of a view's call
+ * (mysql2 asks the pool for a connection before it returns), so the pool's wait for a free connection (pool.ts) is
+ * bounded by the attempt's own limit rather than by the policy's.
+ */
+let entering: AttemptContext | undefined;
+
+/** The attempt of the view call in progress, if the pool is being asked for a connection by one. */
+export function enteringAttempt(): AttemptContext | undefined {
+  return entering;
+}
+
 /** `target`'s statement methods, each tagging its statement with `attempt`; everything else is inherited. */
 function bindStatements<T extends object>(target: T, attempt: AttemptContext): T {
   const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
   const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
-  view.query = (sql, ...rest) => query.call(target, tag(sql, attempt), ...rest);
-  view.execute = (sql, ...rest) => execute.call(target, tag(sql, attempt), ...rest);
+  // No closure per call: set and restore around the synchronous part of mysql2's call.
+  view.query = (sql, ...rest) => {
+    const outer = entering;
+    entering = attempt;
+    try {
+      return query.call(target, tag(sql, attempt), ...rest);
+    } finally {
+      entering = outer;
+    }
+  };
+  view.execute = (sql, ...rest) => {
+    const outer = entering;
+    entering = attempt;
+    try {
+      return execute.call(target, tag(sql, attempt), ...rest);
+    } finally {
+      entering = outer;
+    }
+  };
   return view;
 }
 
 /**
  * The view of `pool` one attempt's operation receives: `query` and `execute`, on the pool and on the
- * connections `getConnection()` leases, send statements that follow `attempt.signal`; every other member is the
- * pool's own (the view inherits from it).
+ * connections `getConnection()` leases, send statements that follow `attempt.signal`, and the pool's wait for a
+ * free connection follows the attempt's limit; every other member is the pool's own (the view inherits from it).
  */
 export function bindPoolToAttempt(pool: Pool, attempt: AttemptContext): Pool {
   const view = bindStatements(pool, attempt) as Pool & { getConnection: () => Promise<PoolConnection> };
-  view.getConnection = async () => bindStatements(await pool.getConnection(), attempt);
+  view.getConnection = async () => {
+    const outer = entering;
+    entering = attempt;
+    let leased: Promise<PoolConnection>;
+    try {
+      leased = pool.getConnection();
+    } finally {
+      entering = outer;
+    }
+    return bindStatements(await leased, attempt);
+  };
   return view;
 }

@@ -157,6 +157,8 @@ describe('classifyMySqlError: connection errors and mysql2’s own', () => {
   });
 
   it("mysql2's messages without a code", () => {
+    // After a fatal error (a reset, the server's FIN): not sent, but the server's doing, not local. (On a connection
+    // the client closed first, the driver refuses the statement itself: CLOSED_BY_CLIENT, below.)
     const closed = Object.assign(new Error("Can't add new command when connection is in closed state"), {
       fatal: true,
     });
@@ -165,11 +167,22 @@ describe('classifyMySqlError: connection errors and mysql2’s own', () => {
       code: 'CONNECTION_CLOSED',
       sent: false,
     });
+    // The target closed the pool (a reconnect) while the call waited in it: the client's own doing.
     expect(classifyMySqlError(new Error('Pool is closed.'))).toEqual({
       kind: 'connection',
       code: 'POOL_CLOSED',
       sent: false,
+      local: true,
     });
+    // Marked not sent by the acquire that got it (as every failure while acquiring is): still local.
+    expect(classifyMySqlError(markNotSent(new Error('Pool is closed.')))).toEqual({
+      kind: 'connection',
+      code: 'POOL_CLOSED',
+      sent: false,
+      local: true,
+    });
+    // Load shedding by design (queueLimit): refused at once and not retried unless the policy says so — a transparent
+    // retry would put the call straight back into the queue the limit bounds.
     expect(classifyMySqlError(new Error('Queue limit reached.'))).toEqual({
       kind: 'throttled',
       code: 'QUEUE_LIMIT',
@@ -182,25 +195,63 @@ describe('classifyMySqlError: connection errors and mysql2’s own', () => {
   });
 
   it("the driver's own errors", () => {
+    // A wait in the pool's own queue ran out: the client's queue, not the server (local).
     expect(classifyMySqlError(new MySqlDriverError('ACQUIRE_TIMEOUT', 'x'))).toEqual({
       kind: 'timeout',
       code: 'ACQUIRE_TIMEOUT',
       sent: false,
+      local: true,
     });
+    // The wait was on the server: the handshake of the connection made for the call got no answer in time.
+    expect(classifyMySqlError(new MySqlDriverError('CONNECT_TIMEOUT', 'x'))).toEqual({
+      kind: 'connection',
+      code: 'CONNECT_TIMEOUT',
+      sent: false,
+    });
+    // Queued behind a statement on a connection the driver destroyed.
     expect(classifyMySqlError(new MySqlDriverError('CONNECTION_DESTROYED', 'x'))).toEqual({
       kind: 'connection',
       code: 'CONNECTION_DESTROYED',
       sent: false,
+      local: true,
+    });
+    // Added to a connection the client had closed (its pool ended for a reconnect, the driver took it out of service).
+    expect(classifyMySqlError(new MySqlDriverError('CLOSED_BY_CLIENT', 'x'))).toEqual({
+      kind: 'connection',
+      code: 'CLOSED_BY_CLIENT',
+      sent: false,
+      local: true,
     });
     expect(classifyMySqlError(new MySqlDriverError('QUERY_ABANDONED', 'x'))).toEqual({
       kind: 'timeout',
       code: 'QUERY_ABANDONED',
     });
+    // The ping reached (or tried to reach) the server: not local.
     expect(classifyMySqlError(new MySqlDriverError('VALIDATION_FAILED', 'x'))).toEqual({
       kind: 'connection',
       code: 'VALIDATION_FAILED',
       sent: false,
     });
+  });
+
+  it('nothing that touched the server is local, not even when it was not sent', () => {
+    const touched = [
+      sys('ECONNREFUSED', 'connect'),
+      sys('ETIMEDOUT', 'connect'),
+      sys('ECONNRESET'),
+      sys('EPIPE'),
+      mysql2('PROTOCOL_CONNECTION_LOST', 'Connection lost: The server closed the connection.'),
+      mysql2('PROTOCOL_SEQUENCE_TIMEOUT', 'Query inactivity timeout'),
+      // What failed while acquiring a connection (a handshake lost, refused): marked not sent, still the server's.
+      markNotSent(sys('ECONNRESET')),
+      markNotSent(mysql2('PROTOCOL_CONNECTION_LOST')),
+      // Server replies: refused at the handshake, a statement rolled back by a deadlock (marked by the transaction).
+      serverError(1040, 'ER_CON_COUNT_ERROR'),
+      serverError(1045, 'ER_ACCESS_DENIED_ERROR', '28000'),
+      markNotSent(serverError(1213, 'ER_LOCK_DEADLOCK', '40001')),
+      serverError(1927, undefined, '70100'),
+    ];
+    for (const error of touched) expect(classifyMySqlError(error).local, String(error)).toBeUndefined();
   });
 
   it('core’s AttemptEndedError by its code, never by its message', () => {

@@ -128,13 +128,19 @@ export interface MySqlClassification extends Classification {
 // mysql2's own errors without a code, matched by message: mysql2 throws them as plain Errors with nothing else
 // to tell them apart (the closed-state one carries `fatal`, as do others).
 const messageRules: readonly { test: RegExp; classification: MySqlClassification }[] = [
-  // Every call on a connection after its fatal error; nothing was written.
+  // Every call on a connection after its fatal error (a reset, the server's FIN); nothing was written. (A call on one
+  // the client closed first is the driver's own CLOSED_BY_CLIENT, see guard.ts.)
   {
     test: /^Can't add new command when connection is in closed state/,
     classification: { kind: 'connection', code: 'CONNECTION_CLOSED', sent: false },
   },
   { test: /^Can't write in closed state/, classification: { kind: 'connection', code: 'CONNECTION_CLOSED' } },
-  { test: /^Pool is closed\./, classification: { kind: 'connection', code: 'POOL_CLOSED', sent: false } },
+  // The target closed the pool (a reconnect, stop) while the call waited in it or was being handed a connection:
+  // the client's own doing, nothing about the server (local).
+  {
+    test: /^Pool is closed\./,
+    classification: { kind: 'connection', code: 'POOL_CLOSED', sent: false, local: true },
+  },
   { test: /^Queue limit reached\./, classification: { kind: 'throttled', code: 'QUEUE_LIMIT', sent: false } },
   {
     test: /^No connections available\./,

@@ -22,8 +22,25 @@ describe("the driver's own errors are built complete", () => {
     }
     expect(codes.filter((code) => isNotSent(new MySqlDriverError(code, 'x')))).toEqual([
       'ACQUIRE_TIMEOUT',
+      'CONNECT_TIMEOUT',
       'CONNECTION_DESTROYED',
+      'CLOSED_BY_CLIENT',
       'VALIDATION_FAILED',
+    ]);
+  });
+
+  it('whether the driver itself caused the failure (local) is said by the code too, and only with not sent', () => {
+    for (const code of codes) {
+      const rule = driverErrorCodes[code] as { sent?: false; local?: true };
+      expect(classifyMySqlError(new MySqlDriverError(code, 'x')).local, code).toBe(rule.local);
+      if (rule.local === true) expect(rule.sent, code).toBe(false);
+    }
+    // A wait in its own queue, a statement queued on a connection it destroyed, one added to a connection it closed.
+    // Not a handshake or a validation ping that got no answer: those waited on the server.
+    expect(codes.filter((code) => classifyMySqlError(new MySqlDriverError(code, 'x')).local)).toEqual([
+      'ACQUIRE_TIMEOUT',
+      'CONNECTION_DESTROYED',
+      'CLOSED_BY_CLIENT',
     ]);
   });
 

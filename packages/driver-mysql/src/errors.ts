@@ -1,11 +1,25 @@
 import { isAttemptEndedError, type Classification } from '@reconnect/core';
 
-/** This driver's own error codes and what they mean. */
+/**
+ * This driver's own error codes and what they mean. `local`: the driver itself failed the statement before it was
+ * sent (a wait in its own queue, a connection it closed), which says nothing about the server — core retries it
+ * without charge and neither its breaker nor passive health counts it.
+ */
 export const driverErrorCodes = {
-  /** No pooled connection became free within the attempt's time: nothing was sent. */
-  ACQUIRE_TIMEOUT: { kind: 'timeout', sent: false },
+  /** No pooled connection became free within the attempt's time: the call waited in the pool's own queue, unsent. */
+  ACQUIRE_TIMEOUT: { kind: 'timeout', sent: false, local: true },
+  /**
+   * No pooled connection within the attempt's time because the new connection made for the call did not finish its
+   * connect and handshake: nothing was sent, but the server did not answer (not local).
+   */
+  CONNECT_TIMEOUT: { kind: 'connection', sent: false },
   /** The statement was queued on a connection the driver destroyed before it was sent. */
-  CONNECTION_DESTROYED: { kind: 'connection', sent: false },
+  CONNECTION_DESTROYED: { kind: 'connection', sent: false, local: true },
+  /**
+   * The statement was added to a connection the client had closed before anything failed on it (its pool ended
+   * for a reconnect, or the driver took it out of service): refused by mysql2 unsent.
+   */
+  CLOSED_BY_CLIENT: { kind: 'connection', sent: false, local: true },
   /** The statement was running when the driver destroyed its connection (its attempt ended, a timeout, close). */
   QUERY_ABANDONED: { kind: 'timeout' },
   /** A pooled connection failed its validation ping: it was discarded before anything was sent. */

@@ -18,12 +18,24 @@ import type { PoolState } from './pool-state.js';
 const guarded = new WeakSet<CoreConnection>();
 const readOnly = new WeakSet<CoreConnection>();
 const abandoned = new WeakSet<CoreConnection>();
+/** Connections the client closed before any failure on them (see closedByClient). */
+const clientClosed = new WeakSet<CoreConnection>();
 /** Statements following their attempt's signal: how to stop listening once they settle. */
 const followed = new WeakMap<Command, () => void>();
 
 /** Whether the driver took `conn` out of service ({@link abandon}). */
 export function isAbandoned(conn: CoreConnection): boolean {
   return abandoned.has(conn);
+}
+
+/**
+ * Records that the client is closing `conn` (its pool ends for a reconnect, the driver takes it out of service)
+ * while nothing had failed on it: a statement added to it afterwards is refused as `CLOSED_BY_CLIENT` (local),
+ * not mysql2's "Can't add new command when connection is in closed state", which after a reset or the server's FIN
+ * stays a plain not-sent connection failure.
+ */
+export function closedByClient(conn: CoreConnection): void {
+  if (conn._fatalError == null && conn._protocolError == null) clientClosed.add(conn);
 }
 
 /**
@@ -46,6 +58,7 @@ export function abandon(
   for (let cmd = conn._commands.shift(); cmd !== undefined; cmd = conn._commands.shift()) queued.push(cmd);
   const current = conn._command ?? undefined;
   conn._command = null;
+  closedByClient(conn);
   try {
     conn.destroy();
   } finally {
@@ -133,8 +146,24 @@ export function guard(state: PoolState, conn: CoreConnection): void {
   if (release !== undefined) {
     conn.release = function guardedRelease(this: CoreConnection): void {
       // A node that answered "read-only" was demoted (a failover): the next caller gets a fresh connection.
-      if (readOnly.has(conn)) conn.destroy();
-      else release.call(this);
+      if (readOnly.has(conn)) {
+        closedByClient(conn);
+        conn.destroy();
+      } else release.call(this);
     };
   }
+  // mysql2 makes addCommand this once the connection is closed (by close(), end() or a fatal error).
+  const closedState = conn._addCommandClosedState;
+  conn._addCommandClosedState = function addCommandWhenClosed(this: CoreConnection, cmd: Command): unknown {
+    if (!clientClosed.has(this)) return closedState.call(this, cmd);
+    const error = new MySqlDriverError(
+      'CLOSED_BY_CLIENT',
+      'Not sent: the client had closed this connection (its pool ended for a reconnect, or the driver took it out of service)',
+      { fatal: true },
+    );
+    // As mysql2's own: the command's callback, else the connection's 'error' (heard: see above).
+    if (typeof cmd.onResult === 'function') cmd.onResult(error);
+    else this.emit('error', error);
+    return undefined;
+  };
 }

@@ -20,7 +20,11 @@ export interface CoreConnection extends EventEmitter {
   _commands: RingQueue<Command>;
   _command: Command | null | undefined;
   _fatalError: unknown;
+  /** Set when the server closed the stream without an error first, or broke the protocol. */
+  _protocolError: unknown;
   addCommand: (this: CoreConnection, cmd: Command) => Command;
+  /** What `addCommand` becomes once the connection is closed: fails the command unsent. */
+  _addCommandClosedState: (this: CoreConnection, cmd: Command) => unknown;
   ping(cb: (error: unknown) => void): unknown;
   query(sql: string, cb: (error: unknown, rows?: unknown) => void): Command;
   destroy(): void;
@@ -60,8 +64,10 @@ export function indexIn<T>(queue: RingQueue<T>, item: T): number {
   return -1;
 }
 
-/** Takes `cb` out of the pool's wait queue for a free connection. */
-export function removeQueued(core: CorePool, cb: AcquireCallback): void {
+/** Takes `cb` out of the pool's wait queue for a free connection; whether it was there. */
+export function removeQueued(core: CorePool, cb: AcquireCallback): boolean {
   const i = indexIn(core._connectionQueue, cb);
-  if (i >= 0) core._connectionQueue.removeOne(i);
+  if (i < 0) return false;
+  core._connectionQueue.removeOne(i);
+  return true;
 }

@@ -2,149 +2,20 @@ import type { Socket } from 'node:net';
 import { abortReason, closeWithin } from '@reconnect/core';
 import mysql, { type PoolOptions } from 'mysql2';
 import { createPool, type Pool } from 'mysql2/promise';
-import { markNotSent, MySqlDriverError } from './errors.js';
-import { abandon, guard, isAbandoned } from './guard.js';
+import { acquire, asError, markFresh, poolGetConnection } from './acquire.js';
+import { abandon, closedByClient, guard, isAbandoned } from './guard.js';
 import { Killer } from './kill-query.js';
-import {
-  noop,
-  removeQueued,
-  type AcquireCallback,
-  type CoreConnection,
-  type CorePool,
-} from './mysql2-internals.js';
+import { noop, type CoreConnection, type CorePool } from './mysql2-internals.js';
 import { stateOf, states, type MySqlPoolStats, type PoolState } from './pool-state.js';
 import type { PoolSettings } from './policy-mapping.js';
 
 export { mysqlPoolStats, type MySqlPoolStats } from './pool-state.js';
 
-// The pool's lifetime: creation with the driver's guards (guard.ts), acquisition bounded and validated, the
-// first connection, probes on a side connection, and close. What the driver did is counted in pool-state.ts.
-
-/** Connections mysql2 has just opened: no validation ping before their first use. */
-const fresh = new WeakSet<CoreConnection>();
-const asError = (x: unknown): Error =>
-  x instanceof Error ? x : new Error(typeof x === 'string' ? x : 'mysql2 failed without an Error');
+// The pool's lifetime: creation with the driver's guards (guard.ts) and acquisition (acquire.ts), the first
+// connection, probes on a side connection, and close. What the driver did is counted in pool-state.ts.
 
 /** The client an operation receives: a mysql2 promise Pool (`query`, `execute`, `getConnection`). */
 export type MySqlPool = Pool;
-
-function ping(conn: CoreConnection, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new MySqlDriverError('VALIDATION_FAILED', `The validation ping got no answer in ${timeoutMs} ms`),
-        ),
-      timeoutMs,
-    );
-    timer.unref();
-    try {
-      conn.ping((error) => {
-        clearTimeout(timer);
-        if (error === null || error === undefined) resolve();
-        else reject(asError(error));
-      });
-    } catch (error) {
-      clearTimeout(timer);
-      reject(asError(error));
-    }
-  });
-}
-
-// Connections idle at least as long as one that just failed its validation are presumed dead too (they
-// sat through the same outage, NAT timeout or failover): discarded at once rather than pinged one by one.
-function discardIdleSince(state: PoolState, lastActive: number): void {
-  const free = state.core._freeConnections;
-  const stale: CoreConnection[] = [];
-  for (let i = 0; i < free.length; i++) {
-    const c = free.get(i);
-    if (c.lastActiveTime <= lastActive) stale.push(c);
-  }
-  for (const c of stale) {
-    state.stats.discarded++;
-    abandon(state, c, undefined, false);
-  }
-}
-
-/**
- * The pool's `getConnection`, guarded: bounded by `acquireTimeoutMs` while waiting for a free connection
- * (the wait is removed from mysql2's queue, nothing sent); a connection idle longer than
- * `validateAfterIdleMs` is pinged first, and one that fails is discarded (with every connection idle as
- * long) and another taken; connect and validation failures are marked as never sent.
- */
-function acquire(state: PoolState, cb: AcquireCallback, validate: boolean): void {
-  const { core, settings } = state;
-  let done = false;
-  let retries = 0;
-  const maxRetries = core.config.connectionLimit + 1;
-  const finish = (error: unknown, conn?: CoreConnection) => {
-    if (done) {
-      conn?.release?.();
-      return;
-    }
-    done = true;
-    clearTimeout(timer);
-    if (conn === undefined) cb(error);
-    else cb(null, conn);
-  };
-  const onTimeout = () => {
-    removeQueued(core, onConnection);
-    state.stats.acquireTimeouts++;
-    finish(
-      new MySqlDriverError(
-        'ACQUIRE_TIMEOUT',
-        `No pooled connection became free within ${settings.acquireTimeoutMs} ms (connectionLimit ${core.config.connectionLimit})`,
-      ),
-    );
-  };
-  const timer = settings.acquireTimeoutMs > 0 ? setTimeout(onTimeout, settings.acquireTimeoutMs) : undefined;
-  timer?.unref();
-  const onConnection: AcquireCallback = (error, conn) => {
-    if (done) {
-      conn?.release?.();
-      return;
-    }
-    if (conn === undefined) {
-      // mysql2's error (a connect or handshake that failed while acquiring): only here is it known that no
-      // statement was written, so it is marked — wrapping it would hide mysql2's code and errno from the caller.
-      finish(markNotSent(error ?? new Error('No connection')));
-      return;
-    }
-    guard(state, conn);
-    const isFresh = fresh.has(conn);
-    fresh.delete(conn);
-    if (!validate || isFresh || Date.now() - conn.lastActiveTime <= settings.validateAfterIdleMs) {
-      finish(null, conn);
-      return;
-    }
-    state.stats.validated++;
-    const lastActive = conn.lastActiveTime;
-    ping(conn, settings.validationTimeoutMs).then(
-      () => {
-        conn.lastActiveTime = Date.now();
-        finish(null, conn);
-      },
-      (pingError: unknown) => {
-        state.stats.discarded++;
-        abandon(state, conn, undefined, false);
-        discardIdleSince(state, lastActive);
-        if (done) return;
-        if (++retries > maxRetries || state.closing) {
-          finish(
-            new MySqlDriverError('VALIDATION_FAILED', 'Every pooled connection failed its validation ping', {
-              cause: pingError,
-            }),
-          );
-          return;
-        }
-        state.getConnection.call(core, onConnection);
-      },
-    );
-  };
-  state.getConnection.call(core, onConnection);
-  const queued = core._connectionQueue.length;
-  if (queued > state.stats.maxQueued) state.stats.maxQueued = queued;
-}
 
 /** What {@link createMySqlPool} needs besides the mysql2 options. */
 export interface CreatePoolContext {
@@ -195,11 +66,10 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
   };
   states.set(pool, state);
   core.on('connection', (conn: CoreConnection) => {
-    fresh.add(conn);
+    markFresh(conn);
     guard(state, conn);
   });
-  // pool.query / pool.execute / getConnection all go through the instance's getConnection.
-  core.getConnection = (cb: AcquireCallback) => acquire(state, cb, true);
+  core.getConnection = poolGetConnection(state);
   return pool;
 }
 
@@ -260,7 +130,7 @@ function queryUnder(state: PoolState, conn: CoreConnection, sql: string, signal:
 export async function openPool(pool: MySqlPool, signal: AbortSignal): Promise<void> {
   const state = stateOf(pool);
   const conn = await acquireUnder(state, signal, false);
-  fresh.add(conn);
+  markFresh(conn);
   conn.release?.();
 }
 
@@ -328,7 +198,10 @@ export async function closeMySqlPool(
     side.destroy();
     side.stream.destroy();
   }
-  if (state.core._allConnections.length === 0) {
+  // A statement an operation adds to one of them from now on is refused unsent because of this close, not the server.
+  const all = state.core._allConnections;
+  for (let i = 0; i < all.length; i++) closedByClient(all.get(i));
+  if (all.length === 0) {
     await pool.end();
     return 'graceful';
   }

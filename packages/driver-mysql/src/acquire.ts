@@ -1,0 +1,200 @@
+import type { AttemptContext } from '@reconnect/core';
+import { enteringAttempt } from './attempt-pool.js';
+import { markNotSent, MySqlDriverError } from './errors.js';
+import { abandon, guard } from './guard.js';
+import { removeQueued, type AcquireCallback, type CoreConnection } from './mysql2-internals.js';
+import type { PoolState } from './pool-state.js';
+
+// Taking a connection from the pool: the wait in mysql2's queue bounded (by the call's attempt, see attempt-pool.ts),
+// idle connections validated, and what each failure says about whether anything was sent and who caused it.
+
+/** Connections mysql2 has just opened: no validation ping before their first use. */
+const fresh = new WeakSet<CoreConnection>();
+/** The callbacks of acquisitions in progress (see {@link poolGetConnection}). */
+const acquiring = new WeakSet<AcquireCallback>();
+
+/** `x` as an Error (mysql2 may call back with anything). */
+export const asError = (x: unknown): Error =>
+  x instanceof Error ? x : new Error(typeof x === 'string' ? x : 'mysql2 failed without an Error');
+
+/** Marks a connection mysql2 has just opened: it is not pinged before its first use. */
+export function markFresh(conn: CoreConnection): void {
+  fresh.add(conn);
+}
+
+function ping(conn: CoreConnection, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new MySqlDriverError('VALIDATION_FAILED', `The validation ping got no answer in ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
+    timer.unref();
+    try {
+      conn.ping((error) => {
+        clearTimeout(timer);
+        if (error === null || error === undefined) resolve();
+        else reject(asError(error));
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      reject(asError(error));
+    }
+  });
+}
+
+// Connections idle at least as long as one that just failed its validation are presumed dead too (they
+// sat through the same outage, NAT timeout or failover): discarded at once rather than pinged one by one.
+function discardIdleSince(state: PoolState, lastActive: number): void {
+  const free = state.core._freeConnections;
+  const stale: CoreConnection[] = [];
+  for (let i = 0; i < free.length; i++) {
+    const c = free.get(i);
+    if (c.lastActiveTime <= lastActive) stale.push(c);
+  }
+  for (const c of stale) {
+    state.stats.discarded++;
+    abandon(state, c, undefined, false);
+  }
+}
+
+/**
+ * How long a call under `attempt` may wait in the pool's own queue: half of the attempt's time, so that a statement
+ * is never sent with only the end of its attempt left (cut by the attempt's timer, it would count as the server
+ * failing to answer when the time went on the client's own queue); 0 (no limit) for an attempt without one.
+ */
+function queueShareMs(attempt: Pick<AttemptContext, 'timeoutMs'>): number {
+  return Number.isFinite(attempt.timeoutMs) ? Math.max(1, Math.floor(attempt.timeoutMs / 2)) : 0;
+}
+
+/**
+ * The pool's `getConnection`, guarded: the wait in mysql2's queue for a free connection is bounded (removed from
+ * the queue, nothing sent); a connection idle longer than `validateAfterIdleMs` is pinged first, and one that fails
+ * is discarded (with every connection idle as long) and another taken; connect and validation failures are marked
+ * as never sent.
+ *
+ * A call of an operation (`attempt`, see attempt-pool.ts) waits in the queue for at most {@link queueShareMs} and
+ * then fails `ACQUIRE_TIMEOUT`, local: the client's own queue, not the server, kept it waiting. A wait on the server
+ * itself (the handshake of a connection mysql2 is making for it, a validation ping) is not cut: it ends with the
+ * server's answer, its own timeout, or the attempt. A call outside an operation waits at most `acquireTimeoutMs`,
+ * whatever it waits on: `ACQUIRE_TIMEOUT` in the queue, `CONNECT_TIMEOUT` (not local) on the server.
+ */
+export function acquire(
+  state: PoolState,
+  cb: AcquireCallback,
+  validate: boolean,
+  attempt: AttemptContext | undefined = enteringAttempt(),
+): void {
+  const { core, settings } = state;
+  let done = false;
+  let expired = false;
+  let retries = 0;
+  const maxRetries = core.config.connectionLimit + 1;
+  const limitMs = attempt === undefined ? settings.acquireTimeoutMs : queueShareMs(attempt);
+  const startedAt = Date.now();
+  const finish = (error: unknown, conn?: CoreConnection) => {
+    if (done) {
+      conn?.release?.();
+      return;
+    }
+    done = true;
+    clearTimeout(timer);
+    if (conn === undefined) cb(error);
+    else cb(null, conn);
+  };
+  const timedOut = (code: 'ACQUIRE_TIMEOUT' | 'CONNECT_TIMEOUT') => {
+    state.stats.acquireTimeouts++;
+    const within =
+      attempt === undefined
+        ? `${limitMs} ms`
+        : `${limitMs} ms, half of its attempt's ${Math.round(attempt.timeoutMs)} ms`;
+    const pool = `connectionLimit ${core.config.connectionLimit}`;
+    finish(
+      code === 'ACQUIRE_TIMEOUT'
+        ? new MySqlDriverError(code, `No pooled connection became free within ${within} (${pool})`)
+        : new MySqlDriverError(
+            code,
+            `The new pooled connection made for this call did not finish its handshake within ${within} (${pool})`,
+          ),
+    );
+  };
+  const onTimeout = () => {
+    expired = true;
+    if (removeQueued(core, onConnection)) timedOut('ACQUIRE_TIMEOUT');
+    else if (attempt === undefined) timedOut('CONNECT_TIMEOUT');
+  };
+  const timer = limitMs > 0 ? setTimeout(onTimeout, limitMs) : undefined;
+  timer?.unref();
+  // Asks mysql2 for a connection; once the call's share of the queue is spent it does not wait there again.
+  const request = () => {
+    state.getConnection.call(core, onConnection);
+    if (expired && !done && removeQueued(core, onConnection)) timedOut('ACQUIRE_TIMEOUT');
+  };
+  const onConnection: AcquireCallback = (error, conn) => {
+    if (done) {
+      conn?.release?.();
+      return;
+    }
+    if (conn === undefined) {
+      // mysql2's error (a connect or handshake that failed while acquiring): only here is it known that no
+      // statement was written, so it is marked — wrapping it would hide mysql2's code and errno from the caller.
+      finish(markNotSent(error ?? new Error('No connection')));
+      return;
+    }
+    guard(state, conn);
+    const isFresh = fresh.has(conn);
+    fresh.delete(conn);
+    // A connection handed over from the queue after the call's share ran out, before its timer could say so (a busy
+    // event loop runs I/O callbacks before overdue timers): given back rather than used with too little of the
+    // attempt left.
+    if (!isFresh && attempt !== undefined && limitMs > 0 && Date.now() - startedAt >= limitMs) {
+      expired = true;
+      conn.release?.();
+      timedOut('ACQUIRE_TIMEOUT');
+      return;
+    }
+    if (!validate || isFresh || Date.now() - conn.lastActiveTime <= settings.validateAfterIdleMs) {
+      finish(null, conn);
+      return;
+    }
+    state.stats.validated++;
+    const lastActive = conn.lastActiveTime;
+    ping(conn, settings.validationTimeoutMs).then(
+      () => {
+        conn.lastActiveTime = Date.now();
+        finish(null, conn);
+      },
+      (pingError: unknown) => {
+        state.stats.discarded++;
+        abandon(state, conn, undefined, false);
+        discardIdleSince(state, lastActive);
+        if (done) return;
+        if (++retries > maxRetries || state.closing) {
+          finish(
+            new MySqlDriverError('VALIDATION_FAILED', 'Every pooled connection failed its validation ping', {
+              cause: pingError,
+            }),
+          );
+          return;
+        }
+        request();
+      },
+    );
+  };
+  acquiring.add(onConnection);
+  request();
+  const queued = core._connectionQueue.length;
+  if (queued > state.stats.maxQueued) state.stats.maxQueued = queued;
+}
+
+/**
+ * The pool's `getConnection` (what `pool.query`, `pool.execute` and `pool.getConnection` all go through), guarded by
+ * {@link acquire}. mysql2 itself calls it again for a queued call when a connection leaves the pool: that call's
+ * acquisition is already under way (its timer, its validation), so it goes back to mysql2's own as it is, where its
+ * timeout can still find it.
+ */
+export function poolGetConnection(state: PoolState): (cb: AcquireCallback) => void {
+  return (cb) => (acquiring.has(cb) ? state.getConnection.call(state.core, cb) : acquire(state, cb, true));
+}
