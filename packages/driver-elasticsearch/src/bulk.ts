@@ -289,13 +289,15 @@ export async function bulkWithRetries(
   target: Target<ElasticsearchClient>,
   options: BulkOptions,
 ): Promise<BulkResult> {
-  const run = new BulkRun(
-    parseBulkOperations(options.operations, options.index),
-    options,
-    target.policy.retry,
-  );
+  const items = parseBulkOperations(options.operations, options.index);
+  const run = new BulkRun(items, options, target.policy.retry);
+  // `db.collection.name` only when every item goes to the same index (the conventions' rule for a batch).
+  const index = items[0]?.result.index;
+  const collection =
+    index !== undefined && items.every((item) => item.result.index === index) ? index : undefined;
   const executeOptions: ExecuteOptions = {
     name: 'bulk',
+    ...(collection === undefined ? {} : { collection }),
     idempotent: run.idempotent,
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -1,4 +1,4 @@
-import { Client, Transport } from '@elastic/elasticsearch';
+import { Client, SniffingTransport, type Transport } from '@elastic/elasticsearch';
 
 type ClientOptions = ConstructorParameters<typeof Client>[0];
 import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
@@ -26,6 +26,8 @@ export interface ClientState {
   /** Bounds the wait for in-flight requests when the client is closed. */
   closeGraceMs: number;
   lastHealth: ClusterHealthSnapshot | undefined;
+  /** `cluster_name` as the node last said it (its `GET /` at connect, a `_cluster/health` probe): `db.namespace`. */
+  clusterName: string | undefined;
 }
 
 const states = new WeakMap<Client, ClientState>();
@@ -57,10 +59,35 @@ type TransportOptions = ConstructorParameters<typeof Transport>[0];
 
 // The Client hard-codes `compatible-with=9` into the transport options it builds; a transport subclass is the
 // one seam that can change them (request headers cannot: bulk bodies need the NDJSON type, others JSON).
-class Compatible8Transport extends Transport {
-  constructor(options: TransportOptions) {
-    super({ ...options, vendoredHeaders: vendoredHeaders(8) });
-  }
+type OpenTelemetryOptions = NonNullable<TransportOptions['openTelemetry']>;
+
+/**
+ * The client's own OpenTelemetry instrumentation, as its transport gets it: the `openTelemetry` option, and off when
+ * neither it nor `OTEL_ELASTICSEARCH_ENABLED` (the client's own switch, then left to the client) says. Its CLIENT span
+ * per request would count every attempt as a second call to the database in a service map, beside the target's
+ * operation span, and carries the deprecated `db.system`.
+ */
+export function clientOpenTelemetry(options: ElasticsearchDriverOptions): OpenTelemetryOptions {
+  const given = defined({ ...options.openTelemetry }) as OpenTelemetryOptions;
+  if (given.enabled !== undefined || process.env.OTEL_ELASTICSEARCH_ENABLED !== undefined) return given;
+  return { ...given, enabled: false };
+}
+
+// The Client builds its transport's options itself and passes neither `openTelemetry` nor vendored media types of
+// another major: a subclass of its default transport adds them (sniffing stays off through the options).
+function transportFor(
+  compatibility: 8 | 9 | undefined,
+  openTelemetry: OpenTelemetryOptions,
+): typeof Transport {
+  return class DriverTransport extends SniffingTransport {
+    constructor(transportOptions: TransportOptions) {
+      super({
+        ...transportOptions,
+        openTelemetry,
+        ...(compatibility === 8 ? { vendoredHeaders: vendoredHeaders(8) } : {}),
+      });
+    }
+  };
 }
 
 function defined<T extends object>(o: T): T {
@@ -118,7 +145,7 @@ export function createElasticsearchClient(
     }) as Partial<ClientOptions>),
     name: options.name ?? `reconnect:${ctx.target}`,
     node: { url: new URL(url) },
-    ...(options.compatibility === 8 ? { Transport: Compatible8Transport } : {}),
+    Transport: transportFor(options.compatibility, clientOpenTelemetry(options)),
     // Lifts undici's fixed timeouts for requests bound to an attempt (connection.ts).
     Connection: DriverConnection,
     ...policyClientOptions(ctx.policy),
@@ -131,6 +158,7 @@ export function createElasticsearchClient(
     redIsDown: options.redIsDown ?? false,
     closeGraceMs: timeout > 0 ? Math.min(timeout, 10_000) : 2000,
     lastHealth: undefined,
+    clusterName: undefined,
   });
   return client;
 }

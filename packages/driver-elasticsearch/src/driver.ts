@@ -13,6 +13,7 @@ import { classifyElasticsearchError } from './classify.js';
 import { createElasticsearchClient, stateOf, type ElasticsearchClient } from './client.js';
 import { nodesFromInfo } from './discover.js';
 import { ClusterRedError } from './errors.js';
+import { clusterNameOf, elasticsearchTelemetry } from './telemetry.js';
 import {
   describeElasticsearchOptions,
   elasticsearchOptionsSchema,
@@ -73,7 +74,9 @@ async function connect(
   try {
     // HTTP is lazy: ask once, so a refused port, bad credentials or a server that is not Elasticsearch fail the
     // connect rather than the first operation. `GET /` needs no privilege beyond monitor.
-    await send(client, { method: 'GET', path: '/' }, ctx.signal);
+    const info = await send(client, { method: 'GET', path: '/' }, ctx.signal);
+    const state = stateOf(client);
+    if (state !== undefined) state.clusterName = clusterNameOf(info);
     return client;
   } catch (error) {
     await close(client);
@@ -87,6 +90,7 @@ async function probe(client: ElasticsearchClient, ctx: ProbeContext): Promise<Pr
   const body = await send(client, params, ctx.signal);
   const state = stateOf(client);
   if (state === undefined || !path.startsWith('/_cluster/health')) return undefined;
+  state.clusterName = clusterNameOf(body) ?? state.clusterName;
   const health = body as { status?: unknown; number_of_nodes?: unknown } | null;
   const status = health?.status;
   state.lastHealth = {
@@ -139,6 +143,7 @@ export const elasticsearchDriver = defineDriver<ElasticsearchDriverOptions, Elas
   nodes: nodesOf,
   discover,
   bindAttempt: bindClientToAttempt,
+  telemetry: elasticsearchTelemetry,
   describe: describeElasticsearchOptions,
   secretKeys: elasticsearchSecretKeys,
 });

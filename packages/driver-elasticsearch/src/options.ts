@@ -108,6 +108,18 @@ export const elasticsearchOptionsSchema = z
     maxResponseSize: z.number().int().positive().optional(),
     maxCompressedResponseSize: z.number().int().positive().optional(),
     enableMetaHeader: z.boolean().optional(),
+    /**
+     * The client's own OpenTelemetry instrumentation (a CLIENT span per request, with the deprecated `db.system`),
+     * passed to its transport. Off by default: the target's operation span is the database call; `{ enabled: true }`
+     * turns it back on (its spans then nest under the attempt that sent them).
+     */
+    openTelemetry: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        suppressInternalInstrumentation: z.boolean().optional(),
+        captureSearchQuery: z.boolean().optional(),
+      })
+      .optional(),
     /** Custom undici agent options (`connections`, `pipelining`, `keepAliveTimeout`…). */
     agent: z.looseObject({}).optional(),
     proxy: httpUrl.optional(),

@@ -64,6 +64,25 @@ function alreadyAppliedFrom(error: unknown, write: WriteTarget): AlreadyApplied 
   };
 }
 
+/** `db.collection.name` of a request's `index`: the index, or a list as its path spells it (`a,b`). */
+function collectionOf(index: unknown): string | undefined {
+  if (typeof index === 'string') return index === '' ? undefined : index;
+  if (Array.isArray(index) && index.length > 0 && index.every((i) => typeof i === 'string' && i !== ''))
+    return index.join(',');
+  return undefined;
+}
+
+/** `db.collection.name` of a raw request: its path's first segment, unless that is an endpoint (`_search`, `_bulk`). */
+function collectionOfPath(path: string): string | undefined {
+  const first = path.replace(/^\/+/, '').split(/[/?]/, 1)[0] ?? '';
+  if (first === '' || first.startsWith('_')) return undefined;
+  try {
+    return decodeURIComponent(first);
+  } catch {
+    return first;
+  }
+}
+
 /**
  * Runs one request through the target with the replay verdict: `unsafe` requests are never replayed after an
  * answer was lost; `conditional` ones are, and a 409 (404 for a delete) on such a retry is the first attempt's
@@ -72,6 +91,7 @@ function alreadyAppliedFrom(error: unknown, write: WriteTarget): AlreadyApplied 
 function guarded<T>(
   target: Target<ElasticsearchClient>,
   name: string,
+  collection: string | undefined,
   replay: Replay,
   options: ElasticsearchCallOptions,
   call: (client: ElasticsearchClient) => Promise<T>,
@@ -91,7 +111,12 @@ function guarded<T>(
         throw error;
       }
     },
-    { ...options, idempotent: options.idempotent ?? replay !== 'unsafe', name },
+    {
+      ...(collection === undefined ? {} : { collection }),
+      ...options,
+      idempotent: options.idempotent ?? replay !== 'unsafe',
+      name,
+    },
   );
 }
 
@@ -156,27 +181,28 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
       guarded(
         target,
         `${params.method.toUpperCase()} ${params.path}`,
+        collectionOfPath(params.path),
         replayOf(params.method, params.path, params.querystring),
         options,
         (client) =>
           client.transport.request<T>(params as Parameters<ElasticsearchClient['transport']['request']>[0]),
       ) as Promise<T>,
     search: <TDocument>(params: estypes.SearchRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'search', 'idempotent', options, (client) =>
+      guarded(target, 'search', collectionOf(params.index), 'idempotent', options, (client) =>
         client.search<TDocument>(params),
       ) as Promise<estypes.SearchResponse<TDocument>>,
     count: (params, options = {}) =>
-      guarded(target, 'count', 'idempotent', options, (client) =>
+      guarded(target, 'count', collectionOf(params.index), 'idempotent', options, (client) =>
         client.count(params),
       ) as Promise<estypes.CountResponse>,
     get: <TDocument>(params: estypes.GetRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'get', 'idempotent', options, (client) => client.get<TDocument>(params)) as Promise<
-        estypes.GetResponse<TDocument>
-      >,
+      guarded(target, 'get', collectionOf(params.index), 'idempotent', options, (client) =>
+        client.get<TDocument>(params),
+      ) as Promise<estypes.GetResponse<TDocument>>,
     mget: <TDocument>(params: estypes.MgetRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'mget', 'idempotent', options, (client) => client.mget<TDocument>(params)) as Promise<
-        estypes.MgetResponse<TDocument>
-      >,
+      guarded(target, 'mget', collectionOf(params.index), 'idempotent', options, (client) =>
+        client.mget<TDocument>(params),
+      ) as Promise<estypes.MgetResponse<TDocument>>,
     index: <TDocument>(params: estypes.IndexRequest<TDocument>, options: ElasticsearchCallOptions = {}) => {
       const replay: Replay =
         params.id === undefined
@@ -187,6 +213,7 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
       return guarded(
         target,
         params.id === undefined ? 'index (POST _doc)' : 'index',
+        collectionOf(params.index),
         replay,
         options,
         (client) => client.index<TDocument>(params),
@@ -194,15 +221,24 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
       );
     },
     create: <TDocument>(params: estypes.CreateRequest<TDocument>, options: ElasticsearchCallOptions = {}) =>
-      guarded(target, 'create', 'conditional', options, (client) => client.create<TDocument>(params), {
-        index: params.index,
-        id: params.id,
-        result: 'created',
-      }),
+      guarded(
+        target,
+        'create',
+        collectionOf(params.index),
+        'conditional',
+        options,
+        (client) => client.create<TDocument>(params),
+        {
+          index: params.index,
+          id: params.id,
+          result: 'created',
+        },
+      ),
     delete: (params, options = {}) =>
       guarded(
         target,
         'delete',
+        collectionOf(params.index),
         // A replayed delete answers 404 after a lost first answer: reported as already applied.
         'conditional',
         options,
