@@ -29,7 +29,8 @@ function viewSpan(s, origin) {
 
 /**
  * An operation's span: Reconnect's CLIENT span (the database conventions' one span per logical operation,
- * retries and waits included). The Elasticsearch client makes CLIENT spans of its own, so the scope decides.
+ * retries and waits included). The Elasticsearch client can make CLIENT spans of its own (off in the driver unless
+ * asked for), so the scope decides.
  */
 export function isOperationSpan(s) {
   return s.kind === 2 && s.instrumentationScope?.name === '@reconnect/core';
