@@ -92,8 +92,13 @@ export function acquire(
   let expired = false;
   let retries = 0;
   const maxRetries = core.config.connectionLimit + 1;
-  const limitMs = attempt === undefined ? settings.acquireTimeoutMs : queueShareMs(attempt);
-  const startedAt = Date.now();
+  // An operation's call that finds a free connection (or room for a new one) never waits in the queue: no timer
+  // and no clock reading for it (they were most of a checkout's cost). A call outside an operation keeps its
+  // bound on the handshake too.
+  const willQueue =
+    core._freeConnections.length === 0 && core._allConnections.length >= core.config.connectionLimit;
+  const limitMs = attempt === undefined ? settings.acquireTimeoutMs : willQueue ? queueShareMs(attempt) : 0;
+  const startedAt = limitMs > 0 ? Date.now() : 0;
   const finish = (error: unknown, conn?: CoreConnection) => {
     if (done) {
       conn?.release?.();

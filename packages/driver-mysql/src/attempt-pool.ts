@@ -39,11 +39,81 @@ export function enteringAttempt(): AttemptContext | undefined {
   return entering;
 }
 
-/** `target`'s statement methods, each tagging its statement with `attempt`; everything else is inherited. */
+/** Where a view keeps its attempt: one field per view, the methods live on a prototype made once per target. */
+const viewAttempt = Symbol('reconnect.viewAttempt');
+
+interface View {
+  [viewAttempt]: AttemptContext;
+}
+
+/**
+ * Per pool, the prototype of its views: `query` and `execute` that tag each statement with the view's attempt, and
+ * `getConnection`, whose leases get views too. Made once per pool, so a view per attempt is one object and one
+ * field, with no closure (the attempt's view used to carry three).
+ */
+const prototypes = new WeakMap<object, object>();
+
+function poolViewPrototype(target: object): object {
+  let proto = prototypes.get(target);
+  if (proto !== undefined) return proto;
+  const { query, execute } = target as Record<'query' | 'execute', Sender>;
+  const members: PropertyDescriptorMap = {
+    query: {
+      value: function viewQuery(this: View, sql: unknown, ...rest: unknown[]): unknown {
+        const attempt = this[viewAttempt];
+        // No closure per call: the entering attempt is set and restored around mysql2's synchronous part.
+        const outer = entering;
+        entering = attempt;
+        try {
+          return query.call(target, tag(sql, attempt), ...rest);
+        } finally {
+          entering = outer;
+        }
+      },
+    },
+    execute: {
+      value: function viewExecute(this: View, sql: unknown, ...rest: unknown[]): unknown {
+        const attempt = this[viewAttempt];
+        const outer = entering;
+        entering = attempt;
+        try {
+          return execute.call(target, tag(sql, attempt), ...rest);
+        } finally {
+          entering = outer;
+        }
+      },
+    },
+  };
+  {
+    const pool = target as Pool;
+    members['getConnection'] = {
+      value: async function viewGetConnection(this: View): Promise<PoolConnection> {
+        const attempt = this[viewAttempt];
+        const outer = entering;
+        entering = attempt;
+        let leased: Promise<PoolConnection>;
+        try {
+          leased = pool.getConnection();
+        } finally {
+          entering = outer;
+        }
+        return bindStatements(await leased, attempt);
+      },
+    };
+  }
+  proto = Object.create(target, members) as object;
+  prototypes.set(target, proto);
+  return proto;
+}
+
+/**
+ * `target` (a leased connection) with its statement methods tagging each statement with `attempt`. mysql2's
+ * promise API wraps a leased connection in a new object per lease, so a prototype per target would be made per
+ * lease: the lease's view carries its two methods itself.
+ */
 function bindStatements<T extends object>(target: T, attempt: AttemptContext): T {
   const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
   const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
-  // No closure per call: set and restore around the synchronous part of mysql2's call.
   view.query = (sql, ...rest) => {
     const outer = entering;
     entering = attempt;
@@ -67,21 +137,11 @@ function bindStatements<T extends object>(target: T, attempt: AttemptContext): T
 
 /**
  * The view of `pool` one attempt's operation receives: `query` and `execute`, on the pool and on the
- * connections `getConnection()` leases, send statements that follow `attempt.signal`, and the pool's wait for a
+ * connections `getConnection()` leases, send statements that follow the attempt, and the pool's wait for a
  * free connection follows the attempt's limit; every other member is the pool's own (the view inherits from it).
  */
 export function bindPoolToAttempt(pool: Pool, attempt: AttemptContext): Pool {
-  const view = bindStatements(pool, attempt) as Pool & { getConnection: () => Promise<PoolConnection> };
-  view.getConnection = async () => {
-    const outer = entering;
-    entering = attempt;
-    let leased: Promise<PoolConnection>;
-    try {
-      leased = pool.getConnection();
-    } finally {
-      entering = outer;
-    }
-    return bindStatements(await leased, attempt);
-  };
+  const view = Object.create(poolViewPrototype(pool)) as Pool & View;
+  view[viewAttempt] = attempt;
   return view;
 }

@@ -1,4 +1,4 @@
-import { AttemptEndedError } from '@reconnect/core';
+import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
 import { attemptOf } from './attempt-pool.js';
 import { isReadOnlyError } from './classify.js';
 import { MySqlDriverError } from './errors.js';
@@ -89,8 +89,13 @@ export function abandon(
  * runs or waits on its connection, the connection is abandoned (destroyed, the statement killed) at once. Returns
  * whether it was sent.
  */
-function followAttempt(state: PoolState, conn: CoreConnection, cmd: Command, signal: AbortSignal): boolean {
-  if (signal.aborted) {
+function followAttempt(
+  state: PoolState,
+  conn: CoreConnection,
+  cmd: Command,
+  attempt: AttemptContext,
+): boolean {
+  if (attempt.aborted) {
     failCommand(cmd, new AttemptEndedError());
     // What mysql2 waits for to release a pooled connection: the command never ran, the connection is healthy. Not
     // now: pool.query / pool.execute listen for it only once addCommand has returned (`conn.query(cmd).once('end')`),
@@ -101,8 +106,9 @@ function followAttempt(state: PoolState, conn: CoreConnection, cmd: Command, sig
   const onAbort = (): void => {
     if (conn._command === cmd || indexIn(conn._commands, cmd) >= 0) abandon(state, conn, undefined, true);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
-  followed.set(cmd, () => signal.removeEventListener('abort', onAbort));
+  // The attempt's own abort hook: no AbortController, no event listener per statement (reading attempt.signal made one).
+  attempt.onAbort(onAbort);
+  followed.set(cmd, () => attempt.offAbort(onAbort));
   return true;
 }
 
@@ -125,7 +131,7 @@ export function guard(state: PoolState, conn: CoreConnection): void {
     if (isStatement(cmd)) {
       const attempt = attemptOf(cmd);
       if (attempt !== undefined) {
-        if (!followAttempt(state, conn, cmd, attempt.signal)) return cmd;
+        if (!followAttempt(state, conn, cmd, attempt)) return cmd;
       } else if (cmd.timeout === undefined && timeoutMs > 0) cmd.timeout = timeoutMs;
       const onResult = cmd.onResult;
       if (typeof onResult === 'function') {

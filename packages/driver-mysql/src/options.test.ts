@@ -154,6 +154,16 @@ describe('what the driver does with the policy', () => {
     expect(replica).not.toHaveProperty('replicas');
   });
 
+  it("turns mysql2's per-statement stack capture off unless asked for (trace: true)", () => {
+    const policy = resolvePolicy({});
+    expect(mysql2PoolOptions(mysqlOptionsSchema.parse({ host: 'h' }), policy)).toMatchObject({
+      trace: false,
+    });
+    expect(mysql2PoolOptions(mysqlOptionsSchema.parse({ host: 'h', trace: true }), policy)).toMatchObject({
+      trace: true,
+    });
+  });
+
   it('statement and acquire timeouts are retry.attemptTimeout; idle validation follows healthCheck.interval', () => {
     const policy = resolvePolicy({
       retry: { attemptTimeout: '2s' },
