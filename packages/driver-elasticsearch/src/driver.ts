@@ -1,3 +1,4 @@
+import { boundByAttempt } from './connection.js';
 import type { Client } from '@elastic/elasticsearch';
 import {
   abortReason,
@@ -74,7 +75,9 @@ async function connect(
   try {
     // HTTP is lazy: ask once, so a refused port, bad credentials or a server that is not Elasticsearch fail the
     // connect rather than the first operation. `GET /` needs no privilege beyond monitor.
-    const info = await send(client, { method: 'GET', path: '/' }, ctx.signal);
+    // Bounded by the connect's signal alone (reconnect.connectTimeout), not the client's requestTimeout (the
+    // policy's attemptTimeout): a silent node reads as every store's does (`reconnect check`: CONNECT_TIMEOUT).
+    const info = await send(client, { method: 'GET', path: '/' }, boundByAttempt(ctx.signal));
     const state = stateOf(client);
     if (state !== undefined) state.clusterName = clusterNameOf(info);
     return client;

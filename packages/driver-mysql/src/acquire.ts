@@ -86,6 +86,7 @@ export function acquire(
   cb: AcquireCallback,
   validate: boolean,
   attempt: AttemptContext | undefined = enteringAttempt(),
+  ownLimit = true,
 ): void {
   const { core, settings } = state;
   let done = false;
@@ -97,7 +98,14 @@ export function acquire(
   // bound on the handshake too.
   const willQueue =
     core._freeConnections.length === 0 && core._allConnections.length >= core.config.connectionLimit;
-  const limitMs = attempt === undefined ? settings.acquireTimeoutMs : willQueue ? queueShareMs(attempt) : 0;
+  // `ownLimit` false: the caller's signal is the only bound (the first connect, bounded by connectTimeout).
+  const limitMs = !ownLimit
+    ? 0
+    : attempt === undefined
+      ? settings.acquireTimeoutMs
+      : willQueue
+        ? queueShareMs(attempt)
+        : 0;
   const startedAt = limitMs > 0 ? Date.now() : 0;
   const finish = (error: unknown, conn?: CoreConnection) => {
     if (done) {

@@ -7,7 +7,7 @@ import {
   parseMySqlUri,
   policyOwnedKeys,
 } from './options.js';
-import { defaultQueueLimit, mysql2PoolOptions, poolSettings } from './policy-mapping.js';
+import { connectBackstopMs, defaultQueueLimit, mysql2PoolOptions, poolSettings } from './policy-mapping.js';
 import { resolvePolicy } from '@reconnect/core';
 
 const parse = (input: unknown) => mysqlOptionsSchema.safeParse(input);
@@ -139,7 +139,7 @@ describe('what the driver does with the policy', () => {
       password: 'pw',
       database: 'db',
       charset: 'utf8mb4',
-      connectTimeout: 750,
+      connectTimeout: 750 + connectBackstopMs, // a backstop behind the lifecycle's own connectTimeout
       queueLimit: defaultQueueLimit,
       enableKeepAlive: true,
       waitForConnections: true,

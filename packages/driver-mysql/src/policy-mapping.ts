@@ -44,6 +44,9 @@ export function poolSettings(options: MySqlDriverOptions, policy: ResolvedPolicy
   };
 }
 
+/** How far behind `reconnect.connectTimeout` mysql2's own handshake timer fires (see mysql2PoolOptions). */
+export const connectBackstopMs = 1000;
+
 const defined = <T extends object>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
@@ -78,7 +81,10 @@ export function mysql2PoolOptions(
     enableKeepAlive: options.enableKeepAlive ?? true,
     keepAliveInitialDelay: options.keepAliveInitialDelay ?? defaultKeepAliveInitialDelay,
     waitForConnections: true,
-    connectTimeout: policy.reconnect.connectTimeout,
+    // A backstop a second behind the policy's connectTimeout, which the lifecycle (and `reconnect check`) enforce
+    // through the connect's signal: at the same instant mysql2's own "connect ETIMEDOUT" would race it, and a silent
+    // server would read differently on MySQL than on the other stores.
+    connectTimeout: policy.reconnect.connectTimeout + connectBackstopMs,
     // mysql2's promise API captures the caller's stack on every statement (trace: true), so that an error shows
     // where it was called from; through a target that stack is the engine's, and capturing it was the largest
     // single cost a statement paid (~10 % of a SELECT 1's CPU, more than Reconnect's own code). Opt back in with

@@ -73,7 +73,12 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
   return pool;
 }
 
-function acquireUnder(state: PoolState, signal: AbortSignal, validate: boolean): Promise<CoreConnection> {
+function acquireUnder(
+  state: PoolState,
+  signal: AbortSignal,
+  validate: boolean,
+  ownLimit = true,
+): Promise<CoreConnection> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -97,6 +102,8 @@ function acquireUnder(state: PoolState, signal: AbortSignal, validate: boolean):
         else resolve(conn);
       },
       validate,
+      undefined,
+      ownLimit,
     );
   });
 }
@@ -129,7 +136,9 @@ function queryUnder(state: PoolState, conn: CoreConnection, sql: string, signal:
  */
 export async function openPool(pool: MySqlPool, signal: AbortSignal): Promise<void> {
   const state = stateOf(pool);
-  const conn = await acquireUnder(state, signal, false);
+  // Bounded by the connect's signal alone (reconnect.connectTimeout): a silent server then reads as every store's
+  // does, not as "No pooled connection became free" at the shorter attemptTimeout.
+  const conn = await acquireUnder(state, signal, false, false);
   markFresh(conn);
   conn.release?.();
 }
