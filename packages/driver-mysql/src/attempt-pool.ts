@@ -27,6 +27,23 @@ function tag(sql: unknown, attempt: AttemptContext): unknown {
 
 type Sender = (sql: unknown, ...rest: unknown[]) => unknown;
 
+/** Calls `method` on `target` with the statement tagged, `attempt` entering the pool for the call's synchronous part. */
+function sendUnder(
+  method: Sender,
+  target: object,
+  attempt: AttemptContext,
+  sql: unknown,
+  rest: unknown[],
+): unknown {
+  const outer = entering;
+  entering = attempt;
+  try {
+    return method.call(target, tag(sql, attempt), ...rest);
+  } finally {
+    entering = outer;
+  }
+}
+
 /**
  * The attempt whose call is entering the pool right now: set only for the synchronous length of a view's call
  * (mysql2 asks the pool for a connection before it returns), so the pool's wait for a free connection (pool.ts) is
@@ -57,36 +74,19 @@ function poolViewPrototype(target: object): object {
   let proto = prototypes.get(target);
   if (proto !== undefined) return proto;
   const { query, execute } = target as Record<'query' | 'execute', Sender>;
+  const pool = target as Pool;
   const members: PropertyDescriptorMap = {
     query: {
       value: function viewQuery(this: View, sql: unknown, ...rest: unknown[]): unknown {
-        const attempt = this[viewAttempt];
-        // No closure per call: the entering attempt is set and restored around mysql2's synchronous part.
-        const outer = entering;
-        entering = attempt;
-        try {
-          return query.call(target, tag(sql, attempt), ...rest);
-        } finally {
-          entering = outer;
-        }
+        return sendUnder(query, target, this[viewAttempt], sql, rest);
       },
     },
     execute: {
       value: function viewExecute(this: View, sql: unknown, ...rest: unknown[]): unknown {
-        const attempt = this[viewAttempt];
-        const outer = entering;
-        entering = attempt;
-        try {
-          return execute.call(target, tag(sql, attempt), ...rest);
-        } finally {
-          entering = outer;
-        }
+        return sendUnder(execute, target, this[viewAttempt], sql, rest);
       },
     },
-  };
-  {
-    const pool = target as Pool;
-    members['getConnection'] = {
+    getConnection: {
       value: async function viewGetConnection(this: View): Promise<PoolConnection> {
         const attempt = this[viewAttempt];
         const outer = entering;
@@ -99,8 +99,8 @@ function poolViewPrototype(target: object): object {
         }
         return bindStatements(await leased, attempt);
       },
-    };
-  }
+    },
+  };
   proto = Object.create(target, members) as object;
   prototypes.set(target, proto);
   return proto;
@@ -114,24 +114,8 @@ function poolViewPrototype(target: object): object {
 function bindStatements<T extends object>(target: T, attempt: AttemptContext): T {
   const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
   const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
-  view.query = (sql, ...rest) => {
-    const outer = entering;
-    entering = attempt;
-    try {
-      return query.call(target, tag(sql, attempt), ...rest);
-    } finally {
-      entering = outer;
-    }
-  };
-  view.execute = (sql, ...rest) => {
-    const outer = entering;
-    entering = attempt;
-    try {
-      return execute.call(target, tag(sql, attempt), ...rest);
-    } finally {
-      entering = outer;
-    }
-  };
+  view.query = (sql, ...rest) => sendUnder(query, target, attempt, sql, rest);
+  view.execute = (sql, ...rest) => sendUnder(execute, target, attempt, sql, rest);
   return view;
 }
 
