@@ -150,17 +150,15 @@ async function sweep() {
   );
   const all = [];
   try {
-    for (const rate of rates) {
-      const r = await runChaos({
-        runs: sweepRuns,
-        storeNames,
-        faultFilter,
-        contenderNames: names,
-        rate,
-        log: say,
-      });
-      all.push(...r.groups);
-    }
+    const r = await runChaos({
+      runs: sweepRuns,
+      storeNames,
+      faultFilter,
+      contenderNames: names,
+      rates,
+      log: say,
+    });
+    all.push(...r.groups.sort((a, b) => a.rate - b.rate));
   } finally {
     await cleanupAll();
   }

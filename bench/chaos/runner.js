@@ -270,10 +270,13 @@ export async function runChaos({
   storeNames = Object.keys(stores),
   faultFilter = faultNames,
   contenderNames = defaultContenders,
-  rate = undefined,
+  rates = undefined,
   log = (line) => process.stdout.write(`${line}\n`),
 } = {}) {
-  const t = rate !== undefined ? timingAt(rate) : tiny ? timings.tiny : timings.full;
+  // One timing per rate of the sweep (issue #29), or the default one; the testkit's cleanup runs once, at the end.
+  const timingsByRate =
+    rates === undefined ? [tiny ? timings.tiny : timings.full] : rates.map((r) => timingAt(r));
+  const t = timingsByRate[0];
   for (const n of storeNames) if (!stores[n]) throw new Error(`unknown store "${n}"`);
   for (const n of contenderNames) if (!contenders[n]) throw new Error(`unknown contender "${n}"`);
   for (const n of faultFilter) if (!faultNames.includes(n)) throw new Error(`unknown fault "${n}"`);
@@ -285,11 +288,13 @@ export async function runChaos({
     for (let i = 0; i < runs; i++) {
       for (const sn of storeNames) {
         const store = stores[sn];
-        for (const fault of store.faults.filter((f) => faultFilter.includes(f))) {
-          for (const cn of contenderNames) {
-            loads.push(os.loadavg()[0]);
-            const r = await runOnce({ store, fault, contender: contenders[cn], t, log });
-            results.push({ ...r, run: i + 1 });
+        for (const tr of timingsByRate) {
+          for (const fault of store.faults.filter((f) => faultFilter.includes(f))) {
+            for (const cn of contenderNames) {
+              loads.push(os.loadavg()[0]);
+              const r = await runOnce({ store, fault, contender: contenders[cn], t: tr, log });
+              results.push({ ...r, run: i + 1 });
+            }
           }
         }
       }
