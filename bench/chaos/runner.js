@@ -292,8 +292,18 @@ export async function runChaos({
           for (const fault of store.faults.filter((f) => faultFilter.includes(f))) {
             for (const cn of contenderNames) {
               loads.push(os.loadavg()[0]);
-              const r = await runOnce({ store, fault, contender: contenders[cn], t: tr, log });
-              results.push({ ...r, run: i + 1 });
+              if (rates === undefined) {
+                const r = await runOnce({ store, fault, contender: contenders[cn], t: tr, log });
+                results.push({ ...r, run: i + 1 });
+                continue;
+              }
+              // The sweep goes on past a cell whose server could not be started or restarted under its load.
+              try {
+                const r = await runOnce({ store, fault, contender: contenders[cn], t: tr, log });
+                results.push({ ...r, run: i + 1 });
+              } catch (error) {
+                log(`${sn} ${fault} ${cn} at ${tr.rate}/s did not run: ${String(error).split('\n')[0]}`);
+              }
             }
           }
         }
