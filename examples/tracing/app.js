@@ -1,3 +1,4 @@
+/* global clearTimeout */
 // Reconnect's spans and metrics through the OpenTelemetry SDK: `node app.js` in this directory (after
 // `npm run build`, with Redis on 127.0.0.1:6379). Registers a tracer provider that keeps finished spans
 // in memory and a meter provider read by the Prometheus exporter (served on a free loopback port),
@@ -62,10 +63,29 @@ if (!started.cache.ok) {
   // operation waits for it (a `reconnect.connection_wait` span under its attempt). A `reconnect.reconnect` span
   // covers the gap.
   const id = await cache.execute((redis) => redis.client('ID'), { idempotent: true, name: 'CLIENT ID' });
+  const del = () =>
+    cache.execute((redis) => redis.del(key, `${key}:hits`), { idempotent: true, name: 'DEL' });
+  // Issued the moment the target notices the loss, so it surely waits for the reconnect (which may take only ms).
+  let stopListening = () => {};
+  const deleted = new Promise((resolve, reject) => {
+    stopListening = cache.on('disconnect', () => {
+      stopListening();
+      del().then(resolve, reject);
+    });
+  });
   await cache
     .execute((redis) => redis.client('KILL', 'ID', String(id), 'SKIPME', 'no'), { name: 'CLIENT KILL' })
     .catch((error) => console.log(`CLIENT KILL: ${error.code ?? error.name}: ${error.message}`));
-  await cache.execute((redis) => redis.del(key, `${key}:hits`), { idempotent: true, name: 'DEL' });
+  // Bounded: should the loss go unnoticed for 5 s, the DEL runs anyway (and the test says what is missing).
+  let timer;
+  const unnoticed = new Promise((resolve) => {
+    timer = setTimeout(resolve, 5000);
+  }).then(() => {
+    stopListening();
+    return del();
+  });
+  await Promise.race([deleted, unnoticed]);
+  clearTimeout(timer);
   // Let one active health probe run (every 250ms by this folder's policy) so its span is recorded.
   await waitFor(() => spans.getFinishedSpans().some((s) => s.name === SpanNames.HEALTH_CHECK), 3000);
 }
