@@ -143,7 +143,7 @@ describe('classifyRedisError', () => {
       code: 'ABORTED',
     });
     expect(classifyRedisError('boom')).toEqual({ kind: 'unknown' });
-    expect(classifyRedisError(new TypeError('x is not a function'))).toEqual({ kind: 'fatal' });
+    expect(classifyRedisError(new TypeError('x is not a function'))).toStrictEqual({ kind: 'fatal' });
   });
 });
 
@@ -222,7 +222,14 @@ describe('classifyRedisError: the rest of the table, one rule each', () => {
       code: 'LOADING',
       sent: false,
     });
-    expect(classifyRedisError(reply('unknown reply without a code'))).toEqual({ kind: 'fatal' });
+    // Strict: no `code` key at all, not one set to undefined.
+    expect(classifyRedisError(reply('unknown reply without a code'))).toStrictEqual({ kind: 'fatal' });
+    // A ParserError is read as a reply (the max-clients words count), not as a wrapped reply text.
+    expect(classifyRedisError(named('ParserError', 'ERR max number of clients reached'))).toEqual({
+      kind: 'throttled',
+      code: 'MAXCLIENTS',
+      sent: false,
+    });
     // The max-clients text is read on ERR replies only, in any case.
     expect(classifyRedisError(reply('ERR Max Number Of Clients Reached'))).toEqual({
       kind: 'throttled',
@@ -288,5 +295,10 @@ describe('replyCode', () => {
     expect(replyCode('READONLY You can’t write')).toBe('READONLY');
     expect(replyCode('LOADING')).toBe('LOADING');
     expect(replyCode('Connection is closed.')).toBeUndefined();
+    // Only the first word: a code further on is not the reply's.
+    expect(replyCode('a script failed: READONLY You can’t write')).toBeUndefined();
+    expect(classifyRedisError(new Error('wrapped: LOADING Redis is loading'))).toStrictEqual({
+      kind: 'fatal',
+    });
   });
 });

@@ -117,7 +117,8 @@ export function classifyRedisError(error: unknown): Classification {
 
   // Reply errors re-thrown by wrappers (pipelines, scripts) keep the reply text.
   const code = replyCode(e.message);
-  if (code !== undefined && transientSet.has(code)) return { kind: 'transient', code, sent: false };
-  if (code !== undefined && authSet.has(code)) return { kind: 'auth', code, sent: false };
-  return { kind: 'fatal', ...(code === undefined ? {} : { code }) };
+  if (code === undefined) return { kind: 'fatal' };
+  if (transientSet.has(code)) return { kind: 'transient', code, sent: false };
+  if (authSet.has(code)) return { kind: 'auth', code, sent: false };
+  return { kind: 'fatal', code };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyTable, isIdempotentCommand } from './idempotency.js';
+import { defaultIdempotencyTable, idempotencyTable, isIdempotentCommand } from './idempotency.js';
 
 describe('isIdempotentCommand', () => {
   it.each([
@@ -67,5 +67,101 @@ describe('idempotencyTable', () => {
     expect(isIdempotentCommand('SET', ['k', 'v', 'EX', 1], table)).toBe(false);
     expect(isIdempotentCommand('GET', ['k'], table)).toBe(true);
     expect(isIdempotentCommand('INCR', ['k'], table)).toBe(false);
+  });
+});
+
+// Every entry of the built-in table, written out here (not read from the table), so that dropping, misspelling or
+// adding one fails: a command wrongly in it may be replayed after it ran.
+describe('defaultIdempotencyTable, entry by entry', () => {
+  const reads = [
+    ...['GET', 'MGET', 'GETRANGE', 'SUBSTR', 'STRLEN', 'EXISTS', 'TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME'],
+    ...['TYPE', 'KEYS', 'SCAN', 'RANDOMKEY', 'DBSIZE', 'DUMP', 'OBJECT', 'TOUCH', 'LCS'],
+    ...['PING', 'ECHO', 'TIME', 'INFO', 'LASTSAVE', 'ROLE'],
+    ...['HGET', 'HMGET', 'HGETALL', 'HKEYS', 'HVALS', 'HLEN', 'HEXISTS', 'HSTRLEN', 'HSCAN', 'HRANDFIELD'],
+    ...['HTTL', 'HPTTL', 'LRANGE', 'LLEN', 'LINDEX', 'LPOS'],
+    ...['SMEMBERS', 'SISMEMBER', 'SMISMEMBER', 'SCARD', 'SSCAN', 'SRANDMEMBER', 'SINTER', 'SINTERCARD'],
+    ...['SUNION', 'SDIFF'],
+    ...[
+      'ZRANGE',
+      'ZRANGEBYSCORE',
+      'ZRANGEBYLEX',
+      'ZREVRANGE',
+      'ZREVRANGEBYSCORE',
+      'ZREVRANGEBYLEX',
+      'ZSCORE',
+    ],
+    ...['ZMSCORE', 'ZRANK', 'ZREVRANK', 'ZCARD', 'ZCOUNT', 'ZLEXCOUNT', 'ZSCAN', 'ZRANDMEMBER', 'ZINTER'],
+    ...['ZUNION', 'ZDIFF', 'ZINTERCARD'],
+    ...[
+      'GETBIT',
+      'BITCOUNT',
+      'BITPOS',
+      'BITFIELD_RO',
+      'PFCOUNT',
+      'GEOPOS',
+      'GEODIST',
+      'GEOHASH',
+      'GEOSEARCH',
+    ],
+    ...['GEORADIUS_RO', 'GEORADIUSBYMEMBER_RO', 'XRANGE', 'XREVRANGE', 'XLEN', 'XINFO', 'XPENDING'],
+    ...['EVAL_RO', 'EVALSHA_RO', 'FCALL_RO'],
+  ];
+  const stateWrites = [
+    ...['MSET', 'SETEX', 'PSETEX', 'SETRANGE', 'SETBIT', 'GETEX', 'DEL', 'UNLINK', 'EXPIRE', 'PEXPIRE'],
+    ...[
+      'EXPIREAT',
+      'PEXPIREAT',
+      'PERSIST',
+      'HSET',
+      'HMSET',
+      'HDEL',
+      'HEXPIRE',
+      'HPEXPIRE',
+      'HPERSIST',
+      'LSET',
+    ],
+    ...['SADD', 'SREM', 'SMOVE', 'ZREM', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX', 'PFADD', 'PFMERGE', 'GEOADD'],
+    ...['XACK', 'XDEL'],
+  ];
+
+  it('holds exactly these commands: the reads, the state-setting writes, and SET, ZADD and LREM by rule', () => {
+    expect(Object.keys(defaultIdempotencyTable).sort()).toEqual(
+      [...reads, ...stateWrites, 'SET', 'ZADD', 'LREM'].sort(),
+    );
+  });
+
+  it('every read and every state-setting write is idempotent, whatever its arguments', () => {
+    for (const name of [...reads, ...stateWrites]) {
+      expect(isIdempotentCommand(name, ['k', 'v', 'NX', 'GET', 'INCR']), name).toBe(true);
+      expect(isIdempotentCommand(name.toLowerCase()), name).toBe(true);
+    }
+  });
+
+  it('the rules read their arguments after the key (and the value, for SET)', () => {
+    // A sorted set whose key is a flag's name: the flags start after the key.
+    expect(isIdempotentCommand('ZADD', ['INCR', 1, 'm'])).toBe(true);
+    expect(isIdempotentCommand('ZADD', ['z', 'GT', 'CH', 1, 'm'])).toBe(true);
+    expect(isIdempotentCommand('ZADD', ['z', 'LT', 'INCR', 1, 'm'])).toBe(false);
+    // A key or a value named like a flag is not a flag.
+    expect(isIdempotentCommand('SET', ['NX', 'GET'])).toBe(true);
+    expect(isIdempotentCommand('SET', ['k', 'v', 'PX', 100, 'NX'])).toBe(false);
+    expect(isIdempotentCommand('LREM', ['l', '0', 'x'])).toBe(true);
+    expect(isIdempotentCommand('LREM', ['l', -2, 'x'])).toBe(false);
+    expect(isIdempotentCommand('SET', ['k', 'v', Buffer.from('NX')])).toBe(false);
+    expect(isIdempotentCommand('SET', ['k', 'v', Buffer.from('xx')])).toBe(true);
+    // Every ZADD flag is read as one, up to the first score: INCR after any of them still makes an increment.
+    for (const flag of ['NX', 'XX', 'GT', 'LT', 'CH'])
+      expect(isIdempotentCommand('ZADD', ['z', flag, 'INCR', 1, 'm']), flag).toBe(false);
+    // Nothing but flags (no score): nothing to increment.
+    expect(isIdempotentCommand('ZADD', ['z', 'XX'])).toBe(true);
+  });
+
+  it('idempotencyTable() without overrides is the built-in table', () => {
+    expect(Object.keys(idempotencyTable()).sort()).toEqual(Object.keys(defaultIdempotencyTable).sort());
+  });
+
+  it('is frozen, and so is a table with overrides', () => {
+    expect(Object.isFrozen(defaultIdempotencyTable)).toBe(true);
+    expect(Object.isFrozen(idempotencyTable({ EVALSHA: true }))).toBe(true);
   });
 });
