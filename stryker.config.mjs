@@ -12,6 +12,7 @@ export const groups = {
     'packages/core/src/engine/breaker/circuit-breaker.ts',
     'packages/core/src/engine/backoff/*.ts',
     '!packages/core/src/engine/backoff/index.ts',
+    '!packages/core/src/engine/backoff/*.test.ts',
   ],
   lifecycle: [
     'packages/core/src/lifecycle/target/source.ts',

@@ -2,7 +2,7 @@
 // run; a later run of the same group replaces the earlier one's files): the score per group and file, and every
 // mutant that survived, with its line. Usage: node scripts/mutation-report.mjs [report.json ...]
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { groups } from '../stryker.config.mjs';
 
 const dir = 'reports/mutation';
@@ -15,9 +15,13 @@ const inputs =
 
 // A file in several reports: the newest report's result wins (read oldest first).
 const files = new Map();
+const runs = [];
 for (const path of inputs.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)) {
+  runs.push({ name: basename(path), at: statSync(path).mtime.toISOString().slice(0, 16).replace('T', ' ') });
   const report = JSON.parse(readFileSync(path, 'utf8'));
-  for (const [file, result] of Object.entries(report.files)) files.set(file, result);
+  // A test file is never a subject (an early configuration mutated one by a too wide glob).
+  for (const [file, result] of Object.entries(report.files))
+    if (!file.endsWith('.test.ts')) files.set(file, result);
 }
 
 // The "was it sent" tables: the goal is every mutant killed.
@@ -87,6 +91,13 @@ for (const [file, result] of [...files].sort(([a], [b]) => a.localeCompare(b))) 
     });
   }
 }
+// Survivors examined and explained (equivalent mutants, mutants Stryker cannot count): scripts/mutation-notes.json.
+const { runs: runNotes = {}, survivors: notes = [] } = JSON.parse(
+  readFileSync('scripts/mutation-notes.json', 'utf8'),
+);
+const noteOf = (s) =>
+  notes.find((n) => n.file === s.file && n.line === s.line && n.replacement === s.replacement)?.why;
+const explained = survivors.filter((s) => noteOf(s) !== undefined).length;
 const total = [...byGroup.values()].reduce(add, zero());
 const sent = perFile.filter(([f]) => sentTables.has(f)).reduce((a, [, c]) => add(a, c), zero());
 
@@ -112,6 +123,10 @@ const out = [
           .join(', ')})`
   }.`,
   '',
+  '## Runs',
+  '',
+  ...runs.map((r) => `- \`${r.name}\`, ${r.at} UTC${runNotes[r.name] ? `: ${runNotes[r.name]}` : ''}`),
+  '',
   '## Score',
   '',
   ...header,
@@ -128,11 +143,13 @@ const out = [
   '',
   'Each one is a change no test noticed: a missing test, or a change that cannot alter behaviour (an equivalent mutant).',
   '',
-  '| file:line | mutator | original | mutant |',
-  '|---|---|---|---|',
+  `${explained} of them are explained (equivalent, or killed in a way Stryker does not count); the rest are to do.`,
+  '',
+  '| file:line | mutator | original | mutant | why it survives |',
+  '|---|---|---|---|---|',
   ...survivors.map(
     (s) =>
-      `| \`${s.file}:${s.line}\` | ${s.mutator}${s.status === 'NoCoverage' ? ' (no test runs it)' : ''} | \`${clip(s.code)}\` | \`${clip(s.replacement)}\` |`,
+      `| \`${s.file}:${s.line}\` | ${s.mutator}${s.status === 'NoCoverage' ? ' (no test runs it)' : ''} | \`${clip(s.code)}\` | \`${clip(s.replacement)}\` | ${noteOf(s) ?? 'to do'} |`,
   ),
   '',
 ];
