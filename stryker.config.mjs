@@ -45,7 +45,8 @@ export default {
   reporters: ['clear-text', 'progress', 'json'],
   // One report per set of groups: scripts/mutation-report.mjs merges them into docs/mutation-report.md.
   jsonReporter: { fileName: `reports/mutation/${chosen.join('+')}.json` },
-  tempDirName: '.stryker-tmp',
+  // One sandbox folder per set of groups, so runs of different groups can go on side by side.
+  tempDirName: `.stryker-tmp/${chosen.join('+')}`,
   ignorePatterns: ['bench', 'reports', 'coverage', '.scratch', '**/dist', '**/*.tsbuildinfo'],
   cleanTempDir: true,
 };
