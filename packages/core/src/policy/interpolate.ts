@@ -55,16 +55,15 @@ export function interpolate<T>(
   };
 
   const replaceIn = (text: string, path: (string | number)[]): string => {
-    if (!text.includes('$')) return text;
     let failed = false;
     // What a reference inserts into a URL's user info is a raw name or password: percent-encoded (url-credentials/encode-userinfo.ts).
     const encodingAt = userinfoEncoding(text);
     const inserted = (value: string, offset: number): string => encodingAt?.(offset)?.(value) ?? value;
     const out = text.replace(reference, (match, body: string | undefined, offset: number) => {
-      if (match === '$${') return '${';
-      const inner = body ?? '';
-      const sep = inner.indexOf(':-');
-      const name = sep === -1 ? inner : inner.slice(0, sep);
+      // `$${` is the one alternative without a group.
+      if (body === undefined) return '${';
+      const sep = body.indexOf(':-');
+      const name = sep === -1 ? body : body.slice(0, sep);
       if (!validName.test(name)) {
         failed = true;
         // Never quoted: what looks like a reference may be part of a password (`Zx${9k!Qw7}pp`).
@@ -78,7 +77,7 @@ export function interpolate<T>(
       }
       const found = env[name];
       if (found !== undefined && found !== '') return inserted(found, offset);
-      if (sep !== -1) return inserted(inner.slice(sep + 2), offset);
+      if (sep !== -1) return inserted(body.slice(sep + 2), offset);
       if (found === '') return found;
       failed = true;
       // The name helps most, but under a secret key the "reference" may be a slice of the password itself.
@@ -105,7 +104,8 @@ export function interpolate<T>(
   const walk = (v: unknown, path: (string | number)[], ancestors: Set<object>): unknown => {
     if (typeof v === 'string') {
       const out = replaceIn(v, path);
-      return out !== v && wholeReference.test(v) && options.coerceAt?.(path) === true ? scalar(out) : out;
+      // A reference left as written (an issue) is still `${…}`, which scalar() keeps a string.
+      return wholeReference.test(v) && options.coerceAt?.(path) === true ? scalar(out) : out;
     }
     if (typeof v !== 'object' || v === null) return v;
     if (ancestors.has(v)) {
