@@ -63,4 +63,17 @@ export {
   type TransactionContext,
   type TransactionOptions,
 } from './transaction.js';
+export {
+  defaultIdempotencyTable,
+  defaultIdempotencyTtlMs,
+  ensureIdempotencyKeyTable,
+  idempotencyKeyTableDdl,
+  maxIdempotencyKeyLength,
+  pruneIdempotencyKeys,
+  statementOnce,
+  transactionOnce,
+  type IdempotencyKeyOptions,
+  type OnceResult,
+  type TransactionOnceOptions,
+} from './idempotency-key.js';
 export { discoverRoles, type Topology } from './discover.js';
