@@ -73,9 +73,15 @@ function cockatiel() {
   };
 }
 
-function reconnect(lane, presetOf) {
+/**
+ * Reconnect with a store preset. `keyed`: writes carry an idempotency key (the store's fence: run.keyed), so they
+ * are retried like reads and end applied or not applied, never unknown.
+ */
+function reconnect(lane, presetOf, keyed = false) {
   return async (store, run, now) => {
-    const { driverPackage, options } = run.reconnectOptions();
+    if (keyed && run.keyed === undefined) throw new Error(`${store.title} has no idempotency-key write`);
+    const { driverPackage, options: plain } = run.reconnectOptions();
+    const options = keyed && run.keyed.options !== undefined ? run.keyed.options(plain) : plain;
     const mod = await import(driverPackage);
     const name = presetOf(store);
     const target = createTarget({
@@ -91,15 +97,17 @@ function reconnect(lane, presetOf) {
     target.on('retry', () => rec('retry'));
     target.on('giveUp', () => rec('give-up'));
     await target.start();
+    if (keyed) await run.keyed.setup?.(target);
     const { retry: r } = target.policy;
+    const write = keyed
+      ? (id) => run.keyed.write(target, lane, id)
+      : (id) => target.execute((c) => run.write(c, lane, id), { name: 'write' });
     return {
       op: (kind, id) =>
-        kind === 'read'
-          ? target.execute((c) => run.read(c), { idempotent: true, name: 'read' })
-          : target.execute((c) => run.write(c, lane, id), { name: 'write' }),
+        kind === 'read' ? target.execute((c) => run.read(c), { idempotent: true, name: 'read' }) : write(id),
       events,
       deadlineMs: r.deadline,
-      policyNote: `preset:${name} (deadline ${r.deadline} ms, attempt ${r.attemptTimeout} ms)`,
+      policyNote: `preset:${name} (deadline ${r.deadline} ms, attempt ${r.attemptTimeout} ms)${keyed ? `; writes: ${run.keyed.note}` : ''}`,
       close: () => target.stop(),
     };
   };
@@ -118,6 +126,11 @@ export const contenders = {
     key: 'fast',
     title: 'Reconnect, preset:fast-failover',
     create: reconnect('fast', () => 'fast-failover'),
+  },
+  keys: {
+    key: 'keys',
+    title: 'Reconnect, writes with idempotency keys',
+    create: reconnect('keys', (s) => s.preset, true),
   },
   // Not in the default set: the gating test's proof that duplicates are caught.
   replay: { key: 'replay', title: 'raw client replaying every write (broken on purpose)', create: raw(true) },

@@ -1,6 +1,6 @@
 // `npm run bench:chaos` (= tsc -b && node bench/chaos/run.js): the chaos benchmark of issue #15.
 //   node bench/chaos/run.js [--runs N] [--tiny] [--store redis,mysql,elasticsearch]
-//        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast]
+//        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast,keys]
 //        [--fleet only|skip] [--fleet-count 1000] [--fleet-contender raw,redis,redis-full-jitter,fast]
 //        [--json FILE] [--write | --no-write]
 //        [--rate 60,200,1000,5000]   the sweep of issue #29: the same faults at these operation rates (two reads to one

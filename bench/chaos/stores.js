@@ -6,6 +6,7 @@ import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { startFaultProxy } from '@reconnect/testkit';
+import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
 import { redisScenario } from '../../examples/demo/scenarios/redis.js';
 import { mysqlScenario } from '../../examples/demo/scenarios/mysql.js';
 import { elasticsearchScenario } from '../../examples/demo/scenarios/elasticsearch.js';
@@ -64,8 +65,17 @@ export const faultTitles = {
  * @property {(client: any) => Promise<unknown>} read
  * @property {(client: any, lane: string, id: string) => Promise<unknown>} write
  * @property {(lane: string) => Promise<string[]>} serverWrites
+ * @property {KeyedWrites} [keyed]   writes with an idempotency key (issue #27), for the `keys` contender
  * @property {(name: string, t: object) => PlayedFault} fault
  * @property {() => Promise<void>} stop
+ */
+
+/**
+ * @typedef {object} KeyedWrites
+ * @property {(target: any, lane: string, id: string) => Promise<unknown>} write  the write, fenced by the key `lane:id`
+ * @property {(options: any) => any} [options]  the driver options the fence needs
+ * @property {(target: any) => Promise<unknown>} [setup]  once per run, on the started target
+ * @property {string} note  how, for the tables
  */
 
 /** Proxies in front of `targets` ({host, port} each), or none; returns what clients connect to. */
@@ -165,6 +175,15 @@ function mysqlStore() {
         read: scen.read,
         write: scen.write,
         serverWrites: scen.serverWrites,
+        keyed: {
+          setup: (target) => ensureIdempotencyKeyTable(target),
+          write: (target, lane, id) =>
+            statementOnce(target, `${lane}:${id}`, 'INSERT INTO demo_writes (lane, wid) VALUES (?, ?)', [
+              lane,
+              id,
+            ]),
+          note: 'statementOnce (key row in the same transaction)',
+        },
         fault(name, t) {
           if (name === 'crash') return { start: () => server.kill(), end: () => server.restart() };
           if (name === 'hang') return { start: () => server.hang(), end: () => server.resume() };
