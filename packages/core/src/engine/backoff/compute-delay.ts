@@ -7,17 +7,19 @@ import { fixedCeiling } from './fixed.js';
 import { applyJitter, jitterBounds } from './jitter.js';
 import { linearCeiling } from './linear.js';
 
-function ceiling(backoff: BackoffPolicy, retry: number): number {
-  switch (backoff.type) {
+// Decorrelated has no per-retry ceiling: its callers handle it before asking for one.
+function ceiling(
+  backoff: BackoffPolicy,
+  type: Exclude<BackoffPolicy['type'], 'decorrelated'>,
+  retry: number,
+): number {
+  switch (type) {
     case 'fixed':
       return fixedCeiling(backoff, retry);
     case 'linear':
       return linearCeiling(backoff, retry);
     case 'exponential':
       return exponentialCeiling(backoff, retry);
-    case 'decorrelated':
-      // Only reached through delayBounds' callers asking for the cap; decorrelated has no per-retry ceiling.
-      return decorrelatedBounds(backoff, retry).max;
   }
 }
 
@@ -32,7 +34,7 @@ export function computeDelay(
   random: RandomSource,
 ): number {
   if (backoff.type === 'decorrelated') return decorrelatedDelay(backoff, prevDelay, random);
-  return applyJitter(backoff.jitter, ceiling(backoff, retry), random);
+  return applyJitter(backoff.jitter, ceiling(backoff, backoff.type, retry), random);
 }
 
 /**
@@ -41,7 +43,7 @@ export function computeDelay(
  */
 export function delayBounds(backoff: BackoffPolicy, retry: number): { min: number; max: number } {
   if (backoff.type === 'decorrelated') return decorrelatedBounds(backoff, retry);
-  return jitterBounds(backoff.jitter, ceiling(backoff, retry));
+  return jitterBounds(backoff.jitter, ceiling(backoff, backoff.type, retry));
 }
 
 /**
@@ -57,6 +59,7 @@ export function retryDelay(
   serverHintMs: number | undefined,
 ): number {
   let planned: number;
+  // Stryker disable next-line ConditionalExpression: without the check, calling the undefined `custom` throws a TypeError that the catch below turns into the same backoff
   if (custom === undefined) planned = computeDelay(backoff, retry, prevDelay, random);
   else {
     try {
@@ -67,6 +70,10 @@ export function retryDelay(
     }
   }
   // A custom function returning garbage must not turn into a busy loop or a NaN timer.
+  // Stryker disable next-line EqualityOperator: a planned 0 is a 0 wait either way
   const delay = Number.isFinite(planned) && planned > 0 ? planned : 0;
-  return serverHintMs !== undefined && serverHintMs > delay ? serverHintMs : delay;
+  // No hint (or an unreadable NaN one) leaves the delay as it is.
+  const hint = serverHintMs ?? 0;
+  // Stryker disable next-line EqualityOperator: a hint equal to the delay is the same wait
+  return hint > delay ? hint : delay;
 }
