@@ -59,7 +59,6 @@ export function retryDelay(
   serverHintMs: number | undefined,
 ): number {
   let planned: number;
-  // Stryker disable next-line ConditionalExpression: without the check, calling the undefined `custom` throws a TypeError that the catch below turns into the same backoff
   if (custom === undefined) planned = computeDelay(backoff, retry, prevDelay, random);
   else {
     try {
