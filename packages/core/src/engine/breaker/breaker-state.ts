@@ -48,21 +48,22 @@ function sliceMs(policy: CircuitBreakerPolicy): number {
   return Math.max(1, policy.window / RATE_SLICES);
 }
 
-function liveBuckets(buckets: readonly RateBucket[], slice: number): readonly RateBucket[] {
-  const oldest = slice - RATE_SLICES + 1;
-  return buckets.length > 0 && buckets[0]!.slice < oldest
-    ? buckets.filter((b) => b.slice >= oldest)
-    : buckets;
-}
-
+// The buckets after one more outcome at `slice`: those that aged out dropped (buckets are in slice order, the clock
+// being monotonic), the outcome counted in the bucket of its slice, which is the last one if it exists.
 function addOutcome(buckets: readonly RateBucket[], slice: number, failed: boolean): readonly RateBucket[] {
-  const live = liveBuckets(buckets, slice);
-  const last = live[live.length - 1];
+  const oldest = slice - RATE_SLICES + 1;
+  let first = 0;
+  while (first < buckets.length && buckets[first]!.slice < oldest) first++;
   const f = failed ? 1 : 0;
+  const last = buckets[buckets.length - 1];
   if (last !== undefined && last.slice === slice) {
-    return [...live.slice(0, -1), { slice, calls: last.calls + 1, failures: last.failures + f }];
+    const out = buckets.slice(first, -1);
+    out.push({ slice, calls: last.calls + 1, failures: last.failures + f });
+    return out;
   }
-  return [...live, { slice, calls: 1, failures: f }];
+  const out = buckets.slice(first);
+  out.push({ slice, calls: 1, failures: f });
+  return out;
 }
 
 function rateTripped(policy: CircuitBreakerPolicy, buckets: readonly RateBucket[]): boolean {
