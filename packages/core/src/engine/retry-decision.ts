@@ -7,19 +7,17 @@ export type RetryVerdict = 'retryable' | 'not_retryable' | 'not_idempotent';
 
 // `1213` in YAML and `'1213'` from a driver are the same code.
 function listed(codes: readonly (string | number)[], code: string | number): boolean {
-  for (const c of codes) if (c === code || String(c) === String(code)) return true;
+  for (const c of codes) if (String(c) === String(code)) return true;
   return false;
 }
 
 /** Whether the policy's `retryOn` lists this failure (by kind, native code or HTTP status). */
 export function matchesRetryOn(retryOn: RetryPolicy['retryOn'], c: Classification): boolean {
   if (retryOn.errors.includes(c.kind)) return true;
-  if (retryOn.codes.length > 0) {
-    if (c.code !== undefined && listed(retryOn.codes, c.code)) return true;
-    // A driver may give other spellings of its code (a MySQL errno and its name): any one of them matches.
-    if (c.aliases !== undefined) for (const alias of c.aliases) if (listed(retryOn.codes, alias)) return true;
-  }
-  return c.statusCode !== undefined && retryOn.statusCodes.includes(c.statusCode);
+  if (c.code !== undefined && listed(retryOn.codes, c.code)) return true;
+  // A driver may give other spellings of its code (a MySQL errno and its name): any one of them matches.
+  if (c.aliases !== undefined) for (const alias of c.aliases) if (listed(retryOn.codes, alias)) return true;
+  return retryOn.statusCodes.some((status) => status === c.statusCode);
 }
 
 /**
