@@ -10,8 +10,10 @@ export {
   type RedisCommands,
   type RedisCommandsOptions,
   type RedisCallOptions,
+  type RedisOnceOptions,
   type RedisArgument,
 } from './commands.js';
+export { defaultIdempotencyKeyTtlMs, guardKeyOf, hashTagOf, type OnceReply } from './write-once.js';
 export {
   driverErrorCodes,
   isRedisDriverError,

@@ -4,7 +4,13 @@ import { createTarget, type Target } from '@reconnect/core';
 import { startRedis, type RedisServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisCommands, redisDriver, redisOptionsSchema, type RedisClient } from '../src/index.js';
+import {
+  guardKeyOf,
+  redisCommands,
+  redisDriver,
+  redisOptionsSchema,
+  type RedisClient,
+} from '../src/index.js';
 import { until } from './helpers.js';
 import { opStream, preset } from './target-helpers.js';
 
@@ -108,6 +114,35 @@ describe('Redis Cluster: a master is lost and its replica takes over', () => {
         const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
         const victim = nodes.find((n) => n.port === owner)!;
 
+        // A write with an idempotency key on the slot about to lose its master; its guard (same slot: the key's
+        // hash tag) reaches the replica before the kill.
+        const onceKey = `{${key}}:count`;
+        expect(await cache.callOnce('c-1', 'INCRBY', onceKey, 5)).toEqual({
+          reply: 5,
+          alreadyApplied: false,
+        });
+        const guard = guardKeyOf(onceKey, 'c-1');
+        const keySlot = (k: string) =>
+          target.execute((r) => r.call('CLUSTER', 'KEYSLOT', k), { idempotent: true });
+        expect(await keySlot(guard)).toBe(slot);
+        await until(
+          async () =>
+            (
+              await Promise.all(
+                nodes
+                  .filter((n) => n !== victim)
+                  .map((n) =>
+                    withClient(n.port, async (r) => {
+                      await r.call('READONLY');
+                      return (await r.exists(guard)) === 1;
+                    }).catch(() => false),
+                  ),
+              )
+            ).some(Boolean),
+          5000,
+          20,
+        );
+
         const ops = opStream(50, () => cache.call('SET', key, 'during'));
         const killedAt = Date.now();
         await victim.kill();
@@ -135,6 +170,17 @@ describe('Redis Cluster: a master is lost and its replica takes over', () => {
           50,
         );
         expect(await cache.call('GET', key)).toBe('after');
+        // Replayed on the promoted replica: found applied, not run again.
+        expect(await cache.callOnce('c-1', 'INCRBY', onceKey, 5)).toEqual({ reply: 5, alreadyApplied: true });
+        expect(await cache.callOnce('c-2', 'INCRBY', onceKey, 5)).toEqual({
+          reply: 10,
+          alreadyApplied: false,
+        });
+        // Keys without a tag and with one: the guard lands in the key's slot, and the write runs there.
+        for (const k of ['plain:once', 'user:{42}:balance', 'half{open']) {
+          expect(await keySlot(guardKeyOf(k, 'x:{y}'))).toBe(await keySlot(k));
+          expect(await cache.callOnce('x:{y}', 'INCR', k)).toEqual({ reply: 1, alreadyApplied: false });
+        }
         const newSlots = (await target.execute((r) => r.call('CLUSTER', 'SLOTS'), { idempotent: true })) as [
           number,
           number,

@@ -2,7 +2,13 @@ import { createTarget, type Target } from '@reconnect/core';
 import { startRedis, startRedisSentinel, type RedisServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisCommands, redisDriver, redisOptionsSchema, type RedisClient } from '../src/index.js';
+import {
+  guardKeyOf,
+  redisCommands,
+  redisDriver,
+  redisOptionsSchema,
+  type RedisClient,
+} from '../src/index.js';
 import { until } from './helpers.js';
 import { opStream, preset } from './target-helpers.js';
 
@@ -87,6 +93,24 @@ describe('Sentinel: the master is killed and a replica is promoted', () => {
           );
         expect(await serverPort()).toBe(master.port);
 
+        // A write with an idempotency key, replicated to both replicas before the kill: its guard survives the failover.
+        expect(await cache.callOnce('s-1', 'INCRBY', 'sentinel:once', 5)).toEqual({
+          reply: 5,
+          alreadyApplied: false,
+        });
+        // (Polled on the replicas: a WAIT on the target's one connection would hold its health probe past its timeout.)
+        const guard = guardKeyOf('sentinel:once', 's-1');
+        await until(
+          async () =>
+            (
+              await Promise.all(
+                servers.slice(1).map((s) => withClient(s.port, async (r) => (await r.exists(guard)) === 1)),
+              )
+            ).every(Boolean),
+          5000,
+          20,
+        );
+
         const ops = opStream(50, () => cache.call('SET', 'sentinel:k', 'during'));
         let disconnectedAt = 0;
         let reconnectedAt = 0;
@@ -117,6 +141,15 @@ describe('Sentinel: the master is killed and a replica is promoted', () => {
         expect(await serverPort()).not.toBe(master.port);
         expect(await cache.call('SET', 'sentinel:k', 'after')).toBe('OK');
         expect(await cache.call('GET', 'sentinel:k')).toBe('after');
+        // Replayed on the promoted replica: found applied, not run again; a new key runs there (EVAL: no script yet).
+        expect(await cache.callOnce('s-1', 'INCRBY', 'sentinel:once', 5)).toEqual({
+          reply: 5,
+          alreadyApplied: true,
+        });
+        expect(await cache.callOnce('s-2', 'INCRBY', 'sentinel:once', 5)).toEqual({
+          reply: 10,
+          alreadyApplied: false,
+        });
         expect(target.isConnected()).toBe(true);
         console.log(
           `sentinel failover: down noticed ${disconnectedAt - killedAt} ms after the kill, connected to the new master ${reconnectedAt - killedAt} ms after it ` +
