@@ -148,26 +148,25 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     if (pool === undefined) return slots.all[0]!.lease;
     const limit = request.attemptTimeoutMs;
     if (limit > this.#longestTimeoutMs) this.#longestTimeoutMs = limit;
-    else if (limit === 0 && request.deadlineAt > this.#unboundedUntil)
-      this.#unboundedUntil = request.deadlineAt;
+    else if (limit === 0) this.#unboundedUntil = Math.max(this.#unboundedUntil, request.deadlineAt);
     const node = pool.select(request.avoid, request.readOnly);
     const slot = slots.get(node.id);
     if (slot === undefined) return undefined;
-    return slot.lease ?? this.#acquireNode(slot, request);
+    return slot.lease ?? this.#acquireNode(slot, node.id, request);
   }
 
   // A node picked by the pool has no client yet (discovered, or resurrected optimistically): connect it now.
-  async #acquireNode(slot: Slot<Client>, request: AcquireRequest): Promise<Lease<Client>> {
+  async #acquireNode(slot: Slot<Client>, id: string, request: AcquireRequest): Promise<Lease<Client>> {
     const { clock, policy, slots, errors } = this.#p;
     try {
       await withTimeout(clock, policy.reconnect.connectTimeout, (s) => slots.connect(slot, s), {
         signal: request.signal,
         timeoutError: () => new NotConnectedError('Connect timed out'),
       });
-      if (slot.lease === undefined) throw new NotConnectedError(`Node ${slot.node?.id ?? ''} has no client`);
+      if (slot.lease === undefined) throw new NotConnectedError(`Node ${id} has no client`);
       return slot.lease;
     } catch (error) {
-      throw errors.nodeUnreachable(slot.node?.id ?? '', error);
+      throw errors.nodeUnreachable(id, error);
     }
   }
 
