@@ -54,6 +54,19 @@ function setup(over: Partial<ReconnectPolicy> = {}, delay: (attempt: number) => 
   return { clock, c, r, log };
 }
 
+/** Traffic: an operation arrives every `everyMs` and, finding the target down, asks for an attempt. */
+async function underTraffic(
+  clock: FakeClock,
+  r: { nudge(): void },
+  ms: number,
+  everyMs = 50,
+): Promise<void> {
+  for (let t = 0; t < ms; t += everyMs) {
+    r.nudge();
+    await clock.advanceAsync(Math.min(everyMs, ms - t));
+  }
+}
+
 describe('Reconnector', () => {
   it('connects at start and emits stateChange', async () => {
     const { clock, r, log } = setup();
@@ -232,11 +245,10 @@ describe('Reconnector', () => {
     c.set('fail');
     r2.lost(new Error('down'));
     const waiting = r2.whenConnected().catch((e: unknown) => e);
-    r2.nudge();
-    await clock.advanceAsync(600);
+    await underTraffic(clock, r2, 600);
     expect(r2.status).toBe('reconnecting'); // was failed after ~0.5 s
     expect(attempts.filter((d) => d).length).toBeGreaterThanOrEqual(6);
-    await clock.advanceAsync(31_000 - 600 - 1);
+    await underTraffic(clock, r2, 31_000 - 600 - 1);
     expect(r2.status).toBe('reconnecting');
     expect(r2.state).toMatchObject({ attempt: 4 }); // the scheduled attempts at 1, 3, 7 and 15 s
     await clock.advanceAsync(1);
@@ -263,16 +275,49 @@ describe('Reconnector', () => {
     c.set('fail');
     r.lost(new Error('down'));
     const waiting = r.whenConnected();
-    r.nudge();
-    await clock.advanceAsync(2050);
+    await underTraffic(clock, r, 2050);
     // Timer attempts stay at 1000 and 2000 although nudged attempts ran every 100 ms in between.
     expect(kinds.filter((k) => k.endsWith('timer'))).toEqual(['0:timer', '1000:timer', '2000:timer']);
     expect(kinds.filter((k) => k.endsWith('nudge')).length).toBe(18);
     c.set('ok');
-    await clock.advanceAsync(100);
+    await underTraffic(clock, r, 100);
     expect(r.status).toBe('connected');
     await waiting;
     expect(clock.pending()).toBe(0);
+  });
+
+  it('operations that only go on waiting ask for nothing more: connects follow the backoff schedule', async () => {
+    // A quiet instance (one caller, then none) in a long outage: without new operations, no on-demand attempt
+    // after the one its caller asked for, however long that caller waits. A fleet of such instances sends a down
+    // server the backoff schedule's connects, not ten a second each.
+    const { clock, c, r } = setup(
+      {
+        maxRetries: 'unlimited',
+        backoff: { type: 'fixed', base: 1000, factor: 1, max: 1000, jitter: 'none' },
+        minProbeGap: 100,
+      },
+      () => 1000,
+    );
+    const kinds: string[] = [];
+    r.on('attempt', (e) => kinds.push(`${clock.now()}:${e.onDemand ? 'nudge' : 'timer'}`));
+    r.start();
+    await clock.advanceAsync(0);
+    c.set('fail');
+    await clock.advanceAsync(500);
+    r.lost(new Error('down'));
+    const waiting = r.whenConnected();
+    r.nudge();
+    await clock.advanceAsync(3000);
+    expect(kinds).toEqual(['0:timer', '500:nudge', '1500:timer', '2500:timer', '3500:timer']);
+    // One more operation arrives: one attempt for it (a gap after the last), then the schedule again.
+    r.nudge();
+    await clock.advanceAsync(999);
+    expect(kinds.slice(5)).toEqual(['3600:nudge']);
+    c.set('ok');
+    await clock.advanceAsync(1);
+    expect(kinds.slice(6)).toEqual(['4500:timer']);
+    expect(r.status).toBe('connected');
+    await waiting;
   });
 
   it('start() under traffic: on-demand attempts do not exhaust the first connect either', async () => {
@@ -349,8 +394,7 @@ describe('Reconnector', () => {
     c.set('fail');
     r.lost(new Error('down'));
     const waiting = r.whenConnected();
-    r.nudge();
-    await clock.advanceAsync(6000);
+    await underTraffic(clock, r, 6000);
     expect(failed.map((f) => [f.attempt, f.next])).toEqual([
       [1, 2000],
       [2, 4000],
@@ -359,7 +403,7 @@ describe('Reconnector', () => {
     expect(failed[0]!.onDemand).toBeGreaterThanOrEqual(8);
     expect(failed[1]!.onDemand).toBeGreaterThanOrEqual(15);
     c.set('ok');
-    await clock.advanceAsync(100);
+    await underTraffic(clock, r, 100);
     await waiting;
     expect(r.status).toBe('connected');
     expect(reconnect?.attempts).toBe(2);

@@ -57,6 +57,10 @@ export interface ReconnectorOptions {
  * or stopped. Operations waiting for the connection may ask for an immediate attempt
  * ({@link Reconnector.nudge}), single-flight and at most one per `minProbeGap`. Such on-demand attempts run
  * between the backoff timer's attempts: they neither count toward `maxRetries` nor move the backoff schedule.
+ * They follow demand: an on-demand attempt needs an operation that asked since the last attempt of any kind, so
+ * a target makes at most one per arriving operation — operations that only go on waiting ask for nothing more.
+ * A fleet of quiet instances thus sends a down server no more connects than its callers send requests, plus
+ * the backoff schedule's.
  */
 export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   #policy: ReconnectPolicy;
@@ -80,6 +84,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   // On-demand attempts since the last start / loss (for the `reconnect` event).
   #onDemandTries = 0;
   #lastAttemptAt = -Infinity;
+  // An operation asked for an attempt (nudge) since the last attempt started: the credit of one on-demand attempt.
+  #demand = false;
   #lastDelay: number | undefined;
   readonly #waiters = new Waiters();
 
@@ -167,6 +173,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
    * cause one attempt, not a thousand.
    */
   nudge(): void {
+    this.#demand = true;
     if (this.#inFlight !== undefined || !this.#retrying()) return;
     const earliest = this.#lastAttemptAt + this.#policy.minProbeGap;
     const now = this.#clock.now();
@@ -261,6 +268,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     }
     this.#nudge.cancel();
     if (scheduled) this.#timer.cancel();
+    // Whatever kind, this attempt answers every operation that asked before it.
+    this.#demand = false;
     this.#dispatch({ type: 'attempt', at: this.#clock.now(), scheduled });
     this.#tries++;
     if (!scheduled) this.#onDemandTries++;
@@ -298,8 +307,9 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           scheduled: countsToward,
         });
         if (countsToward) this.#scheduleNext();
-        // Operations are waiting: try again one minProbeGap later rather than only at the (longer) backoff timer.
-        if (this.#waiters.size > 0) this.#setNudgeTimer(this.#policy.minProbeGap);
+        // Operations that asked during this attempt: try again one minProbeGap later rather than only at the
+        // (longer) backoff timer. Operations that asked before it and still wait ask nothing more.
+        if (this.#demand && this.#waiters.size > 0) this.#setNudgeTimer(this.#policy.minProbeGap);
         if (!this.#retrying()) {
           this.#timer.cancel();
           this.#nudge.cancel();
