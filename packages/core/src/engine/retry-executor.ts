@@ -37,13 +37,16 @@ export interface RetryExecutorOptions<Client> {
   events?: RetryExecutorEvents;
 }
 
-/** Whether `error` is a Reconnect error saying its request was never sent. */
-/** A failure the client itself caused before sending (see `Classification.local`), not the executor's interrupt. */
+/**
+ * A failure the client itself caused before sending (see `Classification.local`). Never the executor's interrupt:
+ * an interrupted attempt is classified by interruptClassification, which is never local.
+ */
 function isLocal(failure: AttemptFailed): boolean {
   const c = failure.classification;
-  return c.local === true && c.sent === false && failure.interrupt === undefined;
+  return c.local === true && c.sent === false;
 }
 
+/** Whether `error` is a Reconnect error saying its request was never sent. */
 function claimsNotSent(error: unknown): boolean {
   return isReconnectError(error) && error.outcome === 'not_sent';
 }
@@ -83,18 +86,18 @@ export class RetryExecutor<Client> {
     this.#random = options.random ?? Math.random;
     this.#events = options.events;
     this.#telemetry = new ExecuteTelemetry(options, this.#clock);
+    this.#budgetSharesClock = this.#budget?.clock === this.#clock;
     this.#attempts = {
       clock: this.#clock,
       source: this.#source,
       classify: options.classify.bind(options),
       breaker: this.#breaker,
       budget: this.#budget,
-      budgetSharesClock: this.#budget?.clock === this.#clock,
+      budgetSharesClock: this.#budgetSharesClock,
       telemetry: this.#telemetry,
       timeouts: new TimeoutList(this.#clock),
       recover: (run, op, failure) => this.#recover(run, op, failure),
     };
-    this.#budgetSharesClock = this.#budget?.clock === this.#clock;
     if (this.#breaker !== undefined) this.#telemetry.watchBreaker(this.#breaker);
   }
 
@@ -129,9 +132,9 @@ export class RetryExecutor<Client> {
 
   /** execute()'s promise when the call could not start: a ConfigError (bad per-call option) or the AbortedError of an already-aborted signal. */
   #refusedAtStart(error: unknown): Promise<never> {
-    // A bad per-call option is found where the target is not known: the error is built again, complete, with it.
-    if (isConfigError(error) && error.target === undefined)
-      error = new ConfigError(error.issues, error.file, { target: this.#target });
+    // A bad per-call option is found where the target is not known (Run's constructor): the error is built again,
+    // complete, with it.
+    if (isConfigError(error)) error = new ConfigError(error.issues, error.file, { target: this.#target });
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     return Promise.reject(error);
   }
@@ -221,8 +224,8 @@ export class RetryExecutor<Client> {
    * row wait the backoff (uncharged), so a client that keeps failing so cannot spin. The deadline still rules.
    */
   async #retryLocal(run: Run, failure: AttemptFailed, attempt: number): Promise<void> {
-    if (failure.interrupt === 'aborted' || callerAborted(run))
-      throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
+    // A local failure is never an interrupt (see isLocal): only the caller's signal can have aborted.
+    if (callerAborted(run)) throw this.#giveUp(run, attempt, RetryReasons.ABORTED, failure);
     const n = ++run.localRetries;
     const delay =
       n === 1
