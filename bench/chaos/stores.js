@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { startFaultProxy } from '@reconnect/testkit';
 import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
+import { redisCommands } from '@reconnect/driver-redis';
 import { redisScenario } from '../../examples/demo/scenarios/redis.js';
 import { mysqlScenario } from '../../examples/demo/scenarios/mysql.js';
 import { elasticsearchScenario } from '../../examples/demo/scenarios/elasticsearch.js';
@@ -126,6 +127,11 @@ function redisStore() {
         read: scen.read,
         write: scen.write,
         serverWrites: scen.serverWrites,
+        keyed: {
+          write: (target, lane, id) =>
+            redisCommands(target).callOnce(`${lane}:${id}`, 'RPUSH', `demo:writes:${lane}`, id),
+          note: 'callOnce (guard key and RPUSH in one script)',
+        },
         fault(name, t) {
           if (name === 'crash') return { start: () => server.kill(), end: () => server.restart() };
           if (name === 'hang') return { start: () => server.hang(), end: () => server.resume() };
