@@ -6,7 +6,7 @@ import {
   type Classification,
   type ErrorKind,
 } from '@reconnect/core';
-import { driverErrorCodes, isNotSent } from './errors.js';
+import { driverErrorCodes, isMySqlDriverError, isNotSent } from './errors.js';
 
 /** How this driver classifies one server error number. */
 export interface ServerErrorRule {
@@ -20,88 +20,85 @@ export interface ServerErrorRule {
   readonly readOnly?: true;
 }
 
-const rule = (
-  errno: number,
-  name: string,
-  kind: ErrorKind,
-  extra: { sent?: false; readOnly?: true } = {},
-): ServerErrorRule => ({ errno, name, kind, ...extra });
-
 /**
  * Server error numbers with a kind other than `fatal` (and the fatal ones callers most often meet).
  * Errno first: MariaDB numbers missing from mysql2's table (1927, 1969, 4031…) arrive with `code` undefined.
  */
 export const serverErrorRules: readonly ServerErrorRule[] = [
   // Pass by themselves: the transaction or statement was rolled back, rerun it.
-  rule(1213, 'ER_LOCK_DEADLOCK', 'transient'),
-  rule(1205, 'ER_LOCK_WAIT_TIMEOUT', 'transient'),
-  rule(1614, 'ER_XA_RBDEADLOCK', 'transient'),
-  rule(1637, 'ER_TOO_MANY_CONCURRENT_TRXS', 'transient'),
+  { errno: 1213, name: 'ER_LOCK_DEADLOCK', kind: 'transient' },
+  { errno: 1205, name: 'ER_LOCK_WAIT_TIMEOUT', kind: 'transient' },
+  { errno: 1614, name: 'ER_XA_RBDEADLOCK', kind: 'transient' },
+  { errno: 1637, name: 'ER_TOO_MANY_CONCURRENT_TRXS', kind: 'transient' },
   // Read-only after a failover: the node was demoted; a fresh connection (or node) is needed.
-  rule(1290, 'ER_OPTION_PREVENTS_STATEMENT', 'transient', { readOnly: true }),
-  rule(1792, 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', 'transient', { readOnly: true }),
-  rule(1836, 'ER_READ_ONLY_MODE', 'transient', { readOnly: true }),
+  { errno: 1290, name: 'ER_OPTION_PREVENTS_STATEMENT', kind: 'transient', readOnly: true },
+  { errno: 1792, name: 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', kind: 'transient', readOnly: true },
+  { errno: 1836, name: 'ER_READ_ONLY_MODE', kind: 'transient', readOnly: true },
   // Galera (MariaDB Cluster): "WSREP has not yet prepared node for application use".
-  rule(1047, 'ER_UNKNOWN_COM_ERROR', 'transient', { sent: false }),
+  { errno: 1047, name: 'ER_UNKNOWN_COM_ERROR', kind: 'transient', sent: false },
   // Too many connections: refused at the handshake, nothing ran.
-  rule(1040, 'ER_CON_COUNT_ERROR', 'throttled', { sent: false }),
-  rule(1203, 'ER_TOO_MANY_USER_CONNECTIONS', 'throttled', { sent: false }),
-  rule(1226, 'ER_USER_LIMIT_REACHED', 'throttled', { sent: false }),
-  rule(1129, 'ER_HOST_IS_BLOCKED', 'throttled', { sent: false }),
+  { errno: 1040, name: 'ER_CON_COUNT_ERROR', kind: 'throttled', sent: false },
+  { errno: 1203, name: 'ER_TOO_MANY_USER_CONNECTIONS', kind: 'throttled', sent: false },
+  { errno: 1226, name: 'ER_USER_LIMIT_REACHED', kind: 'throttled', sent: false },
+  { errno: 1129, name: 'ER_HOST_IS_BLOCKED', kind: 'throttled', sent: false },
   // Credentials and permissions.
-  rule(1045, 'ER_ACCESS_DENIED_ERROR', 'auth', { sent: false }),
-  rule(1044, 'ER_DBACCESS_DENIED_ERROR', 'auth', { sent: false }),
-  rule(1698, 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR', 'auth', { sent: false }),
-  rule(1130, 'ER_HOST_NOT_PRIVILEGED', 'auth', { sent: false }),
-  rule(1251, 'ER_NOT_SUPPORTED_AUTH_MODE', 'auth', { sent: false }),
-  rule(1862, 'ER_MUST_CHANGE_PASSWORD_LOGIN', 'auth', { sent: false }),
-  rule(1142, 'ER_TABLEACCESS_DENIED_ERROR', 'auth'),
-  rule(1143, 'ER_COLUMNACCESS_DENIED_ERROR', 'auth'),
-  rule(1227, 'ER_SPECIFIC_ACCESS_DENIED_ERROR', 'auth'),
+  { errno: 1045, name: 'ER_ACCESS_DENIED_ERROR', kind: 'auth', sent: false },
+  { errno: 1044, name: 'ER_DBACCESS_DENIED_ERROR', kind: 'auth', sent: false },
+  { errno: 1698, name: 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR', kind: 'auth', sent: false },
+  { errno: 1130, name: 'ER_HOST_NOT_PRIVILEGED', kind: 'auth', sent: false },
+  { errno: 1251, name: 'ER_NOT_SUPPORTED_AUTH_MODE', kind: 'auth', sent: false },
+  { errno: 1862, name: 'ER_MUST_CHANGE_PASSWORD_LOGIN', kind: 'auth', sent: false },
+  { errno: 1142, name: 'ER_TABLEACCESS_DENIED_ERROR', kind: 'auth' },
+  { errno: 1143, name: 'ER_COLUMNACCESS_DENIED_ERROR', kind: 'auth' },
+  { errno: 1227, name: 'ER_SPECIFIC_ACCESS_DENIED_ERROR', kind: 'auth' },
   // The connection ended under the statement: it may have run.
-  rule(1053, 'ER_SERVER_SHUTDOWN', 'connection'),
-  rule(1927, 'ER_CONNECTION_KILLED', 'connection'),
-  rule(4031, 'ER_CLIENT_INTERACTION_TIMEOUT', 'connection'),
-  rule(1152, 'ER_ABORTING_CONNECTION', 'connection'),
-  rule(1158, 'ER_NET_READ_ERROR', 'connection'),
-  rule(1159, 'ER_NET_READ_INTERRUPTED', 'connection'),
-  rule(1160, 'ER_NET_ERROR_ON_WRITE', 'connection'),
-  rule(1161, 'ER_NET_WRITE_INTERRUPTED', 'connection'),
-  rule(1043, 'ER_HANDSHAKE_ERROR', 'connection', { sent: false }),
+  { errno: 1053, name: 'ER_SERVER_SHUTDOWN', kind: 'connection' },
+  { errno: 1927, name: 'ER_CONNECTION_KILLED', kind: 'connection' },
+  { errno: 4031, name: 'ER_CLIENT_INTERACTION_TIMEOUT', kind: 'connection' },
+  { errno: 1152, name: 'ER_ABORTING_CONNECTION', kind: 'connection' },
+  { errno: 1158, name: 'ER_NET_READ_ERROR', kind: 'connection' },
+  { errno: 1159, name: 'ER_NET_READ_INTERRUPTED', kind: 'connection' },
+  { errno: 1160, name: 'ER_NET_ERROR_ON_WRITE', kind: 'connection' },
+  { errno: 1161, name: 'ER_NET_WRITE_INTERRUPTED', kind: 'connection' },
+  { errno: 1043, name: 'ER_HANDSHAKE_ERROR', kind: 'connection', sent: false },
   // Stopped by a time limit (max_statement_time, max_execution_time, KILL QUERY).
-  rule(1969, 'ER_STATEMENT_TIMEOUT', 'timeout'),
-  rule(3024, 'ER_QUERY_TIMEOUT', 'timeout'),
-  rule(1317, 'ER_QUERY_INTERRUPTED', 'timeout'),
+  { errno: 1969, name: 'ER_STATEMENT_TIMEOUT', kind: 'timeout' },
+  { errno: 3024, name: 'ER_QUERY_TIMEOUT', kind: 'timeout' },
+  { errno: 1317, name: 'ER_QUERY_INTERRUPTED', kind: 'timeout' },
   // The request itself is wrong: retrying will not help.
-  rule(1062, 'ER_DUP_ENTRY', 'fatal'),
-  rule(1064, 'ER_PARSE_ERROR', 'fatal'),
-  rule(1146, 'ER_NO_SUCH_TABLE', 'fatal'),
-  rule(1406, 'ER_DATA_TOO_LONG', 'fatal'),
-  rule(1451, 'ER_ROW_IS_REFERENCED_2', 'fatal'),
-  rule(1452, 'ER_NO_REFERENCED_ROW_2', 'fatal'),
-  rule(1049, 'ER_BAD_DB_ERROR', 'fatal', { sent: false }),
-  rule(1153, 'ER_NET_PACKET_TOO_LARGE', 'fatal'),
+  { errno: 1062, name: 'ER_DUP_ENTRY', kind: 'fatal' },
+  { errno: 1064, name: 'ER_PARSE_ERROR', kind: 'fatal' },
+  { errno: 1146, name: 'ER_NO_SUCH_TABLE', kind: 'fatal' },
+  { errno: 1406, name: 'ER_DATA_TOO_LONG', kind: 'fatal' },
+  { errno: 1451, name: 'ER_ROW_IS_REFERENCED_2', kind: 'fatal' },
+  { errno: 1452, name: 'ER_NO_REFERENCED_ROW_2', kind: 'fatal' },
+  { errno: 1049, name: 'ER_BAD_DB_ERROR', kind: 'fatal', sent: false },
+  { errno: 1153, name: 'ER_NET_PACKET_TOO_LARGE', kind: 'fatal' },
 ];
 
-const byErrno = new Map(serverErrorRules.map((r) => [r.errno, r]));
-const byName = new Map(serverErrorRules.map((r) => [r.name, r]));
+// One map for numbers and names alike, keyed by text: `1213`, `'1213'` and `'ER_LOCK_DEADLOCK'` find the same rule, and
+// nothing else does (no parsing of a number out of a longer text).
+const byKey = new Map<string, ServerErrorRule>();
+for (const r of serverErrorRules) {
+  byKey.set(String(r.errno), r);
+  byKey.set(r.name, r);
+}
 
 /** The rule for a server error number or name (`1213`, `'1213'`, `'ER_LOCK_DEADLOCK'`), if the driver has one. */
 export function serverErrorRule(code: number | string): ServerErrorRule | undefined {
-  if (typeof code === 'number') return byErrno.get(code);
-  return /^\d+$/.test(code) ? byErrno.get(Number(code)) : byName.get(code);
+  return byKey.get(String(code));
 }
 
 /** Error numbers that mean the node does not take writes (read-only after a failover). */
 export const readOnlyErrnos: readonly number[] = serverErrorRules
   .filter((r) => r.readOnly === true)
   .map((r) => r.errno);
-const readOnlySet = new Set(readOnlyErrnos);
+const readOnlySet: ReadonlySet<number | undefined> = new Set(readOnlyErrnos);
 
 /** A server error number from a mysql2 error (an ERR packet: `errno` with `sqlState`), else undefined. */
 export function serverErrno(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { errno?: unknown; sqlState?: unknown; sqlMessage?: unknown };
+  // Object(): a primitive or null reads as an object without these keys.
+  const e = Object(error) as { errno?: unknown; sqlState?: unknown; sqlMessage?: unknown };
   // Node's socket errors carry a negative errno too: only an ERR packet has sqlState / sqlMessage.
   if (typeof e.errno !== 'number' || e.errno <= 0) return undefined;
   if (typeof e.sqlState !== 'string' && typeof e.sqlMessage !== 'string') return undefined;
@@ -110,8 +107,7 @@ export function serverErrno(error: unknown): number | undefined {
 
 /** Whether the error says the node refused a write because it is read-only (1290, 1792, 1836). */
 export function isReadOnlyError(error: unknown): boolean {
-  const errno = serverErrno(error);
-  return errno !== undefined && readOnlySet.has(errno);
+  return readOnlySet.has(serverErrno(error));
 }
 
 /**
@@ -148,24 +144,24 @@ const messageRules: readonly { test: RegExp; classification: MySqlClassification
   },
 ];
 
-function fromServerErrno(errno: number, mysql2Code: unknown): MySqlClassification {
-  const r = byErrno.get(errno);
+// Without a rule: a serialization failure, a connection exception or an interruption by its SQLSTATE class.
+function kindBySqlState(sqlState: unknown): ErrorKind {
+  if (typeof sqlState !== 'string') return 'fatal';
+  if (sqlState === '40001') return 'transient';
+  if (sqlState.startsWith('08')) return 'connection';
+  if (sqlState === '70100') return 'timeout';
+  return 'fatal';
+}
+
+function fromServerErrno(errno: number, mysql2Code: unknown, sqlState: unknown): MySqlClassification {
+  const r = byKey.get(String(errno));
   const name = r?.name ?? (typeof mysql2Code === 'string' ? mysql2Code : undefined);
-  const out: MySqlClassification = { kind: r?.kind ?? 'fatal', code: errno };
+  const out: MySqlClassification = { kind: r?.kind ?? kindBySqlState(sqlState), code: errno };
   if (name !== undefined) {
     out.codeName = name;
     out.aliases = [name];
   }
   if (r?.sent === false) out.sent = false;
-  return out;
-}
-
-// Without a rule: a serialization failure, a connection exception or an interruption by its SQLSTATE class.
-function bySqlState(out: MySqlClassification, sqlState: unknown): MySqlClassification {
-  if (typeof sqlState !== 'string' || byErrno.has(Number(out.code))) return out;
-  if (sqlState === '40001') return { ...out, kind: 'transient' };
-  if (sqlState.startsWith('08')) return { ...out, kind: 'connection' };
-  if (sqlState === '70100') return { ...out, kind: 'timeout' };
   return out;
 }
 
@@ -178,22 +174,22 @@ function bySqlState(out: MySqlClassification, sqlState: unknown): MySqlClassific
 export function classifyMySqlError(error: unknown): MySqlClassification {
   // Refused by the attempt-bound pool (guard.ts) because its attempt had ended: never written.
   if (isAttemptEndedError(error)) return { kind: 'timeout', code: ErrorCodes.ATTEMPT_ENDED, sent: false };
-  if (!(error instanceof Error) && (typeof error !== 'object' || error === null)) return { kind: 'unknown' };
-  const e = error as Error & { code?: unknown; sqlState?: unknown; fatal?: unknown };
+  // Object(): a primitive or null reads as an object without a code or a message, and ends as `unknown` below.
+  const e = Object(error) as { code?: unknown; sqlState?: unknown; message?: unknown };
   // The driver marks failures it saw before the statement was written (a connect while acquiring, a
   // failed validation ping, a command queued behind a destroyed one).
   const notSent = isNotSent(error);
 
   const errno = serverErrno(error);
   if (errno !== undefined) {
-    const out = bySqlState(fromServerErrno(errno, e.code), e.sqlState);
+    const out = fromServerErrno(errno, e.code, e.sqlState);
     if (notSent) out.sent = false;
     return out;
   }
 
   if (typeof e.code === 'string') {
-    const label = driverErrorCodes[e.code as keyof typeof driverErrorCodes];
-    if (label !== undefined) return { ...label, code: e.code };
+    // By class and code: another library's `code: 'ACQUIRE_TIMEOUT'` is not this driver's.
+    if (isMySqlDriverError(error)) return { ...driverErrorCodes[error.code], code: error.code };
     const socket = classifySocketError(error);
     if (socket !== undefined) return notSent ? { ...socket, sent: false } : socket;
     if (
@@ -209,7 +205,8 @@ export function classifyMySqlError(error: unknown): MySqlClassification {
     if (e.code.startsWith('HANDSHAKE_')) return { kind: 'fatal', code: e.code, sent: false };
   }
 
-  const message = typeof e.message === 'string' ? e.message : '';
+  // Every rule is anchored on a text of mysql2's own: a missing message ('undefined') matches none.
+  const message = String(e.message);
   const byMessage = messageRules.find((r) => r.test.test(message));
   if (byMessage !== undefined) return { ...byMessage.classification };
   if (isAbortError(error)) return { kind: 'timeout', code: 'ABORTED' };
@@ -219,8 +216,12 @@ export function classifyMySqlError(error: unknown): MySqlClassification {
   return { kind: 'unknown' };
 }
 
+const sameCode = (mine: string | number | undefined, listed: string | number): boolean =>
+  mine !== undefined && String(mine) === String(listed);
+
 /** Whether a classification's code (or one of its aliases) is listed in `codes` (names and numbers alike). */
 export function codeMatches(c: MySqlClassification, codes: readonly (string | number)[]): boolean {
-  const mine = [c.code, ...(c.aliases ?? [])].filter((x) => x !== undefined).map(String);
-  return codes.some((code) => mine.includes(String(code)));
+  return codes.some(
+    (listed) => sameCode(c.code, listed) || c.aliases?.some((alias) => sameCode(alias, listed)) === true,
+  );
 }
