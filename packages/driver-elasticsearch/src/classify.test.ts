@@ -1,7 +1,7 @@
 import { errors } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
 import { AttemptEndedError } from '@reconnect/core';
-import { classifyElasticsearchError, retryAfterMs } from './classify.js';
+import { classifyElasticsearchError, classifyResponse, errorType, retryAfterMs } from './classify.js';
 import { ClusterRedError, ElasticsearchDriverError } from './errors.js';
 
 const redaction = { redaction: { type: 'replace' as const, additionalKeys: [] } };
@@ -341,5 +341,305 @@ describe('classifyElasticsearchError (the README table)', () => {
       code: 'search_phase_execution_exception',
       sent: false,
     });
+  });
+});
+
+// Each rule pinned with its literal `{ kind, code, statusCode, sent }` (no loop over the table itself): the rows the
+// tests above check by example, and the guards around them (odd answers must not change a verdict).
+describe('classifyElasticsearchError: every rule, literally', () => {
+  const connection = (cause: unknown) =>
+    classifyElasticsearchError(new errors.ConnectionError('outer', undefined, { ...redaction, cause }));
+
+  it("Elasticsearch's own refusals before running anything (503): each type of notAppliedErrorTypes is not sent", () => {
+    const refused = (type: string) => ({ kind: 'transient', code: type, statusCode: 503, sent: false });
+    expect(classifyElasticsearchError(response(503, 'unavailable_shards_exception'))).toEqual(
+      refused('unavailable_shards_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'master_not_discovered_exception'))).toEqual(
+      refused('master_not_discovered_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'cluster_block_exception'))).toEqual(
+      refused('cluster_block_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'no_shard_available_action_exception'))).toEqual(
+      refused('no_shard_available_action_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'node_not_connected_exception'))).toEqual(
+      refused('node_not_connected_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'node_closed_exception'))).toEqual(
+      refused('node_closed_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'circuit_breaking_exception'))).toEqual(
+      refused('circuit_breaking_exception'),
+    );
+    expect(classifyElasticsearchError(response(503, 'es_rejected_execution_exception'))).toEqual(
+      refused('es_rejected_execution_exception'),
+    );
+    // 502 and 504 with such a type likewise; a type not listed, or none, is not proven unsent.
+    expect(classifyElasticsearchError(response(502, 'node_closed_exception', esHeader))).toEqual({
+      kind: 'transient',
+      code: 'node_closed_exception',
+      statusCode: 502,
+      sent: false,
+    });
+    expect(classifyElasticsearchError(response(504, 'some_other_exception', esHeader))).toEqual({
+      kind: 'transient',
+      code: 'some_other_exception',
+      statusCode: 504,
+    });
+  });
+
+  it('500 with a type that refuses before running is transient and not sent; any other 500 is fatal, sent unknown', () => {
+    expect(classifyElasticsearchError(response(500, 'node_closed_exception'))).toEqual({
+      kind: 'transient',
+      code: 'node_closed_exception',
+      statusCode: 500,
+      sent: false,
+    });
+    expect(classifyElasticsearchError(response(500, 'null_pointer_exception'))).toEqual({
+      kind: 'fatal',
+      code: 'null_pointer_exception',
+      statusCode: 500,
+    });
+    expect(classifyElasticsearchError(answer(500, {}, esHeader))).toEqual({
+      kind: 'fatal',
+      code: 500,
+      statusCode: 500,
+    });
+    // The type alone is not the rule: such a type on a 404 or a 400 is the status's.
+    expect(classifyElasticsearchError(response(404, 'node_closed_exception'))).toEqual({
+      kind: 'fatal',
+      code: 'node_closed_exception',
+      statusCode: 404,
+    });
+  });
+
+  it('401 and 403 are auth, not sent; a 403 cluster_block_exception is transient, not sent', () => {
+    expect(classifyElasticsearchError(response(401, 'security_exception'))).toEqual({
+      kind: 'auth',
+      code: 'security_exception',
+      statusCode: 401,
+      sent: false,
+    });
+    expect(classifyElasticsearchError(response(403, 'security_exception'))).toEqual({
+      kind: 'auth',
+      code: 'security_exception',
+      statusCode: 403,
+      sent: false,
+    });
+    expect(classifyElasticsearchError(response(403, 'cluster_block_exception'))).toEqual({
+      kind: 'transient',
+      code: 'cluster_block_exception',
+      statusCode: 403,
+      sent: false,
+    });
+    expect(classifyElasticsearchError(response(401, 'cluster_block_exception'))).toEqual({
+      kind: 'transient',
+      code: 'cluster_block_exception',
+      statusCode: 401,
+      sent: false,
+    });
+  });
+
+  it('408 is a timeout, sent unknown', () => {
+    expect(classifyElasticsearchError(response(408, 'timeout_exception'))).toEqual({
+      kind: 'timeout',
+      code: 'timeout_exception',
+      statusCode: 408,
+    });
+    expect(classifyElasticsearchError(answer(408, ''))).toEqual({
+      kind: 'timeout',
+      code: 408,
+      statusCode: 408,
+    });
+  });
+
+  it('400 media_type_header_exception is fatal, not sent, with the fix in its message; only that type, only on 400', () => {
+    expect(classifyElasticsearchError(response(400, 'media_type_header_exception'))).toEqual({
+      kind: 'fatal',
+      code: 'media_type_header_exception',
+      statusCode: 400,
+      sent: false,
+      message:
+        'The server refused the compatible-with header: it is an older major version; set the option compatibility: 8',
+    });
+    expect(classifyElasticsearchError(response(400, 'illegal_argument_exception'))).toEqual({
+      kind: 'fatal',
+      code: 'illegal_argument_exception',
+      statusCode: 400,
+    });
+    expect(classifyElasticsearchError(response(406, 'media_type_header_exception'))).toEqual({
+      kind: 'fatal',
+      code: 'media_type_header_exception',
+      statusCode: 406,
+    });
+  });
+
+  it('Retry-After is read on 429 and 503 only', () => {
+    const wait = { 'retry-after': '5' };
+    expect(
+      classifyElasticsearchError(answer(502, nginxPage('502 Bad Gateway'), { ...html, ...wait })),
+    ).toEqual({
+      kind: 'connection',
+      code: 502,
+      statusCode: 502,
+      message:
+        'A proxy in front of the node answered 502 (it could not reach its Elasticsearch); the request may have reached it',
+    });
+    expect(classifyElasticsearchError(response(504, 'unavailable_shards_exception', wait))).toEqual({
+      kind: 'transient',
+      code: 'unavailable_shards_exception',
+      statusCode: 504,
+      sent: false,
+    });
+  });
+
+  it('a ResponseError without a numeric status is unknown; the status is the answer’s, not its body’s', () => {
+    const odd = (meta: unknown) =>
+      classifyElasticsearchError(Object.assign(new Error('x'), { name: 'ResponseError', meta }));
+    expect(odd(undefined)).toEqual({ kind: 'unknown' });
+    expect(odd(null)).toEqual({ kind: 'unknown' });
+    expect(odd({ statusCode: '503', body: { error: { type: 'unavailable_shards_exception' } } })).toEqual({
+      kind: 'unknown',
+    });
+    // A proxy's JSON page that says `status: 200` is still a 502.
+    expect(classifyElasticsearchError(answer(502, { status: 200, message: 'upstream gone' }))).toMatchObject({
+      kind: 'connection',
+      code: 502,
+      statusCode: 502,
+    });
+  });
+
+  it('a circuit_breaking_exception is PERMANENT only by its type and durability, found within bounds', () => {
+    // classifyResponse directly: the client's ResponseError cannot even be built around some of these bodies.
+    const at429 = (error: unknown) => classifyResponse(429, { error, status: 429 }, esHeader);
+    const throttled = (code: unknown) => ({ kind: 'throttled', code, statusCode: 429, sent: false });
+    const fatal = (code: string) => ({
+      kind: 'fatal',
+      code,
+      statusCode: 429,
+      sent: false,
+      message:
+        'Elasticsearch refused the request with a PERMANENT circuit_breaking_exception: the request alone exceeds a memory limit, so it is not retried',
+    });
+    const breaker = { type: 'circuit_breaking_exception', durability: 'PERMANENT' };
+    expect(at429(breaker)).toEqual(fatal('circuit_breaking_exception'));
+    // Another type that says PERMANENT is not a breaker.
+    expect(at429({ type: 'other_exception', durability: 'PERMANENT' })).toEqual(throttled('other_exception'));
+    // Only in a root cause: the roots are read, and any one of them is enough; at most ten of them.
+    const other = { type: 'x_exception' };
+    expect(at429({ type: 'x_exception', root_cause: [breaker] })).toEqual(fatal('x_exception'));
+    expect(at429({ type: 'x_exception', root_cause: [other, breaker] })).toEqual(fatal('x_exception'));
+    expect(
+      at429({ type: 'x_exception', root_cause: [...Array.from({ length: 10 }, () => other), breaker] }),
+    ).toEqual(throttled('x_exception'));
+    // Down the caused_by chain: five levels are read, not a sixth.
+    const chain = (depth: number): unknown =>
+      depth === 0 ? breaker : { type: 'wrapper_exception', caused_by: chain(depth - 1) };
+    expect(at429(chain(4))).toEqual(fatal('wrapper_exception'));
+    expect(at429(chain(5))).toEqual(throttled('wrapper_exception'));
+    // Odd bodies never throw: null causes and roots, no error, a text body.
+    expect(at429({ type: 'x_exception', caused_by: null, root_cause: [null, 'text'] })).toEqual(
+      throttled('x_exception'),
+    );
+    expect(at429(null)).toEqual(throttled(429));
+    expect(classifyResponse(429, 'Too Many Requests', esHeader)).toEqual(throttled(429));
+    expect(classifyResponse(429, null, esHeader)).toEqual(throttled(429));
+  });
+
+  it('ConnectionError: the remaining undici codes, and causes read with care (bounded, by code only)', () => {
+    expect(connection({ name: 'ClientDestroyedError', code: 'UND_ERR_DESTROYED' })).toEqual({
+      kind: 'connection',
+      code: 'CLIENT_DESTROYED',
+    });
+    expect(connection({ name: 'HeadersTimeoutError', code: 'UND_ERR_HEADERS_TIMEOUT' })).toEqual({
+      kind: 'timeout',
+      code: 'REQUEST_TIMEOUT',
+    });
+    const unread = { kind: 'connection', code: 'CONNECTION_ERROR' };
+    // A code that is not a string, or an Object.prototype member's name, is no code.
+    expect(connection({ code: ['UND_ERR_CONNECT_TIMEOUT'] })).toEqual(unread);
+    expect(connection({ code: 'constructor' })).toEqual(unread);
+    expect(connection(null)).toEqual(unread);
+    // Four causes deep are read, not a fifth (a cause chain is not trusted to end).
+    const wrapped = (depth: number): unknown =>
+      depth === 1 ? { code: 'UND_ERR_CONNECT_TIMEOUT' } : { cause: wrapped(depth - 1) };
+    expect(connection(wrapped(4))).toEqual({ kind: 'connection', code: 'CONNECT_TIMEOUT', sent: false });
+    expect(connection(wrapped(5))).toEqual(unread);
+    const cyclic: { cause?: unknown } = {};
+    cyclic.cause = cyclic;
+    expect(connection(cyclic)).toEqual(unread);
+  });
+
+  it('RequestAbortedError: a cause that is not the driver’s (the signal’s reason) is an abort', () => {
+    const reason = new DOMException('This operation was aborted', 'AbortError');
+    expect(
+      classifyElasticsearchError(
+        new errors.RequestAbortedError('aborted', undefined, { ...redaction, cause: reason }),
+      ),
+    ).toEqual({ kind: 'timeout', code: 'ABORTED' });
+  });
+
+  it('the client errors that cannot have sent anything, and the one that read a bad answer', () => {
+    expect(classifyElasticsearchError(new errors.SerializationError('circular', {}))).toEqual({
+      kind: 'fatal',
+      code: 'SERIALIZATION',
+      sent: false,
+    });
+    expect(classifyElasticsearchError(new errors.ConfigurationError('bad'))).toEqual({
+      kind: 'fatal',
+      code: 'CONFIGURATION',
+      sent: false,
+    });
+    expect(classifyElasticsearchError(new errors.DeserializationError('bad json', '{'))).toEqual({
+      kind: 'fatal',
+      code: 'DESERIALIZATION',
+    });
+    expect(
+      classifyElasticsearchError(new errors.ProductNotSupportedError('Elasticsearch', {} as never)),
+    ).toEqual({
+      kind: 'fatal',
+      code: 'PRODUCT_NOT_SUPPORTED',
+      message: 'The server did not identify itself as Elasticsearch (no x-elastic-product header)',
+    });
+  });
+
+  it('anything else: a socket error by its code, an abort, else unknown', () => {
+    expect(
+      classifyElasticsearchError(Object.assign(new Error('x'), { code: 'ECONNREFUSED', syscall: 'connect' })),
+    ).toEqual({
+      kind: 'connection',
+      code: 'ECONNREFUSED',
+      sent: false,
+    });
+    expect(classifyElasticsearchError(new Error('connect ECONNREFUSED'))).toEqual({ kind: 'unknown' });
+    expect(classifyElasticsearchError(null)).toEqual({ kind: 'unknown' });
+    expect(classifyElasticsearchError(undefined)).toEqual({ kind: 'unknown' });
+    expect(classifyElasticsearchError(42)).toEqual({ kind: 'unknown' });
+  });
+});
+
+describe('errorType and retryAfterMs read only what is there', () => {
+  it('errorType: a string error.type, else undefined', () => {
+    expect(errorType({ error: { type: 'version_conflict_engine_exception' } })).toBe(
+      'version_conflict_engine_exception',
+    );
+    expect(errorType(null)).toBeUndefined();
+    expect(errorType('text')).toBeUndefined();
+    expect(errorType({ error: null })).toBeUndefined();
+    expect(errorType({ error: 'a string' })).toBeUndefined();
+    expect(errorType({ error: { type: 5 } })).toBeUndefined();
+  });
+
+  it('retryAfterMs: whole or decimal seconds (trimmed, numbers too) or an HTTP date; nothing else', () => {
+    expect(retryAfterMs('12')).toBe(12_000);
+    expect(retryAfterMs('1.25')).toBe(1250);
+    expect(retryAfterMs(' 2 ')).toBe(2000);
+    expect(retryAfterMs(3)).toBe(3000);
+    expect(retryAfterMs('x5')).toBeUndefined();
+    expect(retryAfterMs('5x')).toBeUndefined();
+    expect(retryAfterMs(new Date(10_000), 4000)).toBeUndefined();
+    expect(retryAfterMs(new Date(1000).toUTCString(), 4000)).toBe(0);
   });
 });

@@ -24,26 +24,29 @@ export const notAppliedErrorTypes: readonly string[] = [
   'circuit_breaking_exception',
   'es_rejected_execution_exception',
 ];
-const notApplied = new Set(notAppliedErrorTypes);
+// Holds strings only; typed to take an answer without a type (`undefined`), which it never holds.
+const notApplied: ReadonlySet<string | undefined> = new Set(notAppliedErrorTypes);
 
 // undici's own codes, kept as the cause of a failed request by the driver's connection (connection.ts); Node's socket
 // codes (ECONNREFUSED, ECONNRESET…) are the core kit's.
-const undiciCodes: Readonly<Record<string, Classification>> = {
+// A Map, not an object: a code is looked up as it is (a code that is not a string finds nothing), and a code such as
+// `constructor` or `toString` is not an Object.prototype member.
+const undiciCodes: ReadonlyMap<unknown, Classification> = new Map<string, Classification>([
   // The TCP (or TLS) connection was never made: nothing was written.
-  UND_ERR_CONNECT_TIMEOUT: { kind: 'connection', code: 'CONNECT_TIMEOUT', sent: false },
+  ['UND_ERR_CONNECT_TIMEOUT', { kind: 'connection', code: 'CONNECT_TIMEOUT', sent: false }],
   // The pool was closed before the request was dispatched.
-  UND_ERR_CLOSED: { kind: 'connection', code: 'CLIENT_CLOSED', sent: false },
+  ['UND_ERR_CLOSED', { kind: 'connection', code: 'CLIENT_CLOSED', sent: false }],
   // The socket closed with the request in flight ("other side closed"): it may have run.
-  UND_ERR_SOCKET: { kind: 'connection', code: 'SOCKET_CLOSED' },
+  ['UND_ERR_SOCKET', { kind: 'connection', code: 'SOCKET_CLOSED' }],
   // The pool was destroyed (a hung node's client closed): a request in flight may have run.
-  UND_ERR_DESTROYED: { kind: 'connection', code: 'CLIENT_DESTROYED' },
-  UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', code: 'REQUEST_TIMEOUT' },
-  UND_ERR_BODY_TIMEOUT: { kind: 'timeout', code: 'REQUEST_TIMEOUT' },
-};
+  ['UND_ERR_DESTROYED', { kind: 'connection', code: 'CLIENT_DESTROYED' }],
+  ['UND_ERR_HEADERS_TIMEOUT', { kind: 'timeout', code: 'REQUEST_TIMEOUT' }],
+  ['UND_ERR_BODY_TIMEOUT', { kind: 'timeout', code: 'REQUEST_TIMEOUT' }],
+]);
 
 /** The causes of `error`, outermost first (elastic-transport wraps the connection's error once more). */
-function* causesOf(error: unknown): Generator<unknown> {
-  let cause = (error as { cause?: unknown } | null)?.cause;
+function* causesOf(error: object): Generator<unknown> {
+  let cause = (error as { cause?: unknown }).cause;
   for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
     yield cause;
     cause = (cause as { cause?: unknown }).cause;
@@ -51,12 +54,11 @@ function* causesOf(error: unknown): Generator<unknown> {
 }
 
 /** A ConnectionError by the code of its cause: refused / DNS / connect timeout (not sent) vs. lost in flight. */
-function classifyConnectionError(error: unknown): Classification {
+function classifyConnectionError(error: object): Classification {
   for (const cause of causesOf(error)) {
     const socket = classifySocketError(cause);
     if (socket !== undefined) return socket;
-    const code = (cause as { code?: unknown }).code;
-    const undici = typeof code === 'string' ? undiciCodes[code] : undefined;
+    const undici = undiciCodes.get((cause as { code?: unknown }).code);
     if (undici !== undefined) return { ...undici };
     if (isAbortError(cause)) return { kind: 'timeout', code: 'ABORTED' };
   }
@@ -88,22 +90,12 @@ export function retryAfterMs(value: unknown, now = Date.now()): number | undefin
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function statusOf(e: EsErrorShape): number | undefined {
-  const body = e.meta?.body;
-  if (typeof body === 'object' && body !== null) {
-    const status = (body as { status?: unknown }).status;
-    if (typeof status === 'number') return status;
-  }
-  return typeof e.meta?.statusCode === 'number' ? e.meta.statusCode : undefined;
-}
-
 /**
  * Whether an answer came from Elasticsearch itself: every answer of Elasticsearch 8 and 9 (errors and HEAD included)
  * carries `x-elastic-product: Elasticsearch`; a proxy's own error page does not.
  */
 function fromElasticsearch(headers: unknown): boolean {
-  if (typeof headers !== 'object' || headers === null) return false;
-  const product: unknown = (headers as Record<string, unknown>)['x-elastic-product'];
+  const product = (headers as Record<string, unknown> | null | undefined)?.['x-elastic-product'];
   return (Array.isArray(product) ? (product as unknown[])[0] : product) === 'Elasticsearch';
 }
 
@@ -142,20 +134,19 @@ function proxyAnswer(statusCode: 502 | 503 | 504): Classification {
  * trips it again however long one waits.
  */
 function isPermanentCircuitBreak(body: unknown): boolean {
-  if (typeof body !== 'object' || body === null) return false;
-  const top = (body as { error?: unknown }).error;
+  // Bodies, causes and roots are whatever the answer holds (a proxy's text, null): read with `?.`, never assumed.
+  type Cause =
+    { type?: unknown; durability?: unknown; caused_by?: unknown; root_cause?: unknown } | null | undefined;
   const permanent = (cause: unknown): boolean =>
-    typeof cause === 'object' &&
-    cause !== null &&
-    (cause as { type?: unknown }).type === 'circuit_breaking_exception' &&
-    (cause as { durability?: unknown }).durability === 'PERMANENT';
+    (cause as Cause)?.type === 'circuit_breaking_exception' && (cause as Cause)?.durability === 'PERMANENT';
+  const top = (body as { error?: unknown } | null | undefined)?.error;
+  // The cause chain and the roots are bounded: an answer is not trusted to be small.
   let cause: unknown = top;
-  for (let depth = 0; depth < 5 && typeof cause === 'object' && cause !== null; depth++) {
+  for (let depth = 0; depth < 5 && cause !== undefined && cause !== null; depth++) {
     if (permanent(cause)) return true;
-    cause = (cause as { caused_by?: unknown }).caused_by;
+    cause = (cause as Cause)?.caused_by;
   }
-  const roots: unknown =
-    typeof top === 'object' && top !== null ? (top as { root_cause?: unknown }).root_cause : undefined;
+  const roots = (top as Cause)?.root_cause;
   return Array.isArray(roots) && roots.slice(0, 10).some(permanent);
 }
 
@@ -195,7 +186,7 @@ export function classifyResponse(statusCode: number, body: unknown, headers: unk
     const hint = statusCode === 503 ? pushback(headers) : {};
     if (type === undefined && !fromElasticsearch(headers)) return { ...proxyAnswer(statusCode), ...hint };
     // Elasticsearch's own 503s refused the request before it ran; others (a type not listed, or no body) may not have.
-    const refused = type !== undefined && notApplied.has(type);
+    const refused = notApplied.has(type);
     return { kind: 'transient', ...base, ...(refused ? { sent: false } : {}), ...hint };
   }
   if (statusCode === 408) return { kind: 'timeout', ...base };
@@ -208,8 +199,7 @@ export function classifyResponse(statusCode: number, body: unknown, headers: unk
         'The server refused the compatible-with header: it is an older major version; set the option compatibility: 8',
     };
   }
-  if (statusCode === 500 && type !== undefined && notApplied.has(type))
-    return { kind: 'transient', ...base, sent: false };
+  if (statusCode === 500 && notApplied.has(type)) return { kind: 'transient', ...base, sent: false };
   return { kind: 'fatal', ...base };
 }
 
@@ -219,18 +209,18 @@ export function classifyResponse(statusCode: number, body: unknown, headers: unk
  * The table is in the README.
  */
 export function classifyElasticsearchError(error: unknown): Classification {
-  if (typeof error !== 'object' || error === null) return { kind: 'unknown' };
   // A request an abandoned operation sent after its attempt ended: refused before anything was written.
   if (isAttemptEndedError(error)) return { kind: 'timeout', code: error.code, sent: false };
   // The driver's own errors say what they are, from construction.
   if (isElasticsearchDriverError(error)) return { ...error.classification };
-  const e = error as EsErrorShape;
-  const name = typeof e.name === 'string' ? e.name : '';
-  switch (name) {
+  // Anything may be thrown: a primitive or null reads as an object with nothing to classify it by.
+  const e = Object(error) as EsErrorShape;
+  switch (e.name) {
     case 'ResponseError': {
-      const status = statusOf(e);
-      if (status === undefined) return { kind: 'unknown' };
-      return classifyResponse(status, e.meta?.body, e.meta?.headers);
+      // The HTTP status: the answer's own (its body may say anything, e.g. a proxy's JSON page).
+      const { statusCode, body, headers } = e.meta ?? {};
+      if (typeof statusCode !== 'number') return { kind: 'unknown' };
+      return classifyResponse(statusCode, body, headers);
     }
     case 'ConnectionError':
       return classifyConnectionError(e);
@@ -250,17 +240,14 @@ export function classifyElasticsearchError(error: unknown): Classification {
         code: 'PRODUCT_NOT_SUPPORTED',
         message: 'The server did not identify itself as Elasticsearch (no x-elastic-product header)',
       };
+    // The request could not be built: nothing was sent.
     case 'SerializationError':
+      return { kind: 'fatal', code: 'SERIALIZATION', sent: false };
     case 'ConfigurationError':
-      return {
-        kind: 'fatal',
-        code: name === 'SerializationError' ? 'SERIALIZATION' : 'CONFIGURATION',
-        sent: false,
-      };
+      return { kind: 'fatal', code: 'CONFIGURATION', sent: false };
+    // The answer could not be read: the request ran.
     case 'DeserializationError':
       return { kind: 'fatal', code: 'DESERIALIZATION' };
-    default:
-      break;
   }
   const socket = classifySocketError(e);
   if (socket !== undefined) return socket;

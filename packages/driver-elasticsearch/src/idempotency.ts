@@ -12,8 +12,9 @@ export type Replay =
   /** A replay may apply the change twice (POST _doc without id, _update with a script, _update_by_query). */
   | 'unsafe';
 
-// Endpoints that only read, whatever the method (POST is used for request bodies).
-const readEndpoints = new Set([
+// Endpoints that only read, whatever the method (POST is used for request bodies). Typed to take a path without an
+// endpoint (`undefined`), which it never holds.
+const readEndpoints: ReadonlySet<string | undefined> = new Set([
   '_search',
   '_count',
   '_mget',
@@ -47,16 +48,13 @@ const readEndpoints = new Set([
   '_forcemerge',
   '_cache',
 ]);
-// Changes by a delta or a script: never replayed.
-const unsafeEndpoints = new Set(['_update_by_query', '_delete_by_query', '_reindex', '_bulk', '_rollover']);
-
 function hasCondition(querystring: string | URLSearchParams | Record<string, unknown> | undefined): boolean {
   if (querystring === undefined) return false;
   const q =
     querystring instanceof URLSearchParams
       ? querystring
       : typeof querystring === 'string'
-        ? new URLSearchParams(querystring.replace(/^\?/, ''))
+        ? new URLSearchParams(querystring) // which drops a leading '?' itself
         : new URLSearchParams(
             Object.entries(querystring)
               .filter(([, v]) => v !== undefined && v !== null)
@@ -84,13 +82,14 @@ export function replayOf(
     .split('?')[0]!
     .split('/')
     .filter((s) => s !== '');
+  // Changes by a delta or a script (`_update_by_query`, `_delete_by_query`, `_reindex`, `_bulk`, `_rollover`) are
+  // not listed anywhere below: unsafe, like anything else not listed.
   const endpoint = segments.find((s) => s.startsWith('_'));
   const conditional = hasCondition(querystring ?? path.split('?')[1]);
-  if (endpoint !== undefined && unsafeEndpoints.has(endpoint)) return 'unsafe';
-  if (endpoint !== undefined && readEndpoints.has(endpoint)) return 'idempotent';
+  if (readEndpoints.has(endpoint)) return 'idempotent';
   if (endpoint === '_create') return 'conditional';
   if (endpoint === '_doc') {
-    const hasId = segments.length >= 3 && segments[segments.indexOf('_doc') + 1] !== undefined;
+    const hasId = segments[segments.indexOf(endpoint) + 1] !== undefined;
     if (!hasId) return 'unsafe'; // POST /{index}/_doc: every replay makes a new document
     if (conditional) return 'conditional';
     return m === 'PUT' || m === 'POST' || m === 'DELETE' ? 'idempotent' : 'unsafe';
