@@ -20,10 +20,9 @@ export interface HealthParts {
 
 /** A target's health snapshot: state, last error (redacted), nodes with what their last probe reported. */
 export function targetHealth(p: HealthParts): TargetHealth {
-  const statusOf = new Map<string, string>();
+  const statusOf = new Map<string, string | undefined>();
   let serverStatus: string | undefined;
   for (const s of p.slots) {
-    if (s.status === undefined) continue;
     serverStatus ??= s.status;
     if (s.node !== undefined) statusOf.set(s.node.id, s.status);
   }
