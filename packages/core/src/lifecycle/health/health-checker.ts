@@ -130,7 +130,7 @@ export class HealthChecker extends TypedEmitter<HealthCheckerEvents> {
    */
   setPolicy(policy: HealthCheckPolicy): void {
     this.#policy = policy;
-    if (!this.#running) return;
+    // A stopped checker has no timer, and #schedule() does nothing unless running.
     if (this.#timer !== undefined) {
       this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
