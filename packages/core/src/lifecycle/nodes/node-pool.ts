@@ -91,6 +91,7 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
   readonly #ping: ((node: NodeAddress) => Promise<void>) | undefined;
   #nodes: MutableNodeStatus[] = [];
   #byId = new Map<string, MutableNodeStatus>();
+  // Stryker disable ArrayDeclaration,BooleanLiteral: equivalent, the constructor's setNodes() sets them before any read
   // Kept up to date on every status change so `select` allocates nothing on the hot path.
   #alive: NodeAddress[] = [];
   // Read/write routing, only when some node has the role `replica` (a primary + replicas target).
@@ -99,6 +100,7 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
   #aliveWritable: NodeAddress[] = [];
   #aliveReplicas: NodeAddress[] = [];
   #allDeadSaid = false;
+  // Stryker restore ArrayDeclaration,BooleanLiteral
 
   constructor(options: NodePoolOptions) {
     super();
@@ -133,21 +135,17 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
    */
   select(avoid?: NodeAddress, readOnly = false): NodeAddress {
     if (this.#nodes.length === 0) throw new NoNodeAvailableError('The target has no node');
-    const routed = this.#hasReplicas;
-    const writes = routed && !readOnly;
+    const writes = this.#hasReplicas && !readOnly;
     if (writes && this.#writable === 0)
       throw new NoNodeAvailableError('The target has no primary node: only read-only calls can be served');
     const now = this.#clock.now();
     const revived = this.#policy.resurrect === 'none' ? undefined : this.#resurrect(now, writes);
     if (revived !== undefined) return revived;
 
-    let alive = this.#alive;
-    let selector = this.#selector;
-    if (routed) {
-      const replicas = readOnly && this.#aliveReplicas.length > 0;
-      alive = replicas ? this.#aliveReplicas : this.#aliveWritable;
-      if (replicas) selector = this.#replicaSelector;
-    }
+    // Without replicas, the alive writable nodes are all the alive nodes.
+    const replicas = readOnly && this.#aliveReplicas.length > 0;
+    const alive = replicas ? this.#aliveReplicas : this.#aliveWritable;
+    const selector = replicas ? this.#replicaSelector : this.#selector;
     if (alive.length > 0) {
       let picked = selector(alive);
       if (picked === undefined)
@@ -229,10 +227,8 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     s.deadCount++;
     s.diedAt = this.#clock.now();
     s.deadUntil = s.diedAt + deadTime(this.#policy, s.deadCount);
-    if (s.alive) {
-      s.alive = false;
-      this.#rebuildAlive();
-    }
+    s.alive = false;
+    this.#rebuildAlive();
     this.emit('nodeDead', { node: s.node, deadCount: s.deadCount, retryAt: s.deadUntil });
   }
 
@@ -248,19 +244,18 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
       due = s;
     }
     if (due === undefined) return undefined;
-    if (this.#policy.resurrect === 'ping' && this.#ping !== undefined) {
+    const ping = this.#ping;
+    if (this.#policy.resurrect === 'ping' && ping !== undefined) {
       // Ping in the background and serve this call from the alive nodes meanwhile (elastic-transport does the same).
-      this.#pingNode(due);
+      this.#pingNode(due, ping);
       return undefined;
     }
     // Optimistic: hand it out; the call's own outcome decides whether it is back.
     return due.node;
   }
 
-  #pingNode(s: MutableNodeStatus): void {
+  #pingNode(s: MutableNodeStatus, ping: (node: NodeAddress) => Promise<void>): void {
     s.pinging = true;
-    const ping = this.#ping;
-    if (ping === undefined) return;
     ping(s.node).then(
       () => {
         s.pinging = false;
