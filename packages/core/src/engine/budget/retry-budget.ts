@@ -81,7 +81,9 @@ export class RetryBudget {
     return Math.max(0, deposits * this.#policy.ratio + floor - withdrawals);
   }
 
-  // The ring cell for now, cleared if it last held an older slice; also clears any cells skipped over.
+  // The ring cell for now. When it last held another slice, every cell holding a slice that left the window is
+  // cleared: the cells skipped over, and this one (the clock being monotonic, it held an older slice of the same
+  // cell, a window or more ago).
   #cell(now: number = this.#clock.now()): number {
     const slice = Math.floor(now / this.#sliceMs);
     const cell = ((slice % SLICES) + SLICES) % SLICES;
@@ -94,9 +96,6 @@ export class RetryBudget {
         }
       }
       this.#slices[cell] = slice;
-      this.#deposits[cell] = 0;
-      this.#withdrawals[cell] = 0;
-      this.#successes[cell] = 0;
     }
     return cell;
   }
