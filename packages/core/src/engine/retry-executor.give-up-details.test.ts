@@ -2,7 +2,8 @@
 // deadline error with nothing sent; a BreakerOpenError says when trial calls resume (rounded up, from now), and
 // nothing when the breaker is half-open and full; retryIf's elapsedMs counts from the operation's start; a budget
 // on a clock of its own reads that clock; a closed breaker costs no question to the source; and a source that
-// throws where it is asked whether it is connected (a bug) gets its error back as it is.
+// throws where it is asked whether it is connected, or a clock that throws when a timer is set (bugs), gets its
+// error back as it is.
 import { describe, expect, it } from 'vitest';
 import {
   BreakerOpenError,
@@ -10,6 +11,7 @@ import {
   isDeadlineExceededError,
   isRetriesExhaustedError,
 } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 import { createFakeClock, type FakeClock } from '../time/fake-clock.js';
 import {
   breakerPolicy,
@@ -184,5 +186,40 @@ describe('RetryExecutor: the source and the breaker', () => {
     expect(error).toBe(bug);
     expect(source.asked).toBe(1);
     expect(calls).toBe(0);
+  });
+});
+
+describe('RetryExecutor: a broken clock', () => {
+  it('one that throws when the backoff timer is set (a bug): its error comes back as it is, not as an abort', async () => {
+    const fake = createFakeClock();
+    const bug = new Error('setTimeout is broken');
+    const clock: Clock = {
+      now: () => fake.now(),
+      setTimeout: () => {
+        throw bug;
+      },
+      clearTimeout: () => {},
+    };
+    // No attempt timeout and no deadline: the backoff wait is the first timer asked for.
+    const run = new RetryExecutor<string>({
+      target: 'db',
+      system: 'fakedb',
+      policy: retryPolicy({ attemptTimeout: 0, deadline: 0 }),
+      classify,
+      source: new FakeSource(),
+      clock,
+    });
+    let calls = 0;
+    const error = await run
+      .execute(
+        () => {
+          calls++;
+          return Promise.reject(new FakeDriverError('connection'));
+        },
+        { idempotent: true },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBe(bug);
+    expect(calls).toBe(1);
   });
 });
