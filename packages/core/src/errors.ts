@@ -38,6 +38,11 @@ export interface ReconnectErrorOptions {
   retryable?: boolean;
   /** Whether the failed operation may have run, when the thrower knows. */
   outcome?: Outcome;
+  /**
+   * Why, in the failure's own words (already redacted): appended to the message after a colon, so the line a
+   * logger prints says why the operation failed, not only that it did.
+   */
+  because?: string;
 }
 
 // A brand that survives two copies of this package in one process (instanceof does not).
@@ -56,7 +61,10 @@ export class ReconnectError extends Error {
   readonly retryable?: boolean;
 
   constructor(code: ErrorCode, message: string, options?: ReconnectErrorOptions) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options?.because === undefined || options.because === '' ? message : `${message}: ${options.because}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     if (options?.kind !== undefined) this.kind = options.kind;
     if (options?.target !== undefined) this.target = options.target;

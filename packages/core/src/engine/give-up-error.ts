@@ -40,6 +40,25 @@ function failureText(error: unknown): string {
   return type === error.name ? message : `${type}: ${message}`;
 }
 
+// The longest `because` a give-up message carries: the why, not a stack of everything.
+const maxBecause = 300;
+
+/**
+ * Why, for a give-up message: the last failure in a few words and, when it wraps others (a target that gave up
+ * reconnecting, whose cause is a refused certificate), the innermost cause too.
+ */
+export function becauseText(error: unknown): string {
+  let inner: unknown = error;
+  for (let depth = 0; depth < 8; depth++) {
+    const next: unknown = inner instanceof Error ? inner.cause : undefined;
+    if (next === undefined || next === null) break;
+    inner = next;
+  }
+  const outer = failureText(error);
+  const text = inner === error ? outer : `${outer} ← ${failureText(inner)}`;
+  return text.length <= maxBecause ? text : `${text.slice(0, maxBecause - 1)}…`;
+}
+
 /**
  * The error an operation gives up with, one type per reason, the driver error as `cause`.
  * `not_retryable` on the first attempt returns the driver's own error unchanged (a SQL syntax error
@@ -55,12 +74,15 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
     outcome: facts.maybeSent ? 'unknown' : 'not_sent',
     ...(failure === undefined ? {} : { kind: failure.classification.kind }),
   };
+  // Why, appended to the message of the errors that wrap the last failure.
+  const why: ReconnectErrorOptions =
+    failure === undefined ? o : { ...o, because: becauseText(failure.error) };
   switch (reason) {
     case RetryReasons.NOT_RETRYABLE:
       if (attempts <= 1 && failure !== undefined) return failure.error;
       return new NotRetryableError(
         `Operation failed after ${attempts} attempts with an error the policy does not retry`,
-        o,
+        why,
       );
     case RetryReasons.NOT_IDEMPOTENT:
       return new OutcomeUnknownError(
@@ -68,13 +90,13 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
         { ...o, outcome: 'unknown' },
       );
     case RetryReasons.MAX_RETRIES:
-      return new RetriesExhaustedError(facts.failures, o);
+      return new RetriesExhaustedError(facts.failures, why);
     case RetryReasons.DEADLINE:
-      return new DeadlineExceededError(facts.deadlineMs, facts.failures, o);
+      return new DeadlineExceededError(facts.deadlineMs, facts.failures, why);
     case RetryReasons.BUDGET_EXHAUSTED:
       return new BudgetExhaustedError(
         `Retry budget of target "${facts.target}" exhausted: not retrying after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
-        o,
+        why,
       );
     case RetryReasons.BREAKER_OPEN: {
       const wait =

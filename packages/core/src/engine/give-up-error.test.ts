@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isBudgetExhaustedError,
+  isDeadlineExceededError,
+  isRetriesExhaustedError,
+  NotConnectedError,
+  ReconnectError,
+} from '../errors.js';
+import { RetryReasons } from '../telemetry/names.js';
+import { becauseText, giveUpError, type GiveUpFacts } from './give-up-error.js';
+import { AttemptFailed } from './operation-run.js';
+
+const replyError = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+
+function facts(error: unknown): GiveUpFacts {
+  return {
+    attempts: 4,
+    failure: new AttemptFailed(error, { kind: 'transient' }, undefined, undefined, 3),
+    failures: [],
+    maybeSent: false,
+    deadlineMs: 10_000,
+    abortReason: undefined,
+    target: 'cache',
+    breakerRetryInMs: undefined,
+  };
+}
+
+describe('give-up errors say why in the line a logger prints', () => {
+  it('retries exhausted: the last failure in its own words', () => {
+    const e = giveUpError(
+      RetryReasons.MAX_RETRIES,
+      facts(replyError("READONLY You can't write against a read only replica.")),
+    );
+    expect(isRetriesExhaustedError(e)).toBe(true);
+    expect((e as Error).message).toBe(
+      "Operation failed after 0 attempts: READONLY You can't write against a read only replica.",
+    );
+    // The cause is still the error itself, unchanged.
+    expect((e as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('a wrapped failure: the outer words and the innermost cause (a target that gave up on a bad certificate)', () => {
+    const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    const gaveUp = new NotConnectedError('Reconnect attempts are exhausted; the target gave up', {
+      cause: tls,
+    });
+    const e = giveUpError(RetryReasons.DEADLINE, facts(gaveUp));
+    expect(isDeadlineExceededError(e)).toBe(true);
+    expect((e as Error).message).toBe(
+      'Operation deadline of 10000 ms exceeded: ERR_NOT_CONNECTED: Reconnect attempts are exhausted; the target gave up ← DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate',
+    );
+  });
+
+  it('a budget give-up says why too; credentials in a failure are redacted', () => {
+    const e = giveUpError(
+      RetryReasons.BUDGET_EXHAUSTED,
+      facts(new Error('connect failed for redis://app:hunter2@cache.internal:6379')),
+    );
+    expect(isBudgetExhaustedError(e)).toBe(true);
+    expect((e as Error).message).toMatch(
+      /^Retry budget of target "cache" exhausted: not retrying after 4 attempts: /,
+    );
+    expect((e as Error).message).not.toContain('hunter2');
+  });
+
+  it('without a failure (nothing ran) the message is the plain one', () => {
+    const e = giveUpError(RetryReasons.DEADLINE, { ...facts(undefined), failure: undefined });
+    expect((e as Error).message).toBe('Operation deadline of 10000 ms exceeded');
+  });
+
+  it('a long why is cut at 300 characters', () => {
+    const text = becauseText(new Error('x'.repeat(1000)));
+    expect(text).toHaveLength(300);
+    expect(text.endsWith('…')).toBe(true);
+  });
+
+  it('because is appended by the base class after a colon, and an empty one adds nothing', () => {
+    expect(new ReconnectError('ERR_ABORTED', 'Stopped', { because: 'shutdown' }).message).toBe(
+      'Stopped: shutdown',
+    );
+    expect(new ReconnectError('ERR_ABORTED', 'Stopped', { because: '' }).message).toBe('Stopped');
+  });
+});
