@@ -1,5 +1,6 @@
 import type { AttemptContext } from '@reconnect/core';
 import { enteringAttempt } from './attempt-pool.js';
+import { serverErrno } from './classify.js';
 import { markNotSent, MySqlDriverError } from './errors.js';
 import { abandon, guard } from './guard.js';
 import { removeQueued, type AcquireCallback, type CoreConnection } from './mysql2-internals.js';
@@ -70,6 +71,74 @@ function queueShareMs(attempt: Pick<AttemptContext, 'timeoutMs'>): number {
 }
 
 /**
+ * Server error numbers that mean "busy" at connect: too many connections (1040 `ER_CON_COUNT_ERROR`, 1203
+ * `ER_TOO_MANY_USER_CONNECTIONS`). They pass as other clients disconnect, so a pool backs off and tries again
+ * rather than failing its callers; the account's own quotas (1226) do not pass within a call and are not here.
+ */
+export const busyErrnos: readonly number[] = [1040, 1203];
+
+/** Whether `error` is the server refusing a new connection as busy ({@link busyErrnos}). */
+export function isServerBusy(error: unknown): boolean {
+  return busyErrnos.includes(serverErrno(error) ?? 0);
+}
+
+/** Whether mysql2, asked for a connection now, would open a new one (none free, room for another). */
+function wouldOpen(state: PoolState): boolean {
+  const { core } = state;
+  const limit = core.config.connectionLimit;
+  return (
+    !core._closed &&
+    core._freeConnections.length === 0 &&
+    (limit === 0 || core._allConnections.length < limit)
+  );
+}
+
+/** Opens connections for calls the pacer held back, as fast as it lets them, while they wait and there is room. */
+function wake(state: PoolState): void {
+  state.wake = undefined;
+  const queue = state.core._connectionQueue;
+  while (queue.length > 0 && wouldOpen(state) && state.pacer.tryOpen()) {
+    const cb = queue.shift();
+    if (cb !== undefined) state.getConnection.call(state.core, cb);
+  }
+  if (queue.length > 0 && wouldOpen(state)) armWake(state);
+}
+
+function armWake(state: PoolState): void {
+  if (state.wake !== undefined || state.closing) return;
+  // Not unref'd: a call waiting for this connection is the program's work, like a socket it waits on.
+  state.wake = setTimeout(() => wake(state), Math.max(1, state.pacer.waitMs()));
+}
+
+/** Stops opening connections for held-back calls (the pool is closing: mysql2 fails its queue). */
+export function stopWaking(state: PoolState): void {
+  clearTimeout(state.wake);
+  state.wake = undefined;
+}
+
+/**
+ * Asks mysql2 for a connection, unless that would open one the pacer holds back (its ceiling per second, a busy
+ * back-off): then the call waits in mysql2's own queue, as it would for a free connection — served by the first
+ * connection released, or by a new one when the pacer lets it (bounded like any wait there, see {@link acquire}).
+ * `front`: a call mysql2 took from the head of its queue goes back to the head.
+ */
+function requestConnection(state: PoolState, cb: AcquireCallback, front: boolean): void {
+  if (!wouldOpen(state) || state.pacer.tryOpen()) {
+    state.getConnection.call(state.core, cb);
+    return;
+  }
+  const { core } = state;
+  if (!front && core.config.queueLimit > 0 && core._connectionQueue.length >= core.config.queueLimit) {
+    cb(new Error('Queue limit reached.'));
+    return;
+  }
+  state.stats.paced++;
+  if (front) core._connectionQueue.unshift(cb);
+  else core._connectionQueue.push(cb);
+  armWake(state);
+}
+
+/**
  * The pool's `getConnection`, guarded: the wait in mysql2's queue for a free connection is bounded (removed from
  * the queue, nothing sent); a connection idle longer than `validateAfterIdleMs` is pinged first, and one that fails
  * is discarded (with every connection idle as long) and another taken; connect and validation failures are marked
@@ -87,6 +156,7 @@ export function acquire(
   validate: boolean,
   attempt: AttemptContext | undefined = enteringAttempt(),
   ownLimit = true,
+  onBusy: 'wait' | 'fail' = 'wait',
 ): void {
   const { core, settings } = state;
   let done = false;
@@ -96,17 +166,19 @@ export function acquire(
   // An operation's call that finds a free connection (or room for a new one) never waits in the queue: no timer
   // and no clock reading for it (they were most of a checkout's cost). A call outside an operation keeps its
   // bound on the handshake too.
-  const willQueue =
-    core._freeConnections.length === 0 && core._allConnections.length >= core.config.connectionLimit;
+  const free = core._freeConnections.length > 0;
+  // A call the pacer will hold back waits in the queue like one that finds every connection busy.
+  const willQueue = !free && (!wouldOpen(state) || state.pacer.waitMs() > 0);
   // `ownLimit` false: the caller's signal is the only bound (the first connect, bounded by connectTimeout).
-  const limitMs = !ownLimit
+  let limitMs = !ownLimit
     ? 0
     : attempt === undefined
       ? settings.acquireTimeoutMs
       : willQueue
         ? queueShareMs(attempt)
         : 0;
-  const startedAt = limitMs > 0 ? Date.now() : 0;
+  // A call that opens a connection reads the clock too: a busy refusal may send it to the queue afterwards.
+  const startedAt = limitMs > 0 || !free ? Date.now() : 0;
   const finish = (error: unknown, conn?: CoreConnection) => {
     if (done) {
       conn?.release?.();
@@ -138,12 +210,35 @@ export function acquire(
     if (removeQueued(core, onConnection)) timedOut('ACQUIRE_TIMEOUT');
     else if (attempt === undefined) timedOut('CONNECT_TIMEOUT');
   };
-  const timer = limitMs > 0 ? setTimeout(onTimeout, limitMs) : undefined;
+  let timer = limitMs > 0 ? setTimeout(onTimeout, limitMs) : undefined;
   timer?.unref();
   // Asks mysql2 for a connection; once the call's share of the queue is spent it does not wait there again.
   const request = () => {
-    state.getConnection.call(core, onConnection);
+    requestConnection(state, onConnection, false);
     if (expired && !done && removeQueued(core, onConnection)) timedOut('ACQUIRE_TIMEOUT');
+  };
+  // The server refused the new connection as busy: nothing was sent and nothing is wrong with the server but its
+  // load. The pool backs off (no new connection for a jittered while) and the call waits in the queue for a
+  // connection that exists to come free, or for the next one the pacer opens — within its share of its attempt
+  // (armed now if the call had none: it found room for a connection and never meant to queue).
+  const waitOutBusy = (error: unknown) => {
+    state.stats.serverBusy++;
+    state.lastBusy = markNotSent(error);
+    state.pacer.busy();
+    if (timer === undefined && ownLimit && attempt !== undefined) {
+      limitMs = queueShareMs(attempt);
+      if (limitMs > 0) {
+        const left = limitMs - (Date.now() - startedAt);
+        if (left <= 0) {
+          expired = true;
+          timedOut('ACQUIRE_TIMEOUT');
+          return;
+        }
+        timer = setTimeout(onTimeout, left);
+        timer.unref();
+      }
+    }
+    request();
   };
   const onConnection: AcquireCallback = (error, conn) => {
     if (done) {
@@ -151,6 +246,10 @@ export function acquire(
       return;
     }
     if (conn === undefined) {
+      if (onBusy === 'wait' && !state.closing && isServerBusy(error)) {
+        waitOutBusy(error);
+        return;
+      }
       // mysql2's error (a connect or handshake that failed while acquiring): only here is it known that no
       // statement was written, so it is marked — wrapping it would hide mysql2's code and errno from the caller.
       finish(markNotSent(error ?? new Error('No connection')));
@@ -206,8 +305,8 @@ export function acquire(
  * The pool's `getConnection` (what `pool.query`, `pool.execute` and `pool.getConnection` all go through), guarded by
  * {@link acquire}. mysql2 itself calls it again for a queued call when a connection leaves the pool: that call's
  * acquisition is already under way (its timer, its validation), so it goes back to mysql2's own as it is, where its
- * timeout can still find it.
+ * timeout can still find it — or to the head of the queue when the new connection it would open is held back.
  */
 export function poolGetConnection(state: PoolState): (cb: AcquireCallback) => void {
-  return (cb) => (acquiring.has(cb) ? state.getConnection.call(state.core, cb) : acquire(state, cb, true));
+  return (cb) => (acquiring.has(cb) ? requestConnection(state, cb, true) : acquire(state, cb, true));
 }

@@ -14,6 +14,14 @@ export {
   type MySqlClassification,
   type ServerErrorRule,
 } from './classify.js';
+export { busyErrnos, isServerBusy } from './acquire.js';
+export {
+  busyBackoffBaseMs,
+  busyBackoffMaxMs,
+  ConnectPacer,
+  defaultConnectRate,
+  type ConnectPacerOptions,
+} from './connect-pacer.js';
 export {
   driverErrorCodes,
   isMySqlDriverError,

@@ -8,6 +8,8 @@ export interface RingQueue<T> {
   get(index: number): T;
   removeOne(index: number): void;
   shift(): T | undefined;
+  push(item: T): void;
+  unshift(item: T): void;
 }
 export interface Command extends EventEmitter {
   timeout?: number;
@@ -32,7 +34,7 @@ export interface CoreConnection extends EventEmitter {
 }
 export type AcquireCallback = (error: unknown, connection?: CoreConnection) => void;
 export interface CorePool extends EventEmitter {
-  config: { connectionLimit: number };
+  config: { connectionLimit: number; queueLimit: number };
   _allConnections: RingQueue<CoreConnection>;
   _freeConnections: RingQueue<CoreConnection>;
   _connectionQueue: RingQueue<AcquireCallback>;

@@ -177,6 +177,7 @@ describe('what the driver does with the policy', () => {
       validationTimeoutMs: 500,
       connectTimeoutMs: 5000,
       closeGraceMs: 2000,
+      connectRate: 5,
     });
     expect(poolSettings(mysqlOptionsSchema.parse({ validateAfterIdle: 0 }), policy).validateAfterIdleMs).toBe(
       0,
@@ -185,5 +186,27 @@ describe('what the driver does with the policy', () => {
       poolSettings(mysqlOptionsSchema.parse({}), resolvePolicy({ retry: { attemptTimeout: 0 } }))
         .queryTimeoutMs,
     ).toBe(0);
+  });
+
+  it('connectRate: the pool’s ceiling on new connections (default 5, 0 lifts it), never passed on to mysql2', () => {
+    const policy = resolvePolicy({});
+    expect(poolSettings(mysqlOptionsSchema.parse({ connectRate: 0 }), policy).connectRate).toBe(0);
+    expect(poolSettings(mysqlOptionsSchema.parse({ connectRate: 2.5 }), policy).connectRate).toBe(2.5);
+    expect(mysql2PoolOptions(mysqlOptionsSchema.parse({ connectRate: 3 }), policy)).not.toHaveProperty(
+      'connectRate',
+    );
+    const issues = (input: unknown) => {
+      const r = mysqlOptionsSchema.safeParse(input);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(issues({ connectRate: -1 })).toEqual([
+      'connectRate: connectRate cannot be negative (0 lifts the ceiling)',
+    ]);
+    expect(issues({ connectRate: 'fast' })).toEqual([
+      'connectRate: connectRate must be a number: new connections per second per node (0 for no ceiling)',
+    ]);
+    expect(issues({ connectRate: 20_000 })).toEqual([
+      'connectRate: connectRate above 10000 per second is no ceiling: use 0 to lift it',
+    ]);
   });
 });

@@ -96,6 +96,18 @@ export const mysqlOptionsSchema = z
      * policy's `healthCheck.interval`; `0` validates every time.
      */
     validateAfterIdle: z.number().int().nonnegative().optional(),
+    /**
+     * New connections a pool may open per second, per node (default 5): the first at once, the next ones 1–1.5 ×
+     * `1000 / connectRate` ms apart; `0` lifts the ceiling. A fleet reconnecting together then ramps up instead of
+     * opening every pool's connections at once.
+     */
+    connectRate: z
+      .number({
+        error: 'connectRate must be a number: new connections per second per node (0 for no ceiling)',
+      })
+      .nonnegative({ error: 'connectRate cannot be negative (0 lifts the ceiling)' })
+      .max(10_000, { error: 'connectRate above 10000 per second is no ceiling: use 0 to lift it' })
+      .optional(),
     /** `COM_RESET_CONNECTION` when a connection is released (mysql2 default false). */
     resetOnRelease: z.boolean().optional(),
     charset: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
 import type { PoolOptions } from 'mysql2';
+import { defaultConnectRate } from './connect-pacer.js';
 import { mysqlAddresses, parseMySqlUri, type MySqlDriverOptions } from './options.js';
 
 /** Default `queueLimit`: operations waiting for a free pooled connection, per node (mysql2: unbounded). */
@@ -27,6 +28,8 @@ export interface PoolSettings {
   connectTimeoutMs: number;
   /** How long `close()` lets `pool.end()` finish before destroying the sockets. */
   closeGraceMs: number;
+  /** New connections per second per pool at most (the options' `connectRate`); 0 = no ceiling. */
+  connectRate: number;
 }
 
 /** The driver's settings under `policy` (and the options' `validateAfterIdle`). */
@@ -41,6 +44,7 @@ export function poolSettings(options: MySqlDriverOptions, policy: ResolvedPolicy
     validationTimeoutMs: attempt > 0 ? Math.min(probe, Math.max(1, Math.floor(attempt / 4))) : probe,
     connectTimeoutMs: connect,
     closeGraceMs: Math.min(maxCloseGraceMs, connect),
+    connectRate: options.connectRate ?? defaultConnectRate,
   };
 }
 
@@ -61,7 +65,16 @@ export function mysql2PoolOptions(
 ): PoolOptions {
   const fromUri = options.uri === undefined ? undefined : parseMySqlUri(options.uri);
   const address = node ?? mysqlAddresses(options)[0]!;
-  const { uri: _uri, nodes: _n, primary: _p, replicas: _r, validateAfterIdle: _v, ...rest } = options;
+  const {
+    uri: _uri,
+    nodes: _n,
+    primary: _p,
+    replicas: _r,
+    validateAfterIdle: _v,
+    connectRate: _c,
+    ...rest
+  } = options;
+  void _c;
   void _uri;
   void _n;
   void _p;

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
+import type { ConnectPacer } from './connect-pacer.js';
 import type { Killer } from './kill-query.js';
 import type { CorePool, CoreConnection, AcquireCallback } from './mysql2-internals.js';
 import type { PoolSettings } from './policy-mapping.js';
@@ -20,6 +21,10 @@ export interface MySqlPoolStats {
   acquireTimeouts: number;
   /** The longest the pool's own wait queue has been. */
   maxQueued: number;
+  /** New connections the server refused as busy (1040, 1203): backed off and tried again, never a caller's error. */
+  serverBusy: number;
+  /** Calls that waited for a connection because the pacer held a new one back (its ceiling, or a busy back-off). */
+  paced: number;
 }
 
 /** What the driver keeps of each pool it created: mysql2's pool, the policy's settings, counters, the killer. */
@@ -32,6 +37,12 @@ export interface PoolState {
   readonly getConnection: (this: CorePool, cb: AcquireCallback) => void;
   closing: boolean;
   probeConnection: CoreConnection | undefined;
+  /** Paces the pool's new connections (connect-pacer.ts). */
+  readonly pacer: ConnectPacer;
+  /** The timer that opens a connection for the calls the pacer held back, when it lets the next one start. */
+  wake: ReturnType<typeof setTimeout> | undefined;
+  /** The last busy refusal (1040, 1203): what a first connect that never got a connection reports. */
+  lastBusy: unknown;
 }
 
 /** Every pool the driver created, and its state (filled by createMySqlPool). */

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { abortReason, closeWithin } from '@reconnect/core';
 import mysql, { type PoolOptions } from 'mysql2';
 import { createPool, type Pool } from 'mysql2/promise';
-import { acquire, asError, markFresh, poolGetConnection } from './acquire.js';
+import { acquire, asError, isServerBusy, markFresh, poolGetConnection, stopWaking } from './acquire.js';
+import { ConnectPacer } from './connect-pacer.js';
 import { abandon, closedByClient, guard, isAbandoned } from './guard.js';
 import { Killer } from './kill-query.js';
 import { noop, type CoreConnection, type CorePool } from './mysql2-internals.js';
@@ -48,6 +49,8 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
     killFailed: 0,
     acquireTimeouts: 0,
     maxQueued: 0,
+    serverBusy: 0,
+    paced: 0,
   };
   const original = core.getConnection;
   const state: PoolState = {
@@ -63,9 +66,13 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
     getConnection: original,
     closing: false,
     probeConnection: undefined,
+    pacer: new ConnectPacer({ perSecond: ctx.settings.connectRate }),
+    wake: undefined,
+    lastBusy: undefined,
   };
   states.set(pool, state);
   core.on('connection', (conn: CoreConnection) => {
+    state.pacer.opened();
     markFresh(conn);
     guard(state, conn);
   });
@@ -78,6 +85,7 @@ function acquireUnder(
   signal: AbortSignal,
   validate: boolean,
   ownLimit = true,
+  onBusy: 'wait' | 'fail' = 'wait',
 ): Promise<CoreConnection> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
@@ -104,6 +112,7 @@ function acquireUnder(
       validate,
       undefined,
       ownLimit,
+      onBusy,
     );
   });
 }
@@ -132,13 +141,20 @@ function queryUnder(state: PoolState, conn: CoreConnection, sql: string, signal:
 
 /**
  * Makes the pool's first connection (TCP, handshake, authentication) under `signal`; it stays in the pool
- * for the first probe. A failure is marked as never sent.
+ * for the first probe. A failure is marked as never sent. A server that refuses it as busy (1040, 1203) is tried
+ * again after a jittered back-off until `signal` ends; then the connect fails with the server's refusal.
  */
 export async function openPool(pool: MySqlPool, signal: AbortSignal): Promise<void> {
   const state = stateOf(pool);
   // Bounded by the connect's signal alone (reconnect.connectTimeout): a silent server then reads as every store's
   // does, not as "No pooled connection became free" at the shorter attemptTimeout.
-  const conn = await acquireUnder(state, signal, false, false);
+  let conn: CoreConnection;
+  try {
+    conn = await acquireUnder(state, signal, false, false);
+  } catch (error) {
+    // The connect ran out of time backing off a busy server: say so (throttled, not sent), not "aborted".
+    throw signal.aborted && state.lastBusy !== undefined ? state.lastBusy : error;
+  }
   markFresh(conn);
   conn.release?.();
 }
@@ -151,15 +167,25 @@ export async function openPool(pool: MySqlPool, signal: AbortSignal): Promise<vo
 export async function probePool(pool: MySqlPool, sql: string, signal: AbortSignal): Promise<void> {
   const state = stateOf(pool);
   const { core } = state;
-  if (core._freeConnections.length === 0 && core._allConnections.length >= core.config.connectionLimit) {
-    await probeSide(state, sql, signal);
-    return;
-  }
-  const conn = await acquireUnder(state, signal, false);
   try {
-    await queryUnder(state, conn, sql, signal);
-  } finally {
-    if (!isAbandoned(conn)) conn.release?.();
+    // Every connection busy, or a new one held back by the pacer: the probe must not wait behind the callers.
+    if (
+      core._freeConnections.length === 0 &&
+      (core._allConnections.length >= core.config.connectionLimit || state.pacer.waitMs() > 0)
+    ) {
+      await probeSide(state, sql, signal);
+      return;
+    }
+    const conn = await acquireUnder(state, signal, false, true, 'fail');
+    try {
+      await queryUnder(state, conn, sql, signal);
+    } finally {
+      if (!isAbandoned(conn)) conn.release?.();
+    }
+  } catch (error) {
+    // "Too many connections" is the server answering: busy, not down (the target is not declared lost for it).
+    if (isServerBusy(error)) return;
+    throw error;
   }
 }
 
@@ -200,6 +226,7 @@ export async function closeMySqlPool(
   const state = stateOf(pool);
   if (state.closing) return 'graceful';
   state.closing = true;
+  stopWaking(state);
   state.killer.close();
   const side = state.probeConnection;
   state.probeConnection = undefined;

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { busyBackoffBaseMs, busyBackoffMaxMs, ConnectPacer, defaultConnectRate } from './connect-pacer.js';
+
+/** A pacer on a clock the test moves, with the randomness it is given (0 = the shortest jitter, 1 = the longest). */
+function pacer(perSecond: number, random: () => number) {
+  let now = 1_000_000;
+  const p = new ConnectPacer({ perSecond, now: () => now, random });
+  return {
+    p,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+describe('ConnectPacer', () => {
+  it('the first connection at once; each next one after a gap of 1–1.5 × 1000 / perSecond ms', () => {
+    const { p, advance } = pacer(5, () => 0);
+    expect(p.tryOpen()).toBe(true);
+    expect(p.waitMs()).toBe(200);
+    advance(199);
+    expect(p.tryOpen()).toBe(false);
+    expect(p.waitMs()).toBe(1);
+    advance(1);
+    expect(p.waitMs()).toBe(0);
+    expect(p.tryOpen()).toBe(true);
+    // The longest jitter: 1.5 × the gap.
+    const long = pacer(5, () => 1);
+    expect(long.p.tryOpen()).toBe(true);
+    expect(long.p.waitMs()).toBe(300);
+    long.advance(299);
+    expect(long.p.tryOpen()).toBe(false);
+    long.advance(1);
+    expect(long.p.tryOpen()).toBe(true);
+  });
+
+  it('a refused tryOpen does not push the next one back', () => {
+    const { p, advance } = pacer(10, () => 0);
+    p.tryOpen();
+    advance(50);
+    expect(p.tryOpen()).toBe(false);
+    expect(p.tryOpen()).toBe(false);
+    advance(50);
+    expect(p.tryOpen()).toBe(true);
+  });
+
+  it('no second holds more than perSecond + 1 new connections, whatever the jitter', () => {
+    for (const r of [0, 0.5, 0.999]) {
+      const { p, advance } = pacer(5, () => r);
+      let opened = 0;
+      for (let t = 0; t < 1000; t++) {
+        if (p.tryOpen()) opened++;
+        advance(1);
+      }
+      expect(opened, `random ${r}`).toBeLessThanOrEqual(6);
+      expect(opened, `random ${r}`).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('perSecond 0: no ceiling', () => {
+    const { p } = pacer(0, () => 0.5);
+    for (let i = 0; i < 100; i++) expect(p.tryOpen()).toBe(true);
+    expect(p.waitMs()).toBe(0);
+  });
+
+  it('busy: none before an equal-jitter back-off whose envelope doubles from 250 ms up to 5 s', () => {
+    const { p, advance } = pacer(0, () => 0);
+    // Half the envelope at the least (random 0)…
+    expect(p.busy()).toBe(125);
+    expect(p.waitMs()).toBe(125);
+    expect(p.tryOpen()).toBe(false);
+    advance(125);
+    expect(p.tryOpen()).toBe(true);
+    expect(p.busy()).toBe(250);
+    expect(p.busy()).toBe(500);
+    expect(p.busy()).toBe(1000);
+    expect(p.busy()).toBe(2000);
+    expect(p.busy()).toBe(2500);
+    expect(p.busy()).toBe(2500);
+    // …the whole envelope at the most (random → 1).
+    const top = pacer(0, () => 1);
+    expect(top.p.busy()).toBe(busyBackoffBaseMs);
+    for (let i = 0; i < 10; i++) top.p.busy();
+    expect(top.p.busy()).toBe(busyBackoffMaxMs);
+  });
+
+  it('a connection that succeeds starts the busy back-off again from its base', () => {
+    const { p } = pacer(0, () => 0);
+    p.busy();
+    p.busy();
+    expect(p.busy()).toBe(500);
+    p.opened();
+    expect(p.busy()).toBe(125);
+  });
+
+  it('a busy back-off never shortens the wait the ceiling already asked for', () => {
+    const { p } = pacer(1, () => 0);
+    p.tryOpen(); // next one in 1000 ms
+    p.busy(); // 125 ms
+    expect(p.waitMs()).toBe(1000);
+  });
+
+  it('the default ceiling is 5 a second', () => {
+    expect(defaultConnectRate).toBe(5);
+  });
+});

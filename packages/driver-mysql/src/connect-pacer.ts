@@ -1,0 +1,67 @@
+/**
+ * Default ceiling on a pool's new connections, per second per node. A pool of 10 fills in about two seconds under
+ * load (the first connection at once, then one every 200–300 ms); a fleet of 1 000 such pools reconnecting after an
+ * outage opens at most ~500 connections per 100 ms after their first ones, not 10 000 at once (issue #26).
+ */
+export const defaultConnectRate = 5;
+/** The first wait after the server refused a new connection as busy (1040, 1203), in ms. */
+export const busyBackoffBaseMs = 250;
+/** The longest wait between two tries at a new connection while the server stays busy, in ms. */
+export const busyBackoffMaxMs = 5000;
+
+/** What a {@link ConnectPacer} needs: its ceiling, and the clock and randomness (injected for tests). */
+export interface ConnectPacerOptions {
+  /** New connections per second at most; 0 = no ceiling (the busy back-off still applies). */
+  readonly perSecond: number;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/**
+ * Paces the new connections of one pool. The first one is immediate (a new pool is made at every reconnect, so the
+ * first connection after a reconnect never waits); each next one waits a jittered gap of 1–1.5 × `1000 / perSecond`
+ * ms, so no second ever sees more than `perSecond` + 1 of them and pools that started together drift apart. When the
+ * server refuses a new connection as busy, none is tried for a jittered back-off (half its envelope fixed, half
+ * random; the envelope doubles from {@link busyBackoffBaseMs} up to {@link busyBackoffMaxMs} while the refusals go on,
+ * and starts again after a connection succeeds).
+ */
+export class ConnectPacer {
+  readonly #gapMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #nextAt = Number.NEGATIVE_INFINITY;
+  #busyStreak = 0;
+
+  constructor(options: ConnectPacerOptions) {
+    this.#gapMs = options.perSecond > 0 ? 1000 / options.perSecond : 0;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Whether a new connection may start now; if so, it is counted and the next one is pushed back by a gap. */
+  tryOpen(): boolean {
+    const now = this.#now();
+    if (now < this.#nextAt) return false;
+    this.#nextAt = now + this.#gapMs * (1 + this.#random() / 2);
+    return true;
+  }
+
+  /** How long until {@link tryOpen} may succeed, in ms (0: now). */
+  waitMs(): number {
+    return Math.max(0, this.#nextAt - this.#now());
+  }
+
+  /** The server refused a new connection as busy: none is tried before the returned back-off (ms) has passed. */
+  busy(): number {
+    this.#busyStreak++;
+    const envelope = Math.min(busyBackoffMaxMs, busyBackoffBaseMs * 2 ** (this.#busyStreak - 1));
+    const delay = envelope / 2 + (envelope / 2) * this.#random();
+    this.#nextAt = Math.max(this.#nextAt, this.#now() + delay);
+    return delay;
+  }
+
+  /** A new connection succeeded: the next busy back-off starts again from its base. */
+  opened(): void {
+    this.#busyStreak = 0;
+  }
+}
