@@ -9,6 +9,7 @@ import {
 } from '@reconnect/core';
 import { classifyElasticsearchError, classifyResponse } from './classify.js';
 import type { ElasticsearchClient } from './client.js';
+import { clientIdsOf, newDocumentId } from './client-ids.js';
 import { BulkItemsRetryableError } from './errors.js';
 import { bulkItemReplay, type BulkAction, type Replay } from './idempotency.js';
 
@@ -78,8 +79,15 @@ interface Item {
 
 const actions = new Set<string>(['index', 'create', 'delete', 'update']);
 
-/** Splits `operations` into items (an action line, then a document except for delete). */
-export function parseBulkOperations(operations: readonly unknown[], defaultIndex?: string): Item[] {
+/**
+ * Splits `operations` into items (an action line, then a document except for delete). With `clientIds`, an `index`
+ * without `_id` is given one (made here, once per call) and sent as `create`; its result keeps the caller's action.
+ */
+export function parseBulkOperations(
+  operations: readonly unknown[],
+  defaultIndex?: string,
+  { clientIds = false }: { clientIds?: boolean } = {},
+): Item[] {
   const items: Item[] = [];
   for (let i = 0; i < operations.length; i++) {
     const line = operations[i];
@@ -89,12 +97,14 @@ export function parseBulkOperations(operations: readonly unknown[], defaultIndex
       throw new TypeError(
         `bulk: operations[${i}] is not an action line ({ index | create | delete | update: {…} })`,
       );
-    const meta = ((line as Record<string, unknown>)[action] ?? {}) as Record<string, unknown>;
+    const given = ((line as Record<string, unknown>)[action] ?? {}) as Record<string, unknown>;
+    const autoId = clientIds && action === 'index' && (given._id === undefined || given._id === null);
+    const meta = autoId ? { ...given, _id: newDocumentId() } : given;
     const hasDoc = action !== 'delete';
     const doc = hasDoc ? operations[++i] : undefined;
     if (hasDoc && i >= operations.length)
       throw new TypeError(`bulk: the ${action} at operations[${i - 1}] has no document`);
-    const a = action as BulkAction;
+    const a: BulkAction = autoId ? 'create' : (action as BulkAction);
     const id = typeof meta._id === 'string' || typeof meta._id === 'number' ? String(meta._id) : undefined;
     const index = typeof meta._index === 'string' ? meta._index : defaultIndex;
     items.push({
@@ -105,7 +115,7 @@ export function parseBulkOperations(operations: readonly unknown[], defaultIndex
       replay: bulkItemReplay(a, meta),
       landedMaybe: false,
       result: {
-        action: a,
+        action: action as BulkAction,
         index,
         id,
         outcome: 'not_sent',
@@ -289,7 +299,7 @@ export async function bulkWithRetries(
   target: Target<ElasticsearchClient>,
   options: BulkOptions,
 ): Promise<BulkResult> {
-  const items = parseBulkOperations(options.operations, options.index);
+  const items = parseBulkOperations(options.operations, options.index, { clientIds: clientIdsOf(target) });
   const run = new BulkRun(items, options, target.policy.retry);
   // `db.collection.name` only when every item goes to the same index (the conventions' rule for a batch).
   const index = items[0]?.result.index;

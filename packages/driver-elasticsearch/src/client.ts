@@ -23,6 +23,8 @@ export interface ClientState {
   /** The target's name, for the errors the driver builds. */
   target: string;
   redIsDown: boolean;
+  /** The `clientIds` option: the request helpers give auto-id writes an id of their own (requests.ts). */
+  clientIds: boolean;
   /** Bounds the wait for in-flight requests when the client is closed. */
   closeGraceMs: number;
   lastHealth: ClusterHealthSnapshot | undefined;
@@ -156,6 +158,7 @@ export function createElasticsearchClient(
     node: ctx.node,
     target: ctx.target,
     redIsDown: options.redIsDown ?? false,
+    clientIds: options.clientIds ?? false,
     closeGraceMs: timeout > 0 ? Math.min(timeout, 10_000) : 2000,
     lastHealth: undefined,
     clusterName: undefined,

@@ -37,6 +37,19 @@ describe('elasticsearchOptionsSchema', () => {
     expect(parse({ node: ['http://a:1', 'http://b:2'], compatibility: 8 }).success).toBe(true);
   });
 
+  it('clientIds: true or false (default: absent, off); anything else is refused with what it means', () => {
+    expect(parse({ node: 'http://a:1', clientIds: true }).data).toMatchObject({ clientIds: true });
+    expect(parse({ node: 'http://a:1', clientIds: false }).data).toMatchObject({ clientIds: false });
+    expect(parse({ node: 'http://a:1' }).data).not.toHaveProperty('clientIds');
+    const wrong = parse({ node: 'http://a:1', clientIds: 'yes' }).error?.issues;
+    expect(wrong?.map((i) => [i.path, i.message])).toEqual([
+      [
+        ['clientIds'],
+        'clientIds is true (auto-id writes get a client-made id and create semantics) or false (the default)',
+      ],
+    ]);
+  });
+
   it('credentials in a URL move to auth and never appear in a node address or describe()', () => {
     const o = elasticsearchOptionsSchema.parse({
       nodes: ['http://elastic:s3cr%40t@a:9200', 'http://elastic:s3cr%40t@b:9201'],

@@ -98,6 +98,19 @@ export const elasticsearchOptionsSchema = z
     compatibility: z.union([z.literal(8), z.literal(9)]).optional(),
     /** Count a node whose cluster health is `red` as down in the health check (default false: red is reported, the node stays up). */
     redIsDown: z.boolean().optional(),
+    /**
+     * Client-made ids for auto-id writes (default false): `index` without an `id`, `POST /{index}/_doc` and bulk
+     * `index` actions without `_id` get an id made once per call, before its first attempt, and are sent as
+     * `create`, so a replay after a lost answer is refused with 409 instead of writing a second document — they are
+     * retried like idempotent requests, and the 409 is reported as applied. Through the request helpers
+     * (`elasticsearchRequests`, `bulkWithRetries`); see the README's "Client ids".
+     */
+    clientIds: z
+      .boolean({
+        error:
+          'clientIds is true (auto-id writes get a client-made id and create semantics) or false (the default)',
+      })
+      .optional(),
     /** Extra headers sent with every request (not accept / content-type: see `compatibility`). */
     headers: z.record(z.string(), z.string()).optional(),
     /** gzip request bodies. */

@@ -3,6 +3,7 @@ import type { ExecuteOptions, Target } from '@reconnect/core';
 import { classifyElasticsearchError, errorType } from './classify.js';
 import type { ElasticsearchClient } from './client.js';
 import { bulkWithRetries, type BulkOptions, type BulkResult } from './bulk.js';
+import { clientIdsOf, newDocumentId, rawCreateOf } from './client-ids.js';
 import { replayOf, type Replay } from './idempotency.js';
 
 /** Per-call options: those of `execute`, with `idempotent` defaulting to the request's own verdict. */
@@ -177,16 +178,23 @@ export interface ElasticsearchRequests {
 export function elasticsearchRequests(target: Target<ElasticsearchClient>): ElasticsearchRequests {
   return {
     target,
-    request: <T>(params: RawRequest, options: ElasticsearchCallOptions = {}) =>
-      guarded(
+    request: <T>(params: RawRequest, options: ElasticsearchCallOptions = {}) => {
+      const replay = replayOf(params.method, params.path, params.querystring);
+      // With clientIds, POST /{index}/_doc becomes PUT /{index}/_create/{id}, the id made here, once per call.
+      const created =
+        replay === 'unsafe' && clientIdsOf(target) ? rawCreateOf(params.method, params.path) : undefined;
+      const sent = created === undefined ? params : { ...params, method: created.method, path: created.path };
+      return guarded(
         target,
         `${params.method.toUpperCase()} ${params.path}`,
         collectionOfPath(params.path),
-        replayOf(params.method, params.path, params.querystring),
+        created === undefined ? replay : 'conditional',
         options,
         (client) =>
-          client.transport.request<T>(params as Parameters<ElasticsearchClient['transport']['request']>[0]),
-      ) as Promise<T>,
+          client.transport.request<T>(sent as Parameters<ElasticsearchClient['transport']['request']>[0]),
+        created === undefined ? undefined : { index: created.index, id: created.id, result: 'created' },
+      ) as Promise<T>;
+    },
     search: <TDocument>(params: estypes.SearchRequest, options: ElasticsearchCallOptions = {}) =>
       guarded(target, 'search', collectionOf(params.index), 'idempotent', options, (client) =>
         client.search<TDocument>(params),
@@ -204,6 +212,19 @@ export function elasticsearchRequests(target: Target<ElasticsearchClient>): Elas
         client.mget<TDocument>(params),
       ) as Promise<estypes.MgetResponse<TDocument>>,
     index: <TDocument>(params: estypes.IndexRequest<TDocument>, options: ElasticsearchCallOptions = {}) => {
+      if (params.id === undefined && clientIdsOf(target)) {
+        // clientIds: the id is made here, once per call, so every attempt sends the same one, as a create.
+        const id = newDocumentId();
+        return guarded(
+          target,
+          'index (client id)',
+          collectionOf(params.index),
+          'conditional',
+          options,
+          (client) => client.index<TDocument>({ ...params, id, op_type: 'create' }),
+          { index: params.index, id, result: 'created' },
+        );
+      }
       const replay: Replay =
         params.id === undefined
           ? 'unsafe'
