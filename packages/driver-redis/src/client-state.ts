@@ -1,4 +1,4 @@
-import type { ConnectionMonitor } from '@reconnect/core';
+import type { ConnectionMonitor, ResolvedPolicy } from '@reconnect/core';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './client.js';
 import { redactRedisError, RedisDriverError } from './errors.js';
@@ -16,11 +16,28 @@ export interface ClientState {
    * `reconnectNow` for each attempt, so ioredis's own retry timer stands aside (one loop, not two).
    */
   watched: boolean;
+  /** The server the current connect attempt reached over TCP (ioredis's `connect`), until the next attempt begins. */
+  peer: Peer | undefined;
+  /** The target's policy, set by the driver's connect and reconfigure (the probe's wait through a busy server). */
+  policy: ResolvedPolicy | undefined;
+}
+
+/** A server's address as a connection reached it. */
+export interface Peer {
+  readonly host: string;
+  readonly port: number;
 }
 
 /** A fresh state, created before the client so its retry strategy can consult it. */
 export function newClientState(): ClientState {
-  return { lastError: undefined, reportedUp: false, closing: false, watched: false };
+  return {
+    lastError: undefined,
+    reportedUp: false,
+    closing: false,
+    watched: false,
+    peer: undefined,
+    policy: undefined,
+  };
 }
 
 const states = new WeakMap<RedisClient, ClientState>();
@@ -40,7 +57,27 @@ export function track(client: RedisClient, state: ClientState = newClientState()
   client.on('ready', () => {
     state.lastError = undefined;
   });
+  // Where this attempt's socket connected. The event comes a tick after the fact: a socket whose first write already
+  // failed has forgotten its peer, so a standalone client's own address stands in (a Sentinel-resolved master's
+  // cannot; a cluster has no stream of its own).
+  client.on('connecting', () => {
+    state.peer = undefined;
+  });
+  client.on('connect', () => {
+    state.peer = peerOf(client);
+  });
   return state;
+}
+
+function peerOf(client: RedisClient): Peer | undefined {
+  if ('isCluster' in client && client.isCluster) return undefined;
+  const redis = client as Redis;
+  const stream = redis.stream as Redis['stream'] | undefined;
+  if (stream?.remoteAddress !== undefined && stream.remotePort !== undefined)
+    return { host: stream.remoteAddress, port: stream.remotePort };
+  const { host, port, sentinels } = redis.options;
+  if (sentinels !== undefined && sentinels !== null && sentinels.length > 0) return undefined;
+  return host === undefined || port === undefined ? undefined : { host, port };
 }
 
 /** The state of a client created by this driver (a fresh one for a client from elsewhere). */

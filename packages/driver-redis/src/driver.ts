@@ -18,6 +18,7 @@ import {
   watchClient,
 } from './client-state.js';
 import { redactRedisError } from './errors.js';
+import { connectThroughBusy, refusalOf } from './server-busy.js';
 import { reconfigureClient, withoutCommandTimeout } from './policy-mapping.js';
 import {
   describeRedisOptions,
@@ -28,7 +29,15 @@ import {
 import { redisTelemetry } from './telemetry.js';
 
 async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
+  // A server at maxclients is waited out within the attempt: a new client after each jittered wait (issue #26).
+  return connectThroughBusy(() => connectOnce(options, ctx), ctx.policy, ctx.signal, {
+    withinMs: ctx.policy.reconnect.connectTimeout,
+  });
+}
+
+async function connectOnce(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
   const state = newClientState();
+  state.policy = ctx.policy;
   const client = createRedisClient(options, {
     policy: ctx.policy,
     target: ctx.target,
@@ -46,7 +55,7 @@ async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promis
     state.closing = true;
     client.disconnect();
     if (ctx.signal.aborted) throw abortReason(ctx.signal);
-    throw redactRedisError(state.lastError ?? error);
+    throw redactRedisError(await refusalOf(client, state.lastError ?? error));
   }
 }
 
@@ -71,13 +80,31 @@ function attemptOutcome(client: RedisClient): Promise<void> {
   });
 }
 
+// The reconnect attempt in progress, through a busy server: each connect refused at maxclients is followed by a
+// jittered wait and another connect, within the attempt's signal (issue #26).
+async function reconnected(client: RedisClient, signal: AbortSignal): Promise<void> {
+  const once = async (n: number): Promise<void> => {
+    if (n > 1) reconnectClient(client);
+    try {
+      await abortable(attemptOutcome(client), signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw await refusalOf(client, error);
+    }
+  };
+  const policy = stateOf(client).policy;
+  if (policy === undefined) return once(1);
+  // The lifecycle bounds each probe of a reconnect attempt by the health check's timeout, within connectTimeout.
+  const withinMs = Math.min(policy.healthCheck.timeout, policy.reconnect.connectTimeout);
+  await connectThroughBusy(once, policy, signal, { withinMs });
+}
+
 async function probe(client: RedisClient, ctx: ProbeContext): Promise<void> {
   const [command = 'PING', ...args] = (ctx.query ?? 'PING').trim().split(/\s+/);
   try {
     // A reconnect attempt is running (the lifecycle's attempt is reconnectNow + probe): its outcome is
     // the probe's, rather than an instant "Stream isn't writeable".
-    if (client.status === 'connecting' || client.status === 'connect')
-      await abortable(attemptOutcome(client), ctx.signal);
+    if (client.status === 'connecting' || client.status === 'connect') await reconnected(client, ctx.signal);
     await abortable(client.call(command, ...args), ctx.signal);
   } catch (error) {
     throw redactRedisError(error);
@@ -119,7 +146,10 @@ export const redisDriver = defineDriver<RedisDriverOptions, RedisClient>({
   bindAttempt: bindClientToAttempt,
   watch: watchClient,
   reconnectNow: reconnectClient,
-  reconfigure: reconfigureClient,
+  reconfigure: (client, policy) => {
+    stateOf(client).policy = policy;
+    reconfigureClient(client, policy);
+  },
   describe: describeRedisOptions,
   // db.namespace (the database index), the server's address, the connection's peer.
   telemetry: redisTelemetry,

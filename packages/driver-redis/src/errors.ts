@@ -38,6 +38,11 @@ export const driverErrorCodes = {
    * loss): a command in flight may have run.
    */
   CONNECTION_CLOSED: { kind: 'connection' },
+  /**
+   * The server is at `maxclients`: it refused the connection before running anything (issue #26). The reply itself
+   * (`ERR max number of clients reached`) is rarely read, so the driver checks and says so (server-busy.ts).
+   */
+  MAXCLIENTS: { kind: 'throttled', sent: false },
 } as const satisfies Record<string, Classification>;
 
 /** The code of an error raised by this driver. */
