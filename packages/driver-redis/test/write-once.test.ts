@@ -1,11 +1,17 @@
 // Writes with an idempotency key (issue #27) against a throwaway redis-server: the write is retried like an
 // idempotent command, and a replay — after a lost reply, a timed-out attempt still queued on a hung server, or a
 // second call with the same key — never applies it twice.
-import { isOutcomeUnknownError, type PolicyInput, type Target } from '@reconnect/core';
+import { createTarget, isOutcomeUnknownError, type PolicyInput, type Target } from '@reconnect/core';
 import { startFaultProxy, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { guardKeyOf, redisCommands, type RedisClient } from '../src/index.js';
+import {
+  guardKeyOf,
+  redisCommands,
+  redisDriver,
+  redisOptionsSchema,
+  type RedisClient,
+} from '../src/index.js';
 import { until } from './helpers.js';
 import { preset, startTarget } from './target-helpers.js';
 
@@ -89,6 +95,28 @@ describe('a write with an idempotency key', () => {
       alreadyApplied: true,
     });
     expect(await admin.lrange('once:list', 0, -1)).toEqual(['z']);
+  });
+
+  it('under a keyPrefix, the written key and its guard both carry it', async () => {
+    const t = createTarget({
+      name: 'prefixed',
+      driver: redisDriver,
+      options: redisOptionsSchema.parse({ port: server().port, keyPrefix: 'app:' }),
+      policy: preset('redis'),
+    });
+    await t.start();
+    targets.push(t);
+    const cache = redisCommands(t);
+    expect(await cache.callOnce('p-1', 'INCRBY', 'prefixed:n', 2)).toEqual({
+      reply: 2,
+      alreadyApplied: false,
+    });
+    expect(await cache.callOnce('p-1', 'INCRBY', 'prefixed:n', 2)).toEqual({
+      reply: 2,
+      alreadyApplied: true,
+    });
+    expect(await admin.get('app:prefixed:n')).toBe('2');
+    expect(await admin.exists(`app:${guardKeyOf('prefixed:n', 'p-1')}`)).toBe(1);
   });
 
   it('a command Redis refuses is not applied and leaves no guard: the error reaches the caller', async () => {
