@@ -3,6 +3,7 @@
 //        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast,keys]
 //        [--fleet only|skip] [--fleet-count 1000] [--fleet-contender raw,redis,redis-full-jitter,fast]
 //        [--json FILE] [--write | --no-write]
+//        [--matrix]                  the fault matrix of issue #24: the testkit's fault catalogue × stores, preset; writes docs/faults.md
 //        [--rate 60,200,1000,5000]   the sweep of issue #29: the same faults at these operation rates (two reads to one
 //                                    write), contenders preset by default, one run; its own section of BENCHMARKS.md
 // Prints the tables; writes the raw results as JSON (default bench/chaos/last-run.json) and, for a full
@@ -16,8 +17,9 @@ import { cleanupAll } from '@reconnect/testkit';
 import { contenders, defaultContenders } from './contenders.js';
 import { defaultFleet, fleetContenders, runFleet } from './fleet.js';
 import { runChaos } from './runner.js';
-import { faultNames, stores } from './stores.js';
+import { allFaultNames, faultNames, stores } from './stores.js';
 import { renderSection } from './section.js';
+import { brokenPromises, renderFaultsDoc } from './matrix.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -35,13 +37,14 @@ const { values } = parseArgs({
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
     rate: { type: 'string' },
+    matrix: { type: 'boolean', default: false },
   },
 });
 const list = (v, all) => (v === undefined ? all : v.split(',').map((s) => s.trim()));
 const runs = Number(values.runs ?? (values.tiny ? 1 : 3));
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1');
 const storeNames = list(values.store, Object.keys(stores));
-const faultFilter = list(values.fault, faultNames);
+const faultFilter = list(values.fault, values.matrix ? allFaultNames : faultNames);
 const contenderNames = list(values.contender, defaultContenders);
 const fleetNames = list(values['fleet-contender'], defaultFleet);
 for (const n of fleetNames) if (!fleetContenders[n]) throw new Error(`unknown fleet contender "${n}"`);
@@ -64,6 +67,10 @@ const say = (line) => process.stdout.write(`${line}\n`);
 
 if (values.rate !== undefined) {
   await sweep();
+  process.exit(process.exitCode ?? 0);
+}
+if (values.matrix) {
+  await matrix();
   process.exit(process.exitCode ?? 0);
 }
 
@@ -208,4 +215,38 @@ async function sweep() {
     say(`wrote the sweep section of ${file}`);
   }
   if (bad.length > 0) process.exitCode = 1;
+}
+
+/**
+ * `--matrix`: every fault of the testkit's catalogue (and the restart loop) × every store that has them, with the
+ * store preset (`--contender` to change), one run by default; writes docs/faults.md for an unfiltered run.
+ */
+async function matrix() {
+  const names = values.contender === undefined ? ['preset'] : contenderNames;
+  const matrixStores = storeNames.filter((n) => stores[n].matrixFaults.length > 0);
+  const command = `npm run bench:chaos -- ${process.argv.slice(2).join(' ')}`;
+  say(`${command}: ${os.cpus().length} cores, Node ${process.version}`);
+  const runsN = Number(values.runs ?? 1);
+  const chaos = await runChaos({
+    runs: runsN,
+    tiny: values.tiny,
+    storeNames: matrixStores,
+    faultFilter,
+    contenderNames: names,
+    matrix: true,
+    log: say,
+  });
+  const file = path.resolve(values.json ?? path.join(here, 'last-matrix.json'));
+  writeFileSync(file, `${JSON.stringify({ command, machine: chaos.machine, chaos }, null, 2)}\n`);
+  say(`results: ${file}`);
+  const doc = renderFaultsDoc({ chaos, command });
+  const writeDoc = values['no-write'] ? false : (values.write ?? (!filtered && !values.tiny));
+  if (writeDoc) {
+    const out = path.join(here, '..', '..', 'docs', 'faults.md');
+    writeFileSync(out, doc);
+    say(`wrote ${out}`);
+  } else say(`\n${doc}`);
+  const broken = chaos.groups.filter((g) => brokenPromises(g).length > 0);
+  for (const g of broken) say(`✗ ${g.store} ${g.fault} ${g.contender}: ${brokenPromises(g).join('; ')}`);
+  if (broken.length > 0) process.exitCode = 1;
 }

@@ -9,7 +9,7 @@ import { cleanupAll } from '@reconnect/testkit';
 import { Lane } from '../../examples/demo/lane.js';
 import { DEADLINE_SLACK_MS, faultFigures, laneFigures } from '../../examples/demo/summary.js';
 import { contenders, defaultContenders } from './contenders.js';
-import { faultNames, stores } from './stores.js';
+import { allFaultNames, faultNames, faultNeedsProxy, stores } from './stores.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,7 +94,7 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   let heapTimer;
   try {
-    await run.expose(fault === 'blackhole');
+    await run.expose(faultNeedsProxy(fault));
     c = await contender.create(store, run, now);
     const lane = new Lane({
       store: store.key,
@@ -142,6 +142,27 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
             (r) => r.kind === 'read' && r.ok === false && r.t0 + c.deadlineMs > rec.healedAt + 1000,
           ).length;
     const distinct = new Set(serverIds);
+    // The fault matrix's figures (issue #24): every error by code, kind and outcome with what it said, writes that
+    // said not_sent yet are on the server (never allowed), and how often the target left `connected`.
+    const errorDetail = {};
+    for (const r of lane.records) {
+      if (r.ok !== false) continue;
+      const k = `${r.code}|${r.errorKind ?? ''}|${r.outcome ?? ''}`;
+      errorDetail[k] ??= {
+        code: r.code,
+        kind: r.errorKind,
+        outcome: r.outcome,
+        count: 0,
+        message: r.message,
+      };
+      errorDetail[k].count++;
+    }
+    const notSentLanded = lane.records.filter(
+      (r) => r.kind === 'write' && r.ok === false && r.outcome === 'not_sent' && distinct.has(r.id),
+    ).length;
+    const leftConnected = (c.events ?? []).filter(
+      (e) => e.kind === 'state' && e.from === 'connected' && e.at >= rec.startedAt,
+    ).length;
     const result = {
       store: store.key,
       fault,
@@ -184,6 +205,9 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
       failedAfterBack,
       readsFailedWithinDeadline,
       heapMaxMB: Math.round(heapMax / 1048576),
+      errorDetail: Object.values(errorDetail),
+      notSentLanded,
+      leftConnected,
     };
     result.problems = bookkeepingProblems(result);
     log(
@@ -227,6 +251,8 @@ export function aggregate(results) {
     'skipped',
     'heapMaxMB',
     'issuedPerSec',
+    'notSentLanded',
+    'leftConnected',
   ];
   const groups = new Map();
   for (const r of results) {
@@ -255,6 +281,7 @@ export function aggregate(results) {
       runs: rs.length,
       metrics: m,
       problems: rs.flatMap((r) => r.problems),
+      errorDetail: rs.flatMap((r) => r.errorDetail ?? []),
     };
   });
 }
@@ -271,6 +298,7 @@ export async function runChaos({
   faultFilter = faultNames,
   contenderNames = defaultContenders,
   rates = undefined,
+  matrix = false,
   log = (line) => process.stdout.write(`${line}\n`),
 } = {}) {
   // One timing per rate of the sweep (issue #29), or the default one; the testkit's cleanup runs once, at the end.
@@ -279,7 +307,7 @@ export async function runChaos({
   const t = timingsByRate[0];
   for (const n of storeNames) if (!stores[n]) throw new Error(`unknown store "${n}"`);
   for (const n of contenderNames) if (!contenders[n]) throw new Error(`unknown contender "${n}"`);
-  for (const n of faultFilter) if (!faultNames.includes(n)) throw new Error(`unknown fault "${n}"`);
+  for (const n of faultFilter) if (!allFaultNames.includes(n)) throw new Error(`unknown fault "${n}"`);
   const loadBefore = os.loadavg();
   const wallStart = Date.now();
   const results = [];
@@ -289,15 +317,17 @@ export async function runChaos({
       for (const sn of storeNames) {
         const store = stores[sn];
         for (const tr of timingsByRate) {
-          for (const fault of store.faults.filter((f) => faultFilter.includes(f))) {
+          const storeFaults = matrix ? store.matrixFaults : store.faults;
+          for (const fault of storeFaults.filter((f) => faultFilter.includes(f))) {
             for (const cn of contenderNames) {
               loads.push(os.loadavg()[0]);
-              if (rates === undefined) {
+              if (rates === undefined && !matrix) {
                 const r = await runOnce({ store, fault, contender: contenders[cn], t: tr, log });
                 results.push({ ...r, run: i + 1 });
                 continue;
               }
-              // The sweep goes on past a cell whose server could not be started or restarted under its load.
+              // The sweep (and the matrix) goes on past a cell whose server could not be started, restarted or
+              // faulted.
               try {
                 const r = await runOnce({ store, fault, contender: contenders[cn], t: tr, log });
                 results.push({ ...r, run: i + 1 });

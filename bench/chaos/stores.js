@@ -5,7 +5,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { startFaultProxy } from '@reconnect/testkit';
+import { faultCatalogue, faultNamed, startFaultProxy } from '@reconnect/testkit';
 import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
 import { redisCommands } from '@reconnect/driver-redis';
 import { redisScenario } from '../../examples/demo/scenarios/redis.js';
@@ -45,13 +45,50 @@ export const faultTitles = {
   blackhole: 'network blackhole (fault proxy)',
   'restart-loop': 'restart loop',
   'node-down': 'one node of three down (SIGKILL) + restart',
+  ...Object.fromEntries(faultCatalogue.map((f) => [f.name, f.title])),
 };
+
+/** The fault matrix (`--matrix`, issue #24): the testkit's fault catalogue and the restart loop. */
+export const matrixFaultNames = [...faultCatalogue.map((f) => f.name), 'restart-loop'];
+
+/** Every fault a run may name. */
+export const allFaultNames = [...new Set([...faultNames, ...matrixFaultNames])];
+
+/** Whether the client must connect through the fault proxy for this fault. */
+export const faultNeedsProxy = (name) =>
+  name === 'blackhole' || faultCatalogue.some((f) => f.name === name && f.viaProxy);
+
+/** The catalogue's faults for a store kind of the testkit ('redis', 'mariadb'), and the restart loop. */
+const matrixFor = (kind) => [
+  ...faultCatalogue.filter((f) => f.stores.includes(kind)).map((f) => f.name),
+  'restart-loop',
+];
+
+/** A catalogue fault played on one server (and the proxy in front of it, when there is one). */
+function catalogueFault(kind, server, proxies, name, t) {
+  const fault = faultNamed(name);
+  let active;
+  return {
+    start: async () => {
+      active = await fault.start({
+        store: kind,
+        server,
+        ...(proxies[0] === undefined ? {} : { proxy: proxies[0] }),
+        durationMs: t.faultMs,
+      });
+    },
+    end: async () => {
+      await active?.heal();
+    },
+  };
+}
 
 /**
  * @typedef {object} BenchStore
  * @property {string} key
  * @property {string} title
  * @property {string[]} faults        the faults this store is run through
+ * @property {string[]} matrixFaults  the faults of the matrix (`--matrix`)
  * @property {string} preset          the store's own preset name
  * @property {string} rawName
  * @property {() => Promise<StoreRun>} start  a fresh throwaway server (or cluster) for one run
@@ -105,6 +142,7 @@ function redisStore() {
     preset: 'redis',
     rawName: 'ioredis',
     faults: ['crash', 'hang', 'blackhole', 'restart-loop'],
+    matrixFaults: matrixFor('redis'),
     async start() {
       const scen = redisScenario();
       await scen.setup(); // AOF, appendfsync always: an acknowledged write survives the crash
@@ -142,7 +180,7 @@ function redisStore() {
               () => server.restart(),
               t,
             );
-          throw new Error(`Redis has no fault "${name}"`);
+          return catalogueFault('redis', server, ep.proxies, name, t);
         },
         async stop() {
           await Promise.all(ep.proxies.map((p) => p.close()));
@@ -161,6 +199,7 @@ function mysqlStore() {
     preset: 'mysql',
     rawName: 'mysql2 pool',
     faults: ['crash', 'hang', 'blackhole', 'restart-loop'],
+    matrixFaults: matrixFor('mariadb'),
     async start() {
       const scen = mysqlScenario();
       await scen.setup(); // InnoDB, flush at commit (=2): a committed row survives the process's SIGKILL
@@ -200,7 +239,7 @@ function mysqlStore() {
               () => server.restart(),
               t,
             );
-          throw new Error(`MariaDB has no fault "${name}"`);
+          return catalogueFault('mariadb', server, ep.proxies, name, t);
         },
         async stop() {
           await Promise.all(ep.proxies.map((p) => p.close()));
@@ -219,6 +258,7 @@ function elasticsearchStore() {
     preset: 'elasticsearch',
     rawName: 'ES client',
     faults: ['crash', 'hang', 'blackhole', 'restart-loop', 'node-down'],
+    matrixFaults: [],
     async start() {
       const scen = elasticsearchScenario();
       await scen.setup(); // the documents live in the coordinator: they survive every node's crash

@@ -13,6 +13,8 @@
  * @property {boolean} [ok]
  * @property {string} [code]      the error's code or name
  * @property {string} [outcome]   a Reconnect error's outcome: not_sent, unknown, failed
+ * @property {string} [errorKind] a Reconnect error's kind: connection, timeout, throttled, transient, auth, fatal…
+ * @property {string} [message]   the error message's first line
  * @property {string} [traceId]   the demo span's trace (Reconnect lanes)
  */
 
@@ -102,6 +104,11 @@ export class Lane {
         rec.ok = false;
         rec.code = codeOf(error);
         if (error && typeof error.outcome === 'string') rec.outcome = error.outcome;
+        if (error && typeof error.kind === 'string') rec.errorKind = error.kind;
+        // What a logger prints: the first line, enough to say why.
+        rec.message = String(error?.message ?? error)
+          .split('\n')[0]
+          .slice(0, 240);
       },
     ).finally(() => {
       rec.t1 = this.now();

@@ -28,6 +28,18 @@ export {
   type ConnectionEnd,
 } from './proxy/fault-proxy.js';
 
+// Fault catalogue: the faults production has, applied to a throwaway server or the fault proxy
+export {
+  faultCatalogue,
+  faultNamed,
+  type ActiveFault,
+  type CatalogueFault,
+  type FaultEnv,
+  type FaultGroup,
+  type FaultStore,
+} from './faults/catalogue.js';
+export { openMariaDBAdmin, openRedisAdmin, type AdminSession } from './faults/admin.js';
+
 // Cleanup and helpers
 export { cleanupAll, trackedResources, type TrackedResourceInfo } from './cleanup/registry.js';
 export { testkitRoot, TESTKIT_ROOT_ENV } from './cleanup/temp-dir.js';

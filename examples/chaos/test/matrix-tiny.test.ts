@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The fault matrix's short form for CI (issue #24): the real runner (`bench:chaos --matrix --tiny`) as a
+// subprocess, the faults the first matrix run added beyond crash/hang/blackhole/restart loop, each applied
+// to its own throwaway Redis and MariaDB under the steady read/write load, through a target with the store
+// preset. The full matrix (every fault, longer faults) is `npm run bench:chaos -- --matrix`, which writes
+// docs/faults.md. The assertions are the promises, not timings: the machine is shared.
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'reconnect-matrix-'));
+const jsonFile = path.join(dir, 'matrix.json');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const faults = ['reply-lost', 'kill-connections', 'password-rotated', 'readonly', 'table-locked'];
+
+interface ErrorDetail {
+  code: string;
+  kind?: string;
+  outcome?: string;
+  count: number;
+  message?: string;
+}
+interface Result {
+  store: string;
+  fault: string;
+  duplicated: number;
+  lost: number;
+  notSentLanded: number;
+  neverSettled: number;
+  pastDeadline: number | null;
+  readsOk: number;
+  problems: string[];
+  errorDetail: ErrorDetail[];
+}
+let run: { code: number | null; stdout: string; stderr: string };
+let results: Result[];
+
+beforeAll(async () => {
+  run = await new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        'bench/chaos/run.js',
+        '--matrix',
+        '--tiny',
+        '--fault',
+        faults.join(','),
+        '--json',
+        jsonFile,
+        '--no-write',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGINT'), 170_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as { chaos: { results: Result[] } };
+  results = json.chaos.results;
+}, 180_000);
+
+describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', () => {
+  it('applies each fault to each store that has it, and every cell ran', () => {
+    expect(results.map((r) => `${r.store}/${r.fault}`).sort()).toEqual(
+      [
+        'mysql/kill-connections',
+        'mysql/password-rotated',
+        'mysql/reply-lost',
+        'mysql/table-locked',
+        'redis/kill-connections',
+        'redis/password-rotated',
+        'redis/readonly',
+        'redis/reply-lost',
+      ].sort(),
+    );
+  });
+
+  it('keeps every promise in every cell: the runner exits 0 and says so', () => {
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const r of results) {
+      const cell = `${r.store}/${r.fault}`;
+      expect(r.problems, cell).toEqual([]);
+      expect(r.duplicated, cell).toBe(0);
+      expect(r.lost, cell).toBe(0);
+      expect(r.notSentLanded, cell).toBe(0);
+      expect(r.neverSettled, cell).toBe(0);
+      expect(r.pastDeadline, cell).toBe(0);
+      expect(r.readsOk, cell).toBeGreaterThan(0);
+    }
+  });
+
+  it('every failure a caller saw is classified and says why', () => {
+    for (const r of results)
+      for (const e of r.errorDetail) {
+        const cell = `${r.store}/${r.fault} ${e.code}`;
+        expect(e.message, cell).toBeTruthy();
+        // A Reconnect error carries its outcome; the driver's own errors reach callers unchanged on a first attempt.
+        if (e.code.startsWith('ERR_')) expect(['not_sent', 'unknown', 'failed'], cell).toContain(e.outcome);
+      }
+  });
+
+  it('a write refused by a read-only Redis reaches the caller saying READONLY', () => {
+    const readonly = results.find((r) => r.store === 'redis' && r.fault === 'readonly');
+    const messages = (readonly?.errorDetail ?? []).map((e) => e.message ?? '');
+    for (const m of messages) expect(m).toMatch(/READONLY/);
+  });
+});

@@ -1,0 +1,16 @@
+import type { CatalogueFault } from './fault.js';
+import { networkFaults } from './network-faults.js';
+import { serverFaults } from './server-faults.js';
+
+export type { ActiveFault, CatalogueFault, FaultEnv, FaultGroup, FaultStore } from './fault.js';
+
+/** Every fault of the catalogue, by group: process, network, connections, security, store, client. */
+export const faultCatalogue: readonly CatalogueFault[] = [...networkFaults, ...serverFaults];
+
+/** The catalogue's fault of that name (throws with the names known). */
+export function faultNamed(name: string): CatalogueFault {
+  const f = faultCatalogue.find((x) => x.name === name);
+  if (f === undefined)
+    throw new Error(`no fault "${name}" in the catalogue (${faultCatalogue.map((x) => x.name).join(', ')})`);
+  return f;
+}

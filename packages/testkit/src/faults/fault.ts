@@ -1,0 +1,131 @@
+import type { FaultProxy } from '../proxy/fault-proxy.js';
+import type { ServerHandle } from '../servers/server-handle.js';
+import { openMariaDBAdmin, openRedisAdmin, type AdminSession } from './admin.js';
+
+// The fault catalogue's parts: what a fault is, and the helpers its entries share. The catalogue: the ways production servers and networks fail, each a named function that a driver's tests
+// (or a benchmark) apply to a throwaway server or to the fault proxy in front of it, and heal. Each one is
+// bounded in time and leaves the server as it found it after heal().
+
+/** The stores the catalogue knows how to hurt. */
+export type FaultStore = 'redis' | 'mariadb';
+
+/** The groups of the fault matrix. */
+export type FaultGroup = 'process' | 'network' | 'connections' | 'security' | 'store' | 'client';
+
+/** What a fault is applied to. */
+export interface FaultEnv {
+  readonly store: FaultStore;
+  /** The throwaway server (its `host`/`port` are where admin sessions connect, bypassing the proxy). */
+  readonly server: ServerHandle;
+  /** The fault proxy the client connects through; required by faults with `viaProxy`. */
+  readonly proxy?: FaultProxy;
+  /** How long the fault lasts, for faults that act over time (flapping, a busy script). */
+  readonly durationMs: number;
+}
+
+/** A fault in progress. */
+export interface ActiveFault {
+  /** Ends the fault and restores the server (idempotent). */
+  heal(): Promise<void>;
+}
+
+/** One entry of the catalogue. */
+export interface CatalogueFault {
+  readonly name: string;
+  readonly group: FaultGroup;
+  /** A short title for tables. */
+  readonly title: string;
+  /** What happens, in a sentence. */
+  readonly description: string;
+  readonly stores: readonly FaultStore[];
+  /** The client must connect through `env.proxy`. */
+  readonly viaProxy: boolean;
+  start(env: FaultEnv): Promise<ActiveFault>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Repeats `act` every `everyMs` until healed; heal waits for the act in progress. */
+export function repeating(
+  everyMs: number,
+  act: () => Promise<void> | void,
+  restore?: () => Promise<void> | void,
+): Promise<ActiveFault> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await act();
+      await sleep(everyMs);
+    }
+  })().catch(() => {});
+  return Promise.resolve({
+    heal: async () => {
+      if (stopped) return;
+      stopped = true;
+      await loop;
+      await restore?.();
+    },
+  });
+}
+
+export function needProxy(env: FaultEnv, name: string): FaultProxy {
+  if (env.proxy === undefined)
+    throw new Error(`fault "${name}" needs the client to connect through env.proxy`);
+  return env.proxy;
+}
+
+export const admin = (env: FaultEnv): Promise<AdminSession> => {
+  const address = env.server as ServerHandle & { options?: { password?: string } };
+  return env.store === 'redis'
+    ? openRedisAdmin({
+        host: env.server.host,
+        port: env.server.port,
+        ...(address.options?.password === undefined ? {} : { password: address.options.password }),
+      })
+    : openMariaDBAdmin({ host: env.server.host, port: env.server.port });
+};
+
+/** Opens an admin session, applies `start`; heal runs `end` on the same session and closes it. */
+export async function withAdmin(
+  env: FaultEnv,
+  start: (a: AdminSession) => Promise<ActiveFault | void>,
+  end?: (a: AdminSession) => Promise<void>,
+): Promise<ActiveFault> {
+  const a = await admin(env);
+  let inner: ActiveFault | void;
+  try {
+    inner = await start(a);
+  } catch (error) {
+    await a.close();
+    throw error;
+  }
+  let healed = false;
+  return {
+    heal: async () => {
+      if (healed) return;
+      healed = true;
+      try {
+        await inner?.heal();
+        await end?.(a);
+      } finally {
+        await a.close();
+      }
+    },
+  };
+}
+
+/** Kills every client connection but the admin's own. */
+export async function killClients(env: FaultEnv, a: AdminSession, filter = ''): Promise<void> {
+  if (env.store === 'redis') {
+    await a.run('CLIENT KILL TYPE normal SKIPME yes').catch(() => {});
+    return;
+  }
+  const ids = await a.run(
+    `SELECT GROUP_CONCAT(id) FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command NOT IN ('Daemon', 'Binlog Dump') AND user <> 'system user' ${filter}`,
+  );
+  for (const id of ids.split(',').filter((x) => /^\d+$/.test(x)))
+    await a.run(`KILL CONNECTION ${id}`).catch(() => {});
+}
+
+/** Both stores. */
+export const both: readonly FaultStore[] = ['redis', 'mariadb'];
