@@ -3,6 +3,7 @@
 // and renders docs/faults.md from the results: per fault and store, what the target did, what the callers saw,
 // the detection and recovery measured, and whether each promise held.
 import { faultCatalogue } from '@reconnect/testkit';
+import { contenders } from './contenders.js';
 import { faultTitles, stores } from './stores.js';
 
 const ms = (v) =>
@@ -100,7 +101,7 @@ export function renderFaultsDoc({ chaos, command }) {
       const m = (k) => g.metrics[k]?.median;
       const broken = brokenPromises(g);
       lines.push(
-        `| ${groupTitle[g.fault] ?? ''} | ${faultTitles[g.fault] ?? g.fault} | ${m('readsOk')} / ${m('readsFailed')} | ${m('writesOk')} / ${m('writesFailed')} (${m('writesUnknown')}) | ${m('leftConnected')} | ${callersSaw(g)} | ${ms(m('detectMs'))} | ${ms(m('recoverMs'))} | ${broken.length === 0 ? 'held' : `**${broken.join('; ')}**`} |`,
+        `| ${groupTitle[g.fault] ?? ''} | ${faultTitles[g.fault] ?? g.fault}${g.contender === 'preset' ? '' : ` — _${contenders[g.contender]?.title ?? g.contender}_`} | ${m('readsOk')} / ${m('readsFailed')} | ${m('writesOk')} / ${m('writesFailed')} (${m('writesUnknown')}) | ${m('leftConnected')} | ${callersSaw(g)} | ${ms(m('detectMs'))} | ${ms(m('recoverMs'))} | ${broken.length === 0 ? 'held' : `**${broken.join('; ')}**`} |`,
       );
     }
     lines.push('');
