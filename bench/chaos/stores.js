@@ -8,6 +8,7 @@ import mysql from 'mysql2/promise';
 import { faultCatalogue, faultNamed, startFaultProxy } from '@reconnect/testkit';
 import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
 import { redisCommands } from '@reconnect/driver-redis';
+import { elasticsearchRequests } from '@reconnect/driver-elasticsearch';
 import { redisScenario } from '../../examples/demo/scenarios/redis.js';
 import { mysqlScenario } from '../../examples/demo/scenarios/mysql.js';
 import { elasticsearchScenario } from '../../examples/demo/scenarios/elasticsearch.js';
@@ -281,6 +282,15 @@ function elasticsearchStore() {
         read: scen.read,
         write: scen.write,
         serverWrites: scen.serverWrites,
+        keyed: {
+          options: (o) => ({ ...o, clientIds: true }),
+          write: (target, lane, id) =>
+            elasticsearchRequests(target).index({
+              index: `demo-writes-${lane}`,
+              document: { wid: id, lane },
+            }),
+          note: 'clientIds: an id made before the first attempt, create semantics',
+        },
         fault(name, t) {
           if (name === 'crash') return { start: () => cluster.kill(), end: () => cluster.restart() };
           if (name === 'hang') return { start: () => cluster.hang(), end: () => cluster.resume() };
