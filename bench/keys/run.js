@@ -1,7 +1,7 @@
 // `npm run bench:keys` (= tsc -b && node bench/keys/run.js): what a write with an idempotency key (issue #27)
 // costs against the same write without one, through the same target with the store's preset, side by side in
 // one process against throwaway servers: N callers in a closed loop, rounds alternating plain and keyed, medians.
-//   node bench/keys/run.js [--stores redis,mysql] [--callers 1,16] [--rounds 4] [--seconds 2] [--json FILE]
+//   node bench/keys/run.js [--stores redis,mysql,elasticsearch] [--callers 1,16] [--rounds 4] [--seconds 2] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,11 +10,12 @@ import { createTarget } from '@reconnect/core';
 import mysqlDriver, { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
 import redisDriver, { redisCommands } from '@reconnect/driver-redis';
 import { presets } from '@reconnect/policies';
-import { cleanupAll, startMariaDB, startRedis } from '@reconnect/testkit';
+import { cleanupAll, startElasticsearchCluster, startMariaDB, startRedis } from '@reconnect/testkit';
+import elasticsearchDriver, { elasticsearchRequests } from '@reconnect/driver-elasticsearch';
 
 const { values } = parseArgs({
   options: {
-    stores: { type: 'string', default: 'redis,mysql' },
+    stores: { type: 'string', default: 'redis,mysql,elasticsearch' },
     callers: { type: 'string', default: '1,16' },
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '2' },
@@ -82,6 +83,32 @@ const storeSetups = {
       stop: async () => {
         await target.stop();
         await server.stop();
+      },
+    };
+  },
+  async elasticsearch() {
+    const cluster = await startElasticsearchCluster();
+    const nodes = cluster.nodes.map((n) => `http://${n.host}:${n.port}`);
+    const make = (name, clientIds) =>
+      createTarget({
+        name,
+        driver: elasticsearchDriver,
+        options: { nodes, clientIds },
+        policy: presets.elasticsearch.policy,
+      });
+    const plainTarget = make('keys-es-plain', false);
+    const keyedTarget = make('keys-es-keyed', true);
+    await Promise.all([plainTarget.start(), keyedTarget.start()]);
+    const plainEs = elasticsearchRequests(plainTarget);
+    const keyedEs = elasticsearchRequests(keyedTarget);
+    return {
+      plain: () => plainEs.index({ index: 'bench-plain', document: { v: ++seq } }),
+      keyed: () => keyedEs.index({ index: 'bench-keyed', document: { v: ++seq } }),
+      write: 'index without an id (POST _doc)',
+      fence: 'clientIds: PUT _doc/<uuid>?op_type=create (the test cluster, not Lucene)',
+      stop: async () => {
+        await Promise.all([plainTarget.stop(), keyedTarget.stop()]);
+        await cluster.stop();
       },
     };
   },
