@@ -20,6 +20,8 @@ export interface ClientState {
   peer: Peer | undefined;
   /** The target's policy, set by the driver's connect and reconfigure (the probe's wait through a busy server). */
   policy: ResolvedPolicy | undefined;
+  /** The `idempotencyKeyTtl` option in ms, when the target's options give one (guarded writes read it). */
+  idempotencyKeyTtlMs: number | undefined;
 }
 
 /** A server's address as a connection reached it. */
@@ -37,6 +39,7 @@ export function newClientState(): ClientState {
     watched: false,
     peer: undefined,
     policy: undefined,
+    idempotencyKeyTtlMs: undefined,
   };
 }
 
@@ -83,6 +86,18 @@ function peerOf(client: RedisClient): Peer | undefined {
 /** The state of a client created by this driver (a fresh one for a client from elsewhere). */
 export function stateOf(client: RedisClient): ClientState {
   return states.get(client) ?? track(client);
+}
+
+/**
+ * The state of the client behind `client`, which may be an attempt's view of it (a view inherits from its client), or
+ * undefined for a client this driver did not create.
+ */
+export function knownStateOf(client: object): ClientState | undefined {
+  for (let o: object | null = client; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const state = states.get(o as RedisClient);
+    if (state !== undefined) return state;
+  }
+  return undefined;
 }
 
 /** Why the client is down: its last error, or `CONNECTION_CLOSED` when none was emitted. */

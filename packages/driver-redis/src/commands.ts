@@ -26,7 +26,8 @@ export interface RedisCommandsOptions {
   idempotency?: Readonly<Record<string, IdempotencyRule>>;
   /**
    * How long the guard of a write run with an idempotency key lives (`callOnce`): a duration (`'10m'`, `'1h'`) or
-   * milliseconds, at least 1 s and longer than the deadline of the calls. Default 1 hour.
+   * milliseconds, at least 1 s and longer than the deadline of the calls. Default: the target's `idempotencyKeyTtl`
+   * option, else 1 hour.
    */
   idempotencyKeyTtl?: number | string;
 }
@@ -98,7 +99,8 @@ export function redisCommands(
       idempotent: callOptions.idempotent ?? isIdempotentCommand(name, args, table),
       name: name.toUpperCase(),
     });
-  const ttlMs = idempotencyKeyTtlMs(options.idempotencyKeyTtl);
+  const ttlMs =
+    options.idempotencyKeyTtl === undefined ? undefined : idempotencyKeyTtlMs(options.idempotencyKeyTtl);
   // Async so that a refused TTL rejects like every other failure of the call, instead of throwing.
   const callOnceWith = async <T>(
     onceOptions: RedisOnceOptions,
@@ -109,11 +111,15 @@ export function redisCommands(
   ): Promise<OnceReply<T>> => {
     const { idempotencyKeyTtl, ...executeOptions } = onceOptions;
     const ttl = idempotencyKeyTtl === undefined ? ttlMs : idempotencyKeyTtlMs(idempotencyKeyTtl);
-    checkGuardCoversDeadline(ttl, deadlineOf(executeOptions.deadline, target.policy.retry.deadline));
+    const deadlineMs = deadlineOf(executeOptions.deadline, target.policy.retry.deadline);
+    // A TTL given here is checked now; one from the target's options is known only to its client, and is checked
+    // there (runGuarded), still before anything is sent.
+    if (ttl !== undefined) checkGuardCoversDeadline(ttl, deadlineMs);
     const write = {
       guard: guardKeyOf(key, idempotencyKey),
       key,
       ttlMs: ttl,
+      deadlineMs,
       token: newCallToken(),
       command: name,
       args,

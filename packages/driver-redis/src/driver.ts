@@ -38,6 +38,7 @@ async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promis
 async function connectOnce(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
   const state = newClientState();
   state.policy = ctx.policy;
+  state.idempotencyKeyTtlMs = options.idempotencyKeyTtl;
   const client = createRedisClient(options, {
     policy: ctx.policy,
     target: ctx.target,

@@ -20,6 +20,19 @@ describe('redisOptionsSchema', () => {
     expect(parse({}).success).toBe(true); // ioredis's own default: 127.0.0.1:6379
   });
 
+  it('takes idempotencyKeyTtl as a duration of at least 1 s, saying why otherwise', () => {
+    expect(redisOptionsSchema.parse({ idempotencyKeyTtl: '10m' }).idempotencyKeyTtl).toBe(600_000);
+    expect(redisOptionsSchema.parse({ idempotencyKeyTtl: 1000 }).idempotencyKeyTtl).toBe(1000);
+    const short = parse({ idempotencyKeyTtl: '999ms' });
+    expect(short.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      [
+        'idempotencyKeyTtl',
+        'The TTL of idempotency keys must be at least 1s (got 999 ms): a guard must outlive the retries of its write',
+      ],
+    ]);
+    expect(parse({ idempotencyKeyTtl: 'soon' }).error?.issues[0]?.path).toEqual(['idempotencyKeyTtl']);
+  });
+
   it('rejects a URL of another scheme', () => {
     const r = parse({ url: 'http://127.0.0.1:6379' });
     expect(r.success).toBe(false);

@@ -1,4 +1,4 @@
-import { policyOwnedOptions } from '@reconnect/core';
+import { durationSchema, policyOwnedOptions } from '@reconnect/core';
 import { z } from 'zod';
 
 // Options that the target's policy decides. Setting them by hand would start a second reconnect loop,
@@ -117,6 +117,11 @@ export const redisOptionsSchema = z
     stringNumbers: z.boolean().optional(),
     readOnly: z.boolean().optional(),
     showFriendlyErrorStack: z.boolean().optional(),
+    /**
+     * How long the guard of a write with an idempotency key lives (`redisCommands().callOnce`): a duration of at
+     * least 1 s, longer than the calls' deadline. Default 1 hour.
+     */
+    idempotencyKeyTtl: durationSchema.optional(),
     ...refusals,
   })
   .superRefine((o, ctx) => {
@@ -155,6 +160,13 @@ export const redisOptionsSchema = z
         code: 'custom',
         path: ['sentinels'],
         message: 'name is the Sentinel master group; give sentinels too',
+      });
+    }
+    if (o.idempotencyKeyTtl !== undefined && o.idempotencyKeyTtl < 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idempotencyKeyTtl'],
+        message: `The TTL of idempotency keys must be at least 1s (got ${o.idempotencyKeyTtl} ms): a guard must outlive the retries of its write`,
       });
     }
     if (o.cluster !== undefined && o.db !== undefined && o.db !== 0) {

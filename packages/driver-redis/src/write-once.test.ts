@@ -157,9 +157,35 @@ describe('redisCommands().callOnce', () => {
     const wrongType = Object.assign(new Error('WRONGTYPE Operation against a key'), { name: 'ReplyError' });
     let runs = 0;
     const client = { call: () => (runs++, Promise.reject(wrongType)) } as unknown as RedisClient;
-    const write = { guard: 'g', key: 'k', ttlMs: 1000, token: 't', command: 'INCR', args: [] };
+    const write = {
+      guard: 'g',
+      key: 'k',
+      ttlMs: 1000,
+      deadlineMs: 500,
+      token: 't',
+      command: 'INCR',
+      args: [],
+    };
     await expect(runGuarded(client, write)).rejects.toBe(wrongType);
     expect(runs).toBe(1);
+  });
+
+  it('without a TTL of its own, a write takes the client’s (here none: 1 hour) and checks it against the deadline', async () => {
+    const sent: unknown[][] = [];
+    const client = {
+      call: (...args: unknown[]) => (sent.push(args), Promise.resolve([0, 1])),
+    } as unknown as RedisClient;
+    const write = { guard: 'g', key: 'k', ttlMs: undefined, token: 't', command: 'INCR', args: [] };
+    expect(await runGuarded(client, { ...write, deadlineMs: 10_000 })).toEqual({
+      reply: 1,
+      alreadyApplied: false,
+    });
+    expect(sent[0]![5]).toBe(3_600_000);
+    for (const deadlineMs of [0, 3_600_000]) {
+      const refused = await runGuarded(client, { ...write, deadlineMs }).catch((e: unknown) => e);
+      expect(isConfigError(refused)).toBe(true);
+    }
+    expect(sent).toHaveLength(1);
   });
 
   it('refuses, unsent, a TTL that does not outlive the deadline (the policy’s or the call’s)', async () => {
@@ -170,7 +196,7 @@ describe('redisCommands().callOnce', () => {
     const short = redisCommands(target, { idempotencyKeyTtl: '10s' });
     const refused = await short.callOnce('k', 'INCR', 'c').catch((e: unknown) => e);
     expect(isConfigError(refused)).toBe(true);
-    const longCall = await redisCommands(target)
+    const longCall = await redisCommands(target, { idempotencyKeyTtl: '1h' })
       .callOnceWith({ deadline: '2h' }, 'k', 'INCR', 'c')
       .catch((e: unknown) => e);
     expect(isConfigError(longCall)).toBe(true);

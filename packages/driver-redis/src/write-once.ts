@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ConfigError, parseDuration } from '@reconnect/core';
 import { replyCode } from './classify.js';
 import type { RedisClient } from './client.js';
+import { knownStateOf } from './client-state.js';
 
 // A write fenced by an idempotency key (issue #27). The command and a guard key run in one Lua script, so Redis
 // applies both or neither: the first run executes the command and stores its reply in the guard (with a TTL);
@@ -123,7 +124,10 @@ export function newCallToken(): string {
 export interface GuardedWrite {
   readonly guard: string;
   readonly key: string;
-  readonly ttlMs: number;
+  /** The guard's TTL given to the call or its `redisCommands`; else the target's option, else the default. */
+  readonly ttlMs: number | undefined;
+  /** The call's deadline, which a TTL taken from the target's options must outlive (checked before sending). */
+  readonly deadlineMs: number;
   readonly token: string;
   readonly command: string;
   readonly args: readonly (string | Buffer | number)[];
@@ -131,10 +135,16 @@ export interface GuardedWrite {
 
 /**
  * Runs one attempt of a guarded write on `client`: EVALSHA, or EVAL when the server does not have the script yet
- * (NOSCRIPT: nothing ran). Replays of the same `write` apply it at most once.
+ * (NOSCRIPT: nothing ran). Replays of the same `write` apply it at most once. A TTL from the target's options that
+ * does not outlive the deadline is refused here, unsent (a ConfigError, not retried).
  */
 export async function runGuarded<T>(client: RedisClient, write: GuardedWrite): Promise<OnceReply<T>> {
-  const rest = [2, write.guard, write.key, write.ttlMs, write.token, write.command, ...write.args];
+  let ttlMs = write.ttlMs;
+  if (ttlMs === undefined) {
+    ttlMs = knownStateOf(client)?.idempotencyKeyTtlMs ?? defaultIdempotencyKeyTtlMs;
+    checkGuardCoversDeadline(ttlMs, write.deadlineMs);
+  }
+  const rest = [2, write.guard, write.key, ttlMs, write.token, write.command, ...write.args];
   let answer: unknown;
   try {
     answer = await client.call('EVALSHA', scriptSha, ...rest);

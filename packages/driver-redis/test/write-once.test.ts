@@ -1,7 +1,13 @@
 // Writes with an idempotency key (issue #27) against a throwaway redis-server: the write is retried like an
 // idempotent command, and a replay — after a lost reply, a timed-out attempt still queued on a hung server, or a
 // second call with the same key — never applies it twice.
-import { createTarget, isOutcomeUnknownError, type PolicyInput, type Target } from '@reconnect/core';
+import {
+  createTarget,
+  isConfigError,
+  isOutcomeUnknownError,
+  type PolicyInput,
+  type Target,
+} from '@reconnect/core';
 import { startFaultProxy, startRedis, useServer } from '@reconnect/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +123,35 @@ describe('a write with an idempotency key', () => {
     });
     expect(await admin.get('app:prefixed:n')).toBe('2');
     expect(await admin.exists(`app:${guardKeyOf('prefixed:n', 'p-1')}`)).toBe(1);
+  });
+
+  it('the target’s idempotencyKeyTtl option sets the guard’s TTL, and one shorter than the deadline is refused unsent', async () => {
+    const withTtl = (ttl: string, name: string) =>
+      createTarget({
+        name,
+        driver: redisDriver,
+        options: redisOptionsSchema.parse({ port: server().port, idempotencyKeyTtl: ttl }),
+        policy: preset('redis'), // deadline 10 s
+      });
+    const t = withTtl('2m', 'ttl-2m');
+    const short = withTtl('5s', 'ttl-5s');
+    targets.push(t, short);
+    await Promise.all([t.start(), short.start()]);
+    expect(await redisCommands(t).callOnce('t-1', 'INCR', 'ttl:n')).toEqual({
+      reply: 1,
+      alreadyApplied: false,
+    });
+    const ttl = await admin.pttl(guardKeyOf('ttl:n', 't-1'));
+    expect(ttl).toBeGreaterThan(110_000);
+    expect(ttl).toBeLessThanOrEqual(120_000);
+    // The call's own TTL wins over the option.
+    await redisCommands(t).callOnceWith({ idempotencyKeyTtl: '30s' }, 't-2', 'INCR', 'ttl:n');
+    expect(await admin.pttl(guardKeyOf('ttl:n', 't-2'))).toBeLessThanOrEqual(30_000);
+    const refused = await redisCommands(short)
+      .callOnce('t-3', 'INCR', 'ttl:short')
+      .catch((e: unknown) => e);
+    expect(isConfigError(refused), String(refused)).toBe(true);
+    expect(await admin.exists('ttl:short', guardKeyOf('ttl:short', 't-3'))).toBe(0);
   });
 
   it('a command Redis refuses is not applied and leaves no guard: the error reaches the caller', async () => {
