@@ -12,10 +12,13 @@ export { builtinDrivers } from './builtin-drivers.js';
 
 const requiredFunctions = ['connect', 'probe', 'close', 'classify'] as const;
 
-/** What is missing for `value` to be a driver, or `undefined` when it is shaped like one. */
-export function driverShapeProblem(value: unknown): string | undefined {
+/**
+ * What is missing for `value` to be a driver, or `undefined` when it is shaped like one. `what` names the value
+ * in the sentence (a plugin's default export, or a driver handed to `createTarget`).
+ */
+export function driverShapeProblem(value: unknown, what = 'its default export'): string | undefined {
   if (typeof value !== 'object' || value === null) {
-    return `its default export is ${value === null ? 'null' : typeof value}, not a driver object (use defineDriver)`;
+    return `${what} is ${value === null ? 'null' : typeof value}, not a driver object (use defineDriver)`;
   }
   const v = value as Record<string, unknown>;
   const missing: string[] = [];
@@ -26,9 +29,16 @@ export function driverShapeProblem(value: unknown): string | undefined {
     missing.push('options (a zod schema)');
   }
   for (const fn of requiredFunctions) if (typeof v[fn] !== 'function') missing.push(`${fn}()`);
-  return missing.length === 0
-    ? undefined
-    : `its default export is not a driver: missing ${missing.join(', ')}`;
+  return missing.length === 0 ? undefined : `${what} is not a driver: missing ${missing.join(', ')}`;
+}
+
+/**
+ * Throws a TypeError naming what is missing when the driver handed to `createTarget` for `target` is not one: said
+ * at once, like a plugin's, not as a TypeError from inside the first connect.
+ */
+export function assertDriver(driver: unknown, target: string): void {
+  const problem = driverShapeProblem(driver, `the driver of target "${target}"`);
+  if (problem !== undefined) throw new TypeError(`createTarget: ${problem}`);
 }
 
 /** True when `value` is shaped like a {@link Driver}. */

@@ -57,10 +57,8 @@ export interface ReconnectorOptions {
  * or stopped. Operations waiting for the connection may ask for an immediate attempt
  * ({@link Reconnector.nudge}), single-flight and at most one per `minProbeGap`. Such on-demand attempts run
  * between the backoff timer's attempts: they neither count toward `maxRetries` nor move the backoff schedule.
- * They follow demand: an on-demand attempt needs an operation that asked since the last attempt of any kind, so
- * a target makes at most one per arriving operation — operations that only go on waiting ask for nothing more.
- * A fleet of quiet instances thus sends a down server no more connects than its callers send requests, plus
- * the backoff schedule's.
+ * They follow demand (at most one per operation that asked since the last attempt; waiting asks nothing more),
+ * so a quiet fleet sends a down server no more connects than its callers send requests, plus the schedule's.
  */
 export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   #policy: ReconnectPolicy;
@@ -84,8 +82,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   // On-demand attempts since the last start / loss (for the `reconnect` event).
   #onDemandTries = 0;
   #lastAttemptAt = -Infinity;
-  // An operation asked for an attempt (nudge) since the last attempt started: the credit of one on-demand attempt.
-  #demand = false;
+  #demand = false; // an operation asked (nudge) since the last attempt started: one on-demand attempt's credit
   #lastDelay: number | undefined;
   readonly #waiters = new Waiters();
 
@@ -268,8 +265,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     }
     this.#nudge.cancel();
     if (scheduled) this.#timer.cancel();
-    // Whatever kind, this attempt answers every operation that asked before it.
-    this.#demand = false;
+    this.#demand = false; // this attempt answers every operation that asked before it
     this.#dispatch({ type: 'attempt', at: this.#clock.now(), scheduled });
     this.#tries++;
     if (!scheduled) this.#onDemandTries++;
@@ -307,15 +303,13 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           scheduled: countsToward,
         });
         if (countsToward) this.#scheduleNext();
-        // Operations that asked during this attempt: try again one minProbeGap later rather than only at the
-        // (longer) backoff timer. Operations that asked before it and still wait ask nothing more.
+        // Operations asked during this attempt: again one minProbeGap later, not only at the backoff timer.
         if (this.#demand && this.#waiters.size > 0) this.#setNudgeTimer(this.#policy.minProbeGap);
         if (!this.#retrying()) {
           this.#timer.cancel();
           this.#nudge.cancel();
         }
-        // What an operator logs follows the backoff schedule (1 s, 2 s, 4 s … as `explain` shows): on-demand
-        // attempts are folded into the next scheduled report instead of firing every minProbeGap.
+        // Operators' logs follow the backoff schedule (as `explain` shows): on-demand failures fold into the next.
         if (!countsToward && this.#retrying()) {
           this.#onDemandFailed++;
           return;

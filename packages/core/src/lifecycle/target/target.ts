@@ -12,6 +12,7 @@ import { TypedEmitter } from '../../util/typed-emitter.js';
 import { applyPolicy } from './apply-policy.js';
 import { Discovery, type DiscoveryOptions } from './discovery.js';
 import { validateDriverOptions } from '../../driver/driver-options.js';
+import { assertDriver } from '../../driver/resolve-driver.js';
 import { HealthChecker } from '../health/health-checker.js';
 import { NodePool } from '../nodes/node-pool.js';
 import { NodeSlots, usableNodes } from './node-slots.js';
@@ -65,6 +66,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   constructor(o: TargetOptions<Options, Client>) {
     super();
     this.name = o.name;
+    assertDriver(o.driver, o.name);
     // Resolved exactly once: a policy that already is (from a file) is taken as it is.
     this.#policy = resolvePolicy(o.policy);
     const options =
@@ -260,8 +262,6 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
     return this.#source.acquire(request);
   }
-
-  // Internals.
 
   #wire(): void {
     const r = this.#reconnector;
