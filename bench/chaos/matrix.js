@@ -89,7 +89,8 @@ export function renderFaultsDoc({ chaos, command }) {
   description['restart-loop'] =
     'SIGKILL, down, restart, up, several times, ending with a SIGKILL and a restart at the end of the fault.';
   for (const [key, store] of Object.entries(stores)) {
-    const groups = chaos.groups.filter((g) => g.store === key);
+    const order = (g) => store.matrixFaults.indexOf(g.fault) * 10 + (g.contender === 'preset' ? 0 : 1);
+    const groups = chaos.groups.filter((g) => g.store === key).sort((a, b) => order(a) - order(b));
     if (groups.length === 0) continue;
     lines.push(`## ${store.title} (\`preset:${store.preset}\`)`);
     lines.push('');

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupAll } from '@reconnect/testkit';
 import { contenders, defaultContenders } from './contenders.js';
 import { defaultFleet, fleetContenders, runFleet } from './fleet.js';
-import { runChaos } from './runner.js';
+import { aggregate, runChaos } from './runner.js';
 import { allFaultNames, faultNames, stores } from './stores.js';
 import { renderSection } from './section.js';
 import { brokenPromises, renderFaultsDoc } from './matrix.js';
@@ -224,18 +224,28 @@ async function sweep() {
 async function matrix() {
   const names = values.contender === undefined ? ['preset'] : contenderNames;
   const matrixStores = storeNames.filter((n) => stores[n].matrixFaults.length > 0);
-  const command = `npm run bench:chaos -- ${process.argv.slice(2).join(' ')}`;
+  const command =
+    values.from === undefined
+      ? `npm run bench:chaos -- ${process.argv.slice(2).join(' ')}`
+      : values.from
+          .split(',')
+          .map((f) => JSON.parse(readFileSync(f, 'utf8')).command)
+          .join('`, then `');
   say(`${command}: ${os.cpus().length} cores, Node ${process.version}`);
   const runsN = Number(values.runs ?? 1);
-  const chaos = await runChaos({
-    runs: runsN,
-    tiny: values.tiny,
-    storeNames: matrixStores,
-    faultFilter,
-    contenderNames: names,
-    matrix: true,
-    log: say,
-  });
+  // --from a.json,b.json: render saved matrix runs together (a cell re-run after a fix replaces the earlier one).
+  const chaos =
+    values.from === undefined
+      ? await runChaos({
+          runs: runsN,
+          tiny: values.tiny,
+          storeNames: matrixStores,
+          faultFilter,
+          contenderNames: names,
+          matrix: true,
+          log: say,
+        })
+      : mergeMatrix(values.from.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8'))));
   const file = path.resolve(values.json ?? path.join(here, 'last-matrix.json'));
   writeFileSync(file, `${JSON.stringify({ command, machine: chaos.machine, chaos }, null, 2)}\n`);
   say(`results: ${file}`);
@@ -249,4 +259,17 @@ async function matrix() {
   const broken = chaos.groups.filter((g) => brokenPromises(g).length > 0);
   for (const g of broken) say(`✗ ${g.store} ${g.fault} ${g.contender}: ${brokenPromises(g).join('; ')}`);
   if (broken.length > 0) process.exitCode = 1;
+}
+
+/** Saved matrix runs as one: later files' cells replace earlier ones of the same store × fault × contender. */
+function mergeMatrix(saved) {
+  const byCell = new Map();
+  for (const j of saved)
+    for (const r of j.chaos.results) {
+      const k = `${r.store}|${r.fault}|${r.contender}`;
+      if (!byCell.has(k) || byCell.get(k).from !== j) byCell.set(k, { from: j, runs: [] });
+      byCell.get(k).runs.push(r);
+    }
+  const results = [...byCell.values()].flatMap((c) => c.runs);
+  return { results, groups: aggregate(results), machine: saved[0].chaos.machine };
 }

@@ -51,6 +51,16 @@ describe('server-side faults on a throwaway Redis', () => {
     expect(await check.run('SET k v')).toBe('OK');
   });
 
+  it('idle-cut: an idle connection is closed by the server while active (the fault keeps its own alive)', async () => {
+    const active = await faultNamed('idle-cut').start(env());
+    const idle = await openRedisAdmin(server.options);
+    await new Promise((r) => setTimeout(r, 2500));
+    await expect(idle.run('PING', 1000)).rejects.toThrow();
+    await idle.close();
+    await active.heal();
+    expect(await check.run('CONFIG GET timeout')).toBe('timeout\n0');
+  });
+
   it('readonly: writes answer READONLY while active; a primary again after heal', async () => {
     const active = await faultNamed('readonly').start(env());
     const probe = await openRedisAdmin(server.options);

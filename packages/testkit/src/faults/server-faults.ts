@@ -18,6 +18,8 @@ export const serverFaults: readonly CatalogueFault[] = [
             env,
             async (a) => {
               await a.run('CONFIG SET timeout 1');
+              // The fault's own session must not be the idle one the server cuts.
+              return repeating(300, async () => void (await a.run('PING')));
             },
             async (a) => {
               await a.run('CONFIG SET timeout 0');
