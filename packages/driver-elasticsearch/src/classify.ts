@@ -137,12 +137,15 @@ function isPermanentCircuitBreak(body: unknown): boolean {
   // Bodies, causes and roots are whatever the answer holds (a proxy's text, null): read with `?.`, never assumed.
   type Cause =
     { type?: unknown; durability?: unknown; caused_by?: unknown; root_cause?: unknown } | null | undefined;
-  const permanent = (cause: unknown): boolean =>
-    (cause as Cause)?.type === 'circuit_breaking_exception' && (cause as Cause)?.durability === 'PERMANENT';
+  const permanent = (cause: unknown): boolean => {
+    const c = cause as Cause;
+    return c?.type === 'circuit_breaking_exception' && c.durability === 'PERMANENT';
+  };
   const top = (body as { error?: unknown } | null | undefined)?.error;
-  // The cause chain and the roots are bounded: an answer is not trusted to be small.
+  // The cause chain (five deep; past its end `cause` is undefined) and the roots are bounded: an answer is not
+  // trusted to be small.
   let cause: unknown = top;
-  for (let depth = 0; depth < 5 && cause !== undefined && cause !== null; depth++) {
+  for (let depth = 0; depth < 5; depth++) {
     if (permanent(cause)) return true;
     cause = (cause as Cause)?.caused_by;
   }

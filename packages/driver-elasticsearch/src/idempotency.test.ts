@@ -110,6 +110,7 @@ describe('replayOf: every entry, literally', () => {
 
   it('a condition is a present if_seq_no or op_type=create; absent values and other op_types are none', () => {
     expect(replayOf('PUT', '/orders/_doc/1', { if_seq_no: undefined, op_type: null })).toBe('idempotent');
+    expect(replayOf('PUT', '/orders/_doc/1', { if_seq_no: null })).toBe('idempotent');
     expect(replayOf('PUT', '/orders/_doc/1', { op_type: 'index' })).toBe('idempotent');
     expect(replayOf('PUT', '/orders/_doc/1', new URLSearchParams({ if_seq_no: '2' }))).toBe('conditional');
     expect(replayOf('POST', '/orders/_update/1', 'if_seq_no=2&if_primary_term=1')).toBe('conditional');
