@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChaosBench, type BenchRun } from './run-bench.js';
 
 // The gating run of `npm run bench:chaos`: the real runner (bench/chaos/run.js) in its tiny mode, as a
 // subprocess against its own throwaway Redis, through one crash, with three contenders: the raw client,
 // Reconnect with preset:redis, and a raw client that sends every write twice (broken on purpose). The
 // assertions are the runner's bookkeeping, not timings: the machine is shared.
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'reconnect-chaos-'));
 const jsonFile = path.join(dir, 'chaos.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,40 +42,26 @@ interface Group {
   runs: number;
   metrics: Record<string, { median: number | null; values: (number | null)[] }>;
 }
-let run: { code: number | null; stdout: string; stderr: string };
+let run: BenchRun;
 let results: Result[];
 let groups: Group[];
 
 beforeAll(async () => {
-  run = await new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bench/chaos/run.js',
-        '--tiny',
-        '--store',
-        'redis',
-        '--fault',
-        'crash',
-        '--contender',
-        'raw,preset,replay',
-        '--json',
-        jsonFile,
-        '--no-write',
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGINT'), 100_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  run = await runChaosBench(
+    [
+      '--tiny',
+      '--store',
+      'redis',
+      '--fault',
+      'crash',
+      '--contender',
+      'raw,preset,replay',
+      '--json',
+      jsonFile,
+      '--no-write',
+    ],
+    100_000,
+  );
   if (run.code !== 0) console.error(`bench:chaos exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
   const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
     chaos: { results: Result[]; groups: Group[] };

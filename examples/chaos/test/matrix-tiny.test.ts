@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChaosBench, type BenchRun } from './run-bench.js';
 
 // The fault matrix's short form for CI (issue #24): the real runner (`bench:chaos --matrix --tiny`) as a
 // subprocess, the faults the first matrix run added beyond crash/hang/blackhole/restart loop, each applied
@@ -11,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // preset. The full matrix (every fault, longer faults) is `npm run bench:chaos -- --matrix`, which writes
 // docs/faults.md. The assertions are the promises, not timings: the machine is shared.
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'reconnect-matrix-'));
 const jsonFile = path.join(dir, 'matrix.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,36 +35,14 @@ interface Result {
   problems: string[];
   errorDetail: ErrorDetail[];
 }
-let run: { code: number | null; stdout: string; stderr: string };
+let run: BenchRun;
 let results: Result[];
 
 beforeAll(async () => {
-  run = await new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bench/chaos/run.js',
-        '--matrix',
-        '--tiny',
-        '--fault',
-        faults.join(','),
-        '--json',
-        jsonFile,
-        '--no-write',
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGINT'), 170_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  run = await runChaosBench(
+    ['--matrix', '--tiny', '--fault', faults.join(','), '--json', jsonFile, '--no-write'],
+    170_000,
+  );
   const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as { chaos: { results: Result[] } };
   results = json.chaos.results;
 }, 180_000);

@@ -292,7 +292,7 @@ describe('Reconnector', () => {
     // server the backoff schedule's connects, not ten a second each.
     const { clock, c, r } = setup(
       {
-        maxRetries: 'unlimited',
+        maxRetries: Number.POSITIVE_INFINITY,
         backoff: { type: 'fixed', base: 1000, factor: 1, max: 1000, jitter: 'none' },
         minProbeGap: 100,
       },
