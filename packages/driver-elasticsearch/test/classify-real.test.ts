@@ -1,15 +1,17 @@
 import { Client } from '@elastic/elasticsearch';
+import { spawn } from 'node:child_process';
+import { connect as connectSocket, type Socket } from 'node:net';
 import { freePort, startElasticsearchCluster, useServer } from '@reconnect/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { elasticsearchDriver, elasticsearchOptionsSchema, type ElasticsearchClient } from '../src/index.js';
 import { connectContext, until } from './helpers.js';
 
 // Each "not sent" row of the classification table (README, Error classification), produced by the real client against
-// the test cluster (real node processes on loopback, their fault rules) or a real refused port — and, for writes, the
+// the test cluster (real node processes on loopback, their fault rules) or real sockets (a refused port, a stopped
+// listener's full accept queue) — and, for writes, the
 // claim checked: nothing reached the write log. Rows produced elsewhere with real sockets: ECONNREFUSED at connect
 // (driver.test.ts), ERR_ATTEMPT_ENDED (attempt-limits.test.ts), CLUSTER_RED (options.test.ts), 401 with a wrong
-// password (conformance.test.ts's auth scenario). Not produced here: UND_ERR_CONNECT_TIMEOUT (it needs an address that
-// drops SYNs, not loopback, and undici's own 10 s connect timeout).
+// password (conformance.test.ts's auth scenario).
 describe('classification of real errors from the test cluster', () => {
   const cluster = useServer(() => startElasticsearchCluster({ nodes: 1 }), { heal: false });
   const clients: ElasticsearchClient[] = [];
@@ -152,6 +154,42 @@ describe('classification of real errors from the test cluster', () => {
     });
   });
 
+  it('a node whose accept queue is full (a stopped process): UND_ERR_CONNECT_TIMEOUT, not sent', async () => {
+    // A listener with a backlog of 1 in a process of its own, stopped (SIGSTOP, as a hung node): two connections
+    // fill its accept queue, and the kernel then drops every SYN — the TCP connection is never made.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "const s = require('net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => console.log(s.address().port))",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+        child.once('error', reject);
+      });
+      child.kill('SIGSTOP');
+      for (let i = 0; i < 2; i++) {
+        const socket = connectSocket(port, '127.0.0.1');
+        fillers.push(socket.on('error', () => undefined));
+        await new Promise((resolve) => socket.once('connect', resolve));
+      }
+      // undici's connect timeout, shortened through the client's agent options (its default is 10 s).
+      const error = await fail(connect(`http://127.0.0.1:${port}`, { agent: { connectTimeout: 200 } }));
+      expect(elasticsearchDriver.classify(error)).toEqual({
+        kind: 'connection',
+        code: 'CONNECT_TIMEOUT',
+        sent: false,
+      });
+    } finally {
+      for (const socket of fillers) socket.destroy();
+      child.kill('SIGKILL');
+    }
+  });
+
   it('a refused port: ConnectionError caused by ECONNREFUSED, not sent', async () => {
     const port = await freePort();
     const error = await fail(connect(`http://127.0.0.1:${port}`));
@@ -188,6 +226,19 @@ describe('classification of real errors from the test cluster', () => {
     await Promise.all([held, closing]);
     expect(cluster().requests().length).toBe(before);
     expect(written('real-closed')).toBe(0);
+  });
+
+  it('a client the driver did not make: its ConnectionError carries no code, so it is not claimed unsent', async () => {
+    // The client's own connection class rewraps undici's error without it: the refused port cannot be read.
+    const port = await freePort();
+    const raw = new Client({ node: `http://127.0.0.1:${port}`, maxRetries: 0 });
+    try {
+      const error = await fail(raw.index({ index: 'real-raw', document: { n: 1 } }));
+      expect((error as Error).name).toBe('ConnectionError');
+      expect(elasticsearchDriver.classify(error)).toEqual({ kind: 'connection', code: 'CONNECTION_ERROR' });
+    } finally {
+      await raw.close();
+    }
   });
 
   it('a client whose pool has no living connection: NoLivingConnectionsError, not sent', async () => {
