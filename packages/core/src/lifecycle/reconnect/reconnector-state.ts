@@ -12,6 +12,8 @@ export type ReconnectorState =
       readonly since: number;
       readonly attempt: number;
       readonly error: unknown;
+      /** Attempts a busy server refused (throttled: too many connections): they do not count toward maxRetries. */
+      readonly busy?: number;
     }
   | { readonly status: 'connected'; readonly since: number }
   | {
@@ -20,6 +22,8 @@ export type ReconnectorState =
       readonly attempt: number;
       readonly downSince: number;
       readonly error: unknown;
+      /** As in `connecting`: refusals of a busy server, not counted toward maxRetries. */
+      readonly busy?: number;
     }
   | {
       readonly status: 'failed';
@@ -53,6 +57,11 @@ export type ReconnectorInput =
       readonly final?: boolean;
       /** False for an on-demand attempt: its failure never exhausts `maxRetries`. */
       readonly scheduled?: boolean;
+      /**
+       * The server is busy, not down (it refused the connection as full: max connections, maxclients): the
+       * attempt is backed off like any other but not counted toward `maxRetries`.
+       */
+      readonly busy?: boolean;
     }
   /** The connection was lost (health checks, passive failures, or the client's own monitor). */
   | { readonly type: 'lost'; readonly at: number; readonly error: unknown }
@@ -103,8 +112,10 @@ export function transition(
               final: true,
             };
           }
+          if (input.busy === true) return { ...state, error: input.error, busy: (state.busy ?? 0) + 1 };
           // attempt 1 is the connect itself, not a retry.
-          return input.scheduled !== false && exhausted(state.attempt - 1, limits.maxRetries)
+          return input.scheduled !== false &&
+            exhausted(state.attempt - 1 - (state.busy ?? 0), limits.maxRetries)
             ? {
                 status: 'failed',
                 since: input.at,
@@ -131,7 +142,8 @@ export function transition(
         case 'up':
           return { status: 'connected', since: input.at };
         case 'attemptFailed':
-          return input.scheduled !== false && exhausted(state.attempt, limits.maxRetries)
+          if (input.busy === true) return { ...state, error: input.error, busy: (state.busy ?? 0) + 1 };
+          return input.scheduled !== false && exhausted(state.attempt - (state.busy ?? 0), limits.maxRetries)
             ? {
                 status: 'failed',
                 since: input.at,

@@ -33,18 +33,14 @@ export interface ReconnectorEvents {
 /** Options of a {@link Reconnector}. */
 export interface ReconnectorOptions {
   policy: ReconnectPolicy;
-  /**
-   * One connect attempt. Resolves when connected; must honour `signal` (aborted at
-   * `connectTimeout` and on `stop()`).
-   */
+  /** One connect attempt, resolved when connected; honours `signal` (aborted at `connectTimeout`, on `stop()`). */
   connect: (signal: AbortSignal) => Promise<void>;
-  /**
-   * The wait before reconnect attempt `attempt` (1-based) given the previous wait; the target passes the
-   * engine's `computeDelay` over `policy.reconnect.backoff` (or `policy.reconnect.delay`).
-   */
+  /** The wait before reconnect attempt `attempt` (1-based) given the previous one (the policy's backoff). */
   delay: (attempt: number, previous: number | undefined) => number;
   /** Whether a connect error is one retrying cannot fix (the driver classifies it `auth` or `fatal`). */
   isFinal?: (error: unknown) => boolean;
+  /** Whether a connect error says the server is busy, not down (`throttled`): not counted toward maxRetries. */
+  isBusy?: (error: unknown) => boolean;
   clock?: Clock;
   /** Wall-clock time for event payloads (`at`); defaults to `Date.now`. */
   wallClock?: () => number;
@@ -65,6 +61,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #connect: (signal: AbortSignal) => Promise<void>;
   readonly #delay: (attempt: number, previous: number | undefined) => number;
   readonly #isFinal: (error: unknown) => boolean;
+  readonly #isBusy: (error: unknown) => boolean;
   readonly #clock: Clock;
   readonly #wall: () => number;
   #state: ReconnectorState = idleState;
@@ -92,6 +89,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#connect = options.connect;
     this.#delay = options.delay;
     this.#isFinal = options.isFinal ?? (() => false);
+    this.#isBusy = options.isBusy ?? (() => false);
     this.#clock = options.clock ?? systemClock;
     this.#wall = options.wallClock ?? Date.now;
     this.#timer = new OneShotTimer(this.#clock);
@@ -301,6 +299,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           error,
           final: this.#isFinal(error),
           scheduled: countsToward,
+          busy: this.#isBusy(error),
         });
         if (countsToward) this.#scheduleNext();
         // Operations asked during this attempt: again one minProbeGap later, not only at the backoff timer.

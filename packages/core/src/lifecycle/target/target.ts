@@ -126,12 +126,12 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
             attemptsEndBy: (now) => this.#source.attemptsEndBy(now),
           };
     this.#discovery = this.#discoveryOptions && new Discovery(this.#discoveryOptions);
-
     this.#reconnector = new Reconnector({
       policy: this.policy.reconnect,
       clock: this.#clock,
       connect: (signal) => this.#slots.connectAttempt(signal),
       isFinal: (error) => kindMeanings[this.#errors.kindOf(error)].final,
+      isBusy: (error) => this.#errors.kindOf(error) === 'throttled',
       // Read at each attempt: a reload's backoff applies from the next one.
       delay: (attempt, previous) => {
         const reconnect = this.policy.reconnect;
