@@ -47,6 +47,7 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${chosen.join('+')}.json` },
   // One sandbox folder per set of groups, so runs of different groups can go on side by side.
   tempDirName: `.stryker-tmp/${chosen.join('+')}`,
-  ignorePatterns: ['bench', 'reports', 'coverage', '.scratch', '**/dist', '**/*.tsbuildinfo'],
+  // Other groups' sandboxes (.stryker-tmp/<groups>/) are not copied into this one.
+  ignorePatterns: ['bench', 'reports', 'coverage', '.scratch', '.stryker-tmp', '**/dist', '**/*.tsbuildinfo'],
   cleanTempDir: true,
 };
