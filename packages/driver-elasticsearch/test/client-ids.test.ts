@@ -210,6 +210,18 @@ describe('clientIds: auto-id writes that are never unknown', () => {
     );
     await t.start();
     const es = elasticsearchRequests(t);
+    // Every node connected and serving first: start() returns once one is, and an attempt that waits for a node's
+    // on-demand connect is not what this test is about.
+    const served = () =>
+      new Set(
+        c
+          .requests()
+          .filter((r) => r.url.startsWith('/cid-race-warm/'))
+          .map((r) => r.nodeName),
+      );
+    for (let n = 0; n < 12 && served().size < 3; n++)
+      await es.index({ index: 'cid-race-warm', document: { n } });
+    expect(served().size).toBe(3);
     await hung.hang();
     // Round-robin: of six writes at once, the ones sent to the hung node wait there.
     const results = await Promise.all(
