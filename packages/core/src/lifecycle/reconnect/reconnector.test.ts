@@ -55,12 +55,7 @@ function setup(over: Partial<ReconnectPolicy> = {}, delay: (attempt: number) => 
 }
 
 /** Traffic: an operation arrives every `everyMs` and, finding the target down, asks for an attempt. */
-async function underTraffic(
-  clock: FakeClock,
-  r: { nudge(): void },
-  ms: number,
-  everyMs = 50,
-): Promise<void> {
+async function underTraffic(clock: FakeClock, r: { nudge(): void }, ms: number, everyMs = 50): Promise<void> {
   for (let t = 0; t < ms; t += everyMs) {
     r.nudge();
     await clock.advanceAsync(Math.min(everyMs, ms - t));
