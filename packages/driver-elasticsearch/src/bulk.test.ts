@@ -1,6 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { createFakeClock, createTarget, defineDriver, type Target } from '@reconnect/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { bulkWithRetries } from './bulk.js';
 import { classifyElasticsearchError } from './classify.js';
 import type { ElasticsearchClient } from './client.js';
@@ -59,7 +60,7 @@ async function startedTarget(
   const driver = defineDriver<Record<string, never>, ElasticsearchClient>({
     name: 'scripted-elasticsearch',
     system: 'elasticsearch',
-    options: { parse: () => ({}) } as never,
+    options: z.strictObject({}),
     connect: () => Promise.resolve(client),
     probe: () => Promise.resolve(),
     close: () => Promise.resolve(),

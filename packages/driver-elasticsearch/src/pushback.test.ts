@@ -2,6 +2,7 @@ import { errors } from '@elastic/elasticsearch';
 import { createFakeClock, createTarget, defineDriver, type PolicyInput, type Target } from '@reconnect/core';
 import { presets } from '@reconnect/policies';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { classifyElasticsearchError } from './classify.js';
 import type { ElasticsearchClient } from './client.js';
 
@@ -30,7 +31,7 @@ async function secondAttemptAt(random: number): Promise<number> {
   const driver = defineDriver<Record<string, never>, ElasticsearchClient>({
     name: 'throttled-elasticsearch',
     system: 'elasticsearch',
-    options: { parse: () => ({}) } as never,
+    options: z.strictObject({}),
     connect: () => Promise.resolve({} as ElasticsearchClient),
     probe: () => Promise.resolve(),
     close: () => Promise.resolve(),
