@@ -19,7 +19,7 @@ const run = (
   events: BreakerEvent[],
   from: BreakerState = closedState,
 ): BreakerState => events.reduce((s, e) => transition(s, e, p), from);
-const ev = (type: BreakerEvent['type'], at = 0): BreakerEvent => ({ type, at });
+const ev = (type: Exclude<BreakerEvent['type'], 'probeOk'>, at = 0): BreakerEvent => ({ type, at });
 
 describe('breaker transition (pure, no timers)', () => {
   it('consecutive: opens after failureThreshold failures in a row; a success resets the count', () => {

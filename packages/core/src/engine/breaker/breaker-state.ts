@@ -32,7 +32,13 @@ export type BreakerEvent =
   | { readonly type: 'failure'; readonly at: number }
   | { readonly type: 'release'; readonly at: number }
   /** The server was proven healthy out of band (a reconnect's connect + probe succeeded): close. */
-  | { readonly type: 'reset'; readonly at: number };
+  | { readonly type: 'reset'; readonly at: number }
+  /**
+   * An active health probe passed: the server answers. A breaker open for at least `minOpenMs` (one probe interval)
+   * lets its trial calls through now instead of at the end of `openFor` (they, not the probe, prove the operations
+   * work again); otherwise nothing changes.
+   */
+  | { readonly type: 'probeOk'; readonly at: number; readonly minOpenMs: number };
 
 /** A freshly closed breaker. */
 export const closedState: BreakerState = Object.freeze({
@@ -86,6 +92,10 @@ export function transition(
   policy: CircuitBreakerPolicy,
 ): BreakerState {
   if (event.type === 'reset') return closedState;
+  if (event.type === 'probeOk')
+    return state.kind === 'open' && event.at >= state.openedAt + event.minOpenMs
+      ? { kind: 'half-open', inFlight: 0, successes: 0 }
+      : state;
   switch (state.kind) {
     case 'closed': {
       if (event.type === 'admit' || event.type === 'release') return state;

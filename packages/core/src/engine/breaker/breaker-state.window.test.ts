@@ -27,7 +27,7 @@ const run = (
   events: BreakerEvent[],
   from: BreakerState = closedState,
 ): BreakerState => events.reduce((s, e) => transition(s, e, p), from);
-const ev = (type: BreakerEvent['type'], at: number): BreakerEvent => ({ type, at });
+const ev = (type: Exclude<BreakerEvent['type'], 'probeOk'>, at: number): BreakerEvent => ({ type, at });
 const bucketsOf = (s: BreakerState): unknown => (s.kind === 'closed' ? s.buckets : s.kind);
 
 describe('breaker transition: the rate window', () => {

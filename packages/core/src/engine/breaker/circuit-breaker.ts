@@ -74,6 +74,16 @@ export class CircuitBreaker extends TypedEmitter<CircuitBreakerEvents> {
     return this.#apply({ type: 'failure', at: this.#clock.now() });
   }
 
+  /**
+   * An active health probe passed. A breaker open for at least `minOpenMs` (the probe interval) turns half-open, so
+   * the next call is its trial call, not refused for the rest of `openFor` while the server answers (a lock
+   * released, a slow spell over): while probes pass, a trial every probe interval; a failing trial opens it again.
+   */
+  probeSucceeded(minOpenMs: number): BreakerStateChangeEvent | undefined {
+    if (this.#state.kind !== 'open') return undefined;
+    return this.#apply({ type: 'probeOk', at: this.#clock.now(), minOpenMs });
+  }
+
   /** The call ended without a verdict (aborted by the caller): frees its half-open slot. */
   release(): void {
     if (this.#state.kind === 'half-open') this.#apply({ type: 'release', at: this.#clock.now() });

@@ -40,8 +40,7 @@ import type {
  */
 class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implements Target<Client> {
   readonly name: string;
-  // The policy in force: a reload replaces it (policy is its getter).
-  #policy: ResolvedPolicy;
+  #policy: ResolvedPolicy; // in force: a reload replaces it (`policy` is its getter)
   readonly required: boolean;
   readonly #clock: Clock;
   readonly #slots: NodeSlots<Options, Client>;
@@ -297,6 +296,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     });
     this.#health.on('probe', (p) => {
       this.#telemetry.healthCheck(p.ok, p.durationMs, p.error);
+      if (p.ok) this.#runner.breaker?.probeSucceeded(this.policy.healthCheck.interval);
       const slots = this.#slots.all;
       this.emit('healthCheck', { ...p, node: slots.length === 1 ? slots[0]!.node : undefined });
     });
