@@ -68,6 +68,30 @@ describe('give-up errors say why in the line a logger prints', () => {
     expect((e as Error).message).toBe('Operation deadline of 10000 ms exceeded');
   });
 
+  it("the driver's meaning stands for a client text that misleads (ioredis's lost connection)", () => {
+    const lost = Object.assign(new Error('Reached the max retries per request limit (which is 0).'), {
+      name: 'MaxRetriesPerRequestError',
+    });
+    const f = facts(lost);
+    const withMeaning: GiveUpFacts = {
+      ...f,
+      maybeSent: true,
+      failure: new AttemptFailed(
+        lost,
+        { kind: 'connection', message: 'the connection was lost' },
+        undefined,
+        undefined,
+        3,
+      ),
+    };
+    expect((giveUpError(RetryReasons.NOT_IDEMPOTENT, withMeaning) as Error).message).toBe(
+      'Operation is not idempotent and may have run on the server (MaxRetriesPerRequestError: the connection was lost); it was not repeated',
+    );
+    expect((giveUpError(RetryReasons.MAX_RETRIES, withMeaning) as Error).message).toBe(
+      'Operation failed after 0 attempts: MaxRetriesPerRequestError: the connection was lost',
+    );
+  });
+
   it('a long why is cut at 300 characters', () => {
     const text = becauseText(new Error('x'.repeat(1000)));
     expect(text).toHaveLength(300);

@@ -47,14 +47,16 @@ const maxBecause = 300;
  * Why, for a give-up message: the last failure in a few words and, when it wraps others (a target that gave up
  * reconnecting, whose cause is a refused certificate), the innermost cause too.
  */
-export function becauseText(error: unknown): string {
+export function becauseText(error: unknown, meaning?: string): string {
   let inner: unknown = error;
   for (let depth = 0; depth < 8; depth++) {
     const next: unknown = inner instanceof Error ? inner.cause : undefined;
     if (next === undefined || next === null) break;
     inner = next;
   }
-  const outer = failureText(error);
+  // The driver's words for what the error means, where the client's own text misleads (ioredis's "max retries per
+  // request limit (which is 0)" is a lost connection).
+  const outer = meaning === undefined ? failureText(error) : `${errorType(error)}: ${redactString(meaning)}`;
   const text = inner === error ? outer : `${outer} ← ${failureText(inner)}`;
   return text.length <= maxBecause ? text : `${text.slice(0, maxBecause - 1)}…`;
 }
@@ -76,7 +78,7 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
   };
   // Why, appended to the message of the errors that wrap the last failure.
   const why: ReconnectErrorOptions =
-    failure === undefined ? o : { ...o, because: becauseText(failure.error) };
+    failure === undefined ? o : { ...o, because: becauseText(failure.error, failure.classification.message) };
   switch (reason) {
     case RetryReasons.NOT_RETRYABLE:
       if (attempts <= 1 && failure !== undefined) return failure.error;
@@ -86,7 +88,7 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
       );
     case RetryReasons.NOT_IDEMPOTENT:
       return new OutcomeUnknownError(
-        `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : failureText(failure.error)}); it was not repeated`,
+        `Operation is not idempotent and may have run on the server (${failure === undefined ? 'unknown error' : becauseText(failure.error, failure.classification.message)}); it was not repeated`,
         { ...o, outcome: 'unknown' },
       );
     case RetryReasons.MAX_RETRIES:
