@@ -2,6 +2,8 @@
 //   node bench/chaos/run.js [--runs N] [--tiny] [--store redis,mysql,elasticsearch]
 //        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast,keys]
 //        [--fleet only|skip] [--fleet-count 1000] [--fleet-contender raw,redis,redis-full-jitter,fast]
+//        [--fleet-store redis|mysql]  mysql: the MariaDB fleet of issue #26 instead (fleet-mysql.js; contenders
+//                                    raw,mysql,mysql-unpaced; a 30 s outage); its table is printed, not written to BENCHMARKS.md
 //        [--json FILE] [--write | --no-write]
 //        [--matrix]                  the fault matrix of issue #24: the testkit's fault catalogue × stores, preset; writes docs/faults.md
 //        [--rate 60,200,1000,5000]   the sweep of issue #29: the same faults at these operation rates (two reads to one
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanupAll } from '@reconnect/testkit';
 import { contenders, defaultContenders } from './contenders.js';
 import { defaultFleet, fleetContenders, runFleet } from './fleet.js';
+import { defaultMysqlFleet, mysqlFleetContenders, renderMysqlFleet, runMysqlFleet } from './fleet-mysql.js';
 import { aggregate, runChaos } from './runner.js';
 import { allFaultNames, faultNames, stores } from './stores.js';
 import { renderSection } from './section.js';
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     fleet: { type: 'string' },
     'fleet-count': { type: 'string' },
     'fleet-contender': { type: 'string' },
+    'fleet-store': { type: 'string', default: 'redis' },
     json: { type: 'string' },
     from: { type: 'string' },
     write: { type: 'boolean' },
@@ -46,8 +50,12 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole n
 const storeNames = list(values.store, Object.keys(stores));
 const faultFilter = list(values.fault, values.matrix ? allFaultNames : faultNames);
 const contenderNames = list(values.contender, defaultContenders);
-const fleetNames = list(values['fleet-contender'], defaultFleet);
-for (const n of fleetNames) if (!fleetContenders[n]) throw new Error(`unknown fleet contender "${n}"`);
+const mysqlFleet = values['fleet-store'] === 'mysql';
+if (!mysqlFleet && values['fleet-store'] !== 'redis') throw new Error('--fleet-store takes redis or mysql');
+const fleetNames = list(values['fleet-contender'], mysqlFleet ? defaultMysqlFleet : defaultFleet);
+for (const n of fleetNames)
+  if (!(mysqlFleet ? mysqlFleetContenders : fleetContenders)[n])
+    throw new Error(`unknown fleet contender "${n}"`);
 for (const n of contenderNames) if (!contenders[n]) throw new Error(`unknown contender "${n}"`);
 const fleetMode = values.fleet ?? (values.tiny ? 'skip' : 'run');
 const fleetCount = Number(values['fleet-count'] ?? (values.tiny ? 50 : 1000));
@@ -56,7 +64,8 @@ const filtered =
   values.fault !== undefined ||
   values.contender !== undefined ||
   values['fleet-contender'] !== undefined ||
-  values.fleet !== undefined;
+  values.fleet !== undefined ||
+  mysqlFleet;
 const write = values['no-write'] ? false : (values.write ?? (!filtered && !values.tiny));
 
 process.once('SIGINT', () => {
@@ -101,7 +110,8 @@ if (values.from !== undefined) {
     if (fleetMode !== 'skip') {
       for (let i = 0; i < runs; i++) {
         for (const n of fleetNames) {
-          fleet.push({ ...(await runFleet({ contender: n, count: fleetCount, log: say })), run: i + 1 });
+          const run = mysqlFleet ? runMysqlFleet : runFleet;
+          fleet.push({ ...(await run({ contender: n, count: fleetCount, log: say })), run: i + 1 });
           save();
         }
       }
@@ -111,8 +121,16 @@ if (values.from !== undefined) {
   }
 }
 
-const section = renderSection({ command, chaos, fleet, runs: chaos?.machine.runs ?? runs });
-say(`\n${section}`);
+const mysqlResults = fleet.filter((r) => r.store === 'mysql');
+if (mysqlResults.length > 0) say(`\n${renderMysqlFleet(mysqlResults)}`);
+const section = renderSection({
+  command,
+  chaos,
+  fleet: fleet.filter((r) => r.store !== 'mysql'),
+  runs: chaos?.machine.runs ?? runs,
+});
+// A MariaDB fleet run alone has nothing for the chaos section.
+if (!mysqlFleet || chaos !== undefined) say(`\n${section}`);
 if (values.from === undefined) {
   save();
   say(`results: ${jsonFile}`);
