@@ -28,6 +28,7 @@ export class RetryBudget {
   readonly #withdrawals = new Float64Array(SLICES);
   readonly #successes = new Float64Array(SLICES);
   /** The absolute slice number each ring cell currently holds. */
+  // Stryker disable next-line UnaryOperator: a cell never used holds only zeros, so whether the loop in #cell clears it (-Infinity) or not (+Infinity) changes nothing
   readonly #slices = new Float64Array(SLICES).fill(-Infinity);
 
   constructor(policy: BudgetPolicy, clock: Clock = systemClock) {
@@ -81,13 +82,12 @@ export class RetryBudget {
     return Math.max(0, deposits * this.#policy.ratio + floor - withdrawals);
   }
 
-  // The ring cell for now. When it last held another slice, every cell holding a slice that left the window is
-  // cleared: the cells skipped over, and this one (the clock being monotonic, it held an older slice of the same
-  // cell, a window or more ago).
+  // The ring cell for now, cleared if it last held an older slice; also clears any cells skipped over.
   #cell(now: number = this.#clock.now()): number {
     const slice = Math.floor(now / this.#sliceMs);
     const cell = ((slice % SLICES) + SLICES) % SLICES;
     if (this.#slices[cell] !== slice) {
+      // Stryker disable next-line EqualityOperator: one turn more reads #slices[SLICES], undefined, and `undefined <= n` is false
       for (let i = 0; i < SLICES; i++) {
         if (this.#slices[i]! <= slice - SLICES) {
           this.#deposits[i] = 0;
@@ -96,6 +96,9 @@ export class RetryBudget {
         }
       }
       this.#slices[cell] = slice;
+      this.#deposits[cell] = 0;
+      this.#withdrawals[cell] = 0;
+      this.#successes[cell] = 0;
     }
     return cell;
   }
