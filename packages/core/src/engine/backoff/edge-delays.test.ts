@@ -46,6 +46,11 @@ describe('retryDelay: server hints and garbage', () => {
     expect(retryDelay(b, () => 0, 1, undefined, Math.random, undefined)).toBe(0);
   });
 
+  it('never a negative wait: a negative custom delay under a negative (past) hint waits 0', () => {
+    expect(retryDelay(b, () => -5, 1, undefined, Math.random, -100)).toBe(0);
+    expect(retryDelay(b, undefined, 1, undefined, Math.random, -100)).toBe(100);
+  });
+
   it('a custom delay of Infinity waits 0, and a hint still applies', () => {
     expect(retryDelay(b, () => Number.POSITIVE_INFINITY, 1, undefined, Math.random, undefined)).toBe(0);
     expect(retryDelay(b, () => Number.POSITIVE_INFINITY, 1, undefined, Math.random, 250)).toBe(250);
