@@ -23,15 +23,16 @@ const withJitter = (base, jitter) => ({
 export const fleetContenders = {
   raw: { title: 'raw ioredis (defaults)', kind: 'raw', capMs: 5000 + 200 },
   redis: {
-    title: 'Reconnect, preset:redis (reconnect jitter: none)',
+    title: 'Reconnect, preset:redis as shipped (reconnect jitter: full)',
     kind: 'reconnect',
     policy: presets.redis.policy,
     capMs: 30_000,
   },
-  'redis-full-jitter': {
-    title: 'Reconnect, preset:redis + reconnect.backoff.jitter: full',
+  // The preset as it was before issue #26: the same schedule without jitter, for the comparison.
+  'redis-no-jitter': {
+    title: 'Reconnect, preset:redis with reconnect.backoff.jitter: none (the preset before issue #26)',
     kind: 'reconnect',
-    policy: withJitter(presets.redis.policy, 'full'),
+    policy: withJitter(presets.redis.policy, 'none'),
     capMs: 30_000,
   },
   'redis-full-jitter-5s': {
@@ -55,7 +56,7 @@ export const fleetContenders = {
     capMs: 1000,
   },
 };
-export const defaultFleet = ['raw', 'redis', 'redis-full-jitter', 'redis-full-jitter-5s', 'fast'];
+export const defaultFleet = ['raw', 'redis', 'redis-no-jitter', 'redis-full-jitter-5s', 'fast'];
 
 /** Samples `INFO stats` every `everyMs` over one socket, reconnecting while the server is down. */
 function counterSampler(port, everyMs = 100) {

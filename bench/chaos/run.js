@@ -1,7 +1,7 @@
 // `npm run bench:chaos` (= tsc -b && node bench/chaos/run.js): the chaos benchmark of issue #15.
 //   node bench/chaos/run.js [--runs N] [--tiny] [--store redis,mysql,elasticsearch]
 //        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast,keys]
-//        [--fleet only|skip] [--fleet-count 1000] [--fleet-contender raw,redis,redis-full-jitter,fast]
+//        [--fleet only|skip] [--fleet-count 1000] [--fleet-down 3000] [--fleet-contender raw,redis,redis-no-jitter,fast]
 //        [--fleet-store redis|mysql]  mysql: the MariaDB fleet of issue #26 instead (fleet-mysql.js; contenders
 //                                    raw,mysql,mysql-unpaced; a 30 s outage); its table is printed, not written to BENCHMARKS.md
 //        [--json FILE] [--write | --no-write]
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     contender: { type: 'string' },
     fleet: { type: 'string' },
     'fleet-count': { type: 'string' },
+    'fleet-down': { type: 'string' },
     'fleet-contender': { type: 'string' },
     'fleet-store': { type: 'string', default: 'redis' },
     json: { type: 'string' },
@@ -59,6 +60,8 @@ for (const n of fleetNames)
 for (const n of contenderNames) if (!contenders[n]) throw new Error(`unknown contender "${n}"`);
 const fleetMode = values.fleet ?? (values.tiny ? 'skip' : 'run');
 const fleetCount = Number(values['fleet-count'] ?? (values.tiny ? 50 : 1000));
+// --fleet-down MS: how long the server stays down (the Redis fleet; default 3 s).
+const fleetDown = values['fleet-down'] === undefined ? {} : { downMs: Number(values['fleet-down']) };
 const filtered =
   values.store !== undefined ||
   values.fault !== undefined ||
@@ -111,7 +114,10 @@ if (values.from !== undefined) {
       for (let i = 0; i < runs; i++) {
         for (const n of fleetNames) {
           const run = mysqlFleet ? runMysqlFleet : runFleet;
-          fleet.push({ ...(await run({ contender: n, count: fleetCount, log: say })), run: i + 1 });
+          fleet.push({
+            ...(await run({ contender: n, count: fleetCount, ...fleetDown, log: say })),
+            run: i + 1,
+          });
           save();
         }
       }
