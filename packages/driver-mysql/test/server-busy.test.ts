@@ -171,7 +171,7 @@ describe('new connections are paced per node', () => {
       ),
     );
 
-  it('a burst of 20 calls on a new pool of 10: the first connection at once, then at most connectRate (5) a second', async () => {
+  it('a burst of 20 calls on a new pool of 10: new connections 200–300 ms apart, at most connectRate (5) + 1 a second', async () => {
     const via = await arrivals({ host: '127.0.0.1', port: server().port });
     const target = mysqlTarget(
       { port: via.port, user: 'root', database: 'test', connectionLimit: 10 },
