@@ -82,6 +82,9 @@ export function isServerBusy(error: unknown): boolean {
   return busyErrnos.includes(serverErrno(error) ?? 0);
 }
 
+/** Whether the pool has no connection at all: it is reconnecting, and the pacer's ceiling does not hold it back. */
+const isEmpty = (state: PoolState): boolean => state.core._allConnections.length === 0;
+
 /** Whether mysql2, asked for a connection now, would open a new one (none free, room for another). */
 function wouldOpen(state: PoolState): boolean {
   const { core } = state;
@@ -97,7 +100,7 @@ function wouldOpen(state: PoolState): boolean {
 function wake(state: PoolState): void {
   state.wake = undefined;
   const queue = state.core._connectionQueue;
-  while (queue.length > 0 && wouldOpen(state) && state.pacer.tryOpen()) {
+  while (queue.length > 0 && wouldOpen(state) && state.pacer.tryOpen(isEmpty(state))) {
     const cb = queue.shift();
     if (cb !== undefined) state.getConnection.call(state.core, cb);
   }
@@ -107,7 +110,7 @@ function wake(state: PoolState): void {
 function armWake(state: PoolState): void {
   if (state.wake !== undefined || state.closing) return;
   // Not unref'd: a call waiting for this connection is the program's work, like a socket it waits on.
-  state.wake = setTimeout(() => wake(state), Math.max(1, state.pacer.waitMs()));
+  state.wake = setTimeout(() => wake(state), Math.max(1, state.pacer.waitMs(isEmpty(state))));
 }
 
 /** Stops opening connections for held-back calls (the pool is closing: mysql2 fails its queue). */
@@ -123,7 +126,7 @@ export function stopWaking(state: PoolState): void {
  * `front`: a call mysql2 took from the head of its queue goes back to the head.
  */
 function requestConnection(state: PoolState, cb: AcquireCallback, front: boolean): void {
-  if (!wouldOpen(state) || state.pacer.tryOpen()) {
+  if (!wouldOpen(state) || state.pacer.tryOpen(isEmpty(state))) {
     state.getConnection.call(state.core, cb);
     return;
   }
@@ -168,7 +171,7 @@ export function acquire(
   // bound on the handshake too.
   const free = core._freeConnections.length > 0;
   // A call the pacer will hold back waits in the queue like one that finds every connection busy.
-  const willQueue = !free && (!wouldOpen(state) || state.pacer.waitMs() > 0);
+  const willQueue = !free && (!wouldOpen(state) || state.pacer.waitMs(isEmpty(state)) > 0);
   // `ownLimit` false: the caller's signal is the only bound (the first connect, bounded by connectTimeout).
   let limitMs = !ownLimit
     ? 0

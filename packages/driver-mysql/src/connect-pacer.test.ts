@@ -98,6 +98,23 @@ describe('ConnectPacer', () => {
     p.tryOpen(); // next one in 1000 ms
     p.busy(); // 125 ms
     expect(p.waitMs()).toBe(1000);
+    expect(p.waitMs(true)).toBe(125);
+  });
+
+  it('an empty pool (reconnecting, not growing) is not held back by the ceiling, only by a busy back-off', () => {
+    const { p, advance } = pacer(1, () => 0);
+    expect(p.tryOpen()).toBe(true); // next one in 1000 ms
+    expect(p.waitMs(true)).toBe(0);
+    expect(p.tryOpen(true)).toBe(true);
+    // …and it counts: the pool's next growth waits its gap from there.
+    expect(p.waitMs()).toBe(1000);
+    advance(10);
+    expect(p.busy()).toBe(125);
+    expect(p.waitMs(true)).toBe(125);
+    expect(p.tryOpen(true)).toBe(false);
+    advance(125);
+    expect(p.tryOpen(true)).toBe(true);
+    expect(p.tryOpen()).toBe(false);
   });
 
   it('the default ceiling is 5 a second', () => {

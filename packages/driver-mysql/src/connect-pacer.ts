@@ -18,18 +18,21 @@ export interface ConnectPacerOptions {
 }
 
 /**
- * Paces the new connections of one pool. The first one is immediate (a new pool is made at every reconnect, so the
- * first connection after a reconnect never waits); each next one waits a jittered gap of 1–1.5 × `1000 / perSecond`
- * ms, so no second ever sees more than `perSecond` + 1 of them and pools that started together drift apart. When the
- * server refuses a new connection as busy, none is tried for a jittered back-off (half its envelope fixed, half
- * random; the envelope doubles from {@link busyBackoffBaseMs} up to {@link busyBackoffMaxMs} while the refusals go on,
- * and starts again after a connection succeeds).
+ * Paces the new connections of one pool. The first one is immediate, and so is one that a pool left without any
+ * connection opens (a reconnect makes a new pool; a server restarted too fast for the lifecycle to notice leaves the
+ * old pool empty): a pool with no connection is reconnecting, not growing. Each other one waits a jittered gap of
+ * 1–1.5 × `1000 / perSecond` ms after the one before, so a pool's growth is at most `perSecond` + 1 a second and
+ * pools that started together drift apart. When the server refuses a new connection as busy, none is tried — not
+ * even by an empty pool — for a jittered back-off (half its envelope fixed, half random; the envelope doubles from
+ * {@link busyBackoffBaseMs} up to {@link busyBackoffMaxMs} while the refusals go on, and starts again after a
+ * connection succeeds).
  */
 export class ConnectPacer {
   readonly #gapMs: number;
   readonly #now: () => number;
   readonly #random: () => number;
   #nextAt = Number.NEGATIVE_INFINITY;
+  #busyUntil = Number.NEGATIVE_INFINITY;
   #busyStreak = 0;
 
   constructor(options: ConnectPacerOptions) {
@@ -38,17 +41,21 @@ export class ConnectPacer {
     this.#random = options.random ?? Math.random;
   }
 
-  /** Whether a new connection may start now; if so, it is counted and the next one is pushed back by a gap. */
-  tryOpen(): boolean {
+  /**
+   * Whether a new connection may start now; if so, it is counted and the next one is pushed back by a gap. `empty`:
+   * the pool has no connection at all, and only a busy back-off holds it back.
+   */
+  tryOpen(empty = false): boolean {
     const now = this.#now();
-    if (now < this.#nextAt) return false;
+    if (now < this.#busyUntil || (!empty && now < this.#nextAt)) return false;
     this.#nextAt = now + this.#gapMs * (1 + this.#random() / 2);
     return true;
   }
 
-  /** How long until {@link tryOpen} may succeed, in ms (0: now). */
-  waitMs(): number {
-    return Math.max(0, this.#nextAt - this.#now());
+  /** How long until {@link tryOpen} (with the same `empty`) may succeed, in ms (0: now). */
+  waitMs(empty = false): number {
+    const now = this.#now();
+    return Math.max(0, this.#busyUntil - now, empty ? 0 : this.#nextAt - now);
   }
 
   /** The server refused a new connection as busy: none is tried before the returned back-off (ms) has passed. */
@@ -56,7 +63,7 @@ export class ConnectPacer {
     this.#busyStreak++;
     const envelope = Math.min(busyBackoffMaxMs, busyBackoffBaseMs * 2 ** (this.#busyStreak - 1));
     const delay = envelope / 2 + (envelope / 2) * this.#random();
-    this.#nextAt = Math.max(this.#nextAt, this.#now() + delay);
+    this.#busyUntil = Math.max(this.#busyUntil, this.#now() + delay);
     return delay;
   }
 

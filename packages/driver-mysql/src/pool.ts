@@ -171,7 +171,8 @@ export async function probePool(pool: MySqlPool, sql: string, signal: AbortSigna
     // Every connection busy, or a new one held back by the pacer: the probe must not wait behind the callers.
     if (
       core._freeConnections.length === 0 &&
-      (core._allConnections.length >= core.config.connectionLimit || state.pacer.waitMs() > 0)
+      (core._allConnections.length >= core.config.connectionLimit ||
+        state.pacer.waitMs(core._allConnections.length === 0) > 0)
     ) {
       await probeSide(state, sql, signal);
       return;

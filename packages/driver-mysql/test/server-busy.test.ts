@@ -193,6 +193,47 @@ describe('new connections are paced per node', () => {
     expect(mysqlPoolStats(target.client).paced).toBeGreaterThan(0);
   });
 
+  it('after a server restart the first connection is not held back by the pool’s pacer', async () => {
+    // One new connection every 5–7.5 s: the start's connection took this pool's slot.
+    const target = mysqlTarget(
+      { port: server().port, user: 'root', database: 'test', connectRate: 0.2 },
+      preset('fast-failover'),
+    );
+    await target.start();
+    onTestFinished(() => target.stop());
+    const startedAt = Date.now();
+    await server().kill();
+    await server().restart();
+    // Whether fast-failover noticed and reconnected (a new pool, with a pacer of its own) or not (the same pool, left
+    // empty), the call is served within its 2 s deadline, before the pool's next paced connection (5 s after start).
+    await expect(
+      target.execute((pool) => pool.query('SELECT 1 AS ok'), { idempotent: true }),
+    ).resolves.toBeDefined();
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+  });
+
+  it('a pool left without any connection (its last one killed, no reconnect) opens the next one at once', async () => {
+    const admin = await control(server().port);
+    onTestFinished(() => admin.end());
+    // preset:mysql's health check (every 10 s) will not run in this test: the same pool throughout.
+    const target = mysqlTarget(
+      { port: server().port, user: 'root', database: 'test', connectRate: 0.2 },
+      preset('mysql'),
+    );
+    await target.start();
+    onTestFinished(() => target.stop());
+    const pool = target.client;
+    const [[row]] = (await pool.query('SELECT CONNECTION_ID() AS id')) as unknown as [{ id: number }[]];
+    await admin.query(`KILL CONNECTION ${Number(row?.id)}`);
+    const core = pool.pool as unknown as { _allConnections: { length: number } };
+    await until(() => core._allConnections.length === 0, 2000, 5);
+    // The pool's next paced connection is 5–7.5 s after the start; an empty pool is reconnecting, not growing.
+    const t0 = Date.now();
+    await pool.query('SELECT 1');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(target.client).toBe(pool);
+  });
+
   it('connectRate: 0 lifts the ceiling (the same burst opens the whole pool at once)', async () => {
     const via = await arrivals({ host: '127.0.0.1', port: server().port });
     const target = mysqlTarget(
