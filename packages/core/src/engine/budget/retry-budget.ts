@@ -37,8 +37,8 @@ export class RetryBudget {
     this.#sliceMs = Math.max(1, policy.window / SLICES);
     // A new budget starts with a little of its floor earned (gRPC's retry throttle starts full): a blip right
     // after start can be retried. The credit is small (a fleet started into an outage must not storm) and ages
-    // out with the window.
-    this.#successes[this.#cell()] = Math.min(STARTING_CREDIT, policy.minPerSecond * (policy.window / 1000));
+    // out with the window; available() caps it at the floor (minPerSecond · window) like any success.
+    this.#successes[this.#cell()] = STARTING_CREDIT;
   }
 
   /** The clock the window runs on. */
