@@ -1,5 +1,5 @@
-// What changes nothing costs nothing: on a healthy closed breaker a success and a reset, and a release anywhere but
-// half-open, read no clock, emit no stateChange and return no change.
+// What changes nothing costs nothing: on a healthy closed breaker a success and a reset, a release anywhere but
+// half-open and a passing probe anywhere but open, read no clock, emit no stateChange and return no change.
 import { describe, expect, it } from 'vitest';
 import { breakerPolicy } from '../../../test/engine/helpers.js';
 import type { Clock } from '../../time/clock.js';
@@ -55,6 +55,22 @@ describe('CircuitBreaker: calls that change nothing', () => {
     expect(reads()).toBe(before);
     expect(breaker.state).toBe('open');
     expect(changes).toEqual(['closed>open']);
+  });
+
+  it('a passing probe on a closed or half-open breaker reads no clock and changes nothing', () => {
+    const { breaker, reads, changes, advance } = setup();
+    expect(breaker.probeSucceeded(0)).toBeUndefined();
+    expect(reads()).toBe(0);
+    breaker.failure();
+    breaker.failure();
+    advance(1000);
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.state).toBe('half-open');
+    const before = reads();
+    expect(breaker.probeSucceeded(0)).toBeUndefined();
+    expect(reads()).toBe(before);
+    expect(breaker.snapshot).toEqual({ kind: 'half-open', inFlight: 1, successes: 0 });
+    expect(changes).toEqual(['closed>open', 'open>half-open']);
   });
 
   it('a release on a half-open breaker frees its trial slot', () => {
