@@ -155,11 +155,15 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     return slot.lease ?? this.#acquireNode(slot, node.id, request);
   }
 
-  // A node picked by the pool has no client yet (discovered, or resurrected optimistically): connect it now.
+  // A node picked by the pool has no client yet (discovered, resurrected optimistically, or still connecting after
+  // start): connect it now, within the attempt's own limit too — a hung node must not take the whole deadline.
   async #acquireNode(slot: Slot<Client>, id: string, request: AcquireRequest): Promise<Lease<Client>> {
     const { clock, policy, slots, errors } = this.#p;
+    const limit = request.attemptTimeoutMs;
+    const bound =
+      limit > 0 ? Math.min(limit, policy.reconnect.connectTimeout) : policy.reconnect.connectTimeout;
     try {
-      await withTimeout(clock, policy.reconnect.connectTimeout, (s) => slots.connect(slot, s), {
+      await withTimeout(clock, bound, (s) => slots.connect(slot, s), {
         signal: request.signal,
         timeoutError: () => new NotConnectedError('Connect timed out'),
       });
