@@ -69,10 +69,7 @@ export function retryDelay(
     }
   }
   // A custom function returning garbage must not turn into a busy loop or a NaN timer.
-  // Stryker disable next-line EqualityOperator: a planned 0 is a 0 wait either way
-  const delay = Number.isFinite(planned) && planned > 0 ? planned : 0;
-  // No hint (or an unreadable NaN one) leaves the delay as it is.
-  const hint = serverHintMs ?? 0;
-  // Stryker disable next-line EqualityOperator: a hint equal to the delay is the same wait
-  return hint > delay ? hint : delay;
+  const delay = Number.isFinite(planned) ? Math.max(0, planned) : 0;
+  // No hint, or an unreadable (NaN) one, counts as 0: the delay as it is.
+  return Math.max(delay, serverHintMs || 0);
 }
