@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { cleanupAll, startMariaDB } from '@reconnect/testkit';
 import { presets } from '@reconnect/policies';
+import { stopWorker } from './worker-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -192,17 +193,7 @@ export async function runMysqlFleet({
     return result;
   } finally {
     sampler?.stop();
-    if (child.exitCode === null) {
-      child.send({ type: 'stop' });
-      let timer;
-      await Promise.race([
-        new Promise((r) => child.once('exit', r)),
-        new Promise((r) => (timer = setTimeout(r, 20_000))),
-      ]);
-      clearTimeout(timer);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-    if (child.connected) child.disconnect();
+    await stopWorker(child, 20_000);
     await server.stop();
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@reconnect/testkit';
 import { presets } from '@reconnect/policies';
+import { stopWorker } from './worker-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -206,17 +207,7 @@ export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs
     return result;
   } finally {
     sampler?.stop();
-    if (child.exitCode === null) {
-      child.send({ type: 'stop' });
-      let timer;
-      await Promise.race([
-        new Promise((r) => child.once('exit', r)),
-        new Promise((r) => (timer = setTimeout(r, 12_000))),
-      ]);
-      clearTimeout(timer);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-    if (child.connected) child.disconnect();
+    await stopWorker(child, 12_000);
     await server.stop();
   }
 }
