@@ -70,6 +70,11 @@ export interface KindMeaning {
   readonly serverAnswered: boolean;
   /** Retrying cannot fix it: the first connect fails at once, `start()` rejects without retrying. */
   readonly final: boolean;
+  /**
+   * A connect refused so says the server is full, not down (too many connections, maxclients): the reconnect is
+   * backed off but not counted toward `reconnect.maxRetries`.
+   */
+  readonly busy: boolean;
 }
 
 /**
@@ -83,6 +88,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: true,
     serverAnswered: false,
     final: false,
+    busy: false,
   },
   timeout: {
     retriedByDefault: true,
@@ -90,6 +96,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: true,
     serverAnswered: false,
     final: false,
+    busy: false,
   },
   throttled: {
     retriedByDefault: false,
@@ -97,6 +104,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: false,
     serverAnswered: true,
     final: false,
+    busy: true,
   },
   transient: {
     retriedByDefault: false,
@@ -104,6 +112,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: false,
     serverAnswered: true,
     final: false,
+    busy: false,
   },
   auth: {
     retriedByDefault: false,
@@ -111,6 +120,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: false,
     serverAnswered: true,
     final: true,
+    busy: false,
   },
   fatal: {
     retriedByDefault: false,
@@ -118,6 +128,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: false,
     serverAnswered: true,
     final: true,
+    busy: false,
   },
   unknown: {
     retriedByDefault: false,
@@ -125,6 +136,7 @@ export const kindMeanings: Readonly<Record<ErrorKind, KindMeaning>> = {
     healthFailure: false,
     serverAnswered: false,
     final: false,
+    busy: false,
   },
 };
 

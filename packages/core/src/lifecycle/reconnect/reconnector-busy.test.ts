@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorKinds, kindMeanings } from '../../error-kinds.js';
 import { createFakeClock } from '../../time/fake-clock.js';
 import { Reconnector } from './reconnector.js';
 import { idleState, transition, type ReconnectorState } from './reconnector-state.js';
@@ -9,6 +10,12 @@ import { idleState, transition, type ReconnectorState } from './reconnector-stat
 const e = new Error('boom');
 const busy = Object.assign(new Error('Too many connections'), { busy: true });
 const limits = { maxRetries: 2 };
+
+describe('which kind means busy', () => {
+  it('throttled alone: the kinds table is where the target reads it', () => {
+    expect(errorKinds.filter((k) => kindMeanings[k].busy)).toEqual(['throttled']);
+  });
+});
 
 describe('reconnector transition: a busy server', () => {
   it('connecting: busy refusals do not use up maxRetries; other failures still do', () => {

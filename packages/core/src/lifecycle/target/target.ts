@@ -130,7 +130,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
       clock: this.#clock,
       connect: (signal) => this.#slots.connectAttempt(signal),
       isFinal: (error) => kindMeanings[this.#errors.kindOf(error)].final,
-      isBusy: (error) => this.#errors.kindOf(error) === 'throttled',
+      isBusy: (error) => kindMeanings[this.#errors.kindOf(error)].busy,
       // Read at each attempt: a reload's backoff applies from the next one.
       delay: (attempt, previous) => {
         const reconnect = this.policy.reconnect;
