@@ -119,6 +119,7 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
     await sleep(Math.max(0, rec.startedAt + t.faultMs - now()));
     await played.end();
     rec.healedAt = now();
+    const faultActed = played.acted?.();
     await sleep(t.tailMs);
     lane.stop();
     const stoppedAt = now();
@@ -208,6 +209,8 @@ export async function runOnce({ store, fault, contender, t, log = () => {} }) {
       errorDetail: Object.values(errorDetail),
       notSentLanded,
       leftConnected,
+      // The fault's own count of what it did on the server (connections killed), where it keeps one.
+      faultActed: faultActed ?? null,
     };
     result.problems = bookkeepingProblems(result);
     log(

@@ -81,6 +81,8 @@ function catalogueFault(kind, server, proxies, name, t) {
     end: async () => {
       await active?.heal();
     },
+    // How often the fault acted on the server (connections killed), where it says.
+    acted: () => active?.acted?.(),
   };
 }
 

@@ -32,6 +32,9 @@ interface Result {
   neverSettled: number;
   pastDeadline: number | null;
   readsOk: number;
+  leftConnected: number;
+  detectMs: number | null;
+  faultActed: number | null;
   problems: string[];
   errorDetail: ErrorDetail[];
 }
@@ -63,6 +66,19 @@ describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', (
     );
   });
 
+  it('each fault happened: a cell whose fault never took effect would prove nothing', () => {
+    for (const r of results) {
+      const cell = `${r.store}/${r.fault}`;
+      // Killed connections: counted by the fault itself, on the server (a pool may replace them unseen).
+      if (r.fault === 'kill-connections') expect(r.faultActed, cell).toBeGreaterThan(0);
+      // The others show on the client side: the target left connected or noticed, or a caller was refused.
+      else if (r.fault !== 'table-locked')
+        expect(r.leftConnected + r.errorDetail.length + (r.detectMs === null ? 0 : 1), cell).toBeGreaterThan(
+          0,
+        );
+    }
+  });
+
   it('keeps every promise in every cell: the runner exits 0 and says so', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const r of results) {
@@ -90,6 +106,8 @@ describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', (
   it('a write refused by a read-only Redis reaches the caller saying READONLY', () => {
     const readonly = results.find((r) => r.store === 'redis' && r.fault === 'readonly');
     const messages = (readonly?.errorDetail ?? []).map((e) => e.message ?? '');
+    // The fault took effect: writes were refused (a readonly that refused nothing would pass the loop below).
+    expect(messages.length).toBeGreaterThan(0);
     for (const m of messages) expect(m).toMatch(/READONLY/);
   });
 });

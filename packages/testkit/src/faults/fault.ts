@@ -27,6 +27,11 @@ export interface FaultEnv {
 export interface ActiveFault {
   /** Ends the fault and restores the server (idempotent). */
   heal(): Promise<void>;
+  /**
+   * How often the fault acted on the server so far (connections killed), for a fault whose effect a client may
+   * not see: a test that asserts nothing else can at least assert the fault happened.
+   */
+  readonly acted?: () => number;
 }
 
 /** One entry of the catalogue. */
@@ -48,17 +53,20 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Repeats `act` every `everyMs` until healed; heal waits for the act in progress. */
 export function repeating(
   everyMs: number,
-  act: () => Promise<void> | void,
+  act: () => Promise<number | void> | number | void,
   restore?: () => Promise<void> | void,
 ): Promise<ActiveFault> {
   let stopped = false;
+  // What the acts say they did (connections killed), summed.
+  let acted = 0;
   const loop = (async () => {
     while (!stopped) {
-      await act();
+      acted += (await act()) ?? 0;
       await sleep(everyMs);
     }
   })().catch(() => {});
   return Promise.resolve({
+    acted: () => acted,
     heal: async () => {
       if (stopped) return;
       stopped = true;
@@ -100,7 +108,9 @@ export async function withAdmin(
     throw error;
   }
   let healed = false;
+  const acted = inner?.acted;
   return {
+    ...(acted === undefined ? {} : { acted }),
     heal: async () => {
       if (healed) return;
       healed = true;
@@ -114,17 +124,25 @@ export async function withAdmin(
   };
 }
 
-/** Kills every client connection but the admin's own. */
-export async function killClients(env: FaultEnv, a: AdminSession, filter = ''): Promise<void> {
+/** Kills every client connection but the admin's own; resolves to how many were killed. */
+export async function killClients(env: FaultEnv, a: AdminSession, filter = ''): Promise<number> {
   if (env.store === 'redis') {
-    await a.run('CLIENT KILL TYPE normal SKIPME yes').catch(() => {});
-    return;
+    const killed = await a.run('CLIENT KILL TYPE normal SKIPME yes').catch(() => '0');
+    return Number(killed) || 0;
   }
   const ids = await a.run(
     `SELECT GROUP_CONCAT(id) FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND command NOT IN ('Daemon', 'Binlog Dump') AND user <> 'system user' ${filter}`,
   );
+  let killed = 0;
   for (const id of ids.split(',').filter((x) => /^\d+$/.test(x)))
-    await a.run(`KILL CONNECTION ${id}`).catch(() => {});
+    if (
+      await a.run(`KILL CONNECTION ${id}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      killed++;
+  return killed;
 }
 
 /** Both stores. */
