@@ -4,40 +4,21 @@
 // cannot spin.
 import { describe, expect, it } from 'vitest';
 import { isDeadlineExceededError, isRetriesExhaustedError } from '../errors.js';
-import type { RetryEvent } from './events.js';
-import { createFakeClock, type FakeClock } from '../time/fake-clock.js';
+import { createFakeClock } from '../time/fake-clock.js';
 import {
   breakerPolicy,
   budgetPolicy,
-  classify,
   FakeDriverError,
-  FakeSource,
   retryPolicy,
   track,
+  testExecutor,
 } from '../../test/engine/helpers.js';
 import { CircuitBreaker } from './breaker/circuit-breaker.js';
 import { RetryBudget } from './budget/retry-budget.js';
-import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
 
 const poolClosed = () => new FakeDriverError('connection', { sent: false, local: true }, 'Pool is closed.');
 
-function setup(over: Partial<RetryExecutorOptions<string>> & { clock?: FakeClock } = {}) {
-  const clock = over.clock ?? createFakeClock();
-  const source = new FakeSource();
-  const retries: RetryEvent[] = [];
-  const executor = new RetryExecutor<string>({
-    target: 'db',
-    system: 'fakedb',
-    policy: retryPolicy(),
-    classify,
-    source,
-    clock,
-    random: () => 0.5,
-    events: { retry: (e) => retries.push(e) },
-    ...over,
-  });
-  return { clock, source, executor, retries };
-}
+const setup = testExecutor;
 
 /** An operation failing with `errors` in turn, then returning 'ok'. */
 function scripted(...errors: unknown[]) {

@@ -2,17 +2,14 @@
 // listener): nothing more is sent, no retry is announced after it, and the give-up names the attempt that ran.
 import { describe, expect, it } from 'vitest';
 import { isAbortedError } from '../errors.js';
-import type { GiveUpEvent, RetryEvent } from './events.js';
-import { createFakeClock } from '../time/fake-clock.js';
 import {
-  classify,
   FakeDriverError,
   FakeSource,
   flush,
   retryPolicy,
   track,
+  testExecutor,
 } from '../../test/engine/helpers.js';
-import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
 import type { AttemptReport, Lease } from './types.js';
 
 /** A source that aborts `controller` while a failed attempt is reported to it. */
@@ -26,29 +23,7 @@ class AbortOnFailureReport extends FakeSource {
   }
 }
 
-function setup(over: Partial<RetryExecutorOptions<string>> = {}, onRetry?: (e: RetryEvent) => void) {
-  const clock = createFakeClock();
-  const retries: RetryEvent[] = [];
-  const giveUps: GiveUpEvent[] = [];
-  const executor = new RetryExecutor<string>({
-    target: 'db',
-    system: 'fakedb',
-    policy: retryPolicy(),
-    classify,
-    source: new FakeSource(),
-    clock,
-    random: () => 0.5,
-    events: {
-      retry: (e) => {
-        retries.push(e);
-        onRetry?.(e);
-      },
-      giveUp: (e) => giveUps.push(e),
-    },
-    ...over,
-  });
-  return { clock, executor, retries, giveUps };
-}
+const setup = testExecutor;
 
 function failingOnce(error: () => unknown) {
   let calls = 0;

@@ -3,35 +3,9 @@
 // own count (1st at once, then retry 1, 2, … of the backoff), and a zero wait sets no timer.
 import { describe, expect, it } from 'vitest';
 import { isDeadlineExceededError } from '../errors.js';
-import type { GiveUpEvent, RetryEvent } from './events.js';
-import { createFakeClock } from '../time/fake-clock.js';
-import {
-  classify,
-  FakeDriverError,
-  FakeSource,
-  flush,
-  retryPolicy,
-  track,
-} from '../../test/engine/helpers.js';
-import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
+import { FakeDriverError, flush, retryPolicy, track, testExecutor } from '../../test/engine/helpers.js';
 
-function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
-  const clock = createFakeClock();
-  const retries: RetryEvent[] = [];
-  const giveUps: GiveUpEvent[] = [];
-  const executor = new RetryExecutor<string>({
-    target: 'db',
-    system: 'fakedb',
-    policy: retryPolicy(),
-    classify,
-    source: new FakeSource(),
-    clock,
-    random: () => 0.5,
-    events: { retry: (e) => retries.push(e), giveUp: (e) => giveUps.push(e) },
-    ...over,
-  });
-  return { clock, executor, retries, giveUps };
-}
+const setup = testExecutor;
 
 /** An operation failing with a fresh `make()` error every time; counts its calls and when they ran. */
 function failing(make: () => unknown, now: () => number) {

@@ -11,23 +11,12 @@ import {
   OutcomeUnknownError,
   isOutcomeUnknownError,
 } from '../errors.js';
-import { createFakeClock } from '../time/fake-clock.js';
-import { classify, FakeSource, retryPolicy } from '../../test/engine/helpers.js';
-import { RetryExecutor } from './retry-executor.js';
+import { classify, retryPolicy, testExecutor } from '../../test/engine/helpers.js';
+import type { RetryExecutor } from './retry-executor.js';
 
-function executorWith(classifyAs: (error: unknown) => Classification = classify) {
-  const clock = createFakeClock();
-  return new RetryExecutor<string>({
-    target: 'db',
-    system: 'fakedb',
-    // Retries without a wait: nothing here is about time.
-    policy: retryPolicy({ maxRetries: 2, delay: () => 0 }),
-    classify: classifyAs,
-    source: new FakeSource(),
-    clock,
-    random: () => 0.5,
-  });
-}
+// Retries without a wait: nothing here is about time.
+const executorWith = (classifyAs: (error: unknown) => Classification = classify) =>
+  testExecutor({ policy: retryPolicy({ maxRetries: 2, delay: () => 0 }), classify: classifyAs }).executor;
 
 /** Runs an operation that throws `error` on its first call; what execute() rejected with, and how many calls. */
 async function thrownOnce(

@@ -22,23 +22,16 @@ import {
   flush,
   retryPolicy,
   track,
+  testExecutor,
 } from '../../test/engine/helpers.js';
 import { CircuitBreaker } from './breaker/circuit-breaker.js';
 import { RetryBudget } from './budget/retry-budget.js';
 import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
 
-function executor(clock: FakeClock, over: Partial<RetryExecutorOptions<string>> = {}): RetryExecutor<string> {
-  return new RetryExecutor<string>({
-    target: 'db',
-    system: 'fakedb',
-    policy: retryPolicy(),
-    classify,
-    source: new FakeSource(),
-    clock,
-    random: () => 0.5,
-    ...over,
-  });
-}
+const executor = (
+  clock: FakeClock,
+  over: Partial<RetryExecutorOptions<string>> = {},
+): RetryExecutor<string> => testExecutor({ clock, ...over }).executor;
 
 /** A source that knows why no client comes (a target that never connected). */
 class NeverConnected extends FakeSource {

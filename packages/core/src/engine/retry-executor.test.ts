@@ -18,42 +18,24 @@ import {
   isOutcomeUnknownError,
   isRetriesExhaustedError,
 } from '../errors.js';
-import type { GiveUpEvent, RetryEvent } from './events.js';
 import { createFakeClock } from '../time/fake-clock.js';
 import {
   breakerPolicy,
   budgetPolicy,
-  classify,
   FakeDriverError,
   FakeSource,
   flush,
   nodes,
   retryPolicy,
   track,
+  testExecutor,
 } from '../../test/engine/helpers.js';
 import { CircuitBreaker } from './breaker/circuit-breaker.js';
 import { RetryBudget } from './budget/retry-budget.js';
-import { RetryExecutor, type RetryExecutorOptions } from './retry-executor.js';
+import type { RetryExecutor } from './retry-executor.js';
 import type { AcquireRequest, AttemptContext, Lease } from './types.js';
 
-function setup(over: Partial<RetryExecutorOptions<string>> = {}) {
-  const clock = createFakeClock();
-  const source = over.source instanceof FakeSource ? over.source : new FakeSource();
-  const retries: RetryEvent[] = [];
-  const giveUps: GiveUpEvent[] = [];
-  const executor = new RetryExecutor<string>({
-    target: 'db',
-    system: 'fakedb',
-    policy: retryPolicy(),
-    classify,
-    source,
-    clock,
-    random: () => 0.5,
-    events: { retry: (e) => retries.push(e), giveUp: (e) => giveUps.push(e) },
-    ...over,
-  });
-  return { clock, source, executor, retries, giveUps };
-}
+const setup = testExecutor;
 
 /** An executor whose breaker (threshold 1, open 1 s, one trial call) one failed call has just opened. */
 async function trippedBreaker() {

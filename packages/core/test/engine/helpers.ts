@@ -1,6 +1,9 @@
 import type { Classification, ErrorKind, NodeAddress } from '../../src/driver/driver.js';
 import type { AcquireRequest, AttemptReport, ConnectionSource, Lease } from '../../src/engine/types.js';
+import type { GiveUpEvent, RetryEvent } from '../../src/engine/events.js';
+import { RetryExecutor, type RetryExecutorOptions } from '../../src/engine/retry-executor.js';
 import type { BudgetPolicy, CircuitBreakerPolicy, RetryPolicy } from '../../src/policy/resolved.js';
+import { createFakeClock, type FakeClock } from '../../src/time/fake-clock.js';
 
 /** A driver error carrying its own classification, so tests say exactly what kind of failure they throw. */
 export class FakeDriverError extends Error {
@@ -97,4 +100,38 @@ export function track<T>(promise: Promise<T>): { done: boolean; value?: T; error
 /** Lets queued promise reactions run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
+}
+
+/**
+ * The executor of the engine's tests: target `db`, the fake driver's classify, a fake source, a fake clock (or the
+ * one given in `over`), jitter at its middle (`random` 0.5), and the retry and give-up events it emits, collected
+ * (`onRetry` also hears each retry as it happens). `over` replaces any of these.
+ */
+export function testExecutor(
+  over: Partial<RetryExecutorOptions<string>> = {},
+  onRetry?: (e: RetryEvent) => void,
+) {
+  // The clock returned is the executor's when it is a fake one (a test that passes a clock of its own keeps it).
+  const clock = (over.clock as FakeClock | undefined) ?? createFakeClock();
+  const source = over.source instanceof FakeSource ? over.source : new FakeSource();
+  const retries: RetryEvent[] = [];
+  const giveUps: GiveUpEvent[] = [];
+  const executor = new RetryExecutor<string>({
+    target: 'db',
+    system: 'fakedb',
+    policy: retryPolicy(),
+    classify,
+    source,
+    clock,
+    random: () => 0.5,
+    events: {
+      retry: (e) => {
+        retries.push(e);
+        onRetry?.(e);
+      },
+      giveUp: (e) => giveUps.push(e),
+    },
+    ...over,
+  });
+  return { clock, source, executor, retries, giveUps };
 }
