@@ -23,6 +23,7 @@ export {
   type ProxyMode,
   type Direction,
   type CutOptions,
+  type LatencyOptions,
   type ProxyStats,
   type ProxyConnectionStats,
   type ConnectionEnd,

@@ -69,7 +69,7 @@ export const networkFaults: readonly CatalogueFault[] = [
   {
     name: 'latency',
     group: 'network',
-    title: 'latency spike with jitter',
+    title: 'latency both ways, re-drawn',
     description: 'Every chunk either way is delayed by 100–500 ms, re-drawn every 200 ms.',
     stores: both,
     viaProxy: true,
@@ -80,6 +80,20 @@ export const networkFaults: readonly CatalogueFault[] = [
         () => p.latency(100 + Math.floor(Math.random() * 400)),
         () => p.latency(0),
       );
+    },
+  },
+  {
+    name: 'latency-spike',
+    group: 'network',
+    title: 'latency spike with jitter, replies only',
+    description:
+      'Replies (server → client) are delayed by 200 ms plus a fresh 0–800 ms of jitter per chunk, kept in order, on open and new connections; requests reach the server at once (a congested return path).',
+    stores: both,
+    viaProxy: true,
+    start(env) {
+      const p = needProxy(env, 'latency-spike');
+      p.latency(200, 'toClient', { jitterMs: 800 });
+      return Promise.resolve({ heal: () => Promise.resolve(p.latency(0, 'toClient')) });
     },
   },
   {

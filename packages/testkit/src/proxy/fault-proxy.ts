@@ -49,6 +49,18 @@ export interface FaultProxyOptions {
   target: { host: string; port: number };
   /** Port to listen on (127.0.0.1); a free one by default. */
   listenPort?: number;
+  /** Draws the jitter of each delayed chunk, in [0, 1); `Math.random` by default (a test passes its own). */
+  random?: () => number;
+}
+
+/** Options of {@link FaultProxy.latency}. */
+export interface LatencyOptions {
+  /**
+   * Each chunk waits `ms` plus a fresh random share of `jitterMs` (uniform in [0, jitterMs)), but never
+   * overtakes the chunk ahead of it in the same direction of the same connection: TCP keeps order, so a
+   * short draw behind a long one waits for it. Default 0.
+   */
+  jitterMs?: number;
 }
 
 /** Options of {@link FaultProxy.cutAfter}. */
@@ -72,8 +84,11 @@ export interface FaultProxy {
   blackhole(): void;
   /** Sends an RST on every open connection (both sides). With `persist`, later connections are reset at accept too. */
   reset(options?: { persist?: boolean }): void;
-  /** Delays every chunk by `ms` in `direction` (default both); 0 removes the delay. */
-  latency(ms: number, direction?: Direction): void;
+  /**
+   * Delays every chunk by `ms` (plus jitter, see {@link LatencyOptions}) in `direction` (default both), on open
+   * and new connections; the other direction keeps its own delay. `latency(0)` removes delay and jitter.
+   */
+  latency(ms: number, direction?: Direction, options?: LatencyOptions): void;
   /**
    * Forwards `bytes` more bytes in `direction` on each open connection, then cuts it: the client gets an RST,
    * the server a FIN after the forwarded bytes (so a request that got through is still executed).
@@ -90,8 +105,13 @@ export interface FaultProxy {
 
 type Side = 'toServer' | 'toClient';
 
+interface Delay {
+  ms: number;
+  jitterMs: number;
+}
+
 interface Pipe {
-  latencyMs: number;
+  delay: Delay;
   /** Bytes still allowed before the cut; undefined when no cut is pending. */
   budget: number | undefined;
   queue: { at: number; chunk: Buffer | undefined }[];
@@ -108,6 +128,7 @@ interface Link {
 }
 
 const maxConnectionStats = 1000;
+const noDelay: Delay = { ms: 0, jitterMs: 0 };
 
 function rst(socket: Socket | undefined): void {
   if (socket === undefined || socket.destroyed) return;
@@ -127,7 +148,8 @@ class FaultProxyImpl implements FaultProxy {
   #links = new Set<Link>();
   #nextId = 1;
   #stats: ProxyStats = { accepted: 0, active: 0, bytesToServer: 0, bytesToClient: 0, connections: [] };
-  #latency: Record<Side, number> = { toServer: 0, toClient: 0 };
+  #latency: Record<Side, Delay> = { toServer: noDelay, toClient: noDelay };
+  readonly #random: () => number;
   #cutForNew: Partial<Record<Side, number>> = {};
   #closed = false;
   #untrack: () => void;
@@ -135,6 +157,7 @@ class FaultProxyImpl implements FaultProxy {
   constructor(options: FaultProxyOptions) {
     this.target = { ...options.target };
     this.port = options.listenPort ?? 0;
+    this.#random = options.random ?? Math.random;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter must read the port chosen at listen()
     const self = this;
     this.#untrack = track({
@@ -167,12 +190,12 @@ class FaultProxyImpl implements FaultProxy {
     this.#assertOpen();
     const wasRefusing = this.mode === 'refuse';
     this.mode = 'pass';
-    this.#latency = { toServer: 0, toClient: 0 };
+    this.#latency = { toServer: noDelay, toClient: noDelay };
     this.#cutForNew = {};
     for (const link of this.#links) {
       for (const side of ['toServer', 'toClient'] as const) {
         link.pipes[side].budget = undefined;
-        link.pipes[side].latencyMs = 0;
+        link.pipes[side].delay = noDelay;
       }
       if (link.held) this.#release(link);
     }
@@ -204,11 +227,16 @@ class FaultProxyImpl implements FaultProxy {
     }
   }
 
-  latency(ms: number, direction: Direction = 'both'): void {
+  latency(ms: number, direction: Direction = 'both', { jitterMs = 0 }: LatencyOptions = {}): void {
     this.#assertOpen();
+    if (!(ms >= 0) || !(jitterMs >= 0))
+      throw new RangeError(
+        `proxy.latency(${ms}, ${direction}, { jitterMs: ${jitterMs} }): delays must be ≥ 0`,
+      );
+    const delay: Delay = ms === 0 && jitterMs === 0 ? noDelay : { ms, jitterMs };
     for (const side of sides(direction)) {
-      this.#latency[side] = ms;
-      for (const link of this.#links) link.pipes[side].latencyMs = ms;
+      this.#latency[side] = delay;
+      for (const link of this.#links) link.pipes[side].delay = delay;
     }
   }
 
@@ -262,7 +290,7 @@ class FaultProxyImpl implements FaultProxy {
     this.#stats.connections.push(stats);
     if (this.#stats.connections.length > maxConnectionStats) this.#stats.connections.shift();
     const pipe = (side: Side): Pipe => ({
-      latencyMs: this.#latency[side],
+      delay: this.#latency[side],
       budget: this.#cutForNew[side],
       queue: [],
       timer: undefined,
@@ -318,13 +346,21 @@ class FaultProxyImpl implements FaultProxy {
       }
       pipe.budget -= chunk?.length ?? 0;
     }
-    if (chunk !== undefined) pipe.queue.push({ at: performance.now() + pipe.latencyMs, chunk });
+    const at = this.#due(pipe);
+    if (chunk !== undefined) pipe.queue.push({ at, chunk });
     if (cut) {
-      pipe.queue.push({ at: performance.now() + pipe.latencyMs, chunk: undefined });
+      pipe.queue.push({ at, chunk: undefined });
       // Nothing more is read from the source: everything after the budget is lost.
       (side === 'toServer' ? link.client : link.server)?.pause();
     }
     this.#flush(link, side);
+  }
+
+  /** When a chunk arriving now leaves: after its delay and jitter, and not before the one ahead of it. */
+  #due(pipe: Pipe): number {
+    const { ms, jitterMs } = pipe.delay;
+    const at = performance.now() + ms + (jitterMs > 0 ? this.#random() * jitterMs : 0);
+    return Math.max(at, pipe.queue.at(-1)?.at ?? 0);
   }
 
   #flush(link: Link, side: Side): void {
