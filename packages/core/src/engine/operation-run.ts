@@ -1,7 +1,7 @@
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import type { NodeAddress } from '../node-address.js';
-import { ConfigError, type AttemptFailure } from '../errors.js';
+import { ConfigError, isReconnectError, type AttemptFailure } from '../errors.js';
 import type { RetryPolicy } from '../policy/resolved.js';
 import { parseDuration } from '../policy/units.js';
 import { nonRecordingSpan } from '../telemetry/otel.js';
@@ -143,4 +143,18 @@ export class Run {
  * would otherwise keep a narrowing from before an `await`. */
 export function callerAborted(run: Run): boolean {
   return run.signal?.aborted === true;
+}
+
+/**
+ * A failure the client itself caused before sending (see `Classification.local`). Never the executor's interrupt:
+ * an interrupted attempt is classified by interruptClassification, which is never local.
+ */
+export function isLocal(failure: AttemptFailed): boolean {
+  const c = failure.classification;
+  return c.local === true && c.sent === false;
+}
+
+/** Whether `error` is a Reconnect error saying its request was never sent. */
+export function claimsNotSent(error: unknown): boolean {
+  return isReconnectError(error) && error.outcome === 'not_sent';
 }

@@ -736,17 +736,17 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(giveUps[1]).toMatchObject({ reason: 'breaker_open', attempt: 0 });
   });
 
-  it('breaker_open mid-operation: the retry is refused with the last driver error as cause', async () => {
+  it('breaker_open mid-operation, nothing sent yet: the retry is refused at once with the last driver error as cause', async () => {
     const clock = createFakeClock();
-    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1 }), clock);
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 1, openFor: 30_000 }), clock);
     const { executor } = setup({ breaker, clock });
-    const err = new FakeDriverError('connection');
+    const err = new FakeDriverError('connection', { sent: false });
     const { op, calls } = scripted(err);
     const result = track(executor.execute(op, { idempotent: true }));
-    await clock.advanceAsync(1000);
+    await clock.advanceAsync(100); // the backoff; the breaker's first trial is 1 s away
     expect(result.error).toBeInstanceOf(BreakerOpenError);
     expect((result.error as BreakerOpenError).cause).toBe(err);
-    expect((result.error as BreakerOpenError).outcome).toBe('unknown');
+    expect((result.error as BreakerOpenError).outcome).toBe('not_sent');
     expect(calls).toHaveLength(1);
   });
 

@@ -11,7 +11,16 @@ import type { RetryBudget } from './budget/retry-budget.js';
 import { notify, type RetryExecutorEvents } from './events.js';
 import { ExecuteTelemetry } from './execute-telemetry.js';
 import { giveUpError } from './give-up-error.js';
-import { AttemptFailed, callerAborted, Interrupt, noOptions, Run } from './operation-run.js';
+import { awaitBreakerTrial } from './breaker-wait.js';
+import {
+  AttemptFailed,
+  callerAborted,
+  claimsNotSent,
+  Interrupt,
+  isLocal,
+  noOptions,
+  Run,
+} from './operation-run.js';
 import { decideRetry } from './retry-decision.js';
 import { wait } from './timer-race.js';
 import type { ConnectionSource, ExecuteOptions, Operation } from './types.js';
@@ -35,20 +44,6 @@ export interface RetryExecutorOptions<Client> {
   clock?: Clock;
   random?: RandomSource;
   events?: RetryExecutorEvents;
-}
-
-/**
- * A failure the client itself caused before sending (see `Classification.local`). Never the executor's interrupt:
- * an interrupted attempt is classified by interruptClassification, which is never local.
- */
-function isLocal(failure: AttemptFailed): boolean {
-  const c = failure.classification;
-  return c.local === true && c.sent === false;
-}
-
-/** Whether `error` is a Reconnect error saying its request was never sent. */
-function claimsNotSent(error: unknown): boolean {
-  return isReconnectError(error) && error.outcome === 'not_sent';
 }
 
 /**
@@ -170,7 +165,8 @@ export class RetryExecutor<Client> {
         // Anything but an AttemptFailed is a bug in this class or a listener: let it surface as is.
         if (!(current instanceof AttemptFailed)) throw current;
         await this.#afterFailure(run, current, n);
-        if (!this.#admit(run)) throw this.#giveUp(run, n, RetryReasons.BREAKER_OPEN, run.lastFailure);
+        if (!this.#admit(run) && !(await this.#awaitTrial(run, n)))
+          throw this.#giveUp(run, n, RetryReasons.BREAKER_OPEN, run.lastFailure);
         try {
           return await Attempt.start(this.#attempts, run, op, n + 1);
         } catch (next) {
@@ -245,13 +241,8 @@ export class RetryExecutor<Client> {
     reason: typeof RetryReasons.RETRYABLE | typeof RetryReasons.LOCAL,
   ): Promise<void> {
     this.#telemetry.decided(run, attempt, RetryDecisions.RETRY, reason, delay);
-    notify(this.#events, 'retry', {
-      operation: run.name,
-      attempt,
-      delayMs: delay,
-      error: failure.error,
-      reason,
-    });
+    const event = { operation: run.name, attempt, delayMs: delay, error: failure.error, reason };
+    notify(this.#events, 'retry', event);
     if (delay > 0) {
       try {
         await wait(this.#clock, run, delay);
@@ -309,6 +300,16 @@ export class RetryExecutor<Client> {
     const after = breaker.state;
     if (after !== before) this.#telemetry.breakerChange(run, before, after);
     return ok;
+  }
+
+  /** A retry the open breaker refused: waits for its trial if the operation may already have run (see awaitBreakerTrial). */
+  async #awaitTrial(run: Run, attempt: number): Promise<boolean> {
+    try {
+      return await awaitBreakerTrial(this.#breaker!, this.#clock, run, () => this.#admit(run));
+    } catch (interrupt) {
+      if (!(interrupt instanceof Interrupt)) throw interrupt;
+      throw this.#giveUp(run, attempt, RetryReasons.ABORTED, run.lastFailure);
+    }
   }
 
   /**

@@ -14,13 +14,36 @@ export interface RateBucket {
 /**
  * The breaker's inner state, a tagged union: what each state needs to decide the next one.
  * - `closed`: `consecutive` failures so far (consecutive mode) and the rate-window buckets (rate mode);
- * - `open`: since when; calls are refused until `openedAt + openFor`;
- * - `half-open`: trial calls admitted (`inFlight`) and trial successes so far.
+ * - `open`: since when, and for how long (`openMs`); calls are refused until `openedAt + openMs`;
+ * - `half-open`: trial calls admitted (`inFlight`), trial successes so far, and how long the opening before them
+ *   lasted (a failed trial opens the breaker for twice that, up to `openFor`).
  */
 export type BreakerState =
   | { readonly kind: 'closed'; readonly consecutive: number; readonly buckets: readonly RateBucket[] }
-  | { readonly kind: 'open'; readonly openedAt: number }
-  | { readonly kind: 'half-open'; readonly inFlight: number; readonly successes: number };
+  | { readonly kind: 'open'; readonly openedAt: number; readonly openMs: number }
+  | {
+      readonly kind: 'half-open';
+      readonly inFlight: number;
+      readonly successes: number;
+      readonly openMs: number;
+    };
+
+/**
+ * How long a breaker opened from closed stays open before its first trial: 1 s, or `openFor` if shorter. Each
+ * failed trial doubles the next opening, up to `openFor`. A server that answers again after a short spell (a lock
+ * released, a restart of a few seconds) gets its trial within a second or two instead of after all of `openFor`
+ * (30 s in the presets), while one that keeps failing its trials is left alone longer and longer: one trial per
+ * opening, so the load a sick server gets from the breaker's trials only falls.
+ */
+export const FIRST_OPEN_MS = 1000;
+
+function firstOpening(policy: CircuitBreakerPolicy): number {
+  return Math.min(policy.openFor, FIRST_OPEN_MS);
+}
+
+function nextOpening(policy: CircuitBreakerPolicy, previousMs: number): number {
+  return Math.min(policy.openFor, previousMs * 2);
+}
 
 /**
  * What happens to a breaker: a call asks to go through (`admit`), a call ends with a verdict on the
@@ -94,7 +117,7 @@ export function transition(
   if (event.type === 'reset') return closedState;
   if (event.type === 'probeOk')
     return state.kind === 'open' && event.at >= state.openedAt + event.minOpenMs
-      ? { kind: 'half-open', inFlight: 0, successes: 0 }
+      ? { kind: 'half-open', inFlight: 0, successes: 0, openMs: state.openMs }
       : state;
   switch (state.kind) {
     case 'closed': {
@@ -103,7 +126,7 @@ export function transition(
         if (event.type === 'success') return state.consecutive === 0 ? state : closedState;
         const consecutive = state.consecutive + 1;
         return consecutive >= policy.failureThreshold
-          ? { kind: 'open', openedAt: event.at }
+          ? { kind: 'open', openedAt: event.at, openMs: firstOpening(policy) }
           : { kind: 'closed', consecutive, buckets: state.buckets };
       }
       const buckets = addOutcome(
@@ -113,29 +136,29 @@ export function transition(
       );
       // Only a failure can trip the breaker; a success never opens it even if the rate is still high.
       if (event.type === 'failure' && rateTripped(policy, buckets))
-        return { kind: 'open', openedAt: event.at };
+        return { kind: 'open', openedAt: event.at, openMs: firstOpening(policy) };
       return { kind: 'closed', consecutive: 0, buckets };
     }
     case 'open': {
       // Outcomes of calls admitted before the breaker opened say nothing new: ignore them.
-      if (event.type !== 'admit' || event.at < state.openedAt + policy.openFor) return state;
-      return { kind: 'half-open', inFlight: 1, successes: 0 };
+      if (event.type !== 'admit' || event.at < state.openedAt + state.openMs) return state;
+      return { kind: 'half-open', inFlight: 1, successes: 0, openMs: state.openMs };
     }
     case 'half-open': {
       switch (event.type) {
         case 'admit':
           return state.inFlight < policy.halfOpenMaxCalls
-            ? { kind: 'half-open', inFlight: state.inFlight + 1, successes: state.successes }
+            ? { ...state, inFlight: state.inFlight + 1 }
             : state;
         case 'release':
-          return { kind: 'half-open', inFlight: Math.max(0, state.inFlight - 1), successes: state.successes };
+          return { ...state, inFlight: Math.max(0, state.inFlight - 1) };
         case 'failure':
-          return { kind: 'open', openedAt: event.at };
+          return { kind: 'open', openedAt: event.at, openMs: nextOpening(policy, state.openMs) };
         case 'success': {
           const successes = state.successes + 1;
           return successes >= policy.halfOpenMaxCalls
             ? closedState
-            : { kind: 'half-open', inFlight: Math.max(0, state.inFlight - 1), successes };
+            : { ...state, inFlight: Math.max(0, state.inFlight - 1), successes };
         }
       }
     }

@@ -77,7 +77,7 @@ describe('breaker transition: the rate window', () => {
     const after = transition(s, ev('success', 2), p);
     expect(after.kind).toBe('closed');
     expect(bucketsOf(after)).toEqual([{ slice: 0, calls: 3, failures: 2 }]);
-    expect(transition(after, ev('failure', 3), p)).toEqual({ kind: 'open', openedAt: 3 });
+    expect(transition(after, ev('failure', 3), p)).toEqual({ kind: 'open', openedAt: 3, openMs: 1000 });
   });
 });
 
@@ -87,7 +87,11 @@ describe('breaker transition: a closed breaker and calls without a verdict', () 
     const one = run(p, [ev('failure', 0)]);
     expect(transition(one, ev('release', 1), p)).toBe(one);
     expect(run(p, [ev('release', 1), ev('release', 2), ev('release', 3)])).toBe(closedState);
-    expect(run(p, [ev('release', 1), ev('failure', 2)], one)).toEqual({ kind: 'open', openedAt: 2 });
+    expect(run(p, [ev('release', 1), ev('failure', 2)], one)).toEqual({
+      kind: 'open',
+      openedAt: 2,
+      openMs: 1000,
+    });
   });
 
   it('rate: a release is not a call', () => {
@@ -110,24 +114,44 @@ describe('breaker transition: a closed breaker and calls without a verdict', () 
 describe('breaker transition: open and half-open bookkeeping', () => {
   it('open: only an admit after openFor turns it half-open, not a late outcome', () => {
     const p = policy();
-    const open: BreakerState = { kind: 'open', openedAt: 100 };
+    const open: BreakerState = { kind: 'open', openedAt: 100, openMs: 1000 };
     for (const type of ['success', 'failure', 'release'] as const)
       expect(transition(open, ev(type, 5000), p), type).toBe(open);
   });
 
   it('half-open: a release frees one slot of several', () => {
     const p = policy({ halfOpenMaxCalls: 3 });
-    const s: BreakerState = { kind: 'half-open', inFlight: 3, successes: 0 };
-    expect(transition(s, ev('release', 1), p)).toEqual({ kind: 'half-open', inFlight: 2, successes: 0 });
-    const none: BreakerState = { kind: 'half-open', inFlight: 0, successes: 1 };
-    expect(transition(none, ev('release', 1), p)).toEqual({ kind: 'half-open', inFlight: 0, successes: 1 });
+    const s: BreakerState = { kind: 'half-open', inFlight: 3, successes: 0, openMs: 1000 };
+    expect(transition(s, ev('release', 1), p)).toEqual({
+      kind: 'half-open',
+      inFlight: 2,
+      successes: 0,
+      openMs: 1000,
+    });
+    const none: BreakerState = { kind: 'half-open', inFlight: 0, successes: 1, openMs: 1000 };
+    expect(transition(none, ev('release', 1), p)).toEqual({
+      kind: 'half-open',
+      inFlight: 0,
+      successes: 1,
+      openMs: 1000,
+    });
   });
 
   it('half-open: a success short of closing frees its slot and is counted', () => {
     const p = policy({ halfOpenMaxCalls: 3 });
-    const s: BreakerState = { kind: 'half-open', inFlight: 3, successes: 0 };
-    expect(transition(s, ev('success', 1), p)).toEqual({ kind: 'half-open', inFlight: 2, successes: 1 });
-    const empty: BreakerState = { kind: 'half-open', inFlight: 0, successes: 0 };
-    expect(transition(empty, ev('success', 1), p)).toEqual({ kind: 'half-open', inFlight: 0, successes: 1 });
+    const s: BreakerState = { kind: 'half-open', inFlight: 3, successes: 0, openMs: 1000 };
+    expect(transition(s, ev('success', 1), p)).toEqual({
+      kind: 'half-open',
+      inFlight: 2,
+      successes: 1,
+      openMs: 1000,
+    });
+    const empty: BreakerState = { kind: 'half-open', inFlight: 0, successes: 0, openMs: 1000 };
+    expect(transition(empty, ev('success', 1), p)).toEqual({
+      kind: 'half-open',
+      inFlight: 0,
+      successes: 1,
+      openMs: 1000,
+    });
   });
 });

@@ -51,7 +51,12 @@ describe('CircuitBreaker admission', () => {
 });
 
 describe('admitted', () => {
-  const halfOpen = (inFlight: number): BreakerState => ({ kind: 'half-open', inFlight, successes: 0 });
+  const halfOpen = (inFlight: number): BreakerState => ({
+    kind: 'half-open',
+    inFlight,
+    successes: 0,
+    openMs: 1000,
+  });
 
   it('a closed breaker after the admit: let through', () => {
     expect(admitted(closedState, closedState)).toBe(true);
@@ -59,11 +64,13 @@ describe('admitted', () => {
   });
 
   it('still open after the admit: refused', () => {
-    expect(admitted({ kind: 'open', openedAt: 0 }, { kind: 'open', openedAt: 0 })).toBe(false);
+    expect(
+      admitted({ kind: 'open', openedAt: 0, openMs: 1000 }, { kind: 'open', openedAt: 0, openMs: 1000 }),
+    ).toBe(false);
   });
 
   it('open turned half-open: the first trial call, let through', () => {
-    expect(admitted({ kind: 'open', openedAt: 0 }, halfOpen(1))).toBe(true);
+    expect(admitted({ kind: 'open', openedAt: 0, openMs: 1000 }, halfOpen(1))).toBe(true);
   });
 
   it('half-open: let through only when the admit took one more slot', () => {

@@ -69,7 +69,7 @@ describe('CircuitBreaker: calls that change nothing', () => {
     const before = reads();
     expect(breaker.probeSucceeded(0)).toBeUndefined();
     expect(reads()).toBe(before);
-    expect(breaker.snapshot).toEqual({ kind: 'half-open', inFlight: 1, successes: 0 });
+    expect(breaker.snapshot).toEqual({ kind: 'half-open', inFlight: 1, successes: 0, openMs: 1000 });
     expect(changes).toEqual(['closed>open', 'open>half-open']);
   });
 
@@ -81,7 +81,7 @@ describe('CircuitBreaker: calls that change nothing', () => {
     expect(breaker.tryAcquire()).toBe(true);
     expect(breaker.tryAcquire()).toBe(false);
     breaker.release();
-    expect(breaker.snapshot).toEqual({ kind: 'half-open', inFlight: 0, successes: 0 });
+    expect(breaker.snapshot).toEqual({ kind: 'half-open', inFlight: 0, successes: 0, openMs: 1000 });
   });
 
   it('a success or a reset after a counted failure does change it back', () => {

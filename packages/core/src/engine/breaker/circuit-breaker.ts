@@ -18,8 +18,9 @@ export interface CircuitBreakerEvents {
 
 /**
  * A target's circuit breaker: closed → open after `failureThreshold` consecutive failures (or a failure
- * rate over `window`) → half-open after `openFor`, admitting `halfOpenMaxCalls` trial calls → closed
- * when they all succeed, open again when one fails. No timers: open → half-open is decided when a call
+ * rate over `window`) → half-open after the opening's length, admitting `halfOpenMaxCalls` trial calls → closed
+ * when they all succeed, open again when one fails. An opening from closed lasts `FIRST_OPEN_MS` (1 s; or
+ * `openFor` if shorter); each failed trial doubles it, up to `openFor`. No timers: open → half-open is decided when a call
  * arrives. The state machine is the pure {@link transition}; this class owns the clock and events.
  *
  * Feed it only failures that say something about the server's health (connection, timeout, transient,
@@ -36,7 +37,7 @@ export class CircuitBreaker extends TypedEmitter<CircuitBreakerEvents> {
     this.#clock = clock;
   }
 
-  /** The public state. An open breaker whose `openFor` has passed reads `open` until a call arrives. */
+  /** The public state. An open breaker whose opening has passed reads `open` until a call arrives. */
   get state(): CircuitState {
     return this.#state.kind;
   }
@@ -48,7 +49,7 @@ export class CircuitBreaker extends TypedEmitter<CircuitBreakerEvents> {
 
   /** When an open breaker will admit a trial call (ms on its clock); `undefined` unless open. */
   get retryAt(): number | undefined {
-    return this.#state.kind === 'open' ? this.#state.openedAt + this.#policy.openFor : undefined;
+    return this.#state.kind === 'open' ? this.#state.openedAt + this.#state.openMs : undefined;
   }
 
   /**
