@@ -14,6 +14,7 @@ export const ErrorCodes = {
   ATTEMPT_TIMEOUT: 'ERR_ATTEMPT_TIMEOUT',
   ATTEMPT_ENDED: 'ERR_ATTEMPT_ENDED',
   QUEUE_FULL: 'ERR_QUEUE_FULL',
+  CONCURRENCY_LIMITED: 'ERR_CONCURRENCY_LIMITED',
   NOT_CONNECTED: 'ERR_NOT_CONNECTED',
   UNKNOWN_TARGET: 'ERR_UNKNOWN_TARGET',
   PLUGIN: 'ERR_PLUGIN',
@@ -197,6 +198,29 @@ export class QueueFullError extends ReconnectError {
 }
 /** True for a {@link QueueFullError}. */
 export const isQueueFullError = hasCode<QueueFullError>(ErrorCodes.QUEUE_FULL);
+
+/**
+ * Refused at the target's concurrency limit (`concurrency.limit`), at once or after waiting in its queue (`queued`);
+ * nothing was sent, so it is safe to send elsewhere. Kind `unknown`: neither the breaker nor passive health counts it.
+ */
+export class ConcurrencyLimitedError extends ReconnectError {
+  constructor(
+    readonly limit: number,
+    readonly inFlight: number,
+    options: { target: string; queued: boolean },
+  ) {
+    const how = options.queued ? 'waited in its queue without a turn' : 'its queue is full';
+    super(
+      ErrorCodes.CONCURRENCY_LIMITED,
+      `Target "${options.target}" is at its concurrency limit (${limit}, ${inFlight} in flight) and ${how}: refused, not sent`,
+      { target: options.target, kind: 'unknown', outcome: 'not_sent', retryable: false },
+    );
+    this.queued = options.queued;
+  }
+  readonly queued: boolean;
+}
+/** True for a {@link ConcurrencyLimitedError}. */
+export const isConcurrencyLimitedError = hasCode<ConcurrencyLimitedError>(ErrorCodes.CONCURRENCY_LIMITED);
 
 /** The lifecycle was stopped while the operation waited; nothing was sent. */
 export class StoppedError extends ReconnectError {

@@ -9,6 +9,7 @@ export {
   AttemptTimeoutError,
   BreakerOpenError,
   BudgetExhaustedError,
+  ConcurrencyLimitedError,
   ConfigError,
   DeadlineExceededError,
   ErrorCodes,
@@ -28,6 +29,7 @@ export {
   isAttemptTimeoutError,
   isBreakerOpenError,
   isBudgetExhaustedError,
+  isConcurrencyLimitedError,
   isConfigError,
   isDeadlineExceededError,
   isNoNodeAvailableError,
@@ -139,6 +141,7 @@ export {
   type BudgetPolicy,
   type ChangeArea,
   type CircuitBreakerPolicy,
+  type ConcurrencyPolicy,
   type ConfigChange,
   type ConfigDiff,
   type ConfigInput,
@@ -198,6 +201,7 @@ export {
   type RetryVerdict,
 } from './engine/index.js';
 export type { BreakerStateChangeEvent, GiveUpEvent, RetryEvent } from './engine/events.js';
+export { ConcurrencyLimiter, LimitedSource } from './engine/concurrency/index.js';
 
 // The lifecycle: targets kept connected, node pools, health checks, the reconnector.
 export {

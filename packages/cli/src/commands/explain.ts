@@ -125,6 +125,7 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
         ? `circuit breaker: opens after ${cb.failureThreshold} consecutive failures and fails fast for ${formatDuration(cb.openFor)} (ERR_BREAKER_OPEN)`
         : `circuit breaker: opens when ${Math.round(cb.failureRate * 100)}% of at least ${cb.minimumCalls} calls over ${formatDuration(cb.window)} fail, for ${formatDuration(cb.openFor)}`,
   );
+  out.push(concurrencySentence(p.concurrency));
   const on = retry.retryOn;
   const what = [
     on.errors.length > 0 ? `errors ${on.errors.join(', ')}` : '',
@@ -138,6 +139,19 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
   );
   out.push('non-idempotent operations are retried only when the failure proves nothing was sent');
   return out;
+}
+
+function concurrencySentence(c: ResolvedPolicy['concurrency']): string {
+  if (c.limit === 'off') return 'concurrency limit: off (concurrency.limit)';
+  const limit =
+    c.limit === 'adaptive'
+      ? `adaptive, ${c.minLimit} to ${c.maxLimit} in flight (from ${c.initialLimit}; falls when latency passes ${c.tolerance}× its baseline)`
+      : `${c.limit} in flight`;
+  const excess =
+    c.maxQueue === 0
+      ? 'the excess is refused at once'
+      : `the excess waits in a queue of ${c.maxQueue} for at most ${formatDuration(c.queueTimeout)}, then is refused`;
+  return `concurrency limit: ${limit}; ${excess}, not sent (ERR_CONCURRENCY_LIMITED)`;
 }
 
 function reconnectEnds(p: ResolvedPolicy, s: Schedule): string[] {

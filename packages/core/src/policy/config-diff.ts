@@ -16,12 +16,20 @@ export interface DiffableTarget {
 
 /**
  * Where a change lands, which decides how a live target takes it: `retry` / `circuitBreaker` from the next
- * operation, `healthCheck` on the next probe, `reconnect` from the next attempt, `pool` on the live node pool,
+ * operation, `concurrency` from the next operation (a new limiter), `healthCheck` on the next probe, `reconnect` from the next attempt, `pool` on the live node pool,
  * `connection` (driver options or the driver) by replacing that target, `required` at once, `target` added or
  * removed.
  */
 export type ChangeArea =
-  'retry' | 'healthCheck' | 'reconnect' | 'circuitBreaker' | 'pool' | 'connection' | 'required' | 'target';
+  | 'retry'
+  | 'healthCheck'
+  | 'reconnect'
+  | 'circuitBreaker'
+  | 'pool'
+  | 'concurrency'
+  | 'connection'
+  | 'required'
+  | 'target';
 
 /** One changed leaf of one target. Values are display text, secrets redacted. */
 export interface ConfigChange {
@@ -50,6 +58,7 @@ export const changeEffects: Readonly<Record<ChangeArea, string>> = {
   healthCheck: 'from the next probe',
   reconnect: 'from the next reconnect attempt',
   pool: 'on the live node pool',
+  concurrency: 'from the next operation (a new limiter, learning from its initial limit)',
   connection: 'the target is replaced: new client first, then the old one closes',
   required: 'at once',
   target: '',

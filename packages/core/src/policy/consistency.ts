@@ -117,6 +117,18 @@ const positive: PositiveRule[] = [
     value: (p) => p.circuitBreaker.openFor,
     why: 'would let an open breaker through at once: it must stay open for some time',
   },
+  {
+    path: ['concurrency', 'window'],
+    applies: (p) => p.concurrency.limit === 'adaptive',
+    value: (p) => p.concurrency.window,
+    why: 'would measure no latency: an adaptive limit needs a window to average over',
+  },
+  {
+    path: ['concurrency', 'baselineWindow'],
+    applies: (p) => p.concurrency.limit === 'adaptive',
+    value: (p) => p.concurrency.baselineWindow,
+    why: 'would take every slowdown as the new normal at once, so the limit would never fall',
+  },
 ];
 
 function where(provenance: Provenance | undefined, path: string[]): string {

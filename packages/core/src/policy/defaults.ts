@@ -4,7 +4,9 @@ import type { PolicyInput } from './schema.js';
 /**
  * The built-in defaults every policy is merged over (the bottom layer, "default" in `reconnect validate`).
  * Sources: retry budget from Finagle (20 %, 10/s, 10 s); breaker threshold from Finagle's failure accrual (5);
- * dead time from elastic-transport's cluster pool (60 s · 2^min(n−1, 5)); the rest from DESIGN.md.
+ * dead time from elastic-transport's cluster pool (60 s · 2^min(n−1, 5)); the concurrency limit's initial limit (20),
+ * tolerance (2) and most cut per window (half) from Netflix concurrency-limits' Gradient2 (off unless asked for);
+ * the rest from DESIGN.md.
  */
 export const builtinDefaults = {
   retry: {
@@ -51,5 +53,16 @@ export const builtinDefaults = {
     resurrect: 'ping',
     nodeFailureThreshold: 1,
     discovery: { onStart: false, interval: false, onFault: false },
+  },
+  concurrency: {
+    limit: 'off',
+    initialLimit: 20,
+    minLimit: 2,
+    maxLimit: 500,
+    tolerance: 2,
+    window: '100ms',
+    baselineWindow: '10s',
+    maxQueue: 100,
+    queueTimeout: '50ms',
   },
 } as const satisfies PolicyInput;

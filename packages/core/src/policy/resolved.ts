@@ -3,6 +3,7 @@ import type {
   backoffSchema,
   budgetSchema,
   circuitBreakerSchema,
+  concurrencySchema,
   healthCheckSchema,
   poolSchema,
   reconnectSchema,
@@ -27,6 +28,8 @@ export type HealthCheckPolicy = z.output<typeof healthCheckSchema>;
 export type ReconnectPolicy = z.output<typeof reconnectSchema>;
 /** The circuit-breaker section, durations in milliseconds. */
 export type CircuitBreakerPolicy = z.output<typeof circuitBreakerSchema>;
+/** The concurrency-limit section, durations in milliseconds. */
+export type ConcurrencyPolicy = z.output<typeof concurrencySchema>;
 /** The node-pool section, durations in milliseconds. */
 export type PoolPolicy = z.output<typeof poolSchema>;
 

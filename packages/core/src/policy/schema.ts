@@ -189,6 +189,23 @@ export const poolSchema = z.strictObject({
   discovery: discoverySchema,
 });
 
+/**
+ * The target's concurrency limit: how many operations may run against it at once (`limit`: `off`, a fixed number,
+ * or `adaptive`: a latency-gradient limit between `minLimit` and `maxLimit`), and what happens to the excess (it
+ * waits in a queue of `maxQueue` for at most `queueTimeout` and its deadline, or is refused at once, `not_sent`).
+ */
+export const concurrencySchema = z.strictObject({
+  limit: z.union([z.enum(['off', 'adaptive']), positiveCount]),
+  initialLimit: positiveCount,
+  minLimit: positiveCount,
+  maxLimit: positiveCount,
+  tolerance: z.number().min(1),
+  window: durationSchema,
+  baselineWindow: durationSchema,
+  maxQueue: count,
+  queueTimeout: durationSchema,
+});
+
 /** A complete policy, every field present: what a target runs with after merging. */
 export const resolvedPolicySchema = z.strictObject({
   retry: retrySchema,
@@ -196,6 +213,7 @@ export const resolvedPolicySchema = z.strictObject({
   reconnect: reconnectSchema,
   circuitBreaker: circuitBreakerSchema,
   pool: poolSchema,
+  concurrency: concurrencySchema,
 });
 
 /** A partial policy as written in a file: every field optional, merged over defaults. */
@@ -212,6 +230,7 @@ export const policyInputSchema = z.strictObject({
   reconnect: reconnectSchema.extend({ backoff: backoffSchema.partial() }).partial().optional(),
   circuitBreaker: circuitBreakerSchema.partial().optional(),
   pool: poolSchema.extend({ discovery: discoverySchema.partial() }).partial().optional(),
+  concurrency: concurrencySchema.partial().optional(),
 });
 
 /** A named or inline policy: a partial policy that may extend a preset (`preset:mysql`) or another named policy. */

@@ -4,9 +4,16 @@ import type { HealthChecker } from '../health/health-checker.js';
 import type { Reconnector } from '../reconnect/reconnector.js';
 
 /** The sections of a policy, each applied to a live target on its own. */
-export type PolicySection = 'retry' | 'healthCheck' | 'reconnect' | 'circuitBreaker' | 'pool';
+export type PolicySection = 'retry' | 'healthCheck' | 'reconnect' | 'circuitBreaker' | 'pool' | 'concurrency';
 
-const sections: readonly PolicySection[] = ['retry', 'healthCheck', 'reconnect', 'circuitBreaker', 'pool'];
+const sections: readonly PolicySection[] = [
+  'retry',
+  'healthCheck',
+  'reconnect',
+  'circuitBreaker',
+  'pool',
+  'concurrency',
+];
 
 /** The parts of a live target a new policy reaches. */
 export interface LiveParts<Options, Client> {
@@ -31,8 +38,8 @@ export function changedSections(before: ResolvedPolicy, after: ResolvedPolicy): 
 
 /**
  * Puts `after` in force on a live target, section by section, and returns the sections it changed:
- * - `retry`, `circuitBreaker` (and the budget inside `retry`): a new executor for the next operation; the
- *   breaker and budget instances are kept, state and all, unless their own section changed;
+ * - `retry`, `circuitBreaker` (and the budget inside `retry`), `concurrency`: a new executor for the next
+ *   operation; the breaker, budget and concurrency limiter are kept, state and all, unless their own section changed;
  * - `healthCheck`: the next probe is rescheduled on the new interval, thresholds apply to the counters as they are;
  * - `reconnect`: limits and timeouts from the next attempt; backoff from the next wait;
  * - `pool`: the live pool's rules (thresholds, dead times, resurrection) and discovery's interval; a node that
@@ -47,7 +54,8 @@ export function applyPolicy<Options, Client>(
   const changed = changedSections(before, after);
   parts.slots.setPolicy(after);
   parts.source.setPolicy(after);
-  if (changed.has('retry') || changed.has('circuitBreaker')) parts.rebuildRunner();
+  if (changed.has('retry') || changed.has('circuitBreaker') || changed.has('concurrency'))
+    parts.rebuildRunner();
   if (changed.has('healthCheck')) parts.health.setPolicy(after.healthCheck);
   if (changed.has('reconnect')) parts.reconnector.setPolicy(after.reconnect);
   if (changed.has('pool')) {

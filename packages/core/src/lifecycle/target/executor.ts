@@ -1,12 +1,14 @@
 import type { Driver } from '../../driver/driver.js';
 import { CircuitBreaker, RetryBudget, RetryExecutor } from '../../engine/index.js';
+import { ConcurrencyLimiter, LimitedSource } from '../../engine/concurrency/index.js';
 import type { BreakerStateChangeEvent, RetryExecutorEvents } from '../../engine/events.js';
 import type { ConnectionSource } from '../../engine/types.js';
 import type { ResolvedPolicy } from '../../policy/resolved.js';
 import type { Clock, RandomSource } from '../../time/clock.js';
 
 /**
- * What runs a target's operations under one policy: the executor and the breaker and budget it consults. A
+ * What runs a target's operations under one policy: the executor and the breaker, budget and concurrency limiter
+ * it consults. A
  * reload builds a new set and the target swaps its reference, so operations already running keep the executor
  * (and the policy) they started with, and the next operation gets the new one.
  */
@@ -14,6 +16,8 @@ export interface TargetRunner<Client> {
   readonly executor: RetryExecutor<Client>;
   readonly breaker: CircuitBreaker | undefined;
   readonly budget: RetryBudget | undefined;
+  /** The concurrency limit (`concurrency.limit` not `off`): the executor's source takes its permits. */
+  readonly limiter: ConcurrencyLimiter | undefined;
   /**
    * Detaches what this runner hung on its breaker: the executor's metric listener always, the target's own
    * listener unless `next` keeps the same breaker (it then moves to `next`).
@@ -44,6 +48,7 @@ class Runner<Client> implements TargetRunner<Client> {
   constructor(
     readonly breaker: CircuitBreaker | undefined,
     readonly budget: RetryBudget | undefined,
+    readonly limiter: ConcurrencyLimiter | undefined,
   ) {}
 
   retire(next?: TargetRunner<Client>): void {
@@ -55,9 +60,10 @@ class Runner<Client> implements TargetRunner<Client> {
 }
 
 /**
- * Builds the executor for `o.policy`. With `previous` (a reload), its breaker and budget are kept, state and
- * all, unless their own section changed: a reload that only lowers `retry.maxRetries` must not close an open
- * breaker or refill a spent budget.
+ * Builds the executor for `o.policy`. With `previous` (a reload), its breaker, budget and concurrency limiter are
+ * kept, state and all, unless their own section changed: a reload that only lowers `retry.maxRetries` must not
+ * close an open breaker, refill a spent budget or forget a limit learned. A new limiter starts empty: operations
+ * still running under the old one hold (and give back) the old one's permits.
  */
 export function buildRunner<Client>(
   o: RunnerOptions<Client>,
@@ -77,7 +83,13 @@ export function buildRunner<Client>(
     : policy.retry.budget.enabled
       ? new RetryBudget(policy.retry.budget, clock)
       : undefined;
-  const runner = new Runner<Client>(breaker, budget);
+  const keepLimiter = previous !== undefined && sameJson(previous.before.concurrency, policy.concurrency);
+  const limiter = keepLimiter
+    ? previous.runner.limiter
+    : policy.concurrency.limit === 'off'
+      ? undefined
+      : new ConcurrencyLimiter(policy.concurrency, clock, o.target);
+  const runner = new Runner<Client>(breaker, budget, limiter);
   if (breaker !== undefined && !keepBreaker)
     runner.breakerOffs.push(breaker.on('stateChange', o.breakerChanged));
   // The executor watches its breaker for the breaker-state metric; a breaker shared across reloads must not
@@ -88,7 +100,7 @@ export function buildRunner<Client>(
       system: o.driver.system,
       policy: policy.retry,
       classify: (error) => o.driver.classify(error),
-      source: o.source,
+      source: limiter === undefined ? o.source : new LimitedSource(o.source, limiter, clock),
       ...(breaker ? { breaker } : {}),
       ...(budget ? { budget } : {}),
       clock,
