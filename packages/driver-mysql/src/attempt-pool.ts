@@ -1,5 +1,7 @@
 import type { AttemptContext } from '@reconnect/core';
 import type { Pool, PoolConnection } from 'mysql2/promise';
+import { laggingError } from './errors.js';
+import { states, type PoolState } from './pool-state.js';
 
 // The pool an operation receives is a view of the node's pool bound to the operation's attempt (the driver's
 // `bindAttempt`): every statement sent through it carries the attempt, so the pool's guard (pool.ts) can follow
@@ -34,7 +36,11 @@ function sendUnder(
   attempt: AttemptContext,
   sql: unknown,
   rest: unknown[],
+  state: PoolState | undefined,
 ): unknown {
+  // A replica its last probe found lagging (replica-lag.ts): refused unsent, so core routes the read elsewhere.
+  const lagging = state?.lagging;
+  if (lagging !== undefined) return Promise.reject(laggingError(lagging));
   const outer = entering;
   entering = attempt;
   try {
@@ -75,20 +81,22 @@ function poolViewPrototype(target: object): object {
   if (proto !== undefined) return proto;
   const { query, execute } = target as Record<'query' | 'execute', Sender>;
   const pool = target as Pool;
+  const state = states.get(pool);
   const members: PropertyDescriptorMap = {
     query: {
       value: function viewQuery(this: View, sql: unknown, ...rest: unknown[]): unknown {
-        return sendUnder(query, target, this[viewAttempt], sql, rest);
+        return sendUnder(query, target, this[viewAttempt], sql, rest, state);
       },
     },
     execute: {
       value: function viewExecute(this: View, sql: unknown, ...rest: unknown[]): unknown {
-        return sendUnder(execute, target, this[viewAttempt], sql, rest);
+        return sendUnder(execute, target, this[viewAttempt], sql, rest, state);
       },
     },
     getConnection: {
       value: async function viewGetConnection(this: View): Promise<PoolConnection> {
         const attempt = this[viewAttempt];
+        if (state?.lagging !== undefined) throw laggingError(state.lagging);
         const outer = entering;
         entering = attempt;
         let leased: Promise<PoolConnection>;
@@ -97,7 +105,7 @@ function poolViewPrototype(target: object): object {
         } finally {
           entering = outer;
         }
-        return bindStatements(await leased, attempt);
+        return bindStatements(await leased, attempt, state);
       },
     },
   };
@@ -111,11 +119,15 @@ function poolViewPrototype(target: object): object {
  * promise API wraps a leased connection in a new object per lease, so a prototype per target would be made per
  * lease: the lease's view carries its two methods itself.
  */
-function bindStatements<T extends object>(target: T, attempt: AttemptContext): T {
+function bindStatements<T extends object>(
+  target: T,
+  attempt: AttemptContext,
+  state: PoolState | undefined,
+): T {
   const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
   const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
-  view.query = (sql, ...rest) => sendUnder(query, target, attempt, sql, rest);
-  view.execute = (sql, ...rest) => sendUnder(execute, target, attempt, sql, rest);
+  view.query = (sql, ...rest) => sendUnder(query, target, attempt, sql, rest, state);
+  view.execute = (sql, ...rest) => sendUnder(execute, target, attempt, sql, rest, state);
   return view;
 }
 

@@ -1,8 +1,15 @@
-import { defineDriver, type ConnectContext, type NodeAddress, type ProbeContext } from '@reconnect/core';
+import {
+  defineDriver,
+  type ConnectContext,
+  type NodeAddress,
+  type ProbeContext,
+  type ProbeReport,
+} from '@reconnect/core';
 import { bindPoolToAttempt } from './attempt-pool.js';
 import { classifyMySqlError } from './classify.js';
 import {
   describeMySqlOptions,
+  maxLagMs,
   mysqlAddresses,
   mysqlOptionsSchema,
   mysqlSecretKeys,
@@ -11,6 +18,8 @@ import {
 import { discoverRoles, type Topology } from './discover.js';
 import { mysql2PoolOptions, poolSettings } from './policy-mapping.js';
 import { closeMySqlPool, createMySqlPool, openPool, probePool, type MySqlPool } from './pool.js';
+import { stateOf } from './pool-state.js';
+import { checkReplicaLag, type LagRule } from './replica-lag.js';
 import { mysqlPoolUsage, mysqlTelemetry } from './telemetry.js';
 
 const nodeId = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
@@ -32,6 +41,15 @@ function nodes(options: MySqlDriverOptions): NodeAddress[] {
 // One per target (its validated options object), shared by its nodes' pools: the roles last discovered.
 const topologies = new WeakMap<MySqlDriverOptions, Topology>();
 const poolTopology = new WeakMap<MySqlPool, Topology>();
+// A node's pool with a maxLag (its own or the target's): checked at each probe while the node's role is replica.
+const poolLag = new WeakMap<MySqlPool, { id: string; rule: LagRule }>();
+
+function lagRuleOf(options: MySqlDriverOptions, node: NodeAddress | undefined): LagRule | undefined {
+  if (node === undefined) return undefined;
+  const own = mysqlAddresses(options).find((a) => a.host === node.host && a.port === node.port)?.maxLag;
+  const lag = own ?? options.maxLag;
+  return lag === undefined ? undefined : { node: node.id, maxLagMs: maxLagMs(lag) };
+}
 
 function topologyOf(options: MySqlDriverOptions, ctx: ConnectContext): Topology | undefined {
   let topology = topologies.get(options);
@@ -77,6 +95,8 @@ async function connect(options: MySqlDriverOptions, ctx: ConnectContext): Promis
   });
   const topology = topologyOf(options, ctx);
   if (topology !== undefined) poolTopology.set(pool, topology);
+  const rule = lagRuleOf(options, ctx.node);
+  if (rule !== undefined && ctx.node !== undefined) poolLag.set(pool, { id: ctx.node.id, rule });
   try {
     await openPool(pool, ctx.signal);
     return pool;
@@ -87,8 +107,21 @@ async function connect(options: MySqlDriverOptions, ctx: ConnectContext): Promis
   }
 }
 
-function probe(pool: MySqlPool, ctx: ProbeContext): Promise<void> {
-  return probePool(pool, ctx.query ?? 'SELECT 1', ctx.signal);
+/**
+ * The health check's query; on a replica with a `maxLag`, its replication status too: one too far behind (or not
+ * replicating) fails the probe with the reason, so core's node pool takes it out of rotation until a probe finds it
+ * caught up (replica-lag.ts). The role is the one last discovered: a replica promoted to primary is not checked.
+ */
+async function probe(pool: MySqlPool, ctx: ProbeContext): Promise<void | ProbeReport> {
+  await probePool(pool, ctx.query ?? 'SELECT 1', ctx.signal);
+  const lag = poolLag.get(pool);
+  if (lag === undefined) return undefined;
+  const role = poolTopology.get(pool)?.nodes.find((n) => n.id === lag.id)?.roles;
+  if (role?.includes('replica') !== true) {
+    stateOf(pool).lagging = undefined;
+    return undefined;
+  }
+  return { status: await checkReplicaLag(pool, lag.rule, ctx.signal) };
 }
 
 async function close(pool: MySqlPool): Promise<void> {

@@ -26,6 +26,7 @@ describe("the driver's own errors are built complete", () => {
       'CONNECTION_DESTROYED',
       'CLOSED_BY_CLIENT',
       'VALIDATION_FAILED',
+      'REPLICA_LAGGING',
     ]);
   });
 

@@ -24,6 +24,11 @@ export const driverErrorCodes = {
   QUERY_ABANDONED: { kind: 'timeout' },
   /** A pooled connection failed its validation ping: it was discarded before anything was sent. */
   VALIDATION_FAILED: { kind: 'connection', sent: false },
+  /**
+   * A replica further behind its primary than `maxLag` (or with its replication stopped), as its last probe found:
+   * the statement was not sent; the node counts as failing, so core routes reads elsewhere until it catches up.
+   */
+  REPLICA_LAGGING: { kind: 'connection', sent: false },
 } as const satisfies Record<string, Classification>;
 
 /** The code of an error raised by this driver. */
@@ -78,4 +83,9 @@ export function markNotSent<T>(error: T): T {
     Object.defineProperty(error, notSentMark, { value: true, enumerable: false, configurable: true });
   }
   return error;
+}
+
+/** A statement refused unsent because its replica was found lagging (replica-lag.ts): `reason` says how far. */
+export function laggingError(reason: string): MySqlDriverError {
+  return new MySqlDriverError('REPLICA_LAGGING', `${reason} (statement not sent)`);
 }

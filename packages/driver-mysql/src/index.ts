@@ -32,6 +32,8 @@ export {
 } from './errors.js';
 export {
   describeMySqlOptions,
+  maxLagMs,
+  maxLagSchema,
   mysqlAddresses,
   mysqlNodeSchema,
   mysqlOptionsSchema,
@@ -46,6 +48,7 @@ export {
   type MySqlDriverOptionsInput,
   type MySqlNodeInput,
 } from './options.js';
+export { checkReplicaLag, replicaLagVerdict, type LagRule, type LagVerdict } from './replica-lag.js';
 export {
   defaultKeepAliveInitialDelay,
   defaultQueueLimit,

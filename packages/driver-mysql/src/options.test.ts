@@ -68,6 +68,54 @@ describe('mysqlOptionsSchema', () => {
     ).toEqual(['replicas', 0, 'role']);
   });
 
+  it('maxLag: milliseconds or a duration, for replicas only, each refusal located and saying what to do', () => {
+    expect(parse({ primary: 'a', replicas: ['b'], maxLag: '1s' }).success).toBe(true);
+    expect(parse({ primary: 'a', replicas: ['b'], maxLag: 0 }).success).toBe(true);
+    expect(parse({ primary: 'a', replicas: [{ host: 'b', maxLag: 500 }, 'c'], maxLag: '2s' }).success).toBe(
+      true,
+    );
+    expect(
+      parse({
+        nodes: [
+          { host: 'a', role: 'primary' },
+          { host: 'b', role: 'replica', maxLag: '3s' },
+        ],
+      }).success,
+    ).toBe(true);
+    const issue = (input: object) => {
+      const r = parse(input);
+      return r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(issue({ primary: 'a', replicas: ['b'], maxLag: -1 })).toEqual([
+      'maxLag: maxLag cannot be negative',
+    ]);
+    expect(issue({ primary: 'a', replicas: ['b'], maxLag: 'soon' })?.[0]).toMatch(
+      /^maxLag: maxLag must be milliseconds or a duration such as "1s"/,
+    );
+    expect(issue({ primary: 'a', replicas: ['b'], maxLag: 1e9 })?.[0]).toMatch(/^maxLag: maxLag above a day/);
+    expect(issue({ host: 'a', maxLag: '1s' })).toEqual([
+      'maxLag: maxLag applies to replicas, and this target names none: give primary + replicas, or nodes with role: replica',
+    ]);
+    expect(issue({ nodes: ['a', 'b'], maxLag: '1s' })?.[0]).toMatch(/^maxLag: maxLag applies to replicas/);
+    expect(issue({ primary: { host: 'a', maxLag: '1s' }, replicas: ['b'] })).toEqual([
+      'primary.maxLag: maxLag applies to replicas: the primary takes the writes and is never behind',
+    ]);
+    expect(
+      issue({
+        nodes: [
+          { host: 'a', maxLag: 1000 },
+          { host: 'b', role: 'replica' },
+        ],
+      }),
+    ).toEqual(['nodes.0.maxLag: maxLag applies to replicas: give node 0 role: replica, or drop its maxLag']);
+    // Kept out of mysql2's options (it warns about keys it does not know).
+    const o = mysqlOptionsSchema.parse({ primary: 'a', replicas: ['b'], maxLag: '1s' });
+    expect(mysql2PoolOptions(o, resolvePolicy({}))).not.toHaveProperty('maxLag');
+    expect(
+      mysqlAddresses(mysqlOptionsSchema.parse({ primary: 'a', replicas: [{ host: 'b', maxLag: '5s' }] }))[1],
+    ).toEqual({ host: 'b', port: 3306, role: 'replica', maxLag: '5s' });
+  });
+
   it('refuses the options the policy owns, also inside the URI, saying which policy field to use', () => {
     for (const key of policyOwnedKeys) {
       const r = parse({ [key]: 1000 });

@@ -1,4 +1,4 @@
-import { policyOwnedOptions } from '@reconnect/core';
+import { parseDuration, policyOwnedOptions } from '@reconnect/core';
 import { z } from 'zod';
 
 // Options the target's policy decides. Set by hand, they would undo what the driver maps from the policy
@@ -40,10 +40,35 @@ export const sslOptionsSchema = z.union([
 /** A node's role: `primary` takes writes, `replica` serves operations declared `readOnly`. */
 export const nodeRoleSchema = z.enum(['primary', 'replica']);
 
-/** One server: `host:port`, or `{ host, port?, role? }`. */
+/**
+ * How far behind its primary a replica may be and still serve reads: milliseconds, or a duration (`'1s'`,
+ * `'500ms'`). MySQL reports the lag in whole seconds (`Seconds_Behind_Master`), so `'1s'` takes a replica out at
+ * 2 s behind and `0` at 1 s.
+ */
+export const maxLagSchema = z.union([
+  z
+    .number({ error: 'maxLag must be milliseconds or a duration such as "1s"' })
+    .nonnegative({ error: 'maxLag cannot be negative' })
+    .max(86_400_000, { error: 'maxLag above a day (86400000 ms) bounds nothing' }),
+  z.string().refine((v) => parseDuration(v) !== undefined, {
+    error: 'maxLag must be milliseconds or a duration such as "1s", "500ms", "2m"',
+  }),
+]);
+
+/** `maxLag` in milliseconds (a validated number or duration). */
+export function maxLagMs(value: number | string): number {
+  return typeof value === 'number' ? value : (parseDuration(value) ?? 0);
+}
+
+/** One server: `host:port`, or `{ host, port?, role?, maxLag? }` (`maxLag` for a replica only). */
 export const mysqlNodeSchema = z.union([
   z.string().min(1),
-  z.strictObject({ host, port: port.optional(), role: nodeRoleSchema.optional() }),
+  z.strictObject({
+    host,
+    port: port.optional(),
+    role: nodeRoleSchema.optional(),
+    maxLag: maxLagSchema.optional(),
+  }),
 ]);
 
 /** `mysql://user:password@host:port/database[?option=value]` (also `mariadb://`). */
@@ -78,6 +103,11 @@ export const mysqlOptionsSchema = z
     primary: mysqlNodeSchema.optional(),
     /** Servers that serve operations declared `readOnly`. */
     replicas: z.array(mysqlNodeSchema).optional(),
+    /**
+     * Lag-aware reads: a replica further behind its primary than this (its `Seconds_Behind_Master`, read at
+     * each health check) takes no reads until it catches up. For every replica; a replica's own `maxLag` wins.
+     */
+    maxLag: maxLagSchema.optional(),
     ssl: sslOptionsSchema.optional(),
     /** Pool size per node (mysql2 default 10). */
     connectionLimit: z.number().int().positive().optional(),
@@ -195,6 +225,7 @@ export const mysqlOptionsSchema = z
           message: 'A replica cannot have the role primary',
         });
     });
+    lagIssues(o, ctx);
     if (o.maxIdle !== undefined && o.connectionLimit !== undefined && o.maxIdle > o.connectionLimit) {
       ctx.addIssue({
         code: 'custom',
@@ -203,6 +234,43 @@ export const mysqlOptionsSchema = z
       });
     }
   });
+
+type NodeEntry = z.output<typeof mysqlNodeSchema>;
+const entryLag = (n: NodeEntry | undefined) => (typeof n === 'object' ? n.maxLag : undefined);
+
+// maxLag is about replicas: refused where no node can be one (it would silently do nothing).
+function lagIssues(
+  o: {
+    maxLag?: unknown;
+    nodes?: NodeEntry[] | undefined;
+    primary?: NodeEntry | undefined;
+    replicas?: NodeEntry[] | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  if (entryLag(o.primary) !== undefined)
+    issue(
+      ['primary', 'maxLag'],
+      'maxLag applies to replicas: the primary takes the writes and is never behind',
+    );
+  o.nodes?.forEach((n, i) => {
+    if (entryLag(n) === undefined || (typeof n === 'object' && n.role === 'replica')) return;
+    issue(
+      ['nodes', i, 'maxLag'],
+      `maxLag applies to replicas: give node ${i} role: replica, or drop its maxLag`,
+    );
+  });
+  const hasReplica =
+    (o.replicas?.length ?? 0) > 0 ||
+    o.nodes?.some((n) => typeof n === 'object' && n.role === 'replica') === true;
+  if (o.maxLag !== undefined && !hasReplica)
+    issue(
+      ['maxLag'],
+      'maxLag applies to replicas, and this target names none: give primary + replicas, or nodes with role: replica',
+    );
+}
 
 /** The driver's options as written. */
 export type MySqlDriverOptionsInput = z.input<typeof mysqlOptionsSchema>;
@@ -219,6 +287,8 @@ export interface MySqlAddress {
   host: string;
   port: number;
   role?: 'primary' | 'replica';
+  /** The replica's own `maxLag` as given (see {@link maxLagMs}). */
+  maxLag?: number | string;
 }
 
 /** Parses `host:port` (or `[v6]:port`) or `{ host, port, role }`; the port defaults to 3306. */
@@ -228,6 +298,7 @@ export function parseMySqlNode(node: MySqlNodeInput, role?: 'primary' | 'replica
     out = { host: node.host, port: node.port ?? 3306 };
     const r = node.role ?? role;
     if (r !== undefined) out.role = r;
+    if (node.maxLag !== undefined) out.maxLag = node.maxLag;
     return out;
   }
   const v6 = /^\[(.+)\](?::(\d+))?$/.exec(node);

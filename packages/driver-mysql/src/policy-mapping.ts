@@ -72,9 +72,11 @@ export function mysql2PoolOptions(
     replicas: _r,
     validateAfterIdle: _v,
     connectRate: _c,
+    maxLag: _lag,
     ...rest
   } = options;
   void _c;
+  void _lag;
   void _uri;
   void _n;
   void _p;

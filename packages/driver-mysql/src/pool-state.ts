@@ -43,6 +43,13 @@ export interface PoolState {
   wake: ReturnType<typeof setTimeout> | undefined;
   /** The last busy refusal (1040, 1203): what a first connect that never got a connection reports. */
   lastBusy: unknown;
+  /**
+   * Why this replica takes no reads, as its last probe found (behind by more than `maxLag`, replication stopped);
+   * undefined when it serves them. Statements sent through an operation's view fail at once, unsent (replica-lag.ts).
+   */
+  lagging: string | undefined;
+  /** How this server is asked for its replication status: `SHOW REPLICA STATUS`, or `SHOW SLAVE STATUS` before 10.5.1 / 8.0.22. */
+  replicaStatusSql: string;
 }
 
 /** Every pool the driver created, and its state (filled by createMySqlPool). */

@@ -69,6 +69,8 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
     pacer: new ConnectPacer({ perSecond: ctx.settings.connectRate }),
     wake: undefined,
     lastBusy: undefined,
+    lagging: undefined,
+    replicaStatusSql: 'SHOW REPLICA STATUS',
   };
   states.set(pool, state);
   core.on('connection', (conn: CoreConnection) => {
@@ -117,7 +119,12 @@ function acquireUnder(
   });
 }
 
-function queryUnder(state: PoolState, conn: CoreConnection, sql: string, signal: AbortSignal): Promise<void> {
+function queryUnder(
+  state: PoolState,
+  conn: CoreConnection,
+  sql: string,
+  signal: AbortSignal,
+): Promise<unknown> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -129,11 +136,11 @@ function queryUnder(state: PoolState, conn: CoreConnection, sql: string, signal:
       reject(abortReason(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    conn.query(sql, (error) => {
+    conn.query(sql, (error, rows) => {
       signal.removeEventListener('abort', onAbort);
       if (settled) return;
       settled = true;
-      if (error === null || error === undefined) resolve();
+      if (error === null || error === undefined) resolve(rows);
       else reject(asError(error));
     });
   });
@@ -165,6 +172,14 @@ export async function openPool(pool: MySqlPool, signal: AbortSignal): Promise<vo
  * An aborted probe abandons its connection (destroyed, statement killed).
  */
 export async function probePool(pool: MySqlPool, sql: string, signal: AbortSignal): Promise<void> {
+  await probeQuery(pool, sql, signal);
+}
+
+/**
+ * {@link probePool} that also says what the statement returned (its rows); `busy` when the server refused a
+ * connection as busy (1040, 1203), which is the server answering, not a failure.
+ */
+export async function probeQuery(pool: MySqlPool, sql: string, signal: AbortSignal): Promise<unknown> {
   const state = stateOf(pool);
   const { core } = state;
   try {
@@ -174,23 +189,25 @@ export async function probePool(pool: MySqlPool, sql: string, signal: AbortSigna
       (core._allConnections.length >= core.config.connectionLimit ||
         state.pacer.waitMs(core._allConnections.length === 0) > 0)
     ) {
-      await probeSide(state, sql, signal);
-      return;
+      return await probeSide(state, sql, signal);
     }
     const conn = await acquireUnder(state, signal, false, true, 'fail');
     try {
-      await queryUnder(state, conn, sql, signal);
+      return await queryUnder(state, conn, sql, signal);
     } finally {
       if (!isAbandoned(conn)) conn.release?.();
     }
   } catch (error) {
     // "Too many connections" is the server answering: busy, not down (the target is not declared lost for it).
-    if (isServerBusy(error)) return;
+    if (isServerBusy(error)) return busy;
     throw error;
   }
 }
 
-async function probeSide(state: PoolState, sql: string, signal: AbortSignal): Promise<void> {
+/** What {@link probeQuery} resolves with when the server refused the connection as busy. */
+export const busy: unique symbol = Symbol('busy');
+
+async function probeSide(state: PoolState, sql: string, signal: AbortSignal): Promise<unknown> {
   let conn = state.probeConnection;
   if (conn === undefined || isAbandoned(conn) || conn._fatalError !== null) {
     conn = mysql.createConnection(state.connectionOptions) as unknown as CoreConnection;
@@ -198,7 +215,7 @@ async function probeSide(state: PoolState, sql: string, signal: AbortSignal): Pr
     state.probeConnection = conn;
   }
   try {
-    await queryUnder(state, conn, sql, signal);
+    return await queryUnder(state, conn, sql, signal);
   } catch (error) {
     if (state.probeConnection === conn) state.probeConnection = undefined;
     abandon(state, conn, undefined, false); // does nothing when the failure already abandoned it
