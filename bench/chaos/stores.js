@@ -5,7 +5,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { faultCatalogue, faultNamed, startFaultProxy } from '@reconnect/testkit';
+import { faultCatalogue, faultNamed, openMariaDBAdmin, startFaultProxy } from '@reconnect/testkit';
 import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
 import { redisCommands } from '@reconnect/driver-redis';
 import { elasticsearchRequests } from '@reconnect/driver-elasticsearch';
@@ -66,7 +66,7 @@ const matrixFor = (kind) => [
 ];
 
 /** A catalogue fault played on one server (and the proxy in front of it, when there is one). */
-function catalogueFault(kind, server, proxies, name, t) {
+function catalogueFault(kind, server, proxies, name, t, account) {
   const fault = faultNamed(name);
   let active;
   return {
@@ -76,6 +76,7 @@ function catalogueFault(kind, server, proxies, name, t) {
         server,
         ...(proxies[0] === undefined ? {} : { proxy: proxies[0] }),
         durationMs: t.faultMs,
+        ...(account === undefined ? {} : { account }),
       });
     },
     end: async () => {
@@ -209,16 +210,33 @@ function mysqlStore() {
       const server = scen.handle();
       let ep = { endpoints: [{ host: server.host, port: server.port }], proxies: [] };
       const db = server.options.database;
+      // The clients connect as an application account, as in production: root bypasses `read_only` (and takes
+      // the slot MariaDB keeps beyond max_connections), so faults that refuse an application would not show.
+      const account = { user: 'app', password: 'app-secret' };
+      const root = await openMariaDBAdmin(server);
+      try {
+        await root.run(`CREATE USER '${account.user}'@'%' IDENTIFIED BY '${account.password}'`);
+        await root.run(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${account.user}'@'%'`);
+      } finally {
+        await root.close();
+      }
       return {
         async expose(viaProxy) {
           ep = await maybeProxies(viaProxy, ep.endpoints);
         },
         rawClient: () =>
-          mysql.createPool({ ...server.options, host: ep.endpoints[0].host, port: ep.endpoints[0].port }),
+          mysql.createPool({
+            ...server.options,
+            ...account,
+            host: ep.endpoints[0].host,
+            port: ep.endpoints[0].port,
+          }),
         closeRaw: (pool) => Promise.race([pool.end(), sleep(2000)]),
         reconnectOptions: () => ({
           driverPackage: '@reconnect/driver-mysql',
-          options: { uri: `mysql://root@${ep.endpoints[0].host}:${ep.endpoints[0].port}/${db}` },
+          options: {
+            uri: `mysql://${account.user}:${account.password}@${ep.endpoints[0].host}:${ep.endpoints[0].port}/${db}`,
+          },
         }),
         read: scen.read,
         write: scen.write,
@@ -242,7 +260,7 @@ function mysqlStore() {
               () => server.restart(),
               t,
             );
-          return catalogueFault('mariadb', server, ep.proxies, name, t);
+          return catalogueFault('mariadb', server, ep.proxies, name, t, account);
         },
         async stop() {
           await Promise.all(ep.proxies.map((p) => p.close()));

@@ -14,7 +14,19 @@ const dir = mkdtempSync(path.join(tmpdir(), 'reconnect-matrix-'));
 const jsonFile = path.join(dir, 'matrix.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const faults = ['reply-lost', 'kill-connections', 'password-rotated', 'readonly', 'table-locked'];
+const faults = [
+  'reply-lost',
+  'kill-connections',
+  'password-rotated',
+  'readonly',
+  'table-locked',
+  'loading',
+  'misconf',
+  'deadlock',
+  'gone-away',
+];
+/** Faults that count what they did on the server (kills, deadlocks, LOADING replies), as the target may not show it. */
+const countedFaults = ['kill-connections', 'loading', 'deadlock', 'gone-away'];
 
 interface ErrorDetail {
   code: string;
@@ -44,21 +56,26 @@ let results: Result[];
 beforeAll(async () => {
   run = await runChaosBench(
     ['--matrix', '--tiny', '--fault', faults.join(','), '--json', jsonFile, '--no-write'],
-    170_000,
+    230_000,
   );
   const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as { chaos: { results: Result[] } };
   results = json.chaos.results;
-}, 180_000);
+}, 240_000);
 
 describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', () => {
   it('applies each fault to each store that has it, and every cell ran', () => {
     expect(results.map((r) => `${r.store}/${r.fault}`).sort()).toEqual(
       [
+        'mysql/deadlock',
+        'mysql/gone-away',
         'mysql/kill-connections',
         'mysql/password-rotated',
+        'mysql/readonly',
         'mysql/reply-lost',
         'mysql/table-locked',
         'redis/kill-connections',
+        'redis/loading',
+        'redis/misconf',
         'redis/password-rotated',
         'redis/readonly',
         'redis/reply-lost',
@@ -69,8 +86,9 @@ describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', (
   it('each fault happened: a cell whose fault never took effect would prove nothing', () => {
     for (const r of results) {
       const cell = `${r.store}/${r.fault}`;
-      // Killed connections: counted by the fault itself, on the server (a pool may replace them unseen).
-      if (r.fault === 'kill-connections') expect(r.faultActed, cell).toBeGreaterThan(0);
+      // Killed connections, deadlocks, LOADING seen: counted by the fault itself, on the server (a pool may
+      // replace killed connections unseen, the target retries a deadlock victim).
+      if (countedFaults.includes(r.fault)) expect(r.faultActed, cell).toBeGreaterThan(0);
       // The others show on the client side: the target left connected or noticed, or a caller was refused.
       else if (r.fault !== 'table-locked')
         expect(r.leftConnected + r.errorDetail.length + (r.detectMs === null ? 0 : 1), cell).toBeGreaterThan(
@@ -101,6 +119,20 @@ describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', (
         // A Reconnect error carries its outcome; the driver's own errors reach callers unchanged on a first attempt.
         if (e.code.startsWith('ERR_')) expect(['not_sent', 'unknown', 'failed'], cell).toContain(e.outcome);
       }
+  });
+
+  it('a write refused by a read-only MariaDB (the workload an application account) says why: 1290, --read-only', () => {
+    const readonly = results.find((r) => r.store === 'mysql' && r.fault === 'readonly');
+    const messages = (readonly?.errorDetail ?? []).map((e) => e.message ?? '');
+    expect(messages.length).toBeGreaterThan(0);
+    for (const m of messages) expect(m).toMatch(/ER_OPTION_PREVENTS_STATEMENT|read-only/);
+  });
+
+  it('a write refused by a Redis that cannot persist says MISCONF', () => {
+    const misconf = results.find((r) => r.store === 'redis' && r.fault === 'misconf');
+    const messages = (misconf?.errorDetail ?? []).map((e) => e.message ?? '');
+    expect(messages.length).toBeGreaterThan(0);
+    for (const m of messages) expect(m).toMatch(/MISCONF/);
   });
 
   it('a write refused by a read-only Redis reaches the caller saying READONLY', () => {

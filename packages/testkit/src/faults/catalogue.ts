@@ -1,11 +1,12 @@
 import type { CatalogueFault } from './fault.js';
 import { networkFaults } from './network-faults.js';
 import { serverFaults } from './server-faults.js';
+import { storeFaults } from './store-faults.js';
 
 export type { ActiveFault, CatalogueFault, FaultEnv, FaultGroup, FaultStore } from './fault.js';
 
 /** Every fault of the catalogue, by group: process, network, connections, security, store, client. */
-export const faultCatalogue: readonly CatalogueFault[] = [...networkFaults, ...serverFaults];
+export const faultCatalogue: readonly CatalogueFault[] = [...networkFaults, ...serverFaults, ...storeFaults];
 
 /** The catalogue's fault of that name (throws with the names known). */
 export function faultNamed(name: string): CatalogueFault {

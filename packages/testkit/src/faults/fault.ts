@@ -21,6 +21,11 @@ export interface FaultEnv {
   readonly proxy?: FaultProxy;
   /** How long the fault lasts, for faults that act over time (flapping, a busy script). */
   readonly durationMs: number;
+  /**
+   * MariaDB: the account the clients connect as, when it is not root. `password-rotated` rotates its password
+   * (root's otherwise); `readonly` needs one, since root bypasses `read_only`.
+   */
+  readonly account?: { readonly user: string; readonly password: string };
 }
 
 /** A fault in progress. */

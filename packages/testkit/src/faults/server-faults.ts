@@ -78,43 +78,48 @@ export const serverFaults: readonly CatalogueFault[] = [
     group: 'security',
     title: 'password rotated on the server',
     description:
-      "The account's password is changed on the server and its connections killed: reconnects are refused (WRONGPASS / NOAUTH, 1045) until it is changed back.",
+      "The account's password is changed on the server (Redis `requirepass`; MariaDB `SET PASSWORD` for `env.account`, root's without one) and its connections killed: reconnects are refused (WRONGPASS / NOAUTH, 1045) until it is changed back.",
     stores: both,
     viaProxy: false,
-    start: (env) =>
-      withAdmin(
+    start: (env) => {
+      const who = env.account === undefined ? '' : ` FOR '${env.account.user}'@'%'`;
+      const old = env.account?.password ?? '';
+      return withAdmin(
         env,
         async (a) => {
           await a.run(
             env.store === 'redis'
               ? ['CONFIG', 'SET', 'requirepass', 'rotated-secret']
-              : "SET PASSWORD = PASSWORD('rotated-secret')",
+              : `SET PASSWORD${who} = PASSWORD('rotated-secret')`,
           );
           await killClients(env, a);
         },
         async (a) => {
           await a.run(
-            env.store === 'redis' ? ['CONFIG', 'SET', 'requirepass', ''] : "SET PASSWORD = PASSWORD('')",
+            env.store === 'redis'
+              ? ['CONFIG', 'SET', 'requirepass', '']
+              : `SET PASSWORD${who} = PASSWORD('${old.replace(/'/g, "''")}')`,
           );
         },
-      ),
+      );
+    },
   },
   {
     name: 'readonly',
     group: 'store',
     title: 'primary demoted to read-only',
     description:
-      'Redis: `REPLICAOF` an unreachable primary — writes answer READONLY, reads are served (a failover that left the client on a replica).',
-    stores: ['redis'],
+      'Redis: `REPLICAOF` an unreachable primary — writes answer READONLY, reads are served (a failover that left the client on a replica). MariaDB: `read_only=ON` on the primary — writes of an account without `READ_ONLY ADMIN` (`env.account`; root bypasses it) fail with 1290, reads are served.',
+    stores: both,
     viaProxy: false,
     start: (env) =>
       withAdmin(
         env,
         async (a) => {
-          await a.run('REPLICAOF 127.0.0.1 1');
+          await a.run(env.store === 'redis' ? 'REPLICAOF 127.0.0.1 1' : 'SET GLOBAL read_only = ON');
         },
         async (a) => {
-          await a.run('REPLICAOF NO ONE');
+          await a.run(env.store === 'redis' ? 'REPLICAOF NO ONE' : 'SET GLOBAL read_only = OFF');
         },
       ),
   },

@@ -10,7 +10,10 @@ import type { ServerHandle } from './server-handle.js';
 export interface RedisServerOptions extends BaseServerOptions {
   /** Extra command-line arguments, e.g. `['--cluster-enabled', 'yes']`; they come last and win. */
   args?: readonly string[];
-  /** Config directives written to a `redis.conf` passed first, e.g. `{ 'cluster-enabled': 'yes' }`. */
+  /**
+   * Config directives written to the `redis.conf` passed first (`<dir>/redis.conf`, empty by default, so
+   * `CONFIG REWRITE` works), e.g. `{ 'cluster-enabled': 'yes' }`.
+   */
   config?: Readonly<Record<string, string | number>>;
   /**
    * `none` (default): no RDB, no AOF, so data is lost on `kill()`.
@@ -54,12 +57,11 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const command = findBinary(redisBinary, options.binary);
   const server = await launch(options, (port) => {
     const dir = makeTempDir('redis');
-    const args: string[] = [];
-    if (options.config !== undefined) {
-      const conf = join(dir, 'redis.conf');
-      writeRedisConfig(conf, options.config);
-      args.push(conf);
-    }
+    // Always a config file (empty without `config`), so `CONFIG REWRITE` works and a restart reads what a fault
+    // wrote there (the catalogue's `loading` fault slows the next load that way).
+    const conf = join(dir, 'redis.conf');
+    writeRedisConfig(conf, options.config ?? {});
+    const args: string[] = [conf];
     const persistence =
       options.persistence === 'aof'
         ? ['--appendonly', 'yes', '--appendfsync', 'always']
