@@ -9,6 +9,7 @@ import { createFakeClock, type FakeClock } from '../../src/time/fake-clock.js';
 import { HealthChecker } from '../../src/lifecycle/health/health-checker.js';
 import { NodePool } from '../../src/lifecycle/nodes/node-pool.js';
 import type { Reconnector } from '../../src/lifecycle/reconnect/reconnector.js';
+import type { ReleasePacer } from '../../src/lifecycle/reconnect/waiters.js';
 import { TargetErrors } from '../../src/lifecycle/target/errors.js';
 import type { NodeSlots, Slot } from '../../src/lifecycle/target/node-slots.js';
 import { TargetSource, type TargetSourceParts } from '../../src/lifecycle/target/source.js';
@@ -28,6 +29,14 @@ export class FakeReconnector {
   status: TargetState = 'connected';
   error: unknown = undefined;
   waiting = 0;
+  /** What the source hangs its release pacer on (see Waiters.pacer); counts the releases it asks for. */
+  waiters = {
+    pacer: undefined as ReleasePacer | undefined,
+    releases: 0,
+    releaseMore(): void {
+      this.releases++;
+    },
+  };
   nudges = 0;
   waits: unknown[] = [];
   /** What a wait does: by default it resolves at once, changing nothing. */
@@ -67,6 +76,11 @@ export class FakeSlots {
     };
     this.all.push(slot);
     return slot;
+  }
+  /** The pools' size, as NodeSlots.capacity() reports it (undefined: no pool). */
+  poolSize: number | undefined = undefined;
+  capacity(): number | undefined {
+    return this.poolSize;
   }
   get(id: string): Slot<FakeClient> | undefined {
     return this.all.find((s) => s.node?.id === id);

@@ -138,7 +138,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#inFlight?.abort(new StoppedError());
     this.#inFlight = undefined;
     this.#dispatch({ type: 'stop', at: this.#clock.now() });
-    this.#settleWaiters(new StoppedError());
+    this.#waiters.settle(new StoppedError());
   }
 
   /** The connection was lost: moves to `reconnecting` and schedules the first reconnect attempt. */
@@ -188,6 +188,11 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     return this.#waiters.wait(signal);
   }
 
+  /** The operations waiting for the connection (how many; how they are let go when it comes back). */
+  get waiters(): Waiters {
+    return this.#waiters;
+  }
+
   /** How many operations are waiting for the connection. */
   get waiting(): number {
     return this.#waiters.size;
@@ -234,9 +239,9 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           at,
         });
       }
-      this.#settleWaiters(undefined);
+      this.#waiters.settle(undefined);
     } else if (after.status === 'failed' && !this.#retrying()) {
-      this.#settleWaiters(this.#gaveUpError());
+      this.#waiters.settle(this.#gaveUpError());
     }
   }
 
@@ -244,10 +249,6 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     return new NotConnectedError('Reconnect attempts are exhausted; the target gave up', {
       cause: this.lastError(),
     });
-  }
-
-  #settleWaiters(error: unknown): void {
-    this.#waiters.settle(error);
   }
 
   // One connect attempt; `scheduled` ones are the backoff schedule's and count toward maxRetries.

@@ -9,9 +9,22 @@ export interface Cancellation {
   offAbort(listener: () => void): void;
 }
 
+/** How many waiting operations may go on now, when the connection is back (see {@link Waiters.pacer}). */
+export interface ReleasePacer {
+  /** The connection came back: a new count starts. */
+  reset(): void;
+  /** How many of `waiting` may go now (and counts them as gone). */
+  allow(waiting: number): number;
+}
+
 /** Operations waiting for a connection: each a promise settled together, or alone when its signal aborts. */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();
+  /**
+   * When set, a reconnect lets go only as many waiters as it allows, in the order they came; the rest go as
+   * {@link releaseMore} is called (the target calls it as attempts end). Unset: all go at once.
+   */
+  pacer: ReleasePacer | undefined = undefined;
 
   /** How many are waiting. */
   get size(): number {
@@ -28,9 +41,33 @@ export class Waiters {
     });
   }
 
-  /** Resolves every waiter (`error` undefined) or rejects them all with `error`. */
+  /** Resolves the waiter that came first (none if nobody waits). */
+  releaseFirst(): void {
+    for (const w of this.#waiting) {
+      this.#waiting.delete(w);
+      w.settle(undefined);
+      return;
+    }
+  }
+
+  /** Lets go, in the order they came, as many waiters as the pacer allows now (all of them without one). */
+  releaseMore(): void {
+    let n = this.pacer === undefined ? this.#waiting.size : this.pacer.allow(this.#waiting.size);
+    for (const w of this.#waiting) {
+      if (n-- <= 0) return;
+      this.#waiting.delete(w);
+      w.settle(undefined);
+    }
+  }
+
+  /** Resolves the waiters (`error` undefined: as many as the pacer allows, see {@link pacer}) or rejects them all with `error`. */
   settle(error: unknown): void {
     if (this.#waiting.size === 0) return;
+    if (error === undefined && this.pacer !== undefined) {
+      this.pacer.reset();
+      this.releaseMore();
+      return;
+    }
     const waiters = [...this.#waiting];
     this.#waiting.clear();
     for (const w of waiters) w.settle(error);

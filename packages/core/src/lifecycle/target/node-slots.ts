@@ -66,6 +66,19 @@ export class NodeSlots<Options, Client> {
       for (const s of this.all) if (s.client !== undefined) driver.reconfigure(s.client, policy);
   }
 
+  /**
+   * How many operations the clients serve at once: the sum of their pools' `max` (the driver's `poolStats`), or
+   * `undefined` when the driver reports no pool (one multiplexed connection: Redis) or no client is open.
+   */
+  capacity(): number | undefined {
+    const stats = this.#o.driver.poolStats;
+    if (stats === undefined) return undefined;
+    let sum = 0;
+    for (const s of this.all)
+      if (s.client !== undefined) sum += stats.call(this.#o.driver, s.client)?.max ?? 0;
+    return sum > 0 ? sum : undefined;
+  }
+
   /** The slot of node `id`. */
   get(id: string): Slot<Client> | undefined {
     return this.#byId.get(id);

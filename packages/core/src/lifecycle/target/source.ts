@@ -15,6 +15,7 @@ import { holdProcess } from '../../time/keep-alive.js';
 import type { NodePool } from '../nodes/node-pool.js';
 import type { NodeSlots, Slot } from './node-slots.js';
 import type { Reconnector } from '../reconnect/reconnector.js';
+import type { ReleasePacer } from '../reconnect/waiters.js';
 import type { TargetErrors } from './errors.js';
 import { withTimeout } from '../../time/with-timeout.js';
 
@@ -59,8 +60,13 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   #longestTimeoutMs = 0;
   #unboundedUntil = 0;
 
+  // Operations that waited out an outage and were let go, whose attempts have not ended yet (see ReleaseGate).
+  readonly #released: ReleaseGate;
+
   constructor(parts: TargetSourceParts<Options, Client>) {
     this.#p = { ...parts };
+    this.#released = new ReleaseGate(() => this.#p.slots.capacity());
+    this.#p.reconnector.waiters.pacer = this.#released;
   }
 
   /** Takes a new policy (a reload): `whileReconnecting` and `connectTimeout` apply from the next acquire. */
@@ -86,6 +92,7 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   }
 
   report(lease: Lease<Client>, report: AttemptReport): void {
+    if (this.#released.count > 0) this.#releaseNext();
     const { health, pool, reconnector } = this.#p;
     const node = lease.node;
     if (report.ok) {
@@ -210,7 +217,38 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     throw this.#notConnected('the connection keeps dropping');
   }
 
+  // An attempt ended: one more operation that waited for the reconnect may go.
+  #releaseNext(): void {
+    this.#released.count--;
+    const { reconnector } = this.#p;
+    if (reconnector.waiting > 0 && reconnector.status === 'connected') reconnector.waiters.releaseMore();
+  }
+
   #notConnected(why: string): NotConnectedError {
     return this.#p.errors.notConnected(why, this.#p.reconnector.lastError() ?? this.lastFailure);
+  }
+}
+
+/**
+ * Paces the operations that waited out an outage when the target is back: at most `capacity()` (the clients' pools'
+ * size) go at once, in the order they came, and one more each time an attempt ends. The hundreds an outage queued
+ * then do not land on ten pooled connections at once, where most would time out waiting in the client's own queue.
+ * Clients without a pool (one multiplexed connection: `capacity()` undefined) take them all at once. The count is
+ * approximate by design (any attempt's end lets the next go) and starts again from zero at each reconnect.
+ */
+class ReleaseGate implements ReleasePacer {
+  count = 0;
+  constructor(readonly capacity: () => number | undefined) {}
+
+  reset(): void {
+    this.count = 0;
+  }
+
+  allow(waiting: number): number {
+    const capacity = this.capacity();
+    if (capacity === undefined) return waiting;
+    const n = Math.max(0, Math.min(waiting, capacity - this.count));
+    this.count += n;
+    return n;
   }
 }
