@@ -71,11 +71,10 @@ export class NodeSlots<Options, Client> {
    * `undefined` when the driver reports no pool (one multiplexed connection: Redis) or no client is open.
    */
   capacity(): number | undefined {
-    const stats = this.#o.driver.poolStats;
-    if (stats === undefined) return undefined;
+    const driver = this.#o.driver;
+    if (driver.poolStats === undefined) return undefined;
     let sum = 0;
-    for (const s of this.all)
-      if (s.client !== undefined) sum += stats.call(this.#o.driver, s.client)?.max ?? 0;
+    for (const s of this.all) if (s.client !== undefined) sum += driver.poolStats(s.client)?.max ?? 0;
     return sum > 0 ? sum : undefined;
   }
 
