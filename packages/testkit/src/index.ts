@@ -24,6 +24,7 @@ export {
   type Direction,
   type CutOptions,
   type LatencyOptions,
+  type ThrottleOptions,
   type ProxyStats,
   type ProxyConnectionStats,
   type ConnectionEnd,

@@ -1,4 +1,4 @@
-import { both, needProxy, repeating, type CatalogueFault } from './fault.js';
+import { both, killClients, needProxy, repeating, withAdmin, type CatalogueFault } from './fault.js';
 
 /** Faults of the process and of the network between client and server (the latter through the fault proxy). */
 export const networkFaults: readonly CatalogueFault[] = [
@@ -94,6 +94,53 @@ export const networkFaults: readonly CatalogueFault[] = [
       const p = needProxy(env, 'latency-spike');
       p.latency(200, 'toClient', { jitterMs: 800 });
       return Promise.resolve({ heal: () => Promise.resolve(p.latency(0, 'toClient')) });
+    },
+  },
+  {
+    name: 'reset-mid-reply',
+    group: 'network',
+    title: 'connection reset mid-reply',
+    description:
+      'Every 500 ms each open connection passes the first byte of its next reply, then is reset: the request applied, the client has a torn reply and an RST.',
+    stores: both,
+    viaProxy: true,
+    start(env) {
+      const p = needProxy(env, 'reset-mid-reply');
+      return repeating(500, () => p.cutAfter(1, 'toClient'));
+    },
+  },
+  {
+    name: 'fragments',
+    group: 'network',
+    title: '1-byte fragments at 2 KB/s',
+    description:
+      'Both ways, every chunk is forwarded one byte at a time at 2000 bytes/s at most (a slow, fragmenting link): replies arrive split anywhere and late.',
+    stores: both,
+    viaProxy: true,
+    start(env) {
+      const p = needProxy(env, 'fragments');
+      p.throttle({ chunkBytes: 1, bytesPerSecond: 2000 });
+      return Promise.resolve({ heal: () => Promise.resolve(p.throttle({})) });
+    },
+  },
+  {
+    name: 'slow-close',
+    group: 'network',
+    title: 'slow close (FIN 1 s late)',
+    description:
+      'The server closes every client connection every second (`CLIENT KILL`, `KILL CONNECTION`) and its FIN reaches the client 1 s late: meanwhile the connection looks open, and a request sent on it meets an RST without reaching the server.',
+    stores: both,
+    viaProxy: true,
+    start(env) {
+      const p = needProxy(env, 'slow-close');
+      p.closeDelay(1000);
+      return withAdmin(env, (a) =>
+        repeating(
+          1000,
+          () => killClients(env, a),
+          () => p.closeDelay(0),
+        ),
+      );
     },
   },
   {

@@ -1,143 +1,45 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { track } from '../cleanup/registry.js';
+import type {
+  ConnectionEnd,
+  CutOptions,
+  Direction,
+  FaultProxy,
+  FaultProxyOptions,
+  LatencyOptions,
+  ProxyConnectionStats,
+  ProxyMode,
+  ProxyStats,
+  ThrottleOptions,
+} from './types.js';
+import {
+  checkThrottle,
+  noDelay,
+  rst,
+  schedule,
+  sides,
+  type Delay,
+  type Link,
+  type Pipe,
+  type Side,
+} from './pipe.js';
 
-/** Which way bytes flow: `toServer` (client → server), `toClient` (server → client), or `both`. */
-export type Direction = 'toServer' | 'toClient' | 'both';
-
-/**
- * What the proxy does with connections:
- * `pass` forwards; `refuse` has nothing listening (ECONNREFUSED); `blackhole` accepts and forwards
- * nothing while keeping sockets open; `reset` answers every connection with an RST.
- */
-export type ProxyMode = 'pass' | 'refuse' | 'blackhole' | 'reset';
-
-/** How one proxied connection ended. */
-export type ConnectionEnd = 'client' | 'server' | 'reset' | 'cut' | 'refuse' | 'upstream-failed' | 'close';
-
-/** Traffic of one proxied connection. */
-export interface ProxyConnectionStats {
-  /** 1, 2, 3… in accept order. */
-  id: number;
-  /** `Date.now()` at accept. */
-  openedAt: number;
-  closedAt: number | undefined;
-  /** Bytes forwarded client → server. */
-  bytesToServer: number;
-  /** Bytes forwarded server → client. */
-  bytesToClient: number;
-  /** Who or what ended it; undefined while open. */
-  end: ConnectionEnd | undefined;
-}
-
-/** Counters since the proxy started or since {@link FaultProxy.resetStats}. */
-export interface ProxyStats {
-  /** Connections accepted (in every mode but `refuse`). */
-  accepted: number;
-  /** Connections open now. */
-  active: number;
-  /** Bytes forwarded client → server (what reached the server). */
-  bytesToServer: number;
-  /** Bytes forwarded server → client. */
-  bytesToClient: number;
-  /** Per connection, in accept order (the latest 1000). */
-  connections: ProxyConnectionStats[];
-}
-
-/** Options of {@link startFaultProxy}. */
-export interface FaultProxyOptions {
-  /** The server to forward to. */
-  target: { host: string; port: number };
-  /** Port to listen on (127.0.0.1); a free one by default. */
-  listenPort?: number;
-  /** Draws the jitter of each delayed chunk, in [0, 1); `Math.random` by default (a test passes its own). */
-  random?: () => number;
-}
-
-/** Options of {@link FaultProxy.latency}. */
-export interface LatencyOptions {
-  /**
-   * Each chunk waits `ms` plus a fresh random share of `jitterMs` (uniform in [0, jitterMs)), but never
-   * overtakes the chunk ahead of it in the same direction of the same connection: TCP keeps order, so a
-   * short draw behind a long one waits for it. Default 0.
-   */
-  jitterMs?: number;
-}
-
-/** Options of {@link FaultProxy.cutAfter}. */
-export interface CutOptions {
-  /** Also cut connections opened later, each after its own first `bytes` bytes. Default false: open connections only. */
-  newConnections?: boolean;
-}
-
-/** A TCP proxy on 127.0.0.1 whose behaviour is switched at run time. */
-export interface FaultProxy {
-  readonly host: string;
-  /** The port clients connect to (stable across `refuse()` / `pass()`). */
-  readonly port: number;
-  readonly target: { host: string; port: number };
-  readonly mode: ProxyMode;
-  /** Forward normally again: listens if refused, releases blackholed sockets, clears latency and pending cuts. */
-  pass(): Promise<void>;
-  /** Stops listening (new connections get ECONNREFUSED) and resets every open connection. */
-  refuse(): Promise<void>;
-  /** Accepts connections but forwards nothing, either way, on open and new connections; sockets stay open. */
-  blackhole(): void;
-  /** Sends an RST on every open connection (both sides). With `persist`, later connections are reset at accept too. */
-  reset(options?: { persist?: boolean }): void;
-  /**
-   * Delays every chunk by `ms` (plus jitter, see {@link LatencyOptions}) in `direction` (default both), on open
-   * and new connections; the other direction keeps its own delay. `latency(0)` removes delay and jitter.
-   */
-  latency(ms: number, direction?: Direction, options?: LatencyOptions): void;
-  /**
-   * Forwards `bytes` more bytes in `direction` on each open connection, then cuts it: the client gets an RST,
-   * the server a FIN after the forwarded bytes (so a request that got through is still executed).
-   * `cutAfter(0, 'toClient')` loses the next reply; `direction: 'both'` gives each direction its own budget.
-   */
-  cutAfter(bytes: number, direction?: Direction, options?: CutOptions): void;
-  /** A snapshot of the counters. */
-  stats(): ProxyStats;
-  /** Zeroes the counters (open connections keep being counted from zero). */
-  resetStats(): void;
-  /** Destroys every connection and stops listening. Idempotent. */
-  close(): Promise<void>;
-}
-
-type Side = 'toServer' | 'toClient';
-
-interface Delay {
-  ms: number;
-  jitterMs: number;
-}
-
-interface Pipe {
-  delay: Delay;
-  /** Bytes still allowed before the cut; undefined when no cut is pending. */
-  budget: number | undefined;
-  queue: { at: number; chunk: Buffer | undefined }[];
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface Link {
-  stats: ProxyConnectionStats;
-  client: Socket;
-  server: Socket | undefined;
-  closed: boolean;
-  held: boolean;
-  pipes: Record<Side, Pipe>;
-}
+export type {
+  ConnectionEnd,
+  CutOptions,
+  Direction,
+  FaultProxy,
+  FaultProxyOptions,
+  LatencyOptions,
+  ProxyConnectionStats,
+  ProxyMode,
+  ProxyStats,
+  ThrottleOptions,
+} from './types.js';
 
 const maxConnectionStats = 1000;
-const noDelay: Delay = { ms: 0, jitterMs: 0 };
-
-function rst(socket: Socket | undefined): void {
-  if (socket === undefined || socket.destroyed) return;
-  try {
-    socket.resetAndDestroy();
-  } catch {
-    socket.destroy();
-  }
-}
+/** How long after the last bytes of a reply torn by a cut its RST is sent. */
+const tornResetDelayMs = 20;
 
 class FaultProxyImpl implements FaultProxy {
   readonly host = '127.0.0.1';
@@ -149,6 +51,8 @@ class FaultProxyImpl implements FaultProxy {
   #nextId = 1;
   #stats: ProxyStats = { accepted: 0, active: 0, bytesToServer: 0, bytesToClient: 0, connections: [] };
   #latency: Record<Side, Delay> = { toServer: noDelay, toClient: noDelay };
+  #throttle: Record<Side, ThrottleOptions> = { toServer: {}, toClient: {} };
+  #closeDelayMs = 0;
   readonly #random: () => number;
   #cutForNew: Partial<Record<Side, number>> = {};
   #closed = false;
@@ -191,11 +95,14 @@ class FaultProxyImpl implements FaultProxy {
     const wasRefusing = this.mode === 'refuse';
     this.mode = 'pass';
     this.#latency = { toServer: noDelay, toClient: noDelay };
+    this.#throttle = { toServer: {}, toClient: {} };
+    this.#closeDelayMs = 0;
     this.#cutForNew = {};
     for (const link of this.#links) {
       for (const side of ['toServer', 'toClient'] as const) {
         link.pipes[side].budget = undefined;
         link.pipes[side].delay = noDelay;
+        link.pipes[side].throttle = {};
       }
       if (link.held) this.#release(link);
     }
@@ -238,6 +145,21 @@ class FaultProxyImpl implements FaultProxy {
       this.#latency[side] = delay;
       for (const link of this.#links) link.pipes[side].delay = delay;
     }
+  }
+
+  throttle(options: ThrottleOptions, direction: Direction = 'both'): void {
+    this.#assertOpen();
+    checkThrottle(options);
+    for (const side of sides(direction)) {
+      this.#throttle[side] = { ...options };
+      for (const link of this.#links) link.pipes[side].throttle = { ...options };
+    }
+  }
+
+  closeDelay(ms: number): void {
+    this.#assertOpen();
+    if (!(ms >= 0)) throw new RangeError(`proxy.closeDelay(${ms}): the delay must be ≥ 0`);
+    this.#closeDelayMs = ms;
   }
 
   cutAfter(bytes: number, direction: Direction = 'both', { newConnections = false }: CutOptions = {}): void {
@@ -291,6 +213,7 @@ class FaultProxyImpl implements FaultProxy {
     if (this.#stats.connections.length > maxConnectionStats) this.#stats.connections.shift();
     const pipe = (side: Side): Pipe => ({
       delay: this.#latency[side],
+      throttle: { ...this.#throttle[side] },
       budget: this.#cutForNew[side],
       queue: [],
       timer: undefined,
@@ -301,6 +224,7 @@ class FaultProxyImpl implements FaultProxy {
       server: undefined,
       closed: false,
       held: false,
+      serverGone: false,
       pipes: { toServer: pipe('toServer'), toClient: pipe('toClient') },
     };
     this.#links.add(link);
@@ -329,9 +253,26 @@ class FaultProxyImpl implements FaultProxy {
     let connected = false;
     server.once('connect', () => (connected = true));
     server.on('data', (chunk: Buffer) => this.#forward(link, 'toClient', chunk));
-    server.on('end', () => link.client.end());
+    server.on('end', () => this.#serverEnded(link));
     server.on('error', () => this.#destroy(link, connected ? 'server' : 'upstream-failed', true));
-    server.on('close', () => this.#destroy(link, 'server', false));
+    // After a FIN held back by closeDelay the client still sees an open connection until it arrives.
+    server.on('close', () => {
+      if (!link.serverGone) this.#destroy(link, 'server', false);
+    });
+  }
+
+  #serverEnded(link: Link): void {
+    // A cut link's client is being reset: the server's FIN (after the cut) is not passed on.
+    if (link.closed) return;
+    if (this.#closeDelayMs <= 0) {
+      link.client.end();
+      return;
+    }
+    link.serverGone = true;
+    const pipe = link.pipes.toClient;
+    const at = Math.max(performance.now() + this.#closeDelayMs, pipe.queue.at(-1)?.at ?? 0);
+    pipe.queue.push({ at, chunk: undefined, fin: true });
+    this.#flush(link, 'toClient');
   }
 
   #forward(link: Link, side: Side, data: Buffer): void {
@@ -346,27 +287,19 @@ class FaultProxyImpl implements FaultProxy {
       }
       pipe.budget -= chunk?.length ?? 0;
     }
-    const at = this.#due(pipe);
-    if (chunk !== undefined) pipe.queue.push({ at, chunk });
+    schedule(pipe, chunk, cut, this.#random);
     if (cut) {
-      pipe.queue.push({ at, chunk: undefined });
       // Nothing more is read from the source: everything after the budget is lost.
       (side === 'toServer' ? link.client : link.server)?.pause();
     }
     this.#flush(link, side);
   }
 
-  /** When a chunk arriving now leaves: after its delay and jitter, and not before the one ahead of it. */
-  #due(pipe: Pipe): number {
-    const { ms, jitterMs } = pipe.delay;
-    const at = performance.now() + ms + (jitterMs > 0 ? this.#random() * jitterMs : 0);
-    return Math.max(at, pipe.queue.at(-1)?.at ?? 0);
-  }
-
   #flush(link: Link, side: Side): void {
     const pipe = link.pipes[side];
     clearTimeout(pipe.timer);
     pipe.timer = undefined;
+    let wrote = false;
     while (!link.closed && !link.held) {
       const head = pipe.queue[0];
       if (head === undefined) return;
@@ -376,8 +309,17 @@ class FaultProxyImpl implements FaultProxy {
         return;
       }
       pipe.queue.shift();
+      if (head.fin === true) {
+        link.client.end();
+        continue;
+      }
+      if (side === 'toServer' && link.serverGone) {
+        // Bytes sent into a connection the server has closed: a closed socket answers with an RST.
+        this.#destroy(link, 'server', true);
+        return;
+      }
       if (head.chunk === undefined) {
-        this.#cut(link, side);
+        this.#cut(link, side, wrote);
         return;
       }
       const dest = side === 'toServer' ? link.server : link.client;
@@ -385,6 +327,7 @@ class FaultProxyImpl implements FaultProxy {
       if (dest === undefined) return;
       link.stats[side === 'toServer' ? 'bytesToServer' : 'bytesToClient'] += head.chunk.length;
       this.#stats[side === 'toServer' ? 'bytesToServer' : 'bytesToClient'] += head.chunk.length;
+      wrote = true;
       if (!dest.write(head.chunk)) {
         source?.pause();
         dest.once('drain', () => {
@@ -396,10 +339,15 @@ class FaultProxyImpl implements FaultProxy {
 
   // The client gets an RST; the server gets a FIN after what was already written, so a request that
   // made it through is still executed, and its reply is thrown away.
-  #cut(link: Link, side: Side): void {
+  // Bytes written just before the cut and the RST must not arrive together: a peer that reads both at once sees
+  // an orderly close, not a reset. So the RST follows them by a moment.
+  #cut(link: Link, side: Side, wrote = false): void {
     const { client, server } = link;
-    const pending = side === 'toClient' && client.writableLength > 0;
-    if (pending) client.write(Buffer.alloc(0), () => rst(client));
+    const torn = side === 'toClient' && (wrote || client.writableLength > 0);
+    if (torn)
+      client.write(Buffer.alloc(0), () => {
+        setTimeout(() => rst(client), tornResetDelayMs).unref();
+      });
     else rst(client);
     if (server !== undefined && !server.destroyed) {
       // Keep reading (and discarding) so the server's own close is seen; its reply is the part that is lost.
@@ -468,10 +416,6 @@ class FaultProxyImpl implements FaultProxy {
     if (this.#server === undefined)
       throw new Error(`proxy.${action}(): the proxy is refusing; call pass() first`);
   }
-}
-
-function sides(direction: Direction): Side[] {
-  return direction === 'both' ? ['toServer', 'toClient'] : [direction];
 }
 
 /**
