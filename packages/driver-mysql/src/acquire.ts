@@ -1,145 +1,16 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { AttemptContext } from '@reconnect/core';
-import { enteringAttempt } from './attempt-pool.js';
-import { serverErrno } from './classify.js';
-import { markNotSent, MySqlDriverError } from './errors.js';
-import { abandon, guard } from './guard.js';
-import { removeQueued, type AcquireCallback, type CoreConnection } from './mysql2-internals.js';
+import { enteringAttempt, runUnder } from './attempt-pool.js';
+import { Acquisition, acquisitionKey, fresh, requestConnection, type Tracked } from './acquisition.js';
+import { guard } from './guard.js';
+import type { AcquireCallback, CoreConnection } from './mysql2-internals.js';
 import type { PoolState } from './pool-state.js';
 
-// Taking a connection from the pool: the wait in mysql2's queue bounded (by the call's attempt, see attempt-pool.ts),
-// idle connections validated, and what each failure says about whether anything was sent and who caused it.
+export { asError, busyErrnos, isServerBusy, markFresh, stopWaking } from './acquisition.js';
 
-/** Connections mysql2 has just opened: no validation ping before their first use. */
-const fresh = new WeakSet<CoreConnection>();
-/** The callbacks of acquisitions in progress (see {@link poolGetConnection}). */
-const acquiring = new WeakSet<AcquireCallback>();
-
-/** `x` as an Error (mysql2 may call back with anything). */
-export const asError = (x: unknown): Error =>
-  x instanceof Error ? x : new Error(typeof x === 'string' ? x : 'mysql2 failed without an Error');
-
-/** Marks a connection mysql2 has just opened: it is not pinged before its first use. */
-export function markFresh(conn: CoreConnection): void {
-  fresh.add(conn);
-}
-
-function ping(conn: CoreConnection, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new MySqlDriverError('VALIDATION_FAILED', `The validation ping got no answer in ${timeoutMs} ms`),
-        ),
-      timeoutMs,
-    );
-    timer.unref();
-    try {
-      conn.ping((error) => {
-        clearTimeout(timer);
-        if (error === null || error === undefined) resolve();
-        else reject(asError(error));
-      });
-    } catch (error) {
-      clearTimeout(timer);
-      reject(asError(error));
-    }
-  });
-}
-
-// Connections idle at least as long as one that just failed its validation are presumed dead too (they
-// sat through the same outage, NAT timeout or failover): discarded at once rather than pinged one by one.
-function discardIdleSince(state: PoolState, lastActive: number): void {
-  const free = state.core._freeConnections;
-  const stale: CoreConnection[] = [];
-  for (let i = 0; i < free.length; i++) {
-    const c = free.get(i);
-    if (c.lastActiveTime <= lastActive) stale.push(c);
-  }
-  for (const c of stale) {
-    state.stats.discarded++;
-    abandon(state, c, undefined, false);
-  }
-}
-
-/**
- * How long a call under `attempt` may wait in the pool's own queue: half of the attempt's time, so that a statement
- * is never sent with only the end of its attempt left (cut by the attempt's timer, it would count as the server
- * failing to answer when the time went on the client's own queue); 0 (no limit) for an attempt without one.
- */
-function queueShareMs(attempt: Pick<AttemptContext, 'timeoutMs'>): number {
-  return Number.isFinite(attempt.timeoutMs) ? Math.max(1, Math.floor(attempt.timeoutMs / 2)) : 0;
-}
-
-/**
- * Server error numbers that mean "busy" at connect: too many connections (1040 `ER_CON_COUNT_ERROR`, 1203
- * `ER_TOO_MANY_USER_CONNECTIONS`). They pass as other clients disconnect, so a pool backs off and tries again
- * rather than failing its callers; the account's own quotas (1226) do not pass within a call and are not here.
- */
-export const busyErrnos: readonly number[] = [1040, 1203];
-
-/** Whether `error` is the server refusing a new connection as busy ({@link busyErrnos}). */
-export function isServerBusy(error: unknown): boolean {
-  return busyErrnos.includes(serverErrno(error) ?? 0);
-}
-
-/** Whether the pool has no connection at all: it is reconnecting, and the pacer's ceiling does not hold it back. */
-const isEmpty = (state: PoolState): boolean => state.core._allConnections.length === 0;
-
-/** Whether mysql2, asked for a connection now, would open a new one (none free, room for another). */
-function wouldOpen(state: PoolState): boolean {
-  const { core } = state;
-  const limit = core.config.connectionLimit;
-  return (
-    !core._closed &&
-    core._freeConnections.length === 0 &&
-    (limit === 0 || core._allConnections.length < limit)
-  );
-}
-
-/** Opens connections for calls the pacer held back, as fast as it lets them, while they wait and there is room. */
-function wake(state: PoolState): void {
-  state.wake = undefined;
-  const queue = state.core._connectionQueue;
-  while (queue.length > 0 && wouldOpen(state) && state.pacer.tryOpen(isEmpty(state))) {
-    const cb = queue.shift();
-    if (cb !== undefined) state.getConnection.call(state.core, cb);
-  }
-  if (queue.length > 0 && wouldOpen(state)) armWake(state);
-}
-
-function armWake(state: PoolState): void {
-  if (state.wake !== undefined || state.closing) return;
-  // Not unref'd: a call waiting for this connection is the program's work, like a socket it waits on.
-  state.wake = setTimeout(() => wake(state), Math.max(1, state.pacer.waitMs(isEmpty(state))));
-}
-
-/** Stops opening connections for held-back calls (the pool is closing: mysql2 fails its queue). */
-export function stopWaking(state: PoolState): void {
-  clearTimeout(state.wake);
-  state.wake = undefined;
-}
-
-/**
- * Asks mysql2 for a connection, unless that would open one the pacer holds back (its ceiling per second, a busy
- * back-off): then the call waits in mysql2's own queue, as it would for a free connection — served by the first
- * connection released, or by a new one when the pacer lets it (bounded like any wait there, see {@link acquire}).
- * `front`: a call mysql2 took from the head of its queue goes back to the head.
- */
-function requestConnection(state: PoolState, cb: AcquireCallback, front: boolean): void {
-  if (!wouldOpen(state) || state.pacer.tryOpen(isEmpty(state))) {
-    state.getConnection.call(state.core, cb);
-    return;
-  }
-  const { core } = state;
-  if (!front && core.config.queueLimit > 0 && core._connectionQueue.length >= core.config.queueLimit) {
-    cb(new Error('Queue limit reached.'));
-    return;
-  }
-  state.stats.paced++;
-  if (front) core._connectionQueue.unshift(cb);
-  else core._connectionQueue.push(cb);
-  armWake(state);
-}
+// Taking a connection from the pool: a free one that needs no check is handed over as mysql2 would, with nothing of
+// the driver's allocated; any other call gets an Acquisition (acquisition.ts): its wait bounded by the call's attempt,
+// validation, the pacer, who caused each failure.
 
 /**
  * The pool's `getConnection`, guarded: the wait in mysql2's queue for a free connection is bounded (removed from
@@ -161,155 +32,54 @@ export function acquire(
   ownLimit = true,
   onBusy: 'wait' | 'fail' = 'wait',
 ): void {
-  const { core, settings } = state;
-  let done = false;
-  let expired = false;
-  let retries = 0;
-  const maxRetries = core.config.connectionLimit + 1;
-  // An operation's call that finds a free connection (or room for a new one) never waits in the queue: no timer
-  // and no clock reading for it (they were most of a checkout's cost). A call outside an operation keeps its
-  // bound on the handshake too.
-  const free = core._freeConnections.length > 0;
-  // A call the pacer will hold back waits in the queue like one that finds every connection busy.
-  const willQueue = !free && (!wouldOpen(state) || state.pacer.waitMs(isEmpty(state)) > 0);
-  // `ownLimit` false: the caller's signal is the only bound (the first connect, bounded by connectTimeout).
-  let limitMs = !ownLimit
-    ? 0
-    : attempt === undefined
-      ? settings.acquireTimeoutMs
-      : willQueue
-        ? queueShareMs(attempt)
-        : 0;
-  // A call that opens a connection reads the clock too: a busy refusal may send it to the queue afterwards.
-  const startedAt = limitMs > 0 || !free ? Date.now() : 0;
-  const finish = (error: unknown, conn?: CoreConnection) => {
-    if (done) {
-      conn?.release?.();
-      return;
-    }
-    done = true;
-    clearTimeout(timer);
-    if (conn === undefined) cb(error);
-    else cb(null, conn);
-  };
-  const timedOut = (code: 'ACQUIRE_TIMEOUT' | 'CONNECT_TIMEOUT') => {
-    state.stats.acquireTimeouts++;
-    const within =
-      attempt === undefined
-        ? `${limitMs} ms`
-        : `${limitMs} ms, half of its attempt's ${Math.round(attempt.timeoutMs)} ms`;
-    const pool = `connectionLimit ${core.config.connectionLimit}`;
-    finish(
-      code === 'ACQUIRE_TIMEOUT'
-        ? new MySqlDriverError(code, `No pooled connection became free within ${within} (${pool})`)
-        : new MySqlDriverError(
-            code,
-            `The new pooled connection made for this call did not finish its handshake within ${within} (${pool})`,
-          ),
-    );
-  };
-  const onTimeout = () => {
-    expired = true;
-    if (removeQueued(core, onConnection)) timedOut('ACQUIRE_TIMEOUT');
-    else if (attempt === undefined) timedOut('CONNECT_TIMEOUT');
-  };
-  let timer = limitMs > 0 ? setTimeout(onTimeout, limitMs) : undefined;
-  timer?.unref();
-  // Asks mysql2 for a connection; once the call's share of the queue is spent it does not wait there again.
-  const request = () => {
-    requestConnection(state, onConnection, false);
-    if (expired && !done && removeQueued(core, onConnection)) timedOut('ACQUIRE_TIMEOUT');
-  };
-  // The server refused the new connection as busy: nothing was sent and nothing is wrong with the server but its
-  // load. The pool backs off (no new connection for a jittered while) and the call waits in the queue for a
-  // connection that exists to come free, or for the next one the pacer opens — within its share of its attempt
-  // (armed now if the call had none: it found room for a connection and never meant to queue).
-  const waitOutBusy = (error: unknown) => {
-    state.stats.serverBusy++;
-    state.lastBusy = markNotSent(error);
-    state.pacer.busy();
-    if (timer === undefined && ownLimit && attempt !== undefined) {
-      limitMs = queueShareMs(attempt);
-      if (limitMs > 0) {
-        const left = limitMs - (Date.now() - startedAt);
-        if (left <= 0) {
-          expired = true;
-          timedOut('ACQUIRE_TIMEOUT');
-          return;
-        }
-        timer = setTimeout(onTimeout, left);
-        timer.unref();
-      }
-    }
-    request();
-  };
-  const onConnection: AcquireCallback = (error, conn) => {
-    if (done) {
-      conn?.release?.();
-      return;
-    }
-    if (conn === undefined) {
-      if (onBusy === 'wait' && !state.closing && isServerBusy(error)) {
-        waitOutBusy(error);
-        return;
-      }
-      // mysql2's error (a connect or handshake that failed while acquiring): only here is it known that no
-      // statement was written, so it is marked — wrapping it would hide mysql2's code and errno from the caller.
-      finish(markNotSent(error ?? new Error('No connection')));
-      return;
-    }
-    guard(state, conn);
-    const isFresh = fresh.has(conn);
-    fresh.delete(conn);
-    // A connection handed over from the queue after the call's share ran out, before its timer could say so (a busy
-    // event loop runs I/O callbacks before overdue timers): given back rather than used with too little of the
-    // attempt left.
-    if (!isFresh && attempt !== undefined && limitMs > 0 && Date.now() - startedAt >= limitMs) {
-      expired = true;
-      conn.release?.();
-      timedOut('ACQUIRE_TIMEOUT');
-      return;
-    }
-    if (!validate || isFresh || Date.now() - conn.lastActiveTime <= settings.validateAfterIdleMs) {
-      finish(null, conn);
-      return;
-    }
-    state.stats.validated++;
-    const lastActive = conn.lastActiveTime;
-    ping(conn, settings.validationTimeoutMs).then(
-      () => {
-        conn.lastActiveTime = Date.now();
-        finish(null, conn);
-      },
-      (pingError: unknown) => {
-        state.stats.discarded++;
-        abandon(state, conn, undefined, false);
-        discardIdleSince(state, lastActive);
-        if (done) return;
-        if (++retries > maxRetries || state.closing) {
-          finish(
-            new MySqlDriverError('VALIDATION_FAILED', 'Every pooled connection failed its validation ping', {
-              cause: pingError,
-            }),
-          );
-          return;
-        }
-        request();
-      },
-    );
-  };
-  acquiring.add(onConnection);
-  request();
-  const queued = core._connectionQueue.length;
+  new Acquisition(state, cb, validate, attempt, ownLimit, onBusy).request();
+  const queued = state.core._connectionQueue.length;
   if (queued > state.stats.maxQueued) state.stats.maxQueued = queued;
+}
+
+// mysql2 traces its pool's getConnection on this channel (lib/tracing.js) when someone subscribes: then every call
+// goes through mysql2's own getConnection, as without the driver.
+const poolConnectChannel = diagnosticsChannel.tracingChannel('mysql2:pool:connect');
+const traced = (): boolean =>
+  (poolConnectChannel as { hasSubscribers?: boolean }).hasSubscribers ??
+  poolConnectChannel.start.hasSubscribers;
+
+function handOver(conn: CoreConnection, cb: AcquireCallback, attempt: AttemptContext | undefined): void {
+  conn._released = false;
+  runUnder(attempt, cb, null, conn);
+}
+
+/**
+ * The common case without an acquisition: a free connection that needs no validation ping is taken as mysql2 takes
+ * it (the most recently released, `acquire` emitted, handed over on the next tick), with no timer, no closure and no
+ * object of the driver's. Whether it was.
+ */
+function takeFree(state: PoolState, cb: AcquireCallback): boolean {
+  const { core } = state;
+  const free = core._freeConnections;
+  const n = free.length;
+  if (n === 0 || core._closed || traced()) return false;
+  const conn = free.get(n - 1);
+  const isFresh = fresh.has(conn);
+  if (!isFresh && Date.now() - conn.lastActiveTime > state.settings.validateAfterIdleMs) return false;
+  free.pop();
+  if (isFresh) fresh.delete(conn);
+  guard(state, conn);
+  core.emit('acquire', conn);
+  process.nextTick(handOver, conn, cb, enteringAttempt());
+  return true;
 }
 
 /**
  * The pool's `getConnection` (what `pool.query`, `pool.execute` and `pool.getConnection` all go through), guarded by
- * {@link acquire}. mysql2 itself calls it again for a queued call when a connection leaves the pool: that call's
- * acquisition is already under way (its timer, its validation), so it goes back to mysql2's own as it is, where its
- * timeout can still find it — or to the head of the queue when the new connection it would open is held back.
+ * {@link acquire} — or, for a free connection that needs no check, {@link takeFree}. mysql2 itself calls it again for
+ * a queued call when a connection leaves the pool: that call's acquisition is already under way (its timer, its
+ * validation), so it goes back to mysql2's own as it is, where its timeout can still find it — or to the head of the
+ * queue when the new connection it would open is held back.
  */
 export function poolGetConnection(state: PoolState): (cb: AcquireCallback) => void {
-  return (cb) => (acquiring.has(cb) ? requestConnection(state, cb, true) : acquire(state, cb, true));
+  return (cb) => {
+    if ((cb as Tracked)[acquisitionKey] !== undefined) requestConnection(state, cb, true);
+    else if (!takeFree(state, cb)) acquire(state, cb, true);
+  };
 }

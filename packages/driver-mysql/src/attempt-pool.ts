@@ -4,38 +4,54 @@ import { laggingError } from './errors.js';
 import { states, type PoolState } from './pool-state.js';
 
 // The pool an operation receives is a view of the node's pool bound to the operation's attempt (the driver's
-// `bindAttempt`): every statement sent through it carries the attempt, so the pool's guard (pool.ts) can follow
+// `bindAttempt`): every statement sent through it carries the attempt, so the pool's guard (guard.ts) can follow
 // the attempt's signal — the call's own attemptTimeout and deadline, not the policy's — instead of giving it the
 // policy's fixed statement timeout.
+//
+// The attempt travels in one module variable, `entering`, never in the statement's options (a tagged options object
+// per statement, which mysql2 then copied again with its symbol key, was a measurable share of a statement's
+// garbage): set for the synchronous length of a view's call (a leased connection's `query` adds its command before it
+// returns), and again by the acquisition (acquire.ts) for the synchronous length of handing a connection to a pool-level
+// `query` / `execute` (mysql2 adds the command inside that callback). The guard reads it when a statement is added.
 
-/** Where a statement's options carry its attempt; mysql2 copies it (own keys, symbols included) into the command. */
-const attemptKey = Symbol('reconnect.attempt');
+/**
+ * The attempt a statement being added right now belongs to, or a pool's wait for a connection is being asked for:
+ * set only for the synchronous length of a view's call, and of an acquisition handing over its connection.
+ */
+let entering: AttemptContext | undefined;
 
-type Tagged = Record<PropertyKey, unknown> & { [attemptKey]?: AttemptContext };
-
-/** The attempt a mysql2 Query or Execute command was sent under, when it went through a bound view. */
-export function attemptOf(cmd: object): AttemptContext | undefined {
-  const c = cmd as { _queryOptions?: Tagged; _executeOptions?: Tagged };
-  return (c._queryOptions ?? c._executeOptions)?.[attemptKey];
+/** The attempt of the view call (or connection handover) in progress, if any. */
+export function enteringAttempt(): AttemptContext | undefined {
+  return entering;
 }
 
-/** `sql` (a string or mysql2's options object) as an options object that carries `attempt`. */
-function tag(sql: unknown, attempt: AttemptContext): unknown {
-  if (typeof sql === 'string') return { sql, [attemptKey]: attempt };
-  // Anything else is left for mysql2 to refuse with its own error.
-  if (sql !== null && typeof sql === 'object') return { ...sql, [attemptKey]: attempt };
-  return sql;
+/** Runs `fn(a, b)` with `attempt` as the {@link enteringAttempt} (none when undefined), restoring the outer one. */
+export function runUnder<A, B>(
+  attempt: AttemptContext | undefined,
+  fn: (a: A, b: B) => void,
+  a: A,
+  b: B,
+): void {
+  const outer = entering;
+  entering = attempt;
+  try {
+    fn(a, b);
+  } finally {
+    entering = outer;
+  }
 }
 
-type Sender = (sql: unknown, ...rest: unknown[]) => unknown;
+// mysql2's promise `query` / `execute` take (sql, values): passing both, undefined values included, is the same call
+// as passing one, without an array for a rest parameter per statement.
+type Sender = (sql: unknown, values: unknown) => unknown;
 
-/** Calls `method` on `target` with the statement tagged, `attempt` entering the pool for the call's synchronous part. */
+/** Calls `method` on `target`, `attempt` entering for the call's synchronous part. */
 function sendUnder(
   method: Sender,
   target: object,
   attempt: AttemptContext,
   sql: unknown,
-  rest: unknown[],
+  values: unknown,
   state: PoolState | undefined,
 ): unknown {
   // A replica its last probe found lagging (replica-lag.ts): refused unsent, so core routes the read elsewhere.
@@ -44,22 +60,10 @@ function sendUnder(
   const outer = entering;
   entering = attempt;
   try {
-    return method.call(target, tag(sql, attempt), ...rest);
+    return method.call(target, sql, values);
   } finally {
     entering = outer;
   }
-}
-
-/**
- * The attempt whose call is entering the pool right now: set only for the synchronous length of a view's call
- * (mysql2 asks the pool for a connection before it returns), so the pool's wait for a free connection (pool.ts) is
- * bounded by the attempt's own limit rather than by the policy's.
- */
-let entering: AttemptContext | undefined;
-
-/** The attempt of the view call in progress, if the pool is being asked for a connection by one. */
-export function enteringAttempt(): AttemptContext | undefined {
-  return entering;
 }
 
 /** Where a view keeps its attempt: one field per view, the methods live on a prototype made once per target. */
@@ -70,7 +74,7 @@ interface View {
 }
 
 /**
- * Per pool, the prototype of its views: `query` and `execute` that tag each statement with the view's attempt, and
+ * Per pool, the prototype of its views: `query` and `execute` that send each statement under the view's attempt, and
  * `getConnection`, whose leases get views too. Made once per pool, so a view per attempt is one object and one
  * field, with no closure (the attempt's view used to carry three).
  */
@@ -84,13 +88,13 @@ function poolViewPrototype(target: object): object {
   const state = states.get(pool);
   const members: PropertyDescriptorMap = {
     query: {
-      value: function viewQuery(this: View, sql: unknown, ...rest: unknown[]): unknown {
-        return sendUnder(query, target, this[viewAttempt], sql, rest, state);
+      value: function viewQuery(this: View, sql: unknown, values: unknown): unknown {
+        return sendUnder(query, target, this[viewAttempt], sql, values, state);
       },
     },
     execute: {
-      value: function viewExecute(this: View, sql: unknown, ...rest: unknown[]): unknown {
-        return sendUnder(execute, target, this[viewAttempt], sql, rest, state);
+      value: function viewExecute(this: View, sql: unknown, values: unknown): unknown {
+        return sendUnder(execute, target, this[viewAttempt], sql, values, state);
       },
     },
     getConnection: {
@@ -115,7 +119,7 @@ function poolViewPrototype(target: object): object {
 }
 
 /**
- * `target` (a leased connection) with its statement methods tagging each statement with `attempt`. mysql2's
+ * `target` (a leased connection) with its statement methods sending each statement under `attempt`. mysql2's
  * promise API wraps a leased connection in a new object per lease, so a prototype per target would be made per
  * lease: the lease's view carries its two methods itself.
  */
@@ -126,8 +130,8 @@ function bindStatements<T extends object>(
 ): T {
   const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
   const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
-  view.query = (sql, ...rest) => sendUnder(query, target, attempt, sql, rest, state);
-  view.execute = (sql, ...rest) => sendUnder(execute, target, attempt, sql, rest, state);
+  view.query = (sql, values) => sendUnder(query, target, attempt, sql, values, state);
+  view.execute = (sql, values) => sendUnder(execute, target, attempt, sql, values, state);
   return view;
 }
 

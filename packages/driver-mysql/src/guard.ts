@@ -1,5 +1,5 @@
 import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
-import { attemptOf } from './attempt-pool.js';
+import { enteringAttempt } from './attempt-pool.js';
 import { isReadOnlyError } from './classify.js';
 import { MySqlDriverError } from './errors.js';
 import {
@@ -20,8 +20,6 @@ const readOnly = new WeakSet<CoreConnection>();
 const abandoned = new WeakSet<CoreConnection>();
 /** Connections the client closed before any failure on them (see closedByClient). */
 const clientClosed = new WeakSet<CoreConnection>();
-/** Statements following their attempt's signal: how to stop listening once they settle. */
-const followed = new WeakMap<Command, () => void>();
 
 /** Whether the driver took `conn` out of service ({@link abandon}). */
 export function isAbandoned(conn: CoreConnection): boolean {
@@ -88,12 +86,18 @@ export function abandon(
  * after the attempt ended, it is failed as never sent (core's AttemptEndedError); when the signal aborts while it
  * runs or waits on its connection, the connection is abandoned (destroyed, the statement killed) at once. Returns
  * whether it was sent.
+ *
+ * `follower` is the connection's own abort listener (made once per connection, see guard): added to the attempt's
+ * listeners for each statement and removed when that statement's result arrives, so a listener still there when the
+ * attempt aborts means one of its statements is still on this connection. A statement without a result callback
+ * (mysql2's event-emitter mode) is never seen to settle: it gets a listener of its own that checks it is still here.
  */
 function followAttempt(
   state: PoolState,
   conn: CoreConnection,
   cmd: Command,
   attempt: AttemptContext,
+  follower: () => void,
 ): boolean {
   if (attempt.aborted) {
     failCommand(cmd, new AttemptEndedError());
@@ -103,12 +107,14 @@ function followAttempt(
     process.nextTick(() => cmd.emit('end'));
     return false;
   }
-  const onAbort = (): void => {
+  if (typeof cmd.onResult === 'function') {
+    // The attempt's own abort hook: no AbortController, no event listener and no closure per statement.
+    attempt.onAbort(follower);
+    return true;
+  }
+  attempt.onAbort(() => {
     if (conn._command === cmd || indexIn(conn._commands, cmd) >= 0) abandon(state, conn, undefined, true);
-  };
-  // The attempt's own abort hook: no AbortController, no event listener per statement (reading attempt.signal made one).
-  attempt.onAbort(onAbort);
-  followed.set(cmd, () => attempt.offAbort(onAbort));
+  });
   return true;
 }
 
@@ -127,22 +133,30 @@ export function guard(state: PoolState, conn: CoreConnection): void {
   conn.on('error', noop);
   const add = conn.addCommand;
   const timeoutMs = state.settings.queryTimeoutMs;
+  // This connection's listener on the attempts of the statements it runs (see followAttempt).
+  const follower = (): void => abandon(state, conn, undefined, true);
   conn.addCommand = function addCommand(this: CoreConnection, cmd: Command): Command {
     if (isStatement(cmd)) {
-      const attempt = attemptOf(cmd);
+      // The attempt the statement was sent under (attempt-pool.ts), when it came through an operation's view.
+      const attempt = enteringAttempt();
       if (attempt !== undefined) {
-        if (!followAttempt(state, conn, cmd, attempt)) return cmd;
+        if (!followAttempt(state, conn, cmd, attempt, follower)) return cmd;
       } else if (cmd.timeout === undefined && timeoutMs > 0) cmd.timeout = timeoutMs;
       const onResult = cmd.onResult;
       if (typeof onResult === 'function') {
-        cmd.onResult = function onGuardedResult(this: unknown, error: unknown, ...rest: unknown[]) {
-          followed.get(cmd)?.();
+        cmd.onResult = function onGuardedResult(
+          this: unknown,
+          error: unknown,
+          rows?: unknown,
+          fields?: unknown,
+        ) {
+          attempt?.offAbort(follower);
           if (error !== null && error !== undefined) {
             if ((error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT')
               abandon(state, conn, cmd, true);
             else if (isReadOnlyError(error)) readOnly.add(conn);
           }
-          onResult.call(this, error, ...rest);
+          onResult.call(this, error, rows, fields);
         };
       }
     }

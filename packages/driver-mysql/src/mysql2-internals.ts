@@ -8,6 +8,7 @@ export interface RingQueue<T> {
   get(index: number): T;
   removeOne(index: number): void;
   shift(): T | undefined;
+  pop(): T | undefined;
   push(item: T): void;
   unshift(item: T): void;
 }
@@ -18,6 +19,8 @@ export interface Command extends EventEmitter {
 export interface CoreConnection extends EventEmitter {
   threadId: number | null;
   lastActiveTime: number;
+  /** Set false by mysql2's pool when it hands the connection out (release() checks it). */
+  _released?: boolean;
   stream: Socket;
   _commands: RingQueue<Command>;
   _command: Command | null | undefined;
@@ -38,6 +41,7 @@ export interface CorePool extends EventEmitter {
   _allConnections: RingQueue<CoreConnection>;
   _freeConnections: RingQueue<CoreConnection>;
   _connectionQueue: RingQueue<AcquireCallback>;
+  emit(event: 'acquire', conn: CoreConnection): boolean;
   _closed: boolean;
   getConnection: (this: CorePool, cb: AcquireCallback) => void;
 }

@@ -7,7 +7,7 @@ import { ConnectPacer } from './connect-pacer.js';
 import { abandon, closedByClient, guard, isAbandoned } from './guard.js';
 import { Killer } from './kill-query.js';
 import { noop, type CoreConnection, type CorePool } from './mysql2-internals.js';
-import { stateOf, states, type MySqlPoolStats, type PoolState } from './pool-state.js';
+import { stateOf, states, WaitList, type MySqlPoolStats, type PoolState } from './pool-state.js';
 import type { PoolSettings } from './policy-mapping.js';
 
 export { mysqlPoolStats, type MySqlPoolStats } from './pool-state.js';
@@ -68,6 +68,7 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
     probeConnection: undefined,
     pacer: new ConnectPacer({ perSecond: ctx.settings.connectRate }),
     wake: undefined,
+    waits: new WaitList(),
     lastBusy: undefined,
     lagging: undefined,
     replicaStatusSql: 'SHOW REPLICA STATUS',

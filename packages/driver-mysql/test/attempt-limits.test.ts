@@ -1,15 +1,55 @@
 import {
+  AttemptTimeoutError,
   isAbortedError,
   isAttemptEndedError,
   isDeadlineExceededError,
   isOutcomeUnknownError,
+  type AttemptContext,
   type Target,
 } from '@reconnect/core';
 import { sendAfterAttemptEnded, startMariaDB, useServer } from '@reconnect/testkit';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killsSettled, mysqlDriver, mysqlPoolStats, type MySqlPool } from '../src/index.js';
-import { control, mysqlTarget, until } from './helpers.js';
+import {
+  killsSettled,
+  mysqlDriver,
+  mysqlOptionsSchema,
+  mysqlPoolStats,
+  type MySqlPool,
+} from '../src/index.js';
+
+/** An attempt the test ends by hand, its abort listeners counted (core's attempt keeps them the same way). */
+function handAttempt(): AttemptContext & { end(): void; listeners: () => number } {
+  const listeners: (() => void)[] = [];
+  let aborted = false;
+  const controller = new AbortController();
+  return {
+    attempt: 1,
+    node: undefined,
+    timeoutMs: 10_000,
+    get signal() {
+      return controller.signal;
+    },
+    get aborted() {
+      return aborted;
+    },
+    get reason() {
+      return aborted ? new AttemptTimeoutError(10_000) : undefined;
+    },
+    onAbort: (l) => void listeners.push(l),
+    offAbort: (l) => {
+      const i = listeners.indexOf(l);
+      if (i >= 0) listeners.splice(i, 1);
+    },
+    end() {
+      aborted = true;
+      controller.abort(this.reason);
+      for (const l of listeners.splice(0)) l();
+    },
+    listeners: () => listeners.length,
+  };
+}
+import { connectContext, control, mysqlTarget, until } from './helpers.js';
 
 // The pool an operation receives is bound to its attempt: the statements it sends follow the call's own
 // attemptTimeout, deadline and signal, not only the policy's fixed statement timeout.
@@ -101,6 +141,52 @@ describe('statements follow their attempt (a throwaway MariaDB)', () => {
       await until(async () => (await running('abort-cut')) === 0, 1500);
       expect(mysqlPoolStats(t.client).abandoned).toBe(1);
     });
+  });
+
+  it('an attempt that ends after its statements finished leaves their connection alone; one that ends with a statement in flight destroys and KILLs it', async () => {
+    const options = mysqlOptionsSchema.parse({
+      port: server().port,
+      user: 'root',
+      database: 'test',
+      connectionLimit: 1,
+    });
+    const pool = await mysqlDriver.connect(options, connectContext({ retry: { attemptTimeout: '5s' } }));
+    try {
+      const a = handAttempt();
+      const viewA = mysqlDriver.bindAttempt!(pool, a);
+      // Two statements of one attempt on the pool, then two queued on one lease: each stops being followed when its
+      // result arrives.
+      await viewA.query('SELECT 1');
+      await viewA.execute('SELECT 2');
+      const lease = await viewA.getConnection();
+      await Promise.all([lease.query('SELECT 3'), lease.query('SELECT 4')]);
+      lease.release();
+      expect(a.listeners()).toBe(0);
+      // The one connection now runs another attempt's statement when the first attempt ends: nothing happens to it.
+      const b = handAttempt();
+      const sleeping = mysqlDriver.bindAttempt!(pool, b).query<mysql.RowDataPacket[]>(
+        'SELECT SLEEP(0.5) AS s /* b-runs */',
+      );
+      await until(async () => (await running('b-runs')) === 1, 3000, 10);
+      a.end();
+      const [rows] = await sleeping;
+      expect(rows).toEqual([{ s: 0 }]);
+      expect(mysqlPoolStats(pool)).toMatchObject({ abandoned: 0, killed: 0 });
+      // Ended with its statement in flight: the connection is destroyed and the statement stopped on the server.
+      const c = handAttempt();
+      const cut = mysqlDriver.bindAttempt!(pool, c).query('SELECT SLEEP(5) /* c-cut */');
+      await until(async () => (await running('c-cut')) === 1, 3000, 10);
+      c.end();
+      await expect(cut).rejects.toMatchObject({ code: 'QUERY_ABANDONED' });
+      await killsSettled(pool);
+      await until(async () => (await running('c-cut')) === 0, 3000, 10);
+      expect(mysqlPoolStats(pool)).toMatchObject({ abandoned: 1, killed: 1 });
+      // The pool goes on with a new connection.
+      const d = handAttempt();
+      expect((await mysqlDriver.bindAttempt!(pool, d).query('SELECT 5 AS n'))[0]).toEqual([{ n: 5 }]);
+    } finally {
+      await mysqlDriver.close(pool);
+    }
   });
 
   it('a statement an abandoned operation sends after its attempt ended is never sent', async () => {
