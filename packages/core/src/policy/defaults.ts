@@ -61,7 +61,7 @@ export const builtinDefaults = {
     maxLimit: 500,
     tolerance: 2,
     window: '100ms',
-    baselineWindow: '10s',
+    baselineWindow: '60s',
     maxQueue: 100,
     queueTimeout: '50ms',
   },

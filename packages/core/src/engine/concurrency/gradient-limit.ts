@@ -12,13 +12,15 @@ export interface GradientLimitOptions {
   readonly window: number;
   /**
    * How long a higher latency must last to become the new baseline, in ms: the time constant with which the
-   * baseline follows latency upward (it follows it down at once).
+   * baseline follows latency upward (it follows it down at once) — except at the floor, where it is 3 windows.
    */
   readonly baselineWindow: number;
 }
 
 /** A window ends only once it holds this many samples: fewer say too little about the latency. */
 const MIN_SAMPLES = 5;
+/** At the floor, the baseline follows latency up with a time constant of this many windows. */
+const FLOOR_WINDOWS = 3;
 /** The most one window may cut the limit by: half. */
 const MAX_CUT = 0.5;
 
@@ -26,12 +28,15 @@ const MAX_CUT = 0.5;
  * An adaptive concurrency limit driven by measured latency, in the family of Netflix's Gradient2 and Envoy's
  * adaptive concurrency filter: latency is averaged over windows of at least `window` ms (and {@link MIN_SAMPLES}
  * samples); the baseline is the lowest window seen, drifting up toward higher ones with time constant
- * `baselineWindow` (so a lasting change becomes the new normal). At the end of each window:
+ * `baselineWindow`, or 3 windows while the limit is at its floor (so a lasting change becomes the new normal).
+ * At the end of each window:
  * - latency above `tolerance × baseline` (operations queue somewhere): the limit is multiplied by the gradient
  *   `tolerance × baseline / latency`, at most halved per window;
- * - otherwise, when at least half the limit was in use during the window: it grows by √limit (additive increase
- *   that slows as the limit grows), so it climbs back within seconds once the latency is normal again;
- * - a limit that was not used is left as it is (an idle target must not earn an unbounded limit).
+ * - otherwise it grows by √limit (additive increase that slows as the limit grows), so it climbs back within
+ *   seconds once the latency is normal again;
+ * - either only when at least half the limit was in use during the window: a limit that did not bind is left as
+ *   it is (the latency of a lightly loaded target says nothing about its limit, and an idle one must not earn an
+ *   unbounded limit).
  * Pure arithmetic on the times it is given: no timers, no clock of its own.
  */
 export class GradientLimit {
@@ -83,13 +88,22 @@ export class GradientLimit {
     const o = this.#o;
     this.lastLatency = latency;
     const before = this.#baseline;
+    // At the floor (no more than minLimit in flight) the latency is the server's own, with next to no queue of
+    // ours in it: the baseline follows it up with a time constant of FLOOR_WINDOWS windows there. A server slow
+    // whatever its load (a slow network, a slow disk) then becomes the new normal within about a second, and the limit grows back at
+    // once instead of starving callers for `baselineWindow`; one slow because of its queue does not, since the
+    // limit growing back brings the queue, and the cut, back.
+    const memory = this.#maxInFlight <= o.minLimit ? FLOOR_WINDOWS * o.window : o.baselineWindow;
     if (before === undefined || latency < before) this.#baseline = latency;
-    else this.#baseline = before + (latency - before) * Math.min(1, elapsed / o.baselineWindow);
+    else this.#baseline = before + (latency - before) * Math.min(1, elapsed / memory);
+    // Less than half the limit in use: the limit did not bind, so the latency says nothing about it (a slow
+    // server at low load is not made faster by a lower limit, and an idle target earns no higher one).
+    if (this.#maxInFlight < this.#limit / 2) return;
     const threshold = o.tolerance * this.#baseline;
     if (latency > threshold) {
       const gradient = Math.max(MAX_CUT, threshold / latency);
       this.#limit = Math.max(o.minLimit, this.#limit * gradient);
-    } else if (this.#maxInFlight >= this.#limit / 2) {
+    } else {
       this.#limit = Math.min(o.maxLimit, this.#limit + Math.sqrt(this.#limit));
     }
   }
