@@ -118,20 +118,41 @@ function poolViewPrototype(target: object): object {
   return proto;
 }
 
+/** Where a lease's view keeps what its methods need (the lease itself, its pool's state): fields, not closures. */
+const viewLease = Symbol('reconnect.viewLease');
+const viewState = Symbol('reconnect.viewState');
+
+interface LeaseView extends View {
+  [viewLease]: Record<'query' | 'execute', Sender>;
+  [viewState]: PoolState | undefined;
+}
+
+// A lease view's `query` and `execute`: shared functions that read the view's fields.
+function leaseQuery(this: LeaseView, sql: unknown, values: unknown): unknown {
+  const lease = this[viewLease];
+  return sendUnder(lease.query, lease, this[viewAttempt], sql, values, this[viewState]);
+}
+function leaseExecute(this: LeaseView, sql: unknown, values: unknown): unknown {
+  const lease = this[viewLease];
+  return sendUnder(lease.execute, lease, this[viewAttempt], sql, values, this[viewState]);
+}
+
 /**
  * `target` (a leased connection) with its statement methods sending each statement under `attempt`. mysql2's
  * promise API wraps a leased connection in a new object per lease, so a prototype per target would be made per
- * lease: the lease's view carries its two methods itself.
+ * lease: the lease's view is one object whose two methods are shared functions reading its fields.
  */
 function bindStatements<T extends object>(
   target: T,
   attempt: AttemptContext,
   state: PoolState | undefined,
 ): T {
-  const view = Object.create(target) as T & Record<'query' | 'execute', Sender>;
-  const { query, execute } = target as T & Record<'query' | 'execute', Sender>;
-  view.query = (sql, values) => sendUnder(query, target, attempt, sql, values, state);
-  view.execute = (sql, values) => sendUnder(execute, target, attempt, sql, values, state);
+  const view = Object.create(target) as T & LeaseView & Record<'query' | 'execute', Sender>;
+  view[viewAttempt] = attempt;
+  view[viewLease] = target as T & Record<'query' | 'execute', Sender>;
+  view[viewState] = state;
+  view.query = leaseQuery;
+  view.execute = leaseExecute;
   return view;
 }
 

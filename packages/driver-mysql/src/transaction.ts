@@ -29,6 +29,36 @@ export interface TransactionContext extends AttemptContext {
   readonly run: number;
 }
 
+/** The attempt's context with the run count, as one object (its signal made only if `fn` reads it). */
+class RunContext implements TransactionContext {
+  readonly attempt: number;
+  readonly node: AttemptContext['node'];
+  readonly timeoutMs: number;
+  constructor(
+    private readonly ctx: AttemptContext,
+    readonly run: number,
+  ) {
+    this.attempt = ctx.attempt;
+    this.node = ctx.node;
+    this.timeoutMs = ctx.timeoutMs;
+  }
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+  get aborted(): boolean {
+    return this.ctx.aborted;
+  }
+  get reason(): unknown {
+    return this.ctx.reason;
+  }
+  onAbort(listener: () => void): void {
+    this.ctx.onAbort(listener);
+  }
+  offAbort(listener: () => void): void {
+    this.ctx.offAbort(listener);
+  }
+}
+
 // A failure before COMMIT was sent leaves nothing behind: the server rolls back a transaction whose
 // connection ends, and a deadlock rolls it back by itself. Such failures of these kinds rerun the function.
 const rerunKinds = new Set(['transient', 'connection', 'timeout']);
@@ -75,24 +105,7 @@ export function transaction<T>(
         if (isolationLevel !== undefined)
           await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolationLevel}`);
         await conn.query(options.readOnly === true ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
-        // The attempt's own context, with the run count: its signal is made only if `fn` reads it.
-        const result = await fn(conn, {
-          attempt: ctx.attempt,
-          get signal() {
-            return ctx.signal;
-          },
-          get aborted() {
-            return ctx.aborted;
-          },
-          get reason() {
-            return ctx.reason;
-          },
-          onAbort: (listener) => ctx.onAbort(listener),
-          offAbort: (listener) => ctx.offAbort(listener),
-          node: ctx.node,
-          timeoutMs: ctx.timeoutMs,
-          run,
-        });
+        const result = await fn(conn, new RunContext(ctx, run));
         committing = true;
         await conn.query('COMMIT');
         return result;
