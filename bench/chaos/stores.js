@@ -1,4 +1,4 @@
-// The three stores of `npm run bench:chaos`. Each one reuses the live demo's scenario module
+// The stores of `npm run bench:chaos` (and the matrix's TLS stores, tls-stores.js). Each one reuses the live demo's scenario module
 // (examples/demo/scenarios/*: the throwaway server, the idempotent read, the non-idempotent write of a
 // unique id and the count on the server) and adds what a benchmark needs beside it: clients built
 // against any endpoint (the server itself or a fault proxy in front of it), and the faults by name.
@@ -10,6 +10,7 @@ import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysq
 import { redisCommands } from '@reconnect/driver-redis';
 import { elasticsearchRequests } from '@reconnect/driver-elasticsearch';
 import { redisScenario } from '../../examples/demo/scenarios/redis.js';
+import { tlsStores } from './tls-stores.js';
 import { mysqlScenario } from '../../examples/demo/scenarios/mysql.js';
 import { elasticsearchScenario } from '../../examples/demo/scenarios/elasticsearch.js';
 
@@ -59,9 +60,14 @@ export const allFaultNames = [...new Set([...faultNames, ...matrixFaultNames])];
 export const faultNeedsProxy = (name) =>
   name === 'blackhole' || faultCatalogue.some((f) => f.name === name && f.viaProxy);
 
+/** The catalogue's TLS certificate faults: they need a TLS server, so they run against the TLS stores. */
+const tlsFaultNames = faultCatalogue.filter((f) => f.name.startsWith('tls-')).map((f) => f.name);
+
 /** The catalogue's faults for a store kind of the testkit ('redis', 'mariadb'), and the restart loop. */
 const matrixFor = (kind) => [
-  ...faultCatalogue.filter((f) => f.stores.includes(kind)).map((f) => f.name),
+  ...faultCatalogue
+    .filter((f) => f.stores.includes(kind) && !tlsFaultNames.includes(f.name))
+    .map((f) => f.name),
   'restart-loop',
 ];
 
@@ -337,4 +343,10 @@ function elasticsearchStore() {
 }
 
 /** Every store, in table order. */
-export const stores = { redis: redisStore(), mysql: mysqlStore(), elasticsearch: elasticsearchStore() };
+export const stores = {
+  redis: redisStore(),
+  mysql: mysqlStore(),
+  elasticsearch: elasticsearchStore(),
+  // The TLS certificate faults, on TLS servers of their own (matrix only).
+  ...tlsStores({ maybeProxies, catalogueFault, faultNames: tlsFaultNames }),
+};

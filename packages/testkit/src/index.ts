@@ -5,6 +5,14 @@ export { startRedis, type RedisServer, type RedisServerOptions } from './servers
 export { startRedisSentinel, type RedisSentinelOptions } from './servers/redis-sentinel.js';
 export { startMariaDB, type MariaDBServer, type MariaDBServerOptions } from './servers/mariadb.js';
 export {
+  makeTestCertificates,
+  serveCertificate,
+  type CertificateName,
+  type CertificatePair,
+  type ServerTls,
+  type TestCertificates,
+} from './servers/tls.js';
+export {
   startMariaDBReplicaSet,
   type MariaDBReplicaSet,
   type MariaDBReplicaSetOptions,

@@ -2,11 +2,17 @@ import type { CatalogueFault } from './fault.js';
 import { networkFaults } from './network-faults.js';
 import { serverFaults } from './server-faults.js';
 import { storeFaults } from './store-faults.js';
+import { tlsFaults } from './tls-faults.js';
 
 export type { ActiveFault, CatalogueFault, FaultEnv, FaultGroup, FaultStore } from './fault.js';
 
 /** Every fault of the catalogue, by group: process, network, connections, security, store, client. */
-export const faultCatalogue: readonly CatalogueFault[] = [...networkFaults, ...serverFaults, ...storeFaults];
+export const faultCatalogue: readonly CatalogueFault[] = [
+  ...networkFaults,
+  ...serverFaults,
+  ...storeFaults,
+  ...tlsFaults,
+];
 
 /** The catalogue's fault of that name (throws with the names known). */
 export function faultNamed(name: string): CatalogueFault {

@@ -8,6 +8,7 @@ import { mysqlGreeting } from '../net/probes.js';
 import { findBinary } from './binaries.js';
 import { launch, type BaseServerOptions } from './launch.js';
 import type { ServerHandle } from './server-handle.js';
+import { servedCertificateFiles, type ServerTls, type TestCertificates } from './tls.js';
 
 const run = promisify(execFile);
 
@@ -21,6 +22,11 @@ export interface MariaDBServerOptions extends BaseServerOptions {
   binary?: string;
   /** Path of `mariadb-install-db` (or `mysql_install_db`). */
   installBinary?: string;
+  /**
+   * Serve TLS on its port (`--ssl-cert`, `--ssl-key`, `--ssl-ca`), presenting `certificates.good`; clients choose
+   * TLS or not. `FLUSH SSL` makes the server read its certificate files again.
+   */
+  tls?: TestCertificates;
 }
 
 /** A throwaway MariaDB server: user `root`, empty password, reachable on 127.0.0.1 only. */
@@ -29,6 +35,8 @@ export interface MariaDBServer extends ServerHandle {
   readonly options: { host: string; port: number; user: string; password: string; database: string };
   /** The server's Unix socket. */
   readonly socketPath: string;
+  /** With `tls`: the certificates and the files the server presents. */
+  readonly tls?: ServerTls;
 }
 
 const serverBinary = {
@@ -89,6 +97,7 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
   const database = options.database ?? 'test';
   const asRoot = process.getuid?.() === 0;
   let socketPath = '';
+  let tls: ServerTls | undefined;
   const server = await launch(options, async (port) => {
     const dir = makeTempDir('mariadb');
     const dataDir = join(dir, 'data');
@@ -122,6 +131,12 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
     // A directory in the data directory is a database to MariaDB: no client needed to create it.
     mkdirSync(join(dataDir, database), { recursive: true });
     const pidFile = join(dir, 'mysqld.pid');
+    const tlsArgs: string[] = [];
+    if (options.tls !== undefined) {
+      const files = servedCertificateFiles(dir, options.tls);
+      tls = { port, certificates: options.tls, certFile: files.certFile, keyFile: files.keyFile };
+      tlsArgs.push(`--ssl-cert=${files.certFile}`, `--ssl-key=${files.keyFile}`, `--ssl-ca=${files.caFile}`);
+    }
     return {
       kind: 'mariadb',
       command,
@@ -135,6 +150,7 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
         '--bind-address=127.0.0.1',
         `--log-error=${join(dir, 'error.log')}`,
         ...fastArgs,
+        ...tlsArgs,
         ...(options.args ?? []),
       ],
       dir,
@@ -149,5 +165,6 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
   return Object.assign(server, {
     socketPath,
     options: { host: server.host, port: server.port, user: 'root', password: '', database },
+    ...(tls === undefined ? {} : { tls }),
   });
 }

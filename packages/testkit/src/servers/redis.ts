@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../cleanup/temp-dir.js';
+import { freePort } from '../net/free-port.js';
 import { redisPing } from '../net/probes.js';
 import { findBinary } from './binaries.js';
 import { launch, type BaseServerOptions } from './launch.js';
 import type { ServerHandle } from './server-handle.js';
+import { servedCertificateFiles, type ServerTls, type TestCertificates } from './tls.js';
 
 /** Options of {@link startRedis}. */
 export interface RedisServerOptions extends BaseServerOptions {
@@ -24,12 +26,19 @@ export interface RedisServerOptions extends BaseServerOptions {
   password?: string;
   /** Path of `redis-server`; found on PATH by default. */
   binary?: string;
+  /**
+   * Serve TLS too, on a port of its own (`tls.port`), presenting `certificates.good` (clients need not present
+   * one). The plain port stays, for readiness checks and the faults' admin sessions.
+   */
+  tls?: TestCertificates;
 }
 
 /** A throwaway Redis server. */
 export interface RedisServer extends ServerHandle {
   /** ioredis-style connection options: `{ host, port }`, plus `password` when one is required. */
   readonly options: { host: string; port: number; password?: string };
+  /** With `tls`: the TLS port, the certificates, and the files the server presents. */
+  readonly tls?: ServerTls;
 }
 
 /** The binary and the Debian package that provides it. */
@@ -55,8 +64,31 @@ export function writeRedisConfig(path: string, config: Readonly<Record<string, s
  */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const command = findBinary(redisBinary, options.binary);
-  const server = await launch(options, (port) => {
+  let tls: ServerTls | undefined;
+  const server = await launch(options, async (port) => {
     const dir = makeTempDir('redis');
+    const tlsArgs: string[] = [];
+    if (options.tls !== undefined) {
+      const files = servedCertificateFiles(dir, options.tls);
+      tls = {
+        port: await freePort(),
+        certificates: options.tls,
+        certFile: files.certFile,
+        keyFile: files.keyFile,
+      };
+      tlsArgs.push(
+        '--tls-port',
+        String(tls.port),
+        '--tls-cert-file',
+        files.certFile,
+        '--tls-key-file',
+        files.keyFile,
+        '--tls-ca-cert-file',
+        files.caFile,
+        '--tls-auth-clients',
+        'no',
+      );
+    }
     // Always a config file (empty without `config`), so `CONFIG REWRITE` works and a restart reads what a fault
     // wrote there (the catalogue's `loading` fault slows the next load that way).
     const conf = join(dir, 'redis.conf');
@@ -81,6 +113,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       '--logfile',
       '',
       ...(options.password === undefined ? [] : ['--requirepass', options.password]),
+      ...tlsArgs,
       ...(options.args ?? []),
     );
     return {
@@ -97,5 +130,6 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const connection = { host: server.host, port: server.port };
   return Object.assign(server, {
     options: options.password === undefined ? connection : { ...connection, password: options.password },
+    ...(tls === undefined ? {} : { tls }),
   });
 }
