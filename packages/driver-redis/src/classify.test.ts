@@ -290,6 +290,44 @@ describe('classifyRedisError: the rest of the table, one rule each', () => {
   });
 });
 
+describe('classifyRedisError: TLS certificate errors', () => {
+  const tlsError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  it('a refused server certificate is auth, never sent, and says what is wrong with it', () => {
+    expect(
+      classifyRedisError(
+        tlsError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
+      ),
+    ).toStrictEqual({
+      kind: 'auth',
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      sent: false,
+      message:
+        "TLS: the server's certificate is not signed by a CA this client trusts (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)",
+    });
+    expect(classifyRedisError(tlsError('CERT_HAS_EXPIRED', 'certificate has expired')).message).toBe(
+      "TLS: the server's certificate has expired (CERT_HAS_EXPIRED: certificate has expired)",
+    );
+    const altname = classifyRedisError(
+      tlsError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
+    );
+    expect(altname).toMatchObject({ kind: 'auth', code: 'ERR_TLS_CERT_ALTNAME_INVALID', sent: false });
+    expect(altname.message).toMatch(/does not name the host this client connected to/);
+    expect(classifyRedisError(tlsError('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')).kind).toBe(
+      'auth',
+    );
+  });
+
+  it('other TLS failures (a handshake cut, a protocol error) are not certificate errors', () => {
+    expect(classifyRedisError(tlsError('ECONNRESET', 'Client network socket disconnected')).kind).toBe(
+      'connection',
+    );
+    expect(classifyRedisError(tlsError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')).kind).toBe(
+      'fatal',
+    );
+  });
+});
+
 describe('replyCode', () => {
   it('is the first upper-case word', () => {
     expect(replyCode('READONLY You can’t write')).toBe('READONLY');

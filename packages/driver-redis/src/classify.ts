@@ -22,6 +22,26 @@ export const transientReplyCodes: readonly string[] = [
 /** Redis error replies that mean the credentials or permissions are wrong; retrying will not help. */
 export const authReplyCodes: readonly string[] = ['NOAUTH', 'WRONGPASS', 'NOPERM'];
 
+/**
+ * Node's codes for a server certificate the client refused during the TLS handshake, and what each means. The
+ * server was not reached (nothing was sent) and retrying will not help until the certificate or the client's `ca`
+ * changes: `auth`, like a refused password.
+ */
+export const tlsCertificateErrors: Readonly<Record<string, string>> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's certificate is not signed by a CA this client trusts",
+  UNABLE_TO_GET_ISSUER_CERT: "the server's certificate is not signed by a CA this client trusts",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's certificate is not signed by a CA this client trusts",
+  SELF_SIGNED_CERT_IN_CHAIN:
+    "the server's certificate chain ends in a self-signed CA this client does not trust",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's certificate is self-signed and this client does not trust it",
+  CERT_UNTRUSTED: "the server's certificate is not trusted",
+  CERT_SIGNATURE_FAILURE: "the server's certificate signature is invalid",
+  CERT_HAS_EXPIRED: "the server's certificate has expired",
+  CERT_NOT_YET_VALID: "the server's certificate is not valid yet",
+  CERT_REVOKED: "the server's certificate was revoked",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate does not name the host this client connected to",
+};
+
 const transientSet = new Set(transientReplyCodes);
 const authSet = new Set(authReplyCodes);
 
@@ -104,6 +124,16 @@ export function classifyRedisError(error: unknown): Classification {
       return { kind: 'throttled', code: 'MAXCLIENTS', sent: false };
     }
     return { kind: 'fatal', code };
+  }
+
+  // The TLS handshake refused the server's certificate: nothing was sent, and retrying will not help.
+  if (typeof e.code === 'string' && e.code in tlsCertificateErrors) {
+    return {
+      kind: 'auth',
+      code: e.code,
+      sent: false,
+      message: `TLS: ${tlsCertificateErrors[e.code]} (${e.code}: ${e.message})`,
+    };
   }
 
   // Socket errors (the driver kit's table): refused before send, or lost with a command in flight.

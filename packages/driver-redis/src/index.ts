@@ -3,7 +3,13 @@ import { redisDriver } from './driver.js';
 
 export default redisDriver;
 export { redisDriver };
-export { classifyRedisError, replyCode, transientReplyCodes, authReplyCodes } from './classify.js';
+export {
+  classifyRedisError,
+  replyCode,
+  transientReplyCodes,
+  authReplyCodes,
+  tlsCertificateErrors,
+} from './classify.js';
 export { createRedisClient, topologyOf, type RedisClient, type CreateClientContext } from './client.js';
 export {
   redisCommands,
