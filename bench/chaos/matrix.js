@@ -80,7 +80,9 @@ export function renderFaultsDoc({ chaos, command }) {
     'Columns: _target_: how often it left `connected` during the fault and after; _callers saw_: the failures ' +
       '(per run) by code, kind and outcome, with the first line of the message a logger prints; _detected_: from ' +
       "the fault to the target's first sign of it (state change, retry, dead node); _recovered_: from the end of " +
-      'the fault to the first success after it.',
+      "the fault to the first success after it; _fault's count_: what the fault itself counted, where it counts " +
+      '(connections it killed, deadlocks it caused, LOADING replies it saw, connection attempts the proxy accepted ' +
+      "during a TLS certificate fault: the clients' reconnect rate), so a cell shows its fault took effect.",
   );
   lines.push('');
   const groupTitle = Object.fromEntries(faultCatalogue.map((f) => [f.name, f.group]));
@@ -95,14 +97,14 @@ export function renderFaultsDoc({ chaos, command }) {
     lines.push(`## ${store.title} (\`preset:${store.preset}\`)`);
     lines.push('');
     lines.push(
-      '| group | fault | reads ok / failed | writes ok / failed (unknown) | target left `connected` | callers saw | detected | recovered | promises |',
+      "| group | fault | reads ok / failed | writes ok / failed (unknown) | target left `connected` | callers saw | detected | recovered | fault's count | promises |",
     );
-    lines.push('|---|---|--:|--:|--:|---|--:|--:|---|');
+    lines.push('|---|---|--:|--:|--:|---|--:|--:|--:|---|');
     for (const g of groups) {
       const m = (k) => g.metrics[k]?.median;
       const broken = brokenPromises(g);
       lines.push(
-        `| ${groupTitle[g.fault] ?? ''} | ${faultTitles[g.fault] ?? g.fault}${g.contender === 'preset' ? '' : ` — _${contenders[g.contender]?.title ?? g.contender}_`} | ${m('readsOk')} / ${m('readsFailed')} | ${m('writesOk')} / ${m('writesFailed')} (${m('writesUnknown')}) | ${m('leftConnected')} | ${callersSaw(g)} | ${ms(m('detectMs'))} | ${ms(m('recoverMs'))} | ${broken.length === 0 ? 'held' : `**${broken.join('; ')}**`} |`,
+        `| ${groupTitle[g.fault] ?? ''} | ${faultTitles[g.fault] ?? g.fault}${g.contender === 'preset' ? '' : ` — _${contenders[g.contender]?.title ?? g.contender}_`} | ${m('readsOk')} / ${m('readsFailed')} | ${m('writesOk')} / ${m('writesFailed')} (${m('writesUnknown')}) | ${m('leftConnected')} | ${callersSaw(g)} | ${ms(m('detectMs'))} | ${ms(m('recoverMs'))} | ${m('faultActed') ?? '—'} | ${broken.length === 0 ? 'held' : `**${broken.join('; ')}**`} |`,
       );
     }
     lines.push('');

@@ -256,6 +256,8 @@ export function aggregate(results) {
     'issuedPerSec',
     'notSentLanded',
     'leftConnected',
+    // What the fault counted on the server or at the proxy (killed connections, deadlocks, connection attempts).
+    'faultActed',
   ];
   const groups = new Map();
   for (const r of results) {
