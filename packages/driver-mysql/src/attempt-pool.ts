@@ -75,13 +75,13 @@ interface View {
 
 /**
  * Per pool, the prototype of its views: `query` and `execute` that send each statement under the view's attempt, and
- * `getConnection`, whose leases get views too. Made once per pool, so a view per attempt is one object and one
- * field, with no closure (the attempt's view used to carry three).
+ * `getConnection`, whose leases get views too. Made once per pool and kept on the pool itself (a property read, not a
+ * WeakMap lookup per attempt), so a view per attempt is one object and one field, with no closure.
  */
-const prototypes = new WeakMap<object, object>();
+const viewPrototype = Symbol('reconnect.viewPrototype');
 
 function poolViewPrototype(target: object): object {
-  let proto = prototypes.get(target);
+  let proto = (target as { [viewPrototype]?: object })[viewPrototype];
   if (proto !== undefined) return proto;
   const { query, execute } = target as Record<'query' | 'execute', Sender>;
   const pool = target as Pool;
@@ -114,7 +114,8 @@ function poolViewPrototype(target: object): object {
     },
   };
   proto = Object.create(target, members) as object;
-  prototypes.set(target, proto);
+  // Not enumerable: the pool looks as it did to anyone listing its keys.
+  Object.defineProperty(target, viewPrototype, { value: proto });
   return proto;
 }
 
