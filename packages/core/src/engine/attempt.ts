@@ -8,8 +8,17 @@ import type { RetryBudget } from './budget/retry-budget.js';
 import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
 import type { ExecuteTelemetry } from './execute-telemetry.js';
 import { LazySignal } from './lazy-signal.js';
-import { AttemptFailed, callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
-import { race, settleError, settleFirst, settleValue, settleWithin, type Settle } from './timer-race.js';
+import {
+  AttemptFailed,
+  callerAborted,
+  Interrupt,
+  isPromiseLike,
+  type InterruptWhy,
+  type Run,
+} from './operation-run.js';
+import { settleError, settleFirst, settleValue, settleWithin, type Settle } from './timer-race.js';
+export { isPromiseLike } from './operation-run.js';
+import { leaseSettled, waitForLease } from './acquire-wait.js';
 import type { TimeoutList } from './timeout-list.js';
 import type {
   AcquireRequest,
@@ -36,17 +45,10 @@ export interface AttemptHost<Client> {
   readonly telemetry: ExecuteTelemetry;
   /** The time limits of the executor's running attempts, under one timer. */
   readonly timeouts: TimeoutList;
+  /** The deadlines of its operations waiting for a connection, under another (a wait is long, an attempt short). */
+  readonly waits: TimeoutList;
   /** The executor's retry loop, in which a failed first attempt continues (see {@link Attempt.start}). */
   recover<T>(run: Run, op: Operation<Client, T>, failure: unknown): Promise<T>;
-}
-
-/** Whether `value` is a thenable: an operation or a source may return a value or any promise-like. */
-export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function report<Client>(
@@ -177,22 +179,22 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
 
   /** Waits for a connection (bounded by the deadline and the caller's abort), then runs the operation. */
   #whenAcquired(acquired: PromiseLike<Lease<Client>>): Promise<T> {
-    const run = this.#run;
-    const clock = this.#host.clock;
-    const wait = this.#host.telemetry.startWait(this.#span);
-    const later = race(clock, run, acquired, run.deadlineAt - clock.now(), 'deadline', this).then(
-      (lease) => {
-        this.#host.telemetry.endWait(wait, undefined);
-        return this.#runOp(lease, false);
-      },
-      (error: unknown) => {
-        this.#host.telemetry.endWait(wait, error);
-        throw this.#failed(error, true);
-      },
-    );
-    return this.attempt === 1
-      ? later.then(undefined, (failure: unknown) => this.#host.recover(run, this.#op, failure))
-      : later;
+    const { waits, clock, telemetry } = this.#host;
+    return waitForLease(waits, clock, this.#run, acquired, this, telemetry, this.#span);
+  }
+
+  /**
+   * The wait for a connection ended (see waitForLease): the operation runs, or the attempt failed before sending;
+   * the first attempt's promise is execute()'s own, so its failure continues in the retry loop.
+   */
+  [leaseSettled](lease: Lease<Client> | undefined, error: unknown): T | Promise<T> {
+    try {
+      if (lease === undefined) throw this.#failed(error, true);
+      return this.#runOp(lease, false);
+    } catch (failure) {
+      if (this.attempt === 1) return this.#host.recover(this.#run, this.#op, failure);
+      throw failure;
+    }
   }
 
   /** The second half of an attempt: the operation itself, raced against the attempt timeout and deadline. */

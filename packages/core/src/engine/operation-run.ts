@@ -158,3 +158,12 @@ export function isLocal(failure: AttemptFailed): boolean {
 export function claimsNotSent(error: unknown): boolean {
   return isReconnectError(error) && error.outcome === 'not_sent';
 }
+
+/** Whether `value` is a thenable: an operation or a source may return a value or any promise-like. */
+export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

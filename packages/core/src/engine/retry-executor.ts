@@ -91,6 +91,7 @@ export class RetryExecutor<Client> {
       budgetSharesClock: this.#budgetSharesClock,
       telemetry: this.#telemetry,
       timeouts: new TimeoutList(this.#clock),
+      waits: new TimeoutList(this.#clock),
       recover: (run, op, failure) => this.#recover(run, op, failure),
     };
     if (this.#breaker !== undefined) this.#telemetry.watchBreaker(this.#breaker);

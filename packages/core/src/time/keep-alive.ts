@@ -10,16 +10,26 @@ let handle: ReturnType<typeof setInterval> | undefined;
  * holder; it is cleared when the last one lets go.
  */
 export function holdProcess(): () => void {
-  if (holders++ === 0) handle = setInterval(() => undefined, 1 << 30);
+  hold();
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--holders === 0 && handle !== undefined) {
-      clearInterval(handle);
-      handle = undefined;
-    }
+    letGo();
   };
+}
+
+/** {@link holdProcess} without the function: each `hold()` must be matched by exactly one {@link letGo}. */
+export function hold(): void {
+  if (holders++ === 0) handle = setInterval(() => undefined, 1 << 30);
+}
+
+/** Ends one {@link hold}. */
+export function letGo(): void {
+  if (--holders === 0 && handle !== undefined) {
+    clearInterval(handle);
+    handle = undefined;
+  }
 }
 
 /** How many callers currently hold the process alive (for tests). */

@@ -167,7 +167,7 @@ describe('TargetSource.acquire: not connected', () => {
   it('refuses with QueueFullError once maxWaiting operations wait, with the last failure as cause', async () => {
     const { source, reconnector } = setup({ policy: policyWith({ maxWaiting: 2 }) });
     reconnector.status = 'reconnecting';
-    reconnector.waiting = 2;
+    reconnector.waiters.size = 2;
     source.lastFailure = new Error('reset');
     const full = (await settled(() => source.acquire(request())).catch((e: unknown) => e)) as Error;
     expect(isQueueFullError(full)).toBe(true);

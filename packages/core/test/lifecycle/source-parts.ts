@@ -9,7 +9,7 @@ import { createFakeClock, type FakeClock } from '../../src/time/fake-clock.js';
 import { HealthChecker } from '../../src/lifecycle/health/health-checker.js';
 import { NodePool } from '../../src/lifecycle/nodes/node-pool.js';
 import type { Reconnector } from '../../src/lifecycle/reconnect/reconnector.js';
-import type { ReleasePacer } from '../../src/lifecycle/reconnect/waiters.js';
+import type { ReleasePacer, Waiter } from '../../src/lifecycle/reconnect/waiters.js';
 import { TargetErrors } from '../../src/lifecycle/target/errors.js';
 import type { NodeSlots, Slot } from '../../src/lifecycle/target/node-slots.js';
 import { TargetSource, type TargetSourceParts } from '../../src/lifecycle/target/source.js';
@@ -28,11 +28,11 @@ export const nodeB: NodeAddress = { id: 'b:1', host: 'b', port: 1 };
 export class FakeReconnector {
   status: TargetState = 'connected';
   error: unknown = undefined;
-  waiting = 0;
   /** What the source hangs its release pacer on (see Waiters.pacer); counts the releases it asks for. */
   waiters = {
     pacer: undefined as ReleasePacer | undefined,
     releases: 0,
+    size: 0,
     releaseMore(): void {
       this.releases++;
     },
@@ -50,6 +50,13 @@ export class FakeReconnector {
   whenConnected(request: unknown): Promise<void> {
     this.waits.push(request);
     return this.onWait();
+  }
+  /** As the real one: the waiter is woken when the wait (`onWait`) ends. */
+  join(waiter: Waiter, request: unknown): void {
+    this.whenConnected(request).then(
+      () => waiter.settle(undefined),
+      (error: unknown) => waiter.settle(error),
+    );
   }
 }
 

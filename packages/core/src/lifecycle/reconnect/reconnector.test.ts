@@ -215,7 +215,7 @@ describe('Reconnector', () => {
     expect(c.calls.length - base).toBe(3);
     expect(r2.status).toBe('connected');
     await Promise.all(waits);
-    expect(r2.waiting).toBe(0);
+    expect(r2.waiters.size).toBe(0);
   });
 
   it('on-demand attempts of waiting operations do not use up maxRetries: failed comes on the backoff schedule', async () => {

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../time/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { idleState, transition, type ReconnectorInput, type ReconnectorState } from './reconnector-state.js';
 import { OneShotTimer } from '../../time/one-shot-timer.js';
-import { Waiters, type Cancellation } from './waiters.js';
+import { PromiseWaiter, Waiters, type Cancellation, type Waiter } from './waiters.js';
 import { withTimeout } from '../../time/with-timeout.js';
 import type {
   DisconnectEvent,
@@ -176,26 +176,24 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     else this.#setNudgeTimer(earliest - now);
   }
 
-  /**
-   * Resolves when connected; rejects when the reconnector stops (StoppedError), gives up for good
-   * (NotConnectedError) or `signal` aborts (its reason). Immediate when already connected.
-   */
+  /** Resolves when connected (at once if so); rejects on stop (StoppedError), giving up, or `signal`'s abort. */
   whenConnected(signal?: AbortSignal | Cancellation): Promise<void> {
+    return new Promise((resolve, reject) => this.join(new PromiseWaiter(resolve, reject), signal));
+  }
+
+  /** {@link whenConnected} for a waiter of one's own: woken at once when there is nothing to wait for. */
+  join(waiter: Waiter, signal?: AbortSignal | Cancellation): void {
     const s = this.#state.status;
-    if (s === 'connected') return Promise.resolve();
-    if (s === 'stopped') return Promise.reject(new StoppedError());
-    if (s === 'failed' && !this.#retrying()) return Promise.reject(this.#gaveUpError());
-    return this.#waiters.wait(signal);
+    if (s === 'connected') waiter.settle(undefined);
+    else if (s === 'stopped') waiter.settle(new StoppedError());
+    else if (s === 'failed' && !this.#retrying()) waiter.settle(this.#gaveUpError());
+    else if (signal?.aborted === true) waiter.settle(signal.reason);
+    else waiter.join(this.#waiters, signal);
   }
 
   /** The operations waiting for the connection (how many; how they are let go when it comes back). */
   get waiters(): Waiters {
     return this.#waiters;
-  }
-
-  /** How many operations are waiting for the connection. */
-  get waiting(): number {
-    return this.#waiters.size;
   }
 
   #resetCounts(): void {

@@ -17,7 +17,61 @@ export interface ReleasePacer {
   allow(waiting: number): number;
 }
 
-/** Operations waiting for a connection: each a promise settled together, or alone when its signal aborts. */
+/**
+ * One waiting operation: woken once, with `undefined` when it may go on, with an error when it may not (the target
+ * stopped or gave up), or with its signal's reason when that aborts first (it then leaves the queue at once). A
+ * class to extend, so that what waits is one record: an outage can queue tens of thousands of them, and every
+ * promise and closure a wait makes is multiplied by that.
+ */
+export abstract class Waiter {
+  #signal: AbortSignal | Cancellation | undefined = undefined;
+  #onAbort: (() => void) | undefined = undefined;
+
+  /** The wait ended (see the class comment). Called once. */
+  protected abstract wake(error: unknown): void;
+
+  /** Joins `waiters`, leaving it when `signal` aborts (checked by the caller before: not aborted yet). */
+  join(waiters: Waiters, signal: AbortSignal | Cancellation | undefined): void {
+    waiters.add(this);
+    if (signal === undefined) return;
+    this.#signal = signal;
+    const onAbort = (): void => {
+      this.#signal = undefined;
+      if (waiters.delete(this)) this.wake(signal.reason);
+    };
+    this.#onAbort = onAbort;
+    if (isAbortSignal(signal)) signal.addEventListener('abort', onAbort, { once: true });
+    else signal.onAbort(onAbort);
+  }
+
+  /** Leaves the signal and wakes (the queue has already let it go). */
+  settle(error: unknown): void {
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      this.#signal = undefined;
+      if (isAbortSignal(signal)) signal.removeEventListener('abort', this.#onAbort!);
+      else signal.offAbort(this.#onAbort!);
+    }
+    this.wake(error);
+  }
+}
+
+/** A waiter that is a promise's two functions: what {@link Waiters.wait} hands out. */
+export class PromiseWaiter extends Waiter {
+  constructor(
+    readonly resolve: () => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    super();
+  }
+
+  protected wake(error: unknown): void {
+    if (error === undefined) this.resolve();
+    else this.reject(error);
+  }
+}
+
+/** Operations waiting for a connection: each woken together, or alone when its signal aborts. */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();
   /**
@@ -35,19 +89,17 @@ export class Waiters {
   wait(signal: AbortSignal | Cancellation | undefined): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort rejects with the signal's reason, as fetch does
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiter = new Waiter(this.#waiting, resolve, reject, signal);
-      this.#waiting.add(waiter);
-    });
+    return new Promise<void>((resolve, reject) => new PromiseWaiter(resolve, reject).join(this, signal));
   }
 
-  /** Resolves the waiter that came first (none if nobody waits). */
-  releaseFirst(): void {
-    for (const w of this.#waiting) {
-      this.#waiting.delete(w);
-      w.settle(undefined);
-      return;
-    }
+  /** Adds `waiter` (see {@link Waiter.join}, which calls this). */
+  add(waiter: Waiter): void {
+    this.#waiting.add(waiter);
+  }
+
+  /** Takes `waiter` out; false if it was not waiting. */
+  delete(waiter: Waiter): boolean {
+    return this.#waiting.delete(waiter);
   }
 
   /** Lets go, in the order they came, as many waiters as the pacer allows now (all of them without one). */
@@ -60,7 +112,7 @@ export class Waiters {
     }
   }
 
-  /** Resolves the waiters (`error` undefined: as many as the pacer allows, see {@link pacer}) or rejects them all with `error`. */
+  /** Wakes the waiters (`error` undefined: as many as the pacer allows, see {@link pacer}) or fails them all with `error`. */
   settle(error: unknown): void {
     if (this.#waiting.size === 0) return;
     if (error === undefined && this.pacer !== undefined) {
@@ -71,45 +123,6 @@ export class Waiters {
     const waiters = [...this.#waiting];
     this.#waiting.clear();
     for (const w of waiters) w.settle(error);
-  }
-}
-
-/** One waiting operation: its promise's two functions, and how it stops listening to what may cut it short. */
-class Waiter {
-  readonly #set: Set<Waiter>;
-  readonly #resolve: () => void;
-  readonly #reject: (error: unknown) => void;
-  readonly #signal: AbortSignal | Cancellation | undefined;
-  readonly #onAbort: (() => void) | undefined;
-
-  constructor(
-    set: Set<Waiter>,
-    resolve: () => void,
-    reject: (error: unknown) => void,
-    signal: AbortSignal | Cancellation | undefined,
-  ) {
-    this.#set = set;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#signal = signal;
-    if (signal === undefined) return;
-    const onAbort = (): void => {
-      this.#set.delete(this);
-      this.#reject(signal.reason);
-    };
-    this.#onAbort = onAbort;
-    if (isAbortSignal(signal)) signal.addEventListener('abort', onAbort, { once: true });
-    else signal.onAbort(onAbort);
-  }
-
-  settle(error: unknown): void {
-    const signal = this.#signal;
-    if (signal !== undefined) {
-      if (isAbortSignal(signal)) signal.removeEventListener('abort', this.#onAbort!);
-      else signal.offAbort(this.#onAbort!);
-    }
-    if (error === undefined) this.#resolve();
-    else this.#reject(error);
   }
 }
 

@@ -11,11 +11,11 @@ import type { ResolvedPolicy } from '../../policy/resolved.js';
 import type { DbTarget } from '../../telemetry/db-target.js';
 import type { Clock } from '../../time/clock.js';
 import type { HealthChecker } from '../health/health-checker.js';
-import { holdProcess } from '../../time/keep-alive.js';
+import { hold, letGo } from '../../time/keep-alive.js';
 import type { NodePool } from '../nodes/node-pool.js';
 import type { NodeSlots, Slot } from './node-slots.js';
 import type { Reconnector } from '../reconnect/reconnector.js';
-import type { ReleasePacer } from '../reconnect/waiters.js';
+import { Waiter, type ReleasePacer } from '../reconnect/waiters.js';
 import type { TargetErrors } from './errors.js';
 import { withTimeout } from '../../time/with-timeout.js';
 
@@ -69,26 +69,31 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     this.#p.reconnector.waiters.pacer = this.#released;
   }
 
+  /** The target's reconnector (for ReconnectWait). */
+  get reconnector(): Reconnector {
+    return this.#p.reconnector;
+  }
+
   /** Takes a new policy (a reload): `whileReconnecting` and `connectTimeout` apply from the next acquire. */
   setPolicy(policy: ResolvedPolicy): void {
     this.#p.policy = policy;
   }
 
   acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
-    const lease = this.#acquire(request);
+    if (this.#p.reconnector.status === 'connected') {
+      const lease = this.#leaseFor(request);
+      if (lease !== undefined) return this.#bound(lease, request);
+    }
+    return this.#acquireSlow(request);
+  }
+
+  // The lease handed out: its client bound to the attempt when the driver binds.
+  #bound(lease: Lease<Client> | Promise<Lease<Client>>, request: AcquireRequest) {
     const bind = this.#p.bind;
     if (bind === undefined) return lease;
     return lease instanceof Promise
       ? lease.then((l) => bound(l, bind, request.context))
       : bound(lease, bind, request.context);
-  }
-
-  #acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
-    if (this.#p.reconnector.status === 'connected') {
-      const lease = this.#leaseFor(request);
-      if (lease !== undefined) return lease;
-    }
-    return this.#acquireSlow(request);
   }
 
   report(lease: Lease<Client>, report: AttemptReport): void {
@@ -181,51 +186,101 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     }
   }
 
-  async #acquireSlow(request: AcquireRequest): Promise<Lease<Client>> {
-    const { reconnector, policy, errors } = this.#p;
-    // Bounded: each round either returns, throws, or waited for a state change.
-    for (let round = 0; round < 3; round++) {
-      const status = reconnector.status;
-      if (status === 'stopped') throw new StoppedError();
-      if (status === 'idle') throw this.#notConnected('it was not started');
-      if (status === 'connected') {
-        const lease = this.#leaseFor(request);
-        // A connected target with no client left (closing right now) goes round once more.
-        if (lease !== undefined) return lease;
-      }
-      // Fast recovery: a waiting operation asks for an attempt now (single-flight, one per minProbeGap).
-      reconnector.nudge();
-      if (policy.reconnect.whileReconnecting === 'fail-fast')
-        throw this.everConnected
-          ? errors.notConnected(`it is ${status}`, reconnector.lastError() ?? this.lastFailure, true)
-          : errors.neverConnected(reconnector.lastError(), true);
-      // Bounded: an outage must not grow the process without limit (each waiting operation holds memory).
-      if (reconnector.waiting >= policy.reconnect.maxWaiting)
-        throw new QueueFullError(policy.reconnect.maxWaiting, {
-          target: this.#p.errors.target,
-          cause: reconnector.lastError() ?? this.lastFailure,
-        });
-      // The caller awaits us: hold the process open (every library timer is unref'd).
-      const release = holdProcess();
-      try {
-        // The request itself, not its signal: waiting makes no AbortController and adds no event listener.
-        await reconnector.whenConnected(request);
-      } finally {
-        release();
-      }
+  // Not connected (or no client right now): a lease after a wait for the reconnect, or a refusal.
+  #acquireSlow(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+    let lease: Lease<Client> | Promise<Lease<Client>> | undefined;
+    try {
+      lease = this.slowRound(request);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the refusal as thrown (a ReconnectError)
+      return Promise.reject(error);
     }
-    throw this.#notConnected('the connection keeps dropping');
+    if (lease !== undefined) return lease;
+    return new Promise((resolve, reject) => new ReconnectWait(this, request, resolve, reject).begin());
+  }
+
+  /**
+   * One round of the slow path (internal, for ReconnectWait): the lease (bound) when connected, `undefined` when
+   * the operation is to wait for the reconnect, a throw when it may not (stopped, fail-fast, too many waiting).
+   */
+  slowRound(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | undefined {
+    const { reconnector, policy, errors } = this.#p;
+    const status = reconnector.status;
+    if (status === 'stopped') throw new StoppedError();
+    if (status === 'idle') throw this.#notConnected('it was not started');
+    if (status === 'connected') {
+      const lease = this.#leaseFor(request);
+      // A connected target with no client left (closing right now) goes round once more.
+      if (lease !== undefined) return this.#bound(lease, request);
+    }
+    // Fast recovery: a waiting operation asks for an attempt now (single-flight, one per minProbeGap).
+    reconnector.nudge();
+    if (policy.reconnect.whileReconnecting === 'fail-fast')
+      throw this.everConnected
+        ? errors.notConnected(`it is ${status}`, reconnector.lastError() ?? this.lastFailure, true)
+        : errors.neverConnected(reconnector.lastError(), true);
+    // Bounded: an outage must not grow the process without limit (each waiting operation holds memory).
+    if (reconnector.waiters.size >= policy.reconnect.maxWaiting)
+      throw new QueueFullError(policy.reconnect.maxWaiting, {
+        target: this.#p.errors.target,
+        cause: reconnector.lastError() ?? this.lastFailure,
+      });
+    return undefined;
+  }
+
+  /** The error of an operation whose connection kept dropping while it waited (internal, for ReconnectWait). */
+  keepsDropping(): NotConnectedError {
+    return this.#notConnected('the connection keeps dropping');
   }
 
   // An attempt ended: one more operation that waited for the reconnect may go.
   #releaseNext(): void {
     this.#released.count--;
     const { reconnector } = this.#p;
-    if (reconnector.waiting > 0 && reconnector.status === 'connected') reconnector.waiters.releaseMore();
+    if (reconnector.waiters.size > 0 && reconnector.status === 'connected') reconnector.waiters.releaseMore();
   }
 
   #notConnected(why: string): NotConnectedError {
     return this.#p.errors.notConnected(why, this.#p.reconnector.lastError() ?? this.lastFailure);
+  }
+}
+
+/**
+ * An operation waiting for the reconnect: one record per waiting operation (with the promise `acquire` returned).
+ * Bounded: each wake either settles it or waits again for a state change, at most three rounds in all. While it
+ * waits the process is held open (every library timer is unref'd, and the caller awaits us).
+ */
+class ReconnectWait<Client> extends Waiter {
+  #rounds = 1;
+
+  constructor(
+    readonly source: TargetSource<unknown, Client>,
+    readonly request: AcquireRequest,
+    readonly resolve: (lease: Lease<Client> | Promise<Lease<Client>>) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    super();
+  }
+
+  begin(): void {
+    hold();
+    // The request itself, not its signal: waiting makes no AbortController and adds no event listener.
+    this.source.reconnector.join(this, this.request);
+  }
+
+  protected wake(error: unknown): void {
+    letGo();
+    if (error !== undefined) return this.reject(error);
+    if (this.#rounds >= 3) return this.reject(this.source.keepsDropping());
+    let lease: Lease<Client> | Promise<Lease<Client>> | undefined;
+    try {
+      lease = this.source.slowRound(this.request);
+    } catch (e) {
+      return this.reject(e);
+    }
+    if (lease !== undefined) return this.resolve(lease);
+    this.#rounds++;
+    this.begin();
   }
 }
 
