@@ -4,6 +4,7 @@
 // waiting; the heap after a full GC, before and after, divided by N. Run per deadline: 0 (no limit: every
 // operation waits) and the preset's 10 s (each wait also holds its deadline's link).
 //   node --expose-gc bench/waiting/run.js [--count 20000] [--json FILE]
+/* global gc, setInterval, clearInterval */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
