@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { track } from '../cleanup/registry.js';
+import { Links } from './links.js';
 import type {
-  ConnectionEnd,
   CutOptions,
   Direction,
   FaultProxy,
@@ -12,17 +12,7 @@ import type {
   ProxyStats,
   ThrottleOptions,
 } from './types.js';
-import {
-  checkThrottle,
-  noDelay,
-  rst,
-  schedule,
-  sides,
-  type Delay,
-  type Link,
-  type Pipe,
-  type Side,
-} from './pipe.js';
+import { checkThrottle, noDelay, sides, type Delay, type Link, type Pipe, type Side } from './pipe.js';
 
 export type {
   ConnectionEnd,
@@ -38,8 +28,6 @@ export type {
 } from './types.js';
 
 const maxConnectionStats = 1000;
-/** How long after the last bytes of a reply torn by a cut its RST is sent. */
-const tornResetDelayMs = 20;
 
 class FaultProxyImpl implements FaultProxy {
   readonly host = '127.0.0.1';
@@ -47,7 +35,14 @@ class FaultProxyImpl implements FaultProxy {
   readonly target: { host: string; port: number };
   mode: ProxyMode = 'pass';
   #server: Server | undefined;
-  #links = new Set<Link>();
+  readonly #links = new Links({
+    random: () => this.#random(),
+    closeDelayMs: () => this.#closeDelayMs,
+    counted: (side, bytes) => {
+      this.#stats[side === 'toServer' ? 'bytesToServer' : 'bytesToClient'] += bytes;
+    },
+    connectUpstream: (link) => this.#connectUpstream(link),
+  });
   #nextId = 1;
   #stats: ProxyStats = { accepted: 0, active: 0, bytesToServer: 0, bytesToClient: 0, connections: [] };
   #latency: Record<Side, Delay> = { toServer: noDelay, toClient: noDelay };
@@ -70,7 +65,7 @@ class FaultProxyImpl implements FaultProxy {
       },
       dispose: () => this.close(),
       disposeSync: () => {
-        for (const link of this.#links) this.#destroy(link, 'close', true);
+        for (const link of this.#links) this.#links.destroy(link, 'close', true);
         this.#server?.close();
       },
     });
@@ -104,7 +99,7 @@ class FaultProxyImpl implements FaultProxy {
         link.pipes[side].delay = noDelay;
         link.pipes[side].throttle = {};
       }
-      if (link.held) this.#release(link);
+      if (link.held) this.#links.release(link);
     }
     if (wasRefusing) await this.listen();
   }
@@ -112,7 +107,7 @@ class FaultProxyImpl implements FaultProxy {
   async refuse(): Promise<void> {
     this.#assertOpen();
     this.mode = 'refuse';
-    for (const link of this.#links) this.#destroy(link, 'refuse', true);
+    for (const link of this.#links) this.#links.destroy(link, 'refuse', true);
     const server = this.#server;
     this.#server = undefined;
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -122,12 +117,12 @@ class FaultProxyImpl implements FaultProxy {
     this.#assertOpen();
     this.#requireListening('blackhole');
     this.mode = 'blackhole';
-    for (const link of this.#links) this.#hold(link);
+    for (const link of this.#links) this.#links.hold(link);
   }
 
   reset({ persist = false }: { persist?: boolean } = {}): void {
     this.#assertOpen();
-    for (const link of this.#links) this.#destroy(link, 'reset', true);
+    for (const link of this.#links) this.#links.destroy(link, 'reset', true);
     if (persist) {
       this.#requireListening('reset');
       this.mode = 'reset';
@@ -192,7 +187,7 @@ class FaultProxyImpl implements FaultProxy {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const link of this.#links) this.#destroy(link, 'close', true);
+    for (const link of this.#links) this.#links.destroy(link, 'close', true);
     const server = this.#server;
     this.#server = undefined;
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -229,12 +224,12 @@ class FaultProxyImpl implements FaultProxy {
     };
     this.#links.add(link);
     client.setNoDelay(true);
-    client.on('error', () => this.#destroy(link, 'client', true));
-    client.on('close', () => this.#destroy(link, 'client', false));
+    client.on('error', () => this.#links.destroy(link, 'client', true));
+    client.on('close', () => this.#links.destroy(link, 'client', false));
     client.on('end', () => link.server?.end());
-    client.on('data', (chunk: Buffer) => this.#forward(link, 'toServer', chunk));
+    client.on('data', (chunk: Buffer) => this.#links.forward(link, 'toServer', chunk));
     if (this.mode === 'reset') {
-      this.#destroy(link, 'reset', true);
+      this.#links.destroy(link, 'reset', true);
       return;
     }
     if (this.mode === 'blackhole') {
@@ -252,160 +247,13 @@ class FaultProxyImpl implements FaultProxy {
     server.setNoDelay(true);
     let connected = false;
     server.once('connect', () => (connected = true));
-    server.on('data', (chunk: Buffer) => this.#forward(link, 'toClient', chunk));
-    server.on('end', () => this.#serverEnded(link));
-    server.on('error', () => this.#destroy(link, connected ? 'server' : 'upstream-failed', true));
+    server.on('data', (chunk: Buffer) => this.#links.forward(link, 'toClient', chunk));
+    server.on('end', () => this.#links.serverEnded(link));
+    server.on('error', () => this.#links.destroy(link, connected ? 'server' : 'upstream-failed', true));
     // After a FIN held back by closeDelay the client still sees an open connection until it arrives.
     server.on('close', () => {
-      if (!link.serverGone) this.#destroy(link, 'server', false);
+      if (!link.serverGone) this.#links.destroy(link, 'server', false);
     });
-  }
-
-  #serverEnded(link: Link): void {
-    // A cut link's client is being reset: the server's FIN (after the cut) is not passed on.
-    if (link.closed) return;
-    if (this.#closeDelayMs <= 0) {
-      link.client.end();
-      return;
-    }
-    link.serverGone = true;
-    const pipe = link.pipes.toClient;
-    const at = Math.max(performance.now() + this.#closeDelayMs, pipe.queue.at(-1)?.at ?? 0);
-    pipe.queue.push({ at, chunk: undefined, fin: true });
-    this.#flush(link, 'toClient');
-  }
-
-  #forward(link: Link, side: Side, data: Buffer): void {
-    if (link.closed) return;
-    const pipe = link.pipes[side];
-    let chunk: Buffer | undefined = data;
-    let cut = false;
-    if (pipe.budget !== undefined) {
-      if (chunk.length >= pipe.budget) {
-        chunk = pipe.budget > 0 ? chunk.subarray(0, pipe.budget) : undefined;
-        cut = true;
-      }
-      pipe.budget -= chunk?.length ?? 0;
-    }
-    schedule(pipe, chunk, cut, this.#random);
-    if (cut) {
-      // Nothing more is read from the source: everything after the budget is lost.
-      (side === 'toServer' ? link.client : link.server)?.pause();
-    }
-    this.#flush(link, side);
-  }
-
-  #flush(link: Link, side: Side): void {
-    const pipe = link.pipes[side];
-    clearTimeout(pipe.timer);
-    pipe.timer = undefined;
-    let wrote = false;
-    while (!link.closed && !link.held) {
-      const head = pipe.queue[0];
-      if (head === undefined) return;
-      const wait = head.at - performance.now();
-      if (wait > 0) {
-        pipe.timer = setTimeout(() => this.#flush(link, side), wait);
-        return;
-      }
-      pipe.queue.shift();
-      if (head.fin === true) {
-        link.client.end();
-        continue;
-      }
-      if (side === 'toServer' && link.serverGone) {
-        // Bytes sent into a connection the server has closed: a closed socket answers with an RST.
-        this.#destroy(link, 'server', true);
-        return;
-      }
-      if (head.chunk === undefined) {
-        this.#cut(link, side, wrote);
-        return;
-      }
-      const dest = side === 'toServer' ? link.server : link.client;
-      const source = side === 'toServer' ? link.client : link.server;
-      if (dest === undefined) return;
-      link.stats[side === 'toServer' ? 'bytesToServer' : 'bytesToClient'] += head.chunk.length;
-      this.#stats[side === 'toServer' ? 'bytesToServer' : 'bytesToClient'] += head.chunk.length;
-      wrote = true;
-      if (!dest.write(head.chunk)) {
-        source?.pause();
-        dest.once('drain', () => {
-          if (!link.held && !link.closed) source?.resume();
-        });
-      }
-    }
-  }
-
-  // The client gets an RST; the server gets a FIN after what was already written, so a request that
-  // made it through is still executed, and its reply is thrown away.
-  // Bytes written just before the cut and the RST must not arrive together: a peer that reads both at once sees
-  // an orderly close, not a reset. So the RST follows them by a moment.
-  #cut(link: Link, side: Side, wrote = false): void {
-    const { client, server } = link;
-    const torn = side === 'toClient' && (wrote || client.writableLength > 0);
-    if (torn)
-      client.write(Buffer.alloc(0), () => {
-        setTimeout(() => rst(client), tornResetDelayMs).unref();
-      });
-    else rst(client);
-    if (server !== undefined && !server.destroyed) {
-      // Keep reading (and discarding) so the server's own close is seen; its reply is the part that is lost.
-      server.removeAllListeners('data');
-      server.resume();
-      server.end();
-      const timer = setTimeout(() => server.destroy(), 2000);
-      timer.unref();
-      server.once('close', () => clearTimeout(timer));
-    }
-    this.#markClosed(link, 'cut');
-  }
-
-  #hold(link: Link): void {
-    link.held = true;
-    link.client.pause();
-    link.server?.pause();
-    for (const side of ['toServer', 'toClient'] as const) {
-      clearTimeout(link.pipes[side].timer);
-      link.pipes[side].timer = undefined;
-    }
-  }
-
-  #release(link: Link): void {
-    link.held = false;
-    if (link.server === undefined) this.#connectUpstream(link);
-    link.client.resume();
-    link.server?.resume();
-    this.#flush(link, 'toServer');
-    this.#flush(link, 'toClient');
-  }
-
-  #destroy(link: Link, end: ConnectionEnd, reset: boolean): void {
-    if (link.closed) {
-      // A cut link still has its upstream socket finishing; a later close/refuse must not wait for it.
-      if (reset && end !== 'client' && end !== 'server') link.server?.destroy();
-      return;
-    }
-    if (reset) {
-      rst(link.client);
-      rst(link.server);
-    } else {
-      link.client.destroy();
-      link.server?.destroy();
-    }
-    this.#markClosed(link, end);
-  }
-
-  #markClosed(link: Link, end: ConnectionEnd): void {
-    if (link.closed) return;
-    link.closed = true;
-    link.stats.end = end;
-    link.stats.closedAt = Date.now();
-    for (const side of ['toServer', 'toClient'] as const) {
-      clearTimeout(link.pipes[side].timer);
-      link.pipes[side].queue = [];
-    }
-    this.#links.delete(link);
   }
 
   #assertOpen(): void {
