@@ -134,4 +134,30 @@ describe('network faults through the fault proxy, on a throwaway Redis', () => {
       await direct.close();
     }
   });
+
+  it('idle-drop: an idle connection goes silent (no reply, no FIN, no RST) while a busy one is served; heal resets it', async () => {
+    const idle = await rawThroughProxy();
+    const busy = await rawThroughProxy();
+    const active = await faultNamed('idle-drop').start(env());
+    try {
+      let pongs = 0;
+      busy.socket.on('data', (d: Buffer) => (pongs += (d.toString().match(/PONG/g) ?? []).length));
+      for (let i = 0; i < 8; i++) {
+        busy.socket.write('PING\r\n');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(pongs).toBe(8); // never idle for 1 s: never dropped
+      idle.socket.write('PING\r\n'); // idle for 1.6 s: dropped
+      await new Promise((r) => setTimeout(r, 500));
+      expect(idle.data()).toBe('');
+      expect(idle.end()).toBeUndefined();
+    } finally {
+      await active.heal();
+    }
+    expect(await waitFor(() => idle.end() !== undefined, 1000)).toBe(true);
+    expect(idle.end()).toBe('ECONNRESET');
+    expect(busy.end()).toBeUndefined();
+    idle.socket.destroy();
+    busy.socket.destroy();
+  });
 });

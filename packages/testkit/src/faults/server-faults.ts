@@ -1,6 +1,6 @@
 import type { ServerHandle } from '../servers/server-handle.js';
 import type { AdminSession } from './admin.js';
-import { admin, both, killClients, repeating, withAdmin, type CatalogueFault } from './fault.js';
+import { admin, both, killClients, needProxy, repeating, withAdmin, type CatalogueFault } from './fault.js';
 
 /** Faults the server itself causes: its connections, its security, its state, and one of the client process. */
 export const serverFaults: readonly CatalogueFault[] = [
@@ -28,6 +28,20 @@ export const serverFaults: readonly CatalogueFault[] = [
         : withAdmin(env, (a) =>
             repeating(300, () => killClients(env, a, "AND command = 'Sleep' AND time >= 1")),
           ),
+  },
+  {
+    name: 'idle-drop',
+    group: 'connections',
+    title: 'idle connections dropped by a middlebox (no FIN)',
+    description:
+      'A NAT or load balancer forgets connections idle for 1 s: from then on nothing they send goes anywhere, and neither side gets a FIN or an RST; new and busy connections pass. Heal resets the dropped ones (the next packet of a forgotten flow is refused).',
+    stores: both,
+    viaProxy: true,
+    start(env) {
+      const p = needProxy(env, 'idle-drop');
+      p.dropIdle(1000);
+      return Promise.resolve({ heal: () => Promise.resolve(p.dropIdle(0)) });
+    },
   },
   {
     name: 'kill-connections',

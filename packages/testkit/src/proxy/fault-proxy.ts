@@ -48,6 +48,7 @@ class FaultProxyImpl implements FaultProxy {
   #latency: Record<Side, Delay> = { toServer: noDelay, toClient: noDelay };
   #throttle: Record<Side, ThrottleOptions> = { toServer: {}, toClient: {} };
   #closeDelayMs = 0;
+  #idleSweep: NodeJS.Timeout | undefined;
   readonly #random: () => number;
   #cutForNew: Partial<Record<Side, number>> = {};
   #closed = false;
@@ -99,8 +100,9 @@ class FaultProxyImpl implements FaultProxy {
         link.pipes[side].delay = noDelay;
         link.pipes[side].throttle = {};
       }
-      if (link.held) this.#links.release(link);
+      if (link.held && !link.dropped) this.#links.release(link);
     }
+    this.#stopDropping();
     if (wasRefusing) await this.listen();
   }
 
@@ -157,6 +159,30 @@ class FaultProxyImpl implements FaultProxy {
     this.#closeDelayMs = ms;
   }
 
+  dropIdle(ms: number): void {
+    this.#assertOpen();
+    if (!(ms >= 0)) throw new RangeError(`proxy.dropIdle(${ms}): the idle time must be ≥ 0`);
+    this.#stopDropping();
+    if (ms === 0) return;
+    const sweep = () => {
+      const now = performance.now();
+      for (const link of this.#links)
+        if (!link.held && now - link.lastActive >= ms) {
+          link.dropped = true;
+          this.#links.hold(link);
+        }
+    };
+    this.#idleSweep = setInterval(sweep, Math.max(10, Math.min(100, ms / 4)));
+    this.#idleSweep.unref();
+  }
+
+  // Ends idle dropping: the connections it dropped are reset, as the next packet of a forgotten flow is.
+  #stopDropping(): void {
+    clearInterval(this.#idleSweep);
+    this.#idleSweep = undefined;
+    for (const link of this.#links) if (link.dropped) this.#links.destroy(link, 'reset', true);
+  }
+
   cutAfter(bytes: number, direction: Direction = 'both', { newConnections = false }: CutOptions = {}): void {
     this.#assertOpen();
     for (const side of sides(direction)) {
@@ -187,6 +213,7 @@ class FaultProxyImpl implements FaultProxy {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#idleSweep);
     for (const link of this.#links) this.#links.destroy(link, 'close', true);
     const server = this.#server;
     this.#server = undefined;
@@ -220,6 +247,8 @@ class FaultProxyImpl implements FaultProxy {
       closed: false,
       held: false,
       serverGone: false,
+      dropped: false,
+      lastActive: performance.now(),
       pipes: { toServer: pipe('toServer'), toClient: pipe('toClient') },
     };
     this.#links.add(link);

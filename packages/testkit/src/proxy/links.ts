@@ -55,6 +55,7 @@ export class Links {
 
   forward(link: Link, side: Side, data: Buffer): void {
     if (link.closed) return;
+    link.lastActive = performance.now();
     const pipe = link.pipes[side];
     let chunk: Buffer | undefined = data;
     let cut = false;

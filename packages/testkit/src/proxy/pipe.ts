@@ -35,6 +35,10 @@ export interface Link {
   held: boolean;
   /** The server closed and its FIN is held back (closeDelay): what the client sends now meets an RST. */
   serverGone: boolean;
+  /** Dropped by dropIdle: held for good, reset (not released) when the dropping ends. */
+  dropped: boolean;
+  /** `performance.now()` when a byte last arrived either way (or the accept). */
+  lastActive: number;
   pipes: Record<Side, Pipe>;
 }
 

@@ -114,6 +114,13 @@ export interface FaultProxy {
    * meanwhile is answered with an RST, as a closed socket answers. 0 delivers FINs at once again.
    */
   closeDelay(ms: number): void;
+  /**
+   * A middlebox that forgets idle connections (a NAT, a load balancer): from now on, a connection with no bytes
+   * either way for `ms` is dropped silently — nothing it sends is forwarded, either way, and neither side gets a FIN
+   * or an RST. New and busy connections pass. `dropIdle(0)` stops it, and the connections it dropped are reset (the
+   * next packet of a forgotten flow is refused); `pass()` does both too.
+   */
+  dropIdle(ms: number): void;
   /** A snapshot of the counters. */
   stats(): ProxyStats;
   /** Zeroes the counters (open connections keep being counted from zero). */
