@@ -6,8 +6,8 @@ type Describe = (error: unknown) => { code?: string; message: string } | undefin
 
 /**
  * Writes a target's events to `logger` at operator-sensible levels: connected / reconnected `info`; a lost
- * connection and each failed attempt of the backoff schedule `warn` (on-demand attempts are counted, not
- * logged one by one); giving up `error`; an operation's give-up `debug` (its caller already has the error).
+ * connection and a failed attempt of the backoff schedule `warn` when its error is new, `debug` when it failed as
+ * the one before it did (on-demand attempts are counted, not logged one by one); giving up `error`; an operation's give-up `debug` (its caller already has the error).
  * Error texts go through `describe`, which redacts the target's secrets. Returns a function that detaches it.
  */
 export function logTargetEvents(
@@ -36,8 +36,11 @@ export function logTargetEvents(
     };
   };
   const t = target.name;
+  // What the last failed connect attempt said (see reconnectFailed); forgotten once connected.
+  let lastFailure: string | undefined;
   const offs = [
     target.on('stateChange', (e) => {
+      if (e.to === 'connected') lastFailure = undefined;
       if (e.to === 'connected' && e.from === 'connecting') write('info', {}, `${t}: connected`);
       else if (e.to === 'reconnecting') write('warn', err(e.error), `${t}: connection lost; reconnecting`);
       else if (e.to === 'failed')
@@ -51,20 +54,28 @@ export function logTargetEvents(
         `${t}: reconnected after ${Math.round(e.downtimeMs)} ms`,
       ),
     ),
-    target.on('reconnectFailed', (e) =>
+    target.on('reconnectFailed', (e) => {
+      const fields = err(e.error);
+      // Once per change, not per attempt: an attempt failing as the one before it did (a wrong password, a
+      // certificate the client refuses, a server down for an hour) is written at `debug`; a new error is `warn`.
+      const text = typeof fields['error'] === 'string' ? fields['error'] : undefined;
+      const again = text !== undefined && text === lastFailure;
+      lastFailure = text;
+      const next =
+        e.nextDelayMs === undefined
+          ? 'no further attempt is scheduled'
+          : `next in ${Math.round(e.nextDelayMs)} ms`;
       write(
-        'warn',
+        again ? 'debug' : 'warn',
         {
           attempt: e.attempt,
           onDemandAttempts: e.onDemandAttempts,
           ...(e.nextDelayMs === undefined ? {} : { nextDelayMs: Math.round(e.nextDelayMs) }),
-          ...err(e.error),
+          ...fields,
         },
-        e.nextDelayMs === undefined
-          ? `${t}: connect attempt ${e.attempt} failed; no further attempt is scheduled`
-          : `${t}: connect attempt ${e.attempt} failed; next in ${Math.round(e.nextDelayMs)} ms`,
-      ),
-    ),
+        `${t}: connect attempt ${e.attempt} failed${again ? ' as before' : ''}; ${next}`,
+      );
+    }),
     target.on('breakerStateChange', (e) =>
       write(e.to === 'open' ? 'warn' : 'info', { from: e.from, to: e.to }, `${t}: circuit breaker ${e.to}`),
     ),
