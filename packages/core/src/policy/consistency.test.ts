@@ -33,4 +33,14 @@ describe('checkPolicyConsistency', () => {
       'pool.deadTimeoutMax',
     ]);
   });
+
+  it("wants the adaptive limit's windows > 0, and only when the limit is adaptive", () => {
+    const zero = { ...ok.concurrency, window: 0, baselineWindow: 0 };
+    const adaptive = { ...ok, concurrency: { ...zero, limit: 'adaptive' as const } };
+    expect(checkPolicyConsistency(adaptive).map((i) => [i.path.join('.'), i.kind])).toEqual([
+      ['concurrency.window', 'too_small'],
+      ['concurrency.baselineWindow', 'too_small'],
+    ]);
+    expect(checkPolicyConsistency({ ...ok, concurrency: { ...zero, limit: 8 } })).toEqual([]);
+  });
 });

@@ -63,6 +63,6 @@ export const builtinDefaults = {
     window: '100ms',
     baselineWindow: '60s',
     maxQueue: 100,
-    queueTimeout: '50ms',
+    queueTimeout: '10ms',
   },
 } as const satisfies PolicyInput;
