@@ -56,6 +56,8 @@ function* causesOf(error: object): Generator<unknown> {
 /** A ConnectionError by the code of its cause: refused / DNS / connect timeout (not sent) vs. lost in flight. */
 function classifyConnectionError(error: object): Classification {
   for (const cause of causesOf(error)) {
+    // The driver's own (a socket that never connected: its client closed while the pacer held it back).
+    if (isElasticsearchDriverError(cause)) return { ...cause.classification };
     const socket = classifySocketError(cause);
     if (socket !== undefined) return socket;
     const undici = undiciCodes.get((cause as { code?: unknown }).code);

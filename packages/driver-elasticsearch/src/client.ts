@@ -2,7 +2,8 @@ import { Client, SniffingTransport, type Transport } from '@elastic/elasticsearc
 
 type ClientOptions = ConstructorParameters<typeof Client>[0];
 import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
-import { DriverConnection } from './connection.js';
+import { defaultConnectRate } from './connect-pacer.js';
+import { withConnectRate } from './connection.js';
 import type { ElasticsearchDriverOptions } from './options.js';
 
 /** The client an operation gets: one `@elastic/elasticsearch` Client bound to one node. */
@@ -148,8 +149,9 @@ export function createElasticsearchClient(
     name: options.name ?? `reconnect:${ctx.target}`,
     node: { url: new URL(url) },
     Transport: transportFor(options.compatibility, clientOpenTelemetry(options)),
-    // Lifts undici's fixed timeouts for requests bound to an attempt (connection.ts).
-    Connection: DriverConnection,
+    // Lifts undici's fixed timeouts for requests bound to an attempt, keeps failures' causes and paces new sockets
+    // (connection.ts).
+    Connection: withConnectRate(options.connectRate ?? defaultConnectRate),
     ...policyClientOptions(ctx.policy),
   };
   const client = new Client(clientOptions);

@@ -8,6 +8,7 @@ import {
   type ConnectionRequestResponse,
   type ConnectionRequestResponseAsStream,
 } from '@elastic/elasticsearch';
+import { pacedConnector, SocketPacer, type Connector, type PacedConnector } from './connect-pacer.js';
 import { ElasticsearchDriverError } from './errors.js';
 
 // The connection class of every client the driver makes: elastic-transport's UndiciConnection, seen at the one place
@@ -27,6 +28,10 @@ import { ElasticsearchDriverError } from './errors.js';
 //    error the answer's body stream was destroyed with (after them); a request cut by its signal becomes a
 //    RequestAbortedError caused by the signal's reason; a RequestAbortedError raised after the headers is the
 //    response size limit (`maxResponseSize`), caused by a RESPONSE_TOO_LARGE driver error.
+// 3. Pacing (issue #26). undici's pool makes a socket per request in flight (up to `connections`), so a client whose
+//    callers come back together after a restart opens as many sockets at once. Its connector (kept in the pool's
+//    options, which it hands every client it makes) is wrapped so each new socket waits its turn (connect-pacer.ts).
+//    A pool from the user's `agent` function has no such options and is not paced.
 
 const attemptSignals = new WeakSet<AbortSignal>();
 
@@ -103,13 +108,37 @@ async function explained(
   return cause === undefined ? error : new errors.ConnectionError(message, undefined, withCause(cause));
 }
 
+/**
+ * undici's Pool keeps the options it makes each client with (the connector among them) under a symbol of its own;
+ * undefined for anything else (a pool from the user's `agent` function).
+ */
+function poolClientOptions(pool: unknown): { connect?: unknown } | undefined {
+  if (typeof pool !== 'object' || pool === null) return undefined;
+  const key = Object.getOwnPropertySymbols(pool).find((s) => s.description === 'options');
+  const found = key === undefined ? undefined : (pool as Record<symbol, unknown>)[key];
+  return typeof found === 'object' && found !== null ? found : undefined;
+}
+
+/** Paces `pool`'s new sockets with a {@link SocketPacer} of `perSecond`; undefined when it cannot (see 3. above). */
+function pacePool(pool: unknown, perSecond: number): PacedConnector | undefined {
+  const options = poolClientOptions(pool);
+  if (perSecond <= 0 || typeof options?.connect !== 'function') return undefined;
+  const paced = pacedConnector(options.connect as Connector, new SocketPacer({ perSecond }));
+  options.connect = paced.connect;
+  return paced;
+}
+
 /** UndiciConnection whose requests follow their attempt and whose failures keep their cause (see above). */
 export class DriverConnection extends UndiciConnection {
   /** The undici request `pool.request` last started: `super.request` calls it synchronously, then awaits it. */
   #started: Promise<unknown> | undefined;
+  /** The pacer of the pool's new sockets, when paced. */
+  readonly #paced: PacedConnector | undefined;
 
-  constructor(options: ConnectionOptions) {
+  /** `connectRate`: new sockets per second at most (0: no ceiling); see {@link withConnectRate}. */
+  constructor(options: ConnectionOptions, connectRate = 0) {
     super(options);
+    this.#paced = pacePool(this.pool, connectRate);
     // Also a pool from the user's `agent` function: anything with undici's `request(params)`.
     const pool = this.pool as unknown as { request: PoolRequestFn };
     const request = pool.request;
@@ -123,6 +152,22 @@ export class DriverConnection extends UndiciConnection {
       this.#started = started;
       return started;
     };
+  }
+
+  /** Sockets held back by the pacer so far (0 when not paced). */
+  get pacedConnects(): number {
+    return this.#paced?.held() ?? 0;
+  }
+
+  override async close(): Promise<void> {
+    this.#paced?.cancel(
+      new ElasticsearchDriverError(
+        'CLIENT_CLOSED',
+        "The client closed before this socket's turn to connect",
+        { kind: 'connection', code: 'CLIENT_CLOSED', sent: false },
+      ),
+    );
+    await super.close();
   }
 
   override request(
@@ -147,4 +192,13 @@ export class DriverConnection extends UndiciConnection {
       throw await explained(error, started, options.signal);
     }
   }
+}
+
+/** The connection class of a client whose pool opens at most `connectRate` new sockets a second (0: no ceiling). */
+export function withConnectRate(connectRate: number): typeof DriverConnection {
+  return class PacedConnection extends DriverConnection {
+    constructor(options: ConnectionOptions) {
+      super(options, connectRate);
+    }
+  };
 }

@@ -59,6 +59,20 @@ async function send(
   }
 }
 
+/**
+ * Whether `error` is the node refusing a request because it is busy: a 429 classified `throttled` (a full queue, a
+ * TRANSIENT circuit breaker; not a PERMANENT one). The node answered, so it is up: a connect or probe so answered
+ * does not count it down (issue #26); the operations it refuses are backed off by the policy's retry (jittered
+ * backoff, `Retry-After`).
+ */
+export function isBusyAnswer(error: unknown): boolean {
+  const c = classifyElasticsearchError(error);
+  return c.kind === 'throttled' && c.statusCode === 429;
+}
+
+/** What a probe answered with 429 reports: the node is up and busy. */
+export const busyProbeStatus = 'busy';
+
 function nodeOf(options: ElasticsearchDriverOptions, ctx: ConnectContext): NodeAddress {
   if (ctx.node !== undefined) return ctx.node;
   const first = nodesOf(options)[0];
@@ -82,6 +96,8 @@ async function connect(
     if (state !== undefined) state.clusterName = clusterNameOf(info);
     return client;
   } catch (error) {
+    // Busy (429) is an answer: the node is there, and the client is kept (cluster_name comes with a probe).
+    if (isBusyAnswer(error)) return client;
     await close(client);
     throw error;
   }
@@ -90,7 +106,14 @@ async function connect(
 async function probe(client: ElasticsearchClient, ctx: ProbeContext): Promise<ProbeReport | undefined> {
   const { method, path, querystring } = parseProbeQuery(ctx.query ?? defaultProbe);
   const params = querystring === '' ? { method, path } : { method, path, querystring };
-  const body = await send(client, params, ctx.signal);
+  let body: unknown;
+  try {
+    body = await send(client, params, ctx.signal);
+  } catch (error) {
+    // A busy node (429) answered: up, not down (its health stays as last seen).
+    if (isBusyAnswer(error)) return { status: busyProbeStatus };
+    throw error;
+  }
   const state = stateOf(client);
   if (state === undefined || !path.startsWith('/_cluster/health')) return undefined;
   state.clusterName = clusterNameOf(body) ?? state.clusterName;

@@ -1,7 +1,12 @@
 import type { Classification } from '@reconnect/core';
 
 /** This driver's own error codes. */
-export const driverErrorCodes = ['BULK_ITEMS_RETRYABLE', 'CLUSTER_RED', 'RESPONSE_TOO_LARGE'] as const;
+export const driverErrorCodes = [
+  'BULK_ITEMS_RETRYABLE',
+  'CLUSTER_RED',
+  'RESPONSE_TOO_LARGE',
+  'CLIENT_CLOSED',
+] as const;
 
 /** The code of an error raised by this driver. */
 export type ElasticsearchDriverErrorCode = (typeof driverErrorCodes)[number];

@@ -133,6 +133,18 @@ export const elasticsearchOptionsSchema = z
         captureSearchQuery: z.boolean().optional(),
       })
       .optional(),
+    /**
+     * New sockets one node's client may open per second (issue #26; default 0: no ceiling): a client with at most
+     * one socket gets its next at once, each other one waits 1–1.5 × `1000 / connectRate` ms after the one before.
+     * A request waits for the socket opened for it. Not applied to a pool from an `agent` function.
+     */
+    connectRate: z
+      .number({
+        error: 'connectRate must be a number: new sockets per second per node (0 for no ceiling)',
+      })
+      .nonnegative({ error: 'connectRate cannot be negative (0 lifts the ceiling)' })
+      .max(10_000, { error: 'connectRate above 10000 per second is no ceiling: use 0 to lift it' })
+      .optional(),
     /** Custom undici agent options (`connections`, `pipelining`, `keepAliveTimeout`…). */
     agent: z.looseObject({}).optional(),
     proxy: httpUrl.optional(),
