@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { busyBackoffBaseMs, busyBackoffMaxMs, ConnectPacer, defaultConnectRate } from './connect-pacer.js';
+import {
+  busyBackoffBaseMs,
+  busyBackoffMaxMs,
+  ConnectPacer,
+  defaultConnectRate,
+  settleMs,
+} from './connect-pacer.js';
 
 /** A pacer on a clock the test moves, with the randomness it is given (0 = the shortest jitter, 1 = the longest). */
 function pacer(perSecond: number, random: () => number) {
@@ -115,6 +121,47 @@ describe('ConnectPacer', () => {
     advance(125);
     expect(p.tryOpen(true)).toBe(true);
     expect(p.tryOpen()).toBe(false);
+  });
+
+  it('after an empty pool’s connection the next waits 1–1.5 s (settleMs), then the gaps are the ceiling’s', () => {
+    expect(settleMs).toBe(1000);
+    const { p, advance } = pacer(5, () => 0);
+    expect(p.tryOpen(true)).toBe(true);
+    expect(p.waitMs()).toBe(1000);
+    advance(999);
+    expect(p.tryOpen()).toBe(false);
+    advance(1);
+    expect(p.tryOpen()).toBe(true);
+    expect(p.waitMs()).toBe(200);
+    // The longest jitter: 1.5 s; a ceiling slower than that keeps its own gap (1 a second: 1–1.5 s too).
+    const long = pacer(5, () => 1);
+    long.p.tryOpen(true);
+    expect(long.p.waitMs()).toBe(1500);
+    const slow = pacer(0.5, () => 0);
+    slow.p.tryOpen(true);
+    expect(slow.p.waitMs()).toBe(2000);
+  });
+
+  it('a fleet of pools reconnecting in the same 100 ms: one connection each in their first second', () => {
+    // 1 000 pools, each with callers waiting for 10 connections, asking every ms: only their first one in 1 s.
+    let opened = 0;
+    for (let i = 0; i < 1000; i++) {
+      const { p, advance } = pacer(5, Math.random);
+      advance(i % 100);
+      if (p.tryOpen(true)) opened++;
+      for (let t = 0; t < 1000 - (i % 100); t++) {
+        if (p.tryOpen()) opened++;
+        advance(1);
+      }
+    }
+    expect(opened).toBe(1000);
+  });
+
+  it('no ceiling (perSecond 0): no settling either', () => {
+    const { p } = pacer(0, () => 0);
+    expect(p.tryOpen(true)).toBe(true);
+    expect(p.tryOpen()).toBe(true);
+    expect(p.waitMs()).toBe(0);
   });
 
   it('the default ceiling is 5 a second', () => {
