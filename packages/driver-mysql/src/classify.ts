@@ -137,7 +137,13 @@ const messageRules: readonly { test: RegExp; classification: MySqlClassification
     test: /^Pool is closed\./,
     classification: { kind: 'connection', code: 'POOL_CLOSED', sent: false, local: true },
   },
-  { test: /^Queue limit reached\./, classification: { kind: 'throttled', code: 'QUEUE_LIMIT', sent: false } },
+  // The pool's own queue is full (queueLimit): the client shed the call before sending, so it says nothing about the
+  // server (local: neither the breaker nor passive health counts it); retried transparently within the deadline, the
+  // first at once and then on the backoff, while the queue drains.
+  {
+    test: /^Queue limit reached\./,
+    classification: { kind: 'throttled', code: 'QUEUE_LIMIT', sent: false, local: true },
+  },
   {
     test: /^No connections available\./,
     classification: { kind: 'throttled', code: 'NO_CONNECTIONS', sent: false },
