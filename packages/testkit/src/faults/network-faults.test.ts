@@ -157,6 +157,7 @@ describe('network faults through the fault proxy, on a throwaway Redis', () => {
     expect(await waitFor(() => idle.end() !== undefined, 1000)).toBe(true);
     expect(idle.end()).toBe('ECONNRESET');
     expect(busy.end()).toBeUndefined();
+    expect(active.acted?.()).toBe(1); // the idle one, not the busy one
     idle.socket.destroy();
     busy.socket.destroy();
   });

@@ -39,8 +39,13 @@ export const serverFaults: readonly CatalogueFault[] = [
     viaProxy: true,
     start(env) {
       const p = needProxy(env, 'idle-drop');
+      const before = p.stats().dropped;
       p.dropIdle(1000);
-      return Promise.resolve({ heal: () => Promise.resolve(p.dropIdle(0)) });
+      return Promise.resolve({
+        // The connections it dropped (a steady load may leave none idle long enough).
+        acted: () => Math.max(0, p.stats().dropped - before),
+        heal: () => Promise.resolve(p.dropIdle(0)),
+      });
     },
   },
   {

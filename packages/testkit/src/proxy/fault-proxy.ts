@@ -44,7 +44,14 @@ class FaultProxyImpl implements FaultProxy {
     connectUpstream: (link) => this.#connectUpstream(link),
   });
   #nextId = 1;
-  #stats: ProxyStats = { accepted: 0, active: 0, bytesToServer: 0, bytesToClient: 0, connections: [] };
+  #stats: ProxyStats = {
+    accepted: 0,
+    active: 0,
+    dropped: 0,
+    bytesToServer: 0,
+    bytesToClient: 0,
+    connections: [],
+  };
   #latency: Record<Side, Delay> = { toServer: noDelay, toClient: noDelay };
   #throttle: Record<Side, ThrottleOptions> = { toServer: {}, toClient: {} };
   #closeDelayMs = 0;
@@ -169,6 +176,7 @@ class FaultProxyImpl implements FaultProxy {
       for (const link of this.#links)
         if (!link.held && now - link.lastActive >= ms) {
           link.dropped = true;
+          this.#stats.dropped++;
           this.#links.hold(link);
         }
     };
@@ -201,6 +209,7 @@ class FaultProxyImpl implements FaultProxy {
 
   resetStats(): void {
     this.#stats.accepted = 0;
+    this.#stats.dropped = 0;
     this.#stats.bytesToServer = 0;
     this.#stats.bytesToClient = 0;
     this.#stats.connections = [...this.#links].map((l) => l.stats);

@@ -34,6 +34,8 @@ export interface ProxyStats {
   accepted: number;
   /** Connections open now. */
   active: number;
+  /** Connections dropped by {@link FaultProxy.dropIdle}. */
+  dropped: number;
   /** Bytes forwarded client → server (what reached the server). */
   bytesToServer: number;
   /** Bytes forwarded server → client. */
