@@ -20,6 +20,9 @@ export class Permit {
   /** In-flight operations when it was granted, itself included. */
   inFlight = 0;
   released = false;
+  /** Neighbours in the limiter's list of held permits (no hashing on the success path). */
+  prev: Permit | undefined = undefined;
+  next: Permit | undefined = undefined;
   constructor(readonly deadlineAt: number) {}
 }
 
@@ -60,7 +63,9 @@ export class ConcurrencyLimiter {
   readonly #adaptive: GradientLimit | undefined;
   readonly #fixed: number;
   readonly #queue: Waiter[] = [];
-  readonly #held = new Set<Permit>();
+  /** The held permits, newest first: a doubly linked list, for the leak sweep. */
+  #newest: Permit | undefined = undefined;
+  #held = 0;
   #nextSweep = 0;
 
   constructor(policy: ConcurrencyPolicy, clock: Clock, target: string) {
@@ -92,7 +97,7 @@ export class ConcurrencyLimiter {
 
   /** Operations holding a permit now. */
   get inFlight(): number {
-    return this.#held.size;
+    return this.#held;
   }
 
   /** Operations waiting in the queue now. */
@@ -111,9 +116,9 @@ export class ConcurrencyLimiter {
    */
   acquire(admission: Admission): Permit | Promise<Permit> {
     const now = this.#clock.now();
-    if (this.#held.size >= this.limit) this.#sweep(now);
+    if (this.#held >= this.limit) this.#sweep(now);
     const permit = new Permit(admission.deadlineAt);
-    if (this.#held.size < this.limit && this.#queue.length === 0) return this.#grant(permit, now);
+    if (this.#held < this.limit && this.#queue.length === 0) return this.#grant(permit, now);
     const wait = Math.min(this.#policy.queueTimeout, admission.deadlineAt - now);
     if (this.#queue.length >= this.#policy.maxQueue || wait <= 0) {
       this.counts.refused++;
@@ -146,7 +151,7 @@ export class ConcurrencyLimiter {
   release(permit: Permit, latencyMs?: number): void {
     if (permit.released) return;
     permit.released = true;
-    this.#held.delete(permit);
+    this.#unlink(permit);
     const now = this.#clock.now();
     if (latencyMs !== undefined) this.#adaptive?.sample(latencyMs, permit.inFlight, now);
     this.#drain(now);
@@ -154,14 +159,17 @@ export class ConcurrencyLimiter {
 
   #grant(permit: Permit, now: number): Permit {
     permit.grantedAt = now;
-    this.#held.add(permit);
-    permit.inFlight = this.#held.size;
+    const newest = this.#newest;
+    permit.next = newest;
+    if (newest !== undefined) newest.prev = permit;
+    this.#newest = permit;
+    permit.inFlight = ++this.#held;
     return permit;
   }
 
   // Queued operations take the permits free under the current limit, oldest first.
   #drain(now: number): void {
-    while (this.#queue.length > 0 && this.#held.size < this.limit) {
+    while (this.#queue.length > 0 && this.#held < this.limit) {
       const waiter = this.#queue.shift()!;
       this.#settle(waiter);
       // Its deadline passed while it waited (its timer had not fired yet): a permit now would be wasted.
@@ -193,15 +201,26 @@ export class ConcurrencyLimiter {
   #sweep(now: number): void {
     if (now < this.#nextSweep) return;
     this.#nextSweep = now + LEAK_GRACE_MS;
-    for (const permit of this.#held) {
+    for (let permit = this.#newest; permit !== undefined;) {
+      const next = permit.next;
       if (permit.deadlineAt + LEAK_GRACE_MS < now) {
         permit.released = true;
-        this.#held.delete(permit);
+        this.#unlink(permit);
       }
+      permit = next;
     }
   }
 
+  #unlink(permit: Permit): void {
+    const { prev, next } = permit;
+    if (prev === undefined) this.#newest = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    permit.prev = permit.next = undefined;
+    this.#held--;
+  }
+
   #refusal(queued: boolean): ConcurrencyLimitedError {
-    return new ConcurrencyLimitedError(this.limit, this.#held.size, { target: this.#target, queued });
+    return new ConcurrencyLimitedError(this.limit, this.#held, { target: this.#target, queued });
   }
 }
