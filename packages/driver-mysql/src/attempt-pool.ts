@@ -119,42 +119,52 @@ function poolViewPrototype(target: object): object {
   return proto;
 }
 
-/** Where a lease's view keeps what its methods need (the lease itself, its pool's state): fields, not closures. */
-const viewLease = Symbol('reconnect.viewLease');
-const viewState = Symbol('reconnect.viewState');
+/**
+ * Where a bound lease keeps what its methods need: its attempt, its pool's state, and mysql2's own `query` /
+ * `execute` (its class's, which the bound ones replace on the lease object).
+ */
+const leaseAttempt = Symbol('reconnect.leaseAttempt');
+const leaseState = Symbol('reconnect.leaseState');
+const leaseQueryOf = Symbol('reconnect.leaseQuery');
+const leaseExecuteOf = Symbol('reconnect.leaseExecute');
 
-interface LeaseView extends View {
-  [viewLease]: Record<'query' | 'execute', Sender>;
-  [viewState]: PoolState | undefined;
+interface BoundLease {
+  [leaseAttempt]: AttemptContext;
+  [leaseState]: PoolState | undefined;
+  [leaseQueryOf]: Sender;
+  [leaseExecuteOf]: Sender;
 }
 
-// A lease view's `query` and `execute`: shared functions that read the view's fields.
-function leaseQuery(this: LeaseView, sql: unknown, values: unknown): unknown {
-  const lease = this[viewLease];
-  return sendUnder(lease.query, lease, this[viewAttempt], sql, values, this[viewState]);
+// A bound lease's `query` and `execute`: shared functions that read the lease's fields.
+function leaseQuery(this: BoundLease, sql: unknown, values: unknown): unknown {
+  return sendUnder(this[leaseQueryOf], this, this[leaseAttempt], sql, values, this[leaseState]);
 }
-function leaseExecute(this: LeaseView, sql: unknown, values: unknown): unknown {
-  const lease = this[viewLease];
-  return sendUnder(lease.execute, lease, this[viewAttempt], sql, values, this[viewState]);
+function leaseExecute(this: BoundLease, sql: unknown, values: unknown): unknown {
+  return sendUnder(this[leaseExecuteOf], this, this[leaseAttempt], sql, values, this[leaseState]);
 }
 
 /**
- * `target` (a leased connection) with its statement methods sending each statement under `attempt`. mysql2's
- * promise API wraps a leased connection in a new object per lease, so a prototype per target would be made per
- * lease: the lease's view is one object whose two methods are shared functions reading its fields.
+ * `lease` (a leased connection) with its statement methods sending each statement under `attempt`. mysql2's promise
+ * API makes a new lease object per `getConnection()`, handed to this attempt alone, so the lease itself is bound (a few
+ * fields and two shared functions) rather than wrapped: a wrapper inheriting from it was a new prototype per lease,
+ * and every field added to it a new hidden class.
  */
 function bindStatements<T extends object>(
-  target: T,
+  lease: T,
   attempt: AttemptContext,
   state: PoolState | undefined,
 ): T {
-  const view = Object.create(target) as T & LeaseView & Record<'query' | 'execute', Sender>;
-  view[viewAttempt] = attempt;
-  view[viewLease] = target as T & Record<'query' | 'execute', Sender>;
-  view[viewState] = state;
-  view.query = leaseQuery;
-  view.execute = leaseExecute;
-  return view;
+  const bound = lease as T & BoundLease & Record<'query' | 'execute', Sender>;
+  // Only mysql2's own methods are kept (a lease bound again keeps them, not the bound ones).
+  if ((bound as Partial<BoundLease>)[leaseQueryOf] === undefined) {
+    bound[leaseQueryOf] = bound.query;
+    bound[leaseExecuteOf] = bound.execute;
+  }
+  bound[leaseAttempt] = attempt;
+  bound[leaseState] = state;
+  bound.query = leaseQuery;
+  bound.execute = leaseExecute;
+  return bound;
 }
 
 /**

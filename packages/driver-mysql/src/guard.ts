@@ -2,14 +2,7 @@ import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
 import { enteringAttempt } from './attempt-pool.js';
 import { isReadOnlyError } from './classify.js';
 import { MySqlDriverError } from './errors.js';
-import {
-  failCommand,
-  indexIn,
-  isStatement,
-  noop,
-  type Command,
-  type CoreConnection,
-} from './mysql2-internals.js';
+import { failCommand, isStatement, noop, type Command, type CoreConnection } from './mysql2-internals.js';
 import type { PoolState } from './pool-state.js';
 
 // The guards on every pooled connection: statement timeouts, statements following their attempt, read-only
@@ -88,17 +81,12 @@ export function abandon(
  * whether it was sent.
  *
  * `follower` is the connection's own abort listener (made once per connection, see guard): added to the attempt's
- * listeners for each statement and removed when that statement's result arrives, so a listener still there when the
- * attempt aborts means one of its statements is still on this connection. A statement without a result callback
- * (mysql2's event-emitter mode) is never seen to settle: it gets a listener of its own that checks it is still here.
+ * listeners for each statement (the statement keeps its attempt in a field) and removed when that statement's result
+ * arrives. Called, it abandons the connection only if a statement of an ended attempt is still running or queued on
+ * it: a statement whose result never reaches the guard (mysql2's event-emitter mode, an execute whose prepare failed)
+ * leaves its listener behind, and that must not destroy the connection once it serves another statement.
  */
-function followAttempt(
-  state: PoolState,
-  conn: CoreConnection,
-  cmd: Command,
-  attempt: AttemptContext,
-  follower: () => void,
-): boolean {
+function followAttempt(cmd: Command, attempt: AttemptContext, follower: () => void): boolean {
   if (attempt.aborted) {
     failCommand(cmd, new AttemptEndedError());
     // What mysql2 waits for to release a pooled connection: the command never ran, the connection is healthy. Not
@@ -107,15 +95,55 @@ function followAttempt(
     process.nextTick(() => cmd.emit('end'));
     return false;
   }
-  if (typeof cmd.onResult === 'function') {
-    // The attempt's own abort hook: no AbortController, no event listener and no closure per statement.
-    attempt.onAbort(follower);
-    return true;
-  }
-  attempt.onAbort(() => {
-    if (conn._command === cmd || indexIn(conn._commands, cmd) >= 0) abandon(state, conn, undefined, true);
-  });
+  // The attempt's own abort hook: no AbortController, no event listener and no closure per statement.
+  (cmd as GuardedCommand)[attemptOf] = attempt;
+  attempt.onAbort(follower);
   return true;
+}
+
+/** Whether a statement of an attempt that has ended is running or queued on `conn`. */
+function runsAbortedStatement(conn: CoreConnection): boolean {
+  const current = conn._command as Partial<GuardedCommand> | null | undefined;
+  if (current?.[attemptOf]?.aborted === true) return true;
+  const queued = conn._commands;
+  for (let i = 0; i < queued.length; i++)
+    if ((queued.get(i) as Partial<GuardedCommand>)[attemptOf]?.aborted === true) return true;
+  return false;
+}
+
+/** What the guard of one connection keeps, shared by its statements. */
+interface ConnGuard {
+  readonly state: PoolState;
+  readonly conn: CoreConnection;
+  /** The connection's listener on its statements' attempts (see followAttempt). */
+  readonly follower: () => void;
+}
+
+// Where a guarded statement keeps its own result callback, its connection's guard and its attempt.
+const resultOf = Symbol('reconnect.onResult');
+const guardOf = Symbol('reconnect.guard');
+const attemptOf = Symbol('reconnect.attempt');
+
+type ResultCallback = (error: unknown, ...rest: unknown[]) => void;
+interface GuardedCommand extends Command {
+  [resultOf]: ResultCallback;
+  [guardOf]: ConnGuard;
+  [attemptOf]: AttemptContext | undefined;
+}
+
+/**
+ * A guarded statement's result callback (mysql2 calls it on the command): it stops following the statement's
+ * attempt, abandons a connection whose statement timed out (destroyed, the statement killed), marks one that answered
+ * read-only, then calls the statement's own callback.
+ */
+function onGuardedResult(this: GuardedCommand, error: unknown, rows?: unknown, fields?: unknown): void {
+  const { state, conn, follower } = this[guardOf];
+  this[attemptOf]?.offAbort(follower);
+  if (error !== null && error !== undefined) {
+    if ((error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') abandon(state, conn, this, true);
+    else if (isReadOnlyError(error)) readOnly.add(conn);
+  }
+  this[resultOf].call(this, error, rows, fields);
 }
 
 /**
@@ -133,31 +161,29 @@ export function guard(state: PoolState, conn: CoreConnection): void {
   conn.on('error', noop);
   const add = conn.addCommand;
   const timeoutMs = state.settings.queryTimeoutMs;
-  // This connection's listener on the attempts of the statements it runs (see followAttempt).
-  const follower = (): void => abandon(state, conn, undefined, true);
+  // This connection's guard: its listener on the attempts of the statements it runs (see followAttempt).
+  const connGuard: ConnGuard = {
+    state,
+    conn,
+    follower: () => {
+      if (runsAbortedStatement(conn)) abandon(state, conn, undefined, true);
+    },
+  };
   conn.addCommand = function addCommand(this: CoreConnection, cmd: Command): Command {
     if (isStatement(cmd)) {
       // The attempt the statement was sent under (attempt-pool.ts), when it came through an operation's view.
       const attempt = enteringAttempt();
       if (attempt !== undefined) {
-        if (!followAttempt(state, conn, cmd, attempt, follower)) return cmd;
+        if (!followAttempt(cmd, attempt, connGuard.follower)) return cmd;
       } else if (cmd.timeout === undefined && timeoutMs > 0) cmd.timeout = timeoutMs;
       const onResult = cmd.onResult;
       if (typeof onResult === 'function') {
-        cmd.onResult = function onGuardedResult(
-          this: unknown,
-          error: unknown,
-          rows?: unknown,
-          fields?: unknown,
-        ) {
-          attempt?.offAbort(follower);
-          if (error !== null && error !== undefined) {
-            if ((error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT')
-              abandon(state, conn, cmd, true);
-            else if (isReadOnlyError(error)) readOnly.add(conn);
-          }
-          onResult.call(this, error, rows, fields);
-        };
+        // One shared function in its place, reading what it needs from the command's fields: no closure per statement.
+        const guarded = cmd as GuardedCommand;
+        guarded[resultOf] = onResult;
+        guarded[guardOf] = connGuard;
+        guarded[attemptOf] = attempt;
+        cmd.onResult = onGuardedResult;
       }
     }
     return add.call(this, cmd);

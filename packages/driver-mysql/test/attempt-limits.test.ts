@@ -162,7 +162,10 @@ describe('statements follow their attempt (a throwaway MariaDB)', () => {
       await Promise.all([lease.query('SELECT 3'), lease.query('SELECT 4')]);
       lease.release();
       expect(a.listeners()).toBe(0);
-      // The one connection now runs another attempt's statement when the first attempt ends: nothing happens to it.
+      // An execute whose prepare fails never reaches the guard's result callback: its listener stays behind.
+      await expect(viewA.execute('SELEC 1')).rejects.toMatchObject({ errno: 1064 });
+      // The one connection now runs another attempt's statement when the first attempt ends: nothing happens to it
+      // (the listener left behind finds no statement of the ended attempt on it).
       const b = handAttempt();
       const sleeping = mysqlDriver.bindAttempt!(pool, b).query<mysql.RowDataPacket[]>(
         'SELECT SLEEP(0.5) AS s /* b-runs */',
