@@ -65,7 +65,7 @@ describe('adaptive concurrency limit, the only redis-server slowed 10× (issue #
       name: 'slow-cache',
       driver: redisDriver,
       options: { host: proxy.host, port: proxy.port },
-      policy: { ...presets.redis.policy, concurrency: { limit: 'adaptive', maxQueue: 0 } },
+      policy: { ...presets.redis!.policy, concurrency: { limit: 'adaptive', maxQueue: 0 } },
     });
     await target.start();
     const outcomes: Outcome[] = [];
