@@ -52,6 +52,12 @@ export interface Classification {
   /** A server hint (Retry-After, a throttling reply) for the minimum wait before the next attempt. */
   retryAfterMs?: number;
   /**
+   * The server refused a write because this node is read-only (a failover demoted it, `read_only` is on: Redis
+   * `READONLY`, MySQL 1290 / 1792 / 1836). It is up and answering, so the breaker counts it as alive, not as a
+   * failure: a target's reads are not refused because its writes are.
+   */
+  readOnlyNode?: boolean;
+  /**
    * What the error means, in the user's words, where the client's own text misleads (ioredis's
    * "max retries per request limit (which is 0)" is a lost connection). Health snapshots and logs show it.
    */

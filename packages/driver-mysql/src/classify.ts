@@ -168,6 +168,7 @@ function fromServerErrno(errno: number, mysql2Code: unknown, sqlState: unknown):
     out.aliases = [name];
   }
   if (r?.sent === false) out.sent = false;
+  if (r?.readOnly === true) out.readOnlyNode = true;
   return out;
 }
 

@@ -27,9 +27,17 @@ describe('classifyRedisError', () => {
     ['TRYAGAIN Multiple keys request during rehashing of slot', 'TRYAGAIN'],
     ['CLUSTERDOWN The cluster is down', 'CLUSTERDOWN'],
     ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no', 'MASTERDOWN'],
-    ["READONLY You can't write against a read only replica.", 'READONLY'],
   ])('%s → transient, refused unrun', (message, code) => {
     expect(classifyRedisError(reply(message))).toEqual({ kind: 'transient', code, sent: false });
+  });
+
+  it('READONLY → transient, refused unrun, by a read-only node (alive: the breaker does not count it)', () => {
+    expect(classifyRedisError(reply("READONLY You can't write against a read only replica."))).toEqual({
+      kind: 'transient',
+      code: 'READONLY',
+      sent: false,
+      readOnlyNode: true,
+    });
   });
 
   it.each([
@@ -252,6 +260,7 @@ describe('classifyRedisError: the rest of the table, one rule each', () => {
       kind: 'transient',
       code: 'READONLY',
       sent: false,
+      readOnlyNode: true,
     });
     expect(classifyRedisError(new Error('NOAUTH Authentication required.'))).toEqual({
       kind: 'auth',

@@ -117,8 +117,8 @@ export function classifyRedisError(error: unknown): Classification {
   if (e.name === 'ReplyError' || e.name === 'ParserError') {
     const code = replyCode(e.message);
     if (code === undefined) return { kind: 'fatal' };
-    if (transientSet.has(code)) return { kind: 'transient', code, sent: false };
-    if (authSet.has(code)) return { kind: 'auth', code, sent: false };
+    const known = byReplyCode(code);
+    if (known !== undefined) return known;
     // The server's only word for it is the generic ERR: its text says which.
     if (code === 'ERR' && /max number of clients reached/i.test(e.message)) {
       return { kind: 'throttled', code: 'MAXCLIENTS', sent: false };
@@ -148,7 +148,13 @@ export function classifyRedisError(error: unknown): Classification {
   // Reply errors re-thrown by wrappers (pipelines, scripts) keep the reply text.
   const code = replyCode(e.message);
   if (code === undefined) return { kind: 'fatal' };
+  return byReplyCode(code) ?? { kind: 'fatal', code };
+}
+
+// A reply the server refused unrun: transient (a read-only node's READONLY says so: it is alive) or auth.
+function byReplyCode(code: string): Classification | undefined {
+  if (code === 'READONLY') return { kind: 'transient', code, sent: false, readOnlyNode: true };
   if (transientSet.has(code)) return { kind: 'transient', code, sent: false };
   if (authSet.has(code)) return { kind: 'auth', code, sent: false };
-  return { kind: 'fatal', code };
+  return undefined;
 }

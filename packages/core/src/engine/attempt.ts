@@ -327,8 +327,9 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       // Nor does a failure the client itself caused before sending (its pool closing, a wait in its own queue).
       if (interrupt === 'aborted' || interrupt === 'deadline' || classification.local === true)
         breaker.release();
-      else if (reflectsServerHealth(classification.kind)) change = breaker.failure();
-      // The server answered (fatal, auth): it is up, whatever was wrong with the request.
+      else if (reflectsServerHealth(classification.kind) && classification.readOnlyNode !== true)
+        change = breaker.failure();
+      // The server answered (fatal, auth, a read-only node's refusal): it is up, whatever was wrong with the request.
       else if (classification.kind !== 'unknown') change = breaker.success();
       else breaker.release();
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
