@@ -50,7 +50,7 @@ export function policySummary(policy, resolved, file) {
       : 'health check: off',
     `reconnect: ${reconnect.backoff.type} backoff from ${d(reconnect.backoff.base)} up to ${d(reconnect.backoff.max)}, ${d(reconnect.connectTimeout)} per connect`,
     cb.enabled
-      ? `circuit breaker: opens after ${cb.failureThreshold} consecutive failures, for ${d(cb.openFor)}`
+      ? `circuit breaker: opens after ${cb.failureThreshold} consecutive failures, for 1s at first, up to ${d(cb.openFor)} while trials fail`
       : 'circuit breaker: off (the node pool sets failing nodes aside)',
   ];
   return {

@@ -122,8 +122,8 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
     !cb.enabled
       ? 'circuit breaker: disabled'
       : cb.mode === 'consecutive'
-        ? `circuit breaker: opens after ${cb.failureThreshold} consecutive failures and fails fast for ${formatDuration(cb.openFor)} (ERR_BREAKER_OPEN)`
-        : `circuit breaker: opens when ${Math.round(cb.failureRate * 100)}% of at least ${cb.minimumCalls} calls over ${formatDuration(cb.window)} fail, for ${formatDuration(cb.openFor)}`,
+        ? `circuit breaker: opens after ${cb.failureThreshold} consecutive failures and fails fast ${openings(cb.openFor)} (ERR_BREAKER_OPEN)`
+        : `circuit breaker: opens when ${Math.round(cb.failureRate * 100)}% of at least ${cb.minimumCalls} calls over ${formatDuration(cb.window)} fail, and fails fast ${openings(cb.openFor)}`,
   );
   out.push(concurrencySentence(p.concurrency));
   const on = retry.retryOn;
@@ -341,4 +341,11 @@ export async function explain(argv: readonly string[], io: Io): Promise<number> 
   out.push(...reconnectEnds(p, reconnect).map((l) => `    • ${l}`));
   io.stdout.write(`${out.join('\n')}\n`);
   return ExitCode.OK;
+}
+
+// How long the breaker stays open: 1 s from closed, doubling while its trials fail, up to openFor.
+function openings(openForMs: number): string {
+  return openForMs <= 1000
+    ? `for ${formatDuration(openForMs)} before each trial`
+    : `for 1s, then twice as long while trials fail, up to ${formatDuration(openForMs)}`;
 }
