@@ -1,14 +1,17 @@
 /* global setInterval, clearInterval */
-// The MariaDB fleet's instances, in a process of their own (so the parent's 100 ms sampling of the server is not
-// delayed by their work): `count` instances, each a pool of 10 with `callers` callers, each running `SELECT SLEEP(s)`
-// then thinking ~`thinkMs` (on average one connection of the 10 busy; all 10 wanted at once by the calls that waited
-// through an outage) — raw mysql2 pools at their defaults, or Reconnect targets with `policy` and `options`. Talks to the
-// parent over IPC:
+// The MariaDB fleet's instances, in processes of their own (so the parent's 100 ms sampling of the server is not
+// delayed by their work; a fleet of 1 000 is spread over several such processes, each with `count` instances
+// numbered from `first`): each instance a pool of 10 with `callers` callers, each running `SELECT SLEEP(s)` then
+// thinking ~`thinkMs` (jittered; all 10 callers want a connection at once after an outage, when the calls that
+// waited through it are served) and pausing `failPauseMs` after a failed call — raw mysql2 pools at their defaults,
+// or Reconnect targets with `policy` and `options`. Talks to the parent over IPC:
 //   → { type: 'ready', ms }                 every instance served a call (its pool warmed for `warmMs`)
 //   ← { type: 'restarted', at }             the server was restarted at `at` (Date.now()), after a kill
 //   → { type: 'back', backAt, down }        once every instance served a call started after `at` (or the limit)
-//   ← { type: 'report', killedAt, at }      → { type: 'report', errors } what reached the callers, by phase
+//   ← { type: 'report', killedAt, at }      → { type: 'report', errors, okAfterRestart, breakerOpens }
 //   ← { type: 'stop' }                      close everything and exit
+import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { createTarget } from '@reconnect/core';
@@ -18,28 +21,58 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string' },
     count: { type: 'string', default: '1000' },
+    first: { type: 'string', default: '0' },
     kind: { type: 'string', default: 'reconnect' },
     policy: { type: 'string', default: '{}' },
     options: { type: 'string', default: '{}' },
     callers: { type: 'string', default: '10' },
     sleep: { type: 'string', default: '0.05' },
     thinkMs: { type: 'string', default: '450' },
+    failPauseMs: { type: 'string', default: '100' },
     warmMs: { type: 'string', default: '3000' },
     limitMs: { type: 'string', default: '90000' },
   },
 });
 const port = Number(values.port);
 const count = Number(values.count);
+const first = Number(values.first);
 const callers = Number(values.callers);
 const limitMs = Number(values.limitMs);
 const sql = `SELECT SLEEP(${Number(values.sleep)})`;
 const thinkMs = Number(values.thinkMs);
+const failPauseMs = Number(values.failPauseMs);
 const account = { host: '127.0.0.1', port, user: 'app', password: 'app-pw', database: 'test' };
 const send = (m) => process.send?.(m);
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const codeOf = (e) => String(e?.code ?? e?.cause?.code ?? e?.name ?? 'unknown');
+/** A Reconnect error's code with its innermost cause's (`ERR_DEADLINE_EXCEEDED < ERR_ATTEMPT_TIMEOUT`). */
+function codeWithCause(e) {
+  let inner = e?.cause;
+  for (let i = 0; i < 5 && inner?.cause !== undefined; i++) inner = inner.cause;
+  const code = codeOf(e);
+  const innerCode = inner?.code ?? inner?.name;
+  return innerCode === undefined || String(innerCode) === code ? code : `${code} < ${String(innerCode)}`;
+}
+// The event loop's delay (a worker starved of CPU answers late, and its calls with it).
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
+// Every TCP connection this process starts to the server, by when (the clients' side of the stampede: a server that
+// is slow to accept, or still starting, keeps them in its backlog, and its own counters see them later, spread).
+const connectsAt = [];
+const socketConnect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function connect(...args) {
+  // net.connect() hands its arguments on normalized: one array, whose first element is the options.
+  const first = Array.isArray(args[0]) ? args[0][0] : args[0];
+  const to = typeof first === 'object' && first !== null ? Number(first.port) : Number(first);
+  if (to === port) connectsAt.push(Date.now());
+  return socketConnect.apply(this, args);
+};
 
 /** Per instance: `call()` runs one statement as the application would; `close()`. */
 const instances = [];
+/** Each time a target's breaker opened: when, and the failures of the attempts just before (newest last). */
+const breakerOpens = [];
 if (values.kind === 'raw') {
   for (let i = 0; i < count; i++) {
     const pool = mysql.createPool({ ...account, connectionLimit: 10 });
@@ -54,8 +87,21 @@ if (values.kind === 'raw') {
     ...JSON.parse(values.options),
   });
   const targets = [];
-  for (let i = 0; i < count; i++)
-    targets.push(createTarget({ name: `fleet-${i}`, driver: mysqlDriver, options, policy }));
+  for (let i = 0; i < count; i++) {
+    const t = createTarget({ name: `fleet-${first + i}`, driver: mysqlDriver, options, policy });
+    // The last attempt failures (code and the start of the message), to say what opened a breaker.
+    const recent = [];
+    const note = (e) => {
+      recent.push(`${codeOf(e.error)}: ${String(e.error?.message ?? '').slice(0, 120)}`);
+      if (recent.length > 6) recent.shift();
+    };
+    t.on('retry', note);
+    t.on('giveUp', note);
+    t.on('breakerStateChange', (e) => {
+      if (e.to === 'open') breakerOpens.push({ target: first + i, at: Date.now(), recent: [...recent] });
+    });
+    targets.push(t);
+  }
   // Started 100 at a time, as a service's instances would not all boot in the same millisecond.
   for (let i = 0; i < targets.length; i += 100)
     await Promise.all(targets.slice(i, i + 100).map((t) => t.start().catch(() => {})));
@@ -73,12 +119,13 @@ const ends = [];
 const firstOk = new Array(count).fill(undefined);
 let restartedAt = Number.POSITIVE_INFINITY;
 const backAt = new Array(count).fill(undefined);
-const codeOf = (e) => String(e?.code ?? e?.cause?.code ?? e?.name ?? 'unknown');
 const loops = [];
 instances.forEach((inst, i) => {
   for (let k = 0; k < callers; k++)
     loops.push(
       (async () => {
+        // The callers of one instance do not all start in the same millisecond.
+        await pause(Math.random() * thinkMs);
         while (running) {
           const t0 = Date.now();
           try {
@@ -87,24 +134,24 @@ instances.forEach((inst, i) => {
             firstOk[i] ??= t1;
             if (t0 >= restartedAt) backAt[i] ??= t1;
             ends.push([i, t0, t1, undefined]);
-            // Think time, jittered: ~1 connection busy per instance on average, all 10 after an outage.
             await pause(thinkMs * (0.5 + Math.random()));
           } catch (e) {
-            ends.push([i, t0, Date.now(), codeOf(e)]);
+            ends.push([i, t0, Date.now(), codeWithCause(e)]);
             // An application would not spin on a failing call.
-            await pause(100);
+            await pause(failPauseMs);
           }
         }
       })(),
     );
 });
-while (firstOk.some((t) => t === undefined) && Date.now() - started < 60_000) await pause(50);
+while (firstOk.some((t) => t === undefined) && Date.now() - started < 90_000) await pause(50);
 await pause(Number(values.warmMs));
 send({ type: 'ready', ms: Date.now() - started });
 
 process.on('message', async (m) => {
   if (m?.type === 'restarted') {
     restartedAt = m.at;
+    loopDelay.reset();
     const until = Date.now() + limitMs;
     const tick = setInterval(() => {
       if (backAt.every((v) => v !== undefined) || Date.now() > until) {
@@ -120,7 +167,44 @@ process.on('message', async (m) => {
       phase[code] = (phase[code] ?? 0) + 1;
     }
     const ok = ends.filter(([, t0, , code]) => code === undefined && t0 >= m.at).length;
-    send({ type: 'report', errors, okAfterRestart: ok });
+    // Errors after the restart per second after it; breaker openings per second after it (negative: in the outage).
+    const perSecond = {};
+    for (const [, t0, t1, code] of ends)
+      if (code !== undefined && t0 >= m.at) {
+        const s = Math.floor((t1 - m.at) / 1000);
+        perSecond[s] = (perSecond[s] ?? 0) + 1;
+      }
+    const opens = breakerOpens.filter((b) => b.at >= m.killedAt);
+    const opensPerSecond = {};
+    for (const b of opens) {
+      const s = Math.floor((b.at - m.at) / 1000);
+      opensPerSecond[s] = (opensPerSecond[s] ?? 0) + 1;
+    }
+    // Connections started per 100 ms after the restart (bin → count).
+    const connects = {};
+    for (const t of connectsAt)
+      if (t >= m.at) {
+        const bin = Math.floor((t - m.at) / 100);
+        connects[bin] = (connects[bin] ?? 0) + 1;
+      }
+    // During the outage: the connections started to the down server, and the calls the callers issued.
+    const outageConnects = connectsAt.filter((t) => t >= m.killedAt && t < m.at).length;
+    const outageCalls = ends.filter(([, t0]) => t0 >= m.killedAt && t0 < m.at).length;
+    send({
+      type: 'report',
+      connects,
+      outageConnects,
+      outageCalls,
+      errors,
+      okAfterRestart: ok,
+      errorsPerSecond: perSecond,
+      breakerOpens: opens.filter((b) => b.at >= m.at).slice(0, 10),
+      breakerOpened: opens.filter((b) => b.at >= m.at).length,
+      breakerOpenedInOutage: opens.filter((b) => b.at < m.at).length,
+      opensPerSecond,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+    });
   } else if (m?.type === 'stop') {
     running = false;
     const hard = setTimeout(() => process.exit(0), 15_000);

@@ -1,9 +1,10 @@
-/* global setInterval, clearInterval, clearTimeout */
-// The MariaDB fleet after an outage (issue #26): `count` instances (fleet-mysql-worker.js), each a pool of 10 used by
-// 10 callers, against one throwaway MariaDB whose max_connections (default 3 × count) is below what the
-// pools want (10 × count). The server is killed, kept down `downMs`, restarted. This process samples the server's
-// own counters every 100 ms over a root connection (root may use one connection beyond max_connections):
-// `Connections` (connection attempts, refused ones included) and `Connection_errors_max_connections` (1040s given).
+/* global clearTimeout */
+// The MariaDB fleet after an outage (issue #26): `count` instances (fleet-mysql-worker.js, spread over several
+// processes: 250 each by default), each a pool of 10 used by 10 callers, against one throwaway MariaDB whose
+// max_connections (default 3 × count) is below what the pools want (10 × count). The server is killed, kept down
+// `downMs`, restarted. This process samples the server's own counters every 100 ms over a root connection (root may
+// use one connection beyond max_connections): `Connections` (connections accepted; the 1040s are not in it) and
+// `Connection_errors_max_connections` (1040s given).
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,100 +14,76 @@ import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { cleanupAll, startMariaDB } from '@reconnect/testkit';
 import { presets } from '@reconnect/policies';
+import { peakAttemptsPer100ms, percentile, statusSampler } from './fleet-mysql-status.js';
 import { stopWorker } from './worker-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The MariaDB fleet's contenders. */
+/** Each caller's think time after a call, in ms (jittered ×0.5–1.5): a fleet of N issues ~2 N statements a second,
+ * so the machine's CPU goes to the reconnect, not to the load; after an outage every caller of an instance wants a
+ * connection at once all the same (the calls that waited through it). */
+export const defaultThinkMs = 4500;
+/** How long a caller waits after a failed call before its next one, in ms (an application does not spin on errors). */
+export const defaultFailPauseMs = 1000;
+
+/** The MariaDB fleet's contenders; `capMs`: the longest wait of the reconnect schedule (for "back within its cap"). */
 export const mysqlFleetContenders = {
   raw: { title: 'raw mysql2 pool (defaults, connectionLimit 10)', kind: 'raw' },
   mysql: {
-    title: 'Reconnect, preset:mysql as shipped (connectRate 5)',
+    title: 'Reconnect, preset:mysql as shipped',
     kind: 'reconnect',
     policy: presets.mysql.policy,
+    capMs: 60_000,
   },
   'mysql-unpaced': {
     title: 'Reconnect, preset:mysql, connectRate: 0 (no ceiling)',
     kind: 'reconnect',
     policy: presets.mysql.policy,
     options: { connectRate: 0 },
+    capMs: 60_000,
   },
 };
 export const defaultMysqlFleet = ['raw', 'mysql', 'mysql-unpaced'];
 
-/** Samples the server's connection counters every `everyMs` over one root connection, reconnecting while it is down. */
-function statusSampler(port, everyMs = 100) {
-  const samples = [];
-  let conn;
-  let busy = false;
-  let stopped = false;
-  const timer = setInterval(async () => {
-    if (busy || stopped) return;
-    busy = true;
-    try {
-      if (conn === undefined) {
-        conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 500 });
-        conn.on('error', () => {});
+/** Waits for a `type` message from a worker (rejects after `ms`, or if it exits first). */
+function nextFrom(child, type, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`MariaDB fleet worker: no "${type}" within ${ms} ms`)),
+      ms,
+    );
+    const onMsg = (m) => {
+      if (m?.type === type) {
+        clearTimeout(timer);
+        child.off('message', onMsg);
+        resolve(m);
       }
-      const [rows] = await conn.query(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Connections', 'Connection_errors_max_connections', 'Threads_connected')",
-      );
-      const v = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
-      samples.push({
-        at: Date.now(),
-        attempts: v.Connections,
-        refused: v.Connection_errors_max_connections,
-        connected: v.Threads_connected,
-      });
-    } catch {
-      conn?.destroy();
-      conn = undefined;
-    } finally {
-      busy = false;
-    }
-  }, everyMs);
-  return {
-    samples,
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-      conn?.destroy();
-    },
-  };
+    };
+    child.on('message', onMsg);
+    child.once('exit', (code) => reject(new Error(`MariaDB fleet worker exited (${code})`)));
+  });
 }
 
-/** Peak connection attempts per 100 ms among samples after `fromAt` (a fresh server process's counters). */
-function peakAttemptsPer100ms(samples, fromAt) {
-  const after = samples.filter((s) => s.at >= fromAt);
-  let peak = 0;
-  for (let i = 1; i < after.length; i++) {
-    const dt = Math.max(100, after[i].at - after[i - 1].at);
-    peak = Math.max(peak, ((after[i].attempts - after[i - 1].attempts) * 100) / dt);
-  }
-  const last = after.at(-1);
-  return {
-    peak: Math.round(peak),
-    attempts: last?.attempts ?? 0,
-    refused: last?.refused ?? 0,
-    maxConnected: Math.max(0, ...after.map((s) => s.connected)),
-  };
-}
-
-/** The p-th percentile of `xs`, where `null` (never) sorts last: `null` when more than (100 − p) % never came. */
-const percentile = (xs, p) => {
-  const s = xs.map((x) => x ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
-  const v = s.length === 0 ? undefined : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-  return v === undefined || v === Number.POSITIVE_INFINITY ? null : v;
+/** Adds the counts of `b` into `a` (error codes → counts). */
+const addCounts = (a, b) => {
+  for (const [k, n] of Object.entries(b)) a[k] = (a[k] ?? 0) + n;
+  return a;
 };
 
-/** One run: `count` instances of `contender`, MariaDB killed, down `downMs`, restarted. */
+/**
+ * One run: `count` instances of `contender`, spread over `workers` processes, MariaDB killed, down `downMs`,
+ * restarted.
+ */
 export async function runMysqlFleet({
   contender,
   count = 1000,
   downMs = 30_000,
   maxConnections = 3 * count,
   limitMs = 90_000,
+  workers = Math.max(1, Math.ceil(count / 250)),
+  thinkMs = defaultThinkMs,
+  failPauseMs = defaultFailPauseMs,
   log = () => {},
 }) {
   const c = mysqlFleetContenders[contender];
@@ -116,35 +93,31 @@ export async function runMysqlFleet({
   await admin.query("CREATE USER 'app'@'%' IDENTIFIED BY 'app-pw'");
   await admin.query("GRANT ALL ON test.* TO 'app'@'%'");
   await admin.end();
-  const child = fork(
-    path.join(here, 'fleet-mysql-worker.js'),
-    [
-      ...['--port', String(server.port), '--count', String(count), '--kind', c.kind],
-      ...['--policy', JSON.stringify(c.policy ?? {}), '--options', JSON.stringify(c.options ?? {})],
-      ...['--limitMs', String(limitMs)],
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  const next = (type, ms) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`MariaDB fleet worker: no "${type}" within ${ms} ms`)),
-        ms,
-      );
-      const onMsg = (m) => {
-        if (m?.type === type) {
-          clearTimeout(timer);
-          child.off('message', onMsg);
-          resolve(m);
-        }
-      };
-      child.on('message', onMsg);
-      child.once('exit', (code) => reject(new Error(`MariaDB fleet worker exited (${code})`)));
-    });
+  const children = [];
+  for (let w = 0, first = 0; w < workers; w++) {
+    const n = Math.floor(count / workers) + (w < count % workers ? 1 : 0);
+    children.push(
+      fork(
+        path.join(here, 'fleet-mysql-worker.js'),
+        [
+          ...['--port', String(server.port), '--count', String(n), '--first', String(first)],
+          ...['--kind', c.kind, '--policy', JSON.stringify(c.policy ?? {})],
+          ...['--options', JSON.stringify(c.options ?? {}), '--thinkMs', String(thinkMs)],
+          ...['--failPauseMs', String(failPauseMs)],
+          ...['--limitMs', String(limitMs)],
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      ),
+    );
+    first += n;
+  }
+  const all = (type, ms) => Promise.all(children.map((child) => nextFrom(child, type, ms)));
   let sampler;
   try {
-    const ready = await next('ready', 180_000);
-    log(`mysql fleet ${contender}: ${count} instances serving in ${ready.ms} ms`);
+    const ready = await all('ready', 240_000);
+    log(
+      `mysql fleet ${contender}: ${count} instances in ${workers} processes serving in ${Math.max(...ready.map((r) => r.ms))} ms`,
+    );
     sampler = statusSampler(server.port);
     await sleep(500);
     const killedAt = Date.now();
@@ -153,15 +126,25 @@ export async function runMysqlFleet({
     const restartAt = Date.now(); // the restart command: a client may get in before restart() resolves
     await server.restart();
     const readyMs = Date.now() - restartAt;
-    child.send({ type: 'restarted', at: restartAt });
-    const { backAt, down } = await next('back', limitMs + 15_000);
+    for (const child of children) child.send({ type: 'restarted', at: restartAt });
+    const backs = await all('back', limitMs + 60_000);
     await sleep(2000);
     sampler.stop();
-    child.send({ type: 'report', killedAt, at: restartAt });
-    const report = await next('report', 30_000);
+    for (const child of children) child.send({ type: 'report', killedAt, at: restartAt });
+    const reports = await all('report', 30_000);
     // Per instance: its first call started after the restart that succeeded, in ms after the restart (IPC turns
     // an undefined into null: never).
-    const back = backAt.map((t) => (typeof t === 'number' ? t - restartAt : null));
+    const back = backs.flatMap((b) => b.backAt).map((t) => (typeof t === 'number' ? t - restartAt : null));
+    const down = backs.reduce((n, b) => n + b.down, 0);
+    const afterRestart = reports.reduce((a, r) => addCounts(a, r.errors.afterRestart), {});
+    const outage = reports.reduce((a, r) => addCounts(a, r.errors.outage), {});
+    const breakerOpens = reports
+      .flatMap((r) => r.breakerOpens)
+      .map((b) => ({ ...b, at: b.at - restartAt }))
+      .sort((a, b) => a.at - b.at);
+    const total = (key) => reports.reduce((n, r) => n + r[key], 0);
+    // The fleet's own connection attempts per 100 ms after the restart (every worker's, by bin).
+    const connects = reports.reduce((a, r) => addCounts(a, r.connects), {});
     const server100 = peakAttemptsPer100ms(sampler.samples, restartAt);
     const sum = (o) => Object.values(o).reduce((n, x) => n + x, 0);
     const result = {
@@ -169,8 +152,19 @@ export async function runMysqlFleet({
       contender,
       title: c.title,
       count,
+      workers,
+      thinkMs,
+      failPauseMs,
       downMs,
       maxConnections,
+      capMs: c.capMs,
+      peakClientConnectsPer100ms: Math.max(0, ...Object.values(connects)),
+      clientConnectsAfterRestart: Object.values(connects).reduce((n, x) => n + x, 0),
+      // Connections the fleet started to the down server ÷ the calls its callers issued during the outage.
+      outageConnects: total('outageConnects'),
+      outageCalls: total('outageCalls'),
+      amplification: Math.round((100 * total('outageConnects')) / Math.max(1, total('outageCalls'))) / 100,
+      peakArrivalsPer100ms: server100.peakArrivals,
       peakAttemptsPer100ms: server100.peak,
       attemptsAfterRestart: server100.attempts,
       refusedAfterRestart: server100.refused,
@@ -180,51 +174,71 @@ export async function runMysqlFleet({
       allBackMaxMs: down > 0 ? null : Math.max(...back),
       neverBack: down,
       restartReadyMs: readyMs,
-      errorsAfterRestart: sum(report.errors.afterRestart),
-      errorsAfterRestartByCode: report.errors.afterRestart,
-      errorsInOutage: sum(report.errors.outage),
-      errorsInOutageByCode: report.errors.outage,
-      okAfterRestart: report.okAfterRestart,
+      errorsAfterRestart: sum(afterRestart),
+      errorsAfterRestartByCode: afterRestart,
+      errorsInOutage: sum(outage),
+      errorsInOutageByCode: outage,
+      okAfterRestart: reports.reduce((n, r) => n + r.okAfterRestart, 0),
+      breakerOpened: total('breakerOpened'),
+      breakerOpenedInOutage: total('breakerOpenedInOutage'),
+      breakerOpens: breakerOpens.slice(0, 20),
+      breakerOpensPerSecond: reports.reduce((a, r) => addCounts(a, r.opensPerSecond), {}),
+      errorsPerSecondAfterRestart: reports.reduce((a, r) => addCounts(a, r.errorsPerSecond), {}),
+      workerLoopDelayP99Ms: reports.map((r) => Math.round(r.loopDelayP99Ms)),
+      // Instances back per second after the restart.
+      backPerSecond: back.reduce((a, t) => {
+        if (t !== null) a[Math.floor(t / 1000)] = (a[Math.floor(t / 1000)] ?? 0) + 1;
+        return a;
+      }, {}),
+      rates: server100.rates,
       load1: os.loadavg()[0],
     };
     log(
-      `mysql fleet ${contender}: peak ${result.peakAttemptsPer100ms} connection attempts/100 ms, ${result.refusedAfterRestart} refused (1040), ${result.maxConnected} connected at most; back p50 ${result.allBackP50Ms} / p99 ${result.allBackP99Ms} / max ${result.allBackMaxMs} ms, ${down} never back; errors reaching callers after the restart ${result.errorsAfterRestart} ${JSON.stringify(result.errorsAfterRestartByCode)}, during the outage ${result.errorsInOutage}`,
+      `mysql fleet ${contender}: peak ${result.peakClientConnectsPer100ms} connections started by the fleet / ${result.peakArrivalsPer100ms} connections arriving / ${result.peakAttemptsPer100ms} accepted per 100 ms, ${result.refusedAfterRestart} refused (1040), ${result.maxConnected} connected at most; back p50 ${result.allBackP50Ms} / p99 ${result.allBackP99Ms} / max ${result.allBackMaxMs} ms, ${down} never back; errors reaching callers after the restart ${result.errorsAfterRestart} ${JSON.stringify(result.errorsAfterRestartByCode)}, during the outage ${result.errorsInOutage}; breakers opened ${result.breakerOpened}`,
     );
     return result;
   } finally {
     sampler?.stop();
-    await stopWorker(child, 20_000);
+    await Promise.all(children.map((child) => stopWorker(child, 20_000)));
     await server.stop();
   }
 }
 
 /** The MariaDB fleet's results as a Markdown table. */
 export function renderMysqlFleet(results) {
+  const n = (x) => (x === null || x === undefined ? 'never' : x.toLocaleString('en-US').replace(/,/g, ' '));
+  const s = (ms) => (ms === null || ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`);
   const rows = results.map(
     (r) =>
-      `| ${r.title} | ${r.count} × 10 | ${r.maxConnections} | ${r.downMs / 1000} s | ${r.peakAttemptsPer100ms} | ${r.refusedAfterRestart} | ${r.maxConnected} | ${r.allBackP50Ms ?? 'never'} / ${r.allBackP99Ms ?? 'never'} ms | ${r.neverBack} | ${r.errorsAfterRestart} ${Object.entries(
-        r.errorsAfterRestartByCode,
-      )
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ')} | ${r.errorsInOutage} |`,
+      `| ${r.title} | ${n(r.count)} × 10 | ${n(r.maxConnections)} | ${n(r.peakClientConnectsPer100ms)} | ${n(r.peakArrivalsPer100ms)} | ${n(r.peakAttemptsPer100ms)} | ${n(r.refusedAfterRestart)} | ${s(r.allBackP50Ms)} / ${s(r.allBackP99Ms)} | ${r.capMs === undefined ? '—' : s(r.capMs)} | ${n(r.neverBack)} | ${n(r.errorsAfterRestart)}${
+        r.errorsAfterRestart > 0
+          ? ` (${Object.entries(r.errorsAfterRestartByCode)
+              .map(([k, v]) => `${k} ${n(v)}`)
+              .join(', ')})`
+          : ''
+      } | ${n(r.breakerOpened ?? 0)} | ${r.amplification ?? '—'} |`,
   );
   return [
-    '| contender | instances × pool | max_connections | outage | peak connection attempts / 100 ms | refused (1040) | connected at most | back p50 / p99 | never back | errors reaching callers after the restart | during the outage |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| contender | instances × pool | max_connections | peak connections started by the fleet / 100 ms | peak connections arriving at the server / 100 ms | peak accepted / 100 ms | refused (1040) | back p50 / p99 | backoff cap | never back | errors reaching callers after the restart | breakers opened after the restart | connects ÷ calls in the outage |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: |',
     ...rows,
   ].join('\n');
 }
 
-// `npm run build && node bench/chaos/fleet-mysql.js [--count 1000] [--contender raw,mysql,mysql-unpaced]
-//   [--down-ms 30000] [--max-connections 3×count] [--json FILE]`: prints the table, writes the raw results as JSON
-// (default bench/chaos/last-fleet-mysql.json). Not written to BENCHMARKS.md by itself.
+// `npm run build && node bench/chaos/fleet-mysql.js [--count 1000] [--workers count/250] [--contender raw,mysql,mysql-unpaced]
+//   [--down-ms 30000] [--max-connections 3×count] [--think-ms 4500] [--fail-pause-ms 1000] [--runs 1] [--json FILE]`: prints the table, writes
+// the raw results as JSON (default bench/chaos/last-fleet-mysql.json). Not written to BENCHMARKS.md by itself.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       count: { type: 'string', default: '1000' },
+      workers: { type: 'string' },
       contender: { type: 'string' },
       'down-ms': { type: 'string', default: '30000' },
       'max-connections': { type: 'string' },
+      'think-ms': { type: 'string' },
+      'fail-pause-ms': { type: 'string' },
+      runs: { type: 'string', default: '1' },
       json: { type: 'string' },
     },
   });
@@ -235,21 +249,25 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   say(`${command}: ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
   const results = [];
   const file = path.resolve(values.json ?? path.join(here, 'last-fleet-mysql.json'));
+  const optional = (key, name) => (values[key] === undefined ? {} : { [name]: Number(values[key]) });
   try {
-    for (const contender of names) {
-      results.push(
-        await runMysqlFleet({
-          contender,
-          count,
-          downMs: Number(values['down-ms']),
-          ...(values['max-connections'] === undefined
-            ? {}
-            : { maxConnections: Number(values['max-connections']) }),
-          log: say,
-        }),
-      );
-      writeFileSync(file, `${JSON.stringify({ command, results }, null, 2)}\n`);
-    }
+    for (let run = 1; run <= Number(values.runs); run++)
+      for (const contender of names) {
+        results.push({
+          ...(await runMysqlFleet({
+            contender,
+            count,
+            downMs: Number(values['down-ms']),
+            ...optional('max-connections', 'maxConnections'),
+            ...optional('workers', 'workers'),
+            ...optional('think-ms', 'thinkMs'),
+            ...optional('fail-pause-ms', 'failPauseMs'),
+            log: say,
+          })),
+          run,
+        });
+        writeFileSync(file, `${JSON.stringify({ command, results }, null, 2)}\n`);
+      }
   } finally {
     await cleanupAll();
   }
