@@ -183,10 +183,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     return waitForLease(waits, clock, this.#run, acquired, this, telemetry, this.#span);
   }
 
-  /**
-   * The wait for a connection ended (see waitForLease): the operation runs, or the attempt failed before sending;
-   * the first attempt's promise is execute()'s own, so its failure continues in the retry loop.
-   */
+  /** The wait for a connection ended (waitForLease): run the operation, or fail unsent (attempt 1: into the retry loop). */
   [leaseSettled](lease: Lease<Client> | undefined, error: unknown): T | Promise<T> {
     try {
       if (lease === undefined) throw this.#failed(error, true);
