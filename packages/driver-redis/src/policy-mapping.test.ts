@@ -54,6 +54,7 @@ describe('connectionOptions', () => {
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
       enableReadyCheck: true,
+      maxLoadingRetryTime: 500,
       lazyConnect: true,
     });
   });

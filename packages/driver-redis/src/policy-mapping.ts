@@ -42,6 +42,9 @@ export function reconnectOnReadonly(error: Error): 1 | false {
   return replyCode(error.message) === 'READONLY' ? 1 : false;
 }
 
+/** How often a client whose server answers LOADING asks again whether it is ready (ioredis's `maxLoadingRetryTime`). */
+export const loadingRecheckMs = 500;
+
 /**
  * The ioredis options a policy decides, for one connection (standalone, Sentinel, or a cluster node).
  *
@@ -61,6 +64,9 @@ export function connectionOptions(policy: ResolvedPolicy): RedisOptions {
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     enableReadyCheck: true,
+    // A server still loading its dataset is asked again within this, not after its own ETA (up to ioredis's 10 s):
+    // the fault matrix's `loading` cell came back 7–8 s after the load had finished.
+    maxLoadingRetryTime: loadingRecheckMs,
     ...commandTimeout(policy),
     connectTimeout: policy.reconnect.connectTimeout,
     // A graceful close waits this long for the server's FIN; a hung server never sends it.
