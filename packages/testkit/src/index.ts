@@ -49,6 +49,7 @@ export {
   type FaultStore,
 } from './faults/catalogue.js';
 export { openMariaDBAdmin, openRedisAdmin, type AdminSession } from './faults/admin.js';
+export { clockJumpMs, jumpWallClock } from './faults/server-faults.js';
 
 // Cleanup and helpers
 export { cleanupAll, trackedResources, type TrackedResourceInfo } from './cleanup/registry.js';

@@ -231,4 +231,31 @@ export const serverFaults: readonly CatalogueFault[] = [
       return Promise.resolve({ heal: () => Promise.resolve() });
     },
   },
+  {
+    name: 'clock-jump',
+    group: 'client',
+    title: 'client wall clock jumps an hour ahead, then back',
+    description:
+      "The client process's wall clock (`Date.now`) jumps an hour ahead for the fault and back at its end (an NTP step, a VM resumed, a container restored): code that times by the wall clock sees an hour pass at once, then time run backwards. The monotonic clock (`performance.now`) is untouched.",
+    stores: both,
+    viaProxy: false,
+    start() {
+      return Promise.resolve(jumpWallClock(clockJumpMs));
+    },
+  },
 ];
+
+/** How far `clock-jump` moves the wall clock. */
+export const clockJumpMs = 3_600_000;
+
+/** Moves this process's `Date.now` by `offsetMs` until healed (once; a second heal does nothing). */
+export function jumpWallClock(offsetMs: number): { heal: () => Promise<void> } {
+  const real = Date.now;
+  Date.now = () => real.call(Date) + offsetMs;
+  return {
+    heal: () => {
+      if (Date.now !== real) Date.now = real;
+      return Promise.resolve();
+    },
+  };
+}
