@@ -2,42 +2,13 @@
 // for a reconnect; one more is refused at once, classified not sent; those that wait still leave the queue when
 // their deadline or the caller's abort ends them, and go through when the target is back.
 import { describe, expect, it } from 'vitest';
-import { createFakeClock, isQueueFullError, resolvePolicy } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target/target.js';
+import { isQueueFullError, resolvePolicy } from '../../src/index.js';
 import type { Target } from '../../src/lifecycle/types.js';
-import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
+import type { MemoryClient } from './memory-driver.js';
+import { reconnectingTarget } from './reconnecting-target.js';
 
-async function reconnectingTarget(maxWaiting: number | 'unlimited') {
-  const clock = createFakeClock(0);
-  const { driver, control } = createMemoryDriver();
-  const target = createTarget({
-    name: 'mem',
-    driver,
-    options: {},
-    clock,
-    random: () => 0.5,
-    policy: {
-      retry: { maxRetries: 0, deadline: 5000, budget: { enabled: false } },
-      healthCheck: { interval: 1000, jitter: 0, timeout: 200, failureThreshold: 1 },
-      reconnect: {
-        backoff: { type: 'fixed', base: 2000, max: 2000, jitter: 'none' },
-        connectTimeout: 300,
-        minProbeGap: 10_000,
-        maxWaiting,
-      },
-      circuitBreaker: { enabled: false },
-    },
-  });
-  const started = target.start();
-  await clock.advanceAsync(0);
-  await started;
-  control.serverDown = true;
-  control.connect = 'fail';
-  control.probe = 'fail';
-  await clock.advanceAsync(1000); // the probe fails: reconnecting
-  expect(target.state).toBe('reconnecting');
-  return { clock, control, target };
-}
+const reconnectingWith = (maxWaiting: number | 'unlimited') =>
+  reconnectingTarget({ reconnect: { maxWaiting } });
 
 const read = (target: Target<MemoryClient>, signal?: AbortSignal) =>
   target.execute((c: MemoryClient) => c.query('q'), { idempotent: true, ...(signal ? { signal } : {}) });
@@ -50,7 +21,7 @@ describe('reconnect.maxWaiting', () => {
   });
 
   it('one operation past the limit is refused at once, not sent; the waiting ones go through when it is back', async () => {
-    const { clock, control, target } = await reconnectingTarget(3);
+    const { clock, control, target } = await reconnectingWith(3);
     const waiting = [read(target), read(target), read(target)];
     const refused = read(target);
     await expect(refused).rejects.toSatisfy(isQueueFullError);
@@ -66,7 +37,7 @@ describe('reconnect.maxWaiting', () => {
   });
 
   it('an operation whose deadline or abort ends its wait leaves the queue, making room for another', async () => {
-    const { clock, target } = await reconnectingTarget(2);
+    const { clock, target } = await reconnectingWith(2);
     const ac = new AbortController();
     const aborted = read(target, ac.signal);
     aborted.catch(() => {});

@@ -2,52 +2,19 @@
 // once, in the order they came, one more as each attempt ends — not hundreds onto ten pooled connections at once,
 // where most would time out in the client's own queue. A client without a pool takes them all at once.
 import { describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock } from '../../src/index.js';
-import { createTarget } from '../../src/lifecycle/target/target.js';
+import type { FakeClock } from '../../src/index.js';
 import type { Target } from '../../src/lifecycle/types.js';
-import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
+import type { MemoryClient } from './memory-driver.js';
+import { reconnectingTarget } from './reconnecting-target.js';
 
-async function reconnectingTarget(poolSize: number | undefined) {
-  const clock = createFakeClock(0);
-  const { driver, control } = createMemoryDriver();
-  const pooled =
-    poolSize === undefined
-      ? driver
-      : { ...driver, poolStats: () => ({ used: 0, idle: 0, max: poolSize, pending: 0 }) };
-  const target = createTarget({
-    name: 'mem',
-    driver: pooled,
-    options: {},
-    clock,
-    random: () => 0.5,
-    policy: {
-      retry: { maxRetries: 0, deadline: 20_000, attemptTimeout: 5000, budget: { enabled: false } },
-      healthCheck: { interval: 1000, jitter: 0, timeout: 200, failureThreshold: 1 },
-      reconnect: {
-        backoff: { type: 'fixed', base: 2000, max: 2000, jitter: 'none' },
-        connectTimeout: 300,
-        minProbeGap: 10_000,
-      },
-      circuitBreaker: { enabled: false },
-    },
+const pooledTarget = (poolSize: number | undefined) =>
+  reconnectingTarget({
+    retry: { deadline: 20_000, attemptTimeout: 5000 },
+    driver: (d) =>
+      poolSize === undefined
+        ? d
+        : { ...d, poolStats: () => ({ used: 0, idle: 0, max: poolSize, pending: 0 }) },
   });
-  const started = target.start();
-  await clock.advanceAsync(0);
-  await started;
-  control.serverDown = true;
-  control.connect = 'fail';
-  control.probe = 'fail';
-  await clock.advanceAsync(1000); // the probe fails: reconnecting
-  expect(target.state).toBe('reconnecting');
-  const serverBack = async () => {
-    control.serverDown = false;
-    control.connect = 'succeed';
-    control.probe = 'succeed';
-    await clock.advanceAsync(2000); // the next reconnect attempt
-    expect(target.state).toBe('connected');
-  };
-  return { clock, target, serverBack };
-}
 
 /** `n` operations of 100 ms each (on the fake clock), recording how many run at once and in which order they start. */
 function slowReads(target: Target<MemoryClient>, clock: FakeClock, n: number) {
@@ -69,7 +36,7 @@ function slowReads(target: Target<MemoryClient>, clock: FakeClock, n: number) {
 
 describe('the release of operations that waited for a reconnect', () => {
   it('a pool of 3: at most 3 run at once, in the order they came, one more as each ends; all succeed', async () => {
-    const { clock, target, serverBack } = await reconnectingTarget(3);
+    const { clock, target, serverBack } = await pooledTarget(3);
     const { seen, all } = slowReads(target, clock, 10);
     await clock.advanceAsync(1);
     expect(seen.started).toEqual([]); // all ten wait for the reconnect
@@ -84,7 +51,7 @@ describe('the release of operations that waited for a reconnect', () => {
   });
 
   it('a client without a pool takes them all at once', async () => {
-    const { clock, target, serverBack } = await reconnectingTarget(undefined);
+    const { clock, target, serverBack } = await pooledTarget(undefined);
     const { seen, all } = slowReads(target, clock, 10);
     await clock.advanceAsync(1);
     await serverBack();
@@ -96,7 +63,7 @@ describe('the release of operations that waited for a reconnect', () => {
   });
 
   it('stop() ends the ones still held back: none is left waiting', async () => {
-    const { clock, target, serverBack } = await reconnectingTarget(2);
+    const { clock, target, serverBack } = await pooledTarget(2);
     const { seen, all } = slowReads(target, clock, 6);
     const settled = all.map((p) =>
       p.then(
