@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../time/fake-clock.js';
-import { TimeoutList, type Timed } from './timeout-list.js';
+import { LATE_MS, TimeoutList, type Timed } from './timeout-list.js';
 
 function node(at: number, log: string[], name: string): Timed {
   return { at, prev: undefined, next: undefined, expire: () => log.push(`${name}@${at}`) };
@@ -72,5 +72,77 @@ describe('TimeoutList', () => {
     await clock.advanceAsync(10);
     expect(log).toEqual(['first', 'second@20']);
     expect(clock.pending()).toBe(0);
+  });
+});
+
+/** A clock whose time and timers the test moves by hand: a timer can be fired late, as after an event-loop stall. */
+function manualClock() {
+  let now = 0;
+  const timers = new Set<{ at: number; fn: () => void }>();
+  return {
+    clock: {
+      now: () => now,
+      setTimeout(fn: () => void, ms: number) {
+        const t = { at: now + ms, fn };
+        timers.add(t);
+        return t as never;
+      },
+      clearTimeout(t: unknown) {
+        timers.delete(t as { at: number; fn: () => void });
+      },
+    },
+    set(ms: number) {
+      now = ms;
+    },
+    /** Fires the timers due by now, as Node's timers phase would (one pass: timers they set wait for the next). */
+    fireDue() {
+      for (const t of [...timers]) {
+        if (t.at > now) continue;
+        timers.delete(t);
+        t.fn();
+      }
+    },
+    pending: () => timers.size,
+  };
+}
+
+describe('TimeoutList after an event-loop stall', () => {
+  it('a timer that fires late yields once to I/O: a reply that arrived meanwhile settles first, nothing expires', () => {
+    const m = manualClock();
+    const list = new TimeoutList(m.clock);
+    const log: string[] = [];
+    const a = node(100, log, 'a');
+    list.add(a, 100);
+    m.set(1100); // the loop was blocked for a second
+    m.fireDue();
+    expect(log).toEqual([]); // yielded
+    expect(m.pending()).toBe(1);
+    list.remove(a); // the poll phase: the reply was read, the attempt settled
+    expect(m.pending()).toBe(0);
+    m.fireDue();
+    expect(log).toEqual([]);
+  });
+
+  it('what is still due after the yield expires then; a timer on time expires at once', () => {
+    const m = manualClock();
+    const list = new TimeoutList(m.clock);
+    const log: string[] = [];
+    list.add(node(100, log, 'a'), 100);
+    m.set(100 + LATE_MS); // late by no more than LATE_MS: on time
+    m.fireDue();
+    expect(log).toEqual(['a@100']);
+    list.add(node(500, log, 'b'), 380);
+    m.set(2000);
+    m.fireDue();
+    expect(log).toEqual(['a@100']);
+    m.fireDue(); // the next turn
+    expect(log).toEqual(['a@100', 'b@500']);
+    // Yielding once per late firing, not for ever: the next late one yields again.
+    list.add(node(2100, log, 'c'), 100);
+    m.set(3000);
+    m.fireDue();
+    expect(log).toHaveLength(2);
+    m.fireDue();
+    expect(log).toEqual(['a@100', 'b@500', 'c@2100']);
   });
 });

@@ -1,5 +1,8 @@
 import { maxTimerMs, type Clock, type TimerHandle } from '../time/clock.js';
 
+/** How late (ms) a timer may fire before the list yields once to I/O instead of expiring at once. */
+export const LATE_MS = 20;
+
 /** Something with a time limit in a {@link TimeoutList}: it is told once when its time is up. */
 export interface Timed {
   /** When it expires, on the list's clock. */
@@ -24,6 +27,8 @@ export class TimeoutList {
   #tail: Timed | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
   #armedAt = Number.POSITIVE_INFINITY;
+  /** The timer fired late and yielded once to I/O (see #fire); the next firing expires what is due. */
+  #yielded = false;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -65,6 +70,7 @@ export class TimeoutList {
   }
 
   #disarm(): void {
+    this.#yielded = false;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armedAt = Number.POSITIVE_INFINITY;
@@ -72,8 +78,17 @@ export class TimeoutList {
 
   #fire(): void {
     this.#timer = undefined;
-    this.#armedAt = Number.POSITIVE_INFINITY;
     const now = this.#clock.now();
+    // Fired late: the event loop was blocked (a synchronous job, a long GC, a starved CPU). Node runs due timers
+    // before it reads the sockets, so a reply that arrived during the stall would lose to its own timeout: yield
+    // once (a 0 ms timer runs after this turn's I/O) and expire what is still due then.
+    if (!this.#yielded && now - this.#armedAt > LATE_MS) {
+      this.#yielded = true;
+      this.#arm(this.#armedAt, 0);
+      return;
+    }
+    this.#yielded = false;
+    this.#armedAt = Number.POSITIVE_INFINITY;
     // Bounded: each round takes one node out of the list.
     for (let node = this.#head; node !== undefined && node.at <= now; node = this.#head) {
       this.remove(node);
