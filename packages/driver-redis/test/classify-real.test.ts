@@ -114,7 +114,12 @@ describe('replies that refuse a command, from one throwaway server', () => {
     later(() => replica.stop());
     const client = await driverClient({ port: replica.port });
     const error = await rejection(client.set('readonly:write', 'v'));
-    expect(redisDriver.classify(error)).toEqual({ kind: 'transient', code: 'READONLY', sent: false });
+    expect(redisDriver.classify(error)).toEqual({
+      kind: 'transient',
+      code: 'READONLY',
+      sent: false,
+      readOnlyNode: true,
+    });
     expect(await (await rawClient(replica.port)).exists('readonly:write')).toBe(0);
     expect(await (await rawClient(server().port)).exists('readonly:write')).toBe(0);
   });

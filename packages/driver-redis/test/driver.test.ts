@@ -206,7 +206,12 @@ describe('auth and READONLY on their own servers', () => {
     try {
       const client = await redisDriver.connect(opts({ port: replica.port }), connectContext(fast));
       const error = await client.set('k', 'v').catch((e: unknown) => e);
-      expect(redisDriver.classify(error)).toEqual({ kind: 'transient', code: 'READONLY', sent: false });
+      expect(redisDriver.classify(error)).toEqual({
+        kind: 'transient',
+        code: 'READONLY',
+        sent: false,
+        readOnlyNode: true,
+      });
       await redisDriver.close(client);
     } finally {
       await replica.stop();
