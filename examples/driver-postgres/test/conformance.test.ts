@@ -15,6 +15,8 @@ const options = (endpoint: { host: string; port: number }, server: PostgresServe
     max: 4,
   });
 
+const faults = ['reset-mid-reply', 'flapping', 'latency-spike'];
+
 // The testkit's suite on a throwaway PostgreSQL (never the shared one): crash, hang, blackhole, reset,
 // a lost reply to an INSERT, bad credentials, stop. The throwaway server trusts every existing role, so
 // "bad credentials" is a role that does not exist (SQLSTATE 28000).
@@ -34,9 +36,12 @@ runDriverConformance<PostgresOptions, PostgresClient, PostgresServer>({
       await pool.query('CREATE TABLE IF NOT EXISTS conformance_writes (id serial PRIMARY KEY)');
     },
   },
+  // Network faults of the testkit's catalogue, applied through the fault proxy under a steady load.
+  faults,
   onReport: (report) => {
-    expect(report.results.map((r) => [r.scenario, r.status])).toEqual(
-      scenarioNames.map((name) => [name, 'passed']),
-    );
+    expect(report.results.map((r) => [r.scenario, r.status])).toEqual([
+      ...scenarioNames.map((name) => [name, 'passed']),
+      ...faults.map((name) => [`fault:${name}`, 'passed']),
+    ]);
   },
 });

@@ -15,7 +15,8 @@ export const scenarioNames = [
 
 /** What one scenario measured. Times in milliseconds; `undefined` where a scenario does not measure it. */
 export interface ScenarioResult {
-  scenario: ScenarioName;
+  /** A scenario of the suite, or `fault:<name>` for a catalogue fault the suite was asked to apply (`faults`). */
+  scenario: ScenarioName | `fault:${string}`;
   status: 'passed' | 'failed' | 'skipped';
   /** From the fault to the target leaving `connected`. */
   detectionMs?: number;

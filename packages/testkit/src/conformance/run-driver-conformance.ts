@@ -23,6 +23,7 @@ import {
 } from './report.js';
 import * as scenarios from './scenarios.js';
 import type { ScenarioContext } from './scenarios.js';
+import { catalogueFault, proxyFault, type FaultScenarioName } from './fault-scenario.js';
 import type { ConformanceOptions, Endpoint } from './types.js';
 
 const titles: Record<ScenarioName, string> = {
@@ -49,7 +50,10 @@ const run: Record<ScenarioName, <C>(ctx: ScenarioContext<C>, result: ScenarioRes
   stop: scenarios.stop,
 };
 
-const testTitle = (name: ScenarioName): string => `${name}: ${titles[name]}`;
+const testTitle = (name: ScenarioName | FaultScenarioName): string =>
+  name.startsWith('fault:')
+    ? `${name}: ${proxyFault(name.slice(6)).title}, under load: no write duplicated or lost, every operation within its deadline, reads served after it`
+    : `${name}: ${titles[name as ScenarioName]}`;
 const didNotRun = 'did not run (the server or a hook failed first)';
 
 type CreateTarget<O, C> = (options: TargetOptions<O, C>) => Target<C>;
@@ -211,23 +215,40 @@ export function runDriverConformance<Options, Client, Server extends ServerHandl
       // Until the scenario finishes, a report (e.g. after a failed beforeAll) must not show it as skipped.
       result.status = 'failed';
       result.error = didNotRun;
-      it(
-        testTitle(name),
-        async () => {
-          delete result.error;
-          try {
-            await run[name](context(), result);
-            result.status = 'passed';
-          } catch (error) {
-            result.status = 'failed';
-            result.error = error instanceof Error ? error.message : String(error);
-            throw error;
-          }
-        },
-        30_000,
-      );
+      register(name, result, (r) => run[name](context(), r));
+    }
+    // Catalogue faults asked for, checked now: a name the suite cannot apply fails the registration, not a run.
+    for (const fault of config.faults ?? []) {
+      proxyFault(fault);
+      const name: FaultScenarioName = `fault:${fault}`;
+      const result: ScenarioResult = { scenario: name, status: 'failed', error: didNotRun };
+      report.results.push(result);
+      register(name, result, (r) => catalogueFault(context(), r, fault));
     }
   });
+
+  // One scenario's test: runs it, recording its outcome in `result` (the report's row).
+  function register(
+    name: ScenarioName | FaultScenarioName,
+    result: ScenarioResult,
+    body: (result: ScenarioResult) => Promise<void>,
+  ): void {
+    it(
+      testTitle(name),
+      async () => {
+        delete result.error;
+        try {
+          await body(result);
+          result.status = 'passed';
+        } catch (error) {
+          result.status = 'failed';
+          result.error = error instanceof Error ? error.message : String(error);
+          throw error;
+        }
+      },
+      30_000,
+    );
+  }
 
   return report;
 }

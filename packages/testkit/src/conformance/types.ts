@@ -37,6 +37,13 @@ export interface ConformanceOptions<Options, Client, Server extends ServerHandle
   operations: ConformanceOperations<Client>;
   /** Policy changes merged over {@link conformancePolicy} (keep it fast: the suite budget is one minute). */
   policy?: PolicyInput | undefined;
+  /**
+   * Network faults of the testkit's catalogue (`faultCatalogue`, group `network`: `reset-mid-reply`, `flapping`,
+   * `latency-spike`, `fragments`…) to put the driver through as well, each under a steady load of reads and writes
+   * through the fault proxy (scenario `fault:<name>`): no write duplicated or lost, every operation within its
+   * deadline, reads served after the fault. None by default. A fault that is not a proxy fault is refused at once.
+   */
+  faults?: readonly string[] | undefined;
   /** Scenarios to skip, each with the reason the report shows. */
   skip?: Partial<Record<ScenarioName, string>> | undefined;
   /** Title of the `describe` block. Default `driver conformance: <driver.name>`. */
