@@ -108,8 +108,17 @@ export interface TargetHealth {
   lastError: { code?: string; message: string } | undefined;
   /** What the last successful probe reported of the server (a cluster's `green` / `yellow` / `red`), if the driver says. */
   serverStatus?: string;
-  /** Per node: alive, how often it died in a row, and what its last probe reported (`status`), if anything. */
-  nodes: { id: string; alive: boolean; deadCount: number; status?: string }[];
+  /**
+   * Per node: alive, how often it died in a row, what its last probe reported (`status`), if anything, and for a
+   * dead node whose last probe failed, why (`error`, redacted: a replica behind its primary, a refused connection).
+   */
+  nodes: {
+    id: string;
+    alive: boolean;
+    deadCount: number;
+    status?: string;
+    error?: { code?: string; message: string };
+  }[];
   /**
    * Nodes the last discovery found that did not answer their probe (kept out of the pool until a later discovery
    * finds them reachable), with the error and when (epoch ms). Only on targets whose driver discovers nodes.

@@ -18,13 +18,13 @@ export interface HealthParts {
   errors: TargetErrors;
 }
 
-/** A target's health snapshot: state, last error (redacted), nodes with what their last probe reported. */
+/** A target's health snapshot: state, last error (redacted), nodes with what their last probe reported (or why it failed). */
 export function targetHealth(p: HealthParts): TargetHealth {
-  const statusOf = new Map<string, string | undefined>();
+  const slotOf = new Map<string, Slot<unknown>>();
   let serverStatus: string | undefined;
   for (const s of p.slots) {
     serverStatus ??= s.status;
-    if (s.node !== undefined) statusOf.set(s.node.id, s.status);
+    if (s.node !== undefined) slotOf.set(s.node.id, s);
   }
   return {
     name: p.name,
@@ -36,12 +36,16 @@ export function targetHealth(p: HealthParts): TargetHealth {
     ...(serverStatus === undefined ? {} : { serverStatus }),
     nodes: p.pool
       ? p.pool.nodes.map((n) => {
-          const status = statusOf.get(n.node.id);
+          const slot = slotOf.get(n.node.id);
+          const status = slot?.status;
+          // A dead node says why, when its last probe failed (a lagging replica, a refused connection).
+          const error = n.alive ? undefined : p.errors.describe(slot?.probeError);
           return {
             id: n.node.id,
             alive: n.alive,
             deadCount: n.deadCount,
             ...(status === undefined ? {} : { status }),
+            ...(error === undefined ? {} : { error }),
           };
         })
       : [],

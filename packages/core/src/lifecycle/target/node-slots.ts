@@ -17,6 +17,8 @@ export interface Slot<Client> {
   connecting: Promise<Client> | undefined;
   /** What the last probe reported of the server (`ProbeReport.status`); cleared by a failed probe. */
   status?: string | undefined;
+  /** Why the last probe failed (a replica behind its primary, a refused connection); cleared by a passing one. */
+  probeError?: unknown;
 }
 
 /** What {@link NodeSlots} needs from the target that owns it. */
@@ -249,8 +251,10 @@ export class NodeSlots<Options, Client> {
     try {
       const report = await this.#o.driver.probe(client, query === undefined ? { signal } : { signal, query });
       slot.status = report?.status;
+      slot.probeError = undefined;
     } catch (error) {
       slot.status = undefined;
+      slot.probeError = error;
       throw error;
     }
   }
