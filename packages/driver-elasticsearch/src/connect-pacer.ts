@@ -32,7 +32,8 @@ export class SocketPacer {
 
   constructor(options: SocketPacerOptions) {
     this.#gapMs = options.perSecond > 0 ? 1000 / options.perSecond : 0;
-    this.#now = options.now ?? Date.now;
+    // The monotonic clock: a wall clock stepped back would hold every new socket for as long.
+    this.#now = options.now ?? (() => performance.now());
     this.#random = options.random ?? Math.random;
   }
 

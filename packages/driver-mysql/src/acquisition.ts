@@ -187,7 +187,7 @@ export class Acquisition implements Waiting {
           ? queueShareMs(attempt)
           : 0;
     // A call that opens a connection reads the clock too: a busy refusal may send it to the queue afterwards.
-    this.startedAt = this.limitMs > 0 || !free ? Date.now() : 0;
+    this.startedAt = this.limitMs > 0 || !free ? performance.now() : 0;
     const onConnection: Tracked = (error, conn) => this.connected(error, conn);
     onConnection[acquisitionKey] = this;
     this.onConnection = onConnection;
@@ -256,7 +256,7 @@ export class Acquisition implements Waiting {
     if (!this.armed && this.ownLimit && attempt !== undefined) {
       this.limitMs = queueShareMs(attempt);
       if (this.limitMs > 0) {
-        const left = this.limitMs - (Date.now() - this.startedAt);
+        const left = this.limitMs - (performance.now() - this.startedAt);
         if (left <= 0) {
           this.expired = true;
           this.timedOut('ACQUIRE_TIMEOUT');
@@ -294,7 +294,7 @@ export class Acquisition implements Waiting {
       !isFresh &&
       this.attempt !== undefined &&
       this.limitMs > 0 &&
-      Date.now() - this.startedAt >= this.limitMs
+      performance.now() - this.startedAt >= this.limitMs
     ) {
       this.expired = true;
       conn.release?.();

@@ -168,3 +168,21 @@ describe('ConnectPacer', () => {
     expect(defaultConnectRate).toBe(5);
   });
 });
+
+describe('ConnectPacer and the wall clock', () => {
+  it('paces by the monotonic clock: a wall clock stepped an hour back (NTP, a resumed VM) holds nothing back', async () => {
+    const real = Date.now;
+    let offset = 3_600_000; // the wall clock an hour ahead when the pool opens its connection…
+    Date.now = () => real.call(Date) + offset;
+    try {
+      const pacer = new ConnectPacer({ perSecond: 1000, random: () => 0 }); // a 1 ms gap
+      expect(pacer.tryOpen()).toBe(true);
+      offset = 0; // …then stepped back
+      await new Promise((r) => setTimeout(r, 10));
+      expect(pacer.waitMs()).toBe(0);
+      expect(pacer.tryOpen()).toBe(true);
+    } finally {
+      Date.now = real;
+    }
+  });
+});

@@ -46,7 +46,8 @@ export class ConnectPacer {
   constructor(options: ConnectPacerOptions) {
     this.#gapMs = options.perSecond > 0 ? 1000 / options.perSecond : 0;
     this.#settleMs = options.perSecond > 0 ? Math.max(this.#gapMs, settleMs) : 0;
-    this.#now = options.now ?? Date.now;
+    // The monotonic clock: a wall clock stepped back (NTP, a resumed VM) would hold every new connection for as long.
+    this.#now = options.now ?? (() => performance.now());
     this.#random = options.random ?? Math.random;
   }
 

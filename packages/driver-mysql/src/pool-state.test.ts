@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WaitList, type Waiting } from './pool-state.js';
 
-// The time limits of a pool's queued calls under one timer (fake timers: Date.now and setTimeout move together).
+// The time limits of a pool's queued calls under one timer (fake timers: performance.now and setTimeout move together).
 describe('WaitList', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });
@@ -13,7 +13,7 @@ describe('WaitList', () => {
   const expired: string[] = [];
   const waiting = (name: string, inMs: number): Waiting & { name: string } => ({
     name,
-    at: Date.now() + inMs,
+    at: performance.now() + inMs,
     prev: undefined,
     next: undefined,
     listed: false,

@@ -29,7 +29,7 @@ export interface MySqlPoolStats {
 
 /** A call waiting in the pool's queue with a time limit, as a link in its pool's {@link WaitList}. */
 export interface Waiting {
-  /** When its wait ends (`Date.now()` time). */
+  /** When its wait ends (`performance.now()` time: the monotonic clock, whatever the wall clock does). */
   at: number;
   prev: Waiting | undefined;
   next: Waiting | undefined;
@@ -101,7 +101,7 @@ export class WaitList {
   #expire(): void {
     this.#timer = undefined;
     this.#armedAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = performance.now();
     for (let node = this.#head; node !== undefined && node.at <= now; node = this.#head) {
       this.remove(node);
       node.onTimeout();
