@@ -7,6 +7,7 @@ import {
 } from '../../errors.js';
 import type { ConcurrencyPolicy } from '../../policy/resolved.js';
 import { createFakeClock } from '../../time/fake-clock.js';
+import { breakerPolicy } from '../../../test/engine/helpers.js';
 import { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { RetryBudget } from '../budget/retry-budget.js';
 import { RetryExecutor } from '../retry-executor.js';
@@ -45,21 +46,7 @@ function setup(p: Partial<ConcurrencyPolicy> = {}, withBreaker = true) {
   const clock = createFakeClock();
   const inner = new Inner();
   const limiter = new ConcurrencyLimiter(concurrency(p), clock, 'db');
-  const breaker = withBreaker
-    ? new CircuitBreaker(
-        {
-          enabled: true,
-          mode: 'consecutive',
-          failureThreshold: 2,
-          failureRate: 0.5,
-          window: 10_000,
-          minimumCalls: 10,
-          openFor: 1000,
-          halfOpenMaxCalls: 1,
-        },
-        clock,
-      )
-    : undefined;
+  const breaker = withBreaker ? new CircuitBreaker(breakerPolicy({ failureThreshold: 2 }), clock) : undefined;
   const budget = new RetryBudget({ enabled: true, ratio: 0.1, minPerSecond: 0, window: 10_000 }, clock);
   const executor = new RetryExecutor<string>({
     target: 'db',
