@@ -4,7 +4,7 @@ import { createFakeClock } from '../time/fake-clock.js';
 import { retryPolicy } from '../../test/engine/helpers.js';
 import { LazySignal } from './lazy-signal.js';
 import { Run, type Interrupt } from './operation-run.js';
-import { race, settleError, settleFirst, settleValue, wait, type Settle } from './timer-race.js';
+import { settleError, settleFirst, settleValue, wait, type Settle } from './timer-race.js';
 
 const policy = retryPolicy({ attemptTimeout: 100, deadline: 1000 });
 
@@ -72,25 +72,27 @@ describe('settleFirst', () => {
   });
 });
 
-describe('race', () => {
-  it('rejects with an Interrupt at the deadline, aborting the target with a DeadlineExceededError', async () => {
+describe('settleFirst for a wait bounded by the deadline (a wait for a connection)', () => {
+  it('at the deadline: an Interrupt, the target aborted with a DeadlineExceededError', () => {
     const clock = createFakeClock();
     const run = new Run(policy, {}, 0);
+    const settle = recorder<string>();
     const target = new LazySignal();
-    const result = race(clock, run, new Promise(() => {}), 50, 'deadline', target).catch((e: unknown) => e);
+    settleFirst(clock, run, new Promise<string>(() => {}), 50, 'deadline', target, settle);
     clock.advance(50);
-    expect(((await result) as Interrupt).why).toBe('deadline');
+    expect((settle.calls[0]?.[1] as Interrupt).why).toBe('deadline');
     expect(isDeadlineExceededError(target.signal.reason)).toBe(true);
   });
 
   it("passes the promise's own rejection on as is", async () => {
     const run = new Run(policy, {}, 0);
+    const settle = recorder<string>();
     const thrown = { not: 'an Error' };
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a client may reject with anything
-    const rejected = Promise.reject(thrown);
-    await expect(race(createFakeClock(), run, rejected, 50, 'deadline', new LazySignal())).rejects.toBe(
-      thrown,
-    );
+    settleFirst(createFakeClock(), run, Promise.reject(thrown), 50, 'deadline', new LazySignal(), settle);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settle.calls).toEqual([['error', thrown]]);
   });
 });
 

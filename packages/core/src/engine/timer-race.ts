@@ -146,23 +146,6 @@ class TimedRace<V> implements Timed {
   }
 }
 
-/**
- * {@link settleFirst} as a promise: `promise`'s outcome, or an Interrupt at `limitMs` or on the
- * caller's abort. The promise's own rejection is passed on as is: it may be any value a client throws.
- */
-export function race<V>(
-  clock: Clock,
-  run: Run,
-  promise: PromiseLike<V>,
-  limitMs: number,
-  why: InterruptWhy,
-  target: LazySignal,
-): Promise<V> {
-  return new Promise<V>((resolve, reject) =>
-    settleFirst(clock, run, promise, limitMs, why, target, { [settleValue]: resolve, [settleError]: reject }),
-  );
-}
-
 /** Waits `ms` between attempts; the caller's abort cuts it short (the deadline was checked before). */
 export function wait(clock: Clock, run: Run, ms: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
