@@ -90,6 +90,8 @@ export {
   reconnectDelays,
   refusedBeforeSendCodes,
   settledWithin,
+  TimeoutList,
+  type Timed,
 } from './kit/index.js';
 
 // Time: the injected clock, its fake, and signal helpers.

@@ -1,10 +1,10 @@
-import type { AttemptContext } from '@reconnect/core';
+import type { AttemptContext, Timed } from '@reconnect/core';
 import { runUnder } from './attempt-pool.js';
 import { serverErrno } from './classify.js';
 import { markNotSent, MySqlDriverError } from './errors.js';
 import { abandon, guard } from './guard.js';
 import { removeQueued, type AcquireCallback, type CoreConnection } from './mysql2-internals.js';
-import type { PoolState, Waiting } from './pool-state.js';
+import type { PoolState } from './pool-state.js';
 
 // One call's wait for a connection when none is free (or the free one must be validated): the wait in mysql2's queue
 // bounded (by the call's attempt, see attempt-pool.ts), idle connections validated, new connections paced, and what
@@ -149,17 +149,16 @@ export type Tracked = AcquireCallback & { [acquisitionKey]?: Acquisition };
  * be: the wait in mysql2's queue bounded, the busy back-off, validation, who caused each failure. Only calls that
  * find no free connection (or one to validate) make one; see {@link takeFree} for the rest.
  */
-export class Acquisition implements Waiting {
+export class Acquisition implements Timed {
   done = false;
   expired = false;
   retries = 0;
   limitMs: number;
   readonly startedAt: number;
-  // Its link in the pool's WaitList while its wait has a time limit (no timer of its own).
+  // Its link in the pool's TimeoutList while its wait has a time limit (no timer of its own).
   at = 0;
-  prev: Waiting | undefined = undefined;
-  next: Waiting | undefined = undefined;
-  listed = false;
+  prev: Timed | undefined = undefined;
+  next: Timed | undefined = undefined;
   armed = false;
   /** What mysql2 calls back: the one function per acquisition, marked so a re-request is known for ours. */
   readonly onConnection: Tracked;
@@ -231,7 +230,8 @@ export class Acquisition implements Waiting {
     );
   }
 
-  onTimeout(): void {
+  /** Its time in the queue is up (the pool's TimeoutList). */
+  expire(): void {
     this.expired = true;
     if (removeQueued(this.state.core, this.onConnection)) this.timedOut('ACQUIRE_TIMEOUT');
     else if (this.attempt === undefined) this.timedOut('CONNECT_TIMEOUT');

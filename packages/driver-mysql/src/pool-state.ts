@@ -1,3 +1,4 @@
+import type { TimeoutList } from '@reconnect/core';
 import type { ConnectionOptions } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import type { ConnectPacer } from './connect-pacer.js';
@@ -27,90 +28,6 @@ export interface MySqlPoolStats {
   paced: number;
 }
 
-/** A call waiting in the pool's queue with a time limit, as a link in its pool's {@link WaitList}. */
-export interface Waiting {
-  /** When its wait ends (`performance.now()` time: the monotonic clock, whatever the wall clock does). */
-  at: number;
-  prev: Waiting | undefined;
-  next: Waiting | undefined;
-  /** Whether it is in the list. */
-  listed: boolean;
-  /** Its time is up (called once, after it left the list). */
-  onTimeout(): void;
-}
-
-/**
- * The time limits of a pool's waiting calls, in order of expiry under one timer: a queued call costs a link instead of
- * a Node timer of its own (a Timeout and its async resource per call, most of what a queued call allocated). Calls
- * mostly share one limit (half the policy's attemptTimeout), so a new one goes at the tail; a shorter one walks back
- * from the tail. The timer is armed for the head only and cleared when the list empties.
- */
-export class WaitList {
-  #head: Waiting | undefined = undefined;
-  #tail: Waiting | undefined = undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #armedAt = Number.POSITIVE_INFINITY;
-  readonly #fire = (): void => this.#expire();
-
-  /** Adds `node` (its `at` set, `delayMs` from now). */
-  add(node: Waiting, delayMs: number): void {
-    let after = this.#tail;
-    while (after !== undefined && after.at > node.at) after = after.prev;
-    node.prev = after;
-    if (after === undefined) {
-      node.next = this.#head;
-      this.#head = node;
-    } else {
-      node.next = after.next;
-      after.next = node;
-    }
-    if (node.next === undefined) this.#tail = node;
-    else node.next.prev = node;
-    node.listed = true;
-    if (node.at < this.#armedAt) this.#arm(node.at, delayMs);
-  }
-
-  /** Takes `node` out (its wait ended before its time); does nothing when it is not in the list. */
-  remove(node: Waiting): void {
-    if (!node.listed) return;
-    const { prev, next } = node;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    node.prev = undefined;
-    node.next = undefined;
-    node.listed = false;
-    if (this.#head === undefined) this.clear();
-  }
-
-  /** Stops the timer (the list is empty). */
-  clear(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedAt = Number.POSITIVE_INFINITY;
-  }
-
-  #arm(at: number, delayMs: number): void {
-    clearTimeout(this.#timer);
-    this.#armedAt = at;
-    this.#timer = setTimeout(this.#fire, Math.max(0, delayMs));
-    this.#timer.unref();
-  }
-
-  #expire(): void {
-    this.#timer = undefined;
-    this.#armedAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    for (let node = this.#head; node !== undefined && node.at <= now; node = this.#head) {
-      this.remove(node);
-      node.onTimeout();
-    }
-    const head = this.#head;
-    if (head !== undefined && this.#timer === undefined) this.#arm(head.at, head.at - now);
-  }
-}
-
 /** What the driver keeps of each pool it created: mysql2's pool, the policy's settings, counters, the killer. */
 export interface PoolState {
   readonly core: CorePool;
@@ -126,7 +43,7 @@ export interface PoolState {
   /** The timer that opens a connection for the calls the pacer held back, when it lets the next one start. */
   wake: ReturnType<typeof setTimeout> | undefined;
   /** The time limits of the calls waiting in the pool's queue. */
-  readonly waits: WaitList;
+  readonly waits: TimeoutList;
   /** The last busy refusal (1040, 1203): what a first connect that never got a connection reports. */
   lastBusy: unknown;
   /**

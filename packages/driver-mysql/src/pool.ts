@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { abortReason, closeWithin } from '@reconnect/core';
+import { abortReason, closeWithin, systemClock, TimeoutList } from '@reconnect/core';
 import mysql, { type PoolOptions } from 'mysql2';
 import { createPool, type Pool } from 'mysql2/promise';
 import { acquire, asError, isServerBusy, markFresh, poolGetConnection, stopWaking } from './acquire.js';
@@ -7,7 +7,7 @@ import { ConnectPacer } from './connect-pacer.js';
 import { abandon, closedByClient, guard, isAbandoned } from './guard.js';
 import { Killer } from './kill-query.js';
 import { noop, type CoreConnection, type CorePool } from './mysql2-internals.js';
-import { stateOf, states, WaitList, type MySqlPoolStats, type PoolState } from './pool-state.js';
+import { stateOf, states, type MySqlPoolStats, type PoolState } from './pool-state.js';
 import type { PoolSettings } from './policy-mapping.js';
 
 export { mysqlPoolStats, type MySqlPoolStats } from './pool-state.js';
@@ -68,7 +68,7 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
     probeConnection: undefined,
     pacer: new ConnectPacer({ perSecond: ctx.settings.connectRate }),
     wake: undefined,
-    waits: new WaitList(),
+    waits: new TimeoutList(systemClock),
     lastBusy: undefined,
     lagging: undefined,
     replicaStatusSql: 'SHOW REPLICA STATUS',

@@ -51,9 +51,10 @@ export class TimeoutList {
     if (node.at < this.#armedAt) this.#arm(node.at, delayMs);
   }
 
-  /** Takes `node` out (it settled before its time). */
+  /** Takes `node` out (it settled before its time); a node not in the list is left alone. */
   remove(node: Timed): void {
     const { prev, next } = node;
+    if (prev === undefined && next === undefined && this.#head !== node) return;
     if (prev === undefined) this.#head = next;
     else prev.next = next;
     if (next === undefined) this.#tail = prev;

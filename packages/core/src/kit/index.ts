@@ -8,3 +8,5 @@ export {
   lostInFlightCodes,
   refusedBeforeSendCodes,
 } from './socket-errors.js';
+// One timer for many time limits, ordered by expiry (the executor's; the MySQL driver's queued calls).
+export { TimeoutList, type Timed } from '../engine/timeout-list.js';
