@@ -1,6 +1,8 @@
 // Issue #28's slow-server goal on a real throwaway redis-server behind the testkit's fault proxy: the only server
 // slowed 10× (every reply delayed 1 ms, then 10 ms with up to 4 ms of jitter), idempotent reads arriving open-loop
-// at 500/s, a target with preset:redis and `concurrency: { limit: adaptive, maxQueue: 0 }`.
+// at 500/s, a target with preset:redis and `concurrency: { limit: adaptive, maxQueue: 0, initialLimit: 8 }`. The
+// limit moves only in windows where half of it is in use: from the default 20 the slowed load (~6.5 reads in flight)
+// sometimes never bound it, and the run refused nothing; from 8 it binds every time.
 // Goal: goodput ≥ 80 % of healthy and admitted-request p99 ≤ 2× healthy, the rest refused at once, `not_sent`.
 // Asserted: goodput, the refusals (classified, not sent, at once) and the recovery. NOT asserted, because it is not
 // met: admitted p99 ≤ 2× healthy. Every reply of a server slowed so takes ≥ 10 ms against a healthy p50 of about
@@ -65,7 +67,7 @@ describe('adaptive concurrency limit, the only redis-server slowed 10× (issue #
       name: 'slow-cache',
       driver: redisDriver,
       options: { host: proxy.host, port: proxy.port },
-      policy: { ...presets.redis!.policy, concurrency: { limit: 'adaptive', maxQueue: 0 } },
+      policy: { ...presets.redis!.policy, concurrency: { limit: 'adaptive', maxQueue: 0, initialLimit: 8 } },
     });
     await target.start();
     const outcomes: Outcome[] = [];
