@@ -145,10 +145,11 @@ describe('replies that refuse a command, from one throwaway server', () => {
     // HELLO (RESP3), but not a failed RESP2 AUTH, so the refusal reaches the driver only with a password on RESP2;
     // otherwise the connect fails as "Connection is closed." (connection). Straight to the server, the refusal and
     // the close beat the first write, which fails with EPIPE (connection, may have run: the conservative reading);
-    // through a proxy the AUTH is written before the close is seen, and its reply arrives. (Without a password the
-    // driver now checks a connect lost during its handshake: test/server-busy.test.ts.) A connect refused so is
-    // waited out within its connectTimeout (server-busy.ts); 100 ms leaves no time for a second one here, so exactly
-    // one connection is refused.
+    // through a proxy the AUTH is usually written before the close is seen, and its reply arrives. When the close
+    // wins anyway (seen under CI load), the driver checks the lost connect with a socket of its own straight to the
+    // server (server-busy.ts), which the server refuses too: one refusal more, none through the proxy. A connect
+    // refused so is waited out within its connectTimeout; 100 ms leaves no time for a second one here, so the driver
+    // connects through the proxy exactly once.
     const proxy = await startFaultProxy({ target: server().options });
     later(() => proxy.close());
     await admin.config('SET', 'requirepass', 'maxclients-pw');
@@ -161,7 +162,10 @@ describe('replies that refuse a command, from one throwaway server', () => {
         ),
       );
       expect(redisDriver.classify(error)).toEqual({ kind: 'throttled', code: 'MAXCLIENTS', sent: false });
-      expect(await rejected()).toBe(before + 1);
+      expect(proxy.stats().accepted).toBe(1);
+      // The proxied connect, plus the driver's check socket when the close beat the AUTH reply.
+      expect(await rejected()).toBeGreaterThanOrEqual(before + 1);
+      expect(await rejected()).toBeLessThanOrEqual(before + 2);
     } finally {
       await admin.config('SET', 'maxclients', '10000');
       await admin.config('SET', 'requirepass', '');
