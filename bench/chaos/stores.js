@@ -5,7 +5,13 @@
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { faultCatalogue, faultNamed, openMariaDBAdmin, startFaultProxy } from '@reconnect/testkit';
+import {
+  faultCatalogue,
+  faultNamed,
+  openMariaDBAdmin,
+  startFaultProxy,
+  startSwitchableHost,
+} from '@reconnect/testkit';
 import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
 import { redisCommands } from '@reconnect/driver-redis';
 import { elasticsearchRequests } from '@reconnect/driver-elasticsearch';
@@ -56,9 +62,14 @@ export const matrixFaultNames = [...faultCatalogue.map((f) => f.name), 'restart-
 /** Every fault a run may name. */
 export const allFaultNames = [...new Set([...faultNames, ...matrixFaultNames])];
 
-/** Whether the client must connect through the fault proxy for this fault. */
+/**
+ * Whether the client must connect through the fault proxy for this fault: `true`, or `'hostname'` when it must
+ * connect by a host name the test resolver serves (a switchable host: two proxies, one name).
+ */
 export const faultNeedsProxy = (name) =>
-  name === 'blackhole' || faultCatalogue.some((f) => f.name === name && f.viaProxy);
+  faultCatalogue.some((f) => f.name === name && f.viaHostname)
+    ? 'hostname'
+    : name === 'blackhole' || faultCatalogue.some((f) => f.name === name && f.viaProxy);
 
 /** The catalogue's TLS certificate faults: they need a TLS server, so they run against the TLS stores. */
 const tlsFaultNames = faultCatalogue.filter((f) => f.name.startsWith('tls-')).map((f) => f.name);
@@ -71,8 +82,8 @@ const matrixFor = (kind) => [
   'restart-loop',
 ];
 
-/** A catalogue fault played on one server (and the proxy in front of it, when there is one). */
-function catalogueFault(kind, server, proxies, name, t, account) {
+/** A catalogue fault played on one server (and the proxy or switchable host in front of it, when there is one). */
+function catalogueFault(kind, server, proxies, name, t, account, hosts = []) {
   const fault = faultNamed(name);
   let active;
   return {
@@ -81,6 +92,7 @@ function catalogueFault(kind, server, proxies, name, t, account) {
         store: kind,
         server,
         ...(proxies[0] === undefined ? {} : { proxy: proxies[0] }),
+        ...(hosts[0] === undefined ? {} : { host: hosts[0] }),
         durationMs: t.faultMs,
         ...(account === undefined ? {} : { account }),
       });
@@ -126,14 +138,24 @@ function catalogueFault(kind, server, proxies, name, t, account) {
  * @property {string} note  how, for the tables
  */
 
-/** Proxies in front of `targets` ({host, port} each), or none; returns what clients connect to. */
+/**
+ * Proxies in front of `targets` ({host, port} each), or none, or (`'hostname'`) a switchable host in front of
+ * each: clients connect by name. Returns what clients connect to; `close()` closes what it started.
+ */
 async function maybeProxies(viaProxy, targets) {
-  if (!viaProxy) return { endpoints: targets, proxies: [] };
+  if (!viaProxy) return { endpoints: targets, proxies: [], hosts: [] };
+  if (viaProxy === 'hostname') {
+    const hosts = await Promise.all(targets.map((t) => startSwitchableHost({ target: t })));
+    return { endpoints: hosts.map((h) => ({ host: h.name, port: h.port })), proxies: [], hosts };
+  }
   const proxies = await Promise.all(
     targets.map((t) => startFaultProxy({ target: { host: t.host, port: t.port } })),
   );
-  return { endpoints: proxies.map((p) => ({ host: p.host, port: p.port })), proxies };
+  return { endpoints: proxies.map((p) => ({ host: p.host, port: p.port })), proxies, hosts: [] };
 }
+
+/** Closes the proxies and switchable hosts `maybeProxies` started. */
+const closeExposed = (ep) => Promise.all([...ep.proxies, ...(ep.hosts ?? [])].map((p) => p.close()));
 
 function blackhole(proxies) {
   return {
@@ -190,10 +212,10 @@ function redisStore() {
               () => server.restart(),
               t,
             );
-          return catalogueFault('redis', server, ep.proxies, name, t);
+          return catalogueFault('redis', server, ep.proxies, name, t, undefined, ep.hosts);
         },
         async stop() {
-          await Promise.all(ep.proxies.map((p) => p.close()));
+          await closeExposed(ep);
           await scen.teardown();
         },
       };
@@ -266,15 +288,50 @@ function mysqlStore() {
               () => server.restart(),
               t,
             );
-          return catalogueFault('mariadb', server, ep.proxies, name, t, account);
+          return catalogueFault('mariadb', server, ep.proxies, name, t, account, ep.hosts);
         },
         async stop() {
-          await Promise.all(ep.proxies.map((p) => p.close()));
+          await closeExposed(ep);
           await scen.teardown();
         },
       };
     },
   };
+}
+
+/**
+ * The catalogue's Elasticsearch faults in the matrix. Not `es-sniff-unreachable`: the store preset does not sniff
+ * (discovery off), so the cell would only show a node killed; the driver's own test runs it with discovery on.
+ */
+const esMatrixFaults = faultCatalogue
+  .filter((f) => f.stores.includes('elasticsearch') && f.name !== 'es-sniff-unreachable')
+  .map((f) => f.name);
+
+/** The `_bulk` fault's writes: each write is one bulk of this many documents (so a bulk can land in part). */
+const bulkParts = 3;
+
+/**
+ * The write ids on the server from bulk writes: an id once per complete copy — every part present once is one
+ * copy; a part present twice makes two (a duplicate); a part missing makes none (lost, if it was acknowledged).
+ */
+function bulkWriteIds(docs) {
+  const parts = new Map();
+  for (const d of docs) {
+    const counts = parts.get(d.source.wid) ?? new Array(bulkParts).fill(0);
+    counts[d.source.part] += 1;
+    parts.set(d.source.wid, counts);
+  }
+  return [...parts].flatMap(([wid, counts]) =>
+    new Array(Math.min(...counts) === 0 ? 0 : Math.max(...counts)).fill(wid),
+  );
+}
+
+/** A bulk write that failed in part: `outcome` unknown when some item may have landed, else not_sent. */
+function bulkFailure(code, items, unknown) {
+  return Object.assign(new Error(`bulk: ${items} of ${bulkParts} items not applied`), {
+    code,
+    outcome: unknown ? 'unknown' : 'not_sent',
+  });
 }
 
 /** @returns {BenchStore} */
@@ -285,7 +342,7 @@ function elasticsearchStore() {
     preset: 'elasticsearch',
     rawName: 'ES client',
     faults: ['crash', 'hang', 'blackhole', 'restart-loop', 'node-down'],
-    matrixFaults: [],
+    matrixFaults: esMatrixFaults,
     async start() {
       const scen = elasticsearchScenario();
       await scen.setup(); // the documents live in the coordinator: they survive every node's crash
@@ -295,6 +352,14 @@ function elasticsearchStore() {
         proxies: [],
       };
       const urls = () => ep.endpoints.map((e) => `http://${e.host}:${e.port}`);
+      const index = (lane) => `demo-writes-${lane}`;
+      const bulkOps = (lane, id) =>
+        Array.from({ length: bulkParts }, (_, part) => [
+          { index: { _index: index(lane) } },
+          { wid: id, lane, part },
+        ]).flat();
+      // The `_bulk` fault makes every write a bulk of `bulkParts` documents (set before the load starts).
+      let bulk = false;
       return {
         async expose(viaProxy) {
           ep = await maybeProxies(viaProxy, ep.endpoints);
@@ -306,15 +371,30 @@ function elasticsearchStore() {
           options: { nodes: urls() },
         }),
         read: scen.read,
-        write: scen.write,
-        serverWrites: scen.serverWrites,
+        async write(client, lane, id) {
+          if (!bulk) return scen.write(client, lane, id);
+          const res = await client.bulk({ operations: bulkOps(lane, id) });
+          const failed = res.items.filter((i) => (i.index?.status ?? 500) >= 300).length;
+          if (res.errors) throw bulkFailure('BULK_ITEMS_FAILED', failed, failed < bulkParts);
+          return res;
+        },
+        serverWrites: async (lane) =>
+          bulk ? bulkWriteIds(cluster.documents(index(lane))) : scen.serverWrites(lane),
         keyed: {
           options: (o) => ({ ...o, clientIds: true }),
-          write: (target, lane, id) =>
-            elasticsearchRequests(target).index({
-              index: `demo-writes-${lane}`,
-              document: { wid: id, lane },
-            }),
+          async write(target, lane, id) {
+            const requests = elasticsearchRequests(target);
+            if (!bulk) return requests.index({ index: index(lane), document: { wid: id, lane } });
+            const res = await requests.bulk(bulkOps(lane, id));
+            const left = res.items.filter((i) => i.outcome !== 'applied' && i.outcome !== 'already_applied');
+            if (left.length > 0)
+              throw bulkFailure(
+                `BULK_${left[0].outcome.toUpperCase()}`,
+                left.length,
+                left.some((i) => i.outcome === 'unknown') || left.length < bulkParts,
+              );
+            return res;
+          },
           note: 'clientIds: an id made before the first attempt, create semantics',
         },
         fault(name, t) {
@@ -331,10 +411,11 @@ function elasticsearchStore() {
             const n1 = cluster.nodes[0];
             return { start: () => n1.kill(), end: () => n1.restart() };
           }
-          throw new Error(`Elasticsearch has no fault "${name}"`);
+          if (name === 'es-bulk-node-leaves') bulk = true;
+          return catalogueFault('elasticsearch', cluster, ep.proxies, name, t);
         },
         async stop() {
-          await Promise.all(ep.proxies.map((p) => p.close()));
+          await closeExposed(ep);
           await scen.teardown();
         },
       };

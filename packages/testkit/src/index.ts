@@ -55,6 +55,8 @@ export { clockJumpMs, jumpWallClock } from './faults/server-faults.js';
 export { cleanupAll, trackedResources, type TrackedResourceInfo } from './cleanup/registry.js';
 export { testkitRoot, TESTKIT_ROOT_ENV } from './cleanup/temp-dir.js';
 export { freePort } from './net/free-port.js';
+export { installTestResolver, type TestResolver } from './net/test-resolver.js';
+export { startSwitchableHost, switchableAddresses, type SwitchableHost } from './net/switchable-host.js';
 export { whenAccepting, type AcceptingWait } from './net/when-accepting.js';
 export { canConnect, redisPing, mysqlGreeting, postgresReady, type ProbeResult } from './net/probes.js';
 export { useServer, type UseServerOptions } from './vitest/use-server.js';

@@ -1,3 +1,5 @@
+import { dnsFaults } from './dns-faults.js';
+import { esFaults } from './es-faults.js';
 import type { CatalogueFault } from './fault.js';
 import { networkFaults } from './network-faults.js';
 import { serverFaults } from './server-faults.js';
@@ -10,8 +12,10 @@ export type { ActiveFault, CatalogueFault, FaultEnv, FaultGroup, FaultStore } fr
 export const faultCatalogue: readonly CatalogueFault[] = [
   ...networkFaults,
   ...serverFaults,
+  ...dnsFaults,
   ...storeFaults,
   ...tlsFaults,
+  ...esFaults,
 ];
 
 /** The catalogue's fault of that name (throws with the names known). */

@@ -1,3 +1,4 @@
+import type { SwitchableHost } from '../net/switchable-host.js';
 import type { FaultProxy } from '../proxy/fault-proxy.js';
 import type { ServerHandle } from '../servers/server-handle.js';
 import { openMariaDBAdmin, openRedisAdmin, type AdminSession } from './admin.js';
@@ -7,7 +8,7 @@ import { openMariaDBAdmin, openRedisAdmin, type AdminSession } from './admin.js'
 // bounded in time and leaves the server as it found it after heal().
 
 /** The stores the catalogue knows how to hurt. */
-export type FaultStore = 'redis' | 'mariadb';
+export type FaultStore = 'redis' | 'mariadb' | 'elasticsearch';
 
 /** The groups of the fault matrix. */
 export type FaultGroup = 'process' | 'network' | 'connections' | 'security' | 'store' | 'client';
@@ -15,10 +16,15 @@ export type FaultGroup = 'process' | 'network' | 'connections' | 'security' | 's
 /** What a fault is applied to. */
 export interface FaultEnv {
   readonly store: FaultStore;
-  /** The throwaway server (its `host`/`port` are where admin sessions connect, bypassing the proxy). */
+  /**
+   * The throwaway server (its `host`/`port` are where admin sessions connect, bypassing the proxy); for
+   * `elasticsearch`, the test cluster (`startElasticsearchCluster`).
+   */
   readonly server: ServerHandle;
   /** The fault proxy the client connects through; required by faults with `viaProxy`. */
   readonly proxy?: FaultProxy;
+  /** The host name the client connects to (`startSwitchableHost`); required by faults with `viaHostname`. */
+  readonly host?: SwitchableHost;
   /** How long the fault lasts, for faults that act over time (flapping, a busy script). */
   readonly durationMs: number;
   /**
@@ -50,6 +56,8 @@ export interface CatalogueFault {
   readonly stores: readonly FaultStore[];
   /** The client must connect through `env.proxy`. */
   readonly viaProxy: boolean;
+  /** The client must connect to `env.host.name` (a name the test resolver serves), not to an address. */
+  readonly viaHostname?: boolean;
   start(env: FaultEnv): Promise<ActiveFault>;
 }
 

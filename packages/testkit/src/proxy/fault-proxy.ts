@@ -30,7 +30,7 @@ export type {
 const maxConnectionStats = 1000;
 
 class FaultProxyImpl implements FaultProxy {
-  readonly host = '127.0.0.1';
+  readonly host: string;
   port: number;
   readonly target: { host: string; port: number };
   mode: ProxyMode = 'pass';
@@ -63,13 +63,14 @@ class FaultProxyImpl implements FaultProxy {
 
   constructor(options: FaultProxyOptions) {
     this.target = { ...options.target };
+    this.host = options.listenHost ?? '127.0.0.1';
     this.port = options.listenPort ?? 0;
     this.#random = options.random ?? Math.random;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter must read the port chosen at listen()
     const self = this;
     this.#untrack = track({
       get description() {
-        return `fault proxy 127.0.0.1:${self.port} → ${self.target.host}:${self.target.port}`;
+        return `fault proxy ${self.host}:${self.port} → ${self.target.host}:${self.target.port}`;
       },
       dispose: () => this.close(),
       disposeSync: () => {
@@ -305,7 +306,7 @@ class FaultProxyImpl implements FaultProxy {
 }
 
 /**
- * Starts a TCP proxy on 127.0.0.1 in front of `target`, forwarding in `pass` mode.
+ * Starts a TCP proxy on 127.0.0.1 (or `listenHost`) in front of `target`, forwarding in `pass` mode.
  * Switch faults at run time; read `stats()` to see how much traffic reached the server.
  */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {

@@ -48,8 +48,13 @@ export interface ProxyStats {
 export interface FaultProxyOptions {
   /** The server to forward to. */
   target: { host: string; port: number };
-  /** Port to listen on (127.0.0.1); a free one by default. */
+  /** Port to listen on; a free one by default. */
   listenPort?: number;
+  /**
+   * Loopback address to listen on, `127.0.0.1` by default. Another one of 127.0.0.0/8 (Linux answers on all of
+   * them) gives two proxies the same port at two addresses, what a hostname switched by the test resolver needs.
+   */
+  listenHost?: string;
   /** Draws the jitter of each delayed chunk, in [0, 1); `Math.random` by default (a test passes its own). */
   random?: () => number;
 }
