@@ -254,7 +254,7 @@ describe('Reconnector', () => {
     expect(attempts.filter((d) => !d)).toHaveLength(1 + 5);
   });
 
-  it('recovery under traffic is at most one minProbeGap late, and the backoff timer keeps its schedule', async () => {
+  it('recovery under traffic is at most one gap late, and the backoff timer keeps its schedule', async () => {
     const { clock, c, r } = setup(
       {
         maxRetries: 5,
@@ -271,11 +271,17 @@ describe('Reconnector', () => {
     r.lost(new Error('down'));
     const waiting = r.whenConnected();
     await underTraffic(clock, r, 2050);
-    // Timer attempts stay at 1000 and 2000 although nudged attempts ran every 100 ms in between.
+    // Timer attempts stay at 1000 and 2000 although nudged attempts ran in between: every minProbeGap (100 ms)
+    // for the first second down, then a tenth of the time down (no jitter: the backoff has none).
     expect(kinds.filter((k) => k.endsWith('timer'))).toEqual(['0:timer', '1000:timer', '2000:timer']);
-    expect(kinds.filter((k) => k.endsWith('nudge')).length).toBe(18);
+    const nudges = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1210, 1331, 1464, 1610, 1771, 1948];
+    expect(kinds.filter((k) => k.endsWith('nudge'))).toEqual(nudges.map((t) => `${t}:nudge`));
     c.set('ok');
-    await underTraffic(clock, r, 100);
+    // The last attempt ran at 2000, 2000 ms down: the next is 200 ms later, and connects.
+    await underTraffic(clock, r, 149);
+    expect(r.status).toBe('reconnecting');
+    await underTraffic(clock, r, 50);
+    expect(kinds.at(-1)).toBe('2200:nudge');
     expect(r.status).toBe('connected');
     await waiting;
     expect(clock.pending()).toBe(0);
@@ -304,10 +310,11 @@ describe('Reconnector', () => {
     r.nudge();
     await clock.advanceAsync(3000);
     expect(kinds).toEqual(['0:timer', '500:nudge', '1500:timer', '2500:timer', '3500:timer']);
-    // One more operation arrives: one attempt for it (a gap after the last), then the schedule again.
+    // One more operation arrives: one attempt for it (a gap after the last: 3 s down, so 300 ms), then the
+    // schedule again.
     r.nudge();
     await clock.advanceAsync(999);
-    expect(kinds.slice(5)).toEqual(['3600:nudge']);
+    expect(kinds.slice(5)).toEqual(['3800:nudge']);
     c.set('ok');
     await clock.advanceAsync(1);
     expect(kinds.slice(6)).toEqual(['4500:timer']);
@@ -367,7 +374,8 @@ describe('Reconnector', () => {
 
   it('under traffic, reconnectFailed follows the backoff schedule; one count agrees across events', async () => {
     // A 6 s outage under preset:redis-like backoff (1, 2, 4 s) with operations waiting: on-demand attempts
-    // run every 100 ms, but an operator's log sees the schedule's attempts only.
+    // run every 100 ms and more (the gap grows with the time down), but an operator's log sees the schedule's
+    // attempts only.
     const { clock, c, r } = setup(
       {
         maxRetries: 5,
@@ -384,6 +392,13 @@ describe('Reconnector', () => {
     r.on('stateChange', (e) => changes.push(e.attempt));
     let reconnect: { attempts: number; onDemandAttempts: number } | undefined;
     r.on('reconnect', (e) => (reconnect = e));
+    // On-demand attempts started before each scheduled one.
+    const onDemandBefore: number[] = [];
+    let onDemand = 0;
+    r.on('attempt', (e) => {
+      if (e.onDemand) onDemand++;
+      else onDemandBefore.push(onDemand);
+    });
     r.start();
     await clock.advanceAsync(0);
     c.set('fail');
@@ -394,15 +409,19 @@ describe('Reconnector', () => {
       [1, 2000],
       [2, 4000],
     ]);
-    // Every on-demand failure is counted once, in the next scheduled report.
-    expect(failed[0]!.onDemand).toBeGreaterThanOrEqual(8);
-    expect(failed[1]!.onDemand).toBeGreaterThanOrEqual(15);
+    // Every on-demand failure is counted once, in the next scheduled report: 9 at 100 ms (one second down),
+    // 11 more as the gap grows from 110 to 285 ms.
+    expect(onDemandBefore).toEqual([0, 9, 20]); // the start's connect, then the schedule's at 1 s and 3 s
+    expect(failed[0]!.onDemand).toBe(9);
+    expect(failed[1]!.onDemand).toBe(11);
     c.set('ok');
-    await underTraffic(clock, r, 100);
+    // 6 s down, the gap is ~600 ms: the last attempt ran at 5845, the next at 6430 connects.
+    await underTraffic(clock, r, 450);
     await waiting;
     expect(r.status).toBe('connected');
     expect(reconnect?.attempts).toBe(2);
     expect(changes.at(-1)).toBe(2); // stateChange reconnecting → connected says the same
-    expect(reconnect!.onDemandAttempts).toBeGreaterThan(50);
+    expect(reconnect!.onDemandAttempts).toBe(onDemand);
+    expect(onDemand).toBe(28); // 20, then 3300, 3630, 3993, 4392, 4831, 5314, 5845 and 6430
   });
 });

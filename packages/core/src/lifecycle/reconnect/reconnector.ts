@@ -6,29 +6,11 @@ import { idleState, transition, type ReconnectorInput, type ReconnectorState } f
 import { OneShotTimer } from '../../time/one-shot-timer.js';
 import { PromiseWaiter, Waiters, type Cancellation, type Waiter } from './waiters.js';
 import { withTimeout } from '../../time/with-timeout.js';
-import type {
-  DisconnectEvent,
-  ReconnectEvent,
-  ReconnectFailedEvent,
-  StateChangeEvent,
-  TargetState,
-} from '../types.js';
+import type { TargetState } from '../types.js';
+import type { ReconnectorEvents } from './reconnector-events.js';
+import { downSince, onDemandDelay, onDemandGap } from './on-demand-gap.js';
 
-/** Payload of `attempt`: one connect attempt starts (for spans: one event per try). */
-export interface AttemptStartEvent {
-  attempt: number;
-  /** True for an on-demand attempt triggered by a waiting operation rather than the backoff timer. */
-  onDemand: boolean;
-}
-
-/** Events of a {@link Reconnector}. */
-export interface ReconnectorEvents {
-  stateChange: StateChangeEvent;
-  disconnect: DisconnectEvent;
-  reconnect: ReconnectEvent;
-  reconnectFailed: ReconnectFailedEvent;
-  attempt: AttemptStartEvent;
-}
+export type { AttemptStartEvent, ReconnectorEvents } from './reconnector-events.js';
 
 /** Options of a {@link Reconnector}. */
 export interface ReconnectorOptions {
@@ -42,6 +24,8 @@ export interface ReconnectorOptions {
   /** Whether a connect error says the server is busy, not down (`throttled`): not counted toward maxRetries. */
   isBusy?: (error: unknown) => boolean;
   clock?: Clock;
+  /** Jitters the gap between on-demand attempts (0 ≤ x < 1); defaults to `Math.random`. */
+  random?: () => number;
   /** Wall-clock time for event payloads (`at`); defaults to `Date.now`. */
   wallClock?: () => number;
 }
@@ -51,7 +35,8 @@ export interface ReconnectorOptions {
  * around it. It connects, and after a loss retries with backoff until connected, `failed`
  * (`maxRetries` scheduled attempts exhausted; then it keeps probing at the cap or stops, per `onExhausted`)
  * or stopped. Operations waiting for the connection may ask for an immediate attempt
- * ({@link Reconnector.nudge}), single-flight and at most one per `minProbeGap`. Such on-demand attempts run
+ * ({@link Reconnector.nudge}), single-flight and at most one per gap (`minProbeGap`; past a blip, spread over a
+ * tenth of the time down, at most 5 s and `backoff.max`: see on-demand-gap.ts). Such on-demand attempts run
  * between the backoff timer's attempts: they neither count toward `maxRetries` nor move the backoff schedule.
  * They follow demand (at most one per operation that asked since the last attempt; waiting asks nothing more),
  * so a quiet fleet sends a down server no more connects than its callers send requests, plus the schedule's.
@@ -63,6 +48,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   readonly #isFinal: (error: unknown) => boolean;
   readonly #isBusy: (error: unknown) => boolean;
   readonly #clock: Clock;
+  readonly #random: () => number;
   readonly #wall: () => number;
   #state: ReconnectorState = idleState;
   // The backoff schedule's next attempt (counts toward maxRetries).
@@ -79,6 +65,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   // On-demand attempts since the last start / loss (for the `reconnect` event).
   #onDemandTries = 0;
   #lastAttemptAt = -Infinity;
+  #gap = 0; // the least wait from the last attempt to an on-demand one (onDemandGap: grows with the time down)
   #demand = false; // an operation asked (nudge) since the last attempt started: one on-demand attempt's credit
   #lastDelay: number | undefined;
   readonly #waiters = new Waiters();
@@ -91,6 +78,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#isFinal = options.isFinal ?? (() => false);
     this.#isBusy = options.isBusy ?? (() => false);
     this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
     this.#wall = options.wallClock ?? Date.now;
     this.#timer = new OneShotTimer(this.#clock);
     this.#nudge = new OneShotTimer(this.#clock);
@@ -164,14 +152,19 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
 
   /**
    * Asks for an attempt now instead of at the next backoff timer, for operations waiting on the
-   * connection. Single-flight, and at most one attempt starts per `minProbeGap`: a thousand callers
-   * cause one attempt, not a thousand.
+   * connection. Single-flight, and at most one attempt starts per gap: a thousand callers cause one attempt,
+   * not a thousand. Past a blip the attempt waits a random part of a window and the gap grows, both with the
+   * time down ({@link onDemandDelay}, {@link onDemandGap}), so a fleet's targets whose callers arrive in step
+   * after a long outage do not all probe the returning server within the same `minProbeGap`.
    */
   nudge(): void {
     this.#demand = true;
     if (this.#inFlight !== undefined || !this.#retrying()) return;
-    const earliest = this.#lastAttemptAt + this.#policy.minProbeGap;
     const now = this.#clock.now();
+    const delay = onDemandDelay(this.#policy, now - (downSince(this.#state) ?? now), this.#random);
+    // Past a blip, the attempt drawn for earlier operations answers these too (redrawing would pull it forward).
+    if (delay > 0 && this.#nudge.at !== Infinity) return;
+    const earliest = Math.max(this.#lastAttemptAt + this.#gap, now + delay);
     if (now >= earliest) this.#attempt(false);
     else this.#setNudgeTimer(earliest - now);
   }
@@ -271,6 +264,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#inFlight = controller;
     this.#inFlightScheduled = scheduled;
     this.#lastAttemptAt = this.#clock.now();
+    this.#gap = onDemandGap(this.#policy, this.#lastAttemptAt - (downSince(this.#state) ?? 0), this.#random);
     this.emit('attempt', { attempt, onDemand: !scheduled });
 
     const timeoutMs = this.#policy.connectTimeout;
@@ -301,8 +295,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
           busy: this.#isBusy(error),
         });
         if (countsToward) this.#scheduleNext();
-        // Operations asked during this attempt: again one minProbeGap later, not only at the backoff timer.
-        if (this.#demand && this.#waiters.size > 0) this.#setNudgeTimer(this.#policy.minProbeGap);
+        // Operations asked during this attempt: again one gap later, not only at the backoff timer.
+        if (this.#demand && this.#waiters.size > 0) this.#setNudgeTimer(this.#gap);
         if (!this.#retrying()) {
           this.#timer.cancel();
           this.#nudge.cancel();
