@@ -84,6 +84,9 @@ export function isServerBusy(error: unknown): boolean {
 /** Whether the pool has no connection at all: it is reconnecting, and the pacer's ceiling does not hold it back. */
 const isEmpty = (state: PoolState): boolean => state.core._allConnections.length === 0;
 
+/** The calls waiting in mysql2's queue, plus `asking` (the call that asks now, not in it): a refill's backlog. */
+const waiting = (state: PoolState, asking: number): number => state.core._connectionQueue.length + asking;
+
 /** Whether mysql2, asked for a connection now, would open a new one (none free, room for another). */
 function wouldOpen(state: PoolState): boolean {
   const { core } = state;
@@ -99,7 +102,7 @@ function wouldOpen(state: PoolState): boolean {
 function wake(state: PoolState): void {
   state.wake = undefined;
   const queue = state.core._connectionQueue;
-  while (queue.length > 0 && wouldOpen(state) && state.pacer.tryOpen(isEmpty(state))) {
+  while (queue.length > 0 && wouldOpen(state) && state.pacer.tryOpen(isEmpty(state), waiting(state, 0))) {
     const cb = queue.shift();
     if (cb !== undefined) state.getConnection.call(state.core, cb);
   }
@@ -109,7 +112,10 @@ function wake(state: PoolState): void {
 function armWake(state: PoolState): void {
   if (state.wake !== undefined || state.closing) return;
   // Not unref'd: a call waiting for this connection is the program's work, like a socket it waits on.
-  state.wake = setTimeout(() => wake(state), Math.max(1, state.pacer.waitMs(isEmpty(state))));
+  state.wake = setTimeout(
+    () => wake(state),
+    Math.max(1, state.pacer.waitMs(isEmpty(state), waiting(state, 0))),
+  );
 }
 
 /** Stops opening connections for held-back calls (the pool is closing: mysql2 fails its queue). */
@@ -125,8 +131,13 @@ export function stopWaking(state: PoolState): void {
  * `front`: a call mysql2 took from the head of its queue goes back to the head.
  */
 export function requestConnection(state: PoolState, cb: AcquireCallback, front: boolean): void {
-  if (!wouldOpen(state) || state.pacer.tryOpen(isEmpty(state))) {
+  if (!wouldOpen(state) || state.pacer.tryOpen(isEmpty(state), waiting(state, 1))) {
     state.getConnection.call(state.core, cb);
+    // The calls held back for the pool's settling may have a refill now (the pacer's, after an outage): not at its end.
+    if (state.wake !== undefined && state.pacer.waitMs(false, waiting(state, 0)) === 0) {
+      stopWaking(state);
+      wake(state);
+    }
     return;
   }
   const { core } = state;
@@ -176,7 +187,8 @@ export class Acquisition implements Timed {
     // and no clock reading for it. A call outside an operation keeps its bound on the handshake too.
     const free = core._freeConnections.length > 0;
     // A call the pacer will hold back waits in the queue like one that finds every connection busy.
-    const willQueue = !free && (!wouldOpen(state) || state.pacer.waitMs(isEmpty(state)) > 0);
+    const willQueue =
+      !free && (!wouldOpen(state) || state.pacer.waitMs(isEmpty(state), waiting(state, 1)) > 0);
     // `ownLimit` false: the caller's signal is the only bound (the first connect, bounded by connectTimeout).
     this.limitMs = !ownLimit
       ? 0

@@ -186,3 +186,96 @@ describe('ConnectPacer and the wall clock', () => {
     }
   });
 });
+
+describe('ConnectPacer: the refill after an outage (issue #29)', () => {
+  /** A pacer of a pool of 10 that replaces a lost one (or not), on a clock that never moves. */
+  function refilling(recovering = true) {
+    return new ConnectPacer({ perSecond: 5, poolSize: 10, recovering, now: () => 1_000_000, random: () => 0 });
+  }
+  /** How many tryOpen calls succeed in a row while `waiting` calls wait (at most 20 asked). */
+  const openable = (p: ConnectPacer, waiting: number) => {
+    let n = 0;
+    while (n < 20 && p.tryOpen(false, waiting)) n++;
+    return n;
+  };
+
+  it('a pool that replaces a lost one: behind its first connection, a backlog of its size opens the rest at once', () => {
+    const p = refilling();
+    expect(p.tryOpen(true)).toBe(true);
+    p.opened();
+    expect(p.waitMs(false, 10)).toBe(0);
+    // The first connection and 9 more: the pool's size, no more at once.
+    expect(openable(p, 10)).toBe(9);
+    // Then the ceiling's gap again.
+    expect(p.waitMs(false, 10)).toBe(200);
+  });
+
+  it('once a backlog of the pool’s size was seen, every call that waits gets a connection (the queue shrinks as they open)', () => {
+    const p = refilling();
+    p.tryOpen(true);
+    p.opened();
+    expect(p.tryOpen(false, 10)).toBe(true);
+    for (let waiting = 9; waiting > 1; waiting--) expect(p.tryOpen(false, waiting), `${waiting}`).toBe(true);
+    // Nobody waits: nothing to open for.
+    expect(p.tryOpen(false, 0)).toBe(false);
+  });
+
+  it('a backlog smaller than the pool (a fleet instance’s few callers) settles 1–1.5 s as before', () => {
+    const p = refilling();
+    p.tryOpen(true);
+    p.opened();
+    expect(p.tryOpen(false, 9)).toBe(false);
+    expect(p.waitMs(false, 9)).toBe(settleMs);
+  });
+
+  it('nothing at once before the first connection succeeded (the server may still be down)', () => {
+    const p = refilling();
+    expect(p.tryOpen(true)).toBe(true);
+    expect(p.tryOpen(false, 50)).toBe(false);
+    expect(p.waitMs(false, 50)).toBe(settleMs);
+  });
+
+  it('a new target’s first pool (not a recovery) settles and grows at the ceiling whatever waits', () => {
+    const p = refilling(false);
+    p.tryOpen(true);
+    p.opened();
+    expect(p.tryOpen(false, 50)).toBe(false);
+    expect(p.waitMs(false, 50)).toBe(settleMs);
+  });
+
+  it('a busy refusal (max_connections) ends the refill: back-off, then the ceiling', () => {
+    let now = 1_000_000;
+    const p = new ConnectPacer({ perSecond: 5, poolSize: 10, recovering: true, now: () => now, random: () => 0 });
+    p.tryOpen(true);
+    p.opened();
+    expect(p.tryOpen(false, 10)).toBe(true);
+    expect(p.busy()).toBe(busyBackoffBaseMs / 2);
+    expect(p.tryOpen(false, 10)).toBe(false);
+    now += busyBackoffBaseMs;
+    p.opened();
+    // The refill does not come back with the next success: one connection per gap.
+    expect(p.tryOpen(false, 10)).toBe(true);
+    expect(p.tryOpen(false, 10)).toBe(false);
+  });
+
+  it('a pool emptied after having had connections (the server restarted under it) refills the same way', () => {
+    let now = 1_000_000;
+    const p = new ConnectPacer({ perSecond: 5, poolSize: 10, now: () => now, random: () => 0 });
+    p.tryOpen(true);
+    p.opened();
+    expect(p.tryOpen(false, 10)).toBe(false); // a new pool: it settles
+    now += 5000;
+    // Every connection lost: the next is the pool's first again, and a recovery.
+    expect(p.tryOpen(true)).toBe(true);
+    expect(p.tryOpen(false, 10)).toBe(false); // not before that one succeeded
+    p.opened();
+    expect(openable(p, 10)).toBe(9);
+  });
+
+  it('no pool size (connectionLimit 0, unbounded): no refill', () => {
+    const p = new ConnectPacer({ perSecond: 5, poolSize: 0, recovering: true, now: () => 0, random: () => 0 });
+    p.tryOpen(true);
+    p.opened();
+    expect(p.tryOpen(false, 1000)).toBe(false);
+  });
+});

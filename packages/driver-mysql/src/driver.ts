@@ -89,9 +89,22 @@ async function discover(pool: MySqlPool, ctx: ProbeContext): Promise<NodeAddress
   return topology === undefined ? [] : discoverRoles(topology, ctx.signal);
 }
 
+// The servers (per target's options object) a pool has connected to: a new pool for one of them is a reconnect.
+const connectedTo = new WeakMap<MySqlDriverOptions, Set<string>>();
+
+/** Whether a pool of this target for `node` connected before: this connect replaces it. */
+function reconnecting(options: MySqlDriverOptions, node: NodeAddress | undefined): boolean {
+  let seen = connectedTo.get(options);
+  if (seen === undefined) connectedTo.set(options, (seen = new Set()));
+  const key = node?.id ?? '';
+  return seen.has(key);
+}
+
 async function connect(options: MySqlDriverOptions, ctx: ConnectContext): Promise<MySqlPool> {
   const pool = createMySqlPool(mysql2PoolOptions(options, ctx.policy, ctx.node), {
     settings: poolSettings(options, ctx.policy),
+    // A pool that replaces a lost one refills at once behind its first connection when a backlog waits (issue #29).
+    recovering: reconnecting(options, ctx.node),
   });
   const topology = topologyOf(options, ctx);
   if (topology !== undefined) poolTopology.set(pool, topology);
@@ -99,6 +112,7 @@ async function connect(options: MySqlDriverOptions, ctx: ConnectContext): Promis
   if (rule !== undefined && ctx.node !== undefined) poolLag.set(pool, { id: ctx.node.id, rule });
   try {
     await openPool(pool, ctx.signal);
+    connectedTo.get(options)?.add(ctx.node?.id ?? '');
     return pool;
   } catch (error) {
     // Nothing to finish gracefully on a pool that never connected (it may be stuck in a handshake).

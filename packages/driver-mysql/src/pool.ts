@@ -21,6 +21,8 @@ export type MySqlPool = Pool;
 /** What {@link createMySqlPool} needs besides the mysql2 options. */
 export interface CreatePoolContext {
   settings: PoolSettings;
+  /** The pool replaces one of the same target (and node) that was lost: its refill is a recovery (connect-pacer.ts). */
+  recovering?: boolean;
 }
 
 /**
@@ -66,7 +68,11 @@ export function createMySqlPool(options: PoolOptions, ctx: CreatePoolContext): M
     getConnection: original,
     closing: false,
     probeConnection: undefined,
-    pacer: new ConnectPacer({ perSecond: ctx.settings.connectRate }),
+    pacer: new ConnectPacer({
+      perSecond: ctx.settings.connectRate,
+      poolSize: core.config.connectionLimit,
+      recovering: ctx.recovering === true,
+    }),
     wake: undefined,
     waits: new TimeoutList(systemClock),
     lastBusy: undefined,
