@@ -52,6 +52,8 @@ function callersSaw(g) {
 const benchNotes = {
   'es-bulk-node-leaves':
     'In its cells each write is one `_bulk` of 3 documents, counted once per complete copy on the server: a document there twice is a duplicated write, one missing is a lost one.',
+  'sentinel-failover':
+    "Its cells run on a master, a replica and one Sentinel (quorum 1), the replica in sync before the fault. The writes the old master acknowledged after the replica's promotion and before the client followed Sentinel (+switch-master) are gone from the new master: Redis replicates asynchronously and Sentinel's failover does not pause the old master (`min-replicas-to-write` on the server, or `WAIT`, narrows that window). Measured beside it, raw ioredis without a failover detector lost 116 of 139 acknowledged writes in the same cell.",
   'es-sniff-unreachable':
     'No matrix cell: the store preset does not sniff (discovery off), so the cell would show only a node killed; packages/driver-elasticsearch/test/sniff-unreachable.test.ts runs it with discovery on.',
 };

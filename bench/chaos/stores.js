@@ -9,7 +9,10 @@ import {
   faultCatalogue,
   faultNamed,
   openMariaDBAdmin,
+  openRedisAdmin,
   startFaultProxy,
+  startRedis,
+  startRedisSentinel,
   startSwitchableHost,
 } from '@reconnect/testkit';
 import { ensureIdempotencyKeyTable, statementOnce } from '@reconnect/driver-mysql';
@@ -77,13 +80,13 @@ const tlsFaultNames = faultCatalogue.filter((f) => f.name.startsWith('tls-')).ma
 /** The catalogue's faults for a store kind of the testkit ('redis', 'mariadb'), and the restart loop. */
 const matrixFor = (kind) => [
   ...faultCatalogue
-    .filter((f) => f.stores.includes(kind) && !tlsFaultNames.includes(f.name))
+    .filter((f) => f.stores.includes(kind) && !tlsFaultNames.includes(f.name) && !f.viaSentinel)
     .map((f) => f.name),
   'restart-loop',
 ];
 
 /** A catalogue fault played on one server (and the proxy or switchable host in front of it, when there is one). */
-function catalogueFault(kind, server, proxies, name, t, account, hosts = []) {
+function catalogueFault(kind, server, proxies, name, t, account, hosts = [], sentinel = undefined) {
   const fault = faultNamed(name);
   let active;
   return {
@@ -93,6 +96,7 @@ function catalogueFault(kind, server, proxies, name, t, account, hosts = []) {
         server,
         ...(proxies[0] === undefined ? {} : { proxy: proxies[0] }),
         ...(hosts[0] === undefined ? {} : { host: hosts[0] }),
+        ...(sentinel === undefined ? {} : { sentinel }),
         durationMs: t.faultMs,
         ...(account === undefined ? {} : { account }),
       });
@@ -423,11 +427,95 @@ function elasticsearchStore() {
   };
 }
 
+/** A master, a replica and a Sentinel (quorum 1) watching them, for the catalogue's Sentinel faults. */
+async function startSentinelSet() {
+  // Redis 7 delays a diskless full sync by 5 s (repl-diskless-sync-delay): without it the replica holds nothing yet.
+  const master = await startRedis({ persistence: 'aof', args: ['--repl-diskless-sync-delay', '0'] });
+  const replica = await startRedis({
+    persistence: 'aof',
+    args: ['--replicaof', '127.0.0.1', String(master.port)],
+  });
+  for (let waited = 0; ; waited += 100) {
+    const a = await openRedisAdmin({ host: replica.host, port: replica.port });
+    const info = await a.run(['INFO', 'replication']).finally(() => a.close());
+    if (info.includes('master_link_status:up')) break;
+    if (waited > 20_000) throw new Error('the replica did not sync within 20 s');
+    await sleep(100);
+  }
+  const sentinel = await startRedisSentinel({ masterPort: master.port, quorum: 1 });
+  // The Sentinel learns the replica from the master's INFO, and its link state from the replica's (every 10 s at
+  // first): wait until it names one in sync, or a failover has nowhere to go.
+  for (let waited = 0; ; waited += 200) {
+    const a = await openRedisAdmin({ host: sentinel.host, port: sentinel.port });
+    const replicas = await a.run(['SENTINEL', 'REPLICAS', 'mymaster']).finally(() => a.close());
+    // Its view of the replica must show the link up too, or SENTINEL FAILOVER answers NOGOODSLAVE.
+    if (replicas.includes(String(replica.port)) && /master-link-status\nok/.test(replicas)) break;
+    if (waited > 20_000) throw new Error('the Sentinel did not learn the replica within 20 s');
+    await sleep(200);
+  }
+  return { master, replica, sentinel, servers: [master, replica] };
+}
+
+/** @returns {BenchStore} */
+function redisSentinelStore() {
+  const faults = faultCatalogue.filter((f) => f.viaSentinel).map((f) => f.name);
+  return {
+    key: 'redis-sentinel',
+    title: 'Redis under Sentinel (master + replica)',
+    preset: 'redis',
+    rawName: 'ioredis (sentinel)',
+    faults: [],
+    matrixFaults: faults,
+    async start() {
+      const set = await startSentinelSet();
+      const sentinels = [{ host: set.sentinel.host, port: set.sentinel.port }];
+      const key = (lane) => `demo:writes:${lane}`;
+      return {
+        expose: async () => {},
+        rawClient() {
+          const client = new Redis({ sentinels, name: 'mymaster' });
+          client.on('error', () => {});
+          return client;
+        },
+        closeRaw: async (c) => c.disconnect(),
+        reconnectOptions: () => ({
+          driverPackage: '@reconnect/driver-redis',
+          options: { sentinels: sentinels.map((s) => `${s.host}:${s.port}`), name: 'mymaster' },
+        }),
+        read: (client) => client.get('demo:key'),
+        write: (client, lane, id) => client.rpush(key(lane), id),
+        // Counted on the master Sentinel names at the end (the promoted replica after a failover).
+        async serverWrites(lane) {
+          const client = new Redis({ sentinels, name: 'mymaster', lazyConnect: true });
+          client.on('error', () => {});
+          try {
+            await client.connect();
+            return await client.lrange(key(lane), 0, -1);
+          } finally {
+            client.disconnect();
+          }
+        },
+        keyed: {
+          write: (target, lane, id) =>
+            redisCommands(target).callOnce(`${lane}:${id}`, 'RPUSH', key(lane), id),
+          note: 'callOnce (guard key and RPUSH in one script)',
+        },
+        fault: (name, t) => catalogueFault('redis', set.master, [], name, t, undefined, [], set.sentinel),
+        async stop() {
+          await Promise.allSettled([set.sentinel, ...set.servers].map((s) => s.stop()));
+        },
+      };
+    },
+  };
+}
+
 /** Every store, in table order. */
 export const stores = {
   redis: redisStore(),
   mysql: mysqlStore(),
   elasticsearch: elasticsearchStore(),
+  // The Sentinel faults, on a replicated Redis under Sentinel (matrix only).
+  'redis-sentinel': redisSentinelStore(),
   // The TLS certificate faults, on TLS servers of their own (matrix only).
   ...tlsStores({ maybeProxies, catalogueFault, faultNames: tlsFaultNames }),
 };

@@ -2,6 +2,7 @@ import { dnsFaults } from './dns-faults.js';
 import { esFaults } from './es-faults.js';
 import type { CatalogueFault } from './fault.js';
 import { networkFaults } from './network-faults.js';
+import { sentinelFaults } from './sentinel-faults.js';
 import { serverFaults } from './server-faults.js';
 import { storeFaults } from './store-faults.js';
 import { tlsFaults } from './tls-faults.js';
@@ -16,6 +17,7 @@ export const faultCatalogue: readonly CatalogueFault[] = [
   ...storeFaults,
   ...tlsFaults,
   ...esFaults,
+  ...sentinelFaults,
 ];
 
 /** The catalogue's fault of that name (throws with the names known). */

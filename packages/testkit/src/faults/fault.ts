@@ -23,6 +23,11 @@ export interface FaultEnv {
   readonly server: ServerHandle;
   /** The fault proxy the client connects through; required by faults with `viaProxy`. */
   readonly proxy?: FaultProxy;
+  /**
+   * Redis: a Sentinel monitoring `server` as `mymaster` (`startRedisSentinel`), which the client asks for the
+   * master; required by faults with `viaSentinel`.
+   */
+  readonly sentinel?: ServerHandle;
   /** The host name the client connects to (`startSwitchableHost`); required by faults with `viaHostname`. */
   readonly host?: SwitchableHost;
   /** How long the fault lasts, for faults that act over time (flapping, a busy script). */
@@ -56,6 +61,8 @@ export interface CatalogueFault {
   readonly stores: readonly FaultStore[];
   /** The client must connect through `env.proxy`. */
   readonly viaProxy: boolean;
+  /** The client must find the master through `env.sentinel` (a replicated Redis under Sentinel). */
+  readonly viaSentinel?: boolean;
   /** The client must connect to `env.host.name` (a name the test resolver serves), not to an address. */
   readonly viaHostname?: boolean;
   start(env: FaultEnv): Promise<ActiveFault>;
