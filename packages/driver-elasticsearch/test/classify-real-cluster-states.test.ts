@@ -83,13 +83,55 @@ describe('cluster states and slow or foreign servers, classified', () => {
     const error = await fail(client.search({ index: 'slow' }, { requestTimeout: 200 }));
     expect(elasticsearchDriver.classify(error)).toEqual({ kind: 'timeout', code: 'REQUEST_TIMEOUT' });
   });
+
+  it("503 node_not_connected_exception (the coordinating node lost its link to the shard's node): transient, not sent", async () => {
+    const client = await connect(cluster.nodes[1]!.url);
+    cluster.nodes[1]!.faults.respond(
+      {
+        status: 503,
+        type: 'node_not_connected_exception',
+        reason: '[node-3][127.0.0.1:9300] Node not connected',
+      },
+      { requests: 1, match: { method: 'POST' } },
+    );
+    const error = await fail(client.index({ index: 'nnc', document: { a: 1 } }));
+    expect(cluster.writeLog().filter((e) => e.index === 'nnc')).toHaveLength(0);
+    expect(elasticsearchDriver.classify(error)).toEqual({
+      kind: 'transient',
+      code: 'node_not_connected_exception',
+      statusCode: 503,
+      sent: false,
+    });
+  });
 });
 
-describe('a server that is not Elasticsearch', () => {
+describe('a server that is not Elasticsearch, or answers what cannot be read', () => {
   let server: Server;
   beforeAll(async () => {
-    // Answers 200 with a JSON body, without x-elastic-product: a proxy's status page, another product.
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      // Under /es: Elasticsearch's product header, so the client's product check passes…
+      if (url.startsWith('/es')) {
+        // …then a connection closed on the request, answering nothing: undici's "other side closed";
+        if (url.startsWith('/es/closes')) {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+        // …or a body that is not JSON: the answer cannot be read.
+        if (url.startsWith('/es/garbled')) res.end('{"took": 1, "hits":');
+        else
+          res.end(
+            JSON.stringify({
+              name: 'n',
+              cluster_name: 'c',
+              version: { number: '9.1.2' },
+              tagline: 'You Know, for Search',
+            }),
+          );
+        return;
+      }
+      // Answers 200 with a JSON body, without x-elastic-product: a proxy's status page, another product.
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"status":"ok"}');
     });
@@ -111,6 +153,34 @@ describe('a server that is not Elasticsearch', () => {
       kind: 'fatal',
       code: 'PRODUCT_NOT_SUPPORTED',
       message: 'The server did not identify itself as Elasticsearch (no x-elastic-product header)',
+    });
+  });
+
+  /** A raw request through the driver's client (its own connection class keeps undici's error as the cause). */
+  async function rawRequest(path: string): Promise<unknown> {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/es`;
+    const client = await elasticsearchDriver.connect(
+      elasticsearchOptionsSchema.parse({ node: url }),
+      connectContext(url, { retry: { attemptTimeout: '2s' } }),
+    );
+    try {
+      return await fail(client.transport.request({ method: 'GET', path }, { maxRetries: 0, meta: false }));
+    } finally {
+      await elasticsearchDriver.close(client);
+    }
+  }
+
+  it('a connection closed with the request in flight: UND_ERR_SOCKET, connection, may have been sent', async () => {
+    expect(elasticsearchDriver.classify(await rawRequest('/closes'))).toEqual({
+      kind: 'connection',
+      code: 'SOCKET_CLOSED',
+    });
+  });
+
+  it('a body that is not JSON: DeserializationError, fatal, the request ran', async () => {
+    expect(elasticsearchDriver.classify(await rawRequest('/garbled/_search'))).toEqual({
+      kind: 'fatal',
+      code: 'DESERIALIZATION',
     });
   });
 });
