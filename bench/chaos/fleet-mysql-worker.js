@@ -69,6 +69,10 @@ net.Socket.prototype.connect = function connect(...args) {
   return socketConnect.apply(this, args);
 };
 
+// When each Reconnect target connected again (its reconnector's attempt that succeeded: the pool's first
+// connection; the rest of the fleet's connects are its pools growing).
+const reconnectsAt = [];
+
 /** Per instance: `call()` runs one statement as the application would; `close()`. */
 const instances = [];
 /** Each time a target's breaker opened: when, and the failures of the attempts just before (newest last). */
@@ -95,6 +99,7 @@ if (values.kind === 'raw') {
       recent.push(`${codeOf(e.error)}: ${String(e.error?.message ?? '').slice(0, 120)}`);
       if (recent.length > 6) recent.shift();
     };
+    t.on('reconnect', () => reconnectsAt.push(Date.now()));
     t.on('retry', note);
     t.on('giveUp', note);
     t.on('breakerStateChange', (e) => {
@@ -180,19 +185,33 @@ process.on('message', async (m) => {
       const s = Math.floor((b.at - m.at) / 1000);
       opensPerSecond[s] = (opensPerSecond[s] ?? 0) + 1;
     }
-    // Connections started per 100 ms after the restart (bin → count).
-    const connects = {};
+    // Connections started per 100 ms after the restart (bin → count); targets connected again, the same.
+    const per100ms = (times) => {
+      const bins = {};
+      for (const t of times)
+        if (t >= m.at) {
+          const bin = Math.floor((t - m.at) / 100);
+          bins[bin] = (bins[bin] ?? 0) + 1;
+        }
+      return bins;
+    };
+    const connects = per100ms(connectsAt);
+    // From the kill on, per second (the outage's connects: on-demand attempts, the schedule's, the pools').
+    const perSecondFromKill = {};
     for (const t of connectsAt)
-      if (t >= m.at) {
-        const bin = Math.floor((t - m.at) / 100);
-        connects[bin] = (connects[bin] ?? 0) + 1;
+      if (t >= m.killedAt) {
+        const s = Math.floor((t - m.killedAt) / 1000);
+        perSecondFromKill[s] = (perSecondFromKill[s] ?? 0) + 1;
       }
+    const reconnects = per100ms(reconnectsAt);
     // During the outage: the connections started to the down server, and the calls the callers issued.
     const outageConnects = connectsAt.filter((t) => t >= m.killedAt && t < m.at).length;
     const outageCalls = ends.filter(([, t0]) => t0 >= m.killedAt && t0 < m.at).length;
     send({
       type: 'report',
       connects,
+      reconnects,
+      connectsPerSecondFromKill: perSecondFromKill,
       outageConnects,
       outageCalls,
       errors,

@@ -145,6 +145,9 @@ export async function runMysqlFleet({
     const total = (key) => reports.reduce((n, r) => n + r[key], 0);
     // The fleet's own connection attempts per 100 ms after the restart (every worker's, by bin).
     const connects = reports.reduce((a, r) => addCounts(a, r.connects), {});
+    // The Reconnect targets' reconnects per 100 ms (their reconnectors' successful attempts: each a pool's first
+    // connection); the rest of `connects` is pools growing (the driver's pacer).
+    const reconnects = reports.reduce((a, r) => addCounts(a, r.reconnects ?? {}), {});
     const server100 = peakAttemptsPer100ms(sampler.samples, restartAt);
     const sum = (o) => Object.values(o).reduce((n, x) => n + x, 0);
     const result = {
@@ -160,6 +163,10 @@ export async function runMysqlFleet({
       capMs: c.capMs,
       peakClientConnectsPer100ms: Math.max(0, ...Object.values(connects)),
       clientConnectsAfterRestart: Object.values(connects).reduce((n, x) => n + x, 0),
+      peakReconnectsPer100ms: Math.max(0, ...Object.values(reconnects)),
+      clientConnectsPer100ms: connects,
+      reconnectsPer100ms: reconnects,
+      connectsPerSecondFromKill: reports.reduce((a, r) => addCounts(a, r.connectsPerSecondFromKill ?? {}), {}),
       // Connections the fleet started to the down server ÷ the calls its callers issued during the outage.
       outageConnects: total('outageConnects'),
       outageCalls: total('outageCalls'),

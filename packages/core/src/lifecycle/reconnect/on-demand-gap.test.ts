@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReconnectPolicy } from '../../policy/resolved.js';
-import { downSince, onDemandDelay, onDemandGap, onDemandGapCeiling } from './on-demand-gap.js';
+import { downSince, onDemandDelay, onDemandGap, onDemandGapCeiling, onDemandGapGrace } from './on-demand-gap.js';
 
 const policy = (
   over: { minProbeGap?: number; max?: number; jitter?: 'none' | 'full' | 'equal' } = {},
@@ -13,24 +13,26 @@ const lowest = (): number => 0;
 const highest = (): number => 0.999_999;
 
 describe('onDemandGap', () => {
-  it('is minProbeGap after a blip (up to ten gaps down), whatever the jitter draws', () => {
-    for (const downFor of [0, 50, 500, 1000])
+  it('is minProbeGap after a blip (until the grown window passes it: 1.5 s down), whatever the jitter draws', () => {
+    expect(onDemandGapGrace).toBe(10);
+    for (const downFor of [0, 50, 500, 1000, 1500])
       for (const random of [lowest, highest, () => 0.5]) expect(onDemandGap(policy(), downFor, random)).toBe(100);
   });
 
-  it('grows with the time down: a tenth of it, jittered between half and all of that', () => {
-    expect(onDemandGap(policy(), 10_000, highest)).toBe(1000);
-    expect(onDemandGap(policy(), 10_000, lowest)).toBe(500);
-    expect(onDemandGap(policy(), 30_000, highest)).toBe(3000);
-    expect(onDemandGap(policy(), 30_000, lowest)).toBe(1500);
-    expect(onDemandGap(policy(), 30_000, () => 0.5)).toBe(2250);
-    // Never below minProbeGap, even when the half drawn is (1.5 s down: 75–150 ms).
-    expect(onDemandGap(policy(), 1500, lowest)).toBe(100);
-    expect(onDemandGap(policy(), 1500, highest)).toBe(150);
+  it('grows with the time down: a fifth of it past the grace (10 × minProbeGap), jittered between half and all', () => {
+    expect(onDemandGap(policy(), 10_000, highest)).toBe(1800);
+    expect(onDemandGap(policy(), 10_000, lowest)).toBe(900);
+    expect(onDemandGap(policy(), 21_000, highest)).toBe(4000);
+    expect(onDemandGap(policy(), 21_000, lowest)).toBe(2000);
+    expect(onDemandGap(policy(), 21_000, () => 0.5)).toBe(3000);
+    // Never below minProbeGap, even when the half drawn is (2 s down: 100–200 ms).
+    expect(onDemandGap(policy(), 2000, lowest)).toBe(100);
+    expect(onDemandGap(policy(), 2000, highest)).toBe(200);
   });
 
-  it('is bounded by the ceiling (5 s) and by the backoff cap', () => {
+  it('is bounded by the ceiling (5 s: reached 26 s down) and by the backoff cap', () => {
     expect(onDemandGapCeiling).toBe(5000);
+    expect(onDemandGap(policy(), 26_000, highest)).toBe(5000);
     expect(onDemandGap(policy(), 3_600_000, highest)).toBe(5000);
     expect(onDemandGap(policy(), 3_600_000, lowest)).toBe(2500);
     expect(onDemandGap(policy({ max: 1000 }), 3_600_000, highest)).toBe(1000);
@@ -40,23 +42,23 @@ describe('onDemandGap', () => {
   });
 
   it('is not jittered when the backoff is not (a deterministic schedule), and is 0 when minProbeGap is', () => {
-    expect(onDemandGap(policy({ jitter: 'none' }), 30_000, lowest)).toBe(3000);
-    expect(onDemandGap(policy({ jitter: 'equal' }), 30_000, lowest)).toBe(1500);
-    expect(onDemandGap(policy({ minProbeGap: 0 }), 30_000, highest)).toBe(0);
+    expect(onDemandGap(policy({ jitter: 'none' }), 21_000, lowest)).toBe(4000);
+    expect(onDemandGap(policy({ jitter: 'equal' }), 21_000, lowest)).toBe(2000);
+    expect(onDemandGap(policy({ minProbeGap: 0 }), 21_000, highest)).toBe(0);
   });
 
-  it('delays nothing after a blip; past it, a random part of a tenth of the time down (full jitter), bounded', () => {
-    for (const downFor of [0, 500, 1000])
+  it('delays nothing after a blip; past it, a random part of the grown window (full jitter), bounded', () => {
+    for (const downFor of [0, 500, 1000, 1500])
       for (const random of [lowest, highest]) expect(onDemandDelay(policy(), downFor, random)).toBe(0);
-    expect(onDemandDelay(policy(), 1500, highest)).toBe(150);
-    expect(onDemandDelay(policy(), 30_000, lowest)).toBe(0);
-    expect(onDemandDelay(policy(), 30_000, () => 0.5)).toBe(1500);
-    expect(onDemandDelay(policy(), 30_000, highest)).toBe(3000);
+    expect(onDemandDelay(policy(), 2000, highest)).toBe(200);
+    expect(onDemandDelay(policy(), 21_000, lowest)).toBe(0);
+    expect(onDemandDelay(policy(), 21_000, () => 0.5)).toBe(2000);
+    expect(onDemandDelay(policy(), 21_000, highest)).toBe(4000);
     expect(onDemandDelay(policy(), 3_600_000, highest)).toBe(5000);
     expect(onDemandDelay(policy({ max: 1000 }), 3_600_000, highest)).toBe(1000);
     // Nothing to spread with, or no gap asked for: none.
-    expect(onDemandDelay(policy({ jitter: 'none' }), 30_000, highest)).toBe(0);
-    expect(onDemandDelay(policy({ minProbeGap: 0 }), 30_000, highest)).toBe(0);
+    expect(onDemandDelay(policy({ jitter: 'none' }), 21_000, highest)).toBe(0);
+    expect(onDemandDelay(policy({ minProbeGap: 0 }), 21_000, highest)).toBe(0);
   });
 
   it('counts the time down from the loss, or from the start of a first connect', () => {

@@ -272,9 +272,10 @@ describe('Reconnector', () => {
     const waiting = r.whenConnected();
     await underTraffic(clock, r, 2050);
     // Timer attempts stay at 1000 and 2000 although nudged attempts ran in between: every minProbeGap (100 ms)
-    // for the first second down, then a tenth of the time down (no jitter: the backoff has none).
+    // for the first 1.5 s down, then a fifth of the time down past 1 s (no jitter: the backoff has none); the
+    // one due at 2037 is the timer's at 2000.
     expect(kinds.filter((k) => k.endsWith('timer'))).toEqual(['0:timer', '1000:timer', '2000:timer']);
-    const nudges = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1210, 1331, 1464, 1610, 1771, 1948];
+    const nudges = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1200, 1300, 1400, 1500, 1600, 1720, 1864];
     expect(kinds.filter((k) => k.endsWith('nudge'))).toEqual(nudges.map((t) => `${t}:nudge`));
     c.set('ok');
     // The last attempt ran at 2000, 2000 ms down: the next is 200 ms later, and connects.
@@ -310,11 +311,11 @@ describe('Reconnector', () => {
     r.nudge();
     await clock.advanceAsync(3000);
     expect(kinds).toEqual(['0:timer', '500:nudge', '1500:timer', '2500:timer', '3500:timer']);
-    // One more operation arrives: one attempt for it (a gap after the last: 3 s down, so 300 ms), then the
-    // schedule again.
+    // One more operation arrives: one attempt for it (a gap after the last: 3 s down, so a fifth of 2 s), then
+    // the schedule again.
     r.nudge();
     await clock.advanceAsync(999);
-    expect(kinds.slice(5)).toEqual(['3800:nudge']);
+    expect(kinds.slice(5)).toEqual(['3900:nudge']);
     c.set('ok');
     await clock.advanceAsync(1);
     expect(kinds.slice(6)).toEqual(['4500:timer']);
@@ -410,18 +411,18 @@ describe('Reconnector', () => {
       [2, 4000],
     ]);
     // Every on-demand failure is counted once, in the next scheduled report: 9 at 100 ms (one second down),
-    // 11 more as the gap grows from 110 to 285 ms.
-    expect(onDemandBefore).toEqual([0, 9, 20]); // the start's connect, then the schedule's at 1 s and 3 s
+    // 12 more as the gap grows from 100 to 358 ms.
+    expect(onDemandBefore).toEqual([0, 9, 21]); // the start's connect, then the schedule's at 1 s and 3 s
     expect(failed[0]!.onDemand).toBe(9);
-    expect(failed[1]!.onDemand).toBe(11);
+    expect(failed[1]!.onDemand).toBe(12);
     c.set('ok');
-    // 6 s down, the gap is ~600 ms: the last attempt ran at 5845, the next at 6430 connects.
-    await underTraffic(clock, r, 450);
+    // 6 s down, the gap is ~1 s: the last attempt ran at 5976, the next at 6971 connects.
+    await underTraffic(clock, r, 1000);
     await waiting;
     expect(r.status).toBe('connected');
     expect(reconnect?.attempts).toBe(2);
     expect(changes.at(-1)).toBe(2); // stateChange reconnecting → connected says the same
     expect(reconnect!.onDemandAttempts).toBe(onDemand);
-    expect(onDemand).toBe(28); // 20, then 3300, 3630, 3993, 4392, 4831, 5314, 5845 and 6430
+    expect(onDemand).toBe(27); // 21, then 3400, 3880, 4456, 5147, 5976 and 6971
   });
 });

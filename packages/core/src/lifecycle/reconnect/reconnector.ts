@@ -36,7 +36,7 @@ export interface ReconnectorOptions {
  * (`maxRetries` scheduled attempts exhausted; then it keeps probing at the cap or stops, per `onExhausted`)
  * or stopped. Operations waiting for the connection may ask for an immediate attempt
  * ({@link Reconnector.nudge}), single-flight and at most one per gap (`minProbeGap`; past a blip, spread over a
- * tenth of the time down, at most 5 s and `backoff.max`: see on-demand-gap.ts). Such on-demand attempts run
+ * window growing with the time down, at most 5 s and `backoff.max`: see on-demand-gap.ts). Such on-demand attempts run
  * between the backoff timer's attempts: they neither count toward `maxRetries` nor move the backoff schedule.
  * They follow demand (at most one per operation that asked since the last attempt; waiting asks nothing more),
  * so a quiet fleet sends a down server no more connects than its callers send requests, plus the schedule's.
