@@ -109,6 +109,27 @@ describe('reconnect explain', () => {
     expect(r.stdout).toContain('max retries: 5 attempts (reconnect.maxRetries)');
   });
 
+  it('says whether reads are hedged, and how', async () => {
+    const off = await run(['explain', 'cache', '--config', example], { cwd: root });
+    expect(off.stdout).toContain('hedged reads: off (retry.hedge.enabled)');
+    const file = write(
+      'hedge.yaml',
+      'version: 1\ntargets:\n  search:\n    driver: elasticsearch\n    options: { nodes: ["http://127.0.0.1:9200", "http://127.0.0.1:9201"] }\n    policy: { extends: preset:elasticsearch, retry: { hedge: { enabled: true, maxExtraLoad: 2% } } }\n',
+    );
+    const on = await run(['explain', 'search', '--config', file], { cwd: tmp });
+    expect(on.stderr).toBe('');
+    expect(on.stdout).toContain(
+      'hedged reads: a readOnly, idempotent read not answered after the p95 of recent reads is also sent to another live node (at most 2 attempts at once, at most 2% extra reads)',
+    );
+    const bad = write(
+      'bad-hedge.yaml',
+      'version: 1\ntargets:\n  c: { driver: redis, policy: { retry: { hedge: { delay: p96 } } } }\n',
+    );
+    const invalid = await run(['validate', '--config', bad], { cwd: tmp });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('targets.c.policy.retry.hedge.delay');
+  });
+
   it('marks attempts the deadline cuts off', async () => {
     const r = await run(['explain', 'search', '--config', example], { cwd: root });
     // Attempt 2 starts by 30s + 2s and would run to 1m 2s: the 1m deadline cuts it; attempt 3 never starts.

@@ -126,6 +126,7 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
         : `circuit breaker: opens when ${Math.round(cb.failureRate * 100)}% of at least ${cb.minimumCalls} calls over ${formatDuration(cb.window)} fail, and fails fast ${openings(cb.openFor)}`,
   );
   out.push(concurrencySentence(p.concurrency));
+  out.push(hedgeSentence(retry.hedge));
   const on = retry.retryOn;
   const what = [
     on.errors.length > 0 ? `errors ${on.errors.join(', ')}` : '',
@@ -139,6 +140,13 @@ function retryEnds(p: ResolvedPolicy, s: Schedule): string[] {
   );
   out.push('non-idempotent operations are retried only when the failure proves nothing was sent');
   return out;
+}
+
+function hedgeSentence(h: ResolvedPolicy['retry']['hedge']): string {
+  if (!h.enabled) return 'hedged reads: off (retry.hedge.enabled)';
+  const delay = typeof h.delay === 'number' ? formatDuration(h.delay) : `the ${h.delay} of recent reads`;
+  const extra = Math.round(h.maxExtraLoad * 1000) / 10;
+  return `hedged reads: a readOnly, idempotent read not answered after ${delay} is also sent to another live node (at most ${h.maxAttempts} attempts at once, at most ${extra}% extra reads); the first answer wins`;
 }
 
 function concurrencySentence(c: ResolvedPolicy['concurrency']): string {

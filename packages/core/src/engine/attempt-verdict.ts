@@ -18,7 +18,9 @@ export function interruptType(why: InterruptWhy): string {
     ? ErrorCodes.ATTEMPT_TIMEOUT
     : why === 'deadline'
       ? ErrorCodes.DEADLINE_EXCEEDED
-      : ErrorCodes.ABORTED;
+      : why === 'hedged'
+        ? ErrorCodes.HEDGE_CANCELLED
+        : ErrorCodes.ABORTED;
 }
 
 /** `error.type` of a wait for a connection that ended without one. */
@@ -49,11 +51,13 @@ export function attemptVerdict(
     const outcome =
       interrupt === 'aborted'
         ? O.ABORTED
-        : interrupt === 'timeout'
-          ? O.ATTEMPT_TIMEOUT
-          : connected
-            ? O.DEADLINE
-            : O.NOT_CONNECTED;
+        : interrupt === 'hedged'
+          ? O.HEDGE_LOST
+          : interrupt === 'timeout'
+            ? O.ATTEMPT_TIMEOUT
+            : connected
+              ? O.DEADLINE
+              : O.NOT_CONNECTED;
     return { outcome, type: interruptType(interrupt), status: undefined };
   }
   if (!connected) return { outcome: O.NOT_CONNECTED, type: dbErrorType(error, undefined), status: undefined };

@@ -1,12 +1,9 @@
 import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError } from '../errors.js';
+import { HedgeCancelledError } from './hedge/hedge-cancelled-error.js';
 import type { NodeAddress } from '../node-address.js';
-import type { Clock } from '../time/clock.js';
-import type { CircuitBreaker } from './breaker/circuit-breaker.js';
-import type { RetryBudget } from './budget/retry-budget.js';
 import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
-import type { ExecuteTelemetry } from './execute-telemetry.js';
 import { LazySignal } from './lazy-signal.js';
 import {
   AttemptFailed,
@@ -19,52 +16,9 @@ import {
 import { settleError, settleFirst, settleValue, settleWithin, type Settle } from './timer-race.js';
 export { isPromiseLike } from './operation-run.js';
 import { leaseSettled, waitForLease } from './acquire-wait.js';
-import type { TimeoutList } from './timeout-list.js';
-import type {
-  AcquireRequest,
-  AttemptContext,
-  AttemptReport,
-  ConnectionSource,
-  Lease,
-  Operation,
-} from './types.js';
-
-/** What every attempt of one executor shares; built once, by the executor's constructor. */
-export interface AttemptHost<Client> {
-  readonly clock: Clock;
-  /** Where the attempt gets its client, and what it reports each outcome to (passive health, node pool). */
-  readonly source: ConnectionSource<Client>;
-  /** The driver's classifier, bound to its options object. */
-  readonly classify: (error: unknown) => Classification;
-  /** Fed every verdict on the server (success, health failure) and released when there is none. */
-  readonly breaker: CircuitBreaker | undefined;
-  /** The target's retry budget, told of each success (its floor follows them); undefined when off. */
-  readonly budget: RetryBudget | undefined;
-  /** Whether the budget reads the attempt's clock (so the operation's start reading can be handed to it). */
-  readonly budgetSharesClock: boolean;
-  readonly telemetry: ExecuteTelemetry;
-  /** The time limits of the executor's running attempts, under one timer. */
-  readonly timeouts: TimeoutList;
-  /** The deadlines of its operations waiting for a connection, under another (a wait is long, an attempt short). */
-  readonly waits: TimeoutList;
-  /** The executor's retry loop, in which a failed first attempt continues (see {@link Attempt.start}). */
-  recover<T>(run: Run, op: Operation<Client, T>, failure: unknown): Promise<T>;
-}
-
-function report<Client>(
-  source: ConnectionSource<Client>,
-  lease: Lease<Client>,
-  outcome: AttemptReport,
-): void {
-  try {
-    source.report?.(lease, outcome);
-  } catch (error) {
-    // Passive health is advisory: a failing report must not change the operation's result.
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
-}
+import { report, type AttemptHost } from './attempt-host.js';
+export type { AttemptHost } from './attempt-host.js';
+import type { AcquireRequest, AttemptContext, ConnectionSource, Lease, Operation } from './types.js';
 
 // Until an attempt awaits its operation, it has nothing to resolve.
 const unset = (): void => {};
@@ -90,6 +44,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   readonly #host: AttemptHost<Client>;
   readonly #run: Run;
   readonly #op: Operation<Client, T>;
+  /** Whether a failure continues in the retry loop (the first attempt of an unhedged read) rather than rejecting. */
+  readonly #recovers: boolean;
   /** Clock reading at the start: the operation's own for the first attempt (no second read). */
   readonly #start: number;
   /** The `reconnect.attempt` span, when the execute span records. */
@@ -113,19 +69,43 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     op: Operation<Client, T>,
     n: number,
   ): T | Promise<T> {
-    const attempt = new Attempt(host, run, op, n);
+    const attempt = new Attempt(host, run, op, n, n === 1);
+    if (run.spanContext !== undefined) attempt.#openSpan(run.spanContext);
+    return attempt.#begin();
+  }
+
+  /**
+   * Attempt `n` of a hedged read (engine/hedge), in its own run: `onAttempt` receives it before it begins (the hedge
+   * reads its node); a failure rejects or throws as an AttemptFailed, and a success is the hedge's to settle.
+   */
+  static launch<Client, T>(
+    host: AttemptHost<Client>,
+    run: Run,
+    op: Operation<Client, T>,
+    n: number,
+    onAttempt: (attempt: Attempt<Client, T>) => void,
+  ): T | Promise<T> {
+    const attempt = new Attempt(host, run, op, n, false);
+    onAttempt(attempt);
     if (run.spanContext !== undefined) attempt.#openSpan(run.spanContext);
     return attempt.#begin();
   }
 
   // Kept small (what the fields cost at construction is the whole of it), so that V8 inlines it into execute.
-  private constructor(host: AttemptHost<Client>, run: Run, op: Operation<Client, T>, n: number) {
+  private constructor(
+    host: AttemptHost<Client>,
+    run: Run,
+    op: Operation<Client, T>,
+    n: number,
+    recovers: boolean,
+  ) {
     super();
     this.attempt = n;
     this.avoid = run.avoid;
     this.#host = host;
     this.#run = run;
     this.#op = op;
+    this.#recovers = recovers;
     this.#start = n === 1 ? run.start : host.clock.now();
   }
 
@@ -189,7 +169,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       if (lease === undefined) throw this.#failed(error, true);
       return this.#runOp(lease, false);
     } catch (failure) {
-      if (this.attempt === 1) return this.#host.recover(this.#run, this.#op, failure);
+      if (this.#recovers) return this.#host.recover(this.#run, this.#op, failure);
       throw failure;
     }
   }
@@ -225,7 +205,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       return result;
     }
     // Nothing can cut this attempt short: no race, no extra promise, just the continuation.
-    if (limit === Number.POSITIVE_INFINITY && run.signal === undefined) return this.#settleLater(result);
+    if (limit === Number.POSITIVE_INFINITY && run.signal === undefined && run.hedgeRole === undefined)
+      return this.#settleLater(result);
     return this.#race(result, now + limit, limit, timeout <= remaining ? 'timeout' : 'deadline');
   }
 
@@ -238,7 +219,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       },
       (error: unknown) => {
         const failure = this.#failed(error, false);
-        if (this.attempt === 1) return this.#host.recover(this.#run, this.#op, failure);
+        if (this.#recovers) return this.#host.recover(this.#run, this.#op, failure);
         throw failure;
       },
     );
@@ -270,7 +251,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
    */
   [settleError](error: unknown): void {
     const failure = this.#failed(error, false);
-    if (this.attempt === 1) this.#resolve(this.#host.recover(this.#run, this.#op, failure));
+    if (this.#recovers) this.#resolve(this.#host.recover(this.#run, this.#op, failure));
     // AttemptFailed is internal: the retry loop catches it and never lets it reach the caller.
     else this.#reject(failure);
   }
@@ -292,6 +273,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     if (reports) {
       report(source, this.#lease as Lease<Client>, { ok: true, durationMs: run.endedAt - this.#start });
     }
+    // A hedged read ends when the hedge settles it (engine/hedge): it cancels the other attempts first.
+    if (run.hedgeRole !== undefined) return;
     run.done();
     telemetry.succeeded(run, this.attempt);
   }
@@ -310,7 +293,9 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       cause =
         error.why === 'aborted'
           ? run.signal?.reason
-          : new AttemptTimeoutError(error.why === 'timeout' ? run.attemptTimeoutMs : durationMs);
+          : error.why === 'hedged'
+            ? new HedgeCancelledError()
+            : new AttemptTimeoutError(error.why === 'timeout' ? run.attemptTimeoutMs : durationMs);
     }
     // The executor's own interrupts carry their kind; everything else is the source's or the operation's error.
     const classification: Classification =
@@ -320,9 +305,14 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
 
     if (breaker !== undefined) {
       let change;
-      // The caller's abort or the caller's deadline ending the attempt says nothing about the server.
+      // The caller's abort, the caller's deadline or a hedge answering first says nothing about the server.
       // Nor does a failure the client itself caused before sending (its pool closing, a wait in its own queue).
-      if (interrupt === 'aborted' || interrupt === 'deadline' || classification.local === true)
+      if (
+        interrupt === 'aborted' ||
+        interrupt === 'deadline' ||
+        interrupt === 'hedged' ||
+        classification.local
+      )
         breaker.release();
       else if (reflectsServerHealth(classification.kind) && classification.readOnlyNode !== true)
         change = breaker.failure();
@@ -332,7 +322,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
     }
     // Only an operation that ran says something about its node (an attempt stopped before it ran does not).
-    if (lease !== undefined && !beforeSend && interrupt !== 'aborted') {
+    if (lease !== undefined && !beforeSend && interrupt !== 'aborted' && interrupt !== 'hedged') {
       report(
         source,
         lease,

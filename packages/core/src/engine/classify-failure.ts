@@ -44,6 +44,6 @@ export function classifyFailure(
  * Either may have reached the server once the operation ran (`beforeSend` false).
  */
 export function interruptClassification(why: InterruptWhy, beforeSend: boolean): Classification {
-  const kind: ErrorKind = why === 'aborted' ? 'unknown' : 'timeout';
+  const kind: ErrorKind = why === 'aborted' || why === 'hedged' ? 'unknown' : 'timeout';
   return beforeSend ? { kind, sent: false } : { kind };
 }

@@ -113,6 +113,7 @@ export class ExecuteTelemetry {
     if (run.spanContext === undefined) return undefined;
     const facts = this.#describe().facts;
     const attributes: Attributes = { [A.DB_SYSTEM_NAME]: facts.system, [A.ATTEMPT]: attempt };
+    if (run.hedgeRole === 'hedge') attributes[A.ATTEMPT_HEDGE] = true;
     if (facts.serverAddress !== undefined) attributes[A.SERVER_ADDRESS] = facts.serverAddress;
     if (facts.serverPort !== undefined) attributes[A.SERVER_PORT] = facts.serverPort;
     return this.#tracer.startSpan(
@@ -261,8 +262,15 @@ export class ExecuteTelemetry {
     const attributes = run.metricAttributes;
     if (attributes !== undefined) {
       this.#metrics.operationDuration.record((run.endedAt - run.start) / 1000, attributes);
-      this.#metrics.operationRetries.record(attempts - 1, this.#base);
+      this.#metrics.operationRetries.record(attempts - 1 - run.hedges, this.#base);
     }
+  }
+
+  /** A hedged read settled: the attempt that answered first (0: none did), on its span and the hedges counter. */
+  hedged(run: Run, winner: number): void {
+    if (winner > 0 && run.spanContext !== undefined) run.span.setAttribute(A.HEDGE_WINNER, winner);
+    const result = winner === 0 ? 'failed' : winner === 1 ? 'lost' : 'won';
+    if (this.metricsLive) this.#metrics.hedges.add(1, { ...this.#base, [A.HEDGE_RESULT]: result });
   }
 
   /**
@@ -297,7 +305,7 @@ export class ExecuteTelemetry {
     const failed: Attributes = { ...attributes, [A.ERROR_TYPE]: type };
     if (status !== undefined) failed[A.DB_RESPONSE_STATUS_CODE] = status;
     this.#metrics.operationDuration.record((this.#clock.now() - run.start) / 1000, failed);
-    this.#metrics.operationRetries.record(Math.max(0, attempts - 1), this.#base);
+    this.#metrics.operationRetries.record(Math.max(0, attempts - 1 - run.hedges), this.#base);
     this.#metrics.giveUps.add(1, { ...this.#base, [A.RETRY_REASON]: reason });
     if (outcome === 'unknown' && !run.idempotent) this.#metrics.outcomeUnknown.add(1, this.#base);
   }

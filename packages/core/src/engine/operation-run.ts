@@ -9,8 +9,8 @@ import type { ExecuteOptions } from './types.js';
 
 // The executor's internal bookkeeping for one `execute` call. Nothing here is exported from the package.
 
-/** Why a phase (acquire, attempt, wait) ended early. */
-export type InterruptWhy = 'timeout' | 'deadline' | 'aborted';
+/** Why a phase (acquire, attempt, wait) ended early; `hedged`: another attempt of a hedged read answered first. */
+export type InterruptWhy = 'timeout' | 'deadline' | 'aborted' | 'hedged';
 
 /** Thrown inside the executor when a phase is cut short; never escapes to the caller. */
 export class Interrupt extends Error {
@@ -61,6 +61,13 @@ export class Run {
   prevDelay: number | undefined = undefined;
   /** Retries after a failure the client itself caused before sending (`Classification.local`): not charged. */
   localRetries = 0;
+  /** Hedges sent for this operation (`retry.hedge`): counted against the hedge budget, not `maxRetries`. */
+  hedges = 0;
+  /**
+   * Set on each run of a hedged read (the original's and each hedge's own): its attempt can then be cancelled
+   * through {@link interrupt} even without a caller signal, and its success is settled by the hedge, not by itself.
+   */
+  hedgeRole: 'original' | 'hedge' | undefined = undefined;
   lastFailure: AttemptFailed | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   /** Whether the execute span was ended (success or give-up). */

@@ -18,6 +18,7 @@ const policy = (p: Partial<RetryPolicy> = {}): RetryPolicy => ({
   attemptTimeout: 1000,
   deadline: 10_000,
   budget: { enabled: false, ratio: 0.2, minPerSecond: 10, window: 10_000 },
+  hedge: { enabled: false, delay: 'p95', maxExtraLoad: 0.05, maxAttempts: 2 },
   ...p,
 });
 const ctx = (c: Classification, idempotent = true): RetryIfContext => ({

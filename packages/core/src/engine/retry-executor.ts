@@ -12,6 +12,7 @@ import { notify, type RetryExecutorEvents } from './events.js';
 import { ExecuteTelemetry } from './execute-telemetry.js';
 import { giveUpError } from './give-up-error.js';
 import { awaitBreakerTrial } from './breaker-wait.js';
+import { Hedging, HedgedRead } from './hedge/hedged-read.js';
 import {
   AttemptFailed,
   callerAborted,
@@ -70,6 +71,8 @@ export class RetryExecutor<Client> {
   readonly #attempts: AttemptHost<Client>;
   /** Whether the budget reads the executor's clock, so the operation's start reading can be handed to it. */
   readonly #budgetSharesClock: boolean;
+  /** Hedged reads (`retry.hedge`), when on. */
+  readonly #hedging: Hedging | undefined;
 
   constructor(options: RetryExecutorOptions<Client>) {
     this.#target = options.target;
@@ -92,8 +95,11 @@ export class RetryExecutor<Client> {
       telemetry: this.#telemetry,
       timeouts: new TimeoutList(this.#clock),
       waits: new TimeoutList(this.#clock),
-      recover: (run, op, failure) => this.#recover(run, op, failure),
+      recover: (run, op, failure, attempts) => this.#recover(run, op, failure, attempts),
     };
+    // A policy built by hand (not resolved from a file) may predate the hedge section: no hedging then.
+    const hedge = (this.#policy as Partial<RetryPolicy>).hedge;
+    this.#hedging = hedge?.enabled === true ? new Hedging(hedge, this.#clock) : undefined;
     if (this.#breaker !== undefined) this.#telemetry.watchBreaker(this.#breaker);
   }
 
@@ -103,7 +109,7 @@ export class RetryExecutor<Client> {
   }
 
   /**
-   * Runs `op` with the policy's retries, timeouts, breaker and budget; resolves with its result or
+   * Runs `op` with the policy's retries, timeouts, breaker, budget and hedging; resolves with its result or
    * rejects with the error documented for each give-up reason. Never waits past the deadline.
    */
   execute<T>(op: Operation<Client, T>, options?: ExecuteOptions): Promise<T> {
@@ -118,6 +124,8 @@ export class RetryExecutor<Client> {
     }
     try {
       if (!this.#admit(run)) return this.#refusedByBreaker(run);
+      if (this.#hedging !== undefined && run.readOnly && run.idempotent)
+        return HedgedRead.run(this.#attempts, this.#hedging, this.#policy, options ?? noOptions, run, op);
       first = Attempt.start(this.#attempts, run, op, 1);
     } catch (failure) {
       return this.#recover(run, op, failure);
@@ -158,11 +166,11 @@ export class RetryExecutor<Client> {
     run.listen(signal);
   }
 
-  /** Continues after the failed first attempt: decide, wait, try again, until success or a give-up. */
-  async #recover<T>(run: Run, op: Operation<Client, T>, failure: unknown): Promise<T> {
+  /** After failed attempt `attempts` (the first, or a hedged read's last): decide, wait, retry, to success or give-up. */
+  async #recover<T>(run: Run, op: Operation<Client, T>, failure: unknown, attempts = 1): Promise<T> {
     try {
       let current = failure;
-      for (let n = 1; ; n++) {
+      for (let n = attempts; ; n++) {
         // Anything but an AttemptFailed is a bug in this class or a listener: let it surface as is.
         if (!(current instanceof AttemptFailed)) throw current;
         await this.#afterFailure(run, current, n);
@@ -181,10 +189,7 @@ export class RetryExecutor<Client> {
     }
   }
 
-  /**
-   * After failed attempt `attempt`: gives up (throws the give-up error) or waits the backoff delay
-   * and returns, so the next attempt can start.
-   */
+  /** After failed attempt `attempt`: gives up (throws the give-up error) or waits the backoff delay and returns. */
   async #afterFailure(run: Run, failure: AttemptFailed, attempt: number): Promise<void> {
     run.recordFailure(failure, attempt);
     if (isLocal(failure)) return this.#retryLocal(run, failure, attempt);
@@ -281,7 +286,7 @@ export class RetryExecutor<Client> {
       return RetryReasons.NOT_RETRYABLE;
     }
     if (verdict === 'not_idempotent') return RetryReasons.NOT_IDEMPOTENT;
-    if (attempt - run.localRetries > this.#policy.maxRetries) return RetryReasons.MAX_RETRIES;
+    if (attempt - run.localRetries - run.hedges > this.#policy.maxRetries) return RetryReasons.MAX_RETRIES;
     if (callerAborted(run)) return RetryReasons.ABORTED;
     return undefined;
   }
@@ -313,10 +318,7 @@ export class RetryExecutor<Client> {
     }
   }
 
-  /**
-   * Builds the error an operation gives up with, and records the give-up everywhere (span event and
-   * status, metrics, `giveUp` callback). `attempts` is how many attempts ran.
-   */
+  /** The error an operation gives up with after `attempts` attempts, recorded (span, metrics, `giveUp` callback). */
   #giveUp(run: Run, attempts: number, reason: RetryReason, failure: AttemptFailed | undefined): unknown {
     // Waited for a connection until the deadline: the source may know why none came (never connected).
     const unavailable =

@@ -1,5 +1,6 @@
 import { AttemptTimeoutError, DeadlineExceededError } from '../errors.js';
 import { maxTimerMs, type Clock, type TimerHandle } from '../time/clock.js';
+import { HedgeCancelledError } from './hedge/hedge-cancelled-error.js';
 import type { LazySignal } from './lazy-signal.js';
 import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
 import type { Timed, TimeoutList } from './timeout-list.js';
@@ -23,10 +24,12 @@ export interface Settle<V> {
 
 /**
  * What the signal of a phase cut short is aborted with: the caller's reason, an AttemptTimeoutError
- * at the attempt timeout, a DeadlineExceededError at the deadline (what a cooperative client sees).
+ * at the attempt timeout, a DeadlineExceededError at the deadline, a HedgeCancelledError for the losing attempt of
+ * a hedged read (what a cooperative client sees).
  */
 export function interruptReason(run: Run, why: InterruptWhy): unknown {
   if (why === 'aborted') return run.signal?.reason;
+  if (why === 'hedged') return new HedgeCancelledError();
   if (why === 'timeout') return new AttemptTimeoutError(run.attemptTimeoutMs);
   return new DeadlineExceededError(run.deadlineMs);
 }
@@ -98,7 +101,8 @@ export function settleWithin<V>(
 ): void {
   const race = new TimedRace(timeouts, run, why, target, settle, at);
   timeouts.add(race, limitMs);
-  if (run.signal !== undefined) run.interrupt = (interruptWhy) => race.stop(interruptWhy);
+  if (run.signal !== undefined || run.hedgeRole !== undefined)
+    run.interrupt = (interruptWhy) => race.stop(interruptWhy);
   promise.then(
     (value) => {
       if (race.finish()) settle[settleValue](value);

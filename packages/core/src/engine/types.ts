@@ -146,4 +146,9 @@ export interface ConnectionSource<Client> {
    * consulted: `acquire` decides what the operation does (wait for the reconnect, or fail fast).
    */
   connected?(): boolean;
+  /**
+   * Whether a hedge of a read now running on `avoid` could go to another live node (`retry.hedge`): a source
+   * without it is never hedged.
+   */
+  hedgeable?(avoid: NodeAddress, readOnly: boolean): boolean;
 }

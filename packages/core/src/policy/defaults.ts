@@ -6,7 +6,8 @@ import type { PolicyInput } from './schema.js';
  * Sources: retry budget from Finagle (20 %, 10/s, 10 s); breaker threshold from Finagle's failure accrual (5);
  * dead time from elastic-transport's cluster pool (60 s · 2^min(n−1, 5)); the concurrency limit's initial limit (20),
  * tolerance (2) and most cut per window (half) from Netflix concurrency-limits' Gradient2 (off unless asked for);
- * the rest from DESIGN.md.
+ * hedged reads at the p95 with at most 5 % extra load from "The Tail at Scale" and Finagle's backup requests (off
+ * unless asked for); the rest from DESIGN.md.
  */
 export const builtinDefaults = {
   retry: {
@@ -16,6 +17,7 @@ export const builtinDefaults = {
     attemptTimeout: '2s',
     deadline: '10s',
     budget: { enabled: true, ratio: '10%', minPerSecond: 10, window: '10s' },
+    hedge: { enabled: false, delay: 'p95', maxExtraLoad: '5%', maxAttempts: 2 },
   },
   healthCheck: {
     enabled: true,

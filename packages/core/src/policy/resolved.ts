@@ -5,6 +5,7 @@ import type {
   circuitBreakerSchema,
   concurrencySchema,
   healthCheckSchema,
+  hedgeSchema,
   poolSchema,
   reconnectSchema,
   resolvedPolicySchema,
@@ -22,6 +23,8 @@ export type RetryPolicy = z.output<typeof retrySchema>;
 export type RetryOnPolicy = z.output<typeof retryOnSchema>;
 /** The retry budget section. */
 export type BudgetPolicy = z.output<typeof budgetSchema>;
+/** The retry section's hedged reads, durations in milliseconds. */
+export type HedgePolicy = z.output<typeof hedgeSchema>;
 /** The health-check section, durations in milliseconds. */
 export type HealthCheckPolicy = z.output<typeof healthCheckSchema>;
 /** The reconnect section, durations in milliseconds. */

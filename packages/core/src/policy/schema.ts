@@ -104,6 +104,42 @@ export const budgetSchema = z.strictObject({
   window: durationSchema,
 });
 
+const percentiles = ['p50', 'p90', 'p95', 'p99'] as const;
+
+/** A hedge delay: a percentile of recent latency (`p95`) or a duration. Outputs the percentile's name or milliseconds. */
+const hedgeDelaySchema = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx): (typeof percentiles)[number] | number => {
+    const percentile = percentiles.find((p) => p === value);
+    if (percentile !== undefined) return percentile;
+    const ms = parseDuration(value);
+    if (ms !== undefined) return ms;
+    ctx.issues.push({
+      code: 'custom',
+      input: value,
+      message: 'Invalid hedge delay',
+      params: { kind: 'invalid_hedge_delay', expected: 'p50, p90, p95 or p99, or a duration like 50ms' },
+    });
+    return z.NEVER;
+  })
+  .meta({
+    description:
+      "When to hedge: p50, p90, p95 or p99 of the target's recent latency of hedgeable reads (none hedged until 32 were seen), or a duration.",
+  });
+
+/**
+ * Hedged reads: an operation declared both `readOnly` and `idempotent`, not answered within `delay` (a duration, or
+ * a percentile of the target's recent latency of such reads), is sent to another live node as well; the first
+ * answer wins and the others are cancelled. At most `maxExtraLoad` of such reads are hedged, and at most
+ * `maxAttempts` attempts of one operation run at once.
+ */
+export const hedgeSchema = z.strictObject({
+  enabled: z.boolean(),
+  delay: hedgeDelaySchema,
+  maxExtraLoad: fractionSchema,
+  maxAttempts: z.number().int().min(2).max(5),
+});
+
 /** What happens to one operation, attempt by attempt. */
 export const retrySchema = z.strictObject({
   maxRetries: count,
@@ -112,6 +148,7 @@ export const retrySchema = z.strictObject({
   attemptTimeout: durationSchema,
   deadline: durationSchema,
   budget: budgetSchema,
+  hedge: hedgeSchema,
   retryIf: fn<RetryIf>('retryIf(error, ctx) => boolean').optional(),
   delay: fn<DelayFn>('delay(attempt) => milliseconds').optional(),
 });
@@ -223,6 +260,7 @@ export const policyInputSchema = z.strictObject({
       backoff: backoffSchema.partial(),
       retryOn: retryOnSchema.partial(),
       budget: budgetSchema.partial(),
+      hedge: hedgeSchema.partial(),
     })
     .partial()
     .optional(),

@@ -15,6 +15,7 @@ import { getMeter } from './otel.js';
 export interface EngineInstruments {
   readonly operationDuration: Histogram;
   readonly attempts: Counter;
+  readonly hedges: Counter;
   readonly retries: Counter;
   readonly operationRetries: Histogram;
   readonly retryDelay: Histogram;
@@ -57,6 +58,11 @@ export function createEngineInstruments(): EngineInstruments {
     attempts: meter.createCounter(MetricNames.ATTEMPTS, {
       description: 'Attempts made by operations, by outcome',
       unit: '{attempt}',
+    }),
+    hedges: meter.createCounter(MetricNames.HEDGES, {
+      description:
+        'Hedged reads (reads sent to a second node after the hedge delay), by which attempt answered',
+      unit: '{operation}',
     }),
     retries: meter.createCounter(MetricNames.RETRIES, {
       description: 'Retries made, by reason and whether the failed attempt was sent',

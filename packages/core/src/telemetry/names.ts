@@ -95,6 +95,12 @@ export const AttributeNames = {
   ATTEMPT: 'reconnect.attempt',
   /** How an attempt ended (one of {@link AttemptOutcomes}). */
   ATTEMPT_OUTCOME: 'reconnect.attempt.outcome',
+  /** On `reconnect.attempt`: true for a hedge (an extra attempt of a slow read sent to another node). */
+  ATTEMPT_HEDGE: 'reconnect.attempt.hedge',
+  /** On a hedged read's operation span: the attempt number that answered first (1: the original). */
+  HEDGE_WINNER: 'reconnect.hedge.winner',
+  /** On `reconnect.hedges`: `won` (a hedge answered first), `lost` (the original did) or `failed` (none did). */
+  HEDGE_RESULT: 'reconnect.hedge.result',
   /** The driver's error kind (`connection`, `timeout`, …) of a failure. */
   ERROR_KIND: 'reconnect.error.kind',
   /** On a failed operation span: the stable code of the error `execute()` rejected with (`ERR_OUTCOME_UNKNOWN`). */
@@ -169,6 +175,8 @@ export const AttemptOutcomes = {
   NOT_CONNECTED: 'not_connected',
   /** The caller's AbortSignal aborted it. */
   ABORTED: 'aborted',
+  /** Another attempt of the same hedged read answered first: this one was cancelled. */
+  HEDGE_LOST: 'hedge_lost',
 } as const;
 /** A value of `reconnect.attempt.outcome`. */
 export type AttemptOutcome = (typeof AttemptOutcomes)[keyof typeof AttemptOutcomes];
@@ -223,6 +231,8 @@ export const MetricNames = {
   // Reconnect's own.
   /** Counter: attempts made (attributes: outcome, error.type on failure). */
   ATTEMPTS: 'reconnect.attempts',
+  /** Counter: hedged reads, by result (attribute reconnect.hedge.result). */
+  HEDGES: 'reconnect.hedges',
   /** Counter: retries made (attributes: reason `retryable` | `local`, outcome `not_sent` | `unknown`). */
   RETRIES: 'reconnect.retries',
   /** Histogram: retries per operation, recorded as each operation ends. */

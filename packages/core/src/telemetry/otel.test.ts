@@ -29,6 +29,7 @@ const policy = {
   attemptTimeout: 0,
   deadline: 0,
   budget: { enabled: false, ratio: 0.2, minPerSecond: 10, window: 10_000 },
+  hedge: { enabled: false, delay: 'p95', maxExtraLoad: 0.05, maxAttempts: 2 },
 } as const;
 
 function executor(reports: AttemptReport[] = [], clock = createFakeClock()): RetryExecutor<string> {

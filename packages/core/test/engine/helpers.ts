@@ -30,6 +30,7 @@ export function retryPolicy(p: Partial<RetryPolicy> = {}): RetryPolicy {
     attemptTimeout: 1000,
     deadline: 10_000,
     budget: { enabled: false, ratio: 0.2, minPerSecond: 10, window: 10_000 },
+    hedge: { enabled: false, delay: 'p95', maxExtraLoad: 0.05, maxAttempts: 2 },
     ...p,
   };
 }

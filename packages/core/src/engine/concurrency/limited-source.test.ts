@@ -58,6 +58,7 @@ function setup(p: Partial<ConcurrencyPolicy> = {}, withBreaker = true) {
       attemptTimeout: 1000,
       deadline: 5000,
       budget: { enabled: true, ratio: 0.1, minPerSecond: 0, window: 10_000 },
+      hedge: { enabled: false, delay: 'p95', maxExtraLoad: 0.05, maxAttempts: 2 },
     },
     classify: () => ({ kind: 'connection' }),
     source: new LimitedSource(inner, limiter, clock),

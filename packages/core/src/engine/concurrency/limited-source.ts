@@ -1,4 +1,5 @@
 import { isAttemptTimeoutError, isDeadlineExceededError } from '../../errors.js';
+import type { NodeAddress } from '../../node-address.js';
 import type { DbTarget } from '../../telemetry/db-target.js';
 import type { Clock } from '../../time/clock.js';
 import { isPromiseLike } from '../attempt.js';
@@ -64,6 +65,10 @@ export class LimitedSource<Client> implements ConnectionSource<Client> {
 
   connected(): boolean {
     return this.inner.connected?.() !== false;
+  }
+
+  hedgeable(avoid: NodeAddress, readOnly: boolean): boolean {
+    return this.inner.hedgeable?.(avoid, readOnly) === true;
   }
 
   // The inner acquire under `permit`: its failure gives the permit back; so does an attempt cut short.

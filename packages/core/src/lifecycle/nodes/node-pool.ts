@@ -159,6 +159,16 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     return this.#offerDead(avoid, writes);
   }
 
+  /**
+   * Whether {@link select} would pick a live node other than `avoid` for such a call: where a hedge of a read
+   * running on `avoid` could go (a hedge to the same node only adds load to it).
+   */
+  hasAlternative(avoid: NodeAddress, readOnly: boolean): boolean {
+    const replicas = readOnly && this.#aliveReplicas.length > 0;
+    const alive = replicas ? this.#aliveReplicas : this.#aliveWritable;
+    return alive.some((n) => n.id !== avoid.id);
+  }
+
   /** Records a successful call on `node`: resets its failure count and dead time; a dead node comes back. */
   markSuccess(node: NodeAddress): void {
     const s = this.#byId.get(node.id);

@@ -6,6 +6,7 @@ import type {
   Lease,
 } from '../../engine/types.js';
 import { kindMeanings } from '../../error-kinds.js';
+import type { NodeAddress } from '../../node-address.js';
 import { NotConnectedError, QueueFullError, StoppedError, type ReconnectError } from '../../errors.js';
 import type { ResolvedPolicy } from '../../policy/resolved.js';
 import type { DbTarget } from '../../telemetry/db-target.js';
@@ -132,6 +133,12 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   /** Whether the target is connected: while it reconnects, `whileReconnecting` rules, not the breaker. */
   connected(): boolean {
     return this.#p.reconnector.status === 'connected';
+  }
+
+  /** Whether a hedge of a read running on `avoid` has another live node to go to (multi-node targets only). */
+  hedgeable(avoid: NodeAddress, readOnly: boolean): boolean {
+    const pool = this.#p.pool;
+    return pool !== undefined && this.connected() && pool.hasAlternative(avoid, readOnly);
   }
 
   /**
