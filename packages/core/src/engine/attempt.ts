@@ -322,7 +322,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
     }
     // Only an operation that ran says something about its node (an attempt stopped before it ran does not).
-    if (lease !== undefined && !beforeSend && interrupt !== 'aborted' && interrupt !== 'hedged') {
+    if (lease !== undefined && !beforeSend && interrupt !== 'aborted') {
       report(
         source,
         lease,

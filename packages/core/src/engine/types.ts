@@ -121,9 +121,10 @@ export type AttemptReport =
       /**
        * Set when the executor itself cut the attempt short: `timeout` (the policy's attemptTimeout — a
        * health signal), `deadline` (the caller's overall deadline ran out first — says nothing about the
-       * server, so passive health ignores it).
+       * server, so passive health ignores it), `hedged` (another attempt of a hedged read answered first: not a
+       * failure; its duration is a lower bound of the node's latency).
        */
-      readonly interrupt?: 'timeout' | 'deadline';
+      readonly interrupt?: 'timeout' | 'deadline' | 'hedged';
     };
 
 /**

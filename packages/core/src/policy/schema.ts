@@ -206,7 +206,7 @@ export const discoverySchema = z.strictObject({
 /** Multi-node targets: dead-node tracking, resurrection, selection, discovery. */
 export const poolSchema = z.strictObject({
   selector: z.union([
-    z.enum(['round-robin', 'random']),
+    z.enum(['round-robin', 'random', 'least-latency']),
     z
       .strictObject({
         /** Round-robin over the nodes whose URL (or host:port) contains this text; the others only when none is alive. */

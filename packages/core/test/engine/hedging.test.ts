@@ -83,8 +83,10 @@ describe('hedged reads', () => {
     expect(source.requests[1]?.avoid?.id).toBe('a:1');
     expect(calls[0]?.aborted).toBeInstanceOf(HedgeCancelledError);
     expect(calls[1]?.aborted).toBeUndefined();
-    // The loser is not a failure of its node: only the winner is reported.
-    expect(source.reports).toEqual([{ ok: true, durationMs: 10 }]);
+    // The loser is not a failure of its node: reported as cut by the hedge, with how long it ran (a lower bound
+    // of its node's latency, for a latency-aware selector).
+    expect(source.reports.map((r) => (r.ok ? 'ok' : r.interrupt))).toEqual(['ok', 'hedged']);
+    expect(source.reports[1]).toMatchObject({ durationMs: 60, error: expect.any(HedgeCancelledError) });
   });
 
   it('the original answering first cancels the hedge', async () => {
@@ -95,7 +97,10 @@ describe('hedged reads', () => {
     expect(result.value).toBe('client@a:1');
     expect(calls).toHaveLength(2);
     expect(calls[1]?.aborted).toBeInstanceOf(HedgeCancelledError);
-    expect(source.reports).toEqual([{ ok: true, durationMs: 70 }]);
+    expect(source.reports).toMatchObject([
+      { ok: true, durationMs: 70 },
+      { ok: false, interrupt: 'hedged', durationMs: 20 },
+    ]);
   });
 
   it('never hedges a write nor a read not declared idempotent', async () => {

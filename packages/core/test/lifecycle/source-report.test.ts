@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptReport, Lease } from '../../src/engine/types.js';
 import type { Classification, ErrorKind } from '../../src/error-kinds.js';
-import { nodeA, nodeB, setup, type FakeClient } from './source-parts.js';
+import { nodeA, nodeB, policyWith, setup, type FakeClient } from './source-parts.js';
 
 const ok: AttemptReport = { ok: true, durationMs: 1 };
 const failed = (kind: ErrorKind, error: unknown = new Error(kind), extra: Partial<Classification> = {}) =>
@@ -113,6 +113,32 @@ describe('TargetSource.report: a pool of nodes', () => {
     source.report(on(nodeA), ok);
     expect(pool!.status(nodeA.id)).toMatchObject({ alive: true, deadCount: 0, failures: 0 });
     expect(health.counters.failures).toBe(0);
+  });
+
+  it('the loser of a hedged read is no failure: its node stays alive, health counts nothing', () => {
+    const { source, pool, health } = setup({ nodes: [nodeA, nodeB] });
+    source.report(on(nodeA), { ...failed('unknown'), interrupt: 'hedged', durationMs: 500 });
+    source.report(on(nodeA), { ...failed('unknown'), interrupt: 'hedged', durationMs: 500 });
+    expect(pool!.status(nodeA.id)).toMatchObject({ alive: true, failures: 0 });
+    expect(health.counters).toEqual({ healthy: true, failures: 0, successes: 0 });
+    expect(source.lastFailure).toBeUndefined();
+  });
+
+  it('the pool learns each node’s latency from successes, hedged losers and attempt timeouts (least-latency)', () => {
+    const base = policyWith();
+    const policy = {
+      ...base,
+      pool: { ...base.pool, selector: 'least-latency' as const, nodeFailureThreshold: 5 },
+    };
+    const { source, pool } = setup({ nodes: [nodeA, nodeB], policy });
+    source.report(on(nodeB), { ok: true, durationMs: 3 });
+    source.report(on(nodeA), { ...failed('unknown'), interrupt: 'hedged', durationMs: 400 });
+    // Two nodes: every pick compares both, so the slower one is never chosen while its average stands.
+    expect(new Set(Array.from({ length: 10 }, () => pool!.select().id))).toEqual(new Set([nodeB.id]));
+    // An attempt cut at its timeout took at least that long: B (0.7 · 3 + 0.3 · 2000 ≈ 602 ms) is now the slower.
+    source.report(on(nodeB), { ...failed('timeout'), interrupt: 'timeout', durationMs: 2000 });
+    expect(pool!.status(nodeB.id)?.alive).toBe(true);
+    expect(new Set(Array.from({ length: 10 }, () => pool!.select().id))).toEqual(new Set([nodeA.id]));
   });
 
   it('an outcome whose lease names no node (the target’s own) touches no node', () => {

@@ -3,6 +3,7 @@ import { NoNodeAvailableError } from '../../errors.js';
 import type { PoolPolicy } from '../../policy/resolved.js';
 import { systemClock, type Clock, type RandomSource } from '../../time/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
+import { NodeLatency } from './node-latency.js';
 import { createSelector, type NodeSelector } from './selectors.js';
 import type { NodeEvent } from '../types.js';
 
@@ -89,6 +90,8 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
   // Reads served by replicas keep their own round-robin cursor, so writes do not skew them.
   readonly #replicaSelector: NodeSelector;
   readonly #ping: ((node: NodeAddress) => Promise<void>) | undefined;
+  /** Each node's recent latency, kept only for `selector: least-latency`. */
+  readonly #latency: NodeLatency | undefined = undefined;
   #nodes: MutableNodeStatus[] = [];
   #byId = new Map<string, MutableNodeStatus>();
   // Stryker disable ArrayDeclaration,BooleanLiteral: equivalent, the constructor's setNodes() sets them before any read
@@ -106,8 +109,11 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     super();
     this.#policy = options.policy;
     this.#clock = options.clock ?? systemClock;
-    this.#selector = createSelector(options.policy.selector, options.random ?? Math.random);
-    this.#replicaSelector = createSelector(options.policy.selector, options.random ?? Math.random);
+    const random = options.random ?? Math.random;
+    if (options.policy.selector === 'least-latency') this.#latency = new NodeLatency(this.#clock);
+    const cost = (node: NodeAddress): number => this.#latency?.cost(node) ?? 0;
+    this.#selector = createSelector(options.policy.selector, random, cost);
+    this.#replicaSelector = createSelector(options.policy.selector, random, cost);
     this.#ping = options.ping;
     this.setNodes(options.nodes);
   }
@@ -167,6 +173,14 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
     const replicas = readOnly && this.#aliveReplicas.length > 0;
     const alive = replicas ? this.#aliveReplicas : this.#aliveWritable;
     return alive.some((n) => n.id !== avoid.id);
+  }
+
+  /**
+   * How long a call on `node` took, for a latency-aware selector: a success, an attempt cut at its timeout, the loser
+   * of a hedged read (a lower bound). Nothing without one.
+   */
+  observe(node: NodeAddress, durationMs: number): void {
+    this.#latency?.observe(node, durationMs);
   }
 
   /** Records a successful call on `node`: resets its failure count and dead time; a dead node comes back. */

@@ -40,11 +40,36 @@ export function preferSelector(text: string): NodeSelector {
 }
 
 /**
- * Builds the selector a pool policy names: `round-robin`, `random`, `{ prefer: 'text' }` (a file can say it), or a
- * function from a code config.
+ * Latency-aware: of two nodes picked at random, the one whose recent latency (`cost`) is lower — the "power of two
+ * choices" of Finagle's and linkerd's balancers, which sends a slow node little traffic without herding every call
+ * onto the single fastest node.
  */
-export function createSelector(selector: PoolPolicy['selector'], random: RandomSource): NodeSelector {
+export function leastLatencySelector(
+  cost: (node: NodeAddress) => number,
+  random: RandomSource,
+): NodeSelector {
+  return (nodes) => {
+    if (nodes.length < 2) return nodes[0];
+    const i = Math.floor(random() * nodes.length);
+    let j = Math.floor(random() * (nodes.length - 1));
+    if (j >= i) j++;
+    const a = nodes[i]!;
+    const b = nodes[j]!;
+    return cost(b) < cost(a) ? b : a;
+  };
+}
+
+/**
+ * Builds the selector a pool policy names: `round-robin`, `random`, `least-latency` (with the pool's `cost` of a
+ * node), `{ prefer: 'text' }` (a file can say it), or a function from a code config.
+ */
+export function createSelector(
+  selector: PoolPolicy['selector'],
+  random: RandomSource,
+  cost: (node: NodeAddress) => number = () => 0,
+): NodeSelector {
   if (typeof selector === 'function') return selector satisfies NodeSelectorFn;
   if (typeof selector === 'object') return preferSelector(selector.prefer);
+  if (selector === 'least-latency') return leastLatencySelector(cost, random);
   return selector === 'random' ? randomSelector(random) : roundRobinSelector();
 }

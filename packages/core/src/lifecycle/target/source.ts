@@ -103,9 +103,16 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     const node = lease.node;
     if (report.ok) {
       health.record(true);
-      if (node !== undefined) pool?.markSuccess(node);
+      if (node !== undefined && pool !== undefined) {
+        pool.observe(node, report.durationMs);
+        pool.markSuccess(node);
+      }
       return;
     }
+    // The loser of a hedged read was cancelled, not failed; an attempt cut at its timeout took at least that long.
+    if (node !== undefined && (report.interrupt === 'hedged' || report.interrupt === 'timeout'))
+      pool?.observe(node, report.durationMs);
+    if (report.interrupt === 'hedged') return;
     // The caller's own deadline cut the attempt, or the client failed it before sending (its pool closing for a
     // reconnect, a wait in its own queue): neither says anything about the server.
     if (report.interrupt === 'deadline' || report.classification.local === true) return;

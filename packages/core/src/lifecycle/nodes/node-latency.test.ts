@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeAddress } from '../../node-address.js';
+import type { PoolPolicy } from '../../policy/resolved.js';
+import { createFakeClock } from '../../time/fake-clock.js';
+import { LATENCY_DECAY_MS, NodeLatency } from './node-latency.js';
+import { NodePool } from './node-pool.js';
+import { leastLatencySelector } from './selectors.js';
+
+const node = (port: number): NodeAddress => ({ id: `127.0.0.1:${port}`, host: '127.0.0.1', port });
+const [a, b, c] = [node(9200), node(9201), node(9202)];
+
+const policy = (over: Partial<PoolPolicy> = {}): PoolPolicy => ({
+  selector: 'least-latency',
+  deadTimeout: 1000,
+  deadTimeoutMax: 1_000_000,
+  deadTimeoutCutoff: 5,
+  resurrect: 'optimistic',
+  nodeFailureThreshold: 1,
+  discovery: { onStart: false, interval: false, onFault: false },
+  ...over,
+});
+
+/** A random source that cycles through `values`. */
+function cycle(...values: number[]): () => number {
+  let i = 0;
+  return () => values[i++ % values.length]!;
+}
+
+describe('NodeLatency', () => {
+  it('averages the newest samples in, fades with idle time, and costs 0 for a node never called', () => {
+    const clock = createFakeClock();
+    const latency = new NodeLatency(clock);
+    expect(latency.cost(a)).toBe(0);
+    latency.observe(a, 10);
+    expect(latency.cost(a)).toBe(10);
+    latency.observe(a, 20);
+    expect(latency.cost(a)).toBeCloseTo(13, 6);
+    clock.advance(LATENCY_DECAY_MS);
+    expect(latency.cost(a)).toBeCloseTo(13 / Math.E, 6);
+  });
+});
+
+describe('leastLatencySelector', () => {
+  it('takes the cheaper of two different nodes picked at random; one node is taken as is', () => {
+    const cost = (n: NodeAddress): number => ({ [a.id]: 5, [b.id]: 1, [c.id]: 9 })[n.id]!;
+    // i = floor(0 · 3) = 0 (a), j = floor(0 · 2) = 0, moved past i → 1 (b): the pair (a, b), b cheaper.
+    expect(leastLatencySelector(cost, cycle(0, 0))([a, b, c])).toBe(b);
+    // i = 2 (c), j = floor(0 · 2) = 0 (a): the pair (c, a), a cheaper.
+    expect(leastLatencySelector(cost, cycle(0.9, 0))([a, b, c])).toBe(a);
+    expect(leastLatencySelector(cost, cycle(0.9, 0))([c])).toBe(c);
+  });
+});
+
+describe('NodePool with selector least-latency', () => {
+  it('a slow node gets almost no calls while it is slow, is tried again as its average fades, and all of them once it is fast', () => {
+    const clock = createFakeClock();
+    let seed = 1;
+    // A small deterministic generator, so the test does not depend on Math.random.
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const pool = new NodePool({ nodes: [a, b, c], policy: policy(), clock, random });
+    const ms = { [a.id]: 2, [b.id]: 2, [c.id]: 20 };
+    const picks = (n: number): Record<string, number> => {
+      const count: Record<string, number> = { [a.id]: 0, [b.id]: 0, [c.id]: 0 };
+      for (let i = 0; i < n; i++) {
+        const picked = pool.select();
+        count[picked.id]!++;
+        pool.observe(picked, ms[picked.id]!);
+        clock.advance(2); // 500 calls a second
+      }
+      return count;
+    };
+    // 2 500 calls over 5 s: c is 10× slower and gets a handful (each time its faded average looks fast again).
+    const slow = picks(2500);
+    expect(slow[c.id]).toBeGreaterThan(0);
+    expect(slow[c.id]! / 2500).toBeLessThan(0.01);
+    // c is fast again: it takes its share back within a few seconds.
+    ms[c.id] = 2;
+    picks(2500);
+    const after = picks(1500);
+    expect(after[c.id]! / 1500).toBeGreaterThan(0.25);
+  });
+
+  it('takes a hedged loser or a timed-out attempt as a latency sample; round-robin keeps none', () => {
+    const clock = createFakeClock();
+    const pool = new NodePool({ nodes: [a, b], policy: policy(), clock, random: cycle(0, 0) });
+    pool.observe(a, 50);
+    pool.observe(b, 1);
+    expect(pool.select()).toBe(b);
+    const rr = new NodePool({ nodes: [a, b], policy: policy({ selector: 'round-robin' }), clock });
+    rr.observe(a, 50);
+    expect([rr.select(), rr.select()]).toEqual([a, b]);
+  });
+});

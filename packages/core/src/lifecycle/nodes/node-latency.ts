@@ -1,0 +1,50 @@
+import type { NodeAddress } from '../../node-address.js';
+import type { Clock } from '../../time/clock.js';
+
+/** Weight of the newest sample in a node's average. */
+const ALPHA = 0.3;
+/**
+ * How fast a node's average fades while it gets no traffic (time constant, ms): a node that was slow, and so is
+ * no longer chosen, looks fast again after a few seconds (a 10× slower node after about 2.3 s) and gets one call,
+ * which tells the truth again. One slow reply of a healthy node is forgotten as fast.
+ */
+export const LATENCY_DECAY_MS = 1000;
+
+interface Sample {
+  value: number;
+  at: number;
+}
+
+/**
+ * The recent latency of each node of a pool (for `pool.selector: least-latency`): an exponentially weighted
+ * average of its calls' durations (successes, attempts cut at their timeout, and the losers of hedged reads, whose
+ * time is a lower bound), fading toward zero with the time since its last call. A node never called costs 0, so
+ * it is tried first.
+ */
+export class NodeLatency {
+  readonly #samples = new Map<string, Sample>();
+
+  constructor(readonly clock: Clock) {}
+
+  observe(node: NodeAddress, ms: number): void {
+    const now = this.clock.now();
+    const s = this.#samples.get(node.id);
+    if (s === undefined) {
+      this.#samples.set(node.id, { value: ms, at: now });
+      return;
+    }
+    s.value = this.#faded(s, now) * (1 - ALPHA) + ms * ALPHA;
+    s.at = now;
+  }
+
+  /** The node's latency estimate now (ms). */
+  cost(node: NodeAddress): number {
+    const s = this.#samples.get(node.id);
+    return s === undefined ? 0 : this.#faded(s, this.clock.now());
+  }
+
+  #faded(s: Sample, now: number): number {
+    const idle = now - s.at;
+    return idle <= 0 ? s.value : s.value * Math.exp(-idle / LATENCY_DECAY_MS);
+  }
+}
