@@ -449,7 +449,8 @@ async function startSentinelSet() {
     const a = await openRedisAdmin({ host: sentinel.host, port: sentinel.port });
     const replicas = await a.run(['SENTINEL', 'REPLICAS', 'mymaster']).finally(() => a.close());
     // Its view of the replica must show the link up too, or SENTINEL FAILOVER answers NOGOODSLAVE.
-    if (replicas.includes(String(replica.port)) && /master-link-status\nok/.test(replicas)) break;
+    if (replicas.includes(String(replica.port)) && /flags\nslave\n[^]*master-link-status\nok/.test(replicas))
+      break;
     if (waited > 20_000) throw new Error('the Sentinel did not learn the replica within 20 s');
     await sleep(200);
   }

@@ -31,7 +31,10 @@ describe('sentinel-failover on a master, a replica and a Sentinel', () => {
       100,
     );
     await until(
-      async () => /master-link-status\nok/.test(await ask(sentinel, ['SENTINEL', 'REPLICAS', 'mymaster'])),
+      async () =>
+        /flags\nslave\n[^]*master-link-status\nok/.test(
+          await ask(sentinel, ['SENTINEL', 'REPLICAS', 'mymaster']),
+        ),
       20_000,
       200,
     );
@@ -44,7 +47,14 @@ describe('sentinel-failover on a master, a replica and a Sentinel', () => {
     'promotes the replica and demotes the master the clients wrote to; heal waits for the Sentinel to say so',
     { timeout: 30_000 },
     async () => {
-      expect(await ask(master, ['SET', 'k', 'before'])).toBe('OK');
+      // Written and replicated (WAIT on the same session) before the failover.
+      const writer = await openRedisAdmin(master);
+      try {
+        expect(await writer.run(['SET', 'k', 'before'])).toBe('OK');
+        expect(await writer.run(['WAIT', '1', '2000'])).toBe('1');
+      } finally {
+        await writer.close();
+      }
       const fault = await faultNamed('sentinel-failover').start({
         store: 'redis',
         server: master,

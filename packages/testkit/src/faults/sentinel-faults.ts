@@ -41,7 +41,17 @@ export const sentinelFaults: readonly CatalogueFault[] = [
     async start(env) {
       const sentinel = needSentinel(env, 'sentinel-failover');
       const before = await masterPort(sentinel);
-      await askSentinel(sentinel, ['SENTINEL', 'FAILOVER', masterName]);
+      // NOGOODSLAVE while the Sentinel has not yet checked the replica on a link of its own: ask again, bounded.
+      for (let waited = 0; ; waited += 200) {
+        const refused = await askSentinel(sentinel, ['SENTINEL', 'FAILOVER', masterName]).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (refused === undefined) break;
+        if (waited >= 5000 || !(refused instanceof Error && refused.message.includes('NOGOODSLAVE')))
+          throw refused;
+        await sleep(200);
+      }
       let moved = 0;
       let healed = false;
       return {
