@@ -7,6 +7,10 @@
 //   → { type: 'back', times, down }         once every client reconnected (or the time limit): when each
 //                                           one was connected again (Date.now()), how many never came back
 //   ← { type: 'stop' }                      close everything and exit
+// With `--trafficMs N` (> 0) each client also has a caller: an idempotent GET every N ms (jittered ×0.5–1.5), 1 s
+// pause after a failure; the errors its calls meet after the restart are reported with `back` (`errors`). Reconnect
+// targets with traffic reconnect on demand too (an arriving operation brings an attempt forward), not only on
+// their backoff schedule.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createTarget } from '@reconnect/core';
@@ -19,8 +23,11 @@ const { values } = parseArgs({
     kind: { type: 'string', default: 'reconnect' },
     policy: { type: 'string', default: '{}' },
     limitMs: { type: 'string', default: '60000' },
+    trafficMs: { type: 'string', default: '0' },
   },
 });
+const trafficMs = Number(values.trafficMs);
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 const port = Number(values.port);
 const count = Number(values.count);
 const limitMs = Number(values.limitMs);
@@ -37,6 +44,7 @@ if (values.kind === 'raw') {
     clients.push({
       up: () => c.status === 'ready',
       onUp: (fn) => c.on('ready', fn),
+      call: () => c.get('fleet'),
       close: async () => c.disconnect(),
     });
   }
@@ -68,10 +76,32 @@ if (values.kind === 'raw') {
     clients.push({
       up: () => t.isConnected(),
       onUp: (fn) => t.on('stateChange', (e) => e.to === 'connected' && fn()),
+      call: () => t.execute((client) => client.get('fleet'), { idempotent: true }),
       close: () => t.stop(),
     });
   }
 }
+let running = true;
+let restartedAt = Number.POSITIVE_INFINITY;
+const errorsAfterRestart = {};
+if (trafficMs > 0)
+  for (const c of clients)
+    void (async () => {
+      await pause(Math.random() * trafficMs);
+      while (running) {
+        const t0 = Date.now();
+        try {
+          await c.call();
+          await pause(trafficMs * (0.5 + Math.random()));
+        } catch (e) {
+          if (t0 >= restartedAt) {
+            const code = String(e?.code ?? e?.name ?? 'unknown');
+            errorsAfterRestart[code] = (errorsAfterRestart[code] ?? 0) + 1;
+          }
+          await pause(1000);
+        }
+      }
+    })();
 send({ type: 'ready', ms: Date.now() - started });
 
 const backAt = new Array(count).fill(undefined);
@@ -83,7 +113,8 @@ clients.forEach((c, i) =>
 );
 
 process.on('message', async (m) => {
-  if (m?.type === 'watch') {
+  if (m?.type === 'restarted') restartedAt = m.at;
+  else if (m?.type === 'watch') {
     watching = true;
     const until = Date.now() + limitMs;
     // Every client must first have noticed the crash (then it is "connected again" only after a reconnect).
@@ -91,10 +122,17 @@ process.on('message', async (m) => {
       const done = backAt.every((v) => v !== undefined);
       if (done || Date.now() > until) {
         clearInterval(tick);
-        send({ type: 'back', times: backAt, down: backAt.filter((v) => v === undefined).length });
+        // The errors of calls ended so far (one still waiting when every client is back is not counted).
+        send({
+          type: 'back',
+          times: backAt,
+          down: backAt.filter((v) => v === undefined).length,
+          errors: errorsAfterRestart,
+        });
       }
     }, 50);
   } else if (m?.type === 'stop') {
+    running = false;
     const hard = setTimeout(() => process.exit(0), 10_000);
     hard.unref();
     await Promise.allSettled(clients.map((c) => c.close()));

@@ -132,7 +132,14 @@ export function peakBin(times, fromAt) {
 }
 
 /** One fleet run: `count` clients of `contender`, Redis killed, down `downMs`, restarted. */
-export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs = 60_000, log = () => {} }) {
+export async function runFleet({
+  contender,
+  count = 1000,
+  downMs = 3000,
+  limitMs = 60_000,
+  trafficMs = 0,
+  log = () => {},
+}) {
   const c = fleetContenders[contender];
   if (!c) throw new Error(`unknown fleet contender "${contender}"`);
   const server = await startRedis({ args: ['--maxclients', String(count + 500)] });
@@ -149,6 +156,8 @@ export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs
       JSON.stringify(c.policy ?? {}),
       '--limitMs',
       String(limitMs),
+      '--trafficMs',
+      String(trafficMs),
     ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
@@ -178,9 +187,10 @@ export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs
     const back = next('back', limitMs + 15_000);
     await sleep(Math.max(0, killedAt + downMs - Date.now()));
     const restartAt = Date.now(); // the restart command: a client may get in before restart() resolves
+    child.send({ type: 'restarted', at: restartAt });
     await server.restart();
     const readyMs = Date.now() - restartAt;
-    const { times, down } = await back;
+    const { times, down, errors } = await back;
     await sleep(300);
     sampler.stop();
     const last = Math.max(...times.filter((t) => t !== undefined));
@@ -190,6 +200,7 @@ export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs
       title: c.title,
       count,
       downMs,
+      trafficMs,
       capMs: c.capMs,
       peakPer100ms: peak.peak,
       acceptedAfterRestart: peak.total,
@@ -198,6 +209,8 @@ export async function runFleet({ contender, count = 1000, downMs = 3000, limitMs
       neverBack: down,
       restartReadyMs: readyMs,
       firstBackMs: Math.min(...times.filter((t) => t !== undefined)) - restartAt,
+      // Calls that started after the restart and failed, by code (with --trafficMs), until every client was back.
+      errorsAfterRestart: errors ?? {},
       rates: peak.rates,
       load1: os.loadavg()[0],
     };

@@ -251,6 +251,10 @@ describe('Target', () => {
       },
     });
     await started(target, clock);
+    let lostAt = NaN;
+    target.on('stateChange', (e) => {
+      if (e.to === 'reconnecting') lostAt = clock.now();
+    });
     control.probe = 'fail';
     control.connect = 'fail';
     await clock.advanceAsync(3000);
@@ -261,7 +265,9 @@ describe('Target', () => {
     );
     await clock.advanceAsync(0);
     expect(control.calls.connect - connectsBefore).toBe(1);
-    await clock.advanceAsync(49);
+    // Down for 2 s: the gap is a fifth of the time past 10 × minProbeGap (1.5 s), 300 ms (no jitter here).
+    expect(clock.now() - lostAt).toBe(2000);
+    await clock.advanceAsync(299);
     expect(control.calls.connect - connectsBefore).toBe(1);
     control.connect = 'succeed';
     control.probe = 'succeed';
