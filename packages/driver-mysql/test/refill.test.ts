@@ -77,3 +77,20 @@ describe('the refill after an outage (issue #29) on a throwaway MariaDB', () => 
     await Promise.all(ops);
   });
 });
+
+describe('a backlog of a few thousand calls (issue #29) on a throwaway MariaDB', () => {
+  const server = useServer(() => startMariaDB());
+
+  it('3 000 calls at once on a pool of 10 wait their turn in its queue: none refused (with queueLimit 1 000, about 2 000 were refused at once)', async () => {
+    const pool = await mysqlDriver.connect(
+      // Pacing off: the ten connections open at once, so only the queue's limit is tested.
+      mysqlOptionsSchema.parse({ port: server().port, user: 'root', database: 'test', connectRate: 0 }),
+      connectContext(preset('mysql')),
+    );
+    onTestFinished(() => mysqlDriver.close(pool));
+    const results = await Promise.allSettled(Array.from({ length: 3000 }, () => pool.query('SELECT 1 AS ok')));
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason));
+    expect(refused.slice(0, 3)).toEqual([]);
+    expect(refused.length).toBe(0);
+  });
+});
