@@ -8,7 +8,8 @@ import { mysqlAddresses, parseMySqlUri, type MySqlDriverOptions } from './option
  * wait there is already bounded by half its attempt, so this is a backstop for memory, not the load shedder: at 1 000
  * operations a second the backlog of a 3 s outage is a few thousand calls, and a limit of 1 000 refused the oldest of
  * them again and again (each refusal a local retry on the backoff, losing its place to newer calls) until their
- * deadlines passed (issue #29: reads failed in 12 of 24 MariaDB cells of the 1 000 ops/s sweep; in 0 of 18 with 10 000 or 100 000).
+ * deadlines passed (issue #29: reads failed in 12 of 24 MariaDB cells of the 1 000 ops/s sweep; in 0 of 18 with
+ * 10 000 or 100 000).
  */
 export const defaultQueueLimit = 10_000;
 /** Default TCP keep-alive initial delay, in ms. */
