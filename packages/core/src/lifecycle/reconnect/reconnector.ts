@@ -24,7 +24,7 @@ export interface ReconnectorOptions {
   /** Whether a connect error says the server is busy, not down (`throttled`): not counted toward maxRetries. */
   isBusy?: (error: unknown) => boolean;
   clock?: Clock;
-  /** Jitters the gap between on-demand attempts (0 ≤ x < 1); defaults to `Math.random`. */
+  /** Spreads on-demand attempts (their delay and gap, see on-demand-gap.ts): 0 ≤ x < 1; defaults to `Math.random`. */
   random?: () => number;
   /** Wall-clock time for event payloads (`at`); defaults to `Date.now`. */
   wallClock?: () => number;
@@ -264,7 +264,8 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#inFlight = controller;
     this.#inFlightScheduled = scheduled;
     this.#lastAttemptAt = this.#clock.now();
-    this.#gap = onDemandGap(this.#policy, this.#lastAttemptAt - (downSince(this.#state) ?? 0), this.#random);
+    const downFor = this.#lastAttemptAt - (downSince(this.#state) ?? this.#lastAttemptAt);
+    this.#gap = onDemandGap(this.#policy, downFor, this.#random);
     this.emit('attempt', { attempt, onDemand: !scheduled });
 
     const timeoutMs = this.#policy.connectTimeout;
