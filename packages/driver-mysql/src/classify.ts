@@ -138,8 +138,8 @@ const messageRules: readonly { test: RegExp; classification: MySqlClassification
     classification: { kind: 'connection', code: 'POOL_CLOSED', sent: false, local: true },
   },
   // The pool's own queue is full (queueLimit): the client shed the call before sending, so it says nothing about the
-  // server (local: neither the breaker nor passive health counts it); retried transparently within the deadline, the
-  // first at once and then on the backoff, while the queue drains.
+  // server (local: neither the breaker nor passive health counts it). Being throttled, core does not retry it
+  // transparently (a retry would go straight back into the full queue): retryOn and the budget judge it.
   {
     test: /^Queue limit reached\./,
     classification: { kind: 'throttled', code: 'QUEUE_LIMIT', sent: false, local: true },

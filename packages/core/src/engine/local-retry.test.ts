@@ -110,3 +110,42 @@ describe('local not-sent failures (transparent retries)', () => {
     expect(result.error).toMatchObject({ code: 'ERR_OUTCOME_UNKNOWN' });
   });
 });
+
+describe('a local refusal of kind throttled: the client shedding load (its own queue full)', () => {
+  const queueFull = () =>
+    new FakeDriverError(
+      'throttled',
+      { sent: false, local: true, code: 'QUEUE_LIMIT' },
+      'Queue limit reached.',
+    );
+
+  it('is not retried transparently: retryOn decides (not retried by default), and the caller gets it at once', async () => {
+    const { executor, clock, retries } = setup();
+    const refusal = queueFull();
+    const { op, calls } = scripted(refusal);
+    const result = track(executor.execute(op, { idempotent: true }));
+    await clock.advanceAsync(0);
+    expect(result.error).toBe(refusal);
+    expect(calls()).toBe(1);
+    expect(retries).toEqual([]);
+  });
+
+  it('when retryOn lists throttled it is a retry like any, charged to the budget', async () => {
+    const clock = createFakeClock();
+    const budget = new RetryBudget(budgetPolicy({ ratio: 0, minPerSecond: 0 }), clock);
+    const policy = retryPolicy({ retryOn: { errors: ['throttled'], codes: [], statusCodes: [] } });
+    const { executor } = setup({ clock, budget, policy });
+    const result = track(executor.execute(scripted(queueFull()).op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(result.error).toMatchObject({ code: 'ERR_BUDGET_EXHAUSTED', outcome: 'not_sent' });
+  });
+
+  it('opens no breaker: a full queue of the client says nothing about the server', async () => {
+    const clock = createFakeClock();
+    const breaker = new CircuitBreaker(breakerPolicy({ failureThreshold: 2 }), clock);
+    const { executor } = setup({ clock, breaker });
+    for (let i = 0; i < 5; i++) track(executor.execute(scripted(queueFull()).op, { idempotent: true }));
+    await clock.advanceAsync(1000);
+    expect(breaker.state).toBe('closed');
+  });
+});

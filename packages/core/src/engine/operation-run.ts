@@ -153,12 +153,14 @@ export function callerAborted(run: Run): boolean {
 }
 
 /**
- * A failure the client itself caused before sending (see `Classification.local`). Never the executor's interrupt:
- * an interrupted attempt is classified by interruptClassification, which is never local.
+ * A failure the client itself caused before sending (see `Classification.local`), retried transparently. Not one of
+ * kind `throttled`: that is the client shedding load (its own queue full), which a retry would only add to, so it is
+ * judged as any failure (`retryOn`, the budget); it still counts for neither the breaker nor passive health. Never
+ * the executor's interrupt: an interrupted attempt is classified by interruptClassification, which is never local.
  */
 export function isLocal(failure: AttemptFailed): boolean {
   const c = failure.classification;
-  return c.local === true && c.sent === false;
+  return c.local === true && c.sent === false && c.kind !== 'throttled';
 }
 
 /** Whether `error` is a Reconnect error saying its request was never sent. */

@@ -126,8 +126,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
           };
     this.#discovery = this.#discoveryOptions && new Discovery(this.#discoveryOptions);
     this.#reconnector = new Reconnector({
-      policy: this.policy.reconnect,
-      clock: this.#clock,
+      ...{ policy: this.policy.reconnect, clock: this.#clock, random },
       connect: (signal) => this.#slots.connectAttempt(signal),
       isFinal: (error) => kindMeanings[this.#errors.kindOf(error)].final,
       isBusy: (error) => kindMeanings[this.#errors.kindOf(error)].busy,
