@@ -25,9 +25,24 @@ const faults = [
   'deadlock',
   'gone-away',
   'tls-wrong-ca',
+  'dns-switch',
+  'es-cluster-block',
+  'es-bulk-node-leaves',
 ];
-/** Faults that count what they did on the server (kills, deadlocks, LOADING replies), as the target may not show it. */
-const countedFaults = ['kill-connections', 'loading', 'deadlock', 'gone-away', 'tls-wrong-ca'];
+/**
+ * Faults that count what they did on the server (kills, deadlocks, LOADING replies, connections the moved name
+ * brought to the new address, requests a rule answered), as the target may not show it.
+ */
+const countedFaults = [
+  'kill-connections',
+  'loading',
+  'deadlock',
+  'gone-away',
+  'tls-wrong-ca',
+  'dns-switch',
+  'es-cluster-block',
+  'es-bulk-node-leaves',
+];
 
 interface ErrorDetail {
   code: string;
@@ -67,7 +82,10 @@ describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', (
   it('applies each fault to each store that has it, and every cell ran', () => {
     expect(results.map((r) => `${r.store}/${r.fault}`).sort()).toEqual(
       [
+        'elasticsearch/es-bulk-node-leaves',
+        'elasticsearch/es-cluster-block',
         'mysql-tls/tls-wrong-ca',
+        'mysql/dns-switch',
         'mysql/deadlock',
         'mysql/gone-away',
         'mysql/kill-connections',
@@ -76,6 +94,7 @@ describe('npm run bench:chaos -- --matrix --tiny (the fault matrix, CI form)', (
         'mysql/reply-lost',
         'mysql/table-locked',
         'redis-tls/tls-wrong-ca',
+        'redis/dns-switch',
         'redis/kill-connections',
         'redis/loading',
         'redis/misconf',

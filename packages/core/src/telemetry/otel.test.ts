@@ -1,5 +1,6 @@
 import { metrics, SpanKind, trace } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../../test/support/test-metric-reader.js';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -12,15 +13,6 @@ import { createFakeClock } from '../time/fake-clock.js';
 import { createEngineInstruments, createLifecycleInstruments, secondsBuckets } from './instruments.js';
 import { SpanNames } from './names.js';
 import { getTracerHandle, nonRecordingSpan } from './otel.js';
-
-class TestReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const policy = {
   maxRetries: 0,

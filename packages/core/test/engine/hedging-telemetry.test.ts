@@ -1,5 +1,6 @@
 import { metrics, SpanKind } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../support/test-metric-reader.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeAddress } from '../../src/driver/driver.js';
 import { RetryExecutor } from '../../src/engine/retry-executor.js';
@@ -11,15 +12,6 @@ import { classify, FakeSource, nodes, retryPolicy, track } from './helpers.js';
 
 // What a hedged read shows: an attempt span per attempt (the hedge's marked), the loser's outcome `hedge_lost`,
 // the winner on the operation span, and the reconnect.hedges counter by result.
-
-class TestReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const exporter = useInMemoryTracing({ activeContext: true });
 const reader = new TestReader();

@@ -1,5 +1,6 @@
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../support/test-metric-reader.js';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker } from '../../src/engine/breaker/circuit-breaker.js';
@@ -27,15 +28,6 @@ import {
   retryPolicy,
   track,
 } from './helpers.js';
-
-class TestReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const exporter = useInMemoryTracing({ activeContext: true });
 const reader = new TestReader();

@@ -3,7 +3,8 @@
 // budget), with the experimental names beside the stable ones under OTEL_SEMCONV_STABILITY_OPT_IN=database/dup;
 // the observing callback is removed when the target stops.
 import { metrics, SpanKind } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../support/test-metric-reader.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createFakeClock,
@@ -15,15 +16,6 @@ import {
 import { createTarget } from '../../src/lifecycle/target/target.js';
 import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import { createMemoryDriver, type MemoryClient } from './memory-driver.js';
-
-class TestReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const exporter = useInMemoryTracing();
 const reader = new TestReader();

@@ -4,20 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { metrics, SpanStatusCode } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../support/test-metric-reader.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttributeNames, createManager, MetricNames, SpanNames } from '../../src/index.js';
 import { useInMemoryTracing } from '../support/in-memory-tracing.js';
 import { createMemoryDriver } from '../lifecycle/memory-driver.js';
-
-class TestReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const exporter = useInMemoryTracing();
 const reader = new TestReader();
