@@ -101,6 +101,9 @@ export interface LifecycleInstruments {
   readonly healthCheckDuration: Histogram;
   readonly targetState: Gauge;
   readonly budgetAvailable: ObservableGauge;
+  readonly concurrencyLimit: ObservableGauge;
+  readonly concurrencyOperations: ObservableGauge;
+  readonly concurrencyRefused: ObservableCounter;
   readonly nodes: ObservableGauge;
   readonly connectionCount: ObservableUpDownCounter;
   readonly connectionMax: ObservableUpDownCounter;
@@ -143,6 +146,18 @@ export function createLifecycleInstruments(dup: boolean): LifecycleInstruments {
     budgetAvailable: meter.createObservableGauge(MetricNames.BUDGET_AVAILABLE, {
       description: 'Retries the retry budget allows now',
       unit: '{retry}',
+    }),
+    concurrencyLimit: meter.createObservableGauge(MetricNames.CONCURRENCY_LIMIT, {
+      description: "The target's concurrency limit now",
+      unit: '{operation}',
+    }),
+    concurrencyOperations: meter.createObservableGauge(MetricNames.CONCURRENCY_OPERATIONS, {
+      description: 'Operations holding a permit of the concurrency limit, and waiting for one',
+      unit: '{operation}',
+    }),
+    concurrencyRefused: meter.createObservableCounter(MetricNames.CONCURRENCY_REFUSED, {
+      description: 'Operations the concurrency limit refused, at once or after their wait in its queue',
+      unit: '{operation}',
     }),
     nodes: meter.createObservableGauge(MetricNames.NODES, {
       description: "A multi-node target's nodes, by state",

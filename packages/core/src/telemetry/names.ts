@@ -128,6 +128,8 @@ export const AttributeNames = {
   NODE_DEAD_COUNT: 'reconnect.node.dead_count',
   /** On `reconnect.node.all_dead`: how many nodes the target has. */
   NODES: 'reconnect.nodes',
+  /** On `reconnect.concurrency.operations`: `in_flight` (holding a permit) or `waiting` (queued for one). */
+  CONCURRENCY_STATE: 'reconnect.concurrency.state',
   /** On the nodes metric: `alive` or `dead`. */
   NODE_STATE: 'reconnect.node.state',
   /** On the target-state metric: the target's state. */
@@ -247,6 +249,12 @@ export const MetricNames = {
   BREAKER_STATE: 'reconnect.breaker.state',
   /** Gauge: retries the target's retry budget would allow now (targets with a budget). */
   BUDGET_AVAILABLE: 'reconnect.budget.available',
+  /** Gauge: the target's concurrency limit now (targets with `concurrency.limit` on). */
+  CONCURRENCY_LIMIT: 'reconnect.concurrency.limit',
+  /** Gauge: operations holding a permit of the concurrency limit, and waiting in its queue (attribute reconnect.concurrency.state). */
+  CONCURRENCY_OPERATIONS: 'reconnect.concurrency.operations',
+  /** Counter: operations the concurrency limit refused (at once, or after their wait in its queue). */
+  CONCURRENCY_REFUSED: 'reconnect.concurrency.refused',
   /** Gauge: a multi-node target's nodes by state (`alive`, `dead`). */
   NODES: 'reconnect.nodes',
   /** Counter: successful reconnects. */

@@ -130,6 +130,45 @@ describe("a target's database as its driver says, and its observed metrics", () 
     await target.stop();
     expect(removed).toHaveBeenCalledTimes(1);
     const [, observables] = removed.mock.calls[0]!;
-    expect(observables).toHaveLength(12); // 7 stable ones and 5 experimental (database/dup)
+    expect(observables).toHaveLength(15); // 10 stable ones and 5 experimental (database/dup)
+  });
+
+  it('observes the concurrency limit: the limit, operations in flight and waiting, and those refused', async () => {
+    const clock = createFakeClock(0);
+    const { driver } = describedDriver();
+    const limited = { ...policy, concurrency: { limit: 2, maxQueue: 1, queueTimeout: '1s' } };
+    const target = createTarget({
+      name: 'limited',
+      driver,
+      options: { nodes: [7001] },
+      policy: limited,
+      clock,
+    });
+    const start = target.start();
+    await clock.advanceAsync(0);
+    await start;
+    const release: (() => void)[] = [];
+    const held = () => new Promise<void>((resolve) => release.push(resolve));
+    const running = [1, 2, 3].map(() => target.execute(held, { idempotent: true }));
+    const refused = await target.execute(held, { idempotent: true }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'ERR_CONCURRENCY_LIMITED' });
+    await clock.advanceAsync(0);
+    expect((await points('reconnect.concurrency.limit', 'limited')).map((p) => p.value)).toEqual([2]);
+    expect(
+      (await points('reconnect.concurrency.operations', 'limited')).map((p) => [
+        p.attributes['reconnect.concurrency.state'],
+        p.value,
+      ]),
+    ).toEqual([
+      ['in_flight', 2],
+      ['waiting', 1],
+    ]);
+    expect((await points('reconnect.concurrency.refused', 'limited')).map((p) => p.value)).toEqual([1]);
+    for (let i = 0; i < 3; i++) {
+      release.shift()?.();
+      await clock.advanceAsync(0);
+    }
+    await Promise.all(running);
+    await target.stop();
   });
 });

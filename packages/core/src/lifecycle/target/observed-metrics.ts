@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { BatchObservableCallback, BatchObservableResult, Observable } from '@opentelemetry/api';
 import type { ConnectionPoolStats, DbTelemetry, Driver } from '../../driver/driver.js';
 import type { RetryBudget } from '../../engine/budget/retry-budget.js';
+import type { ConcurrencyLimiter } from '../../engine/concurrency/concurrency-limiter.js';
 import type { NodeAddress } from '../../node-address.js';
 import type { LifecycleInstruments } from '../../telemetry/instruments.js';
 import { AttributeNames as A, DeprecatedAttributeNames as D } from '../../telemetry/names.js';
@@ -9,8 +10,15 @@ import type { DbFacts } from '../../telemetry/semconv.js';
 import type { NodePool } from '../nodes/node-pool.js';
 import type { NodeSlots } from './node-slots.js';
 
+/** The parts of the runner in force that are observed: its retry budget and concurrency limiter. */
+export interface ObservedRunner {
+  readonly budget: RetryBudget | undefined;
+  readonly limiter: ConcurrencyLimiter | undefined;
+}
+
 /**
- * A target's metrics read at each collection rather than recorded as things happen: its retry budget, a
+ * A target's metrics read at each collection rather than recorded as things happen: its retry budget and
+ * concurrency limit, a
  * multi-node target's nodes alive and dead, and the driver's pool counts (`db.client.connection.*`, summed over
  * the target's clients: one pool per target, named after it, so no node address becomes a metric attribute).
  */
@@ -27,13 +35,9 @@ export class ObservedMetrics<Options, Client> {
   }
 
   /** Starts observing the target's parts (no-op without a live MeterProvider). */
-  start(
-    slots: NodeSlots<Options, Client>,
-    pool: NodePool | undefined,
-    budget: () => RetryBudget | undefined,
-  ): void {
+  start(slots: NodeSlots<Options, Client>, pool: NodePool | undefined, runner: () => ObservedRunner): void {
     if (!this.#i.live || this.#callback !== undefined) return;
-    this.#callback = (result) => this.#observe(result, slots, pool, budget());
+    this.#callback = (result) => this.#observe(result, slots, pool, runner());
     this.#i.meter.addBatchObservableCallback(this.#callback, this.#observables());
   }
 
@@ -49,6 +53,9 @@ export class ObservedMetrics<Options, Client> {
     const d = i.deprecated;
     return [
       i.budgetAvailable,
+      i.concurrencyLimit,
+      i.concurrencyOperations,
+      i.concurrencyRefused,
       i.nodes,
       i.connectionCount,
       i.connectionMax,
@@ -63,11 +70,20 @@ export class ObservedMetrics<Options, Client> {
     result: BatchObservableResult,
     slots: NodeSlots<Options, Client>,
     nodes: NodePool | undefined,
-    budget: RetryBudget | undefined,
+    { budget, limiter }: ObservedRunner,
   ): void {
     const i = this.#i;
     const base = { [A.TARGET]: this.#target };
     if (budget !== undefined) result.observe(i.budgetAvailable, budget.available(), base);
+    if (limiter !== undefined) {
+      result.observe(i.concurrencyLimit, limiter.limit, base);
+      result.observe(i.concurrencyOperations, limiter.inFlight, {
+        ...base,
+        [A.CONCURRENCY_STATE]: 'in_flight',
+      });
+      result.observe(i.concurrencyOperations, limiter.waiting, { ...base, [A.CONCURRENCY_STATE]: 'waiting' });
+      result.observe(i.concurrencyRefused, limiter.counts.refused + limiter.counts.timedOut, base);
+    }
     if (nodes !== undefined) {
       const alive = nodes.alive.length;
       result.observe(i.nodes, alive, { ...base, [A.NODE_STATE]: 'alive' });

@@ -171,7 +171,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
     };
     this.#runner = buildRunner({ ...this.#runnerOptions, policy: this.policy });
     this.#wire();
-    this.#telemetry.observe(this.#slots, this.#pool, () => this.#runner.budget);
+    this.#telemetry.observe(this.#slots, this.#pool, () => this.#runner);
     if (o.logger !== undefined)
       logTargetEvents(this, o.logger, (error) => this.#errors.describe(error), o.logLevel);
   }

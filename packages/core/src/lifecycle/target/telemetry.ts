@@ -14,11 +14,10 @@ import { createLifecycleInstruments, type LifecycleInstruments } from '../../tel
 import { AttributeNames as A, EventNames, SpanNames } from '../../telemetry/names.js';
 import { getTracer } from '../../telemetry/otel.js';
 import { dbErrorType, telemetrySettings, withDeprecatedNames } from '../../telemetry/semconv.js';
-import type { RetryBudget } from '../../engine/budget/retry-budget.js';
 import type { NodePool } from '../nodes/node-pool.js';
 import type { TargetState } from '../types.js';
 import type { NodeSlots } from './node-slots.js';
-import { driverFacts, ObservedMetrics } from './observed-metrics.js';
+import { driverFacts, ObservedMetrics, type ObservedRunner } from './observed-metrics.js';
 
 const allStates: readonly TargetState[] = [
   'idle',
@@ -62,16 +61,12 @@ export class LifecycleTelemetry<Options = unknown, Client = unknown> {
   }
 
   /**
-   * Starts the observed metrics until the target stops: the retry budget of the runner in force, a multi-node
-   * target's nodes alive and dead, the driver's pool counts of its clients.
+   * Starts the observed metrics until the target stops: the retry budget and concurrency limit of the runner in
+   * force, a multi-node target's nodes alive and dead, the driver's pool counts of its clients.
    */
-  observe(
-    slots: NodeSlots<Options, Client>,
-    pool: NodePool | undefined,
-    budget: () => RetryBudget | undefined,
-  ): void {
+  observe(slots: NodeSlots<Options, Client>, pool: NodePool | undefined, runner: () => ObservedRunner): void {
     this.#slots = slots;
-    this.#observed.start(slots, pool, budget);
+    this.#observed.start(slots, pool, runner);
   }
 
   /**
