@@ -1,7 +1,7 @@
 import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError } from '../errors.js';
-import { HedgeCancelledError } from './hedge/hedge-cancelled-error.js';
+import { HedgeCancelledError } from './hedge-cancelled-error.js';
 import type { NodeAddress } from '../node-address.js';
 import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
 import { LazySignal } from './lazy-signal.js';

@@ -1,6 +1,6 @@
 import { AttemptTimeoutError, DeadlineExceededError } from '../errors.js';
 import { maxTimerMs, type Clock, type TimerHandle } from '../time/clock.js';
-import { HedgeCancelledError } from './hedge/hedge-cancelled-error.js';
+import { HedgeCancelledError } from './hedge-cancelled-error.js';
 import type { LazySignal } from './lazy-signal.js';
 import { callerAborted, Interrupt, type InterruptWhy, type Run } from './operation-run.js';
 import type { Timed, TimeoutList } from './timeout-list.js';

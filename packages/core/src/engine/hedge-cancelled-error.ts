@@ -1,4 +1,4 @@
-import { ErrorCodes, ReconnectError } from '../../errors.js';
+import { ErrorCodes, ReconnectError } from '../errors.js';
 
 /**
  * What the signal of a hedged read's losing attempt aborts with: another attempt of the same operation answered
