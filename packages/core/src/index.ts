@@ -205,7 +205,7 @@ export {
 } from './engine/index.js';
 export type { BreakerStateChangeEvent, GiveUpEvent, RetryEvent } from './engine/events.js';
 export { ConcurrencyLimiter, LimitedSource } from './engine/concurrency/index.js';
-export { HedgeCancelledError } from './engine/hedge/hedge-cancelled-error.js';
+export { HedgeCancelledError } from './engine/hedge-cancelled-error.js';
 
 // The lifecycle: targets kept connected, node pools, health checks, the reconnector.
 export {

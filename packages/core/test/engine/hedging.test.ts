@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeAddress } from '../../src/driver/driver.js';
 import { CircuitBreaker } from '../../src/engine/breaker/circuit-breaker.js';
-import { HedgeCancelledError } from '../../src/engine/hedge/hedge-cancelled-error.js';
+import { HedgeCancelledError } from '../../src/engine/hedge-cancelled-error.js';
 import type { AttemptContext } from '../../src/engine/types.js';
 import type { HedgePolicy } from '../../src/policy/resolved.js';
 import type { FakeClock } from '../../src/time/fake-clock.js';
