@@ -166,7 +166,10 @@ export async function runMysqlFleet({
       peakReconnectsPer100ms: Math.max(0, ...Object.values(reconnects)),
       clientConnectsPer100ms: connects,
       reconnectsPer100ms: reconnects,
-      connectsPerSecondFromKill: reports.reduce((a, r) => addCounts(a, r.connectsPerSecondFromKill ?? {}), {}),
+      connectsPerSecondFromKill: reports.reduce(
+        (a, r) => addCounts(a, r.connectsPerSecondFromKill ?? {}),
+        {},
+      ),
       // Connections the fleet started to the down server ÷ the calls its callers issued during the outage.
       outageConnects: total('outageConnects'),
       outageCalls: total('outageCalls'),

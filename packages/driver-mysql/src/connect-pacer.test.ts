@@ -190,7 +190,13 @@ describe('ConnectPacer and the wall clock', () => {
 describe('ConnectPacer: the refill after an outage (issue #29)', () => {
   /** A pacer of a pool of 10 that replaces a lost one (or not), on a clock that never moves. */
   function refilling(recovering = true) {
-    return new ConnectPacer({ perSecond: 5, poolSize: 10, recovering, now: () => 1_000_000, random: () => 0 });
+    return new ConnectPacer({
+      perSecond: 5,
+      poolSize: 10,
+      recovering,
+      now: () => 1_000_000,
+      random: () => 0,
+    });
   }
   /** How many tryOpen calls succeed in a row while `waiting` calls wait (at most 20 asked). */
   const openable = (p: ConnectPacer, waiting: number) => {
@@ -245,7 +251,13 @@ describe('ConnectPacer: the refill after an outage (issue #29)', () => {
 
   it('a busy refusal (max_connections) ends the refill: back-off, then the ceiling', () => {
     let now = 1_000_000;
-    const p = new ConnectPacer({ perSecond: 5, poolSize: 10, recovering: true, now: () => now, random: () => 0 });
+    const p = new ConnectPacer({
+      perSecond: 5,
+      poolSize: 10,
+      recovering: true,
+      now: () => now,
+      random: () => 0,
+    });
     p.tryOpen(true);
     p.opened();
     expect(p.tryOpen(false, 10)).toBe(true);
@@ -273,7 +285,13 @@ describe('ConnectPacer: the refill after an outage (issue #29)', () => {
   });
 
   it('no pool size (connectionLimit 0, unbounded): no refill', () => {
-    const p = new ConnectPacer({ perSecond: 5, poolSize: 0, recovering: true, now: () => 0, random: () => 0 });
+    const p = new ConnectPacer({
+      perSecond: 5,
+      poolSize: 0,
+      recovering: true,
+      now: () => 0,
+      random: () => 0,
+    });
     p.tryOpen(true);
     p.opened();
     expect(p.tryOpen(false, 1000)).toBe(false);

@@ -88,7 +88,9 @@ describe('a backlog of a few thousand calls (issue #29) on a throwaway MariaDB',
       connectContext(preset('mysql')),
     );
     onTestFinished(() => mysqlDriver.close(pool));
-    const results = await Promise.allSettled(Array.from({ length: 3000 }, () => pool.query('SELECT 1 AS ok')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 3000 }, () => pool.query('SELECT 1 AS ok')),
+    );
     const refused = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason));
     expect(refused.slice(0, 3)).toEqual([]);
     expect(refused.length).toBe(0);

@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { ReconnectPolicy } from '../../policy/resolved.js';
-import { downSince, onDemandDelay, onDemandGap, onDemandGapCeiling, onDemandGapGrace } from './on-demand-gap.js';
+import {
+  downSince,
+  onDemandDelay,
+  onDemandGap,
+  onDemandGapCeiling,
+  onDemandGapGrace,
+} from './on-demand-gap.js';
 
 const policy = (
   over: { minProbeGap?: number; max?: number; jitter?: 'none' | 'full' | 'equal' } = {},
 ): Pick<ReconnectPolicy, 'minProbeGap' | 'backoff'> => ({
   minProbeGap: over.minProbeGap ?? 100,
-  backoff: { type: 'exponential', base: 500, factor: 2, max: over.max ?? 30_000, jitter: over.jitter ?? 'full' },
+  backoff: {
+    type: 'exponential',
+    base: 500,
+    factor: 2,
+    max: over.max ?? 30_000,
+    jitter: over.jitter ?? 'full',
+  },
 });
 
 const lowest = (): number => 0;
@@ -16,7 +28,8 @@ describe('onDemandGap', () => {
   it('is minProbeGap after a blip (until the grown window passes it: 1.5 s down), whatever the jitter draws', () => {
     expect(onDemandGapGrace).toBe(10);
     for (const downFor of [0, 50, 500, 1000, 1500])
-      for (const random of [lowest, highest, () => 0.5]) expect(onDemandGap(policy(), downFor, random)).toBe(100);
+      for (const random of [lowest, highest, () => 0.5])
+        expect(onDemandGap(policy(), downFor, random)).toBe(100);
   });
 
   it('grows with the time down: a fifth of it past the grace (10 × minProbeGap), jittered between half and all', () => {
@@ -62,7 +75,9 @@ describe('onDemandGap', () => {
   });
 
   it('counts the time down from the loss, or from the start of a first connect', () => {
-    expect(downSince({ status: 'reconnecting', since: 5, attempt: 1, downSince: 3, error: undefined })).toBe(3);
+    expect(downSince({ status: 'reconnecting', since: 5, attempt: 1, downSince: 3, error: undefined })).toBe(
+      3,
+    );
     expect(downSince({ status: 'failed', since: 9, attempt: 4, downSince: 3, error: undefined })).toBe(3);
     expect(downSince({ status: 'connecting', since: 7, attempt: 1, error: undefined })).toBe(7);
     expect(downSince({ status: 'connected', since: 7 })).toBeUndefined();

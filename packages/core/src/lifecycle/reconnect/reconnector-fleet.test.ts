@@ -91,7 +91,8 @@ async function traffic(f: Fleet, ms: number, everyMs: number): Promise<void> {
 function peakPer100ms(f: Fleet, from: number): number {
   const bins = new Map<number, number>();
   for (const c of f.connects)
-    if (c.at >= from) bins.set(Math.floor((c.at - from) / 100), (bins.get(Math.floor((c.at - from) / 100)) ?? 0) + 1);
+    if (c.at >= from)
+      bins.set(Math.floor((c.at - from) / 100), (bins.get(Math.floor((c.at - from) / 100)) ?? 0) + 1);
   return Math.max(0, ...bins.values());
 }
 
@@ -147,7 +148,9 @@ describe('a fleet of reconnectors after an outage', () => {
       [30_000, 5000],
       [1000, 1000],
     ] as const) {
-      const f = await fleet(1, { backoff: { type: 'exponential', base: 500, factor: 2, max, jitter: 'full' } });
+      const f = await fleet(1, {
+        backoff: { type: 'exponential', base: 500, factor: 2, max, jitter: 'full' },
+      });
       await traffic(f, 120_000, 10);
       // Each on-demand attempt, and the attempt (of either kind) before it.
       const gaps = f.connects.slice(1).flatMap((c, i) => {

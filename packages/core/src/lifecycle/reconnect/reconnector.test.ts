@@ -275,7 +275,9 @@ describe('Reconnector', () => {
     // for the first 1.5 s down, then a fifth of the time down past 1 s (no jitter: the backoff has none); the
     // one due at 2037 is the timer's at 2000.
     expect(kinds.filter((k) => k.endsWith('timer'))).toEqual(['0:timer', '1000:timer', '2000:timer']);
-    const nudges = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1200, 1300, 1400, 1500, 1600, 1720, 1864];
+    const nudges = [
+      100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1200, 1300, 1400, 1500, 1600, 1720, 1864,
+    ];
     expect(kinds.filter((k) => k.endsWith('nudge'))).toEqual(nudges.map((t) => `${t}:nudge`));
     c.set('ok');
     // The last attempt ran at 2000, 2000 ms down: the next is 200 ms later, and connects.
