@@ -265,9 +265,9 @@ describe('Target', () => {
     );
     await clock.advanceAsync(0);
     expect(control.calls.connect - connectsBefore).toBe(1);
-    // Down for 2 s: the gap is a fifth of the time past 10 × minProbeGap (1.5 s), 300 ms (no jitter here).
+    // Down for 2 s, within the on-demand spread's 5 s grace: the gap is minProbeGap, 50 ms.
     expect(clock.now() - lostAt).toBe(2000);
-    await clock.advanceAsync(299);
+    await clock.advanceAsync(49);
     expect(control.calls.connect - connectsBefore).toBe(1);
     control.connect = 'succeed';
     control.probe = 'succeed';

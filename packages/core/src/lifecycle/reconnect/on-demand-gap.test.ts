@@ -6,6 +6,7 @@ import {
   onDemandGap,
   onDemandGapCeiling,
   onDemandGapGrace,
+  onDemandGapGraceMs,
 } from './on-demand-gap.js';
 
 const policy = (
@@ -25,27 +26,31 @@ const lowest = (): number => 0;
 const highest = (): number => 0.999_999;
 
 describe('onDemandGap', () => {
-  it('is minProbeGap after a blip (until the grown window passes it: 1.5 s down), whatever the jitter draws', () => {
+  it('is minProbeGap after a blip (until the grown window passes it: 5.5 s down), whatever the jitter draws', () => {
     expect(onDemandGapGrace).toBe(10);
-    for (const downFor of [0, 50, 500, 1000, 1500])
+    expect(onDemandGapGraceMs).toBe(5000);
+    for (const downFor of [0, 50, 500, 1000, 1500, 3000, 5000, 5500])
       for (const random of [lowest, highest, () => 0.5])
         expect(onDemandGap(policy(), downFor, random)).toBe(100);
   });
 
-  it('grows with the time down: a fifth of it past the grace (10 × minProbeGap), jittered between half and all', () => {
-    expect(onDemandGap(policy(), 10_000, highest)).toBe(1800);
-    expect(onDemandGap(policy(), 10_000, lowest)).toBe(900);
-    expect(onDemandGap(policy(), 21_000, highest)).toBe(4000);
-    expect(onDemandGap(policy(), 21_000, lowest)).toBe(2000);
-    expect(onDemandGap(policy(), 21_000, () => 0.5)).toBe(3000);
-    // Never below minProbeGap, even when the half drawn is (2 s down: 100–200 ms).
-    expect(onDemandGap(policy(), 2000, lowest)).toBe(100);
-    expect(onDemandGap(policy(), 2000, highest)).toBe(200);
+  it('grows with the time down: a fifth of it past the grace (10 × minProbeGap, at least 5 s), jittered between half and all', () => {
+    expect(onDemandGap(policy(), 10_000, highest)).toBe(1000);
+    expect(onDemandGap(policy(), 10_000, lowest)).toBe(500);
+    expect(onDemandGap(policy(), 21_000, highest)).toBe(3200);
+    expect(onDemandGap(policy(), 21_000, lowest)).toBe(1600);
+    expect(onDemandGap(policy(), 21_000, () => 0.5)).toBe(2400);
+    // Never below minProbeGap, even when the half drawn is (6 s down: 100–200 ms).
+    expect(onDemandGap(policy(), 6000, lowest)).toBe(100);
+    expect(onDemandGap(policy(), 6000, highest)).toBe(200);
+    // A minProbeGap of 1 s: the grace is 10 of them.
+    expect(onDemandGap(policy({ minProbeGap: 1000 }), 10_000, highest)).toBe(1000);
+    expect(onDemandGap(policy({ minProbeGap: 1000 }), 20_000, highest)).toBe(2000);
   });
 
-  it('is bounded by the ceiling (5 s: reached 26 s down) and by the backoff cap', () => {
+  it('is bounded by the ceiling (5 s: reached 30 s down) and by the backoff cap', () => {
     expect(onDemandGapCeiling).toBe(5000);
-    expect(onDemandGap(policy(), 26_000, highest)).toBe(5000);
+    expect(onDemandGap(policy(), 30_000, highest)).toBe(5000);
     expect(onDemandGap(policy(), 3_600_000, highest)).toBe(5000);
     expect(onDemandGap(policy(), 3_600_000, lowest)).toBe(2500);
     expect(onDemandGap(policy({ max: 1000 }), 3_600_000, highest)).toBe(1000);
@@ -55,18 +60,18 @@ describe('onDemandGap', () => {
   });
 
   it('is not jittered when the backoff is not (a deterministic schedule), and is 0 when minProbeGap is', () => {
-    expect(onDemandGap(policy({ jitter: 'none' }), 21_000, lowest)).toBe(4000);
-    expect(onDemandGap(policy({ jitter: 'equal' }), 21_000, lowest)).toBe(2000);
+    expect(onDemandGap(policy({ jitter: 'none' }), 21_000, lowest)).toBe(3200);
+    expect(onDemandGap(policy({ jitter: 'equal' }), 21_000, lowest)).toBe(1600);
     expect(onDemandGap(policy({ minProbeGap: 0 }), 21_000, highest)).toBe(0);
   });
 
   it('delays nothing after a blip; past it, a random part of the grown window (full jitter), bounded', () => {
-    for (const downFor of [0, 500, 1000, 1500])
+    for (const downFor of [0, 500, 1000, 1500, 3000, 5500])
       for (const random of [lowest, highest]) expect(onDemandDelay(policy(), downFor, random)).toBe(0);
-    expect(onDemandDelay(policy(), 2000, highest)).toBe(200);
+    expect(onDemandDelay(policy(), 6000, highest)).toBe(200);
     expect(onDemandDelay(policy(), 21_000, lowest)).toBe(0);
-    expect(onDemandDelay(policy(), 21_000, () => 0.5)).toBe(2000);
-    expect(onDemandDelay(policy(), 21_000, highest)).toBe(4000);
+    expect(onDemandDelay(policy(), 21_000, () => 0.5)).toBe(1600);
+    expect(onDemandDelay(policy(), 21_000, highest)).toBe(3200);
     expect(onDemandDelay(policy(), 3_600_000, highest)).toBe(5000);
     expect(onDemandDelay(policy({ max: 1000 }), 3_600_000, highest)).toBe(1000);
     // Nothing to spread with, or no gap asked for: none.

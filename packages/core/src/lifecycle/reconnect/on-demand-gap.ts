@@ -8,8 +8,10 @@ import type { ReconnectorState } from './reconnector-state.js';
  * reach a returning server within one gap: a wall of connects. So once a target has been down for longer than a
  * blip, an on-demand attempt waits a random part of a window that grows with the time down, and the attempts
  * after it keep a gap of the same order. The window is a fifth of the time down past a grace of ten
- * `minProbeGap`s (1 s by default; so nothing changes for outages up to 1.5 s, and a 2 s one gains at most
- * 200 ms), at most 5 s (reached 26 s down) and never more than the backoff's cap. Measured with 250 MariaDB
+ * `minProbeGap`s and at least 5 s (so nothing changes for outages up to 5.5 s — a single instance's recovery from a
+ * crash or restart of a few seconds is not slowed: the drivers' acceptance tests want the first success within
+ * 300 ms of the server accepting again — and a 10 s one gains at most 1 s), at most 5 s (reached 30 s down) and
+ * never more than the backoff's cap. Measured with 250 MariaDB
  * instances after a 30 s outage (BENCHMARKS.md, the MariaDB fleet): a tenth of the time down with no grace left
  * the fleet's peak of new connections at about a third of raw mysql2's; this brings it to about a fifth.
  */
@@ -18,8 +20,11 @@ type GapPolicy = Pick<ReconnectPolicy, 'minProbeGap' | 'backoff'>;
 /** The share of the time down (past the grace) that the window (and the gap) grows to. */
 export const onDemandGapShare = 0.2;
 
-/** How many `minProbeGap`s of time down pass before the window grows at all (1 s with the default 100 ms). */
+/** How many `minProbeGap`s of time down pass before the window grows at all, and at least {@link onDemandGapGraceMs}. */
 export const onDemandGapGrace = 10;
+
+/** The least time down before the window grows at all: outages of a few seconds recover at full speed. */
+export const onDemandGapGraceMs = 5_000;
 
 /**
  * The longest window: what spreading may add to the wait of an operation whose target just came back, well
@@ -37,7 +42,8 @@ export function downSince(state: ReconnectorState): number | undefined {
 // A fifth of the time down past the grace, bounded.
 const grown = (policy: GapPolicy, downForMs: number): number =>
   Math.min(
-    Math.max(0, downForMs - onDemandGapGrace * policy.minProbeGap) * onDemandGapShare,
+    Math.max(0, downForMs - Math.max(onDemandGapGrace * policy.minProbeGap, onDemandGapGraceMs)) *
+      onDemandGapShare,
     onDemandGapCeiling,
     policy.backoff.max,
   );

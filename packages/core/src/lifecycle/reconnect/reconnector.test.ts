@@ -271,20 +271,19 @@ describe('Reconnector', () => {
     r.lost(new Error('down'));
     const waiting = r.whenConnected();
     await underTraffic(clock, r, 2050);
-    // Timer attempts stay at 1000 and 2000 although nudged attempts ran in between: every minProbeGap (100 ms)
-    // for the first 1.5 s down, then a fifth of the time down past 1 s (no jitter: the backoff has none); the
-    // one due at 2037 is the timer's at 2000.
+    // Timer attempts stay at 1000 and 2000 although nudged attempts ran in between: every minProbeGap (100 ms),
+    // since 2 s down is within the spread's grace (5 s); the one due at 2000 is the timer's.
     expect(kinds.filter((k) => k.endsWith('timer'))).toEqual(['0:timer', '1000:timer', '2000:timer']);
     const nudges = [
-      100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1200, 1300, 1400, 1500, 1600, 1720, 1864,
+      100, 200, 300, 400, 500, 600, 700, 800, 900, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900,
     ];
     expect(kinds.filter((k) => k.endsWith('nudge'))).toEqual(nudges.map((t) => `${t}:nudge`));
     c.set('ok');
-    // The last attempt ran at 2000, 2000 ms down: the next is 200 ms later, and connects.
-    await underTraffic(clock, r, 149);
+    // The last attempt ran at 2000: the next is minProbeGap later, and connects.
+    await underTraffic(clock, r, 49);
     expect(r.status).toBe('reconnecting');
     await underTraffic(clock, r, 50);
-    expect(kinds.at(-1)).toBe('2200:nudge');
+    expect(kinds.at(-1)).toBe('2100:nudge');
     expect(r.status).toBe('connected');
     await waiting;
     expect(clock.pending()).toBe(0);
@@ -313,11 +312,11 @@ describe('Reconnector', () => {
     r.nudge();
     await clock.advanceAsync(3000);
     expect(kinds).toEqual(['0:timer', '500:nudge', '1500:timer', '2500:timer', '3500:timer']);
-    // One more operation arrives: one attempt for it (a gap after the last: 3 s down, so a fifth of 2 s), then
-    // the schedule again.
+    // One more operation arrives: one attempt for it (minProbeGap after the last: 3 s down is within the spread's
+    // 5 s grace), then the schedule again.
     r.nudge();
     await clock.advanceAsync(999);
-    expect(kinds.slice(5)).toEqual(['3900:nudge']);
+    expect(kinds.slice(5)).toEqual(['3600:nudge']);
     c.set('ok');
     await clock.advanceAsync(1);
     expect(kinds.slice(6)).toEqual(['4500:timer']);
@@ -377,7 +376,7 @@ describe('Reconnector', () => {
 
   it('under traffic, reconnectFailed follows the backoff schedule; one count agrees across events', async () => {
     // A 6 s outage under preset:redis-like backoff (1, 2, 4 s) with operations waiting: on-demand attempts
-    // run every 100 ms and more (the gap grows with the time down), but an operator's log sees the schedule's
+    // run every 100 ms (and more apart past the spread's 5 s grace), but an operator's log sees the schedule's
     // attempts only.
     const { clock, c, r } = setup(
       {
@@ -412,19 +411,20 @@ describe('Reconnector', () => {
       [1, 2000],
       [2, 4000],
     ]);
-    // Every on-demand failure is counted once, in the next scheduled report: 9 at 100 ms (one second down),
-    // 12 more as the gap grows from 100 to 358 ms.
-    expect(onDemandBefore).toEqual([0, 9, 21]); // the start's connect, then the schedule's at 1 s and 3 s
+    // Every on-demand failure is counted once, in the next scheduled report: 9 at 100 ms in the first second
+    // down, 19 more in the next two (the spread's grace is 5 s).
+    expect(onDemandBefore).toEqual([0, 9, 28]); // the start's connect, then the schedule's at 1 s and 3 s
     expect(failed[0]!.onDemand).toBe(9);
-    expect(failed[1]!.onDemand).toBe(12);
+    expect(failed[1]!.onDemand).toBe(19);
     c.set('ok');
-    // 6 s down, the gap is ~1 s: the last attempt ran at 5976, the next at 6971 connects.
     await underTraffic(clock, r, 1000);
     await waiting;
     expect(r.status).toBe('connected');
     expect(reconnect?.attempts).toBe(2);
     expect(changes.at(-1)).toBe(2); // stateChange reconnecting → connected says the same
     expect(reconnect!.onDemandAttempts).toBe(onDemand);
-    expect(onDemand).toBe(27); // 21, then 3400, 3880, 4456, 5147, 5976 and 6971
+    // 28, then every 100 ms to 5.5 s down, a few more apart as the window opens past the grace, and the one that
+    // connects after the server is back.
+    expect(onDemand).toBe(57);
   });
 });
