@@ -59,12 +59,12 @@ export class HedgedRead<Client, T> implements Timed {
   at = Number.NEGATIVE_INFINITY;
   prev: Timed | undefined = undefined;
   next: Timed | undefined = undefined;
-  /** The original's run first, then each hedge's. */
+  /** The original's run first, then each hedge's: one attempt each. */
   readonly #runs: Run[] = [];
-  readonly #attempts: Attempt<Client, T>[] = [];
-  /** Failed attempts, in the order they failed, with the index of their run. */
+  /** The original attempt: a hedge avoids its node. */
+  #original: Attempt<Client, T> | undefined = undefined;
+  /** Failed attempts, in the order they failed, with the index of their run; the others still run until settled. */
   readonly #failures: { index: number; failure: unknown }[] = [];
-  #running = 0;
   #settled = false;
 
   private constructor(
@@ -99,7 +99,7 @@ export class HedgedRead<Client, T> implements Timed {
     this.at = Number.NEGATIVE_INFINITY;
     if (this.#settled) return;
     this.#hedge();
-    if (this.#attempts.length < this.hedging.policy.maxAttempts) this.#arm();
+    if (this.#runs.length < this.hedging.policy.maxAttempts) this.#arm();
   }
 
   #arm(): void {
@@ -115,9 +115,9 @@ export class HedgedRead<Client, T> implements Timed {
   #hedge(): void {
     const { host, hedging } = this;
     const run = this.#runs[0]!;
-    const node = this.#attempts[0]!.node;
-    // Still waiting for a connection (node unset), or every attempt already failed: a hedge would not help.
-    if (node === undefined || this.#running === 0) return;
+    const node = this.#original!.node;
+    // Still waiting for a connection (node unset): a hedge would wait too. (Every attempt failed: settled already.)
+    if (node === undefined) return;
     if (host.breaker !== undefined && host.breaker.state !== 'closed') return;
     if (host.source.hedgeable?.(node, run.readOnly) !== true || !hedging.budget.trySpend()) return;
     const hedge = new Run(this.policy, this.options, run.start);
@@ -134,10 +134,9 @@ export class HedgedRead<Client, T> implements Timed {
   #launch(run: Run): void {
     const index = this.#runs.length;
     this.#runs.push(run);
-    this.#running++;
     let result: T | Promise<T>;
     try {
-      result = Attempt.launch(this.host, run, this.op, index + 1, (a) => this.#attempts.push(a));
+      result = Attempt.launch(this.host, run, this.op, index + 1, (a) => (this.#original ??= a));
     } catch (failure) {
       this.#failed(index, failure);
       return;
@@ -152,7 +151,6 @@ export class HedgedRead<Client, T> implements Timed {
 
   /** Attempt `index + 1` answered first: the others are cancelled and the operation succeeds with its value. */
   #won(index: number, value: T): void {
-    this.#running--;
     if (!this.#settle()) return;
     const runs = this.#runs;
     for (let i = 0; i < runs.length; i++) if (i !== index) runs[i]!.interrupt?.('hedged');
@@ -162,16 +160,15 @@ export class HedgedRead<Client, T> implements Timed {
     run.endedAt = runs[index]!.endedAt;
     if (run.hedges > 0) telemetry.hedged(run, index + 1);
     for (const r of runs) r.done();
-    telemetry.succeeded(run, this.#attempts.length);
+    telemetry.succeeded(run, runs.length);
     this.resolve(value);
   }
 
   /** Attempt `index + 1` failed: wait for the others; when none is left, the retry loop takes the last failure. */
   #failed(index: number, failure: unknown): void {
-    this.#running--;
     if (this.#settled) return;
     this.#failures.push({ index, failure });
-    if (this.#running > 0) return;
+    if (this.#failures.length < this.#runs.length) return;
     this.#settle();
     const runs = this.#runs;
     const run = runs[0]!;
@@ -186,7 +183,7 @@ export class HedgedRead<Client, T> implements Timed {
       run.errorType = runs[last.index]!.errorType;
       this.host.telemetry.hedged(run, 0);
     }
-    this.resolve(this.host.recover(run, this.op, last.failure, this.#attempts.length));
+    this.resolve(this.host.recover(run, this.op, last.failure, runs.length));
   }
 
   /** Marks the read settled (false if it was) and stops its hedge timer. */

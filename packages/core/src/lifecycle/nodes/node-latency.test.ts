@@ -80,7 +80,7 @@ describe('NodePool with selector least-latency', () => {
     expect(after[c.id]! / 1500).toBeGreaterThan(0.25);
   });
 
-  it('takes a hedged loser or a timed-out attempt as a latency sample; round-robin keeps none', () => {
+  it('picks by the latency observed (the target source feeds it: source-report.test.ts); round-robin ignores it', () => {
     const clock = createFakeClock();
     const pool = new NodePool({ nodes: [a, b], policy: policy(), clock, random: cycle(0, 0) });
     pool.observe(a, 50);
