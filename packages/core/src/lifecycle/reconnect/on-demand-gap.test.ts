@@ -7,6 +7,7 @@ import {
   onDemandGapCeiling,
   onDemandGapGrace,
   onDemandGapGraceMs,
+  TimeDown,
 } from './on-demand-gap.js';
 
 const policy = (
@@ -86,5 +87,24 @@ describe('onDemandGap', () => {
     expect(downSince({ status: 'failed', since: 9, attempt: 4, downSince: 3, error: undefined })).toBe(3);
     expect(downSince({ status: 'connecting', since: 7, attempt: 1, error: undefined })).toBe(7);
     expect(downSince({ status: 'connected', since: 7 })).toBeUndefined();
+  });
+
+  it('carries the time down over a recovery that did not hold, less the time it held up', () => {
+    const down = new TimeDown();
+    const reconnecting = (since: number, downSince: number) =>
+      ({ status: 'reconnecting', since, attempt: 1, downSince, error: undefined }) as const;
+    down.up(1000, undefined); // the first connect: nothing to carry
+    down.lost(2000);
+    expect(down.at(reconnecting(2000, 2000), 2500)).toBe(500);
+    down.up(32_000, 2000); // back after 30 s down
+    down.lost(34_000); // lost again 2 s later: 28 s down at once
+    expect(down.at(reconnecting(34_000, 34_000), 34_000)).toBe(28_000);
+    expect(down.at(reconnecting(34_000, 34_000), 35_000)).toBe(29_000);
+    down.up(36_000, 34_000); // back again: 30 s down in all
+    down.lost(36_000 + 30_000); // held up as long: from zero
+    expect(down.at(reconnecting(66_000, 66_000), 66_500)).toBe(500);
+    // A first connect never carries anything; a connected target is not down.
+    expect(down.at({ status: 'connecting', since: 0, attempt: 1, error: undefined }, 700)).toBe(700);
+    expect(down.at({ status: 'connected', since: 0 }, 700)).toBe(0);
   });
 });

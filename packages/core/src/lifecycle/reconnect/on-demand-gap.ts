@@ -39,6 +39,40 @@ export function downSince(state: ReconnectorState): number | undefined {
   return state.status === 'connecting' ? state.since : undefined;
 }
 
+/**
+ * The time down that the spread counts, across a recovery that did not hold. A target dropped again soon after it
+ * came back (a server that restarts twice, a fleet's pools filling the server they just reached) is still in the
+ * aftermath of the same outage, with its fleet's callers in step: counting its time down from zero would shrink its
+ * window to nothing just then. So the time down it had when it came back carries over into the next loss, less the
+ * time it then held up: 30 s down, up 2 s, lost again: 28 s down at once; up as long as it had been down (or only
+ * the first connect behind it): from zero, as before.
+ */
+export class TimeDown {
+  // The time down (carried over included) at the last recovery, and when it came.
+  #atRecovery = 0;
+  #upAt = 0;
+  // What the current loss starts from.
+  #carried = 0;
+
+  /** Connected: after a loss (`downSince` its start) or, `undefined`, after the first connect (nothing to carry). */
+  up(now: number, downSince: number | undefined): void {
+    this.#atRecovery = downSince === undefined ? 0 : now - downSince + this.#carried;
+    this.#upAt = now;
+  }
+
+  /** The connection was lost at `now`. */
+  lost(now: number): void {
+    this.#carried = Math.max(0, this.#atRecovery - (now - this.#upAt));
+  }
+
+  /** The time down at `now` in `state`, carried-over time included (0 in a state that makes no attempts). */
+  at(state: ReconnectorState, now: number): number {
+    const since = downSince(state);
+    if (since === undefined) return 0;
+    return now - since + (state.status === 'connecting' ? 0 : this.#carried);
+  }
+}
+
 // A fifth of the time down past the grace, bounded.
 const grown = (policy: GapPolicy, downForMs: number): number =>
   Math.min(

@@ -117,6 +117,49 @@ describe('a fleet of reconnectors after an outage', () => {
     expect(f.servedAt).toEqual(f.upAt);
   });
 
+  it('a fleet dropped again 2 s after it came back from a long outage keeps its time down: still spread, not one wall', async () => {
+    const f = await fleet(200);
+    await traffic(f, 20_000, 1000);
+    await f.clock.advanceAsync(10_000);
+    f.server.up = true;
+    await traffic(f, 7000, 1000);
+    expect(f.targets.every((r) => r.isConnected())).toBe(true);
+    // The server goes again (a second restart) 2 s after the last target came back, for 1 s.
+    f.server.up = false;
+    f.targets.forEach((r) => r.lost(new Error('down again')));
+    await traffic(f, 1000, 1000);
+    f.server.up = true;
+    const back = f.clock.now();
+    await traffic(f, 200, 100);
+    await f.clock.advanceAsync(5000);
+    // Counted from zero, the second loss was a blip: the callers' on-demand attempts all within one minProbeGap of
+    // the return (peak 200, 185 of them on demand). Carried over (24–33 s down at once), their window is 3.8–5 s and
+    // what is left is the backoff schedule's own jittered attempts (27 at most per 100 ms, with this seed).
+    expect(peakPer100ms(f, back)).toBeLessThanOrEqual(40);
+    expect(peakPer100ms({ ...f, connects: f.connects.filter((c) => c.onDemand) }, back)).toBeLessThanOrEqual(
+      5,
+    );
+    const upAfter = f.upAt.map((t) => (t ?? -Infinity) - back);
+    expect(Math.min(...upAfter)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...upAfter)).toBeLessThanOrEqual(5200);
+  });
+
+  it('a fleet that held up as long as it had been down starts its next time down at zero: a blip recovers at once', async () => {
+    const f = await fleet(200);
+    await traffic(f, 20_000, 1000);
+    await f.clock.advanceAsync(10_000);
+    f.server.up = true;
+    await traffic(f, 7000, 1000);
+    await f.clock.advanceAsync(30_000);
+    f.server.up = false;
+    f.targets.forEach((r) => r.lost(new Error('down again')));
+    await traffic(f, 900, 50);
+    f.server.up = true;
+    const back = f.clock.now();
+    await traffic(f, 150, 50);
+    expect(Math.max(...f.upAt.map((t) => (t ?? Infinity) - back))).toBeLessThanOrEqual(100);
+  });
+
   it('a blip (under ten minProbeGaps) recovers as before: every target within one minProbeGap of the return', async () => {
     const f = await fleet(200);
     await traffic(f, 900, 50);

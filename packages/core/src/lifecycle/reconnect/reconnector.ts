@@ -8,7 +8,7 @@ import { PromiseWaiter, Waiters, type Cancellation, type Waiter } from './waiter
 import { withTimeout } from '../../time/with-timeout.js';
 import type { TargetState } from '../types.js';
 import type { ReconnectorEvents } from './reconnector-events.js';
-import { downSince, onDemandDelay, onDemandGap } from './on-demand-gap.js';
+import { onDemandDelay, onDemandGap, TimeDown } from './on-demand-gap.js';
 
 export type { AttemptStartEvent, ReconnectorEvents } from './reconnector-events.js';
 
@@ -67,6 +67,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
   #lastAttemptAt = -Infinity;
   #gap = 0; // the least wait from the last attempt to an on-demand one (onDemandGap: grows with the time down)
   #demand = false; // an operation asked (nudge) since the last attempt started: one on-demand attempt's credit
+  readonly #down = new TimeDown(); // the time down the spread counts (carried over a recovery that did not hold)
   #lastDelay: number | undefined;
   readonly #waiters = new Waiters();
 
@@ -134,6 +135,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     const from = this.#state.status;
     if (!this.#dispatch({ type: 'lost', at: this.#clock.now(), error })) return;
     if (from !== 'connected') return;
+    this.#down.lost(this.#clock.now());
     this.#lastDelay = undefined;
     this.#resetCounts();
     this.#scheduleNext();
@@ -161,7 +163,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#demand = true;
     if (this.#inFlight !== undefined || !this.#retrying()) return;
     const now = this.#clock.now();
-    const delay = onDemandDelay(this.#policy, now - (downSince(this.#state) ?? now), this.#random);
+    const delay = onDemandDelay(this.#policy, this.#down.at(this.#state, now), this.#random);
     // Past a blip, the attempt drawn for earlier operations answers these too (redrawing would pull it forward).
     if (delay > 0 && this.#nudge.at !== Infinity) return;
     const earliest = Math.max(this.#lastAttemptAt + this.#gap, now + delay);
@@ -221,7 +223,9 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.emit('stateChange', { from: before.status, to: after.status, error, attempt, at });
     if (before.status === 'connected' && after.status !== 'stopped') this.emit('disconnect', { error, at });
     if (after.status === 'connected') {
-      if (before.status === 'reconnecting' || before.status === 'failed') {
+      const recovered = before.status === 'reconnecting' || before.status === 'failed';
+      this.#down.up(this.#clock.now(), recovered ? before.downSince : undefined);
+      if (recovered) {
         // The schedule's count, as in stateChange and the reconnect span; on-demand attempts apart.
         this.emit('reconnect', {
           attempts: before.attempt,
@@ -264,8 +268,7 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     this.#inFlight = controller;
     this.#inFlightScheduled = scheduled;
     this.#lastAttemptAt = this.#clock.now();
-    const downFor = this.#lastAttemptAt - (downSince(this.#state) ?? this.#lastAttemptAt);
-    this.#gap = onDemandGap(this.#policy, downFor, this.#random);
+    this.#gap = onDemandGap(this.#policy, this.#down.at(this.#state, this.#lastAttemptAt), this.#random);
     this.emit('attempt', { attempt, onDemand: !scheduled });
 
     const timeoutMs = this.#policy.connectTimeout;
