@@ -263,7 +263,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     for (let run = 1; run <= Number(values.runs); run++)
       for (const contender of names) {
+        const loadBefore = os.loadavg()[0];
         results.push({
+          loadBefore,
           ...(await runMysqlFleet({
             contender,
             count,

@@ -4,11 +4,13 @@
 // (INFO stats total_connections_received) every 100 ms over one connection of its own, and the worker
 // reports when each client was connected again.
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '@reconnect/testkit';
+import { parseArgs } from 'node:util';
+import { cleanupAll, startRedis } from '@reconnect/testkit';
 import { presets } from '@reconnect/policies';
 import { stopWorker } from './worker-process.js';
 
@@ -223,4 +225,46 @@ export async function runFleet({
     await stopWorker(child, 12_000);
     await server.stop();
   }
+}
+
+// `npm run build && node bench/chaos/fleet.js [--count 1000] [--down-ms 30000] [--traffic-ms 5000]
+//   [--contender redis,raw] [--runs 1] [--json FILE]`: the Redis fleet alone (`npm run bench:chaos -- --fleet only`
+// runs it too, idle: without callers), each contender in turn per run; prints one line per run and writes the raw
+// results as JSON (default bench/chaos/last-fleet.json). With `--traffic-ms N` each client has a caller (an idempotent
+// GET every ~N ms), so the targets reconnect on demand as well as on their schedule.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      count: { type: 'string', default: '1000' },
+      contender: { type: 'string', default: 'redis,raw' },
+      'down-ms': { type: 'string', default: '30000' },
+      'traffic-ms': { type: 'string', default: '0' },
+      runs: { type: 'string', default: '1' },
+      json: { type: 'string' },
+    },
+  });
+  const say = (line) => process.stdout.write(`${line}\n`);
+  const command = `node bench/chaos/fleet.js ${process.argv.slice(2).join(' ')}`.trim();
+  say(`${command}: ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+  const file = path.resolve(values.json ?? path.join(here, 'last-fleet.json'));
+  const results = [];
+  try {
+    for (let run = 1; run <= Number(values.runs); run++)
+      for (const contender of values.contender.split(',').map((n) => n.trim())) {
+        const loadBefore = os.loadavg()[0];
+        const r = await runFleet({
+          contender,
+          count: Number(values.count),
+          downMs: Number(values['down-ms']),
+          trafficMs: Number(values['traffic-ms']),
+          log: say,
+        });
+        results.push({ ...r, run, loadBefore });
+        writeFileSync(file, `${JSON.stringify({ command, results }, null, 2)}\n`);
+      }
+  } finally {
+    await cleanupAll();
+  }
+  say(`results: ${file}`);
+  process.exit(0);
 }
