@@ -3,7 +3,7 @@ import type { Classification } from '../error-kinds.js';
 import { AttemptTimeoutError } from '../errors.js';
 import { HedgeCancelledError } from './hedge-cancelled-error.js';
 import type { NodeAddress } from '../node-address.js';
-import { classifyFailure, interruptClassification, reflectsServerHealth } from './classify-failure.js';
+import { classifyFailure, interruptClassification, judgeFailure } from './classify-failure.js';
 import { LazySignal } from './lazy-signal.js';
 import {
   AttemptFailed,
@@ -15,10 +15,11 @@ import {
 } from './operation-run.js';
 import { settleError, settleFirst, settleValue, settleWithin, type Settle } from './timer-race.js';
 export { isPromiseLike } from './operation-run.js';
-import { leaseSettled, waitForLease } from './acquire-wait.js';
+import { leaseSettled, LeaseWait } from './acquire-wait.js';
 import { report, type AttemptHost } from './attempt-host.js';
 export type { AttemptHost } from './attempt-host.js';
-import type { AcquireRequest, AttemptContext, ConnectionSource, Lease, Operation } from './types.js';
+import { leaseDeliveredLater, receiveLease, type LeaseReceiver, type Operation } from './types.js';
+import type { AcquireRequest, AttemptContext, ConnectionSource, Lease } from './types.js';
 
 // Until an attempt awaits its operation, it has nothing to resolve.
 const unset = (): void => {};
@@ -34,7 +35,10 @@ const unset = (): void => {};
  * {@link Settle} for the race against the timer. What the executor uses is private or symbol-keyed, so
  * neither the source nor the operation sees more than those two interfaces.
  */
-export class Attempt<Client, T> extends LazySignal implements AcquireRequest, AttemptContext, Settle<T> {
+export class Attempt<Client, T>
+  extends LazySignal
+  implements AcquireRequest, LeaseReceiver<Client>, AttemptContext, Settle<T>
+{
   /** 1-based. */
   readonly attempt: number;
   /** A snapshot: the run's own `avoid` moves on when this attempt fails. */
@@ -53,6 +57,8 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   /** The span's context: acquire and the operation run in it, so a driver's own spans nest under it. */
   #context: Context | undefined;
   #lease: Lease<Client> | undefined;
+  /** The wait for a connection, when acquire did not answer at once. */
+  #wait: LeaseWait<Client, T> | undefined = undefined;
   /** The operation's time limit (see {@link AttemptContext.timeoutMs}); set as it starts. */
   #timeoutMs = Number.POSITIVE_INFINITY;
   #resolve: (value: T | PromiseLike<T>) => void = unset;
@@ -141,7 +147,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
   #begin(): T | Promise<T> {
     const run = this.#run;
     // Acquire: bounded by the deadline and the caller's signal only (waiting for a reconnect is not the attempt).
-    let acquired: Lease<Client> | PromiseLike<Lease<Client>>;
+    let acquired: ReturnType<ConnectionSource<Client>['acquire']>;
     try {
       if (callerAborted(run)) throw new Interrupt('aborted');
       if (this.#start >= run.deadlineAt) throw new Interrupt('deadline');
@@ -150,20 +156,39 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
     } catch (error) {
       throw this.#failed(error, true);
     }
-    return isPromiseLike(acquired) ? this.#whenAcquired(acquired) : this.#runOp(acquired, true);
+    if (acquired === leaseDeliveredLater) return this.#awaitLease(undefined);
+    return isPromiseLike(acquired) ? this.#awaitLease(acquired) : this.#runOp(acquired, true);
   }
 
   #acquireInContext(attemptContext: Context): ReturnType<ConnectionSource<Client>['acquire']> {
     return context.with(attemptContext, () => this.#host.source.acquire(this));
   }
 
-  /** Waits for a connection (bounded by the deadline and the caller's abort), then runs the operation. */
-  #whenAcquired(acquired: PromiseLike<Lease<Client>>): Promise<T> {
+  /**
+   * Waits for a connection (bounded by the deadline and the caller's abort), then runs the operation: the source
+   * delivers it (`acquired` undefined: see {@link LeaseReceiver}) or `acquired` fulfils with it.
+   */
+  #awaitLease(acquired: PromiseLike<Lease<Client>> | undefined): Promise<T> {
     const { waits, clock, telemetry } = this.#host;
-    return waitForLease(waits, clock, this.#run, acquired, this, telemetry, this.#span);
+    const wait = new LeaseWait(this, this.#run, waits, telemetry, this.#span);
+    this.#wait = wait;
+    const promise = wait.start(clock.now());
+    if (acquired !== undefined) wait.deliver(acquired, undefined);
+    return promise;
   }
 
-  /** The wait for a connection ended (waitForLease): run the operation, or fail unsent (attempt 1: into the retry loop). */
+  /** The source hands over the lease this attempt waits for, or the error that ended its wait (LeaseReceiver). */
+  [receiveLease](lease: Lease<Client> | PromiseLike<Lease<Client>> | undefined, error?: unknown): void {
+    if (this.#wait === undefined) this.#deliverSoon(lease, error);
+    else this.#wait.deliver(lease, error);
+  }
+
+  // Delivered within acquire itself (the source found it need not wait after all): once the wait has begun.
+  #deliverSoon(lease: Lease<Client> | PromiseLike<Lease<Client>> | undefined, error: unknown): void {
+    queueMicrotask(() => this.#wait!.deliver(lease, error));
+  }
+
+  /** The wait for a connection ended (LeaseWait): run the operation, or fail unsent (attempt 1: into the retry loop). */
   [leaseSettled](lease: Lease<Client> | undefined, error: unknown): T | Promise<T> {
     try {
       if (lease === undefined) throw this.#failed(error, true);
@@ -304,21 +329,7 @@ export class Attempt<Client, T> extends LazySignal implements AcquireRequest, At
         : classifyFailure(cause, this.#host.classify, beforeSend);
 
     if (breaker !== undefined) {
-      let change;
-      // The caller's abort, the caller's deadline or a hedge answering first says nothing about the server.
-      // Nor does a failure the client itself caused before sending (its pool closing, a wait in its own queue).
-      if (
-        interrupt === 'aborted' ||
-        interrupt === 'deadline' ||
-        interrupt === 'hedged' ||
-        classification.local
-      )
-        breaker.release();
-      else if (reflectsServerHealth(classification.kind) && classification.readOnlyNode !== true)
-        change = breaker.failure();
-      // The server answered (fatal, auth, a read-only node's refusal): it is up, whatever was wrong with the request.
-      else if (classification.kind !== 'unknown') change = breaker.success();
-      else breaker.release();
+      const change = judgeFailure(breaker, classification, interrupt);
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
     }
     // Only an operation that ran says something about its node (an attempt stopped before it ran does not).

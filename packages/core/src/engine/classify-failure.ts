@@ -1,5 +1,7 @@
 import { kindMeanings, type Classification, type ErrorKind } from '../error-kinds.js';
 import { ErrorCodes, isReconnectError } from '../errors.js';
+import type { CircuitBreaker } from './breaker/circuit-breaker.js';
+import type { BreakerStateChangeEvent } from './events.js';
 import type { InterruptWhy } from './operation-run.js';
 
 /**
@@ -46,4 +48,26 @@ export function classifyFailure(
 export function interruptClassification(why: InterruptWhy, beforeSend: boolean): Classification {
   const kind: ErrorKind = why === 'aborted' || why === 'hedged' ? 'unknown' : 'timeout';
   return beforeSend ? { kind, sent: false } : { kind };
+}
+
+/**
+ * Feeds `breaker` what a failed attempt says of the server; the state change it made, if any. The caller's abort,
+ * its deadline, a hedge answering first, or a failure the client itself caused before sending (its pool closing, a
+ * wait in its own queue) says nothing of it; nor does a read-only node's refusal. A server that answered with an
+ * error (fatal, auth) is up, whatever was wrong with the request.
+ */
+export function judgeFailure(
+  breaker: CircuitBreaker,
+  classification: Classification,
+  interrupt: InterruptWhy | undefined,
+): BreakerStateChangeEvent | undefined {
+  if (interrupt === 'aborted' || interrupt === 'deadline' || interrupt === 'hedged' || classification.local) {
+    breaker.release();
+    return undefined;
+  }
+  if (reflectsServerHealth(classification.kind) && classification.readOnlyNode !== true)
+    return breaker.failure();
+  if (classification.kind !== 'unknown') return breaker.success();
+  breaker.release();
+  return undefined;
 }

@@ -3,12 +3,25 @@
  * look at `ctx.signal`, and an AbortController per attempt is the bulk of an attempt's allocations.
  * Aborting before the signal was read records the reason, so a late reader still sees it aborted.
  */
+/** An abort listener that is an object (as EventTarget takes one): what waits is then its own listener. */
+export interface AbortListenerObject {
+  handleEvent(): void;
+}
+
+/** What {@link LazySignal.onAbort} takes: a function, or an object whose `handleEvent` is called. */
+export type AbortListener = (() => void) | AbortListenerObject;
+
+function notify(listener: AbortListener): void {
+  if (typeof listener === 'function') listener();
+  else listener.handleEvent();
+}
+
 export class LazySignal {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
-  #listener: (() => void) | undefined = undefined;
-  #more: (() => void)[] | undefined = undefined;
+  #listener: AbortListener | undefined = undefined;
+  #more: AbortListener[] | undefined = undefined;
 
   /** The signal, made on first read. */
   get signal(): AbortSignal {
@@ -32,15 +45,15 @@ export class LazySignal {
   /**
    * Calls `listener` once when aborted, without making the signal (an AbortController and an event listener
    * cost about a kilobyte; a wait for a reconnect or a driver's view needs only this). Not called when already
-   * aborted: check `aborted` first.
+   * aborted: check `aborted` first. An object's `handleEvent()` is called, as EventTarget does.
    */
-  onAbort(listener: () => void): void {
+  onAbort(listener: AbortListener): void {
     if (this.#listener === undefined) this.#listener = listener;
     else (this.#more ??= []).push(listener);
   }
 
   /** Removes a listener {@link onAbort} added (the first one added with it, if it was added twice). */
-  offAbort(listener: () => void): void {
+  offAbort(listener: AbortListener): void {
     if (this.#listener === listener) {
       this.#listener = this.#more?.shift();
       return;
@@ -61,7 +74,7 @@ export class LazySignal {
     const more = this.#more;
     this.#listener = undefined;
     this.#more = undefined;
-    listener();
-    if (more !== undefined) for (const l of more) l();
+    notify(listener);
+    if (more !== undefined) for (const l of more) notify(l);
   }
 }

@@ -1,6 +1,7 @@
 import type { Classification } from '../error-kinds.js';
 import type { NodeAddress } from '../node-address.js';
 import type { DbTarget } from '../telemetry/db-target.js';
+import type { AbortListener } from './lazy-signal.js';
 
 /** What an operation receives besides the client, for each attempt. */
 export interface AttemptContext {
@@ -90,11 +91,12 @@ export interface AcquireRequest {
   readonly reason: unknown;
   /**
    * Calls `listener` once when `signal` aborts, without making the signal: what a source that waits (for a
-   * reconnect) listens with, at a fraction of an AbortSignal listener's cost. {@link offAbort} removes it.
+   * reconnect) listens with, at a fraction of an AbortSignal listener's cost. {@link offAbort} removes it. An object
+   * listener's `handleEvent()` is called, as an EventTarget's would be (a waiting record is then its own listener).
    */
-  onAbort(listener: () => void): void;
+  onAbort(listener: AbortListener): void;
   /** Removes a listener {@link onAbort} added. */
-  offAbort(listener: () => void): void;
+  offAbort(listener: AbortListener): void;
   /** The node the previous attempt failed on: pick a different one when one is alive. */
   readonly avoid: NodeAddress | undefined;
   /** Absolute time (on the target's clock) the operation's deadline falls at. */
@@ -127,13 +129,39 @@ export type AttemptReport =
       readonly interrupt?: 'timeout' | 'deadline' | 'hedged';
     };
 
+/** What {@link ConnectionSource.acquire} answers when it will hand a {@link LeaseReceiver} its lease itself. */
+export const leaseDeliveredLater: unique symbol = Symbol('acquire.deliveredLater');
+
+/** The key of {@link LeaseReceiver}'s method (a symbol: the request is also the operation's context). */
+export const receiveLease: unique symbol = Symbol('acquire.receiveLease');
+
+/**
+ * A request that takes its lease from the source directly (the executor's attempts are): an outage can queue tens
+ * of thousands of waiting operations, and a promise with its two resolving functions and a `then` per wait is
+ * most of what each one costs. Called once, with a lease (or a promise of one) or with the error that ended the
+ * wait; a call after the wait was cut short (deadline, abort) is ignored.
+ */
+export interface LeaseReceiver<Client> {
+  [receiveLease](lease: Lease<Client> | PromiseLike<Lease<Client>> | undefined, error?: unknown): void;
+}
+
+/** Whether `request` takes its lease directly (see {@link LeaseReceiver}). */
+export function receivesLeases<Client>(request: object): request is LeaseReceiver<Client> {
+  return receiveLease in request;
+}
+
 /**
  * How the executor reaches the target's connections. The lifecycle implements it: `acquire` waits
  * for a reconnect (bounded by `signal`), triggers the on-demand probe, picks a node.
  * Errors thrown by `acquire` should be ReconnectErrors with `outcome: 'not_sent'` when nothing was sent.
  */
 export interface ConnectionSource<Client> {
-  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>>;
+  /**
+   * A lease now, a promise of one, or — only for a request that is a {@link LeaseReceiver} (the executor's own
+   * attempts) — {@link leaseDeliveredLater}: the source keeps the request and hands it the lease (or the error)
+   * when the wait ends, so that a wait holds no promise of the source's own.
+   */
+  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | typeof leaseDeliveredLater;
   report?(lease: Lease<Client>, report: AttemptReport): void;
   /**
    * Asked when an operation gives up at its deadline with nothing sent: an error that says better why no

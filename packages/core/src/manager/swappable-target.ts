@@ -1,4 +1,4 @@
-import type { AcquireRequest, ExecuteOptions, Lease, Operation } from '../engine/types.js';
+import type { AcquireRequest, ConnectionSource, ExecuteOptions, Operation } from '../engine/types.js';
 import type { ReconnectError } from '../errors.js';
 import type { ResolvedPolicy } from '../policy/resolved.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -157,9 +157,9 @@ export class SwappableTarget<Client = unknown> extends TypedEmitter<TargetEvents
   }
 
   /** The connection source of the target in force, as its executor sees it (for tests and tools). */
-  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+  acquire(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
     const t = this.#gen.target as Target<Client> & {
-      acquire?: (r: AcquireRequest) => Lease<Client> | Promise<Lease<Client>>;
+      acquire?: (r: AcquireRequest) => ReturnType<ConnectionSource<Client>['acquire']>;
     };
     if (t.acquire === undefined) throw new TypeError(`Target "${this.name}" has no acquire()`);
     return t.acquire(request);

@@ -10,7 +10,8 @@ const bindToAttempt = (client: FakeClient, attempt: AttemptContext): FakeClient 
   attempt: attempt.attempt,
 });
 /** What `acquire` settles with, a synchronous throw included, as a promise. */
-const settled = (run: () => Lease<FakeClient> | Promise<Lease<FakeClient>>) => Promise.resolve().then(run);
+// A request that is not a LeaseReceiver (as here) never gets leaseDeliveredLater: a lease, a promise or a throw.
+const settled = (run: () => unknown) => Promise.resolve().then(run) as Promise<Lease<FakeClient>>;
 
 describe('TargetSource.acquire: connected', () => {
   it('a single server hands out its one lease as it is, without a node', () => {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/engine/types.js';
 import { nodeA, policyWith, request, setup, type FakeClient } from './source-parts.js';
 
-const settled = (run: () => Lease<FakeClient> | Promise<Lease<FakeClient>>) => Promise.resolve().then(run);
+// A request that is not a LeaseReceiver (as here) never gets leaseDeliveredLater: a lease, a promise or a throw.
+const settled = (run: () => unknown) => Promise.resolve().then(run) as Promise<Lease<FakeClient>>;
 
 describe('TargetSource.acquire: a node connected on demand is bounded by the attempt', () => {
   it('a hung connect is cut at the attempt timeout when it is shorter than connectTimeout', async () => {

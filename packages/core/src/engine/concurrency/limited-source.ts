@@ -3,7 +3,13 @@ import type { NodeAddress } from '../../node-address.js';
 import type { DbTarget } from '../../telemetry/db-target.js';
 import type { Clock } from '../../time/clock.js';
 import { isPromiseLike } from '../attempt.js';
-import type { AcquireRequest, AttemptReport, ConnectionSource, Lease } from '../types.js';
+import {
+  leaseDeliveredLater,
+  type AcquireRequest,
+  type AttemptReport,
+  type ConnectionSource,
+  type Lease,
+} from '../types.js';
 import type { ConcurrencyLimiter, Permit } from './concurrency-limiter.js';
 
 /** A lease handed out under a permit: the inner source's lease, and the permit the attempt holds. */
@@ -34,11 +40,13 @@ export class LimitedSource<Client> implements ConnectionSource<Client> {
     readonly clock: Clock,
   ) {}
 
-  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+  acquire(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
     if (this.inner.connected?.() === false) return this.inner.acquire(request);
     const permit = this.limiter.acquire(request);
+    // After a wait for the permit, the inner source may answer leaseDeliveredLater too: the promise then fulfils
+    // with it, which the executor's wait takes for "the lease comes by delivery" (see LeaseWait.deliver).
     return isPromiseLike(permit)
-      ? permit.then((p) => this.#withPermit(request, p))
+      ? (permit.then((p) => this.#withPermit(request, p)) as Promise<Lease<Client>>)
       : this.#withPermit(request, permit);
   }
 
@@ -72,13 +80,19 @@ export class LimitedSource<Client> implements ConnectionSource<Client> {
   }
 
   // The inner acquire under `permit`: its failure gives the permit back; so does an attempt cut short.
-  #withPermit(request: AcquireRequest, permit: Permit): Lease<Client> | Promise<Lease<Client>> {
-    let lease: Lease<Client> | PromiseLike<Lease<Client>>;
+  #withPermit(request: AcquireRequest, permit: Permit): ReturnType<ConnectionSource<Client>['acquire']> {
+    let lease: ReturnType<ConnectionSource<Client>['acquire']>;
     try {
       lease = this.inner.acquire(request);
     } catch (error) {
       this.limiter.release(permit);
       throw error;
+    }
+    // The inner source lost its connection meanwhile and hands the attempt its lease after the reconnect: such an
+    // operation goes without a permit, as one that arrives while it reconnects.
+    if (lease === leaseDeliveredLater) {
+      this.limiter.release(permit);
+      return lease;
     }
     if (!isPromiseLike(lease)) return this.#leased(request, permit, lease);
     return Promise.resolve(lease).then(

@@ -1,3 +1,5 @@
+import type { AbortListener, AbortListenerObject } from '../../engine/lazy-signal.js';
+
 /**
  * What a wait can be cut short by without an AbortSignal: the attempt's own lazy signal offers this, so an
  * operation waiting for a reconnect makes no AbortController and adds no event listener (about a kilobyte each).
@@ -5,8 +7,8 @@
 export interface Cancellation {
   readonly aborted: boolean;
   readonly reason: unknown;
-  onAbort(listener: () => void): void;
-  offAbort(listener: () => void): void;
+  onAbort(listener: AbortListener): void;
+  offAbort(listener: AbortListener): void;
 }
 
 /** How many waiting operations may go on now, when the connection is back (see {@link Waiters.pacer}). */
@@ -23,25 +25,33 @@ export interface ReleasePacer {
  * class to extend, so that what waits is one record: an outage can queue tens of thousands of them, and every
  * promise and closure a wait makes is multiplied by that.
  */
-export abstract class Waiter {
+export abstract class Waiter implements AbortListenerObject {
   #signal: AbortSignal | Cancellation | undefined = undefined;
-  #onAbort: (() => void) | undefined = undefined;
+  #waiters: Waiters | undefined = undefined;
 
   /** The wait ended (see the class comment). Called once. */
   protected abstract wake(error: unknown): void;
 
-  /** Joins `waiters`, leaving it when `signal` aborts (checked by the caller before: not aborted yet). */
+  /**
+   * Joins `waiters`, leaving it when `signal` aborts (checked by the caller before: not aborted yet). The waiter is
+   * its own abort listener (an EventListener object, {@link handleEvent}): no closure per wait.
+   */
   join(waiters: Waiters, signal: AbortSignal | Cancellation | undefined): void {
     waiters.add(this);
     if (signal === undefined) return;
     this.#signal = signal;
-    const onAbort = (): void => {
-      this.#signal = undefined;
-      if (waiters.delete(this)) this.wake(signal.reason);
-    };
-    this.#onAbort = onAbort;
-    if (isAbortSignal(signal)) signal.addEventListener('abort', onAbort, { once: true });
-    else signal.onAbort(onAbort);
+    this.#waiters = waiters;
+    if (isAbortSignal(signal)) signal.addEventListener('abort', this, { once: true });
+    else signal.onAbort(this);
+  }
+
+  /** The signal aborted: leave the queue and wake with its reason (internal: the waiter as an abort listener). */
+  handleEvent(): void {
+    const signal = this.#signal;
+    const waiters = this.#waiters;
+    this.#signal = undefined;
+    this.#waiters = undefined;
+    if (signal !== undefined && waiters?.delete(this) === true) this.wake(signal.reason);
   }
 
   /** Leaves the signal and wakes (the queue has already let it go). */
@@ -49,8 +59,9 @@ export abstract class Waiter {
     const signal = this.#signal;
     if (signal !== undefined) {
       this.#signal = undefined;
-      if (isAbortSignal(signal)) signal.removeEventListener('abort', this.#onAbort!);
-      else signal.offAbort(this.#onAbort!);
+      this.#waiters = undefined;
+      if (isAbortSignal(signal)) signal.removeEventListener('abort', this);
+      else signal.offAbort(this);
     }
     this.wake(error);
   }

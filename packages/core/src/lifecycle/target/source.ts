@@ -1,9 +1,13 @@
-import type {
-  AcquireRequest,
-  AttemptContext,
-  AttemptReport,
-  ConnectionSource,
-  Lease,
+import {
+  leaseDeliveredLater,
+  receiveLease,
+  receivesLeases,
+  type AcquireRequest,
+  type AttemptContext,
+  type AttemptReport,
+  type ConnectionSource,
+  type Lease,
+  type LeaseReceiver,
 } from '../../engine/types.js';
 import { kindMeanings } from '../../error-kinds.js';
 import type { NodeAddress } from '../../node-address.js';
@@ -80,7 +84,7 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     this.#p.policy = policy;
   }
 
-  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+  acquire(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
     if (this.#p.reconnector.status === 'connected') {
       const lease = this.#leaseFor(request);
       if (lease !== undefined) return this.#bound(lease, request);
@@ -201,7 +205,8 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   }
 
   // Not connected (or no client right now): a lease after a wait for the reconnect, or a refusal.
-  #acquireSlow(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+  // The executor's attempts take the lease from the wait itself (no promise per waiting operation); others get one.
+  #acquireSlow(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
     let lease: Lease<Client> | Promise<Lease<Client>> | undefined;
     try {
       lease = this.slowRound(request);
@@ -210,7 +215,13 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       return Promise.reject(error);
     }
     if (lease !== undefined) return lease;
-    return new Promise((resolve, reject) => new ReconnectWait(this, request, resolve, reject).begin());
+    if (receivesLeases<Client>(request)) {
+      new ReconnectWait(this, request, request).begin();
+      return leaseDeliveredLater;
+    }
+    return new Promise((resolve, reject) =>
+      new ReconnectWait(this, request, new Settler(resolve, reject)).begin(),
+    );
   }
 
   /**
@@ -270,8 +281,7 @@ class ReconnectWait<Client> extends Waiter {
   constructor(
     readonly source: TargetSource<unknown, Client>,
     readonly request: AcquireRequest,
-    readonly resolve: (lease: Lease<Client> | Promise<Lease<Client>>) => void,
-    readonly reject: (error: unknown) => void,
+    readonly receiver: LeaseReceiver<Client>,
   ) {
     super();
   }
@@ -284,17 +294,30 @@ class ReconnectWait<Client> extends Waiter {
 
   protected wake(error: unknown): void {
     letGo();
-    if (error !== undefined) return this.reject(error);
-    if (this.#rounds >= 3) return this.reject(this.source.keepsDropping());
+    if (error !== undefined) return this.receiver[receiveLease](undefined, error);
+    if (this.#rounds >= 3) return this.receiver[receiveLease](undefined, this.source.keepsDropping());
     let lease: Lease<Client> | Promise<Lease<Client>> | undefined;
     try {
       lease = this.source.slowRound(this.request);
     } catch (e) {
-      return this.reject(e);
+      return this.receiver[receiveLease](undefined, e);
     }
-    if (lease !== undefined) return this.resolve(lease);
+    if (lease !== undefined) return this.receiver[receiveLease](lease);
     this.#rounds++;
     this.begin();
+  }
+}
+
+/** A promise's two functions as a {@link LeaseReceiver}: the wait of a request that is not one (tests, tools). */
+class Settler<Client> implements LeaseReceiver<Client> {
+  constructor(
+    readonly resolve: (lease: Lease<Client> | PromiseLike<Lease<Client>>) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  [receiveLease](lease: Lease<Client> | PromiseLike<Lease<Client>> | undefined, error?: unknown): void {
+    if (lease === undefined) this.reject(error);
+    else this.resolve(lease);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ConnectionMonitor } from '../../driver/driver.js';
 import type { NodeAddress } from '../../node-address.js';
 import { computeDelay } from '../../engine/index.js';
-import type { AcquireRequest, ExecuteOptions, Lease, Operation } from '../../engine/types.js';
+import type { AcquireRequest, ConnectionSource, ExecuteOptions, Operation } from '../../engine/types.js';
 import { kindMeanings } from '../../error-kinds.js';
 import { NotConnectedError, StoppedError, type ReconnectError } from '../../errors.js';
 import { resolvePolicy } from '../../policy/resolve.js';
@@ -257,7 +257,7 @@ class ManagedTarget<Options, Client> extends TypedEmitter<TargetEvents> implemen
   }
 
   /** The target's connection source, as the executor sees it (for tests and tools): one lease per attempt. */
-  acquire(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> {
+  acquire(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
     return this.#source.acquire(request);
   }
 
