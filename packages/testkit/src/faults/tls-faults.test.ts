@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,3 +126,47 @@ describe('TLS certificate faults on a MariaDB with --ssl-cert, through the fault
     }
   });
 });
+
+// The rarer certificates makeTestCertificates() also makes (drivers' classification tests present them on real
+// servers): each is what its name says, read back with Node's X509Certificate.
+describe('makeTestCertificates: the intermediate chain, not-yet-valid, altered-signature and revoked certificates', () => {
+  it('are what they say', () => {
+    const ca = new X509Certificate(certificates.ca);
+    const intermediate = new X509Certificate(certificates.intermediate.cert);
+    // The chain a server presents: the leaf, then the intermediate (signed by the CA, a CA itself).
+    const [leafPem, intermediatePem] = certificates.chained.cert.split(/(?<=-----END CERTIFICATE-----\n)/);
+    const leaf = new X509Certificate(leafPem!);
+    expect(new X509Certificate(intermediatePem!).fingerprint256).toBe(intermediate.fingerprint256);
+    expect(intermediate.ca).toBe(true);
+    expect(intermediate.verify(ca.publicKey)).toBe(true);
+    expect(leaf.verify(intermediate.publicKey)).toBe(true);
+    expect(leaf.verify(ca.publicKey)).toBe(false);
+    expect(leaf.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    // Valid from tomorrow, signed by the CA.
+    const notYet = new X509Certificate(certificates.notYetValid.cert);
+    expect(notYet.verify(ca.publicKey)).toBe(true);
+    expect(new Date(notYet.validFrom).getTime()).toBeGreaterThan(Date.now() + 12 * 3600_000);
+    // The good certificate with its signature altered: same subject and key, no longer the CA's signature.
+    const altered = new X509Certificate(certificates.badSignature.cert);
+    const good = new X509Certificate(certificates.good.cert);
+    expect(altered.subject).toBe(good.subject);
+    expect(altered.publicKey.export({ format: 'der', type: 'spki' })).toEqual(
+      good.publicKey.export({ format: 'der', type: 'spki' }),
+    );
+    expect(good.verify(ca.publicKey)).toBe(true);
+    expect(altered.verify(ca.publicKey)).toBe(false);
+    // Revoked: signed by the CA and listed in its CRL (by serial); the good one is not.
+    const revoked = new X509Certificate(certificates.revoked.cert);
+    expect(revoked.verify(ca.publicKey)).toBe(true);
+    expect(certificates.crl).toMatch(/^-----BEGIN X509 CRL-----/);
+    const crlSerials = crlSerialNumbers(certificates.crl);
+    expect(crlSerials).toContain(revoked.serialNumber.toUpperCase());
+    expect(crlSerials).not.toContain(good.serialNumber.toUpperCase());
+  });
+});
+
+/** The serial numbers a PEM CRL lists, in hex, read with `openssl crl -text`. */
+function crlSerialNumbers(pem: string): string[] {
+  const text = execFileSync('openssl', ['crl', '-noout', '-text'], { input: pem, encoding: 'utf8' });
+  return [...text.matchAll(/Serial Number: ([0-9A-F]+)/gi)].map((m) => m[1]!.toUpperCase());
+}
