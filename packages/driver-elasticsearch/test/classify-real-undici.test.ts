@@ -20,7 +20,7 @@ function chain(error: unknown): string[] {
   const out: string[] = [];
   for (let e = error as { name?: unknown; code?: unknown; cause?: unknown } | undefined; e;) {
     out.push(typeof e.code === 'string' ? `${String(e.name)} ${e.code}` : String(e.name));
-    e = typeof e.cause === 'object' && e.cause !== null ? (e.cause as typeof e) : undefined;
+    e = typeof e.cause === 'object' && e.cause !== null ? e.cause : undefined;
   }
   return out;
 }
