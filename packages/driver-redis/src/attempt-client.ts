@@ -1,6 +1,8 @@
 import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
 import type { Command } from 'ioredis';
 import type { RedisClient } from './client.js';
+import { knownStateOf } from './client-state.js';
+import { confirmedPipeline, ReplicaConfirmations, type Sender } from './replicas.js';
 
 // The client an operation receives is a view of the target's ioredis client bound to the operation's attempt (the
 // driver's `bindAttempt`). Every command, pipeline, transaction and script of ioredis ends in the client's
@@ -13,6 +15,8 @@ import type { RedisClient } from './client.js';
 //   attempt is cut short, the commands it sent that have not settled are rejected with its reason. They get no
 //   timer of their own (ioredis's per-command `commandTimeout` timer is skipped for them): the engine's one timer
 //   list already bounds the attempt, and a Node timer per command was the largest cost a command paid here.
+// - with the `waitForReplicas` option, each write is followed by WAIT on the same connection and its reply held until
+//   enough replicas have it (replicas.ts).
 // Everything else is the client's own: the view inherits from it, and the few methods that write to `this`
 // (connect, disconnect, the EventEmitter's) are forwarded to the client, so no state ever lands on a view.
 
@@ -20,10 +24,14 @@ const attemptKey = Symbol('reconnect.redis.attempt');
 
 const sentKey = Symbol('reconnect.redis.sent');
 
+const replicasKey = Symbol('reconnect.redis.replicas');
+
 interface View {
   [attemptKey]: AttemptContext;
   /** The commands this attempt sent, made on its first command (with the one abort listener that cuts them). */
   [sentKey]: Command[] | undefined;
+  /** The attempt's WAITs, when the target's options have `waitForReplicas`. */
+  [replicasKey]: ReplicaConfirmations | undefined;
 }
 
 /** Set on a view's commands in place of ioredis's `setTimeout`: the attempt bounds them, not a timer each. */
@@ -67,10 +75,19 @@ function viewPrototype(client: RedisClient): object {
         if (sent === undefined) sent = this[sentKey] = followAttempt(attempt);
         sent.push(command);
         command.setTimeout = noTimer;
-        return send(command, stream, node);
+        const reply = send(command, stream, node);
+        this[replicasKey]?.sent(this as unknown as Sender, command, stream, node);
+        return reply;
       },
     },
   };
+  // Confirmed writes: a pipeline whose writes were not confirmed rejects (replicas.ts).
+  if (knownStateOf(client)?.waitForReplicas !== undefined)
+    members.pipeline = {
+      value: confirmedPipeline(
+        (client as unknown as Record<string, Parameters<typeof confirmedPipeline>[0]>).pipeline!,
+      ),
+    };
   for (const name of forwarded) {
     const method = (client as unknown as Record<string, unknown>)[name];
     if (typeof method === 'function')
@@ -98,12 +115,17 @@ function attemptCut(reason: unknown): Error {
 /**
  * The client one attempt's operation receives: the commands it sends follow `attempt` (see above). With
  * `enableAutoPipelining` the client itself: ioredis then batches the commands of concurrent operations into one
- * shared pipeline, and they would follow whichever attempt made it.
+ * shared pipeline, and they would follow whichever attempt made it (the options refuse `waitForReplicas` with it).
  */
 export function bindClientToAttempt(client: RedisClient, attempt: AttemptContext): RedisClient {
   if ((client.options as { enableAutoPipelining?: boolean }).enableAutoPipelining === true) return client;
   const view = Object.create(viewPrototype(client)) as RedisClient & View;
   view[attemptKey] = attempt;
   view[sentKey] = undefined;
+  const wait = knownStateOf(client)?.waitForReplicas;
+  view[replicasKey] =
+    wait === undefined
+      ? undefined
+      : new ReplicaConfirmations(wait, attempt, 'isCluster' in client && client.isCluster);
   return view;
 }

@@ -22,6 +22,8 @@ export interface ClientState {
   policy: ResolvedPolicy | undefined;
   /** The `idempotencyKeyTtl` option in ms, when the target's options give one (guarded writes read it). */
   idempotencyKeyTtlMs: number | undefined;
+  /** The `waitForReplicas` option (timeout in ms), when the target's options give one (attempt views read it). */
+  waitForReplicas: { readonly replicas: number; readonly timeout: number } | undefined;
 }
 
 /** A server's address as a connection reached it. */
@@ -40,6 +42,7 @@ export function newClientState(): ClientState {
     peer: undefined,
     policy: undefined,
     idempotencyKeyTtlMs: undefined,
+    waitForReplicas: undefined,
   };
 }
 

@@ -39,6 +39,7 @@ async function connectOnce(options: RedisDriverOptions, ctx: ConnectContext): Pr
   const state = newClientState();
   state.policy = ctx.policy;
   state.idempotencyKeyTtlMs = options.idempotencyKeyTtl;
+  state.waitForReplicas = options.waitForReplicas;
   const client = createRedisClient(options, {
     policy: ctx.policy,
     target: ctx.target,

@@ -43,6 +43,12 @@ export const driverErrorCodes = {
    * (`ERR max number of clients reached`) is rarely read, so the driver checks and says so (server-busy.ts).
    */
   MAXCLIENTS: { kind: 'throttled', sent: false },
+  /**
+   * `waitForReplicas`: the write was applied on the primary, but fewer replicas than asked confirmed it (WAIT) within
+   * the time given: a failover now may lose it. Outcome unknown; an idempotent operation is retried like after a
+   * timeout (the kind), a non-idempotent one never is (see {@link NotReplicatedError}).
+   */
+  NOT_REPLICATED: { kind: 'timeout' },
 } as const satisfies Record<string, Classification>;
 
 /** The code of an error raised by this driver. */
@@ -69,4 +75,35 @@ export function isRedisDriverError(error: unknown): error is RedisDriverError {
   return (
     e.name === 'RedisDriverError' && typeof e.code === 'string' && Object.hasOwn(driverErrorCodes, e.code)
   );
+}
+
+/**
+ * A write the primary applied and fewer replicas than `waitForReplicas.replicas` confirmed within the time WAIT was
+ * given (the option's `timeout`, or less when the attempt had less time left), or whose WAIT failed (`cause`). Its
+ * code is `NOT_REPLICATED`; its outcome is unknown: the write is on the primary and may yet reach a replica, or be lost
+ * in a failover.
+ */
+export class NotReplicatedError extends RedisDriverError {
+  /** The replicas asked for. */
+  readonly replicas: number;
+  /** The replicas that confirmed the write (WAIT's reply); 0 when WAIT itself failed. */
+  readonly acknowledged: number;
+  /** How long WAIT was given, in ms. */
+  readonly timeoutMs: number;
+
+  constructor(replicas: number, acknowledged: number, timeoutMs: number, options?: { cause?: unknown }) {
+    const cause = options?.cause;
+    const why =
+      cause === undefined
+        ? `${acknowledged} of ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it within ${timeoutMs} ms (WAIT ${replicas} ${timeoutMs})`
+        : `WAIT ${replicas} ${timeoutMs} failed: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}`;
+    super(
+      'NOT_REPLICATED',
+      `Write not confirmed by replicas: ${why}. It was applied on the primary and may be lost in a failover`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.replicas = replicas;
+    this.acknowledged = acknowledged;
+    this.timeoutMs = timeoutMs;
+  }
 }

@@ -23,6 +23,7 @@ export { defaultIdempotencyKeyTtlMs, guardKeyOf, hashTagOf, type OnceReply } fro
 export {
   driverErrorCodes,
   isRedisDriverError,
+  NotReplicatedError,
   redactRedisError,
   RedisDriverError,
   type RedisDriverErrorCode,
@@ -34,8 +35,10 @@ export {
   type IdempotencyRule,
   type IdempotencyTable,
 } from './idempotency.js';
+export { isWriteCommand } from './replicas.js';
 export {
   redisOptionsSchema,
+  waitForReplicasSchema,
   clusterOptionsSchema,
   describeRedisOptions,
   parseNode,

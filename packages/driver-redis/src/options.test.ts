@@ -73,6 +73,57 @@ describe('redisOptionsSchema', () => {
     expect(parse({ commandTimeout: 5 }).error?.issues[0]?.message).toMatch(/attemptTimeout/);
   });
 
+  it('takes waitForReplicas as replicas ≥ 1 and a timeout > 0, saying where and what otherwise', () => {
+    expect(
+      redisOptionsSchema.parse({ waitForReplicas: { replicas: 1, timeout: '500ms' } }).waitForReplicas,
+    ).toEqual({ replicas: 1, timeout: 500 });
+    expect(
+      redisOptionsSchema.parse({ waitForReplicas: { replicas: 2, timeout: 1500 } }).waitForReplicas,
+    ).toEqual({
+      replicas: 2,
+      timeout: 1500,
+    });
+    const issues = (input: unknown) =>
+      parse({ waitForReplicas: input }).error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(issues({ replicas: 0, timeout: '1s' })).toEqual([
+      ['waitForReplicas.replicas', 'replicas must be at least 1: WAIT 0 confirms nothing'],
+    ]);
+    expect(issues({ replicas: 1.5, timeout: '1s' })).toEqual([
+      ['waitForReplicas.replicas', 'replicas must be a whole number of replicas, at least 1 (e.g. 1)'],
+    ]);
+    expect(issues({ replicas: '1', timeout: '1s' })).toEqual([
+      ['waitForReplicas.replicas', 'replicas must be a whole number of replicas, at least 1 (e.g. 1)'],
+    ]);
+    expect(issues({ replicas: 1, timeout: 0 })).toEqual([
+      [
+        'waitForReplicas.timeout',
+        "waitForReplicas.timeout must be more than 0 (got 0 ms): WAIT with 0 waits for ever; give e.g. '500ms'",
+      ],
+    ]);
+    expect(issues({ replicas: 1, timeout: 'soon' })?.[0]).toEqual([
+      'waitForReplicas.timeout',
+      'Invalid duration',
+    ]);
+    expect(issues({ replicas: 1 })?.[0]?.[0]).toBe('waitForReplicas.timeout');
+    expect(issues({ replicas: 1, timeout: '1s', numreplicas: 1 })?.[0]?.[0]).toBe('waitForReplicas');
+    // Beside options it cannot work with.
+    const beside = (extra: object) =>
+      parse({ waitForReplicas: { replicas: 1, timeout: '1s' }, ...extra }).error?.issues.map((i) => [
+        i.path.join('.'),
+        i.message,
+      ]);
+    expect(beside({ enableAutoPipelining: true })).toEqual([
+      [
+        'waitForReplicas',
+        'waitForReplicas cannot be used with enableAutoPipelining: auto-pipelining mixes the commands of concurrent operations in one pipeline, so no operation can hold its reply until its own writes are confirmed',
+      ],
+    ]);
+    expect(beside({ sentinels: ['127.0.0.1:26379'], name: 'm', role: 'slave' })?.[0]?.[1]).toMatch(
+      /needs the master/,
+    );
+    expect(beside({ enableAutoPipelining: false })).toBeUndefined();
+  });
+
   it('rejects unknown keys (typos do not pass silently)', () => {
     expect(parse({ hots: 'x' }).success).toBe(false);
   });

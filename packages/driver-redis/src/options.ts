@@ -77,6 +77,20 @@ export const clusterOptionsSchema = z.strictObject({
   retryDelayOnTryAgain: z.number().int().nonnegative().optional(),
 });
 
+/** `waitForReplicas`: how many replicas must confirm an operation's writes (WAIT), and how long to wait for them. */
+export const waitForReplicasSchema = z.strictObject({
+  /** Replicas that must have the writes (WAIT's numreplicas): at least 1. */
+  replicas: z
+    .number({ error: 'replicas must be a whole number of replicas, at least 1 (e.g. 1)' })
+    .int({ error: 'replicas must be a whole number of replicas, at least 1 (e.g. 1)' })
+    .min(1, { error: 'replicas must be at least 1: WAIT 0 confirms nothing' }),
+  /**
+   * How long WAIT waits for them: a duration (`'500ms'`, `'1s'`) or ms, more than 0 (WAIT's 0 means for ever). An
+   * attempt with less time left waits only that long.
+   */
+  timeout: durationSchema,
+});
+
 /**
  * The driver's options: what ioredis users already write. Exactly one of `url` / `host`,
  * `sentinels` (+ `name`) or `cluster`; credentials may be given in the URL or as fields.
@@ -122,6 +136,12 @@ export const redisOptionsSchema = z
      * least 1 s, longer than the calls' deadline. Default 1 hour.
      */
     idempotencyKeyTtl: durationSchema.optional(),
+    /**
+     * Durable writes: after an operation's writes, `WAIT replicas timeout` on the same connection, and the operation
+     * succeeds only once that many replicas have the writes; otherwise it fails `NOT_REPLICATED` (outcome unknown).
+     * Off by default. See the README's "Writes confirmed by replicas".
+     */
+    waitForReplicas: waitForReplicasSchema.optional(),
     ...refusals,
   })
   .superRefine((o, ctx) => {
@@ -169,10 +189,49 @@ export const redisOptionsSchema = z
         message: `The TTL of idempotency keys must be at least 1s (got ${o.idempotencyKeyTtl} ms): a guard must outlive the retries of its write`,
       });
     }
+    checkWaitForReplicas(o, ctx);
     if (o.cluster !== undefined && o.db !== undefined && o.db !== 0) {
       ctx.addIssue({ code: 'custom', path: ['db'], message: 'Redis Cluster has only database 0' });
     }
   });
+
+type Refinement = Parameters<Parameters<z.ZodType['superRefine']>[0]>[1];
+
+// `waitForReplicas` beside the options it cannot work with, and a timeout WAIT would read as "for ever".
+function checkWaitForReplicas(
+  o: {
+    waitForReplicas?: { timeout: number } | undefined;
+    enableAutoPipelining?: boolean | undefined;
+    role?: string | undefined;
+  },
+  ctx: Refinement,
+): void {
+  const wait = o.waitForReplicas;
+  if (wait === undefined) return;
+  if (wait.timeout <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['waitForReplicas', 'timeout'],
+      message: `waitForReplicas.timeout must be more than 0 (got ${wait.timeout} ms): WAIT with 0 waits for ever; give e.g. '500ms'`,
+    });
+  }
+  if (o.enableAutoPipelining === true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['waitForReplicas'],
+      message:
+        'waitForReplicas cannot be used with enableAutoPipelining: auto-pipelining mixes the commands of concurrent operations in one pipeline, so no operation can hold its reply until its own writes are confirmed',
+    });
+  }
+  if (o.role === 'slave') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['waitForReplicas'],
+      message:
+        "waitForReplicas needs the master (role 'slave' connects to a replica, which refuses writes and WAIT)",
+    });
+  }
+}
 
 /** The driver's options as written. */
 export type RedisDriverOptionsInput = z.input<typeof redisOptionsSchema>;
