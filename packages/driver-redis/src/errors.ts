@@ -45,10 +45,12 @@ export const driverErrorCodes = {
   MAXCLIENTS: { kind: 'throttled', sent: false },
   /**
    * `waitForReplicas`: the write was applied on the primary, but fewer replicas than asked confirmed it (WAIT) within
-   * the time given: a failover now may lose it. Outcome unknown; an idempotent operation is retried like after a
-   * timeout (the kind), a non-idempotent one never is (see {@link NotReplicatedError}).
+   * the time given: a failover now may lose it. Outcome unknown: a non-idempotent operation is never repeated, an
+   * idempotent one is retried where the policy retries `transient` (preset:redis does) or names `NOT_REPLICATED` in
+   * `retryOn.codes`. The primary answered: passive health counts it alive, and like a read-only node's refusal it
+   * does not count toward the breaker (`readOnlyNode`), so reads are not refused because replicas lag.
    */
-  NOT_REPLICATED: { kind: 'timeout' },
+  NOT_REPLICATED: { kind: 'transient', readOnlyNode: true },
 } as const satisfies Record<string, Classification>;
 
 /** The code of an error raised by this driver. */
