@@ -150,6 +150,17 @@ const cases: [string, ErrReply, Record<string, unknown>][] = [
     },
     { kind: 'timeout', code: 3024, codeName: 'ER_QUERY_TIMEOUT' },
   ],
+  // MySQL, in an XA branch after its deadlock (the next statements and XA END). MariaDB 10.11 answers the deadlock
+  // itself with 1213 and every later statement of the branch with 1399 XAER_RMFAIL (tried: SELECT, UPDATE, XA END).
+  [
+    'XA END 1614',
+    {
+      errno: 1614,
+      sqlState: 'XA102',
+      message: 'XA_RBDEADLOCK: Transaction branch was rolled back: deadlock was detected',
+    },
+    { kind: 'transient', code: 1614, codeName: 'ER_XA_RBDEADLOCK' },
+  ],
   // InnoDB out of undo slots for another transaction (MySQL and MariaDB; exhausting them here is not practical).
   [
     'INSERT 1637',
