@@ -332,8 +332,8 @@ export class Attempt<Client, T>
       const change = judgeFailure(breaker, classification, interrupt);
       if (change !== undefined) telemetry.breakerChange(run, change.from, change.to);
     }
-    // Only an operation that ran says something about its node (an attempt stopped before it ran does not).
-    if (lease !== undefined && !beforeSend && interrupt !== 'aborted') {
+    // Every lease handed out is reported back, so the source can count what runs (see AttemptReport's `interrupt`).
+    if (lease !== undefined) {
       report(
         source,
         lease,

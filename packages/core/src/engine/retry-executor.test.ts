@@ -593,7 +593,13 @@ describe('RetryExecutor: give-up reasons', () => {
     expect(isAbortedError(error)).toBe(true);
     expect((error as AbortedError).outcome).toBe('not_sent');
     expect(calls).toHaveLength(0);
-    expect(source.reports).toEqual([]);
+    // The lease is handed back (the source counts leases in use), saying the caller stopped it before it ran.
+    expect(source.reports).toHaveLength(1);
+    expect(source.reports[0]).toMatchObject({
+      ok: false,
+      interrupt: 'aborted',
+      classification: { sent: false },
+    });
   });
 
   it('deadline: a deadline found expired after acquire but before the operation started reports outcome not_sent', async () => {
@@ -605,13 +611,24 @@ describe('RetryExecutor: give-up reasons', () => {
         return Promise.resolve(lease) as unknown as Lease<string>;
       }
     }
-    const { executor } = setup({ clock, source: new LateSource(), policy: retryPolicy({ deadline: 1000 }) });
+    const { executor, source } = setup({
+      clock,
+      source: new LateSource(),
+      policy: retryPolicy({ deadline: 1000 }),
+    });
     const { op, calls } = scripted();
     const result = track(executor.execute(op));
     await flush();
     expect(isDeadlineExceededError(result.error)).toBe(true);
     expect((result.error as DeadlineExceededError).outcome).toBe('not_sent');
     expect(calls).toHaveLength(0);
+    // The lease is handed back all the same (a source counts the leases in use: see TargetSource's release pacing).
+    expect(source.reports).toHaveLength(1);
+    expect(source.reports[0]).toMatchObject({
+      ok: false,
+      interrupt: 'deadline',
+      classification: { sent: false },
+    });
   });
 
   it('aborted: an already-aborted signal never runs the operation', async () => {

@@ -123,10 +123,12 @@ export type AttemptReport =
       /**
        * Set when the executor itself cut the attempt short: `timeout` (the policy's attemptTimeout — a
        * health signal), `deadline` (the caller's overall deadline ran out first — says nothing about the
-       * server, so passive health ignores it), `hedged` (another attempt of a hedged read answered first: not a
-       * failure; its duration is a lower bound of the node's latency).
+       * server, so passive health ignores it), `aborted` (the caller's signal: says nothing either), `hedged`
+       * (another attempt of a hedged read answered first: not a failure; its duration is a lower bound of the
+       * node's latency). Every attempt handed a lease reports, even one stopped before its operation ran
+       * (`deadline` or `aborted` with `classification.sent` false): a source can count the leases in use.
        */
-      readonly interrupt?: 'timeout' | 'deadline' | 'hedged';
+      readonly interrupt?: 'timeout' | 'deadline' | 'aborted' | 'hedged';
     };
 
 /** What {@link ConnectionSource.acquire} answers when it will hand a {@link LeaseReceiver} its lease itself. */

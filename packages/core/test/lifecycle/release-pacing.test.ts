@@ -50,6 +50,31 @@ describe('the release of operations that waited for a reconnect', () => {
     await target.stop();
   });
 
+  it('one that comes while they are let go queues behind them: it neither overtakes them nor adds to the pool', async () => {
+    const { clock, target, serverBack } = await pooledTarget(2);
+    const { seen, all } = slowReads(target, clock, 4);
+    await clock.advanceAsync(1);
+    await serverBack();
+    expect(seen.started).toEqual([0, 1]);
+    const late = target.execute(
+      async (c: MemoryClient) => {
+        seen.started.push(99);
+        seen.most = Math.max(seen.most, ++seen.running);
+        await new Promise<void>((r) => clock.setTimeout(r, 100));
+        seen.running--;
+        return c.query('late');
+      },
+      { idempotent: true },
+    );
+    await clock.advanceAsync(0);
+    expect(seen.started).toEqual([0, 1]); // connected, yet it waits its turn
+    for (let i = 0; i < 3; i++) await clock.advanceAsync(100);
+    expect(seen.started).toEqual([0, 1, 2, 3, 99]);
+    expect(seen.most).toBe(2);
+    await Promise.all([...all, late]);
+    await target.stop();
+  });
+
   it('a client without a pool takes them all at once', async () => {
     const { clock, target, serverBack } = await pooledTarget(undefined);
     const { seen, all } = slowReads(target, clock, 10);

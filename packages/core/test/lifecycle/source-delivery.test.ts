@@ -59,3 +59,30 @@ describe('TargetSource.acquire: a waiting LeaseReceiver', () => {
     expect(await answer).toBe(slots.all[0]!.lease);
   });
 });
+
+describe('TargetSource: the pace of operations let go after an outage', () => {
+  const stoppedBeforeItRan = (interrupt: 'deadline' | 'aborted') =>
+    ({
+      ok: false,
+      durationMs: 0,
+      error: new Error(interrupt),
+      classification: { kind: 'timeout', sent: false },
+      interrupt,
+    }) as const;
+
+  it.each(['deadline', 'aborted'] as const)(
+    'one let go and stopped before it ran (%s) hands its turn to the next: the queue cannot stall',
+    (interrupt) => {
+      const { source, reconnector, slots } = setup();
+      slots.poolSize = 2;
+      const pacer = reconnector.waiters.pacer!;
+      pacer.reset();
+      expect(pacer.allow(5)).toBe(2); // a pool of 2: two of five go
+      reconnector.waiters.size = 3;
+      source.report(slots.all[0]!.lease!, stoppedBeforeItRan(interrupt));
+      expect(reconnector.waiters.releases).toBe(1);
+      // Health is not told: the server said nothing.
+      expect(source.lastFailure).toBeUndefined();
+    },
+  );
+});

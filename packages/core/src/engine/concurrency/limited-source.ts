@@ -58,7 +58,12 @@ export class LimitedSource<Client> implements ConnectionSource<Client> {
     const { permit, inner } = lease as LimitedLease<Client>;
     // A failure the client made before sending (its pool closing, its own queue) says nothing of the server's
     // latency. (An attempt cut at its timeout or the deadline was released and measured as it was cut, in #leased.)
-    const measured = report.ok || report.classification.local !== true;
+    // Nor does an attempt the caller's deadline or abort stopped (before it ran, or cut and measured in #leased).
+    const measured =
+      report.ok ||
+      (report.classification.local !== true &&
+        report.interrupt !== 'deadline' &&
+        report.interrupt !== 'aborted');
     this.limiter.release(permit, measured ? this.clock.now() - permit.grantedAt : undefined);
     this.inner.report?.(inner, report);
   }

@@ -1,14 +1,10 @@
 import {
   leaseDeliveredLater,
-  receiveLease,
   receivesLeases,
   type AcquireRequest,
   type AttemptContext,
-  type AttemptReport,
-  type ConnectionSource,
-  type Lease,
-  type LeaseReceiver,
 } from '../../engine/types.js';
+import type { AttemptReport, ConnectionSource, Lease } from '../../engine/types.js';
 import { kindMeanings } from '../../error-kinds.js';
 import type { NodeAddress } from '../../node-address.js';
 import { NotConnectedError, QueueFullError, StoppedError, type ReconnectError } from '../../errors.js';
@@ -16,11 +12,10 @@ import type { ResolvedPolicy } from '../../policy/resolved.js';
 import type { DbTarget } from '../../telemetry/db-target.js';
 import type { Clock } from '../../time/clock.js';
 import type { HealthChecker } from '../health/health-checker.js';
-import { hold, letGo } from '../../time/keep-alive.js';
 import type { NodePool } from '../nodes/node-pool.js';
 import type { NodeSlots, Slot } from './node-slots.js';
 import type { Reconnector } from '../reconnect/reconnector.js';
-import { Waiter, type ReleasePacer } from '../reconnect/waiters.js';
+import { ReconnectWait, ReleaseGate, Settler, type WaitingSource } from './reconnect-wait.js';
 import type { TargetErrors } from './errors.js';
 import { withTimeout } from '../../time/with-timeout.js';
 
@@ -54,7 +49,7 @@ export interface TargetSourceParts<Options, Client> {
  * allocation on the connected path), a wait for the reconnect (bounded by the operation's deadline, with an
  * on-demand attempt), and what each attempt's outcome teaches passive health and the node pool.
  */
-export class TargetSource<Options, Client> implements ConnectionSource<Client> {
+export class TargetSource<Options, Client> implements ConnectionSource<Client>, WaitingSource<Client> {
   /** The last failure an operation or health check saw, for `lastError()` and error causes. */
   lastFailure: unknown;
   /** Whether the target connected once since start(): an operation on one that never did says so. */
@@ -85,7 +80,8 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
   }
 
   acquire(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
-    if (this.#p.reconnector.status === 'connected') {
+    const reconnector = this.#p.reconnector;
+    if (reconnector.status === 'connected' && reconnector.waiters.size === 0) {
       const lease = this.#leaseFor(request);
       if (lease !== undefined) return this.#bound(lease, request);
     }
@@ -117,9 +113,14 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
     if (node !== undefined && (report.interrupt === 'hedged' || report.interrupt === 'timeout'))
       pool?.observe(node, report.durationMs);
     if (report.interrupt === 'hedged') return;
-    // The caller's own deadline cut the attempt, or the client failed it before sending (its pool closing for a
-    // reconnect, a wait in its own queue): neither says anything about the server.
-    if (report.interrupt === 'deadline' || report.classification.local === true) return;
+    // The caller's own deadline or abort cut the attempt, or the client failed it before sending (its pool closing
+    // for a reconnect, a wait in its own queue): none says anything about the server.
+    if (
+      report.interrupt === 'deadline' ||
+      report.interrupt === 'aborted' ||
+      report.classification.local === true
+    )
+      return;
     const meaning = kindMeanings[report.classification.kind];
     if (meaning.healthFailure) {
       // Passive health: the first failing calls count, not only the next probe.
@@ -228,12 +229,15 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
    * One round of the slow path (internal, for ReconnectWait): the lease (bound) when connected, `undefined` when
    * the operation is to wait for the reconnect, a throw when it may not (stopped, fail-fast, too many waiting).
    */
-  slowRound(request: AcquireRequest): Lease<Client> | Promise<Lease<Client>> | undefined {
+  slowRound(request: AcquireRequest, released = false): Lease<Client> | Promise<Lease<Client>> | undefined {
     const { reconnector, policy, errors } = this.#p;
     const status = reconnector.status;
     if (status === 'stopped') throw new StoppedError();
     if (status === 'idle') throw this.#notConnected('it was not started');
     if (status === 'connected') {
+      // Connected while the operations that waited out an outage are let go at the pool's pace (see ReleaseGate):
+      // a new one queues behind them, so that it neither overtakes them nor floods the client's own queue.
+      if (!released && reconnector.waiters.size > 0) return this.#roomToWait();
       const lease = this.#leaseFor(request);
       // A connected target with no client left (closing right now) goes round once more.
       if (lease !== undefined) return this.#bound(lease, request);
@@ -244,7 +248,12 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
       throw this.everConnected
         ? errors.notConnected(`it is ${status}`, reconnector.lastError() ?? this.lastFailure, true)
         : errors.neverConnected(reconnector.lastError(), true);
-    // Bounded: an outage must not grow the process without limit (each waiting operation holds memory).
+    return this.#roomToWait();
+  }
+
+  // Bounded: an outage must not grow the process without limit (each waiting operation holds memory).
+  #roomToWait(): undefined {
+    const { reconnector, policy } = this.#p;
     if (reconnector.waiters.size >= policy.reconnect.maxWaiting)
       throw new QueueFullError(policy.reconnect.maxWaiting, {
         target: this.#p.errors.target,
@@ -267,80 +276,5 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client> {
 
   #notConnected(why: string): NotConnectedError {
     return this.#p.errors.notConnected(why, this.#p.reconnector.lastError() ?? this.lastFailure);
-  }
-}
-
-/**
- * An operation waiting for the reconnect: one record per waiting operation (with the promise `acquire` returned).
- * Bounded: each wake either settles it or waits again for a state change, at most three rounds in all. While it
- * waits the process is held open (every library timer is unref'd, and the caller awaits us).
- */
-class ReconnectWait<Client> extends Waiter {
-  #rounds = 1;
-
-  constructor(
-    readonly source: TargetSource<unknown, Client>,
-    readonly request: AcquireRequest,
-    readonly receiver: LeaseReceiver<Client>,
-  ) {
-    super();
-  }
-
-  begin(): void {
-    hold();
-    // The request itself, not its signal: waiting makes no AbortController and adds no event listener.
-    this.source.reconnector.join(this, this.request);
-  }
-
-  protected wake(error: unknown): void {
-    letGo();
-    if (error !== undefined) return this.receiver[receiveLease](undefined, error);
-    if (this.#rounds >= 3) return this.receiver[receiveLease](undefined, this.source.keepsDropping());
-    let lease: Lease<Client> | Promise<Lease<Client>> | undefined;
-    try {
-      lease = this.source.slowRound(this.request);
-    } catch (e) {
-      return this.receiver[receiveLease](undefined, e);
-    }
-    if (lease !== undefined) return this.receiver[receiveLease](lease);
-    this.#rounds++;
-    this.begin();
-  }
-}
-
-/** A promise's two functions as a {@link LeaseReceiver}: the wait of a request that is not one (tests, tools). */
-class Settler<Client> implements LeaseReceiver<Client> {
-  constructor(
-    readonly resolve: (lease: Lease<Client> | PromiseLike<Lease<Client>>) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
-
-  [receiveLease](lease: Lease<Client> | PromiseLike<Lease<Client>> | undefined, error?: unknown): void {
-    if (lease === undefined) this.reject(error);
-    else this.resolve(lease);
-  }
-}
-
-/**
- * Paces the operations that waited out an outage when the target is back: at most `capacity()` (the clients' pools'
- * size) go at once, in the order they came, and one more each time an attempt ends. The hundreds an outage queued
- * then do not land on ten pooled connections at once, where most would time out waiting in the client's own queue.
- * Clients without a pool (one multiplexed connection: `capacity()` undefined) take them all at once. The count is
- * approximate by design (any attempt's end lets the next go) and starts again from zero at each reconnect.
- */
-class ReleaseGate implements ReleasePacer {
-  count = 0;
-  constructor(readonly capacity: () => number | undefined) {}
-
-  reset(): void {
-    this.count = 0;
-  }
-
-  allow(waiting: number): number {
-    const capacity = this.capacity();
-    if (capacity === undefined) return waiting;
-    const n = Math.max(0, Math.min(waiting, capacity - this.count));
-    this.count += n;
-    return n;
   }
 }
