@@ -123,9 +123,6 @@ export function bindClientToAttempt(client: RedisClient, attempt: AttemptContext
   view[attemptKey] = attempt;
   view[sentKey] = undefined;
   const wait = knownStateOf(client)?.waitForReplicas;
-  view[replicasKey] =
-    wait === undefined
-      ? undefined
-      : new ReplicaConfirmations(wait, attempt, 'isCluster' in client && client.isCluster);
+  view[replicasKey] = wait === undefined ? undefined : new ReplicaConfirmations(wait, attempt, client);
   return view;
 }

@@ -1,7 +1,9 @@
 import type { AttemptContext } from '@reconnect/core';
-import { Command } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { createRequire } from 'node:module';
+import type { RedisClient } from './client.js';
 import { NotReplicatedError } from './errors.js';
+import { waitLineOf, type WaitAnswer, type WaitLine } from './wait-line.js';
 
 // `waitForReplicas` (durable writes): an operation's write is answered to it only once `replicas` replicas have it.
 // Redis replicates asynchronously, so a write the primary acknowledged can be lost when a replica is promoted before
@@ -10,14 +12,17 @@ import { NotReplicatedError } from './errors.js';
 //
 // The attempt view (attempt-client.ts) hands every command an operation sends to `ReplicaConfirmations.sent`:
 // - a plain write: WAIT is sent right behind it (pipelined, no extra round trip to the primary) and the write's reply
-//   is held until WAIT answers; the caller then gets the reply, or NOT_REPLICATED (outcome unknown);
+//   is held until WAIT answers; the caller then gets the reply, or NOT_REPLICATED (outcome unknown). While a WAIT
+//   blocks the connection, the writes sent behind it share the next one (wait-line.ts: one WAIT in flight per
+//   connection, so a replica that cannot confirm holds the target's commands back by one timeout, not a growing line);
 // - a pipeline or a MULTI/EXEC (ioredis sends it as a pipeline): one WAIT after the whole batch, which holds every
 //   reply of the batch (the pipeline's promise settles with the last of them);
 // - a transaction sent command by command (`multi({ pipeline: false })`): one WAIT after EXEC (WAIT inside a
 //   transaction would be queued, and a queued WAIT never blocks);
 // - Redis Cluster: WAIT counts the replicas of the shard the write went to, so it goes to that node: after a
 //   pipeline, on the pipeline's own node connection; after a plain write, once its reply is in (a MOVED has then
-//   been followed and the slot table updated) to the master of the write's slot — an extra round trip.
+//   been followed and the slot table updated) to the master of the write's slot — an extra round trip, one WAIT per
+//   write (not shared as on a single connection).
 // Commands that do not write (ioredis's command table has no `write` flag for them; scripts and functions, which may
 // write, count as writes unless read-only) send no WAIT. Commands the table does not know (modules) count as writes.
 
@@ -100,15 +105,19 @@ function hold(command: Command, confirmed: () => Promise<void>): void {
 export class ReplicaConfirmations {
   readonly #wait: ReplicaWait;
   readonly #attempt: AttemptContext;
-  readonly #cluster: boolean;
+  /** The connection's line of WAITs (wait-line.ts); undefined for a Cluster, whose WAITs go to each write's node. */
+  readonly #line: WaitLine | undefined;
   readonly #startedAt = performance.now();
   /** A transaction sent command by command: open, and whether it queued a write. */
   #transaction: 'none' | 'open' | 'written' = 'none';
 
-  constructor(wait: ReplicaWait, attempt: AttemptContext, cluster: boolean) {
+  constructor(wait: ReplicaWait, attempt: AttemptContext, client: RedisClient) {
     this.#wait = wait;
     this.#attempt = attempt;
-    this.#cluster = cluster;
+    this.#line =
+      'isCluster' in client && client.isCluster
+        ? undefined
+        : waitLineOf(client as Redis, wait.replicas, wait.timeout);
   }
 
   /** Called by the view after it sent `command` (with ioredis's `stream` and Cluster `node`). */
@@ -135,12 +144,12 @@ export class ReplicaConfirmations {
 
   #confirmOne(view: Sender, command: Command): void {
     if (command.isSettled) return; // refused unsent
-    if (this.#cluster) {
+    if (this.#line === undefined) {
       // After the reply: to the master of the write's slot as the (possibly redirected) cluster knows it now.
       hold(command, () => this.#sendWait(view, { slot: command.getSlot() }));
       return;
     }
-    const confirmed = this.#sendWait(view, undefined);
+    const confirmed = this.#confirmOnLine(this.#line);
     confirmed.catch(noop); // its failure is the write's, reported through `hold`
     hold(command, () => confirmed);
   }
@@ -155,7 +164,8 @@ export class ReplicaConfirmations {
         delete stream[batchKey];
         const pending = made.commands.filter((c) => !c.isSettled);
         if (!made.write || pending.length === 0) return;
-        const confirmed = this.#sendWait(view, node);
+        const line = this.#line;
+        const confirmed = line === undefined ? this.#sendWait(view, node) : this.#confirmOnLine(line);
         confirmed.catch(noop);
         for (const c of pending) hold(c, () => confirmed);
       });
@@ -164,7 +174,21 @@ export class ReplicaConfirmations {
     if (isWriteCommand(command.name)) batch.write = true;
   }
 
-  /** WAIT on the connection the writes went to; rejects with NotReplicatedError when fewer replicas confirm. */
+  /** The next WAIT of the connection's line; rejects with NotReplicatedError when fewer replicas confirm. */
+  async #confirmOnLine(line: WaitLine): Promise<void> {
+    const { replicas, timeout } = this.#wait;
+    let answer: WaitAnswer;
+    try {
+      answer = await line.confirm(this.#startedAt + this.#attempt.timeoutMs);
+    } catch (error) {
+      if (this.#attempt.aborted) throw error;
+      throw new NotReplicatedError(replicas, 0, timeout, { cause: error });
+    }
+    if (!(answer.acknowledged >= replicas))
+      throw new NotReplicatedError(replicas, answer.acknowledged, answer.timeoutMs);
+  }
+
+  /** WAIT on the Cluster node the writes went to; rejects with NotReplicatedError when fewer replicas confirm. */
   async #sendWait(view: Sender, node: unknown): Promise<void> {
     const { replicas } = this.#wait;
     const timeoutMs = this.#timeoutMs();

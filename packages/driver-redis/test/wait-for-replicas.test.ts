@@ -180,6 +180,28 @@ describe('waitForReplicas: writes confirmed by a replica (WAIT)', () => {
     }
   });
 
+  it('writes sent while a WAIT blocks share the next one: a paused replica holds reads back by one timeout, not one per write', async () => {
+    const target = await start({ waitForReplicas: durable });
+    const cache = redisCommands(target);
+    await cache.call('SET', 'l:k', 'v');
+    const before = await waitCalls(master);
+    await replica.hang();
+    try {
+      const startedAt = performance.now();
+      const writes = Array.from({ length: 10 }, () => cache.call('INCR', 'l:n').catch((e: unknown) => e));
+      const read = await cache.call('GET', 'l:k');
+      const readMs = performance.now() - startedAt;
+      expect(read).toBe('v');
+      // Redis runs none of the connection's commands while a WAIT there blocks: one WAIT (300 ms), not ten (3 s).
+      expect(readMs).toBeLessThan(900);
+      for (const w of await Promise.all(writes))
+        expect(w).toMatchObject({ outcome: 'unknown', cause: { code: 'NOT_REPLICATED' } });
+      expect((await waitCalls(master)) - before).toBe(2);
+    } finally {
+      await replica.resume();
+    }
+  });
+
   it('sends no WAIT for reads (single, pipelined, scripts marked read-only), one for each write', async () => {
     const target = await start({ waitForReplicas: durable });
     const cache = redisCommands(target);
