@@ -73,15 +73,22 @@ function cockatiel() {
   };
 }
 
+/** What the `durable` contender asks of a replicated Redis: every write confirmed by 1 replica within 500 ms. */
+export const DURABLE_WAIT = { replicas: 1, timeout: '500ms' };
+
 /**
  * Reconnect with a store preset. `keyed`: writes carry an idempotency key (the store's fence: run.keyed), so they
- * are retried like reads and end applied or not applied, never unknown.
+ * are retried like reads and end applied or not applied, never unknown. `durable`: the Redis driver's
+ * `waitForReplicas` (WAIT after each write), on a store with replicas.
  */
-function reconnect(lane, presetOf, keyed = false) {
+function reconnect(lane, presetOf, keyed = false, durable = false) {
   return async (store, run, now) => {
     if (keyed && run.keyed === undefined) throw new Error(`${store.title} has no idempotency-key write`);
+    if (durable && store.replicated !== true)
+      throw new Error(`${store.title} has no replica to confirm writes`);
     const { driverPackage, options: plain } = run.reconnectOptions();
-    const options = keyed && run.keyed.options !== undefined ? run.keyed.options(plain) : plain;
+    let options = keyed && run.keyed.options !== undefined ? run.keyed.options(plain) : plain;
+    if (durable) options = { ...options, waitForReplicas: DURABLE_WAIT };
     const mod = await import(driverPackage);
     const name = presetOf(store);
     const target = createTarget({
@@ -107,7 +114,7 @@ function reconnect(lane, presetOf, keyed = false) {
         kind === 'read' ? target.execute((c) => run.read(c), { idempotent: true, name: 'read' }) : write(id),
       events,
       deadlineMs: r.deadline,
-      policyNote: `preset:${name} (deadline ${r.deadline} ms, attempt ${r.attemptTimeout} ms)${keyed ? `; writes: ${run.keyed.note}` : ''}`,
+      policyNote: `preset:${name} (deadline ${r.deadline} ms, attempt ${r.attemptTimeout} ms)${keyed ? `; writes: ${run.keyed.note}` : ''}${durable ? `; waitForReplicas ${DURABLE_WAIT.replicas} within ${DURABLE_WAIT.timeout}` : ''}`,
       close: () => target.stop(),
     };
   };
@@ -131,6 +138,12 @@ export const contenders = {
     key: 'keys',
     title: 'Reconnect, writes with idempotency keys',
     create: reconnect('keys', (s) => s.preset, true),
+  },
+  // Stores with replicas only (redis-sentinel): the writes a failover would lose fail NOT_REPLICATED instead.
+  durable: {
+    key: 'durable',
+    title: 'Reconnect, writes confirmed by a replica (WAIT)',
+    create: reconnect('durable', (s) => s.preset, false, true),
   },
   // Not in the default set: the gating test's proof that duplicates are caught.
   replay: { key: 'replay', title: 'raw client replaying every write (broken on purpose)', create: raw(true) },
