@@ -224,6 +224,26 @@ describe('classifyMySqlError: the server error table, rule by rule', () => {
   });
 });
 
+describe('classifyMySqlError: a server error on an idle connection (number in code, fatal)', () => {
+  it('is read as the server number; an unknown one is a lost connection; a non-fatal or non-positive one is not', () => {
+    const idle = (code: unknown, fatal: unknown = true) => Object.assign(new Error('idle'), { code, fatal });
+    expect(classifyMySqlError(idle(4031))).toEqual({
+      kind: 'connection',
+      code: 4031,
+      codeName: 'ER_CLIENT_INTERACTION_TIMEOUT',
+      aliases: ['ER_CLIENT_INTERACTION_TIMEOUT'],
+    });
+    expect(classifyMySqlError(idle(1290))).toMatchObject({
+      kind: 'transient',
+      code: 1290,
+      readOnlyNode: true,
+    });
+    expect(classifyMySqlError(idle(9999))).toEqual({ kind: 'connection', code: 9999 });
+    expect(classifyMySqlError(idle(4031, false))).toEqual({ kind: 'unknown' });
+    expect(classifyMySqlError(idle(0))).toEqual({ kind: 'unknown' });
+  });
+});
+
 describe('serverErrno, serverErrorRule, isReadOnlyError, codeMatches', () => {
   it('serverErrno: a positive number with sqlState or sqlMessage, nothing else', () => {
     expect(serverErrno({ errno: 1213, sqlState: '40001' })).toBe(1213);

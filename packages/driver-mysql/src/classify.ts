@@ -194,6 +194,15 @@ export function classifyMySqlError(error: unknown): MySqlClassification {
     return out;
   }
 
+  // A server error on an idle connection (no command in flight: MySQL ≥ 8.0.24's 4031) reaches mysql2 as the
+  // connection's own error, the number in `code` with neither errno nor sqlState: read as the server's number; an
+  // unknown one, which ended the connection (fatal), as a lost connection.
+  if (typeof e.code === 'number' && e.code > 0 && (error as { fatal?: unknown }).fatal === true) {
+    const out = fromServerErrno(e.code, undefined, undefined);
+    if (!byKey.has(String(e.code))) out.kind = 'connection';
+    return out;
+  }
+
   if (typeof e.code === 'string') {
     // By class and code: another library's `code: 'ACQUIRE_TIMEOUT'` is not this driver's.
     if (isMySqlDriverError(error)) return { ...driverErrorCodes[error.code], code: error.code };

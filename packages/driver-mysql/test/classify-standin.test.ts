@@ -273,10 +273,9 @@ describe('errors MariaDB does not send, as a server sends them, through the driv
 
 // MySQL ≥ 8.0.24 sends 4031 on an idle connection, with no command in flight: mysql2 then emits it as the
 // connection's error with the number as `code` and neither `errno` nor `sqlState` (base/connection.js
-// protocolError), and classify.ts reads a server error only from `errno`, so this arrives as `unknown`. Known gap (reported, see
-// docs/classification-audit.md): `it.fails` until classify.ts reads a numeric `code` without `errno` (mysql2's protocol error) as the number.
+// protocolError); classify.ts reads such a fatal numeric `code` as the server's number.
 describe('4031 as MySQL sends it: on an idle connection', () => {
-  it.fails('is connection, like the same error as a reply', async () => {
+  it('is connection, like the same error as a reply', async () => {
     const standIn = await startStandIn(new Map(), {
       errno: 4031,
       sqlState: 'HY000',
