@@ -9,9 +9,10 @@ import { mysqlAddresses, parseMySqlUri, type MySqlDriverOptions } from './option
  * operations a second the backlog of a 3 s outage is a few thousand calls, and a limit of 1 000 refused the oldest of
  * them again and again (each refusal a local retry on the backoff, losing its place to newer calls) until their
  * deadlines passed (issue #29: reads failed in 12 of 24 MariaDB cells of the 1 000 ops/s sweep; in 0 of 18 with
- * 10 000 or 100 000).
+ * 10 000 or 100 000). 10 000 still shed what a hung server's pool took in at 5 000 operations a second before the
+ * loss was declared (2–2.5 s): 50 000, core's default `reconnect.maxWaiting`, bounds it as core bounds its own queue.
  */
-export const defaultQueueLimit = 10_000;
+export const defaultQueueLimit = 50_000;
 /** Default TCP keep-alive initial delay, in ms. */
 export const defaultKeepAliveInitialDelay = 10_000;
 /** The longest `close()` waits for `pool.end()` before it destroys the sockets left, in ms. */
