@@ -86,3 +86,20 @@ describe('TargetSource: the pace of operations let go after an outage', () => {
     },
   );
 });
+
+describe('TargetSource: a turn is never lost', () => {
+  it('one let go that finds no client passes its turn to the next at once', async () => {
+    const { source, reconnector, slots } = setup();
+    slots.poolSize = 2;
+    reconnector.waiters.pacer!.reset();
+    reconnector.waiters.pacer!.allow(5); // two let go
+    slots.all[0]!.lease = undefined; // connected, yet no client right now (closing)
+    // Let go once; others wait behind it meanwhile.
+    reconnector.onWait = () => ((reconnector.waiters.size = 1), Promise.resolve());
+    const req = receiver();
+    expect(source.acquire(req)).toBe(leaseDeliveredLater);
+    await new Promise((r) => setImmediate(r));
+    expect(reconnector.waiters.releases).toBe(1);
+    expect(req.got).toEqual([]); // it waits again
+  });
+});

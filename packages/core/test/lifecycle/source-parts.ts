@@ -36,6 +36,11 @@ export class FakeReconnector {
     releaseMore(): void {
       this.releases++;
     },
+    /** What queues behind operations still being let go joins (the fake keeps nobody). */
+    add(): void {},
+    delete(): boolean {
+      return false;
+    },
   };
   nudges = 0;
   waits: unknown[] = [];

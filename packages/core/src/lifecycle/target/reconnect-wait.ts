@@ -11,6 +11,8 @@ export interface WaitingSource<Client> {
   /** One round of the slow path: a lease, `undefined` to wait (again), or a throw (see TargetSource.slowRound). */
   slowRound(request: AcquireRequest, released: boolean): Lease<Client> | Promise<Lease<Client>> | undefined;
   keepsDropping(): NotConnectedError;
+  /** One let go after an outage got no lease: the next may go in its place (see ReleaseGate). */
+  passTurn(): void;
 }
 
 /**
@@ -39,19 +41,28 @@ export class ReconnectWait<Client> extends Waiter {
     else reconnector.join(this, this.request);
   }
 
+  // Woken without an error, it was let go (perhaps in its turn, see ReleaseGate): a lease's end gives the turn back
+  // (the attempt reports it); without a lease it passes the turn on at once, so a turn is never lost.
   protected wake(error: unknown): void {
     letGo();
     if (error !== undefined) return this.receiver[receiveLease](undefined, error);
-    if (this.#rounds >= 3) return this.receiver[receiveLease](undefined, this.source.keepsDropping());
+    if (this.#rounds >= 3) return this.#fail(this.source.keepsDropping());
     let lease: Lease<Client> | Promise<Lease<Client>> | undefined;
     try {
       lease = this.source.slowRound(this.request, true);
     } catch (e) {
-      return this.receiver[receiveLease](undefined, e);
+      return this.#fail(e);
     }
+    if (lease instanceof Promise) lease.catch(() => this.source.passTurn());
     if (lease !== undefined) return this.receiver[receiveLease](lease);
+    this.source.passTurn();
     this.#rounds++;
     this.begin();
+  }
+
+  #fail(error: unknown): void {
+    this.source.passTurn();
+    this.receiver[receiveLease](undefined, error);
   }
 }
 

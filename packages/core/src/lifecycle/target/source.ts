@@ -267,6 +267,11 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client>, 
     return this.#notConnected('the connection keeps dropping');
   }
 
+  /** One let go after an outage got no lease (internal, for ReconnectWait): the next may go in its place. */
+  passTurn(): void {
+    if (this.#released.count > 0) this.#releaseNext();
+  }
+
   // An attempt ended: one more operation that waited for the reconnect may go.
   #releaseNext(): void {
     this.#released.count--;
