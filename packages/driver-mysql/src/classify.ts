@@ -210,7 +210,6 @@ export function classifyMySqlError(error: unknown): MySqlClassification {
     if (socket !== undefined) return notSent ? { ...socket, sent: false } : socket;
     if (
       e.code === 'PROTOCOL_CONNECTION_LOST' ||
-      e.code.startsWith('PROTOCOL_PACKETS') ||
       e.code === 'PROTOCOL_ERROR' ||
       e.code === 'PROTOCOL_UNEXPECTED_PACKET'
     )
