@@ -222,22 +222,20 @@ describe('classifyRedisError: the rest of the table, one rule each', () => {
     ).toEqual({ kind: 'transient', code: 'TOO_MANY_REDIRECTIONS' });
   });
 
-  it('reply errors: a ParserError is read like a ReplyError; a reply without a code is fatal', () => {
-    expect(
-      classifyRedisError(named('ParserError', 'LOADING Redis is loading the dataset in memory')),
-    ).toEqual({
+  it('reply errors: only a ReplyError is a reply (ioredis 6 has no ParserError); a reply without a code is fatal', () => {
+    // ioredis 6 decodes the protocol itself and throws a plain Error on garbage: an error named ParserError is no
+    // reply, so the max-clients words of an ERR reply do not count in it (its text is read as any error's).
+    expect(classifyRedisError(named('ParserError', 'ERR max number of clients reached'))).toStrictEqual({
+      kind: 'fatal',
+      code: 'ERR',
+    });
+    expect(classifyRedisError(reply('LOADING Redis is loading the dataset in memory'))).toEqual({
       kind: 'transient',
       code: 'LOADING',
       sent: false,
     });
     // Strict: no `code` key at all, not one set to undefined.
     expect(classifyRedisError(reply('unknown reply without a code'))).toStrictEqual({ kind: 'fatal' });
-    // A ParserError is read as a reply (the max-clients words count), not as a wrapped reply text.
-    expect(classifyRedisError(named('ParserError', 'ERR max number of clients reached'))).toEqual({
-      kind: 'throttled',
-      code: 'MAXCLIENTS',
-      sent: false,
-    });
     // The max-clients text is read on ERR replies only, in any case.
     expect(classifyRedisError(reply('ERR Max Number Of Clients Reached'))).toEqual({
       kind: 'throttled',
@@ -325,6 +323,20 @@ describe('classifyRedisError: TLS certificate errors', () => {
     expect(classifyRedisError(tlsError('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')).kind).toBe(
       'auth',
     );
+    // Refusals Node gives for a certificate that is not a server's, or a chain whose issuer's CRL the client lacks.
+    for (const [code, says] of [
+      ['INVALID_PURPOSE', "the server's certificate is not meant for a TLS server (its key usage)"],
+      [
+        'UNABLE_TO_GET_CRL',
+        "the server's certificate has an issuer whose revocation list is not among this client's `crl`",
+      ],
+    ])
+      expect(classifyRedisError(tlsError(code!, 'refused')), code).toStrictEqual({
+        kind: 'auth',
+        code,
+        sent: false,
+        message: `TLS: ${says} (${code}: refused)`,
+      });
   });
 
   it('other TLS failures (a handshake cut, a protocol error) are not certificate errors', () => {

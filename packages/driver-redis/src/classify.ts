@@ -39,6 +39,9 @@ export const tlsCertificateErrors: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: "the server's certificate has expired",
   CERT_NOT_YET_VALID: "the server's certificate is not valid yet",
   CERT_REVOKED: "the server's certificate was revoked",
+  INVALID_PURPOSE: "the server's certificate is not meant for a TLS server (its key usage)",
+  UNABLE_TO_GET_CRL:
+    "the server's certificate has an issuer whose revocation list is not among this client's `crl`",
   ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate does not name the host this client connected to",
 };
 
@@ -114,7 +117,7 @@ export function classifyRedisError(error: unknown): Classification {
   // Not exported by ioredis either: every node of the cluster failed to answer CLUSTER SLOTS.
   if (e.name === 'ClusterAllFailedError') return { kind: 'connection', code: 'CLUSTER_ALL_FAILED' };
   // A reply's code is its first word (the protocol has no other place for it): the text is the code here.
-  if (e.name === 'ReplyError' || e.name === 'ParserError') {
+  if (e.name === 'ReplyError') {
     const code = replyCode(e.message);
     if (code === undefined) return { kind: 'fatal' };
     const known = byReplyCode(code);

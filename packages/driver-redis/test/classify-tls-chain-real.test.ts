@@ -92,6 +92,20 @@ describe('TLS chain, validity, signature and revocation refusals from a real red
       () => ({ ca: certificates.ca, crl: certificates.crl }),
       'CERT_REVOKED',
     ],
+    // A certificate made for TLS clients (extendedKeyUsage clientAuth) presented by a server.
+    [
+      'a certificate for clients only',
+      () => certificates.clientOnly,
+      () => ({ ca: certificates.ca }),
+      'INVALID_PURPOSE',
+    ],
+    // The client checks revocation with the root's CRL only: the intermediate's issuer list is missing.
+    [
+      'a chain through an intermediate, the client holding only the root CA’s CRL',
+      () => certificates.chained,
+      () => ({ ca: certificates.ca, crl: certificates.crl }),
+      'UNABLE_TO_GET_CRL',
+    ],
   ];
 
   for (const [what, served, tls, code] of cases)

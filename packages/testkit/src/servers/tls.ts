@@ -46,6 +46,8 @@ export interface TestCertificates {
   readonly revoked: CertificatePair;
   /** The CA's certificate revocation list (PEM), listing {@link revoked}; a client checks it when given as `crl`. */
   readonly crl: string;
+  /** The same names and CA, but for TLS clients only (extendedKeyUsage clientAuth): no server certificate. */
+  readonly clientOnly: CertificatePair;
   /** Removes the directory (servers keep copies of what they present; the testkit's root is swept at exit too). */
   remove(): void;
 }
@@ -135,6 +137,13 @@ export function makeTestCertificates(): TestCertificates {
     'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n',
   );
   const chainedLeaf = leaf('chained', 'intermediate', local, 30);
+  const clientOnly = leaf(
+    'client-only',
+    'ca',
+    local,
+    30,
+    `subjectAltName=${local}\nextendedKeyUsage=clientAuth\n`,
+  );
   const chainFile = join(dir, 'chained-chain.crt');
   writeFileSync(chainFile, chainedLeaf.cert + intermediate.cert);
   const chained = { ...chainedLeaf, certFile: chainFile, cert: chainedLeaf.cert + intermediate.cert };
@@ -179,6 +188,7 @@ export function makeTestCertificates(): TestCertificates {
     },
     revoked,
     crl: readFileSync(join(dir, 'ca.crl'), 'utf8'),
+    clientOnly,
     remove: () => removeDir(dir),
   };
 }
