@@ -39,6 +39,29 @@ describe('give-up errors say why in the line a logger prints', () => {
     expect((e as Error).cause).toBeInstanceOf(Error);
   });
 
+  it('a last attempt that met no server names the earlier refusal the server gave (the likelier why)', () => {
+    const readOnly = replyError("READONLY You can't write against a read only replica.");
+    const lost = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    const failures = [
+      { attempt: 1, error: readOnly, kind: 'transient' as const, durationMs: 1 },
+      { attempt: 2, error: lost, kind: 'connection' as const, durationMs: 1 },
+    ];
+    const last = { ...facts(lost), failures };
+    expect((giveUpError(RetryReasons.MAX_RETRIES, last) as Error).message).toBe(
+      "Operation failed after 2 attempts: Stream isn't writeable and enableOfflineQueue options is false; " +
+        "earlier: READONLY You can't write against a read only replica.",
+    );
+    // A last failure that is itself the server's answer says so alone; so does one with no refusal before it.
+    const answered = { ...facts(readOnly), failures: [failures[1]!, { ...failures[0]!, attempt: 2 }] };
+    expect((giveUpError(RetryReasons.MAX_RETRIES, answered) as Error).message).toBe(
+      "Operation failed after 2 attempts: READONLY You can't write against a read only replica.",
+    );
+    const onlyLost = { ...facts(lost), failures: [failures[1]!, { ...failures[1]!, attempt: 2 }] };
+    expect((giveUpError(RetryReasons.MAX_RETRIES, onlyLost) as Error).message).toBe(
+      "Operation failed after 2 attempts: Stream isn't writeable and enableOfflineQueue options is false",
+    );
+  });
+
   it('a wrapped failure: the outer words and the innermost cause (a target that gave up on a bad certificate)', () => {
     const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     const gaveUp = new NotConnectedError('Reconnect attempts are exhausted; the target gave up', {

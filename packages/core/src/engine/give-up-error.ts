@@ -61,6 +61,23 @@ export function becauseText(error: unknown, meaning?: string): string {
   return text.length <= maxBecause ? text : `${text.slice(0, maxBecause - 1)}…`;
 }
 
+// Kinds that say only that the way to the server failed (a lost or refused connection, no answer in time).
+const noAnswer = new Set(['connection', 'timeout']);
+
+/**
+ * When the last attempt met no server (a connection lost, a timeout) but an earlier one was refused by it (READONLY,
+ * a deadlock, a full server), that refusal is the likelier why: `; earlier: …`. Empty otherwise.
+ */
+function earlier(facts: GiveUpFacts): string {
+  const last = facts.failures[facts.failures.length - 1];
+  if (last === undefined || !noAnswer.has(last.kind)) return '';
+  for (let i = facts.failures.length - 2; i >= 0; i--) {
+    const f = facts.failures[i]!;
+    if (!noAnswer.has(f.kind) && f.kind !== 'unknown') return `; earlier: ${becauseText(f.error)}`;
+  }
+  return '';
+}
+
 /**
  * The error an operation gives up with, one type per reason, the driver error as `cause`.
  * `not_retryable` on the first attempt returns the driver's own error unchanged (a SQL syntax error
@@ -78,7 +95,9 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
   };
   // Why, appended to the message of the errors that wrap the last failure.
   const why: ReconnectErrorOptions =
-    failure === undefined ? o : { ...o, because: becauseText(failure.error, failure.classification.message) };
+    failure === undefined
+      ? o
+      : { ...o, because: becauseText(failure.error, failure.classification.message) + earlier(facts) };
   switch (reason) {
     case RetryReasons.NOT_RETRYABLE:
       if (attempts <= 1 && failure !== undefined) return failure.error;
