@@ -1,6 +1,6 @@
 // `npm run bench:chaos` (= tsc -b && node bench/chaos/run.js): the chaos benchmark of issue #15.
 //   node bench/chaos/run.js [--runs N] [--tiny] [--store redis,mysql,elasticsearch]
-//        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast,keys]
+//        [--fault crash,hang,blackhole,restart-loop,node-down] [--contender raw,cockatiel,preset,fast,keys,durable]
 //        [--fleet only|skip] [--fleet-count 1000] [--fleet-down 3000] [--fleet-contender raw,redis,redis-no-jitter,fast]
 //        [--fleet-store redis|mysql]  mysql: the MariaDB fleet of issue #26 instead (fleet-mysql.js; contenders
 //                                    raw,mysql,mysql-unpaced; a 30 s outage); its table is printed, not written to BENCHMARKS.md
