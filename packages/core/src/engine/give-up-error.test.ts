@@ -62,6 +62,25 @@ describe('give-up errors say why in the line a logger prints', () => {
     );
   });
 
+  it('while the target is not connected, a give-up names what its reconnect meets (a refused password)', () => {
+    const wrongPass = replyError('WRONGPASS invalid username-password pair or user is disabled.');
+    const timedOut = new Error('Attempt timed out after 200 ms');
+    const withAttempt = { ...facts(timedOut), targetDown: wrongPass };
+    expect((giveUpError(RetryReasons.DEADLINE, withAttempt) as Error).message).toBe(
+      'Operation deadline of 10000 ms exceeded: Attempt timed out after 200 ms; target "cache" is not connected: ' +
+        'WRONGPASS invalid username-password pair or user is disabled.',
+    );
+    const waitedOnly = { ...facts(timedOut), failure: undefined, targetDown: wrongPass };
+    expect((giveUpError(RetryReasons.DEADLINE, waitedOnly) as Error).message).toBe(
+      'Operation deadline of 10000 ms exceeded: target "cache" is not connected: ' +
+        'WRONGPASS invalid username-password pair or user is disabled.',
+    );
+    // Connected (nothing given): the message is the attempt's alone.
+    expect((giveUpError(RetryReasons.DEADLINE, facts(timedOut)) as Error).message).toBe(
+      'Operation deadline of 10000 ms exceeded: Attempt timed out after 200 ms',
+    );
+  });
+
   it('a wrapped failure: the outer words and the innermost cause (a target that gave up on a bad certificate)', () => {
     const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     const gaveUp = new NotConnectedError('Reconnect attempts are exhausted; the target gave up', {

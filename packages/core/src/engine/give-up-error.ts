@@ -30,6 +30,8 @@ export interface GiveUpFacts {
   target: string;
   /** For `breaker_open`: milliseconds until the breaker admits a trial call. */
   breakerRetryInMs: number | undefined;
+  /** When the target is not connected: what its last attempt to connect failed with. */
+  targetDown?: unknown;
 }
 
 // The cause in a few words for a message: its code and its (redacted) message, as a reader needs them.
@@ -78,6 +80,12 @@ function earlier(facts: GiveUpFacts): string {
   return '';
 }
 
+/** While the target reconnects, what its last connect failed with (a refused password); empty otherwise. */
+function down(facts: GiveUpFacts): string {
+  if (facts.targetDown === undefined || facts.targetDown === null) return '';
+  return `target "${facts.target}" is not connected: ${becauseText(facts.targetDown)}`;
+}
+
 /**
  * The error an operation gives up with, one type per reason, the driver error as `cause`.
  * `not_retryable` on the first attempt returns the driver's own error unchanged (a SQL syntax error
@@ -93,11 +101,21 @@ export function giveUpError(reason: RetryReason, facts: GiveUpFacts): unknown {
     outcome: facts.maybeSent ? 'unknown' : 'not_sent',
     ...(failure === undefined ? {} : { kind: failure.classification.kind }),
   };
-  // Why, appended to the message of the errors that wrap the last failure.
+  // Why, appended to the message of the errors that wrap the last failure (and, while the target is not
+  // connected, what its reconnect meets).
+  const notConnected = down(facts);
   const why: ReconnectErrorOptions =
     failure === undefined
-      ? o
-      : { ...o, because: becauseText(failure.error, failure.classification.message) + earlier(facts) };
+      ? notConnected === ''
+        ? o
+        : { ...o, because: notConnected }
+      : {
+          ...o,
+          because:
+            becauseText(failure.error, failure.classification.message) +
+            earlier(facts) +
+            (notConnected === '' ? '' : `; ${notConnected}`),
+        };
   switch (reason) {
     case RetryReasons.NOT_RETRYABLE:
       if (attempts <= 1 && failure !== undefined) return failure.error;

@@ -334,6 +334,7 @@ export class RetryExecutor<Client> {
         abortReason: run.signal?.reason,
         target: this.#target,
         breakerRetryInMs: this.#breakerRetryIn(),
+        targetDown: this.#source.connected?.() === false ? this.#source.lastConnectError?.() : undefined,
       });
     this.#telemetry.gaveUp(run, attempts, reason, error);
     notify(this.#events, 'giveUp', { operation: run.name, attempt: attempts, reason, error });

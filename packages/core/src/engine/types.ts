@@ -177,6 +177,8 @@ export interface ConnectionSource<Client> {
    * consulted: `acquire` decides what the operation does (wait for the reconnect, or fail fast).
    */
   connected?(): boolean;
+  /** While not connected: what the last attempt to connect failed with (a give-up names it: the likelier why). */
+  lastConnectError?(): unknown;
   /**
    * Whether a hedge of a read now running on `avoid` could go to another live node (`retry.hedge`): a source
    * without it is never hedged.

@@ -80,6 +80,10 @@ export class LimitedSource<Client> implements ConnectionSource<Client> {
     return this.inner.connected?.() !== false;
   }
 
+  lastConnectError(): unknown {
+    return this.inner.lastConnectError?.();
+  }
+
   hedgeable(avoid: NodeAddress, readOnly: boolean): boolean {
     return this.inner.hedgeable?.(avoid, readOnly) === true;
   }

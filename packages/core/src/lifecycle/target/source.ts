@@ -142,6 +142,11 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client>, 
     return this.#p.db;
   }
 
+  /** What the last attempt to connect failed with (the executor asks only while not connected). */
+  lastConnectError(): unknown {
+    return this.#p.reconnector.lastError() ?? this.lastFailure;
+  }
+
   /** Whether the target is connected: while it reconnects, `whileReconnecting` rules, not the breaker. */
   connected(): boolean {
     return this.#p.reconnector.status === 'connected';
