@@ -17,6 +17,8 @@ export interface ReleasePacer {
   reset(): void;
   /** How many of `waiting` may go now (and counts them as gone). */
   allow(waiting: number): number;
+  /** `n` of those allowed were not used (waiters that are not operations, or fewer waiting): not counted. */
+  unuse(n: number): void;
 }
 
 /**
@@ -31,6 +33,11 @@ export abstract class Waiter implements AbortListenerObject {
 
   /** The wait ended (see the class comment). Called once. */
   protected abstract wake(error: unknown): void;
+
+  /** Whether it is an operation, let go at the pacer's pace (see {@link Waiters.pacer}); others go at once. */
+  get paced(): boolean {
+    return true;
+  }
 
   /**
    * Joins `waiters`, leaving it when `signal` aborts (checked by the caller before: not aborted yet). The waiter is
@@ -80,6 +87,11 @@ export class PromiseWaiter extends Waiter {
     if (error === undefined) this.resolve();
     else this.reject(error);
   }
+
+  // Someone awaiting the connection (start(), a tool), not an operation: it takes no turn.
+  override get paced(): boolean {
+    return false;
+  }
 }
 
 /** Operations waiting for a connection: each woken together, or alone when its signal aborts. */
@@ -113,14 +125,22 @@ export class Waiters {
     return this.#waiting.delete(waiter);
   }
 
-  /** Lets go, in the order they came, as many waiters as the pacer allows now (all of them without one). */
+  /**
+   * Lets go, in the order they came, as many operations as the pacer allows now (all of them without one); a waiter
+   * that is not an operation goes as it comes up, taking no turn.
+   */
   releaseMore(): void {
-    let n = this.pacer === undefined ? this.#waiting.size : this.pacer.allow(this.#waiting.size);
+    const pacer = this.pacer;
+    let n = pacer === undefined ? Number.POSITIVE_INFINITY : pacer.allow(this.#waiting.size);
     for (const w of this.#waiting) {
-      if (n-- <= 0) return;
+      if (w.paced) {
+        if (n <= 0) break;
+        n--;
+      }
       this.#waiting.delete(w);
       w.settle(undefined);
     }
+    if (pacer !== undefined && n > 0) pacer.unuse(n);
   }
 
   /** Wakes the waiters (`error` undefined: as many as the pacer allows, see {@link pacer}) or fails them all with `error`. */

@@ -94,6 +94,10 @@ export class ReleaseGate implements ReleasePacer {
     this.count = 0;
   }
 
+  unuse(n: number): void {
+    this.count = Math.max(0, this.count - n);
+  }
+
   allow(waiting: number): number {
     const capacity = this.capacity();
     if (capacity === undefined) return waiting;
