@@ -14,8 +14,9 @@ import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
+import mysqlCallbacks from 'mysql2';
 import { createTarget } from '@reconnect/core';
-import { mysqlDriver, mysqlOptionsSchema } from '@reconnect/driver-mysql';
+import { mysqlDriver, mysqlOptionsSchema, mysqlPoolStats } from '@reconnect/driver-mysql';
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +70,15 @@ net.Socket.prototype.connect = function connect(...args) {
   return socketConnect.apply(this, args);
 };
 
+// The connections made outside the pools (mysql2's createConnection, which the driver uses for a health check's side
+// connection when every pooled one is busy or held back, and for KILL QUERY): when each started.
+const sideAt = [];
+const createConnection = mysqlCallbacks.createConnection;
+mysqlCallbacks.createConnection = function counted(...args) {
+  sideAt.push(Date.now());
+  return createConnection.apply(this, args);
+};
+
 // When each Reconnect target connected again (its reconnector's attempt that succeeded: the pool's first
 // connection; the rest of the fleet's connects are its pools growing).
 const reconnectsAt = [];
@@ -114,6 +124,15 @@ if (values.kind === 'raw') {
     instances.push({
       call: () => t.execute((pool) => pool.query(sql), { idempotent: true }),
       close: () => t.stop(),
+      state: () => t.state,
+      // The current pool's driver counters and size (the connections it holds, handshakes included).
+      pool: () => {
+        try {
+          return { ...mysqlPoolStats(t.client), size: t.client.pool._allConnections.length };
+        } catch {
+          return undefined;
+        }
+      },
     });
 }
 
@@ -151,7 +170,14 @@ instances.forEach((inst, i) => {
 });
 while (firstOk.some((t) => t === undefined) && Date.now() - started < 90_000) await pause(50);
 await pause(Number(values.warmMs));
-send({ type: 'ready', ms: Date.now() - started });
+// Instances none of whose calls succeeded within the 90 s (a warm-up that did not finish), and their targets' states.
+const unserved = firstOk.flatMap((t, i) => (t === undefined ? [i] : []));
+send({
+  type: 'ready',
+  ms: Date.now() - started,
+  unserved: unserved.length,
+  unservedStates: unserved.slice(0, 5).map((i) => instances[i].state?.() ?? 'raw'),
+});
 
 process.on('message', async (m) => {
   if (m?.type === 'restarted') {
@@ -204,13 +230,26 @@ process.on('message', async (m) => {
         perSecondFromKill[s] = (perSecondFromKill[s] ?? 0) + 1;
       }
     const reconnects = per100ms(reconnectsAt);
+    const side = per100ms(sideAt);
     // During the outage: the connections started to the down server, and the calls the callers issued.
     const outageConnects = connectsAt.filter((t) => t >= m.killedAt && t < m.at).length;
     const outageCalls = ends.filter(([, t0]) => t0 >= m.killedAt && t0 < m.at).length;
+    // The pools at the end: their sizes (size → instances) and the driver's counters summed.
+    const poolSizes = {};
+    const poolStats = {};
+    for (const inst of instances) {
+      const p = inst.pool?.();
+      if (p === undefined) continue;
+      poolSizes[p.size] = (poolSizes[p.size] ?? 0) + 1;
+      for (const [k, v] of Object.entries(p)) if (k !== 'size') poolStats[k] = (poolStats[k] ?? 0) + v;
+    }
     send({
       type: 'report',
+      poolSizes,
+      poolStats,
       connects,
       reconnects,
+      side,
       connectsPerSecondFromKill: perSecondFromKill,
       outageConnects,
       outageCalls,

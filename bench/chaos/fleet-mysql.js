@@ -116,7 +116,7 @@ export async function runMysqlFleet({
   try {
     const ready = await all('ready', 240_000);
     log(
-      `mysql fleet ${contender}: ${count} instances in ${workers} processes serving in ${Math.max(...ready.map((r) => r.ms))} ms`,
+      `mysql fleet ${contender}: ${count} instances in ${workers} processes serving in ${Math.max(...ready.map((r) => r.ms))} ms${ready.some((r) => r.unserved > 0) ? ` (not served within 90 s: ${ready.map((r) => `${r.unserved} ${JSON.stringify(r.unservedStates)}`).join(', ')})` : ''}`,
     );
     sampler = statusSampler(server.port);
     await sleep(500);
@@ -148,6 +148,8 @@ export async function runMysqlFleet({
     // The Reconnect targets' reconnects per 100 ms (their reconnectors' successful attempts: each a pool's first
     // connection); the rest of `connects` is pools growing (the driver's pacer).
     const reconnects = reports.reduce((a, r) => addCounts(a, r.reconnects ?? {}), {});
+    // Of `connects`, those made outside the pools (health checks' side connections, KILL QUERY), per 100 ms.
+    const side = reports.reduce((a, r) => addCounts(a, r.side ?? {}), {});
     const server100 = peakAttemptsPer100ms(sampler.samples, restartAt);
     const sum = (o) => Object.values(o).reduce((n, x) => n + x, 0);
     const result = {
@@ -156,6 +158,8 @@ export async function runMysqlFleet({
       title: c.title,
       count,
       workers,
+      warmUpMs: Math.max(...ready.map((r) => r.ms)),
+      unservedAtWarmUp: ready.reduce((n, r) => n + (r.unserved ?? 0), 0),
       thinkMs,
       failPauseMs,
       downMs,
@@ -166,6 +170,11 @@ export async function runMysqlFleet({
       peakReconnectsPer100ms: Math.max(0, ...Object.values(reconnects)),
       clientConnectsPer100ms: connects,
       reconnectsPer100ms: reconnects,
+      // The Reconnect pools at the end of the run: instances by pool size, and the driver's counters (current pools).
+      poolSizesAtEnd: reports.reduce((a, r) => addCounts(a, r.poolSizes ?? {}), {}),
+      poolStatsAtEnd: reports.reduce((a, r) => addCounts(a, r.poolStats ?? {}), {}),
+      sideConnectsAfterRestart: Object.values(side).reduce((n, x) => n + x, 0),
+      sideConnectsPer100ms: side,
       connectsPerSecondFromKill: reports.reduce(
         (a, r) => addCounts(a, r.connectsPerSecondFromKill ?? {}),
         {},
