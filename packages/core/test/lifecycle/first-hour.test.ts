@@ -58,6 +58,36 @@ describe('start() while the server is down', () => {
     await target.stop();
   });
 
+  it('attempts exhausted before startTimeout while still probing (keep-probing) is not "could not connect": it waits on', async () => {
+    // Three scheduled attempts, 100 ms apart: exhausted after ~200 ms, then a probe every backoff.max.
+    const quick = { maxRetries: 2, backoff: { type: 'fixed', base: 100, max: 100, jitter: 'none' } } as const;
+    const { clock, control, target } = downTarget(quick);
+    const start = target.start().then(
+      () => 'connected',
+      (e: unknown) => (e as Error).message,
+    );
+    await clock.advanceAsync(500);
+    expect(target.state).toBe('failed'); // exhausted, and still probing
+    control.connect = 'succeed';
+    await clock.advanceAsync(200);
+    expect(await start).toBe('connected');
+    await target.stop();
+    // With nothing to come back to, start() says so at startTimeout, not at the exhaustion.
+    const down = downTarget(quick);
+    const refused = down.target.start().catch((e: unknown) => (e as Error).message);
+    await down.clock.advanceAsync(3000);
+    expect(await refused).toBe(
+      'Target "cache" did not connect within 3s (reconnect.startTimeout): connect refused; it keeps reconnecting in the background',
+    );
+    await down.target.stop();
+    // onExhausted: stop gives up for good at the exhaustion: start() rejects then.
+    const giving = downTarget({ ...quick, onExhausted: 'stop' });
+    const gaveUp = giving.target.start().catch((e: unknown) => (e as Error).message);
+    await giving.clock.advanceAsync(500);
+    expect(await gaveUp).toMatch(/^Target "cache" could not connect/);
+    await giving.target.stop();
+  });
+
   it('startTimeout 0 waits until connected; StartOptions.timeout overrides the policy', async () => {
     const { clock, control, target } = downTarget({ startTimeout: 0 });
     let settled = false;

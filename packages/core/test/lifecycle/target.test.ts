@@ -412,7 +412,10 @@ describe('Target', () => {
       'cannot reach redis://app:hunter2-secret@10.0.0.1:6379 (password hunter2-secret)',
       'connection',
     );
-    const error = await target.start().catch((e: unknown) => e);
+    // Attempts exhausted, still probing: start() says so at reconnect.startTimeout (5 s).
+    const started = target.start().catch((e: unknown) => e);
+    await clock.advanceAsync(5000);
+    const error = await started;
     expect((error as Error).message).not.toContain('hunter2-secret');
     expect((error as Error).message).toContain('redis://app:***@10.0.0.1');
     expect(JSON.stringify(target.health())).not.toContain('hunter2-secret');

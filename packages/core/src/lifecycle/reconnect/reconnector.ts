@@ -95,6 +95,10 @@ export class Reconnector extends TypedEmitter<ReconnectorEvents> {
     return this.#state.status;
   }
 
+  /** Whether attempts are still made (a `failed` target with `onExhausted: keep-probing` goes on probing). */
+  get retrying(): boolean {
+    return this.#retrying();
+  }
   /** True when connected. */
   isConnected(): boolean {
     return this.#state.status === 'connected';

@@ -40,7 +40,8 @@ export function waitForStart(w: StartWait): Promise<void> {
     const onAbort = (): void => done(signal?.reason);
     const off = reconnector.on('stateChange', ({ to, error }) => {
       if (to === 'connected') done();
-      else if (to === 'failed') done(w.failed(error));
+      // Attempts exhausted but still probing (keep-probing) is not "failed for good": wait on, within timeoutMs.
+      else if (to === 'failed' && !reconnector.retrying) done(w.failed(error));
       else if (to === 'stopped') done(new StoppedError());
     });
     if (signal?.aborted) {
@@ -53,6 +54,6 @@ export function waitForStart(w: StartWait): Promise<void> {
     const s = reconnector.status;
     if (s === 'idle') reconnector.start();
     else if (s === 'stopped') done(new StoppedError());
-    else if (s === 'failed') done(w.failed(reconnector.lastError()));
+    else if (s === 'failed' && !reconnector.retrying) done(w.failed(reconnector.lastError()));
   });
 }
