@@ -1,7 +1,7 @@
 import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
 import type { Command } from 'ioredis';
 import type { RedisClient } from './client.js';
-import { knownStateOf } from './client-state.js';
+import { knownStateOf, type ClientState } from './client-state.js';
 import { confirmedPipeline, ReplicaConfirmations, type Sender } from './replicas.js';
 
 // The client an operation receives is a view of the target's ioredis client bound to the operation's attempt (the
@@ -25,6 +25,10 @@ const attemptKey = Symbol('reconnect.redis.attempt');
 const sentKey = Symbol('reconnect.redis.sent');
 
 const replicasKey = Symbol('reconnect.redis.replicas');
+
+/** On a client's view prototype: its `waitForReplicas` option (undefined without one). */
+const waitKey = Symbol('reconnect.redis.waitForReplicas');
+type WaitForReplicas = NonNullable<ClientState['waitForReplicas']>;
 
 interface View {
   [attemptKey]: AttemptContext;
@@ -81,8 +85,11 @@ function viewPrototype(client: RedisClient): object {
       },
     },
   };
-  // Confirmed writes: a pipeline whose writes were not confirmed rejects (replicas.ts).
-  if (knownStateOf(client)?.waitForReplicas !== undefined)
+  // Confirmed writes: a pipeline whose writes were not confirmed rejects (replicas.ts). The option is the client's
+  // for its life (a reload that changes it makes a new client), so it is read here once, not per attempt.
+  const wait = knownStateOf(client)?.waitForReplicas;
+  members[waitKey] = { value: wait };
+  if (wait !== undefined)
     members.pipeline = {
       value: confirmedPipeline(
         (client as unknown as Record<string, Parameters<typeof confirmedPipeline>[0]>).pipeline!,
@@ -119,10 +126,11 @@ function attemptCut(reason: unknown): Error {
  */
 export function bindClientToAttempt(client: RedisClient, attempt: AttemptContext): RedisClient {
   if ((client.options as { enableAutoPipelining?: boolean }).enableAutoPipelining === true) return client;
-  const view = Object.create(viewPrototype(client)) as RedisClient & View;
+  const proto = viewPrototype(client) as { [waitKey]?: WaitForReplicas };
+  const view = Object.create(proto) as RedisClient & View;
   view[attemptKey] = attempt;
   view[sentKey] = undefined;
-  const wait = knownStateOf(client)?.waitForReplicas;
+  const wait = proto[waitKey];
   view[replicasKey] = wait === undefined ? undefined : new ReplicaConfirmations(wait, attempt, client);
   return view;
 }
