@@ -1,8 +1,3 @@
-/**
- * Something with an AbortSignal that is only made when someone reads it: most operations never
- * look at `ctx.signal`, and an AbortController per attempt is the bulk of an attempt's allocations.
- * Aborting before the signal was read records the reason, so a late reader still sees it aborted.
- */
 /** An abort listener that is an object (as EventTarget takes one): what waits is then its own listener. */
 export interface AbortListenerObject {
   handleEvent(): void;
@@ -16,6 +11,11 @@ function notify(listener: AbortListener): void {
   else listener.handleEvent();
 }
 
+/**
+ * Something with an AbortSignal that is only made when someone reads it: most operations never
+ * look at `ctx.signal`, and an AbortController per attempt is the bulk of an attempt's allocations.
+ * Aborting before the signal was read records the reason, so a late reader still sees it aborted.
+ */
 export class LazySignal {
   #controller: AbortController | undefined;
   #aborted = false;
