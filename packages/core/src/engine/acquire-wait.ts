@@ -4,7 +4,7 @@ import type { LazySignal } from './lazy-signal.js';
 import { Interrupt, isPromiseLike, type InterruptWhy, type Run } from './operation-run.js';
 import { interruptReason } from './timer-race.js';
 import type { Timed, TimeoutList } from './timeout-list.js';
-import { leaseDeliveredLater, type Lease } from './types.js';
+import type { Lease } from './types.js';
 
 // Until the wait starts, it has nothing to settle.
 const unset = (): void => {};
@@ -62,8 +62,7 @@ export class LeaseWait<Client, T> implements Timed {
 
   /** The lease (or a promise of it), or the error that ended the wait; ignored once the wait was cut short. */
   deliver(lease: Lease<Client> | PromiseLike<Lease<Client>> | undefined, error: unknown): void {
-    // A promise that fulfilled with "delivered later" (a source under a concurrency limit): the lease comes by delivery.
-    if (this.#settled || (lease as unknown) === leaseDeliveredLater) return;
+    if (this.#settled) return;
     if (lease !== undefined && isPromiseLike(lease)) {
       lease.then(
         (l) => this.deliver(l, undefined),

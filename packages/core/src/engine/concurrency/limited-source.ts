@@ -3,13 +3,8 @@ import type { NodeAddress } from '../../node-address.js';
 import type { DbTarget } from '../../telemetry/db-target.js';
 import type { Clock } from '../../time/clock.js';
 import { isPromiseLike } from '../attempt.js';
-import {
-  leaseDeliveredLater,
-  type AcquireRequest,
-  type AttemptReport,
-  type ConnectionSource,
-  type Lease,
-} from '../types.js';
+import { leaseDeliveredLater, receiveLease, receivesLeases } from '../types.js';
+import type { AcquireRequest, AttemptReport, ConnectionSource, Lease, LeaseReceiver } from '../types.js';
 import type { ConcurrencyLimiter, Permit } from './concurrency-limiter.js';
 
 /** A lease handed out under a permit: the inner source's lease, and the permit the attempt holds. */
@@ -43,11 +38,30 @@ export class LimitedSource<Client> implements ConnectionSource<Client> {
   acquire(request: AcquireRequest): ReturnType<ConnectionSource<Client>['acquire']> {
     if (this.inner.connected?.() === false) return this.inner.acquire(request);
     const permit = this.limiter.acquire(request);
-    // After a wait for the permit, the inner source may answer leaseDeliveredLater too: the promise then fulfils
-    // with it, which the executor's wait takes for "the lease comes by delivery" (see LeaseWait.deliver).
-    return isPromiseLike(permit)
-      ? (permit.then((p) => this.#withPermit(request, p)) as Promise<Lease<Client>>)
-      : this.#withPermit(request, permit);
+    if (!isPromiseLike(permit)) return this.#withPermit(request, permit);
+    // Queued for a permit: the executor's attempt (a LeaseReceiver) is handed its lease when the permit comes, as
+    // the inner source hands it one after a reconnect; another request gets a promise (and, not being a receiver,
+    // never leaseDeliveredLater from the inner source).
+    if (receivesLeases<Client>(request)) {
+      permit.then(
+        (p) => this.#handOver(request, p),
+        (error: unknown) => request[receiveLease](undefined, error),
+      );
+      return leaseDeliveredLater;
+    }
+    return permit.then((p) => this.#withPermit(request, p)) as Promise<Lease<Client>>;
+  }
+
+  // The permit came for a receiver: its lease now, or later from the inner source (which then delivers it itself).
+  #handOver(request: AcquireRequest & LeaseReceiver<Client>, permit: Permit): void {
+    let lease: ReturnType<ConnectionSource<Client>['acquire']>;
+    try {
+      lease = this.#withPermit(request, permit);
+    } catch (error) {
+      request[receiveLease](undefined, error);
+      return;
+    }
+    if (lease !== leaseDeliveredLater) request[receiveLease](lease);
   }
 
   report(lease: Lease<Client>, report: AttemptReport): void {
