@@ -113,20 +113,26 @@ export function settleWithin<V>(
   );
 }
 
-/** The state of one {@link settleWithin}: settled once, and a link in the timeout list until then. */
-class TimedRace<V> implements Timed {
+/**
+ * The state of one {@link settleWithin}: settled once, and a link in the timeout list until then. Also the base of
+ * an attempt's wait for a connection (acquire-wait.ts), which is its own `settle` (`settle` undefined).
+ */
+export class TimedRace<V> implements Timed {
   prev: Timed | undefined = undefined;
   next: Timed | undefined = undefined;
   #settled = false;
+  readonly settle: Settle<V>;
 
   constructor(
     readonly timeouts: TimeoutList,
     readonly run: Run,
     readonly why: InterruptWhy,
     readonly target: LazySignal,
-    readonly settle: Settle<V>,
+    settle: Settle<V> | undefined,
     public at: number,
-  ) {}
+  ) {
+    this.settle = settle ?? (this as unknown as Settle<V>);
+  }
 
   /** Marks it settled (false if it was already): out of the list, no longer the run's interrupt. */
   finish(): boolean {
