@@ -2,6 +2,7 @@ import type { RandomSource, ResolvedPolicy } from '@reconnect/core';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import { parseNode, type RedisDriverOptions } from './options.js';
+import { followPolicy, policyWantsLatency, readSelector, type ReadSelector } from './read-selector.js';
 import {
   clusterOptions,
   connectionOptions,
@@ -77,6 +78,18 @@ function nodeOptions(options: RedisOptions): NonNullable<ClusterOptions['redisOp
   return rest;
 }
 
+// The `scaleReads` function of a Cluster whose reads may go to replicas (read-selector.ts), unless the options ask
+// for ioredis's own random choice; without `readSelector` it follows the policy's `pool.selector`.
+function clusterReads(
+  c: NonNullable<RedisDriverOptions['cluster']>,
+  ctx: CreateClientContext,
+): ReadSelector | undefined {
+  if (c.scaleReads !== 'slave' && c.scaleReads !== 'all') return undefined;
+  if (c.readSelector === 'random') return undefined;
+  const byLatency = c.readSelector === 'least-latency' || policyWantsLatency(ctx.policy);
+  return readSelector(c.scaleReads, byLatency, ctx.random);
+}
+
 /** Which topology the options describe. */
 export function topologyOf(options: RedisDriverOptions): 'standalone' | 'sentinel' | 'cluster' {
   if (options.cluster !== undefined) return 'cluster';
@@ -99,9 +112,10 @@ export function createRedisClient(options: RedisDriverOptions, ctx: CreateClient
   if (options.cluster !== undefined) {
     const c = options.cluster;
     const nodes = c.nodes.map((n) => parseNode(n, 6379));
+    const reads = clusterReads(c, ctx);
     const clusterOpts: ClusterOptions = {
       ...defined({
-        scaleReads: c.scaleReads,
+        scaleReads: reads?.choose ?? c.scaleReads,
         natMap: c.natMap,
         maxRedirections: c.maxRedirections,
         slotsRefreshInterval: c.slotsRefreshInterval,
@@ -117,7 +131,12 @@ export function createRedisClient(options: RedisDriverOptions, ctx: CreateClient
       redisOptions: nodeOptions({ ...user, ...policyOptions }),
       ...clusterOptions(ctx.policy, strategy),
     };
-    return new Cluster(nodes, clusterOpts as ClusterOptions & { redisOptions?: { replyMapping?: 'legacy' } });
+    const cluster = new Cluster(
+      nodes,
+      clusterOpts as ClusterOptions & { redisOptions?: { replyMapping?: 'legacy' } },
+    );
+    if (reads !== undefined && c.readSelector === undefined) followPolicy(cluster, reads);
+    return cluster;
   }
 
   if (options.sentinels !== undefined) {

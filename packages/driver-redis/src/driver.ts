@@ -26,6 +26,7 @@ import {
   redisSecretKeys,
   type RedisDriverOptions,
 } from './options.js';
+import { reconfigureReads } from './read-selector.js';
 import { redisTelemetry } from './telemetry.js';
 
 async function connect(options: RedisDriverOptions, ctx: ConnectContext): Promise<RedisClient> {
@@ -151,6 +152,7 @@ export const redisDriver = defineDriver<RedisDriverOptions, RedisClient>({
   reconfigure: (client, policy) => {
     stateOf(client).policy = policy;
     reconfigureClient(client, policy);
+    reconfigureReads(client, policy);
   },
   describe: describeRedisOptions,
   // db.namespace (the database index), the server's address, the connection's peer.

@@ -61,6 +61,12 @@ export const clusterOptionsSchema = z.strictObject({
   nodes: z.array(nodeSchema).min(1),
   /** Where reads go: `master` (default), `slave`, `all`. */
   scaleReads: z.enum(['master', 'slave', 'all']).optional(),
+  /**
+   * How a read picks among the nodes `scaleReads` allows: `least-latency` by their recent reply times (a slow
+   * replica gets a read or two a second; with `slave`, reads fall back to the master when the replica is slow), or
+   * `random` (ioredis's own). Default: the policy's `pool.selector` (`least-latency` there turns it on).
+   */
+  readSelector: z.enum(['random', 'least-latency']).optional(),
   /** Maps announced addresses to reachable ones (NAT, Docker). */
   natMap: z.record(z.string(), z.strictObject({ host, port })).optional(),
   /** Follow at most this many MOVED/ASK redirections per command (ioredis default 16). */
@@ -190,6 +196,14 @@ export const redisOptionsSchema = z
       });
     }
     checkWaitForReplicas(o, ctx);
+    const c = o.cluster;
+    if (c?.readSelector !== undefined && c.scaleReads !== 'slave' && c.scaleReads !== 'all') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'readSelector'],
+        message: `cluster.readSelector picks among the nodes a read may go to, but scaleReads is ${c.scaleReads === undefined ? "not set ('master': every read goes to the master)" : "'master'"}; set scaleReads to 'slave' or 'all', or drop readSelector`,
+      });
+    }
     if (o.cluster !== undefined && o.db !== undefined && o.db !== 0) {
       ctx.addIssue({ code: 'custom', path: ['db'], message: 'Redis Cluster has only database 0' });
     }
