@@ -79,6 +79,7 @@ function viewPrototype(client: RedisClient): object {
         if (sent === undefined) sent = this[sentKey] = followAttempt(attempt);
         sent.push(command);
         command.setTimeout = noTimer;
+        coalesceWrites(client);
         const reply = send(command, stream, node);
         this[replicasKey]?.sent(this as unknown as Sender, command, stream, node);
         return reply;
@@ -103,6 +104,37 @@ function viewPrototype(client: RedisClient): object {
   Object.defineProperties(proto, members);
   prototypes.set(client, proto);
   return proto;
+}
+
+/** The socket ioredis writes to (the connection's current one: a reconnect replaces it). */
+interface Socket {
+  readonly writableCorked: number;
+  readonly writable: boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * Commands sent in the same turn of the event loop share one write. A command sent while others on the connection
+ * await their replies corks the socket, and a `process.nextTick` (run once this turn's promise callbacks are done)
+ * uncorks it, so Node hands the kernel the rest of the turn's commands in one `writev` instead of a system call
+ * each — what a command cost the raw client most (about two thirds of its CPU with 64 callers). A command sent
+ * alone is written at once (no reply awaited: nothing to share a write with, and no tick of delay). Order, bytes and
+ * replies are unchanged; every command is on the wire before the loop waits for anything.
+ */
+function coalesceWrites(client: RedisClient): void {
+  const { stream: socket, commandQueue } = client as unknown as {
+    stream?: Socket;
+    commandQueue?: { length: number };
+  };
+  if (socket === undefined || socket.writableCorked !== 0 || (commandQueue?.length ?? 0) === 0) return;
+  if (!socket.writable || client.status !== 'ready') return;
+  socket.cork();
+  process.nextTick(uncork, socket);
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
 
 /** The list of an attempt's commands, and the listener that rejects those still unsettled when it is cut short. */
