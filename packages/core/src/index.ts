@@ -188,6 +188,8 @@ export {
   decideRetry,
   delayBounds,
   reflectsServerHealth,
+  type AbortListener,
+  type AbortListenerObject,
   type AcquireRequest,
   type AttemptContext,
   type AttemptReport,

@@ -1,4 +1,5 @@
 import {
+  type AbortListener,
   AttemptTimeoutError,
   isAbortedError,
   isAttemptEndedError,
@@ -20,7 +21,7 @@ import {
 
 /** An attempt the test ends by hand, its abort listeners counted (core's attempt keeps them the same way). */
 function handAttempt(): AttemptContext & { end(): void; listeners: () => number } {
-  const listeners: (() => void)[] = [];
+  const listeners: AbortListener[] = [];
   let aborted = false;
   const controller = new AbortController();
   return {
@@ -44,7 +45,9 @@ function handAttempt(): AttemptContext & { end(): void; listeners: () => number 
     end() {
       aborted = true;
       controller.abort(this.reason);
-      for (const l of listeners.splice(0)) l();
+      for (const l of listeners.splice(0))
+        if (typeof l === 'function') l();
+        else l.handleEvent();
     },
     listeners: () => listeners.length,
   };

@@ -1,4 +1,4 @@
-import { AttemptEndedError, type AttemptContext } from '@reconnect/core';
+import { AttemptEndedError, type AbortListenerObject, type AttemptContext } from '@reconnect/core';
 import type { Command } from 'ioredis';
 import type { RedisClient } from './client.js';
 import { knownStateOf, type ClientState } from './client-state.js';
@@ -22,6 +22,8 @@ import { confirmedPipeline, ReplicaConfirmations, type Sender } from './replicas
 
 const attemptKey = Symbol('reconnect.redis.attempt');
 
+const firstKey = Symbol('reconnect.redis.first');
+
 const sentKey = Symbol('reconnect.redis.sent');
 
 const replicasKey = Symbol('reconnect.redis.replicas');
@@ -32,7 +34,9 @@ type WaitForReplicas = NonNullable<ClientState['waitForReplicas']>;
 
 interface View {
   [attemptKey]: AttemptContext;
-  /** The commands this attempt sent, made on its first command (with the one abort listener that cuts them). */
+  /** The attempt's first command: the view listens for the attempt's abort (as its own listener) from then on. */
+  [firstKey]: Command | undefined;
+  /** The commands it sent after the first, if any (most operations send one). */
   [sentKey]: Command[] | undefined;
   /** The attempt's WAITs, when the target's options have `waitForReplicas`. */
   [replicasKey]: ReplicaConfirmations | undefined;
@@ -68,6 +72,17 @@ function viewPrototype(client: RedisClient): object {
   proto = Object.create(client) as object;
   const send = (client.sendCommand as SendCommand).bind(client);
   const members: PropertyDescriptorMap = {
+    // The attempt was cut short (its timeout, its deadline, the caller's abort): its commands still unsettled are
+    // rejected with its reason. The view is the listener: no closure and no list for an attempt's one command.
+    handleEvent: {
+      value: function handleEvent(this: View) {
+        const cut = attemptCut(this[attemptKey].reason);
+        const first = this[firstKey];
+        if (first !== undefined && !first.isSettled) first.reject(cut);
+        const more = this[sentKey];
+        if (more !== undefined) for (const command of more) if (!command.isSettled) command.reject(cut);
+      },
+    },
     sendCommand: {
       value: function sendCommand(this: View, command: Command, stream?: unknown, node?: unknown) {
         const attempt = this[attemptKey];
@@ -75,9 +90,10 @@ function viewPrototype(client: RedisClient): object {
           command.reject(new AttemptEndedError());
           return command.promise;
         }
-        let sent = this[sentKey];
-        if (sent === undefined) sent = this[sentKey] = followAttempt(attempt);
-        sent.push(command);
+        if (this[firstKey] === undefined) {
+          this[firstKey] = command;
+          attempt.onAbort(this as unknown as AbortListenerObject);
+        } else (this[sentKey] ??= []).push(command);
         command.setTimeout = noTimer;
         coalesceWrites(client);
         const reply = send(command, stream, node);
@@ -137,15 +153,6 @@ function uncork(socket: Socket): void {
   socket.uncork();
 }
 
-/** The list of an attempt's commands, and the listener that rejects those still unsettled when it is cut short. */
-function followAttempt(attempt: AttemptContext): Command[] {
-  const sent: Command[] = [];
-  attempt.onAbort(() => {
-    for (const command of sent) if (!command.isSettled) command.reject(attemptCut(attempt.reason));
-  });
-  return sent;
-}
-
 /** What a command cut with its attempt is rejected with: the attempt's reason when it is an error. */
 function attemptCut(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error('The attempt was aborted', { cause: reason });
@@ -161,6 +168,7 @@ export function bindClientToAttempt(client: RedisClient, attempt: AttemptContext
   const proto = viewPrototype(client) as { [waitKey]?: WaitForReplicas };
   const view = Object.create(proto) as RedisClient & View;
   view[attemptKey] = attempt;
+  view[firstKey] = undefined;
   view[sentKey] = undefined;
   const wait = proto[waitKey];
   view[replicasKey] = wait === undefined ? undefined : new ReplicaConfirmations(wait, attempt, client);

@@ -1,5 +1,6 @@
 // The engine's public surface: backoff, retry budget, circuit breaker, the retry executor.
 export type * from './types.js';
+export type { AbortListener, AbortListenerObject } from './lazy-signal.js';
 export { computeDelay, delayBounds } from './backoff/index.js';
 export { CircuitBreaker, type CircuitBreakerEvents } from './breaker/circuit-breaker.js';
 export {

@@ -19,11 +19,12 @@ export interface AttemptContext {
   /**
    * Calls `listener` once if the attempt is cut short, without making `signal` (an AbortController and an event
    * listener cost about a kilobyte): what a driver's attempt-bound client listens with. Not called when already
-   * aborted: check `aborted` first. {@link offAbort} removes it.
+   * aborted: check `aborted` first. {@link offAbort} removes it. An object's `handleEvent()` is called, as an
+   * EventTarget's would be: a driver's attempt-bound view can be its own listener, with no closure per attempt.
    */
-  onAbort(listener: () => void): void;
+  onAbort(listener: AbortListener): void;
   /** Removes a listener {@link onAbort} added. */
-  offAbort(listener: () => void): void;
+  offAbort(listener: AbortListener): void;
   /** The node this attempt runs on, for multi-node targets. */
   readonly node: NodeAddress | undefined;
   /**
