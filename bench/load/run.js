@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setInterval, clearInterval, setTimeout } from 'node:timers';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { cleanupAll } from '@reconnect/testkit';
 import { harnessCost, runRound, startGcObserver, stopGcObserver } from './measure.js';
 import { createOtel } from './otel.js';
@@ -120,6 +121,7 @@ async function measureStore(store, otel) {
   try {
     // The raw client and the plain target are made while no SDK is registered, the third while one is.
     lanes.raw = await run.raw();
+    lanes.spans = withHandSpans(await run.raw());
     lanes.reconnect = await run.reconnect(`load-${store.key}`);
     otel.on();
     try {
@@ -134,7 +136,7 @@ async function measureStore(store, otel) {
       const level = { callers, rounds: [] };
       levels.push(level);
       const play = async (key, seconds, round) => {
-        const sdk = key === 'otel';
+        const sdk = key === 'otel' || key === 'spans';
         const spans0 = otel.spansExported();
         if (sdk) otel.on();
         let r;
@@ -144,7 +146,7 @@ async function measureStore(store, otel) {
           if (sdk) otel.off();
         }
         await otel.flush();
-        if (sdk) otelOps += r.started;
+        if (key === 'otel') otelOps += r.started;
         return { contender: key, round, ...r, spans: otel.spansExported() - spans0 };
       };
       if (config.warmup > 0) for (const key of contenderKeys) await play(key, config.warmup, 0);
@@ -162,7 +164,7 @@ async function measureStore(store, otel) {
         }
       }
       const s = summarise(level);
-      const ratios = ['reconnect', 'otel']
+      const ratios = ['reconnect', 'otel', 'spans']
         .map(
           (k) =>
             `${k} ${s.contenders[k].ratio.opsPerSec.toFixed(2)}× ops/s, ${s.contenders[k].ratio.cpuUsPerOp.toFixed(2)}× CPU`,
@@ -177,6 +179,40 @@ async function measureStore(store, otel) {
     for (const lane of Object.values(lanes)) await lane.close().catch(() => {});
     await run.stop();
   }
+}
+
+/**
+ * A raw client's lane whose every call runs inside two nested active spans, as a target's execute and attempt spans
+ * (kind client, a few attributes each): what a user tracing the raw client by hand would pay for the same spans.
+ */
+function withHandSpans(lane) {
+  const tracer = trace.getTracer('bench-load-hand-spans');
+  const op = lane.op;
+  const attributes = { 'db.system.name': 'bench', 'db.operation.name': 'op' };
+  const call = (operation, attempt) =>
+    op().then(
+      (value) => {
+        attempt.end();
+        operation.end();
+        return value;
+      },
+      (error) => {
+        attempt.setStatus({ code: SpanStatusCode.ERROR });
+        attempt.end();
+        operation.setStatus({ code: SpanStatusCode.ERROR });
+        operation.end();
+        throw error;
+      },
+    );
+  return {
+    op: () =>
+      tracer.startActiveSpan('op', { kind: SpanKind.CLIENT, attributes }, (operation) =>
+        tracer.startActiveSpan('attempt', { attributes: { 'reconnect.attempt': 1 } }, (attempt) =>
+          call(operation, attempt),
+        ),
+      ),
+    close: lane.close,
+  };
 }
 
 process.once('SIGINT', () => {

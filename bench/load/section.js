@@ -23,11 +23,12 @@ export const goals = [
   { metric: 'heapMaxMB', label: 'heap', ok: (r) => r <= 1.1 },
 ];
 
-export const contenderKeys = ['raw', 'reconnect', 'otel'];
+export const contenderKeys = ['raw', 'reconnect', 'otel', 'spans'];
 
 export function contenderTitle(store, key) {
   if (key === 'raw') return store.rawTitle;
   if (key === 'reconnect') return `Reconnect (preset:${store.preset})`;
+  if (key === 'spans') return `${store.rawTitle} + OTel SDK, the same 2 spans by hand`;
   return `Reconnect (preset:${store.preset}) + OTel SDK`;
 }
 
@@ -78,6 +79,19 @@ export function summarise(level) {
   return out;
 }
 
+/** Reconnect + SDK ÷ the raw client with the same spans by hand, median over rounds (undefined without that row). */
+function overHandSpans(level) {
+  const pairs = level.rounds
+    .filter((r) => r.contender === 'otel')
+    .map((r) => [r, level.rounds.find((x) => x.contender === 'spans' && x.round === r.round)])
+    .filter(([, b]) => b !== undefined && b.opsPerSec > 0 && b.cpuUsPerOp > 0);
+  if (pairs.length === 0) return undefined;
+  return {
+    ops: median(pairs.map(([a, b]) => a.opsPerSec / b.opsPerSec)),
+    cpu: median(pairs.map(([a, b]) => a.cpuUsPerOp / b.cpuUsPerOp)),
+  };
+}
+
 const kOps = (v) => (!Number.isFinite(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(1)} k` : v.toFixed(0));
 const us = (v) => (!Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const ms = (v) =>
@@ -115,7 +129,9 @@ export function storeTable(storeResult) {
           ? goals.filter((g) => !meets(g)).map((g) => g.label)
           : key === 'otel'
             ? ['(spans)']
-            : [];
+            : key === 'spans'
+              ? ['(baseline)']
+              : [];
       body.push([
         String(level.callers),
         contenderTitle(store, key),
@@ -188,13 +204,13 @@ export function renderSection(results) {
   );
   out.push('');
   out.push(
-    `Load: one Node process; per store three contenders against the same server, each with its own connections — **the raw client** at its defaults (ioredis; a mysql2 promise pool, \`connectionLimit\` 10; \`@elastic/elasticsearch\` with the three nodes), **Reconnect**: the same client library through \`createTarget\` with the store's preset (\`preset:redis\`, \`preset:mysql\`, \`preset:elasticsearch\`, no overrides: attempt timeout, deadline, retry budget, passive health and active health checks on, and the circuit breaker, which \`preset:elasticsearch\` leaves off), reads declared \`idempotent\`, and **Reconnect + OTel SDK**: a second target like it, built and run while an OpenTelemetry SDK is registered (${otelDescription}; registered only for that contender's rounds, so the other two run as without an SDK). ` +
+    `Load: one Node process; per store four contenders against the same server, each with its own connections — **the raw client** at its defaults (ioredis; a mysql2 promise pool, \`connectionLimit\` 10; \`@elastic/elasticsearch\` with the three nodes), **Reconnect**: the same client library through \`createTarget\` with the store's preset (\`preset:redis\`, \`preset:mysql\`, \`preset:elasticsearch\`, no overrides: attempt timeout, deadline, retry budget, passive health and active health checks on, and the circuit breaker, which \`preset:elasticsearch\` leaves off), reads declared \`idempotent\`, and **Reconnect + OTel SDK**: a second target like it, built and run while an OpenTelemetry SDK is registered (${otelDescription}; registered only for that contender's rounds, so the other two run as without an SDK), and **the raw client + OTel SDK, the same 2 spans by hand**: the raw client's call inside two nested active spans (an operation span and an attempt span, as a target makes), with the SDK registered for its rounds — what the spans alone cost, so that Reconnect + SDK ÷ this row is what Reconnect adds to tracing beyond its spans. ` +
       `Closed loop: ${config.callers.join(' / ')} concurrent callers, each awaiting its operation and then issuing the next, for ${config.seconds} s per round; ${config.rounds} rounds per caller count, the contenders alternating in rotating order within each round, after a ${config.warmup} s warm-up of each; a full GC before every round. ` +
       `The harness alone (one caller, an already-resolved promise) costs ${machine.harness.cpuUsPerOp.toFixed(2)} µs of CPU per operation.`,
   );
   out.push('');
   out.push(
-    "Columns: medians over the rounds; _(×raw)_: the median over rounds of Reconnect ÷ the raw client in the same round. _CPU µs/op_: `process.cpuUsage()` (user + system) of the benchmark process over the round ÷ operations — the client, Reconnect and the harness; the servers are other processes. _p50_, _p99_: each operation as its caller saw it. _GC share_: summed duration of the `gc` performance entries ÷ the round's wall time; _GC µs/op_: the same duration ÷ the round's operations (a contender serving more operations a second collects more often: at unequal throughput this is the like-for-like figure). _Heap high-water_: the largest `process.memoryUsage().heapUsed` sampled every 20 ms (the whole process: every contender's clients stay open throughout). _Issue #21's goal_: for the Reconnect row, throughput ≥ 0.95×, CPU per operation, p99, GC share and heap ≤ 1.1× the raw client's (GC: the share, or — where Reconnect serves more operations a second than the raw client — GC µs per operation); the column names what it misses. The OTel row pays for its spans, which the goal allows.",
+    "Columns: medians over the rounds; _(×raw)_: the median over rounds of Reconnect ÷ the raw client in the same round. _CPU µs/op_: `process.cpuUsage()` (user + system) of the benchmark process over the round ÷ operations — the client, Reconnect and the harness; the servers are other processes. _p50_, _p99_: each operation as its caller saw it. _GC share_: summed duration of the `gc` performance entries ÷ the round's wall time; _GC µs/op_: the same duration ÷ the round's operations (a contender serving more operations a second collects more often: at unequal throughput this is the like-for-like figure). _Heap high-water_: the largest `process.memoryUsage().heapUsed` sampled every 20 ms (the whole process: every contender's clients stay open throughout). _Issue #21's goal_: for the Reconnect row, throughput ≥ 0.95×, CPU per operation, p99, GC share and heap ≤ 1.1× the raw client's (GC: the share, or — where Reconnect serves more operations a second than the raw client — GC µs per operation); the column names what it misses. The OTel row pays for its spans, which the goal allows; it is compared with the hand-made spans row below each table.",
   );
   for (const s of results.stores) {
     const store = stores[s.key];
@@ -206,7 +222,9 @@ export function renderSection(results) {
     out.push(storeTable(s));
     const notes = [];
     const otelSpans = s.levels.flatMap((l) => l.rounds.filter((r) => r.contender === 'otel'));
-    const others = s.levels.flatMap((l) => l.rounds.filter((r) => r.contender !== 'otel'));
+    const others = s.levels.flatMap((l) =>
+      l.rounds.filter((r) => r.contender !== 'otel' && r.contender !== 'spans'),
+    );
     if (otelSpans.length > 0) {
       const perOp = median(otelSpans.map((r) => r.spans / Math.max(1, r.started ?? r.ops)));
       notes.push(
@@ -216,6 +234,13 @@ export function renderSection(results) {
     if (s.metricsCheck !== undefined)
       notes.push(
         `its MeterProvider counted ${s.metricsCheck.attempts} \`reconnect.attempts\` of the OTel target, which ran ${s.metricsCheck.ops} operations (warm-ups included)`,
+      );
+    const overSpans = s.levels
+      .map((l) => ({ callers: l.callers, r: overHandSpans(l) }))
+      .filter((x) => x.r !== undefined);
+    if (overSpans.length > 0)
+      notes.push(
+        `Reconnect + OTel SDK ÷ the raw client with the same 2 spans by hand, per round then the median (callers: throughput, CPU per operation): ${overSpans.map((x) => `${x.callers}: ${x.r.ops.toFixed(2)}×, ${x.r.cpu.toFixed(2)}×`).join('; ')}`,
       );
     const failed = s.levels.flatMap((l) => l.rounds.filter((r) => r.errors > 0));
     if (failed.length > 0) notes.push(`failed operations, first: ${failed[0].firstError}`);
