@@ -1,8 +1,8 @@
-import type { Target } from '@reconnect/core';
-import { startRedis, useServer } from '@reconnect/testkit';
+import { createTarget, type Target } from '@reconnect/core';
+import { makeTestCertificates, startRedis, useServer } from '@reconnect/testkit';
 import type { Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
-import type { RedisClient } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { redisDriver, redisOptionsSchema, type RedisClient } from '../src/index.js';
 import { preset, startTarget } from './target-helpers.js';
 
 // Commands that operations send in the same turn of the event loop share one write to the socket (attempt-client.ts,
@@ -80,6 +80,34 @@ describe('commands sent in one turn share a write (a throwaway redis-server)', (
         expect(socket.writableCorked).toBe(0);
       }
       expect(writes).toEqual({ single: 3, batched: [7, 7, 7] });
+    } finally {
+      await target.stop();
+    }
+  });
+});
+
+describe('commands sent in one turn share a write over TLS (a throwaway redis-server with a TLS port)', () => {
+  const certificates = makeTestCertificates();
+  const server = useServer(() => startRedis({ tls: certificates }));
+  afterAll(() => certificates.remove());
+
+  it('64 concurrent operations through the TLS socket: fewer writes than commands, every reply in order', async () => {
+    const { host, tls } = server();
+    const target = createTarget({
+      name: 'tls-cache',
+      driver: redisDriver,
+      options: redisOptionsSchema.parse({ host, port: tls!.port, tls: { ca: certificates.ca } }),
+      policy: preset('redis'),
+    });
+    await target.start();
+    try {
+      const socket = await socketOf(target);
+      const writes = countWrites(socket);
+      const replies = await Promise.all(
+        Array.from({ length: 64 }, () => target.execute((redis) => redis.incr('coalesce:tls'))),
+      );
+      expect(replies).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+      expect(writes).toEqual({ single: 1, batched: [63] });
     } finally {
       await target.stop();
     }
