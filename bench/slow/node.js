@@ -11,13 +11,13 @@
 //                           [--repeat 3] [--json bench/slow/results/slow-node.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import { createTarget } from '@reconnect/core';
 import { presets } from '@reconnect/policies';
 import elasticsearchDriver from '@reconnect/driver-elasticsearch';
 import { startElasticsearchCluster, startFaultProxy } from '@reconnect/testkit';
+import { drive, round, sequentialMedian, summarize } from './open-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -75,72 +75,12 @@ async function client(name, nodes) {
   };
 }
 
-const pct = (sorted, p) =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-const round = (v, digits = 2) => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
-
-/** Issues reads at `rate` per second for `ms`; resolves when issuing ends, with a promise of every read settled. */
-async function drive(call, ms, phase, records) {
-  const start = performance.now();
-  const pending = [];
-  let issued = 0;
-  while (performance.now() - start < ms) {
-    const due = Math.floor(((performance.now() - start) * rate) / 1000);
-    for (; issued < due; issued++) {
-      const rec = { phase, at: performance.now(), ms: 0, ok: false, code: undefined };
-      records.push(rec);
-      pending.push(
-        call().then(
-          () => {
-            rec.ok = true;
-            rec.ms = performance.now() - rec.at;
-          },
-          (error) => {
-            rec.ms = performance.now() - rec.at;
-            rec.code = error?.code ?? error?.name ?? 'error';
-          },
-        ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return { issued, settled: Promise.all(pending) };
-}
-
-/** `slowMs`: the added delay; `slowShare` is the share of reads that took at least that long (they waited on it). */
-function summarize(records, phase, slowMs) {
-  const mine = records.filter((r) => r.phase === phase);
-  const ok = mine
-    .filter((r) => r.ok)
-    .map((r) => r.ms)
-    .sort((a, b) => a - b);
-  const failed = {};
-  for (const r of mine) if (!r.ok) failed[r.code] = (failed[r.code] ?? 0) + 1;
-  const slowShare = ok.length === 0 ? null : round(ok.filter((ms) => ms >= slowMs).length / ok.length, 4);
-  return {
-    reads: mine.length,
-    p50: round(pct(ok, 0.5)),
-    p95: round(pct(ok, 0.95)),
-    p99: round(pct(ok, 0.99)),
-    slowShare,
-    failed,
-  };
-}
-
 /** The healthy median time of a read straight to a node, to slow the third node by 10× of it. */
 async function healthyMedian(nodes) {
   const raw = new Client({ nodes: [nodes[0]] });
-  const times = [];
-  for (let i = 0; i < 300; i++) {
-    const t0 = performance.now();
-    await read(raw);
-    times.push(performance.now() - t0);
-  }
+  const median = await sequentialMedian(() => read(raw));
   await raw.close();
-  return pct(
-    times.sort((a, b) => a - b),
-    0.5,
-  );
+  return median;
 }
 
 async function runOne(name) {
@@ -157,14 +97,14 @@ async function runOne(name) {
     const median = await healthyMedian(nodes);
     const slowBy = Math.max(1, Math.round(median * 10));
     const c = await client(name, nodes);
-    await drive(c.call, 500, 'warmup', []).then((d) => d.settled);
+    await drive(c.call, rate, 500, 'warmup', []).then((d) => d.settled);
     const records = [];
     const before = cluster.requests().length;
-    const runs = [await drive(c.call, healthyMs, 'healthy', records)];
+    const runs = [await drive(c.call, rate, healthyMs, 'healthy', records)];
     proxy.latency(slowBy, 'toClient', { jitterMs: Math.max(1, Math.round(slowBy / 3)) });
-    runs.push(await drive(c.call, slowMs, 'slow', records));
+    runs.push(await drive(c.call, rate, slowMs, 'slow', records));
     proxy.latency(0, 'toClient');
-    runs.push(await drive(c.call, healthyMs, 'after', records));
+    runs.push(await drive(c.call, rate, healthyMs, 'after', records));
     await Promise.all(runs.map((r) => r.settled));
     const received = cluster.requests().length - before;
     const offered = runs.reduce((n, r) => n + r.issued, 0);
