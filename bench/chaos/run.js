@@ -8,8 +8,13 @@
 //        [--matrix]                  the fault matrix of issue #24: the testkit's fault catalogue × stores, preset; writes docs/faults.md
 //        [--rate 60,200,1000,5000]   the sweep of issue #29: the same faults at these operation rates (two reads to one
 //                                    write), contenders preset by default, one run; its own section of BENCHMARKS.md
+//        [--slow [all|server,node,mysql-replica,redis-replica]]  the slow faults of issue #28 instead: the only server
+//                                    slowed 10× (bench/slow/run.js), one Elasticsearch node of three (node.js), one MySQL
+//                                    replica of two (mysql-replica.js), one Redis Cluster replica (redis-replica.js),
+//                                    each as its own npm script (bench:slow, bench:slow-node, …) runs it
 // Prints the tables; writes the raw results as JSON (default bench/chaos/last-run.json) and, for a full
 // unfiltered run (or with --write), the chaos section of BENCHMARKS.md (between its markers).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +48,7 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     rate: { type: 'string' },
     matrix: { type: 'boolean', default: false },
+    slow: { type: 'string' },
   },
 });
 const list = (v, all) => (v === undefined ? all : v.split(',').map((s) => s.trim()));
@@ -77,6 +83,10 @@ process.once('SIGINT', () => {
 });
 const say = (line) => process.stdout.write(`${line}\n`);
 
+if (values.slow !== undefined) {
+  slowFaults(values.slow);
+  process.exit(process.exitCode ?? 0);
+}
 if (values.rate !== undefined) {
   await sweep();
   process.exit(process.exitCode ?? 0);
@@ -296,4 +306,33 @@ function mergeMatrix(saved) {
     }
   const results = [...byCell.values()].flatMap((c) => c.runs);
   return { results, groups: aggregate(results), machine: saved[0].chaos.machine };
+}
+
+/**
+ * `--slow`: the slow faults of issue #28, each the npm script that runs it on its own (so the two ways to run one
+ * are the same command), one after the other; their tables and JSON results are theirs.
+ */
+function slowFaults(which) {
+  const scripts = {
+    server: 'bench:slow',
+    node: 'bench:slow-node',
+    'mysql-replica': 'bench:slow-replica',
+    'redis-replica': 'bench:slow-redis',
+  };
+  const names = which === '' || which === 'all' ? Object.keys(scripts) : list(which, []);
+  for (const n of names)
+    if (scripts[n] === undefined)
+      throw new Error(`--slow: unknown slow fault "${n}" (known: all, ${Object.keys(scripts).join(', ')})`);
+  const npmScripts = JSON.parse(readFileSync(path.join(here, '..', '..', 'package.json'), 'utf8')).scripts;
+  for (const n of names) {
+    // The script without its leading `tsc -b &&`: this process's own npm script has built already.
+    const command = npmScripts[scripts[n]]?.replace(/^tsc -b && /, '');
+    if (command === undefined) throw new Error(`--slow ${n}: no npm script ${scripts[n]} in package.json`);
+    say(`\n--slow ${n}: ${command}`);
+    const run = spawnSync(command, { shell: true, stdio: 'inherit', cwd: path.join(here, '..', '..') });
+    if (run.status !== 0) {
+      say(`✗ --slow ${n} ended with ${run.status ?? run.signal}`);
+      process.exitCode = 1;
+    }
+  }
 }
