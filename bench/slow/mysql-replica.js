@@ -141,6 +141,11 @@ async function runOne(name, set, proxy, stats, rate) {
   const offered = runs.reduce((n, r) => n + r.issued, 0);
   const healthy = summarize(records, 'healthy', slowBy);
   const slow = summarize(records, 'slow', slowBy);
+  const bothP99 = summarize(
+    records.map((r) => (r.phase === 'after' ? { ...r, phase: 'healthy' } : r)),
+    'healthy',
+    slowBy,
+  ).p99;
   // servers: [primary, replica1, replica2 (the slowed one)]
   const slowIssued = runs[1].issued;
   return {
@@ -154,6 +159,10 @@ async function runOne(name, set, proxy, stats, rate) {
     slow,
     after: summarize(records, 'after', slowBy),
     slowP99VsHealthyP99: slow.p99 === null ? null : round(slow.p99 / healthy.p99),
+    // Both healthy phases, before and after (twice the reads, and the slowed phase's neighbours on both sides): a
+    // steadier reference on a shared machine, where one phase's p99 moves by 2–10× from run to run.
+    healthyBothP99: bothP99,
+    slowP99VsBothHealthyP99: slow.p99 === null ? null : round(slow.p99 / bothP99),
     extraLoad: round(delta(snaps[0], snaps[3], 'com_select') / offered - 1, 4),
     extraLoadSlowed: round(delta(snaps[1], snaps[2], 'com_select') / slowIssued - 1, 4),
     slowReplicaShareSlowed: round((snaps[2][2].com_select - snaps[1][2].com_select) / slowIssued, 4),
@@ -182,7 +191,7 @@ for (let i = 0; i < Number(values.repeat); i++) {
         const r = await runOne(name, set, proxy, stats, rate);
         all.push({ ...r, repeat: i + 1 });
         console.log(
-          `#${i + 1} ${String(rate).padStart(4)}/s ${r.title.padEnd(38)} healthy p50/95/99 ${r.healthy.p50}/${r.healthy.p95}/${r.healthy.p99} | +${r.slowedByMs} ms: ${r.slow.p50}/${r.slow.p95}/${r.slow.p99} = ${r.slowP99VsHealthyP99}× slow ${round(r.slow.slowShare * 100, 1)} % (healthy ${round(r.healthy.slowShare * 100, 1)} %) on slow replica ${round(r.slowReplicaShareSlowed * 100, 1)} % | extra ${round(r.extraLoad * 100, 1)} % (slowed ${round(r.extraLoadSlowed * 100, 1)} %) kills ${r.kills} conns ${r.newConnections} failed ${JSON.stringify(r.slow.failed)} | load ${r.load}`,
+          `#${i + 1} ${String(rate).padStart(4)}/s ${r.title.padEnd(38)} healthy p50/95/99 ${r.healthy.p50}/${r.healthy.p95}/${r.healthy.p99} | +${r.slowedByMs} ms: ${r.slow.p50}/${r.slow.p95}/${r.slow.p99} = ${r.slowP99VsHealthyP99}× (vs both healthy ${r.slowP99VsBothHealthyP99}×) slow ${round(r.slow.slowShare * 100, 1)} % (healthy ${round(r.healthy.slowShare * 100, 1)} %) on slow replica ${round(r.slowReplicaShareSlowed * 100, 1)} % | extra ${round(r.extraLoad * 100, 1)} % (slowed ${round(r.extraLoadSlowed * 100, 1)} %) kills ${r.kills} conns ${r.newConnections} failed ${JSON.stringify(r.slow.failed)} | load ${r.load}`,
         );
       }
     }
@@ -206,6 +215,7 @@ for (const rate of rates)
       ...mid,
       runs: runs.length,
       ratioRange: range((r) => r.slowP99VsHealthyP99),
+      ratioBothRange: range((r) => r.slowP99VsBothHealthyP99),
       slowShareRange: range((r) => r.slow.slowShare),
       extraLoadRange: range((r) => r.extraLoad),
     });
