@@ -3,7 +3,8 @@ import { Client, SniffingTransport, type Transport } from '@elastic/elasticsearc
 type ClientOptions = ConstructorParameters<typeof Client>[0];
 import type { NodeAddress, ResolvedPolicy } from '@reconnect/core';
 import { defaultConnectRate } from './connect-pacer.js';
-import { withConnectRate } from './connection.js';
+import { withPacing } from './connection.js';
+import { defaultRecoveryConnectRate, defaultRecoverySettleMs, recoveryWindowFor } from './recovery-window.js';
 import type { ElasticsearchDriverOptions } from './options.js';
 
 /** The client an operation gets: one `@elastic/elasticsearch` Client bound to one node. */
@@ -123,6 +124,16 @@ export interface CreateClientContext {
   target: string;
 }
 
+/** How the client of `ctx.node` paces its new sockets: `connectRate` when set above 0, else while recovering. */
+function pacingOf(options: ElasticsearchDriverOptions, ctx: CreateClientContext) {
+  const connectRate = options.connectRate ?? defaultConnectRate;
+  const recoveryConnectRate = options.recoveryConnectRate ?? defaultRecoveryConnectRate;
+  if (connectRate > 0 || recoveryConnectRate <= 0) return { connectRate, recoveryConnectRate };
+  const settleMs = options.recoverySettle ?? defaultRecoverySettleMs;
+  const recovery = recoveryWindowFor(options, ctx.target, ctx.node.id, settleMs);
+  return { connectRate, recoveryConnectRate, recovery };
+}
+
 /**
  * Builds the client for one node under a policy. The policy's settings are applied last, so nothing in the
  * options can undo them; credentials come from `auth` only (never from the node's URL).
@@ -150,8 +161,8 @@ export function createElasticsearchClient(
     node: { url: new URL(url) },
     Transport: transportFor(options.compatibility, clientOpenTelemetry(options)),
     // Lifts undici's fixed timeouts for requests bound to an attempt, keeps failures' causes and paces new sockets
-    // (connection.ts).
-    Connection: withConnectRate(options.connectRate ?? defaultConnectRate),
+    // (connection.ts): always at `connectRate`, else while the node recovers (its window outlives this client).
+    Connection: withPacing(pacingOf(options, ctx)),
     ...policyClientOptions(ctx.policy),
   };
   const client = new Client(clientOptions);

@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
+import { isConnectionLoss, type RecoveryWindow } from './recovery-window.js';
 
 /**
- * Default ceiling on the new sockets one node's client opens per second: none (0). undici binds a request to the
- * socket it opens for it, so a paced socket holds its request back even when another socket frees up at once: a
- * burst of 15 concurrent requests on a fresh client waits up to 14 gaps (~3 s at 5 a second) and fails a 500 ms
- * attempt timeout (seen in test/acceptance.test.ts). Pacing is therefore opt-in (`connectRate`), for fleets whose
- * requests are few and long-lived per client (issue #26).
+ * Default ceiling on the new sockets one node's client opens per second at all times: none (0). undici binds a
+ * request to the socket it opens for it, so a paced socket holds its request back even when another socket frees up
+ * at once: a burst of 15 concurrent requests on a fresh client waits up to 14 gaps (~3 s at 5 a second) and fails a
+ * 500 ms attempt timeout (seen in test/acceptance.test.ts). Always-on pacing is therefore opt-in (`connectRate`);
+ * by default a client is paced only while its node recovers (`recoveryConnectRate`, recovery-window.ts).
  */
 export const defaultConnectRate = 0;
 
@@ -57,13 +58,22 @@ export type ConnectCallback = (error: Error | null, socket: Socket | null) => vo
 /** undici's connector: `connect(options, callback)`. */
 export type Connector = (this: unknown, options: object, callback: ConnectCallback) => void;
 
-/** A connector whose connects wait for their {@link SocketPacer}; `cancel` fails the ones still waiting. */
+/**
+ * A connector whose connects wait for their {@link SocketPacer} (always, or while its {@link RecoveryWindow} is
+ * active); `cancel` fails the ones still waiting.
+ */
 export interface PacedConnector {
   readonly connect: Connector;
   /** Connects held back by the pacer so far (for tests and diagnostics). */
   readonly held: () => number;
   /** Fails every connect still waiting for its turn (the client is closing). */
   cancel(reason: Error): void;
+  /**
+   * Runs `fn` with pacing lifted for the connects it starts synchronously (undici connects a new socket within
+   * `pool.request`): the driver's own requests (health probes, the connect's `GET /`), which a paced socket would
+   * hold past their time limit, so that a recovering node would fail its probes and be declared down again.
+   */
+  unpaced<T>(fn: () => T): T;
 }
 
 /**
@@ -72,12 +82,28 @@ export interface PacedConnector {
  * its first socket is a reconnect's, and undici asks for a second whenever two requests overlap even briefly (a
  * connect's request still being read when the first probe goes out, a probe beside an operation) — the ceiling
  * holds from the third.
+ *
+ * With `recovery`, connects are paced only while it is active, and they tell it what they see: a failed connect
+ * or a client's last socket closed by a connection failure ({@link isConnectionLoss}) is a loss, a socket that
+ * connects is a success. A closed client (`cancel`) tells it nothing more (its sockets are destroyed on purpose).
+ * With `gated` (the pool's new undici Clients are paced by a pool-gate.ts gate), only the connects of Clients that
+ * had a socket before are paced here: a new Client's first connect already waited for its turn at the gate.
  */
-export function pacedConnector(connector: Connector, pacer: SocketPacer): PacedConnector {
+export function pacedConnector(
+  connector: Connector,
+  pacer: SocketPacer,
+  recovery?: RecoveryWindow,
+  gated = false,
+): PacedConnector {
   /** Sockets a client may hold and still open one more at once. */
   const unpaced = 1;
   let live = 0;
   let held = 0;
+  let cancelled = false;
+  /** Inside {@link PacedConnector.unpaced}: connects start at once. */
+  let urgent = 0;
+  /** undici Clients (the connector's `this`) that got a socket, for `gated`. */
+  const connectedOnce = new WeakSet<object>();
   /** Connects waiting for their turn: each with its timer, its turn (tried again early) and its failure. */
   const waiting = new Map<
     ReturnType<typeof setTimeout>,
@@ -98,13 +124,31 @@ export function pacedConnector(connector: Connector, pacer: SocketPacer): PacedC
     const start = (): void => {
       live++;
       connector.call(this, options, (error, socket) => {
-        if (error !== null || socket === null) closed();
-        else socket.once('close', closed);
+        if (error !== null || socket === null) {
+          closed();
+          if (!cancelled) recovery?.lost();
+        } else {
+          if (typeof this === 'object' && this !== null) connectedOnce.add(this);
+          if (!cancelled) recovery?.connected();
+          let failure: unknown;
+          socket.on('error', (e: unknown) => {
+            failure ??= e;
+          });
+          socket.once('close', () => {
+            closed();
+            if (!cancelled && live === 0 && isConnectionLoss(failure)) recovery?.lost();
+          });
+        }
         callback(error, socket);
       });
     };
     let counted = false;
     const turn = (): void => {
+      const fresh = gated && !(typeof this === 'object' && this !== null && connectedOnce.has(this));
+      if (urgent > 0 || fresh || recovery?.active() === false) {
+        start();
+        return;
+      }
       if (pacer.tryOpen(live <= unpaced)) {
         start();
         return;
@@ -126,7 +170,16 @@ export function pacedConnector(connector: Connector, pacer: SocketPacer): PacedC
   return {
     connect,
     held: () => held,
+    unpaced(fn) {
+      urgent++;
+      try {
+        return fn();
+      } finally {
+        urgent--;
+      }
+    },
     cancel(reason) {
+      cancelled = true;
       for (const [timer, { fail }] of waiting) {
         clearTimeout(timer);
         fail(reason);

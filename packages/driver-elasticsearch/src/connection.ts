@@ -9,6 +9,8 @@ import {
   type ConnectionRequestResponseAsStream,
 } from '@elastic/elasticsearch';
 import { pacedConnector, SocketPacer, type Connector, type PacedConnector } from './connect-pacer.js';
+import { poolGate, type PoolGate } from './pool-gate.js';
+import type { RecoveryWindow } from './recovery-window.js';
 import { ElasticsearchDriverError } from './errors.js';
 
 // The connection class of every client the driver makes: elastic-transport's UndiciConnection, seen at the one place
@@ -30,7 +32,8 @@ import { ElasticsearchDriverError } from './errors.js';
 //    response size limit (`maxResponseSize`), caused by a RESPONSE_TOO_LARGE driver error.
 // 3. Pacing (issue #26). undici's pool makes a socket per request in flight (up to `connections`), so a client whose
 //    callers come back together after a restart opens as many sockets at once. Its connector (kept in the pool's
-//    options, which it hands every client it makes) is wrapped so each new socket waits its turn (connect-pacer.ts).
+//    options, which it hands every client it makes) is wrapped so each new socket waits its turn (connect-pacer.ts):
+//    always (`connectRate`), or only while the node recovers (`recoveryConnectRate`, recovery-window.ts).
 //    A pool from the user's `agent` function has no such options and is not paced.
 
 const attemptSignals = new WeakSet<AbortSignal>();
@@ -38,6 +41,17 @@ const attemptSignals = new WeakSet<AbortSignal>();
 /** Marks `signal` as an attempt's: a request that carries it is bounded by it, not by the policy's attemptTimeout. */
 export function boundByAttempt(signal: AbortSignal): AbortSignal {
   attemptSignals.add(signal);
+  return signal;
+}
+
+const unpacedSignals = new WeakSet<AbortSignal>();
+
+/**
+ * Marks `signal` as one of the driver's own requests (connect, probe, discover): a socket opened for a request that
+ * carries it is not paced (see {@link PacedConnector.unpaced}).
+ */
+export function notPaced(signal: AbortSignal): AbortSignal {
+  unpacedSignals.add(signal);
   return signal;
 }
 
@@ -119,13 +133,41 @@ function poolClientOptions(pool: unknown): { connect?: unknown } | undefined {
   return typeof found === 'object' && found !== null ? found : undefined;
 }
 
-/** Paces `pool`'s new sockets with a {@link SocketPacer} of `perSecond`; undefined when it cannot (see 3. above). */
-function pacePool(pool: unknown, perSecond: number): PacedConnector | undefined {
+/** How a client's new sockets are paced (0 rates: not at all). */
+export interface Pacing {
+  /** New sockets per second at all times (`connectRate`); when above 0, recovery is not consulted. */
+  readonly connectRate: number;
+  /** New sockets per second while `recovery` is active (`recoveryConnectRate`). */
+  readonly recoveryConnectRate: number;
+  /** The node's recovery window (shared by its successive clients). */
+  readonly recovery?: RecoveryWindow | undefined;
+}
+
+const unpaced: Pacing = { connectRate: 0, recoveryConnectRate: 0 };
+
+/**
+ * Paces `pool`'s new sockets as `pacing` says (see 3. above): the connector, and while recovering the pool's gate
+ * (pool-gate.ts) when undici's Pool is as expected; undefined when not paced or it cannot be.
+ */
+function pacePool(
+  pool: unknown,
+  pacing: Pacing,
+): { connector: PacedConnector; gate: PoolGate | undefined } | undefined {
   const options = poolClientOptions(pool);
-  if (perSecond <= 0 || typeof options?.connect !== 'function') return undefined;
-  const paced = pacedConnector(options.connect as Connector, new SocketPacer({ perSecond }));
+  if (typeof options?.connect !== 'function') return undefined;
+  const connector = options.connect as Connector;
+  if (pacing.connectRate > 0) {
+    const paced = pacedConnector(connector, new SocketPacer({ perSecond: pacing.connectRate }));
+    options.connect = paced.connect;
+    return { connector: paced, gate: undefined };
+  }
+  const recovery = pacing.recovery;
+  if (pacing.recoveryConnectRate <= 0 || recovery === undefined) return undefined;
+  const pacer = new SocketPacer({ perSecond: pacing.recoveryConnectRate });
+  const gate = poolGate(pool, pacer, recovery);
+  const paced = pacedConnector(connector, pacer, recovery, gate !== undefined);
   options.connect = paced.connect;
-  return paced;
+  return { connector: paced, gate };
 }
 
 /** UndiciConnection whose requests follow their attempt and whose failures keep their cause (see above). */
@@ -134,11 +176,15 @@ export class DriverConnection extends UndiciConnection {
   #started: Promise<unknown> | undefined;
   /** The pacer of the pool's new sockets, when paced. */
   readonly #paced: PacedConnector | undefined;
+  /** The gate of the pool's new undici Clients while the node recovers, when paced so. */
+  readonly #gate: PoolGate | undefined;
 
-  /** `connectRate`: new sockets per second at most (0: no ceiling); see {@link withConnectRate}. */
-  constructor(options: ConnectionOptions, connectRate = 0) {
+  /** `pacing`: how new sockets are paced (none by default); see {@link withPacing}. */
+  constructor(options: ConnectionOptions, pacing: Pacing = unpaced) {
     super(options);
-    this.#paced = pacePool(this.pool, connectRate);
+    const paced = pacePool(this.pool, pacing);
+    this.#paced = paced?.connector;
+    this.#gate = paced?.gate;
     // Also a pool from the user's `agent` function: anything with undici's `request(params)`.
     const pool = this.pool as unknown as { request: PoolRequestFn };
     const request = pool.request;
@@ -148,7 +194,14 @@ export class DriverConnection extends UndiciConnection {
         params.headersTimeout = 0;
         params.bodyTimeout = 0;
       }
-      const started = request.call(pool, params);
+      const paced = this.#paced;
+      const urgent = unpacedSignals.has(params.signal as AbortSignal);
+      this.#gate?.admit(urgent);
+      const started =
+        paced !== undefined && urgent
+          ? paced.unpaced(() => request.call(pool, params))
+          : request.call(pool, params);
+      this.#gate?.settled();
       this.#started = started;
       return started;
     };
@@ -160,6 +213,7 @@ export class DriverConnection extends UndiciConnection {
   }
 
   override async close(): Promise<void> {
+    this.#gate?.stop();
     this.#paced?.cancel(
       new ElasticsearchDriverError(
         'CLIENT_CLOSED',
@@ -194,11 +248,11 @@ export class DriverConnection extends UndiciConnection {
   }
 }
 
-/** The connection class of a client whose pool opens at most `connectRate` new sockets a second (0: no ceiling). */
-export function withConnectRate(connectRate: number): typeof DriverConnection {
+/** The connection class of a client whose pool paces its new sockets as `pacing` says. */
+export function withPacing(pacing: Pacing): typeof DriverConnection {
   return class PacedConnection extends DriverConnection {
     constructor(options: ConnectionOptions) {
-      super(options, connectRate);
+      super(options, pacing);
     }
   };
 }

@@ -1,4 +1,4 @@
-import { boundByAttempt } from './connection.js';
+import { boundByAttempt, notPaced } from './connection.js';
 import type { Client } from '@elastic/elasticsearch';
 import {
   abortReason,
@@ -45,14 +45,15 @@ export function parseProbeQuery(query: string): { method: string; path: string; 
 type RequestParams = Parameters<ElasticsearchClient['transport']['request']>[0];
 
 // One request of the driver's own (connect, probe, discover): when the signal cut it, the signal's reason is the
-// error (the client would report the abort as a ConnectionError carrying only the reason's message).
+// error (the client would report the abort as a ConnectionError carrying only the reason's message). A socket opened
+// for it is not paced: a probe held back past its timeout would declare a recovering node down again.
 async function send(
   client: ElasticsearchClient,
   params: RequestParams,
   signal: AbortSignal,
 ): Promise<unknown> {
   try {
-    return await client.transport.request(params, { signal, maxRetries: 0 });
+    return await client.transport.request(params, { signal: notPaced(signal), maxRetries: 0 });
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
     throw error;

@@ -50,6 +50,26 @@ describe('elasticsearchOptionsSchema', () => {
     ]);
   });
 
+  it('recoveryConnectRate and recoverySettle: a rate ≥ 0 and a duration; anything else is refused with what it means', () => {
+    expect(parse({ node: 'http://a:1', recoveryConnectRate: 0, recoverySettle: '2s' }).data).toMatchObject({
+      recoveryConnectRate: 0,
+      recoverySettle: 2000,
+    });
+    expect(parse({ node: 'http://a:1', recoverySettle: 1500 }).data).toMatchObject({ recoverySettle: 1500 });
+    expect(parse({ node: 'http://a:1' }).data).not.toHaveProperty('recoveryConnectRate');
+    const m = (input: Record<string, unknown>) =>
+      parse({ node: 'http://a:1', ...input }).error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(m({ recoveryConnectRate: -1 })).toEqual([
+      ['recoveryConnectRate', 'recoveryConnectRate cannot be negative (0 turns recovery pacing off)'],
+    ]);
+    expect(m({ recoveryConnectRate: 'fast' })?.[0]?.[1]).toMatch(
+      /new sockets per second per node while it recovers/,
+    );
+    expect(m({ recoveryConnectRate: 20_000 })?.[0]?.[1]).toMatch(/use 0 to turn it off/);
+    expect(m({ recoverySettle: 'soon' })?.[0]?.[0]).toBe('recoverySettle');
+    expect(m({ recoverySettle: '1h' })?.[0]?.[1]).toMatch(/at most 10 minutes/);
+  });
+
   it('credentials in a URL move to auth and never appear in a node address or describe()', () => {
     const o = elasticsearchOptionsSchema.parse({
       nodes: ['http://elastic:s3cr%40t@a:9200', 'http://elastic:s3cr%40t@b:9201'],

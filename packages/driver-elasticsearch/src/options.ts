@@ -1,4 +1,4 @@
-import { policyOwnedOptions, type NodeAddress } from '@reconnect/core';
+import { durationSchema, policyOwnedOptions, type NodeAddress } from '@reconnect/core';
 import { z } from 'zod';
 
 // Client options the target's policy decides. Each one, set by hand, would bring back the transport's own
@@ -144,6 +144,32 @@ export const elasticsearchOptionsSchema = z
       })
       .nonnegative({ error: 'connectRate cannot be negative (0 lifts the ceiling)' })
       .max(10_000, { error: 'connectRate above 10000 per second is no ceiling: use 0 to lift it' })
+      .optional(),
+    /**
+     * New sockets one node's client may open per second while that node recovers (issue #26; default 5, 0 turns
+     * it off): from a failed connect, or a client's last socket lost to a connection failure, until a connect has
+     * succeeded and `recoverySettle` passed with no failure since. A healthy client is not paced. `connectRate`,
+     * when above 0, paces at all times instead.
+     */
+    recoveryConnectRate: z
+      .number({
+        error:
+          'recoveryConnectRate must be a number: new sockets per second per node while it recovers (0 turns it off)',
+      })
+      .nonnegative({ error: 'recoveryConnectRate cannot be negative (0 turns recovery pacing off)' })
+      .max(10_000, {
+        error: 'recoveryConnectRate above 10000 per second is no ceiling: use 0 to turn it off',
+      })
+      .optional(),
+    /**
+     * How long a recovering node's client must connect without a failure before its new sockets stop being paced:
+     * a duration (`'5s'`) or ms (default 5s; at most 10 minutes).
+     */
+    recoverySettle: durationSchema
+      .refine((ms) => ms <= 600_000, {
+        error:
+          'recoverySettle must be at most 10 minutes (e.g. "5s"): pacing a healthy node that long costs its bursts',
+      })
       .optional(),
     /** Custom undici agent options (`connections`, `pipelining`, `keepAliveTimeout`…). */
     agent: z.looseObject({}).optional(),
