@@ -4,14 +4,16 @@ import { createRedisClient } from './client.js';
 import { describe, expect, it } from 'vitest';
 import { redisOptionsSchema } from './options.js';
 import {
-  ALPHA,
   FADE_MS,
   latencyOf,
   policySelectorOf,
   readSelector,
   reconfigureReads,
-  SLOW_FACTOR,
   SLOW_GAP_MS,
+  MIN_SAMPLES,
+  PROBE_EVERY_MS,
+  UNTIMED_AT_START,
+  WINDOW_MS,
 } from './read-selector.js';
 
 // A node connection as the selector sees it: ioredis's command queue (push on write, shift on reply) and its reset.
@@ -47,12 +49,23 @@ function fakeNode(name: string): FakeNode {
 const asRedis = (n: FakeNode) => n as unknown as Redis;
 const get = { name: 'get' } as unknown as Command;
 
+/** Past the first commands of a connection, which are not timed. */
+function warm(node: FakeNode): void {
+  for (let i = 0; i < UNTIMED_AT_START; i++) {
+    node.commandQueue.push({ command: get });
+    node.commandQueue.shift();
+  }
+}
+
 /** A fake clock and a node whose replies take `ms` on it. */
 function world() {
   let t = 1000;
   const now = () => t;
+  const seen = new Set<FakeNode>();
   const reply = (node: FakeNode, ms: number, name = 'get') => {
     latencyOf(asRedis(node), now);
+    if (!seen.has(node)) warm(node);
+    seen.add(node);
     node.commandQueue.push({ command: { name } });
     t += ms;
     node.commandQueue.shift();
@@ -74,11 +87,11 @@ describe('readSelector (scaleReads by latency)', () => {
     expect(latencyOf(asRedis(node), now)).toMatchObject({ value: 4, samples: 1 });
     reply(node, 60_000, 'blpop');
     expect(latencyOf(asRedis(node), now).samples).toBe(1);
-    node.resetCommandQueue(); // what ioredis does at a reconnect
+    node.resetCommandQueue(); // what ioredis does at a reconnect: its first commands are not timed
+    for (let i = 0; i < UNTIMED_AT_START; i++) reply(node, 50);
+    expect(latencyOf(asRedis(node), now).samples).toBe(1);
     reply(node, 14);
-    const l = latencyOf(asRedis(node), now);
-    expect(l.samples).toBe(2);
-    expect(l.value).toBeCloseTo(4 * (1 - ALPHA) * Math.exp(-60_000 / FADE_MS) + 14 * ALPHA, 5);
+    expect(latencyOf(asRedis(node), now)).toMatchObject({ value: 14, samples: 2 });
   });
 
   it('does not time the commands that were in the queue before it started timing', () => {
@@ -87,6 +100,7 @@ describe('readSelector (scaleReads by latency)', () => {
     const node = fakeNode('a');
     node.commandQueue.push({ command: get }); // a ready check, sent at connect
     const l = latencyOf(asRedis(node), now);
+    l.untimed = 0;
     node.commandQueue.push({ command: get });
     t += 2;
     node.commandQueue.shift();
@@ -100,6 +114,7 @@ describe('readSelector (scaleReads by latency)', () => {
     const now = () => t;
     const node = fakeNode('a');
     const l = latencyOf(asRedis(node), now);
+    warm(node);
     node.commandQueue.push({ command: get }); // at 0
     t = 2;
     node.commandQueue.push({ command: get }); // at 2
@@ -107,60 +122,129 @@ describe('readSelector (scaleReads by latency)', () => {
     node.commandQueue.shift(); // first: 10 ms
     expect(l.value).toBe(10);
     node.commandQueue.shift(); // second: 8 ms
-    expect(l.value).toBeCloseTo(10 * (1 - ALPHA) + 8 * ALPHA, 9);
+    expect(l.value).toBe(8);
   });
 
-  it('slave: reads go to the replica, to the master while the replica is slow, and back after it fades', () => {
+  it("a node's speed is its shortest reply lately: a stall of the client does not make it slow, a slower node is", () => {
+    const { now, reply, wait } = world();
+    const node = fakeNode('a');
+    const l = latencyOf(asRedis(node), now);
+    for (let i = 0; i < 5; i++) reply(node, 0.5);
+    reply(node, 40); // the client's event loop stalled while the reply waited
+    expect(l.value).toBe(0.5);
+    wait(2 * WINDOW_MS);
+    for (let i = 0; i < 5; i++) reply(node, 3 + i / 10); // the node is slower now: within two windows, it shows
+    expect(l.value).toBe(3);
+  });
+
+  it('slave: reads go to the replica, to the master while the replica is slow (one probe a second), and back', () => {
     const { now, reply, wait } = world();
     const master = fakeNode('master');
     const replica = fakeNode('replica');
     const s = readSelector('slave', true, draws(0.5), now);
     const nodes = [asRedis(master), asRedis(replica)];
-    reply(master, 1);
-    reply(replica, 1);
     expect(s.choose(nodes, get)).toBe(replica);
-    // One slow reply is noise; ten in a row are a slow replica.
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 0.5);
+      reply(replica, 0.5);
+    }
+    expect(s.choose(nodes, get)).toBe(replica);
+    wait(2 * WINDOW_MS);
+    for (let i = 0; i < 5; i++) reply(replica, 10);
+    expect(s.choose(nodes, get)).toBe(master);
+    // Once every PROBE_EVERY_MS, one read tries it: still slow, then fast again.
+    wait(PROBE_EVERY_MS - 10);
+    expect(s.choose(nodes, get)).toBe(master);
+    wait(10);
+    expect(s.choose(nodes, get)).toBe(replica);
+    expect(s.choose(nodes, get)).toBe(master);
     reply(replica, 10);
+    wait(PROBE_EVERY_MS);
     expect(s.choose(nodes, get)).toBe(replica);
-    for (let i = 0; i < 9; i++) reply(replica, 10);
-    expect(s.choose(nodes, get)).toBe(master);
-    // The replica gets no reads now, so its average fades until it is within SLOW_FACTOR of the master's.
-    const cost = latencyOf(asRedis(replica), now).value;
-    wait(FADE_MS * Math.log(cost / SLOW_FACTOR) - 10); // the master's 1 ms × SLOW_FACTOR
-    expect(s.choose(nodes, get)).toBe(master);
-    wait(20);
+    wait(2 * WINDOW_MS);
+    reply(replica, 0.6);
+    expect(s.choose(nodes, get)).toBe(replica);
     expect(s.choose(nodes, get)).toBe(replica);
   });
 
-  it('slave: a replica within SLOW_GAP_MS of the master is not slow, whatever the ratio', () => {
-    const { now, reply } = world();
+  it('all: a slow node fades toward 0 while it gets no reads, and is tried again', () => {
+    const { now, reply, wait } = world();
     const [master, replica] = [fakeNode('m'), fakeNode('r')];
-    reply(master, 0.1);
-    reply(replica, 0.1 + SLOW_GAP_MS * 0.9); // 10× the master's, under a millisecond more
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 1);
+      reply(replica, 10);
+    }
+    const s = readSelector('all', true, draws(0, 0), now);
+    const nodes = [master, replica].map(asRedis);
+    expect(s.choose(nodes, get)).toBe(master);
+    wait(FADE_MS * Math.log(10) + 10);
+    reply(master, 1); // the master, which got the reads meanwhile, is as fast as ever
+    expect(s.choose(nodes, get)).toBe(replica);
+  });
+
+  it('slave: a replica is slow by SLOW_GAP_MS, whatever the ratio', () => {
+    const { now, reply, wait } = world();
+    const [master, replica] = [fakeNode('m'), fakeNode('r')];
     const s = readSelector('slave', true, draws(0.5), now);
-    expect(s.choose([master, replica].map(asRedis), get)).toBe(replica);
-    for (let i = 0; i < 10; i++) reply(replica, 5);
-    expect(s.choose([master, replica].map(asRedis), get)).toBe(master);
+    const nodes = [master, replica].map(asRedis);
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 0.1);
+      reply(replica, 0.1 + SLOW_GAP_MS * 0.9);
+    }
+    expect(s.choose(nodes, get)).toBe(replica); // 10× the master's, under a millisecond more
+    wait(2 * WINDOW_MS);
+    for (let i = 0; i < 5; i++) {
+      reply(master, 3);
+      reply(replica, 4.5);
+    } // 1.5×, 1.5 ms more
+    expect(s.choose(nodes, get)).toBe(master);
+  });
+
+  it('slave: when every replica is slower at once, the reads stay on the replicas; one slower than the others loses them', () => {
+    const { now, reply, wait } = world();
+    const masters = [fakeNode('m1'), fakeNode('m2'), fakeNode('m3')];
+    const replicas = [fakeNode('r1'), fakeNode('r2'), fakeNode('r3')];
+    const s = readSelector('slave', true, draws(0.5), now);
+    const shard = (i: number) => [masters[i]!, replicas[i]!].map(asRedis);
+    for (let i = 0; i < 3; i++) s.choose(shard(i), get); // the selector meets every node
+    for (const m of masters) for (let k = 0; k < MIN_SAMPLES; k++) reply(m, 0.3);
+    for (let k = 0; k < MIN_SAMPLES; k++) for (const r of replicas) reply(r, 3);
+    wait(150);
+    for (let i = 0; i < 3; i++) expect(s.choose(shard(i), get)).toBe(replicas[i]);
+    wait(2 * WINDOW_MS);
+    for (let k = 0; k < 5; k++) {
+      reply(replicas[0]!, 8);
+      reply(replicas[1]!, 3);
+      reply(replicas[2]!, 3);
+    }
+    wait(150);
+    expect(s.choose(shard(0), get)).toBe(masters[0]);
+    expect(s.choose(shard(1), get)).toBe(replicas[1]);
   });
 
   it('slave: the faster of two replicas; the master only when even that one is slow', () => {
-    const { now, reply } = world();
+    const { now, reply, wait } = world();
     const [master, r1, r2] = [fakeNode('m'), fakeNode('r1'), fakeNode('r2')];
-    reply(master, 1);
-    reply(r1, 10);
-    reply(r2, 1);
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 1);
+      reply(r1, 10);
+      reply(r2, 1);
+    }
     const s = readSelector('slave', true, draws(0, 0), now);
     const nodes = [master, r1, r2].map(asRedis);
     expect(s.choose(nodes, get)).toBe(r2);
-    for (let i = 0; i < 10; i++) reply(r2, 10);
+    wait(2 * WINDOW_MS);
+    for (let i = 0; i < 5; i++) reply(r2, 10);
     expect(s.choose(nodes, get)).toBe(master);
   });
 
   it('all: the faster of two nodes drawn, the master among them', () => {
     const { now, reply } = world();
     const [master, replica] = [fakeNode('m'), fakeNode('r')];
-    reply(master, 10);
-    reply(replica, 1);
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 10);
+      reply(replica, 1);
+    }
     const s = readSelector('all', true, draws(0, 0), now);
     expect(s.choose([master, replica].map(asRedis), get)).toBe(replica);
     expect(s.choose([asRedis(master)], get)).toBe(master);
@@ -169,9 +253,11 @@ describe('readSelector (scaleReads by latency)', () => {
   it('off (or turned off by a policy reload): at random, as ioredis, whatever the latency', () => {
     const { now, reply } = world();
     const [master, r1, r2] = [fakeNode('m'), fakeNode('r1'), fakeNode('r2')];
-    reply(master, 1);
-    reply(r1, 50);
-    reply(r2, 1);
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 1);
+      reply(r1, 50);
+      reply(r2, 1);
+    }
     const s = readSelector('slave', true, draws(0.1, 0.1, 0.9), now);
     s.byLatency = false;
     const nodes = [master, r1, r2].map(asRedis);
@@ -180,13 +266,11 @@ describe('readSelector (scaleReads by latency)', () => {
   });
 
   it('a node ioredis has no connection for is skipped', () => {
-    const { now, reply } = world();
+    const { now } = world();
     const [master, replica] = [fakeNode('m'), fakeNode('r')];
-    reply(master, 1);
-    reply(replica, 1);
     const s = readSelector('slave', true, draws(0, 0), now);
     expect(s.choose([asRedis(master), undefined, asRedis(replica)], get)).toBe(replica);
-    expect(s.choose([asRedis(master), undefined], get)).toBe(undefined);
+    expect(s.choose([asRedis(master), undefined], get)).toBe(undefined); // ioredis then sends it to the master
   });
 });
 

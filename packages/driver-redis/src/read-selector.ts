@@ -5,17 +5,23 @@ import { createRequire } from 'node:module';
 // Redis Cluster reads off a slow replica (issue #28). With `scaleReads: 'slave'` or `'all'`, ioredis picks the node
 // of a read's slot at random; given a function instead, it calls it for each read-only command with the slot's
 // node connections (the master first, then its replicas) and sends the command to the one returned. The function
-// here picks by each node connection's recent reply latency:
+// here picks by how fast each node connection has answered lately:
 // - `all`: the faster of two nodes of the slot drawn at random ("power of two choices", as core's `least-latency`
 //   node selector), so a slow node gets little traffic without herding every read onto the single fastest one;
 // - `slave`: the faster of two replicas drawn at random (the only one when the shard has one), unless even that
-//   one is more than SLOW_FACTOR× slower than the master (and SLOW_GAP_MS): the read then goes to the master, which
-//   can always serve it. A shard usually has a single replica, so without this there would be nothing to move the reads to.
-// A node's latency is an exponentially weighted average of its replies' times that fades toward 0 while the node
-// gets no commands (time constant FADE_MS), so a node left alone because it was slow looks fast again after a
-// while and gets a read, which tells the truth again: a slow node gets a read or two a second, a recovered one its
-// share back. The master's average is the yardstick of `slave` and does not fade: it is refreshed by every read
-// that falls back to it and by the writes it serves.
+//   one is slow — more than SLOW_GAP_MS slower than most of the client's replicas (than the master when there are
+//   fewer than PEERS_FOR_MEDIAN): the read then goes to the master, which can always serve it. A shard usually has
+//   a single replica, so without this there would be nothing to move the reads to.
+//
+// How fast a node answers is the shortest reply time it gave lately (over the last WINDOW_MS to 2 × WINDOW_MS), not
+// an average: the time a client sees includes its own event-loop delays (a GC pause, a busy process), which only
+// ever add, hit every node alike and, on a busy machine, are longer than what a slowed replica adds; the shortest
+// time lately is what the node itself takes. (So a replica slow only now and then, most replies fast, is not
+// avoided: that is a tail for hedging, not a slow node.)
+// A replica found slow gets one read every PROBE_EVERY_MS, whose reply says whether it still is, so a recovered
+// replica gets its reads back within about that long, and a slow one costs at most one slow read that often. With
+// `all`, a node's value fades toward 0 while it gets no replies (time constant FADE_MS, as core's least-latency), so
+// a node left alone because it was slow looks fast again after a while and gets a read.
 //
 // The times come from the node connection's own command queue (ioredis pushes each command it writes and shifts it
 // when its reply is parsed): the queue gets a `push` and `shift` of its own that note the time in a ring of send
@@ -23,21 +29,28 @@ import { createRequire } from 'node:module';
 // a command pays two clock reads and no allocation; the function a read calls allocates nothing either (ioredis
 // already makes the array of the slot's nodes it is given). Blocking commands (BLPOP, XREAD, WAIT…) are not timed.
 
-/**
- * Weight of the newest reply in a node's average. Lower than core's 0.3 (one reply per read there, thousands a
- * second here): one slow reply (a GC pause, a busy event loop) must not send a replica's reads to the master, ten in
- * a row do.
- */
-export const ALPHA = 0.1;
-/** How fast a node's average fades while it gets no commands (time constant, ms; as core's). */
+/** A node's speed is its shortest reply over the last WINDOW_MS to 2 × WINDOW_MS (ms). */
+export const WINDOW_MS = 100;
+/** `all`: how fast a node's value fades while it gets no replies (time constant, ms; as core's least-latency). */
 export const FADE_MS = 1000;
-/** `slave`: a read goes to the master when the replica's latency is more than this many times the master's… */
-export const SLOW_FACTOR = 3;
-/** …and more than this many ms above it: sub-millisecond differences (a proxy hop, a busy event loop) are noise. */
+/** `slave`: a replica found slow gets one read this often (ms), to see whether it still is. */
+export const PROBE_EVERY_MS = 1000;
+/**
+ * `slave`: a replica is slow when it is more than this many ms slower than most replicas. An absolute gap, not a
+ * ratio: a difference under a millisecond (a proxy hop, a busier host) is no reason to load the master.
+ */
 export const SLOW_GAP_MS = 1;
 /** Send times kept per node connection: replies behind more commands in flight than this are not timed. */
-const RING = 1024;
+const RING = 256;
 const MASK = RING - 1;
+/** The first commands of a connection are not timed (its handshake, a cold start). */
+export const UNTIMED_AT_START = 10;
+/** A node is tried (its cost is 0) until it has replied this many times. */
+export const MIN_SAMPLES = 5;
+/** The replicas' median is recomputed this often at most (ms)… */
+const MEDIAN_EVERY_MS = 100;
+/** …and used once at least this many replicas have replied a few times. */
+const PEERS_FOR_MEDIAN = 3;
 
 const commandTable = createRequire(createRequire(import.meta.url).resolve('ioredis'))(
   '@ioredis/commands',
@@ -55,26 +68,59 @@ function isBlocking(name: string): boolean {
   return blocking;
 }
 
-/** The recent reply latency of one node connection. */
+/**
+ * The replicas one client reads from, and the median of their speeds: what a replica takes now. Recomputed at most
+ * every MEDIAN_EVERY_MS, by the read that finds it stale.
+ */
+export interface Peers {
+  readonly nodes: NodeLatency[];
+  median: number;
+  /** How many replicas the median is of: it counts from PEERS_FOR_MEDIAN. */
+  fresh: number;
+  at: number;
+}
+
+/** How fast one node connection has answered lately. */
 export class NodeLatency {
-  /** The average, ms, as of `at`. */
+  /** The shortest reply (ms) over the last one to two windows, as of `at`. */
   value = 0;
   /** When the last reply was timed (the clock's ms); 0: never. */
   at = 0;
   /** Replies timed. */
   samples = 0;
+  /** The shortest reply of the current window, and of the one before. */
+  #current = Infinity;
+  #previous = Infinity;
+  #windowStart = -Infinity;
   /** Send time of the i-th command pushed on the queue, at `i & MASK` (NaN: not timed). */
   readonly sentAt = new Float64Array(RING);
   /** Commands pushed on the queue so far. */
   pushes = 0;
+  /** Commands still to be pushed before timing starts on this connection. */
+  untimed = 0;
+  /** `slave`: whether this replica was found slow at the last read that asked, and since when it was last tried. */
+  slow = false;
+  probedAt = 0;
 
   observe(ms: number, now: number): void {
-    this.value = this.samples === 0 ? ms : this.faded(now) * (1 - ALPHA) + ms * ALPHA;
+    const elapsed = now - this.#windowStart;
+    if (elapsed >= WINDOW_MS) {
+      this.#previous = elapsed >= 2 * WINDOW_MS ? Infinity : this.#current;
+      this.#current = Infinity;
+      this.#windowStart = now;
+    }
+    if (ms < this.#current) this.#current = ms;
+    this.value = Math.min(this.#current, this.#previous);
     this.samples++;
     this.at = now;
   }
 
-  /** The average now, faded by the time since the last reply. */
+  /** What a read costs on the node: its faded value, 0 (try it) until it has replied a few times. */
+  cost(now: number): number {
+    return this.samples < MIN_SAMPLES ? 0 : this.faded(now);
+  }
+
+  /** The value now, faded by the time since the last reply. */
   faded(now: number): number {
     const idle = now - this.at;
     return idle <= 0 ? this.value : this.value * Math.exp(-idle / FADE_MS);
@@ -101,11 +147,12 @@ interface QueueItem {
 const latencyKey = Symbol('reconnect.redis.latency');
 
 /** A node connection's latency, timing its commands from now on. */
-export function latencyOf(node: Redis, now: () => number): NodeLatency {
+export function latencyOf(node: Redis, now: () => number, peers?: Peers): NodeLatency {
   const timed = node as unknown as TimedNode;
   let latency = timed[latencyKey];
   if (latency !== undefined) return latency;
   latency = new NodeLatency();
+  peers?.nodes.push(latency);
   timed[latencyKey] = latency;
   timeQueue(timed.commandQueue, latency, now);
   // ioredis makes a new queue at each connect; it is timed too.
@@ -119,8 +166,10 @@ export function latencyOf(node: Redis, now: () => number): NodeLatency {
 }
 
 function timeQueue(queue: Queue, latency: NodeLatency, now: () => number): void {
-  // Commands already in the queue (or in a queue ioredis replaced) were not timed.
+  // Commands already in the queue (or in a queue ioredis replaced) were not timed; nor are the first of a new
+  // connection (its handshake and a cold start would make a new node look slow for seconds).
   latency.sentAt.fill(NaN);
+  latency.untimed = UNTIMED_AT_START;
   const proto = Object.getPrototypeOf(queue) as Queue;
   const push = proto.push;
   const shift = proto.shift;
@@ -128,7 +177,8 @@ function timeQueue(queue: Queue, latency: NodeLatency, now: () => number): void 
     push: {
       configurable: true,
       value: function timedPush(this: Queue, item: QueueItem): number {
-        latency.sentAt[latency.pushes++ & MASK] = isBlocking(item.command.name) ? NaN : now();
+        latency.sentAt[latency.pushes++ & MASK] =
+          latency.untimed > 0 ? (latency.untimed--, NaN) : isBlocking(item.command.name) ? NaN : now();
         return push.call(this, item);
       },
     },
@@ -148,6 +198,17 @@ function timeQueue(queue: Queue, latency: NodeLatency, now: () => number): void 
       },
     },
   });
+}
+
+const recent: number[] = [];
+
+function updateMedian(peers: Peers, t: number): void {
+  recent.length = 0;
+  for (const node of peers.nodes) if (node.samples >= MIN_SAMPLES) recent.push(node.value);
+  recent.sort((a, b) => a - b);
+  peers.fresh = recent.length;
+  peers.median = recent.length === 0 ? 0 : recent[recent.length >> 1]!;
+  peers.at = t;
 }
 
 /** Where reads go, and how. */
@@ -195,6 +256,7 @@ export function readSelector(
   now: () => number = performance.now.bind(performance),
 ): ReadSelector {
   const first = mode === 'all' ? 0 : 1;
+  const peers: Peers = { nodes: [], median: 0, fresh: 0, at: -Infinity };
   const selector: ReadSelector = {
     byLatency,
     choose(nodes) {
@@ -210,15 +272,33 @@ export function readSelector(
         if (j >= i) j++;
         const other = nodes[j];
         if (pick === undefined) pick = other;
-        else if (other !== undefined && latencyOf(other, now).faded(t) < latencyOf(pick, now).faded(t))
+        else if (
+          other !== undefined &&
+          latencyOf(other, now, peers).cost(t) < latencyOf(pick, now, peers).cost(t)
+        )
           pick = other;
       }
       if (mode === 'all' || pick === undefined) return pick;
       const master = nodes[0];
       if (master === undefined) return pick;
-      const yardstick = latencyOf(master, now).value;
-      const cost = latencyOf(pick, now).faded(t);
-      return cost > SLOW_FACTOR * yardstick && cost > yardstick + SLOW_GAP_MS ? master : pick;
+      // Slow: slower by the gap than most replicas (than the master when there are too few to tell). The read then
+      // goes to the master.
+      const replica = latencyOf(pick, now, peers);
+      if (replica.samples < MIN_SAMPLES) return pick;
+      if (t - peers.at >= MEDIAN_EVERY_MS) updateMedian(peers, t);
+      const yardstick = peers.fresh >= PEERS_FOR_MEDIAN ? peers.median : latencyOf(master, now).value;
+      if (!(replica.value - SLOW_GAP_MS > yardstick)) {
+        replica.slow = false;
+        return pick;
+      }
+      // Slow: one read now and then tells whether it still is.
+      if (!replica.slow) {
+        replica.slow = true;
+        replica.probedAt = t;
+      }
+      if (t - replica.probedAt < PROBE_EVERY_MS) return master;
+      replica.probedAt = t;
+      return pick;
     },
   };
   return selector;
