@@ -172,11 +172,26 @@ async function runOne(name, set, proxy, stats, rate) {
   };
 }
 
+/**
+ * A fresh replica set; tried again (3 times in all) when a server fails to start: mariadb-install-db's bootstrap
+ * sometimes fails on a loaded machine (a temporary table gone from the shared /tmp), and one failure would lose the run.
+ */
+async function startSet() {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await startMariaDBReplicaSet({ replicas: 2 });
+    } catch (error) {
+      if (tries >= 3 || error?.code !== 'ERR_TESTKIT_SERVER_START') throw error;
+      console.log(`replica set did not start (${error.message}); again`);
+    }
+  }
+}
+
 const names = values.contenders.split(',');
 const rates = values.rates.split(',').map(Number);
 const all = [];
 for (let i = 0; i < Number(values.repeat); i++) {
-  const set = await startMariaDBReplicaSet({ replicas: 2 });
+  const set = await startSet();
   const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: set.replicas[1].port } });
   const stats = await counters(set);
   try {
@@ -200,34 +215,38 @@ for (let i = 0; i < Number(values.repeat); i++) {
     await proxy.close();
     await set.stop();
   }
+  // After every repeat, so a later failure does not lose the runs done.
+  write();
 }
 
 // Per rate and contender: the run with the median ratio, and the range over the repeats.
-const results = [];
-for (const rate of rates)
-  for (const name of names) {
-    const runs = all
-      .filter((r) => r.rate === rate && r.contender === name)
-      .sort((a, b) => a.slowP99VsHealthyP99 - b.slowP99VsHealthyP99);
-    const mid = runs[Math.floor(runs.length / 2)];
-    const range = (f) => [Math.min(...runs.map(f)), Math.max(...runs.map(f))];
-    results.push({
-      ...mid,
-      runs: runs.length,
-      ratioRange: range((r) => r.slowP99VsHealthyP99),
-      ratioBothRange: range((r) => r.slowP99VsBothHealthyP99),
-      slowShareRange: range((r) => r.slow.slowShare),
-      extraLoadRange: range((r) => r.extraLoad),
-    });
-  }
-const out = {
-  rates,
-  healthyS: healthyMs / 1000,
-  slowS: slowMs / 1000,
-  node: process.version,
-  results,
-  runs: all,
-};
-mkdirSync(dirname(values.json), { recursive: true });
-writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`);
-console.log(`wrote ${values.json}`);
+function write() {
+  const results = [];
+  for (const rate of rates)
+    for (const name of names) {
+      const runs = all
+        .filter((r) => r.rate === rate && r.contender === name)
+        .sort((a, b) => a.slowP99VsHealthyP99 - b.slowP99VsHealthyP99);
+      const mid = runs[Math.floor(runs.length / 2)];
+      const range = (f) => [Math.min(...runs.map(f)), Math.max(...runs.map(f))];
+      results.push({
+        ...mid,
+        runs: runs.length,
+        ratioRange: range((r) => r.slowP99VsHealthyP99),
+        ratioBothRange: range((r) => r.slowP99VsBothHealthyP99),
+        slowShareRange: range((r) => r.slow.slowShare),
+        extraLoadRange: range((r) => r.extraLoad),
+      });
+    }
+  const out = {
+    rates,
+    healthyS: healthyMs / 1000,
+    slowS: slowMs / 1000,
+    node: process.version,
+    results,
+    runs: all,
+  };
+  mkdirSync(dirname(values.json), { recursive: true });
+  writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${values.json}`);
+}
