@@ -86,8 +86,9 @@ export interface PacedConnector {
  * With `recovery`, connects are paced only while it is active, and they tell it what they see: a failed connect
  * or a client's last socket closed by a connection failure ({@link isConnectionLoss}) is a loss, a socket that
  * connects is a success. A closed client (`cancel`) tells it nothing more (its sockets are destroyed on purpose).
- * With `gated` (the pool's new undici Clients are paced by a pool-gate.ts gate), only the connects of Clients that
- * had a socket before are paced here: a new Client's first connect already waited for its turn at the gate.
+ * With `gated` (the pool's new undici Clients are paced by a pool-gate.ts gate), nothing is paced here: the
+ * connector only tells `recovery` what it sees. (undici calls a custom connector without its Client as `this`, so a
+ * connect cannot tell a new Client from one reconnecting; the gate drops the idle ones that lost their socket.)
  */
 export function pacedConnector(
   connector: Connector,
@@ -102,8 +103,6 @@ export function pacedConnector(
   let cancelled = false;
   /** Inside {@link PacedConnector.unpaced}: connects start at once. */
   let urgent = 0;
-  /** undici Clients (the connector's `this`) that got a socket, for `gated`. */
-  const connectedOnce = new WeakSet<object>();
   /** Connects waiting for their turn: each with its timer, its turn (tried again early) and its failure. */
   const waiting = new Map<
     ReturnType<typeof setTimeout>,
@@ -128,7 +127,6 @@ export function pacedConnector(
           closed();
           if (!cancelled) recovery?.lost();
         } else {
-          if (typeof this === 'object' && this !== null) connectedOnce.add(this);
           if (!cancelled) recovery?.connected();
           let failure: unknown;
           socket.on('error', (e: unknown) => {
@@ -144,8 +142,7 @@ export function pacedConnector(
     };
     let counted = false;
     const turn = (): void => {
-      const fresh = gated && !(typeof this === 'object' && this !== null && connectedOnce.has(this));
-      if (urgent > 0 || fresh || recovery?.active() === false) {
+      if (urgent > 0 || gated || recovery?.active() === false) {
         start();
         return;
       }

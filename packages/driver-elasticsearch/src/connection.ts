@@ -32,9 +32,11 @@ import { ElasticsearchDriverError } from './errors.js';
 //    response size limit (`maxResponseSize`), caused by a RESPONSE_TOO_LARGE driver error.
 // 3. Pacing (issue #26). undici's pool makes a socket per request in flight (up to `connections`), so a client whose
 //    callers come back together after a restart opens as many sockets at once. Its connector (kept in the pool's
-//    options, which it hands every client it makes) is wrapped so each new socket waits its turn (connect-pacer.ts):
-//    always (`connectRate`), or only while the node recovers (`recoveryConnectRate`, recovery-window.ts).
-//    A pool from the user's `agent` function has no such options and is not paced.
+//    options, which it hands every client it makes) is wrapped so each new socket waits its turn (connect-pacer.ts)
+//    when `connectRate` is set. By default only while the node recovers (`recoveryConnectRate`, recovery-window.ts),
+//    and then on the pool's cap instead (pool-gate.ts: requests wait for the first free socket, not for their own
+//    paced one), the connector only reporting what it sees. The driver's own requests (connect, probe, discover)
+//    are never held back. A pool from the user's `agent` function has no such options and is not paced.
 
 const attemptSignals = new WeakSet<AbortSignal>();
 

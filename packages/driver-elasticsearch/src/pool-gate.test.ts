@@ -91,16 +91,17 @@ describe('poolGate', () => {
     expect(pool[kConnections]).toBe(256);
   });
 
-  it('recovering: two clients at once, then one a turn (200 ms) while requests wait; the waiting ones go to the first free', async () => {
+  it('recovering: one client at once, then one a turn (200 ms) while requests wait; the waiting ones go to the first free', async () => {
     const { pool, recovery, request } = setup();
     recovery.lost();
     for (let i = 0; i < 8; i++) request();
-    expect(pool[kClients]).toHaveLength(2);
-    expect(pool[kQueued]).toBe(6);
+    expect(pool[kClients]).toHaveLength(1);
+    expect(pool[kQueued]).toBe(7);
     await vi.advanceTimersByTimeAsync(1000);
-    // 8 requests of 100 ms: two clients serve them, 2 at a time, the third client (made at 200 ms) helping.
-    expect(pool[kClients].map((c) => c.createdAt)).toEqual([0, 0, 200]);
-    expect(pool.served).toEqual([100, 100, 200, 200, 300, 300, 300, 400]);
+    // 8 requests of 100 ms: the first client serves one after another, a second (200 ms) and a third (400 ms)
+    // help; the queue is empty by 400 ms, so no fourth.
+    expect(pool[kClients].map((c) => c.createdAt)).toEqual([0, 200, 400]);
+    expect(pool.served).toEqual([100, 200, 300, 300, 400, 400, 500, 500]);
     expect(pool[kQueued]).toBe(0);
   });
 
@@ -108,20 +109,20 @@ describe('poolGate', () => {
     const { pool, recovery, request } = setup();
     recovery.lost();
     for (let i = 0; i < 4; i++) request();
-    expect(pool[kClients]).toHaveLength(2);
+    expect(pool[kClients]).toHaveLength(1);
     request(true);
-    expect(pool[kClients]).toHaveLength(3);
-    expect(pool[kQueued]).toBe(2);
+    expect(pool[kClients]).toHaveLength(2);
+    expect(pool[kQueued]).toBe(3);
   });
 
   it('recovered (settled) while requests wait: the cap is the pool’s own again and they all go', async () => {
     const { pool, recovery, request } = setup();
     recovery.lost();
     recovery.connected();
-    // 80 requests of 100 ms each: ~40 are served in the first second, by 2 then up to 6 clients.
+    // 80 requests of 100 ms each: ~30 are served in the first second, by 1 then up to 5 clients.
     for (let i = 0; i < 80; i++) request();
     await vi.advanceTimersByTimeAsync(999);
-    expect(pool[kClients]).toHaveLength(6);
+    expect(pool[kClients]).toHaveLength(5);
     expect(pool[kQueued]).toBeGreaterThan(20);
     // Settled at 1000 ms: at the next turn, every waiting request gets a client.
     await vi.advanceTimersByTimeAsync(300);
@@ -134,7 +135,7 @@ describe('poolGate', () => {
     const { pool, recovery, gate, request } = setup();
     recovery.lost();
     for (let i = 0; i < 6; i++) request();
-    expect(pool[kQueued]).toBe(4);
+    expect(pool[kQueued]).toBe(5);
     gate.stop();
     expect(pool[kQueued]).toBe(0);
     expect(pool[kConnections]).toBe(256);

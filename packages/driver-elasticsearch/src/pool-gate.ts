@@ -59,7 +59,7 @@ function internalsOf(pool: object): PoolInternals | undefined {
 export interface PoolGate {
   /**
    * Before a request goes to the pool: out of recovery, the pool's own cap; in it, room for no new Client (or one,
-   * when the pool has fewer than two, or for the driver's own request: `urgent`).
+   * when the pool has none, or for the driver's own request: `urgent`).
    */
   admit(urgent: boolean): void;
   /** After the request went to the pool: when it waits in the pool's queue, the cap grows at the pacer's turns. */
@@ -106,7 +106,7 @@ export function poolGate(pool: unknown, pacer: SocketPacer, recovery: RecoveryWi
       open();
       return;
     }
-    if (pacer.tryOpen(clients() < 2)) {
+    if (pacer.tryOpen(clients() === 0)) {
       p[i.connections] = clients() + 1;
       feedOne();
       p[i.connections] = Math.max(clients(), 1);
@@ -116,7 +116,31 @@ export function poolGate(pool: unknown, pacer: SocketPacer, recovery: RecoveryWi
   const schedule = (): void => {
     if (timer !== undefined || stopped || queued() === 0) return;
     // Not unref'd: a request waits for this turn, as it would for its socket.
-    timer = setTimeout(grow, Math.max(1, pacer.waitMs(clients() < 2)));
+    timer = setTimeout(grow, Math.max(1, pacer.waitMs(clients() === 0)));
+  };
+  /** The undici Clients' own `connected` and `size` symbols, found on the first one seen. */
+  let clientSymbols: { connected: symbol; size: symbol } | null | undefined;
+  /**
+   * Takes out of the pool its Clients that lost their socket and hold no request (a kept client's, from before
+   * the node went down): a request given one would reconnect it at once, or wait for its paced connect, instead of
+   * waiting in the pool's queue for the first socket free. The pool drops a Client whose connect failed the same way.
+   */
+  const prune = (): void => {
+    const list = p[i.clients] as Record<symbol, unknown>[];
+    if (list.length === 0) return;
+    if (clientSymbols === undefined) {
+      const connected = findSymbol(list[0]!, 'connected');
+      const size = findSymbol(list[0]!, 'size');
+      clientSymbols = connected !== undefined && size !== undefined ? { connected, size } : null;
+    }
+    if (clientSymbols === null) return;
+    const { connected, size } = clientSymbols;
+    for (let k = list.length - 1; k >= 0; k--) {
+      const c = list[k]!;
+      if (c[connected] !== false || c[size] !== 0) continue;
+      list.splice(k, 1);
+      void (c as unknown as { close(): Promise<void> }).close().catch(() => undefined);
+    }
   };
   return {
     admit(urgent) {
@@ -126,10 +150,13 @@ export function poolGate(pool: unknown, pacer: SocketPacer, recovery: RecoveryWi
         return;
       }
       gated = true;
+      prune();
       const n = clients();
-      // A pool with fewer than two Clients gets its next at once (a reconnect's first socket, and the second undici
-      // asks for whenever two requests overlap), as the connector's pacing does; so does the driver's own request.
-      const room = urgent || (n < 2 && pacer.tryOpen(true));
+      // A pool with no Client gets one at once (a reconnect's first socket), and so does the driver's own request
+      // (a probe held back would fail). Unlike the connector's pacing, a second is not: a request that overlaps
+      // another waits for the first socket free, which costs it little, where a second socket at once per client
+      // is a fleet's second wall.
+      const room = urgent || (n === 0 && pacer.tryOpen(true));
       p[i.connections] = room ? n + 1 : Math.max(n, 1);
     },
     settled() {

@@ -196,6 +196,23 @@ describe('pacedConnector with a recovery window', () => {
     expect(recovery.active()).toBe(true);
   });
 
+  it('gated (the pool gate paces): connects are not held here, and still tell the window', () => {
+    const fake = fakeConnector();
+    const recovery = new RecoveryWindow({ settleMs: 1000, now: () => Date.now() });
+    const paced = pacedConnector(
+      fake.connector,
+      new SocketPacer({ perSecond: 4, random: () => 0 }),
+      recovery,
+      true,
+    );
+    paced.connect({}, () => {});
+    fake.fail(0);
+    expect(recovery.active()).toBe(true);
+    for (let i = 0; i < 5; i++) paced.connect({}, () => {});
+    expect(fake.started).toHaveLength(6);
+    expect(paced.held()).toBe(0);
+  });
+
   it('a cancelled (closing) client reports nothing: its destroyed sockets are no loss', () => {
     const { fake, paced, recovery } = setup();
     paced.connect({}, () => {});

@@ -93,6 +93,32 @@ describe('a node client paces its new sockets while its node recovers, by defaul
     expect(took).toBeLessThan(1500);
   });
 
+  it('a client kept through the outage (no health checks): after the restart, a burst of 8 is paced the same way', async () => {
+    const node = cluster().nodes[0]!;
+    const p = await startFaultProxy({ target: { host: '127.0.0.1', port: node.port } });
+    proxy = p;
+    const t = esTarget([`http://127.0.0.1:${p.port}`], { ...policy(), healthCheck: { enabled: false } });
+    await t.start();
+    // Warm: the client's pool holds 8 undici clients with a socket each.
+    await burst(t, 8);
+    await node.kill();
+    await node.restart();
+    await until(() => p.stats().active === 0, 5000);
+    expect(t.state).toBe('connected');
+    const started = Date.now();
+    await burst(t, 8);
+    const took = Date.now() - started;
+    const opened = openedSince(p, started);
+    // Its 8 undici clients lost their sockets to the node's side closing them: recovering. Each would reconnect at
+    // once for a request of the burst (or hold that request for its paced connect); they are dropped, and the
+    // requests wait for the first socket free while the pool grows a turn at a time.
+    expect(opened.length).toBeGreaterThanOrEqual(2);
+    expect(opened.length).toBeLessThanOrEqual(4);
+    const gaps = opened.slice(1).map((at, i) => at - opened[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(1500);
+  });
+
   it('recoverySettle after the node came back, a burst is not paced any more; recoveryConnectRate 0 never paces', async () => {
     const settled = await throughProxy({ recoverySettle: '1s' });
     await outage(settled.t);
