@@ -91,3 +91,48 @@ describe('NodePool with selector least-latency', () => {
     expect([rr.select(), rr.select()]).toEqual([a, b]);
   });
 });
+
+describe('NodeLatency: one stalled reply', () => {
+  it('one 20 ms reply of the fast node (a client stall) does not send the calls to a 10× slower node', () => {
+    const clock = createFakeClock();
+    const pool = new NodePool({ nodes: [a, b], policy: policy(), clock, random: cycle(0, 0.5) });
+    const ms = { [a.id]: 0.4, [b.id]: 4 };
+    let stall = false;
+    const picks = (n: number): number => {
+      let toB = 0;
+      for (let i = 0; i < n; i++) {
+        const picked = pool.select();
+        if (picked.id === b.id) toB++;
+        pool.observe(picked, stall && picked.id === a.id ? 20 : ms[picked.id]!);
+        stall = false;
+        clock.advance(3); // 333 calls a second
+      }
+      return toB;
+    };
+    picks(2000);
+    const quiet = picks(1000);
+    stall = true;
+    const stalled = picks(1000);
+    expect(quiet).toBeLessThan(10);
+    // Before: 0.3 × 20 ms made a's cost 6.3 ms, over b's 4: every call went to b for ~0.4 s (about 130 of 1 000).
+    expect(stalled).toBeLessThan(quiet + 5);
+    // A real slowdown is still left within a few calls.
+    ms[a.id] = 40;
+    const slowedA = 1000 - picks(1000);
+    expect(slowedA).toBeLessThan(20);
+  });
+});
+
+describe('NodeLatency: a lower bound (a hedge loser, an attempt cut at its timeout)', () => {
+  it('raises a node’s cost when it is above it, and never lowers it', () => {
+    const clock = createFakeClock();
+    const latency = new NodeLatency(clock);
+    latency.observe(b, 40);
+    // The loser on b was cut when a answered, 3 ms in: b took at least 3 ms, which says nothing new.
+    latency.observe(b, 3, true);
+    expect(latency.cost(b)).toBe(40);
+    // Cut at its timeout, 200 ms in: b took at least that, more than it was believed to.
+    latency.observe(b, 200, true);
+    expect(latency.cost(b)).toBeGreaterThan(40);
+  });
+});

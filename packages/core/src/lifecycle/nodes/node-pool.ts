@@ -176,11 +176,11 @@ export class NodePool extends TypedEmitter<NodePoolEvents> {
   }
 
   /**
-   * How long a call on `node` took, for a latency-aware selector: a success, an attempt cut at its timeout, the loser
-   * of a hedged read (a lower bound). Nothing without one.
+   * How long a call on `node` took, for a latency-aware selector: a success, or (`atLeast`) an attempt cut at its
+   * timeout or the loser of a hedged read, whose time is a lower bound. Nothing without one.
    */
-  observe(node: NodeAddress, durationMs: number): void {
-    this.#latency?.observe(node, durationMs);
+  observe(node: NodeAddress, durationMs: number, atLeast = false): void {
+    this.#latency?.observe(node, durationMs, atLeast);
   }
 
   /** Records a successful call on `node`: resets its failure count and dead time; a dead node comes back. */

@@ -111,7 +111,7 @@ export class TargetSource<Options, Client> implements ConnectionSource<Client>, 
     }
     // The loser of a hedged read was cancelled, not failed; an attempt cut at its timeout took at least that long.
     if (node !== undefined && (report.interrupt === 'hedged' || report.interrupt === 'timeout'))
-      pool?.observe(node, report.durationMs);
+      pool?.observe(node, report.durationMs, true);
     if (report.interrupt === 'hedged') return;
     // The caller's own deadline or abort cut the attempt, or the client failed it before sending (its pool closing
     // for a reconnect, a wait in its own queue): none says anything about the server.
