@@ -131,6 +131,7 @@ describe('readSelector (scaleReads by latency)', () => {
     const l = latencyOf(asRedis(node), now);
     for (let i = 0; i < 5; i++) reply(node, 0.5);
     reply(node, 40); // the client's event loop stalled while the reply waited
+    reply(node, 30);
     expect(l.value).toBe(0.5);
     wait(2 * WINDOW_MS);
     for (let i = 0; i < 5; i++) reply(node, 3 + i / 10); // the node is slower now: within two windows, it shows
@@ -179,6 +180,24 @@ describe('readSelector (scaleReads by latency)', () => {
     expect(s.choose(nodes, get)).toBe(master);
     wait(FADE_MS * Math.log(10) + 10);
     reply(master, 1); // the master, which got the reads meanwhile, is as fast as ever
+    expect(s.choose(nodes, get)).toBe(replica);
+  });
+
+  it('slave: a replica whose oldest command in flight has waited past the gap is slow at once', () => {
+    const { now, reply, wait } = world();
+    const [master, replica] = [fakeNode('m'), fakeNode('r')];
+    const s = readSelector('slave', true, draws(0.5), now);
+    const nodes = [master, replica].map(asRedis);
+    for (let i = 0; i < MIN_SAMPLES; i++) {
+      reply(master, 0.3);
+      reply(replica, 0.3);
+    }
+    replica.commandQueue.push({ command: get }); // sent now, not answered yet
+    wait(0.3 + SLOW_GAP_MS - 0.1);
+    expect(s.choose(nodes, get)).toBe(replica);
+    wait(0.2);
+    expect(s.choose(nodes, get)).toBe(master);
+    replica.commandQueue.shift(); // answered: its shortest reply lately is still 0.3 ms
     expect(s.choose(nodes, get)).toBe(replica);
   });
 

@@ -10,10 +10,11 @@ import { createRequire } from 'node:module';
 //   node selector), so a slow node gets little traffic without herding every read onto the single fastest one;
 // - `slave`: the faster of two replicas drawn at random (the only one when the shard has one), unless even that
 //   one is slow — more than SLOW_GAP_MS slower than most of the client's replicas (than the master when there are
-//   fewer than PEERS_FOR_MEDIAN): the read then goes to the master, which can always serve it. A shard usually has
+//   fewer than PEERS_FOR_MEDIAN), or its oldest command in flight has waited that long: the read then goes to the
+//   master, which can always serve it. A shard usually has
 //   a single replica, so without this there would be nothing to move the reads to.
 //
-// How fast a node answers is the shortest reply time it gave lately (over the last WINDOW_MS to 2 × WINDOW_MS), not
+// How fast a node answers is the shortest reply time it gave lately (over the last WINDOW_MS to 2 × WINDOW_MS, 50–100 ms), not
 // an average: the time a client sees includes its own event-loop delays (a GC pause, a busy process), which only
 // ever add, hit every node alike and, on a busy machine, are longer than what a slowed replica adds; the shortest
 // time lately is what the node itself takes. (So a replica slow only now and then, most replies fast, is not
@@ -30,7 +31,7 @@ import { createRequire } from 'node:module';
 // already makes the array of the slot's nodes it is given). Blocking commands (BLPOP, XREAD, WAIT…) are not timed.
 
 /** A node's speed is its shortest reply over the last WINDOW_MS to 2 × WINDOW_MS (ms). */
-export const WINDOW_MS = 100;
+export const WINDOW_MS = 50;
 /** `all`: how fast a node's value fades while it gets no replies (time constant, ms; as core's least-latency). */
 export const FADE_MS = 1000;
 /** `slave`: a replica found slow gets one read this often (ms), to see whether it still is. */
@@ -98,6 +99,8 @@ export class NodeLatency {
   pushes = 0;
   /** Commands still to be pushed before timing starts on this connection. */
   untimed = 0;
+  /** The queue being timed (ioredis replaces it at a reconnect). */
+  queue: Queue | undefined = undefined;
   /** `slave`: whether this replica was found slow at the last read that asked, and since when it was last tried. */
   slow = false;
   probedAt = 0;
@@ -113,6 +116,17 @@ export class NodeLatency {
     this.value = Math.min(this.#current, this.#previous);
     this.samples++;
     this.at = now;
+  }
+
+  /**
+   * How long the oldest command in flight on the node has waited (ms; 0 with none, or not timed): a node that turned
+   * slow shows it here at its first slow reply's worth, before its shortest reply lately does.
+   */
+  waiting(now: number): number {
+    const inFlight = this.queue?.length ?? 0;
+    if (inFlight === 0 || inFlight > RING) return 0;
+    const sentAt = this.sentAt[(this.pushes - inFlight) & MASK]!;
+    return sentAt <= now ? now - sentAt : 0;
   }
 
   /** What a read costs on the node: its faded value, 0 (try it) until it has replied a few times. */
@@ -170,6 +184,7 @@ function timeQueue(queue: Queue, latency: NodeLatency, now: () => number): void 
   // connection (its handshake and a cold start would make a new node look slow for seconds).
   latency.sentAt.fill(NaN);
   latency.untimed = UNTIMED_AT_START;
+  latency.queue = queue;
   const proto = Object.getPrototypeOf(queue) as Queue;
   const push = proto.push;
   const shift = proto.shift;
@@ -287,7 +302,9 @@ export function readSelector(
       if (replica.samples < MIN_SAMPLES) return pick;
       if (t - peers.at >= MEDIAN_EVERY_MS) updateMedian(peers, t);
       const yardstick = peers.fresh >= PEERS_FOR_MEDIAN ? peers.median : latencyOf(master, now).value;
-      if (!(replica.value - SLOW_GAP_MS > yardstick)) {
+      // Its shortest reply lately, or what its oldest command in flight has waited if longer.
+      const cost = Math.max(replica.value, replica.waiting(t));
+      if (!(cost - SLOW_GAP_MS > yardstick)) {
         replica.slow = false;
         return pick;
       }
