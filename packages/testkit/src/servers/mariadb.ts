@@ -102,6 +102,11 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
     const dir = makeTempDir('mariadb');
     const dataDir = join(dir, 'data');
     socketPath = join(dir, 'mysqld.sock');
+    // Its own temporary directory (the default is /tmp, shared by every server on the machine): with several
+    // servers bootstrapping at once, `mariadb-install-db` failed now and then on a temporary table's file
+    // ("Unknown table mysql.tmp_user_sys", "Can't find file /tmp/#sql-temptable-…").
+    const tmpDir = join(dir, 'tmp');
+    mkdirSync(tmpDir, { recursive: true });
     const user = asRoot ? ['--user=root'] : [];
     try {
       await run(
@@ -112,6 +117,7 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
           '--auth-root-authentication-method=normal',
           '--skip-test-db',
           '--skip-name-resolve',
+          `--tmpdir=${tmpDir}`,
           innodbLog,
           ...user,
         ],
@@ -146,6 +152,7 @@ export async function startMariaDB(options: MariaDBServerOptions = {}): Promise<
         `--datadir=${dataDir}`,
         `--socket=${socketPath}`,
         `--pid-file=${pidFile}`,
+        `--tmpdir=${tmpDir}`,
         `--port=${port}`,
         '--bind-address=127.0.0.1',
         `--log-error=${join(dir, 'error.log')}`,
