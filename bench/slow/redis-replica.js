@@ -19,6 +19,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { drive, pct } from './open-loop.js';
 
 if (process.argv[2] === '--proxy-child') await proxyChild();
 else await main();
@@ -321,10 +322,6 @@ async function main() {
   }
 }
 
-function pct(sorted, p) {
-  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
 function round(v, digits = 2) {
   return v === null || Number.isNaN(v) ? null : Math.round(v * 10 ** digits) / 10 ** digits;
 }
@@ -335,37 +332,6 @@ function pctText(share) {
 
 function minMax(list) {
   return [Math.min(...list), Math.max(...list)];
-}
-
-/**
- * Issues `call()` at `rate` per second for `ms`, open loop (a slow read does not hold the next one back). Resolves
- * when issuing ends, with how many were issued and a promise of every read settled; each read is pushed on `records`.
- */
-async function drive(call, rate, ms, phase, records) {
-  const start = performance.now();
-  const pending = [];
-  let issued = 0;
-  while (performance.now() - start < ms) {
-    const due = Math.floor(((performance.now() - start) * rate) / 1000);
-    for (; issued < due; issued++) {
-      const rec = { phase, at: performance.now(), ms: 0, ok: false, code: undefined };
-      records.push(rec);
-      pending.push(
-        call().then(
-          () => {
-            rec.ok = true;
-            rec.ms = performance.now() - rec.at;
-          },
-          (error) => {
-            rec.ms = performance.now() - rec.at;
-            rec.code = error?.code ?? error?.name ?? 'error';
-          },
-        ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return { issued, settled: Promise.all(pending) };
 }
 
 /** Percentiles of one phase's reads; `slowShare`: the share that took at least `slowMs` (they waited on it). */
