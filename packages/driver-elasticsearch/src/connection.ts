@@ -38,22 +38,22 @@ import { ElasticsearchDriverError } from './errors.js';
 //    paced one), the connector only reporting what it sees. The driver's own requests (connect, probe, discover)
 //    are never held back. A pool from the user's `agent` function has no such options and is not paced.
 
-const attemptSignals = new WeakSet<AbortSignal>();
+/**
+ * What a request's signal says of it (one mark, one lookup per request): `attempt`, an operation's attempt, whose
+ * signal bounds it instead of the policy's attemptTimeout; `driver`, one of the driver's own requests (connect,
+ * probe, discover), whose socket is never paced (see {@link PacedConnector.unpaced}).
+ */
+const signalMarks = new WeakMap<AbortSignal, 'attempt' | 'driver'>();
 
 /** Marks `signal` as an attempt's: a request that carries it is bounded by it, not by the policy's attemptTimeout. */
 export function boundByAttempt(signal: AbortSignal): AbortSignal {
-  attemptSignals.add(signal);
+  signalMarks.set(signal, 'attempt');
   return signal;
 }
 
-const unpacedSignals = new WeakSet<AbortSignal>();
-
-/**
- * Marks `signal` as one of the driver's own requests (connect, probe, discover): a socket opened for a request that
- * carries it is not paced (see {@link PacedConnector.unpaced}).
- */
+/** Marks `signal` as one of the driver's own requests (connect, probe, discover): its socket is not paced. */
 export function notPaced(signal: AbortSignal): AbortSignal {
-  unpacedSignals.add(signal);
+  signalMarks.set(signal, 'driver');
   return signal;
 }
 
@@ -191,13 +191,14 @@ export class DriverConnection extends UndiciConnection {
     const pool = this.pool as unknown as { request: PoolRequestFn };
     const request = pool.request;
     pool.request = (params: PoolRequest) => {
-      if (attemptSignals.has(params.signal as AbortSignal)) {
+      const mark = signalMarks.get(params.signal as AbortSignal);
+      if (mark === 'attempt') {
         // 0: no timer (undici's own meaning); the request object is UndiciConnection's, made for this request.
         params.headersTimeout = 0;
         params.bodyTimeout = 0;
       }
       const paced = this.#paced;
-      const urgent = unpacedSignals.has(params.signal as AbortSignal);
+      const urgent = mark === 'driver';
       this.#gate?.admit(urgent);
       const started =
         paced !== undefined && urgent
