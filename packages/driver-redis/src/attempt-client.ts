@@ -143,7 +143,8 @@ function coalesceWrites(client: RedisClient): void {
     stream?: Socket;
     commandQueue?: { length: number };
   };
-  if (socket === undefined || socket.writableCorked !== 0 || (commandQueue?.length ?? 0) === 0) return;
+  // Nothing awaiting a reply (every lone caller's case) is the first, cheapest exit.
+  if ((commandQueue?.length ?? 0) === 0 || socket === undefined || socket.writableCorked !== 0) return;
   if (!socket.writable || client.status !== 'ready') return;
   socket.cork();
   process.nextTick(uncork, socket);
