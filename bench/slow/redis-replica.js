@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { drive, pct } from './open-loop.js';
+import { drive, pct, summarize as summarizePhase } from './open-loop.js';
 
 if (process.argv[2] === '--proxy-child') await proxyChild();
 else await main();
@@ -334,16 +334,9 @@ function minMax(list) {
   return [Math.min(...list), Math.max(...list)];
 }
 
-/** Percentiles of one phase's reads; `slowShare`: the share that took at least `slowMs` (they waited on it). */
+/** open-loop.js's summary of one phase, with its slow reads per 500 ms (how fast they went, whether some keep coming). */
 function summarize(records, phase, slowMs) {
   const mine = records.filter((r) => r.phase === phase);
-  const ok = mine
-    .filter((r) => r.ok)
-    .map((r) => r.ms)
-    .sort((a, b) => a - b);
-  const failed = {};
-  for (const r of mine) if (!r.ok) failed[r.code] = (failed[r.code] ?? 0) + 1;
-  // Slow reads per 500 ms of the phase: how fast they went, and whether some keep coming.
   const timeline = [];
   const t0 = mine[0]?.at ?? 0;
   for (const r of mine) {
@@ -351,13 +344,5 @@ function summarize(records, phase, slowMs) {
     timeline[i] ??= 0;
     if (r.ok && r.ms >= slowMs) timeline[i]++;
   }
-  return {
-    reads: mine.length,
-    slowPer500ms: Array.from(timeline, (n) => n ?? 0),
-    p50: round(pct(ok, 0.5)),
-    p95: round(pct(ok, 0.95)),
-    p99: round(pct(ok, 0.99)),
-    slowShare: ok.length === 0 ? null : round(ok.filter((ms) => ms >= slowMs).length / ok.length, 4),
-    failed,
-  };
+  return { ...summarizePhase(records, phase, slowMs), slowPer500ms: Array.from(timeline, (n) => n ?? 0) };
 }
