@@ -39,22 +39,28 @@ import { ElasticsearchDriverError } from './errors.js';
 //    are never held back. A pool from the user's `agent` function has no such options and is not paced.
 
 /**
- * What a request's signal says of it (one mark, one lookup per request): `attempt`, an operation's attempt, whose
- * signal bounds it instead of the policy's attemptTimeout; `driver`, one of the driver's own requests (connect,
- * probe, discover), whose socket is never paced (see {@link PacedConnector.unpaced}).
+ * What a request's signal says of it (one lookup per request): ATTEMPT_BOUND, bounded by the signal instead of the
+ * policy's attemptTimeout (an operation's attempt, and the driver's connect, bounded by the connect's own limit);
+ * DRIVER_OWN, one of the driver's own requests (connect, probe, discover), whose socket is never paced (see
+ * {@link PacedConnector.unpaced}). A signal may carry both.
  */
-const signalMarks = new WeakMap<AbortSignal, 'attempt' | 'driver'>();
+const signalMarks = new WeakMap<AbortSignal, number>();
+const ATTEMPT_BOUND = 1;
+const DRIVER_OWN = 2;
+
+function mark(signal: AbortSignal, flag: number): AbortSignal {
+  signalMarks.set(signal, (signalMarks.get(signal) ?? 0) | flag);
+  return signal;
+}
 
 /** Marks `signal` as an attempt's: a request that carries it is bounded by it, not by the policy's attemptTimeout. */
 export function boundByAttempt(signal: AbortSignal): AbortSignal {
-  signalMarks.set(signal, 'attempt');
-  return signal;
+  return mark(signal, ATTEMPT_BOUND);
 }
 
 /** Marks `signal` as one of the driver's own requests (connect, probe, discover): its socket is not paced. */
 export function notPaced(signal: AbortSignal): AbortSignal {
-  signalMarks.set(signal, 'driver');
-  return signal;
+  return mark(signal, DRIVER_OWN);
 }
 
 /** What UndiciConnection hands undici's `pool.request`, as far as this module reads and sets it. */
@@ -191,14 +197,14 @@ export class DriverConnection extends UndiciConnection {
     const pool = this.pool as unknown as { request: PoolRequestFn };
     const request = pool.request;
     pool.request = (params: PoolRequest) => {
-      const mark = signalMarks.get(params.signal as AbortSignal);
-      if (mark === 'attempt') {
+      const marks = signalMarks.get(params.signal as AbortSignal) ?? 0;
+      if ((marks & ATTEMPT_BOUND) !== 0) {
         // 0: no timer (undici's own meaning); the request object is UndiciConnection's, made for this request.
         params.headersTimeout = 0;
         params.bodyTimeout = 0;
       }
       const paced = this.#paced;
-      const urgent = mark === 'driver';
+      const urgent = (marks & DRIVER_OWN) !== 0;
       this.#gate?.admit(urgent);
       const started =
         paced !== undefined && urgent
